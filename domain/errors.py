@@ -1,0 +1,49 @@
+"""Refusals: the values that say why something may not happen (D9).
+
+Guards and validators return ``list[Refusal]``; an empty list means "yes".
+A service that must abort its transaction raises ``Refused`` carrying the
+list, and the API edge turns it into ``userErrors`` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.enums import ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One reason an action is refused: a stable code, the field(s), a message."""
+
+    code: ErrorCode
+    message: str
+    field: tuple[str, ...] = ()
+
+    @classmethod
+    def on(cls, field: str | None, code: ErrorCode, message: str) -> Refusal:
+        """Build a refusal about one input field (or none)."""
+        return cls(code=code, message=message, field=(field,) if field else ())
+
+
+class Refused(Exception):  # noqa: N818 - it reads as what happened: "Refused"
+    """Raised by a service to abort its transaction with the reasons why."""
+
+    def __init__(self, refusals: Iterable[Refusal]) -> None:
+        self.refusals = list(refusals)
+        if not self.refusals:
+            raise ValueError("Refused needs at least one refusal")
+        super().__init__("; ".join(r.message for r in self.refusals))
+
+    @classmethod
+    def one(cls, code: ErrorCode, message: str, field: str | None = None) -> Refused:
+        """Refuse for a single reason."""
+        return cls([Refusal.on(field, code, message)])
+
+
+def refuse_if_any(refusals: Iterable[Refusal]) -> None:
+    """Raise ``Refused`` when the list is not empty."""
+    found = list(refusals)
+    if found:
+        raise Refused(found)

@@ -1,0 +1,422 @@
+"""The records of domain.md D1 as SQLModel tables (declarations only).
+
+Conventions: integer primary keys (the API wraps them in global ids);
+``created_at``/``updated_at`` are UTC-aware; stateful records carry
+``version`` (bumped on every change by ``domain.db``'s flush hook); money is
+``Money`` (Decimal in Python, integer cents in the database); enums are
+stored as their string values. Derived fields (``sales_segment``,
+``region``) are written by the services from ``domain.rules.segmentation``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.enums import (
+    AccountType,
+    ActivityChannel,
+    ActivityDirection,
+    ActivityKind,
+    CampaignChannel,
+    EngagementKind,
+    LeadStatus,
+    OpportunityStage,
+    OpportunityType,
+    RecordType,
+    ReferenceableCustomer,
+    Region,
+    RestrictedPartyScreening,
+    Role,
+    SalesQualificationSource,
+    SalesSegment,
+)
+from domain.sqltypes import Money, UTCDateTime, enum_column, utcnow
+
+
+# Stable constraint names, so migrations can name what they alter (SQLite batch).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _now_field(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, **kwargs)
+
+
+def _time_field(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kwargs)
+
+
+def _enum_field(enum: type, **kwargs: Any) -> Any:
+    return Field(sa_type=enum_column(enum), **kwargs)
+
+
+def _money_field(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=Money, **kwargs)
+
+
+def _text_field() -> Any:
+    return Field(default=None, sa_type=Text)
+
+
+class Versioned(SQLModel):
+    """A stateful record: ``version`` grows by one with every committed change."""
+
+    version: int = Field(default=1, nullable=False)
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class User(Versioned, table=True):
+    """A member of the go-to-market team (D1)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    role: Role = _enum_field(Role, index=True)
+    region: Region | None = _enum_field(Region, default=None, nullable=True)
+    active: bool = Field(default=True)
+    out_of_office_until: datetime | None = _time_field()
+
+
+class ApiToken(SQLModel, table=True):
+    """An opaque bearer token; only its SHA-256 is stored (A6)."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _now_field()
+    last_used_at: datetime | None = _time_field()
+    revoked_at: datetime | None = _time_field()
+
+
+class Account(Versioned, table=True):
+    """An organization: prospect, customer, partner… (D1)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        Index("ix_accounts_segment_region", "sales_segment", "region"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    normalized_name: str = Field(max_length=255, index=True)
+    type: AccountType = _enum_field(AccountType, default=AccountType.PROSPECT)
+    number_of_employees: int | None = None
+    sales_segment: SalesSegment = _enum_field(
+        SalesSegment, default=SalesSegment.UNKNOWN
+    )
+    billing_street: str | None = Field(default=None, max_length=255)
+    billing_city: str | None = Field(default=None, max_length=120)
+    billing_state: str | None = Field(default=None, max_length=120)
+    billing_postal_code: str | None = Field(default=None, max_length=40)
+    billing_country: str | None = Field(default=None, max_length=120)
+    is_public_sector: bool = Field(default=False)
+    region: Region | None = _enum_field(Region, default=None, nullable=True)
+    industry: str | None = Field(default=None, max_length=120)
+    annual_revenue: Decimal | None = _money_field()
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    parent_account_id: int | None = Field(
+        default=None, foreign_key="accounts.id", index=True
+    )
+    account_source: str | None = Field(default=None, max_length=120)
+    is_named: bool = Field(default=False)
+
+
+class AccountDomain(SQLModel, table=True):
+    """An email or web domain that identifies an account (for matching)."""
+
+    __tablename__ = "account_domains"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    domain: str = Field(max_length=255, unique=True)
+
+
+class AccountTeamMember(SQLModel, table=True):
+    """A user helping on an account besides its owner (e.g. an assigned SDR)."""
+
+    __tablename__ = "account_team_members"
+    __table_args__ = (UniqueConstraint("account_id", "user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: Role = _enum_field(Role)
+
+
+class Contact(Versioned, table=True):
+    """A person at an account (D1)."""
+
+    __tablename__ = "contacts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str | None = Field(default=None, max_length=120)
+    last_name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    title: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=60)
+    mailing_street: str | None = Field(default=None, max_length=255)
+    mailing_city: str | None = Field(default=None, max_length=120)
+    mailing_state: str | None = Field(default=None, max_length=120)
+    mailing_postal_code: str | None = Field(default=None, max_length=40)
+    mailing_country: str | None = Field(default=None, max_length=120)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    initial_source: str = Field(max_length=120)
+    lead_source: str | None = Field(default=None, max_length=120)
+
+
+class Lead(Versioned, table=True):
+    """A prospect not yet qualified (D1, D2)."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_status_id", "status", "id"),
+        Index("ix_leads_owner_id_id", "owner_id", "id"),
+        Index("ix_leads_created_at_id", "created_at", "id"),
+        Index("ix_leads_segment_region", "sales_segment", "region"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str | None = Field(default=None, max_length=120)
+    last_name: str | None = Field(default=None, max_length=120)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    company: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=60)
+    number_of_employees: int | None = None
+    street: str | None = Field(default=None, max_length=255)
+    city: str | None = Field(default=None, max_length=120)
+    state: str | None = Field(default=None, max_length=120)
+    postal_code: str | None = Field(default=None, max_length=40)
+    country: str | None = Field(default=None, max_length=120)
+    is_public_sector: bool = Field(default=False)
+    sales_segment: SalesSegment = _enum_field(
+        SalesSegment, default=SalesSegment.UNKNOWN
+    )
+    region: Region | None = _enum_field(Region, default=None, nullable=True)
+    initial_source: str = Field(max_length=120, index=True)
+    lead_source: str | None = Field(default=None, max_length=120)
+    status: LeadStatus = _enum_field(LeadStatus, default=LeadStatus.RAW)
+    status_changed_at: datetime = _now_field()
+    person_score: int = Field(default=0)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    active_until: datetime | None = _time_field()
+    last_interesting_moment: str | None = Field(default=None, max_length=255)
+    sla_due_at: datetime | None = _time_field()
+    sla_met_at: datetime | None = _time_field()
+    converted_at: datetime | None = _time_field()
+    converted_account_id: int | None = Field(default=None, foreign_key="accounts.id")
+    converted_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    converted_opportunity_id: int | None = Field(
+        default=None, foreign_key="opportunities.id"
+    )
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Opportunity(Versioned, table=True):
+    """A potential deal moving through the stages of D3."""
+
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        Index("ix_opportunities_stage_id", "stage", "id"),
+        Index("ix_opportunities_owner_id_id", "owner_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+    type: OpportunityType = _enum_field(
+        OpportunityType, default=OpportunityType.NEW_BUSINESS
+    )
+    stage: OpportunityStage = _enum_field(
+        OpportunityStage, default=OpportunityStage.PENDING_ACCEPTANCE
+    )
+    stage_changed_at: datetime = _now_field()
+    close_date: date | None = None
+    currency: str = Field(default="USD", max_length=3)
+    incremental_acv: Decimal = Field(default=Decimal("0.00"), sa_type=Money)
+    initial_iacv: Decimal | None = _money_field()
+    sales_accepted_date: datetime | None = _time_field()
+    sales_qualified: bool = Field(default=False)
+    sales_qualified_date: datetime | None = _time_field()
+    sales_qualification_source: SalesQualificationSource | None = _enum_field(
+        SalesQualificationSource, default=None, nullable=True
+    )
+    edition: str | None = Field(default=None, max_length=60)
+    primary_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    initial_source: str | None = Field(default=None, max_length=120)
+    # D3 stage fields (what each stage's entry requires)
+    business_problem: str | None = _text_field()
+    technical_requirements_confirmed: bool = Field(default=False)
+    poc_ran: bool = Field(default=False)
+    poc_notes: str | None = _text_field()
+    poc_success_criteria: str | None = _text_field()
+    bill_to_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    sold_to_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    po_will_be_issued: bool | None = None
+    purchasing_plan: str | None = _text_field()
+    business_terms_agreed: bool = Field(default=False)
+    referenceable_customer: ReferenceableCustomer | None = _enum_field(
+        ReferenceableCustomer, default=None, nullable=True
+    )
+    signed_order_form_received: bool = Field(default=False)
+    po_received: bool = Field(default=False)
+    restricted_party_screening: RestrictedPartyScreening = _enum_field(
+        RestrictedPartyScreening, default=RestrictedPartyScreening.NOT_STARTED
+    )
+    finance_approved: bool = Field(default=False)
+    closed_won_details: str | None = _text_field()
+    closed_lost_reasons: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    closed_lost_detail: str | None = _text_field()
+    merged_into_id: int | None = Field(default=None, foreign_key="opportunities.id")
+    duplicate_of_id: int | None = Field(default=None, foreign_key="opportunities.id")
+    lost_from_stage: OpportunityStage | None = _enum_field(
+        OpportunityStage, default=None, nullable=True
+    )
+    closed_at: datetime | None = _time_field()
+
+
+class OpportunityContactRole(SQLModel, table=True):
+    """A contact's role on an opportunity (buyer, champion, …)."""
+
+    __tablename__ = "opportunity_contact_roles"
+    __table_args__ = (UniqueConstraint("opportunity_id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunities.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    role: str | None = Field(default=None, max_length=60)
+    is_primary: bool = Field(default=False)
+    created_at: datetime = _now_field()
+
+
+class Campaign(Versioned, table=True):
+    """A marketing program: webcast, trade show, email, paid channel (D1, D11)."""
+
+    __tablename__ = "campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    channel: CampaignChannel = _enum_field(CampaignChannel, index=True)
+    spend: Decimal = Field(default=Decimal("0.00"), sa_type=Money)
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class Activity(Versioned, table=True):
+    """A Task or an Event logged against a lead/contact/account/opportunity (D1)."""
+
+    __tablename__ = "activities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ActivityKind = _enum_field(ActivityKind)
+    channel: ActivityChannel = _enum_field(ActivityChannel)
+    direction: ActivityDirection = _enum_field(
+        ActivityDirection, default=ActivityDirection.OUTBOUND
+    )
+    subject: str = Field(max_length=255)
+    due_at: datetime | None = _time_field()
+    completed_at: datetime | None = _time_field()
+    disposition: str | None = Field(default=None, max_length=120)
+    outcome: str | None = _text_field()
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    source_system: str | None = Field(default=None, max_length=60)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    opportunity_id: int | None = Field(
+        default=None, foreign_key="opportunities.id", index=True
+    )
+
+
+class Engagement(SQLModel, table=True):
+    """A marketing touch that feeds the score (D6)."""
+
+    __tablename__ = "engagements"
+    __table_args__ = (Index("ix_engagements_lead_occurred", "lead_id", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id")
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    kind: EngagementKind = _enum_field(EngagementKind)
+    occurred_at: datetime = _now_field()
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    created_at: datetime = _now_field()
+
+
+class TransitionRecord(SQLModel, table=True):
+    """One status/stage change: the append-only ledger behind history (D1)."""
+
+    __tablename__ = "transition_records"
+    __table_args__ = (
+        Index("ix_transition_records_record", "record_type", "record_id", "id"),
+        Index("ix_transition_records_to_state", "record_type", "to_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: RecordType = _enum_field(RecordType)
+    record_id: int
+    from_state: str | None = Field(default=None, max_length=40)
+    to_state: str = Field(max_length=40)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = _now_field()
+    reason: str | None = _text_field()
+    note: str | None = _text_field()
+    override: bool = Field(default=False)
+    seconds_in_from: int | None = None
+
+
+class Event(SQLModel, table=True):
+    """The outbox (D10): every transition, conversion, assignment and alert."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_record", "record_type", "record_id"),
+        Index("ix_events_kind_id", "kind", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=60)
+    record_type: RecordType = _enum_field(RecordType)
+    record_id: int
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    occurred_at: datetime = _now_field()
+    delivered_at: datetime | None = _time_field()
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The first answer to a repeated mutation (A3 ``idempotencyKey``)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "mutation", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    mutation: str = Field(max_length=60)
+    key: str = Field(max_length=200)
+    input_hash: str = Field(max_length=64)
+    record_id: int | None = None
+    created_at: datetime = _now_field()

@@ -1,0 +1,1 @@
+"""Alembic migrations (one per schema change); run through ``salesops db upgrade``."""
