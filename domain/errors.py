@@ -20,6 +20,9 @@ class Refusal:
     code: ErrorCode
     message: str
     field: tuple[str, ...] = ()
+    # (record type, id) of an existing record the refusal points at, e.g. the
+    # lead that already has this email (DUPLICATE_RECORD).
+    record: tuple[str, int] | None = None
 
     @classmethod
     def on(cls, field: str | None, code: ErrorCode, message: str) -> Refusal:

@@ -1,0 +1,210 @@
+"""The Starlette application: /graphql (GraphiQL for browsers), /healthz, /readyz.
+
+Authentication (A6): every GraphQL request carries ``Authorization: Bearer
+<token>``; without a valid token the answer is HTTP 401 with a GraphQL error
+body. The GraphiQL page itself is served without a token; in demo mode, and
+only to a browser on the loopback interface, it comes preloaded with a demo
+admin token so a newcomer can run queries at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api.context import Context, Viewer
+from api.schema import schema
+from domain.db import (
+    current_revision,
+    head_revision,
+    make_async_engine,
+    make_sessionmaker,
+)
+from domain.services.users import authenticate
+
+log = logging.getLogger("salesops.api")
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+DEMO_TOKEN_ENV = "SALESOPS_DEMO_TOKEN"
+
+DEMO_QUERY = """# Welcome to salesops. You are signed in as the demo admin.
+# Run this, then open the Docs panel: every type and field is described.
+query FirstLook {
+  viewer { name role }
+  leads(first: 5, filter: {status: [MQL]}) {
+    totalCount
+    nodes { id firstName lastName company status personScore owner { name } }
+  }
+}
+"""
+
+
+def _unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "data": None,
+            "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
+        },
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="salesops"'},
+    )
+
+
+def _is_graphiql_page(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+class SalesopsGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI app with our context and the demo GraphiQL page."""
+
+    def __init__(
+        self, *args: Any, demo_token: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.demo_token = demo_token
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:  # type: ignore[override]
+        """The context the auth middleware prepared for this request."""
+        context: Context = request.scope["state"]["salesops_context"]
+        context.request = request
+        return context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL; preloaded with the demo token for a loopback browser."""
+        html = self.graphql_ide_html
+        client = request.client.host if request.client else ""
+        if self.demo_token and client in LOOPBACK:
+            headers = {"Authorization": f"Bearer {self.demo_token}"}
+            html = html.replace(
+                "const defaultHeaders = {};",
+                f"const defaultHeaders = {json.dumps(headers)};",
+            ).replace(
+                "parameters.q || EXAMPLE_QUERY",
+                f"parameters.q || {json.dumps(DEMO_QUERY)}",
+            )
+        return HTMLResponse(html)
+
+
+class AuthenticatedGraphQL:
+    """Opens the request's session, authenticates the bearer token, then serves."""
+
+    def __init__(self, graphql: ASGIApp, sessions: Any) -> None:
+        self.graphql = graphql
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One request: session in, viewer checked, session closed afterwards."""
+        if scope["type"] != "http":
+            await self.graphql(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if _is_graphiql_page(request):
+            await self.graphql(scope, receive, send)
+            return
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        async with self.sessions() as session:
+            viewer = await self._viewer(session, request)
+            if viewer is None:
+                await session.rollback()
+                response = _unauthorized(
+                    "Authentication required: send 'Authorization: Bearer <token>' "
+                    "with a valid, unrevoked token."
+                )
+                await response(scope, receive, send)
+                return
+            await session.commit()  # end the auth read; the request reads afresh
+            scope.setdefault("state", {})["salesops_context"] = Context(
+                session=session, viewer=viewer, request_id=request_id
+            )
+
+            async def send_with_id(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", []).append(
+                        (b"x-request-id", request_id.encode())
+                    )
+                await send(message)
+
+            await self.graphql(scope, receive, send_with_id)
+
+    @staticmethod
+    async def _viewer(session: Any, request: Request) -> Viewer | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        user = await authenticate(session, token.strip())
+        if user is None:
+            return None
+        return Viewer(id=user.id, name=user.name, email=user.email, role=user.role)
+
+
+def create_app(
+    database_url: str | None = None, demo_token: str | None = None
+) -> Starlette:
+    """The ASGI application for a database (default: ``DATABASE_URL``)."""
+    engine = make_async_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    graphql = SalesopsGraphQL(
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+        demo_token=demo_token,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            at, head = await current_revision(engine), head_revision()
+        except Exception as exc:  # the database is unreachable: not ready
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, 503
+            )
+        if at != head:
+            return JSONResponse(
+                {"status": "unavailable", "migration": at, "head": head},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "migration": at})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route(
+                "/graphql",
+                AuthenticatedGraphQL(graphql, sessions),
+                methods=["GET", "POST"],
+            ),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.sessions = sessions
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """App factory for ``uvicorn --factory`` (several worker processes)."""
+    return create_app(demo_token=os.environ.get(DEMO_TOKEN_ENV) or None)

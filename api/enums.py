@@ -1,0 +1,175 @@
+"""The domain enums as GraphQL enums, each value with its description (A1, A7).
+
+The Python enums live in ``domain.enums``; here they are registered with
+strawberry under the fixed GraphQL names and given the descriptions that
+GraphiQL shows.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from domain import enums as d
+
+_LEAD_STATUS = {
+    "RAW": "Untouched brand new lead.",
+    "INQUIRY": "Form submission, meeting at a trade show, content offer.",
+    "MQL": "Marketing qualified: the score reached the MQL threshold (90).",
+    "ACCEPTED": "A rep is actively working to get in touch.",
+    "QUALIFYING": "In two-way conversation.",
+    "QUALIFIED": "Converted to an account/contact/opportunity; the lead is read-only.",
+    "UNQUALIFIED": "Contact information not now or ever valid; spam. Final.",
+    "NURTURE": "Not ready to buy now, possibly later.",
+    "BAD_DATA": "Incorrect data, to be researched.",
+    "WEB_PORTAL_PURCHASE": "Bought through the web store while a duplicate "
+    "record exists. Final.",
+}
+
+_STAGE = {s.value: f"{d.STAGE_LABELS[s]}." for s in d.OpportunityStage} | {
+    "PRE_OPPORTUNITY": "00-Pre Opportunity: not yet an opportunity.",
+    "PENDING_ACCEPTANCE": "0-Pending Acceptance: waiting for sales acceptance.",
+    "DISCOVERY": "1-Discovery: sales accepted (SAO).",
+    "SCOPING": "2-Scoping: sales qualified (SQO) from here on.",
+    "CLOSED_WON": "7-Closed Won: final.",
+    "CLOSED_LOST": "8-Closed Lost: may be reopened within 30 days.",
+    "UNQUALIFIED": "9-Unqualified: there is no opportunity. Final.",
+    "DUPLICATE": "10-Duplicate: duplicate of another opportunity. Final.",
+}
+
+_SEGMENT = {
+    "STRATEGIC": "A named (strategic) account; ranks above LARGE.",
+    "LARGE": "2,000 employees or more.",
+    "MID_MARKET": "100 to 1,999 employees.",
+    "SMB": "0 to 99 employees.",
+    "UNKNOWN": "Number of employees not known.",
+}
+
+_REGION = {
+    "APAC": "Asia-Pacific.",
+    "EMEA": "Europe, Middle East and Africa.",
+    "LATAM": "Latin America.",
+    "US_EAST": "US East (and eastern Canadian provinces).",
+    "US_WEST": "US West (and western Canadian provinces).",
+    "PUBLIC_SECTOR": "US public sector (government, federal), whatever the address.",
+}
+
+_ROLE = {
+    "SDR": "Sales development rep (inbound).",
+    "BDR": "Business development rep (outbound).",
+    "AE": "Account executive.",
+    "SAL": "Strategic account leader.",
+    "AM": "Account manager.",
+    "RD": "Regional director.",
+    "CUSTOMER_ADVOCATE": "Customer advocate (SMB inbound).",
+    "CUSTOMER_SUCCESS": "Customer success manager.",
+    "MARKETING_OPS": "Marketing operations: may edit any lead.",
+    "SALES_OPS": "Sales operations: may edit anything and override stage rules.",
+    "SALES_ADMIN": "The Sales Admin placeholder owner; its records are adoptable.",
+    "ADMIN": "Administrator: manages users and tokens.",
+}
+
+_ERROR = {
+    "NOT_FOUND": "The record does not exist (or is not visible to you).",
+    "FORBIDDEN": "Your role may not do this; the message names the rule.",
+    "INVALID_INPUT": "An input value is malformed or out of range.",
+    "DUPLICATE_RECORD": "A record with this email exists; pass allowDuplicate to "
+    "create anyway.",
+    "IMMUTABLE_FIELD": "The field cannot change once set (e.g. initialSource).",
+    "STALE_VERSION": "The record changed since the version you read.",
+    "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used with a different input.",
+    "MISSING_FIELD": "A required field is missing.",
+    "READ_ONLY_RECORD": "The record is read-only (e.g. a converted lead).",
+    "INVALID_TRANSITION": "The target state is not reachable from the current one.",
+    "FINAL_STATE": "The record is in a final state.",
+    "REASON_REQUIRED": "This move needs a reason.",
+    "NOT_OWNER": "Only the owner (or SALES_OPS/ADMIN) may do this.",
+    "NO_OWNER": "The record has no owner.",
+    "NOT_ACTIVE": "A GitLab.com lead must be Active to be accepted or routed.",
+    "SCORE_BELOW_THRESHOLD": "The score is below the MQL threshold.",
+    "NO_INBOUND_ENGAGEMENT": "No inbound engagement or form submission is recorded.",
+    "NO_NEW_ENGAGEMENT": "No new engagement since the lead entered nurture.",
+    "NO_TWO_WAY_ACTIVITY": "No completed two-way activity is logged.",
+    "CONVERSION_REQUIRED": "QUALIFIED is reached only by converting the lead.",
+    "CONTACT_DATA_UNCHANGED": "Email or phone must be corrected first.",
+    "PURCHASE_REFERENCE_REQUIRED": "A reference to the purchasing record is needed.",
+    "ALREADY_CONVERTED": "The lead was already converted.",
+    "ALREADY_SALES_ACCEPTED": "The opportunity was sales-accepted; it cannot go there.",
+    "REOPEN_WINDOW_PASSED": "More than 30 days since closing: create a new "
+    "opportunity.",
+    "OVERRIDE_NOT_ALLOWED": "Only SALES_OPS may override stage rules.",
+    "MUST_PASS_PENDING_ACCEPTANCE": "An opportunity must pass 0-Pending Acceptance.",
+    "WEB_DIRECT_ONLY": "Only a WEB_DIRECT opportunity may be created Closed Won.",
+    "TERMS_NOT_MODIFIABLE": "Standard terms cannot be modified for this deal.",
+    "REQUIREMENT_NOT_MET": "An entry requirement of the target stage is not met.",
+}
+
+
+def _register(
+    enum: type[Enum], name: str, description: str, values: dict[str, str] | None = None
+) -> Any:
+    """Register a domain enum with strawberry and describe each value."""
+    gql = strawberry.enum(enum, name=name, description=description)
+    for value in gql.__strawberry_definition__.values:
+        text = (values or {}).get(value.name)
+        value.description = text or value.name.replace("_", " ").capitalize() + "."
+    return gql
+
+
+LeadStatusGQL = _register(
+    d.LeadStatus, "LeadStatus", "Lead lifecycle status (D2).", _LEAD_STATUS
+)
+OpportunityStageGQL = _register(
+    d.OpportunityStage, "OpportunityStage", "Opportunity pipeline stage (D3).", _STAGE
+)
+SalesSegmentGQL = _register(
+    d.SalesSegment, "SalesSegment", "Company size band (D5).", _SEGMENT
+)
+RegionGQL = _register(d.Region, "Region", "Sales region (D5).", _REGION)
+RoleGQL = _register(d.Role, "Role", "Role of a go-to-market team member.", _ROLE)
+AccountTypeGQL = _register(
+    d.AccountType, "AccountType", "Relationship with an organization."
+)
+OpportunityTypeGQL = _register(
+    d.OpportunityType, "OpportunityType", "Kind of deal: new business, add-on, renewal."
+)
+SalesQualificationSourceGQL = _register(
+    d.SalesQualificationSource,
+    "SalesQualificationSource",
+    "Who generated the opportunity.",
+)
+ClosedLostReasonGQL = _register(
+    d.ClosedLostReason, "ClosedLostReason", "Why an opportunity was lost."
+)
+ReferenceableCustomerGQL = _register(
+    d.ReferenceableCustomer,
+    "ReferenceableCustomer",
+    "Whether the customer agrees to be a reference.",
+)
+RestrictedPartyScreeningGQL = _register(
+    d.RestrictedPartyScreening,
+    "RestrictedPartyScreening",
+    "Result of the restricted-party screening (CLEARED is needed to close won).",
+)
+EngagementKindGQL = _register(
+    d.EngagementKind, "EngagementKind", "A marketing touch that feeds the score (D6)."
+)
+ActivityKindGQL = _register(
+    d.ActivityKind, "ActivityKind", "Task (to do) or Event (happened)."
+)
+ActivityChannelGQL = _register(
+    d.ActivityChannel, "ActivityChannel", "How an activity happened."
+)
+ActivityDirectionGQL = _register(
+    d.ActivityDirection,
+    "ActivityDirection",
+    "OUTBOUND: we reached out; INBOUND: the person reached us (an email reply).",
+)
+CampaignChannelGQL = _register(
+    d.CampaignChannel, "CampaignChannel", "Marketing channel of a campaign (D11)."
+)
+ErrorCodeGQL = _register(
+    d.ErrorCode, "ErrorCode", "Stable codes of every refusal in the API (D9).", _ERROR
+)

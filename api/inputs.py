@@ -1,0 +1,55 @@
+"""Mutation plumbing: which input fields were given, ids decoded, one write each."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.context import Info
+from api.errors import UserError, camel, user_errors
+from api.relay import decode_id
+
+T = TypeVar("T")
+
+# Input fields that are not record values (handled by the mutation itself).
+CONTROL_FIELDS = frozenset(
+    {"id", "expected_version", "allow_duplicate", "idempotency_key"}
+)
+
+
+def provided(
+    data: Any,
+    *,
+    ids: Mapping[str, type] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The fields the client actually sent (UNSET left out), global ids decoded."""
+    ids = ids or {}
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(data):
+        if f.name in CONTROL_FIELDS or f.name in skip:
+            continue
+        value = getattr(data, f.name)
+        if value is strawberry.UNSET:
+            continue
+        if f.name in ids and value is not None:
+            value = decode_id(value, ids[f.name], camel(f.name))
+        values[f.name] = value
+    return values
+
+
+def given(value: T | None) -> T | None:
+    """UNSET -> None, for optional control arguments."""
+    return None if value is strawberry.UNSET else value
+
+
+async def mutate(
+    info: Info, use_case: Callable[[AsyncSession], Awaitable[T]]
+) -> tuple[T | None, list[UserError]]:
+    """Run one use case atomically; refusals come back as user errors."""
+    result, refusals = await info.context.attempt(use_case)
+    return result, user_errors(refusals)

@@ -1,0 +1,421 @@
+"""Leads: the `Lead` type, `leads`/`lead`, createLead and updateLead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.context import Info
+from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
+from api.errors import UserError
+from api.inputs import given, mutate, provided
+from api.relay import (
+    Connection,
+    OrderDirection,
+    RecordNode,
+    connection,
+    decode_id,
+    load_node,
+    ordering,
+)
+from api.users import UserNode
+from domain import records as rec
+from domain.services import leads as service
+from domain.services.queries import LeadQuery
+
+if TYPE_CHECKING:
+    from api.accounts import AccountNode
+    from api.contacts import ContactNode
+    from api.opportunities import OpportunityNode
+
+AccountRef = Annotated["AccountNode", strawberry.lazy("api.accounts")]
+ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
+OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
+
+
+@strawberry.type(
+    name="Lead",
+    description="A prospect not yet qualified. Its `status` moves through the lead "
+    "lifecycle (see `stateMachines`); a converted lead is read-only.",
+)
+class LeadNode(RecordNode):
+    """A lead."""
+
+    model = rec.Lead
+
+    first_name: str | None = strawberry.field(description="First name.")
+    last_name: str | None = strawberry.field(description="Last name.")
+    email: str | None = strawberry.field(description="Email (stored lower-case).")
+    company: str | None = strawberry.field(description="Company name as given.")
+    title: str | None = strawberry.field(description="Job title (scored, D6).")
+    phone: str | None = strawberry.field(description="Phone number.")
+    number_of_employees: int | None = strawberry.field(
+        description="Total employees of the company (sets the segment)."
+    )
+    street: str | None = strawberry.field(description="Street address.")
+    city: str | None = strawberry.field(description="City.")
+    state: str | None = strawberry.field(description="State or province.")
+    postal_code: str | None = strawberry.field(description="Zip / postal code.")
+    country: str | None = strawberry.field(description="Country (name or ISO code).")
+    is_public_sector: bool = strawberry.field(
+        description="US public sector (government)."
+    )
+    sales_segment: SalesSegmentGQL = strawberry.field(
+        description="Derived from numberOfEmployees (D5)."
+    )
+    region: RegionGQL | None = strawberry.field(
+        description="Derived from country/state/public sector (D5)."
+    )
+    initial_source: str = strawberry.field(
+        description="First known touch; never changes."
+    )
+    lead_source: str | None = strawberry.field(description="Latest source; may change.")
+    status: LeadStatusGQL = strawberry.field(description="Lifecycle status (D2).")
+    status_changed_at: datetime = strawberry.field(
+        description="When the status last changed."
+    )
+    person_score: int = strawberry.field(description="MQL score (D6).")
+    active_until: datetime | None = strawberry.field(
+        description="Active (hand-raiser) until then (D8)."
+    )
+    last_interesting_moment: str | None = strawberry.field(
+        description="Latest notable marketing moment."
+    )
+    sla_due_at: datetime | None = strawberry.field(
+        description="Follow-up due by then (Contact Us / Professional Services)."
+    )
+    sla_met_at: datetime | None = strawberry.field(description="When the SLA was met.")
+    converted_at: datetime | None = strawberry.field(
+        description="When it was converted."
+    )
+    version: int = strawberry.field(description="Grows by one with every change.")
+    created_at: datetime = strawberry.field(description="When the lead was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    owner_id: strawberry.Private[int | None]
+    account_id: strawberry.Private[int | None]
+    converted_account_id: strawberry.Private[int | None]
+    converted_contact_id: strawberry.Private[int | None]
+    converted_opportunity_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who works the lead (null: unowned, in nurture).")
+    async def owner(self, info: Info) -> UserNode | None:
+        """The owner."""
+        return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(description="The account the lead was matched to, if any.")
+    async def account(self, info: Info) -> AccountRef | None:
+        """The matched account."""
+        from api.accounts import AccountNode
+
+        return await load_node(info, AccountNode, self.account_id)
+
+    @strawberry.field(description="The account this lead became (after conversion).")
+    async def converted_account(self, info: Info) -> AccountRef | None:
+        """Conversion result: account."""
+        from api.accounts import AccountNode
+
+        return await load_node(info, AccountNode, self.converted_account_id)
+
+    @strawberry.field(description="The contact this lead became (after conversion).")
+    async def converted_contact(self, info: Info) -> ContactRef | None:
+        """Conversion result: contact."""
+        from api.contacts import ContactNode
+
+        return await load_node(info, ContactNode, self.converted_contact_id)
+
+    @strawberry.field(description="The opportunity created from this lead, if any.")
+    async def converted_opportunity(self, info: Info) -> OpportunityRef | None:
+        """Conversion result: opportunity."""
+        from api.opportunities import OpportunityNode
+
+        return await load_node(info, OpportunityNode, self.converted_opportunity_id)
+
+
+@strawberry.enum(description="Fields leads can be sorted by.")
+class LeadOrderField(Enum):
+    """Sortable lead fields."""
+
+    ID = strawberry.enum_value("ID", description="Creation order.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="Creation time.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="Last change.")
+    PERSON_SCORE = strawberry.enum_value("PERSON_SCORE", description="Score.")
+
+
+@strawberry.input(description="Sort order of a lead list.")
+class LeadOrder:
+    """Field and direction."""
+
+    field: LeadOrderField = strawberry.field(description="Sort by this field.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction."
+    )
+
+
+LEAD_ORDER = {
+    LeadOrderField.ID: rec.Lead.id,
+    LeadOrderField.CREATED_AT: rec.Lead.created_at,
+    LeadOrderField.UPDATED_AT: rec.Lead.updated_at,
+    LeadOrderField.PERSON_SCORE: rec.Lead.person_score,
+}
+
+
+@strawberry.input(description="Filter leads; all given criteria must hold.")
+class LeadFilter:
+    """Lead criteria."""
+
+    status: list[LeadStatusGQL] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Owned by this user."
+    )
+    unowned: bool | None = strawberry.field(
+        default=None, description="true: only unowned leads; false: only owned."
+    )
+    segment: list[SalesSegmentGQL] | None = strawberry.field(
+        default=None, description="Any of these segments."
+    )
+    region: list[RegionGQL] | None = strawberry.field(
+        default=None, description="Any of these regions."
+    )
+    initial_source: str | None = strawberry.field(
+        default=None, description="Exactly this initial source."
+    )
+    score_at_least: int | None = strawberry.field(
+        default=None, description="personScore at least this."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Created at or after this time."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Created before this time."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Substring of name, email or company."
+    )
+    sla_breached: bool | None = strawberry.field(
+        default=None, description="true: follow-up SLA missed; false: not missed."
+    )
+
+
+def lead_query(f: LeadFilter | None) -> LeadQuery:
+    """GraphQL filter -> domain query."""
+    f = f or LeadFilter()
+    return LeadQuery(
+        status=f.status or (),
+        owner_id=decode_id(f.owner_id, UserNode, "ownerId") if f.owner_id else None,
+        unowned=f.unowned,
+        segment=f.segment or (),
+        region=f.region or (),
+        initial_source=f.initial_source,
+        score_at_least=f.score_at_least,
+        created_after=f.created_after,
+        created_before=f.created_before,
+        search=f.search,
+        sla_breached=f.sla_breached,
+    )
+
+
+@strawberry.type
+class LeadQueries:
+    """Root fields about leads."""
+
+    @strawberry.field(description="One lead by global id.")
+    async def lead(self, info: Info, id: strawberry.ID) -> LeadNode | None:
+        """A lead, or null."""
+        return await load_node(info, LeadNode, decode_id(id, LeadNode, "id"))
+
+    @strawberry.field(description="Leads, filtered and sorted, keyset paged.")
+    async def leads(
+        self,
+        info: Info,
+        filter: LeadFilter | None = None,
+        order_by: LeadOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LeadNode]:
+        """A page of leads."""
+        order = ordering(LEAD_ORDER, rec.Lead.id, order_by, LeadOrderField.ID)
+        return await connection(
+            info,
+            LeadNode,
+            lead_query(filter).statement(),
+            order,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+
+@strawberry.input(description="A new lead. It starts RAW.")
+class CreateLeadInput:
+    """createLead input."""
+
+    initial_source: str = strawberry.field(
+        description="First known touch (required; 'Unknown' is refused)."
+    )
+    first_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="First name."
+    )
+    last_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Last name."
+    )
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
+    company: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Company."
+    )
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Job title."
+    )
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone.")
+    number_of_employees: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Total employees."
+    )
+    street: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Street."
+    )
+    city: str | None = strawberry.field(default=strawberry.UNSET, description="City.")
+    state: str | None = strawberry.field(
+        default=strawberry.UNSET, description="State/province."
+    )
+    postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Postal code."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Country."
+    )
+    is_public_sector: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="US public sector."
+    )
+    lead_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Lead source."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner (default: unowned until routed)."
+    )
+    allow_duplicate: bool = strawberry.field(
+        default=False, description="Create even if a lead/contact has this email."
+    )
+
+
+@strawberry.input(description="Change a lead's profile; only the given fields change.")
+class UpdateLeadInput:
+    """updateLead input."""
+
+    id: strawberry.ID = strawberry.field(description="The lead.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with STALE_VERSION if the lead moved on."
+    )
+    initial_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Immutable once set: a change is refused."
+    )
+    first_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="First name."
+    )
+    last_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Last name."
+    )
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
+    company: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Company."
+    )
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Job title."
+    )
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone.")
+    number_of_employees: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Total employees."
+    )
+    street: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Street."
+    )
+    city: str | None = strawberry.field(default=strawberry.UNSET, description="City.")
+    state: str | None = strawberry.field(
+        default=strawberry.UNSET, description="State/province."
+    )
+    postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Postal code."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Country."
+    )
+    is_public_sector: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="US public sector."
+    )
+    lead_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Lead source."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="New owner."
+    )
+
+
+@strawberry.type(description="Result of createLead.")
+class CreateLeadPayload:
+    """The lead, or why not."""
+
+    lead: LeadNode | None = strawberry.field(description="The new lead.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Result of updateLead.")
+class UpdateLeadPayload:
+    """The lead, or why not."""
+
+    lead: LeadNode | None = strawberry.field(description="The changed lead.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+LEAD_IDS = {"owner_id": UserNode}
+
+
+@strawberry.type
+class LeadMutations:
+    """Root mutations about leads."""
+
+    @strawberry.mutation(
+        description="Create a lead (RAW). Duplicate emails are refused."
+    )
+    async def create_lead(
+        self, info: Info, input: CreateLeadInput
+    ) -> CreateLeadPayload:
+        """Create a lead."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.create_lead(
+                provided(input, ids=LEAD_IDS),
+                session=s,
+                actor=actor,
+                allow_duplicate=input.allow_duplicate,
+            ),
+        )
+        return CreateLeadPayload(
+            lead=row and LeadNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change a lead's profile (not its status).")
+    async def update_lead(
+        self, info: Info, input: UpdateLeadInput
+    ) -> UpdateLeadPayload:
+        """Change a lead."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.update_lead(
+                decode_id(input.id, LeadNode, "id"),
+                provided(input, ids=LEAD_IDS),
+                session=s,
+                actor=actor,
+                expected_version=given(input.expected_version),
+            ),
+        )
+        return UpdateLeadPayload(
+            lead=row and LeadNode.from_row(row), user_errors=errors
+        )

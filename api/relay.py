@@ -1,0 +1,271 @@
+"""Relay plumbing shared by every feature: nodes, global ids, keyset connections.
+
+- Every record type subclasses ``RecordNode`` (a Relay ``Node`` with an
+  integer ``NodeID``); ``node``/``nodes`` resolve through the per-request
+  DataLoaders.
+- ``Connection[T]`` has ``edges``, ``nodes``, ``pageInfo`` and a lazily
+  counted ``totalCount``. Cursors are opaque: base64 of the sort key.
+- ``first``/``last`` default to 50 and may not exceed 500: a larger value is
+  refused with an error, never silently truncated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import Select
+from strawberry import relay
+
+from api.context import Info
+from domain.enums import ErrorCode
+from domain.errors import Refused
+from domain.services.queries import Window, count, fetch_page
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+N = TypeVar("N")
+
+
+class RecordNode(relay.Node):
+    """A record exposed as a Relay node, built from its database row."""
+
+    id: relay.NodeID[int]
+    model: ClassVar[type]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """Copy the row's values into the GraphQL object (plain fields only)."""
+        names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+        node = cls(**{name: getattr(row, name) for name in names})
+        # The NodeID lives on this undecorated base, so it is not an init field.
+        node.id = row.id
+        return node
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Any, required: bool = False
+    ) -> list[Self | None]:
+        """Load nodes by id through the request's DataLoader."""
+        ids = [int(i) for i in node_ids]
+        rows = await info.context.records(cls.model).load_many(ids)
+        return [cls.from_row(r) if r is not None else None for r in rows]
+
+
+async def load_node(info: Info, node_cls: type[N], record_id: int | None) -> N | None:
+    """A related record (or None) through the request's DataLoader."""
+    if record_id is None:
+        return None
+    row = await info.context.records(node_cls.model).load(record_id)  # type: ignore[attr-defined]
+    return node_cls.from_row(row) if row is not None else None  # type: ignore[attr-defined]
+
+
+def decode_id(value: strawberry.ID | str, node_cls: type, field: str) -> int:
+    """The database id inside a global id, refusing ids of another type."""
+    type_name = node_cls.__strawberry_definition__.name  # type: ignore[attr-defined]
+    try:
+        gid = relay.GlobalID.from_id(value)
+        if gid.type_name != type_name:
+            raise ValueError(gid.type_name)
+        return int(gid.node_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT, f"{value!r} is not the id of a {type_name}.", field
+        ) from exc
+
+
+def encode_id(node_cls: type, record_id: int) -> str:
+    """The global id of a record."""
+    type_name = node_cls.__strawberry_definition__.name  # type: ignore[attr-defined]
+    return str(relay.GlobalID(type_name, str(record_id)))
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    """Ascending or descending."""
+
+    ASC = strawberry.enum_value("ASC", description="Smallest first.")
+    DESC = strawberry.enum_value("DESC", description="Largest first.")
+
+
+# --- cursors --------------------------------------------------------------------
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return datetime.fromisoformat(value["dt"])
+        if "d" in value:
+            return date.fromisoformat(value["d"])
+        if "dec" in value:
+            return Decimal(value["dec"])
+    return value
+
+
+def encode_cursor(order_key: str, value: Any, record_id: int) -> str:
+    """An opaque cursor: the sort key of one row."""
+    raw = json.dumps([order_key, _encode_value(value), record_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, order_key: str, argument: str) -> tuple[Any, int]:
+    """The sort key inside a cursor made for the same ordering."""
+    try:
+        key, value, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if key != order_key or not isinstance(record_id, int):
+            raise ValueError(key)
+        return _decode_value(value), record_id
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise GraphQLError(
+            f"`{argument}` is not a cursor of this list in this order.",
+            extensions={"code": ErrorCode.INVALID_INPUT.value, "field": [argument]},
+        ) from exc
+
+
+def page_window(
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    order_key: str,
+) -> Window:
+    """Validate Relay arguments into a window (errors name the argument)."""
+    if first is not None and last is not None:
+        raise GraphQLError(
+            "Pass `first` or `last`, not both.",
+            extensions={
+                "code": ErrorCode.INVALID_INPUT.value,
+                "field": ["first", "last"],
+            },
+        )
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise GraphQLError(
+                f"`{name}` must be between 0 and {MAX_PAGE_SIZE} (got {value}).",
+                extensions={"code": ErrorCode.INVALID_INPUT.value, "field": [name]},
+            )
+    if first is None and last is None:
+        first = DEFAULT_PAGE_SIZE
+    return Window(
+        first=first,
+        after=decode_cursor(after, order_key, "after") if after else None,
+        last=last,
+        before=decode_cursor(before, order_key, "before") if before else None,
+    )
+
+
+# --- connections ----------------------------------------------------------------
+
+
+@strawberry.type(description="An edge in a connection: a node and its cursor.")
+class Edge(Generic[N]):
+    """An edge of a connection."""
+
+    cursor: str = strawberry.field(description="Opaque cursor of this node.")
+    node: N = strawberry.field(description="The record at the end of the edge.")
+
+
+@strawberry.type(description="A page of records (Relay connection, keyset paged).")
+class Connection(Generic[N]):
+    """A page of a list with its cursors."""
+
+    edges: list[Edge[N]] = strawberry.field(description="The records with cursors.")
+    nodes: list[N] = strawberry.field(description="The records of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Paging information.")
+    _count_statement: strawberry.Private[Select[Any]]
+
+    @strawberry.field(description="How many records match the filter (all pages).")
+    async def total_count(self, info: Info) -> int:
+        """Counted only when asked for."""
+        return await info.context.read(lambda s: count(s, self._count_statement))
+
+
+@dataclasses.dataclass(frozen=True)
+class Ordering:
+    """How a list is sorted: the column, its stable name, the direction."""
+
+    key: str
+    column: Any
+    id_column: Any
+    descending: bool
+
+
+def ordering(
+    columns: Mapping[Any, Any], id_column: Any, order: Any, default: Any
+) -> Ordering:
+    """Resolve an ``orderBy`` input (field enum + direction) to columns."""
+    field = order.field if order is not None else default
+    direction = order.direction if order is not None else OrderDirection.ASC
+    descending = direction == OrderDirection.DESC
+    return Ordering(
+        key=f"{field.name}:{direction.name}",
+        column=columns[field],
+        id_column=id_column,
+        descending=descending,
+    )
+
+
+async def connection(
+    info: Info,
+    node_cls: type[N],
+    statement: Select[Any],
+    order: Ordering,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[N]:
+    """One keyset page of ``statement`` as a connection of ``node_cls``."""
+    window = page_window(first, after, last, before, order.key)
+    page = await info.context.read(
+        lambda s: fetch_page(
+            s,
+            statement,
+            sort=order.column,
+            id_col=order.id_column,
+            descending=order.descending,
+            window=window,
+        )
+    )
+    sort_attr = order.column.key
+    nodes = [node_cls.from_row(row) for row in page.rows]  # type: ignore[attr-defined]
+    edges = [
+        Edge(
+            cursor=encode_cursor(order.key, getattr(row, sort_attr), row.id), node=node
+        )
+        for row, node in zip(page.rows, nodes, strict=True)
+    ]
+    return Connection(
+        edges=edges,
+        nodes=nodes,
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count_statement=statement,
+    )

@@ -1,0 +1,150 @@
+"""The strawberry schema, assembled from the feature modules, with its guards.
+
+Limits (A6): query depth 12, 40 aliases, 8,000 tokens, pages of at most 500.
+Errors: expected refusals inside queries become errors with a stable
+``extensions.code``; unexpected exceptions are masked for clients and logged
+with the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from api.accounts import AccountMutations, AccountQueries
+from api.activities import ActivityMutations, ActivityQueries
+from api.campaigns import CampaignMutations, CampaignQueries
+from api.contacts import ContactMutations, ContactQueries
+from api.errors import camel
+from api.leads import LeadMutations, LeadQueries
+from api.opportunities import OpportunityMutations, OpportunityQueries
+from api.users import UserMutations, UserQueries
+from domain.enums import ErrorCode
+from domain.errors import Refused
+
+log = logging.getLogger("salesops.api")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 40
+MAX_TOKENS = 8_000
+
+_INPUT_PATH = re.compile(r"at '([^']+)'")
+
+
+@strawberry.type(description="Read the sales-operations records and reports.")
+class Query(
+    UserQueries,
+    LeadQueries,
+    AccountQueries,
+    ContactQueries,
+    OpportunityQueries,
+    ActivityQueries,
+    CampaignQueries,
+):
+    """The root of every read."""
+
+    node: relay.Node | None = relay.node(
+        description="Any record by its global id (null when it does not exist)."
+    )
+    nodes: list[relay.Node | None] = relay.node(
+        description="Several records by global id, in the order asked."
+    )
+
+
+@strawberry.type(
+    description="Change records. Every mutation takes one `input` and returns a "
+    "payload with the changed record(s) and `userErrors` (empty on success)."
+)
+class Mutation(
+    UserMutations,
+    LeadMutations,
+    AccountMutations,
+    ContactMutations,
+    OpportunityMutations,
+    ActivityMutations,
+    CampaignMutations,
+):
+    """The root of every write."""
+
+
+class ErrorPolicy(MaskErrors):
+    """Typed codes for expected errors; masked, logged internals for the rest."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._one(error) for error in errors]
+
+    def _request_id(self) -> str:
+        context = self.execution_context.context
+        return getattr(context, "request_id", "-")
+
+    def _one(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, Refused):
+            first = original.refusals[0]
+            return GraphQLError(
+                "; ".join(r.message for r in original.refusals),
+                nodes=error.nodes,
+                path=error.path,
+                extensions={
+                    "code": first.code.value,
+                    "field": [camel(f) for f in first.field],
+                },
+            )
+        if original is None or isinstance(original, GraphQLError):
+            if error.extensions and "code" in error.extensions:
+                return error
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions=self._classify(error.message),
+            )
+        request_id = self._request_id()
+        log.error(
+            "unexpected error in request %s at %s",
+            request_id,
+            error.path,
+            exc_info=original,
+        )
+        return GraphQLError(
+            f"Internal error; quote request id {request_id} when reporting it.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+        )
+
+    @staticmethod
+    def _classify(message: str) -> dict[str, Any]:
+        """Bad values for typed inputs (enum, date, ID…) are INVALID_INPUT."""
+        if message.startswith(
+            ("Variable '$", "Argument '", "Expected value of type")
+        ) or ("got invalid value" in message or "cannot represent" in message):
+            found = _INPUT_PATH.search(message)
+            path = found.group(1).split(".") if found else []
+            return {"code": ErrorCode.INVALID_INPUT.value, "field": path}
+        return {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(relay_max_results=500),
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ErrorPolicy,
+    ],
+)

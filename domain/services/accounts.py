@@ -1,0 +1,176 @@
+"""Accounts: create and update, keeping domains and derived fields true (D1, D5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import ErrorCode
+from domain.errors import Refusal, Refused
+from domain.records import Account, AccountDomain
+from domain.rules.matching import normalize_company_name, web_domain
+from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.segmentation import region_for, sales_segment_for
+from domain.rules.validation import max_length, non_negative, required
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    load,
+    refuse_if,
+    require_user,
+)
+from domain.sqltypes import utcnow
+
+ACCOUNT_RULES = {
+    "name": [required, max_length(255)],
+    "number_of_employees": [non_negative],
+    "annual_revenue": [non_negative],
+}
+
+
+def refresh_account_derived(account: Account) -> None:
+    """Recompute segment, region and the normalized name from their inputs (D5)."""
+    account.sales_segment = sales_segment_for(
+        account.number_of_employees, is_named=account.is_named
+    )
+    account.region = region_for(
+        account.billing_country,
+        account.billing_state,
+        is_public_sector=account.is_public_sector,
+    )
+    account.normalized_name = normalize_company_name(account.name)
+
+
+async def _set_domains(
+    session: AsyncSession, account: Account, domains: Sequence[str]
+) -> None:
+    given = [d for d in domains if d and d.strip()]
+    refuse_if(
+        [
+            Refusal.on("domains", ErrorCode.INVALID_INPUT, f"{d!r} is not a domain.")
+            for d in given
+            if web_domain(d.lstrip("@")) is None
+        ]
+    )
+    cleaned = sorted({web_domain(d.lstrip("@")) or "" for d in given})
+    if cleaned:
+        taken = (
+            (
+                await session.execute(
+                    select(AccountDomain).where(
+                        AccountDomain.domain.in_(cleaned),  # type: ignore[attr-defined]
+                        AccountDomain.account_id != account.id,
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if taken is not None:
+            raise Refused(
+                [
+                    Refusal(
+                        code=ErrorCode.DUPLICATE_RECORD,
+                        message=f"The domain {taken.domain!r} belongs to account "
+                        f"{taken.account_id}.",
+                        field=("domains",),
+                        record=("Account", taken.account_id),
+                    )
+                ]
+            )
+    await session.execute(
+        delete(AccountDomain).where(AccountDomain.account_id == account.id)  # type: ignore[arg-type]
+    )
+    session.add_all(AccountDomain(account_id=account.id, domain=d) for d in cleaned)
+
+
+async def _check_references(
+    session: AsyncSession, values: Mapping[str, Any], account_id: int | None
+) -> None:
+    await require_user(session, values.get("owner_id"), "ownerId")
+    parent_id = values.get("parent_account_id")
+    if parent_id is not None:
+        if parent_id == account_id:
+            raise Refused.one(
+                ErrorCode.INVALID_INPUT,
+                "An account cannot be its own parent.",
+                "parentAccountId",
+            )
+        parent = await load(session, Account, parent_id, field="parentAccountId")
+        # Walk up: the new parent must not descend from this account (no cycles).
+        seen = {parent.id}
+        while parent.parent_account_id is not None and account_id is not None:
+            if parent.parent_account_id == account_id:
+                raise Refused.one(
+                    ErrorCode.INVALID_INPUT,
+                    "The parent account is below this account in the hierarchy.",
+                    "parentAccountId",
+                )
+            if parent.parent_account_id in seen:
+                break
+            parent = await load(session, Account, parent.parent_account_id)
+            seen.add(parent.id)
+
+
+async def create_account(
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    domains: Sequence[str] = (),
+) -> Account:
+    """Create an account with its domains; segment and region are derived."""
+    check_values(values, ACCOUNT_RULES, required_fields=("name",))
+    await _check_references(session, values, None)
+    account = Account(**values, normalized_name="")
+    refresh_account_derived(account)
+    session.add(account)
+    await session.flush()
+    await _set_domains(session, account, domains)
+    await session.flush()
+    return account
+
+
+async def update_account(
+    account_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    domains: Sequence[str] | None = None,
+    expected_version: int | None = None,
+) -> Account:
+    """Change an account; derived fields follow their inputs."""
+    account = await load(session, Account, account_id, lock=True)
+    check_version(account, expected_version)
+    refuse_if(may_edit_record(actor, account.owner_id, "account"))
+    check_values(values, ACCOUNT_RULES)
+    await _check_references(session, values, account.id)
+    apply(account, values)
+    refresh_account_derived(account)
+    if domains is not None:
+        await _set_domains(session, account, domains)
+        account.updated_at = utcnow()  # domains count as a change (new version)
+    await session.flush()
+    return account
+
+
+async def account_domains(
+    session: AsyncSession, account_ids: Sequence[int]
+) -> dict[int, list[str]]:
+    """The domains of each account, sorted."""
+    rows = (
+        await session.execute(
+            select(AccountDomain.account_id, AccountDomain.domain)
+            .where(AccountDomain.account_id.in_(account_ids))  # type: ignore[attr-defined]
+            .order_by(AccountDomain.domain)
+        )
+    ).all()
+    found: dict[int, list[str]] = {i: [] for i in account_ids}
+    for account_id, domain in rows:
+        found[account_id].append(domain)
+    return found

@@ -1,0 +1,87 @@
+"""Contacts: people at an account (D1, D4, D12)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.records import Account, Contact
+from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.validation import (
+    known_initial_source,
+    max_length,
+    normalize_email,
+    required,
+    valid_email,
+)
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    load,
+    refuse_duplicate_email,
+    refuse_if,
+    refuse_initial_source_change,
+    require_user,
+)
+
+CONTACT_RULES = {
+    "last_name": [required, max_length(120)],
+    "email": [valid_email, max_length(320)],
+    "account_id": [required],
+    "initial_source": [known_initial_source, max_length(120)],
+}
+
+
+async def create_contact(
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    allow_duplicate: bool = False,
+) -> Contact:
+    """Create a contact; an existing email is refused unless ``allow_duplicate``."""
+    check_values(
+        values,
+        CONTACT_RULES,
+        required_fields=("last_name", "account_id", "initial_source"),
+    )
+    await load(session, Account, values["account_id"], field="accountId")
+    await require_user(session, values.get("owner_id"), "ownerId")
+    data = dict(values)
+    data["email"] = normalize_email(data.get("email"))
+    await refuse_duplicate_email(
+        session, data["email"], allow_duplicate=allow_duplicate
+    )
+    data.setdefault("owner_id", actor.id)
+    contact = Contact(**data)
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def update_contact(
+    contact_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Contact:
+    """Change a contact; its initial source never changes (D4)."""
+    contact = await load(session, Contact, contact_id, lock=True)
+    check_version(contact, expected_version)
+    refuse_if(may_edit_record(actor, contact.owner_id, "contact"))
+    refuse_initial_source_change(contact.initial_source, values)
+    check_values(values, CONTACT_RULES)
+    if "account_id" in values:
+        await load(session, Account, values["account_id"], field="accountId")
+    await require_user(session, values.get("owner_id"), "ownerId")
+    data = dict(values)
+    if "email" in data:
+        data["email"] = normalize_email(data["email"])
+    apply(contact, data)
+    await session.flush()
+    return contact

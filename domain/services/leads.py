@@ -1,0 +1,121 @@
+"""Leads: create and update (D1, D4, D5, D12). Status moves live in the lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import ErrorCode, LeadStatus, RecordType
+from domain.errors import Refused
+from domain.records import Lead
+from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.segmentation import region_for, sales_segment_for
+from domain.rules.validation import (
+    known_initial_source,
+    max_length,
+    non_negative,
+    normalize_email,
+    valid_email,
+)
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    emit,
+    load,
+    refuse_duplicate_email,
+    refuse_if,
+    refuse_initial_source_change,
+    require_user,
+)
+
+LEAD_RULES = {
+    "first_name": [max_length(120)],
+    "last_name": [max_length(120)],
+    "email": [valid_email, max_length(320)],
+    "company": [max_length(255)],
+    "title": [max_length(200)],
+    "number_of_employees": [non_negative],
+    "initial_source": [known_initial_source, max_length(120)],
+}
+
+
+def refresh_lead_derived(lead: Lead) -> None:
+    """Segment and region follow the lead's own profile (D5)."""
+    lead.sales_segment = sales_segment_for(lead.number_of_employees)
+    lead.region = region_for(
+        lead.country, lead.state, is_public_sector=lead.is_public_sector
+    )
+
+
+async def create_lead(
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    allow_duplicate: bool = False,
+) -> Lead:
+    """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``."""
+    check_values(values, LEAD_RULES, required_fields=("initial_source",))
+    await require_user(session, values.get("owner_id"), "ownerId")
+    data = dict(values)
+    data["email"] = normalize_email(data.get("email"))
+    await refuse_duplicate_email(
+        session, data["email"], allow_duplicate=allow_duplicate
+    )
+    lead = Lead(**data, created_by_id=actor.id)
+    refresh_lead_derived(lead)
+    session.add(lead)
+    await session.flush()
+    if lead.owner_id is not None:
+        emit(
+            session,
+            "LEAD_ASSIGNED",
+            RecordType.LEAD,
+            lead.id,
+            actor,
+            owner_id=lead.owner_id,
+        )
+    return lead
+
+
+async def update_lead(
+    lead_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Lead:
+    """Change a lead's profile; a converted lead is read-only (D7)."""
+    lead = await load(session, Lead, lead_id, lock=True)
+    check_version(lead, expected_version)
+    refuse_if(may_edit_lead(actor, lead.owner_id))
+    if lead.status == LeadStatus.QUALIFIED:
+        raise Refused.one(
+            ErrorCode.READ_ONLY_RECORD,
+            f"Lead {lead.id} was converted and is read-only; edit the contact instead.",
+        )
+    refuse_initial_source_change(lead.initial_source, values)
+    check_values(values, LEAD_RULES)
+    await require_user(session, values.get("owner_id"), "ownerId")
+    data = dict(values)
+    if "email" in data:
+        data["email"] = normalize_email(data["email"])
+    previous_owner = lead.owner_id
+    apply(lead, data)
+    refresh_lead_derived(lead)
+    await session.flush()
+    if lead.owner_id != previous_owner:
+        emit(
+            session,
+            "LEAD_ASSIGNED",
+            RecordType.LEAD,
+            lead.id,
+            actor,
+            owner_id=lead.owner_id,
+            previous_owner_id=previous_owner,
+        )
+    return lead

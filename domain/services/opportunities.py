@@ -1,0 +1,96 @@
+"""Opportunities: create and update (D1, D3 rule 1); stages move in the lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import OpportunityStage, RecordType
+from domain.lifecycle.opportunity import creation_refusals
+from domain.records import Account, Contact, Opportunity
+from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.validation import currency_code, max_length, non_negative, required
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    emit,
+    load,
+    load_optional,
+    refuse_if,
+    require_user,
+)
+
+OPPORTUNITY_RULES = {
+    "name": [required, max_length(255)],
+    "account_id": [required],
+    "incremental_acv": [non_negative],
+    "currency": [currency_code],
+}
+
+CONTACT_FIELDS = ("primary_contact_id", "bill_to_contact_id", "sold_to_contact_id")
+OPPORTUNITY_FIELDS = ("merged_into_id", "duplicate_of_id")
+
+
+async def _check_references(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    if "account_id" in values:
+        await load(session, Account, values["account_id"], field="accountId")
+    await require_user(session, values.get("owner_id"), "ownerId")
+    for name in CONTACT_FIELDS:
+        await load_optional(session, Contact, values.get(name), field=name)
+    for name in OPPORTUNITY_FIELDS:
+        await load_optional(session, Opportunity, values.get(name), field=name)
+
+
+async def create_opportunity(
+    values: Mapping[str, Any], *, session: AsyncSession, actor: Actor
+) -> Opportunity:
+    """Create an opportunity in PENDING_ACCEPTANCE (or PRE_OPPORTUNITY; D3 rule 1).
+
+    Only a WEB_DIRECT opportunity may be created directly in CLOSED_WON. The
+    owner defaults to the account owner, then to the creating user.
+    """
+    check_values(values, OPPORTUNITY_RULES, required_fields=("name", "account_id"))
+    stage = values.get("stage") or OpportunityStage.PENDING_ACCEPTANCE
+    refuse_if(creation_refusals(stage, values.get("sales_qualification_source")))
+    await _check_references(session, values)
+    account = await load(session, Account, values["account_id"], field="accountId")
+    data = {**values, "stage": stage}
+    if data.get("owner_id") is None:
+        data["owner_id"] = account.owner_id or actor.id
+    opportunity = Opportunity(**data)
+    if stage == OpportunityStage.CLOSED_WON:
+        opportunity.closed_at = opportunity.created_at
+    session.add(opportunity)
+    await session.flush()
+    emit(
+        session,
+        "OPPORTUNITY_CREATED",
+        RecordType.OPPORTUNITY,
+        opportunity.id,
+        actor,
+        stage=stage.value,
+        owner_id=opportunity.owner_id,
+    )
+    return opportunity
+
+
+async def update_opportunity(
+    opportunity_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Opportunity:
+    """Change an opportunity's fields; the stage moves only via moveOpportunityStage."""
+    opportunity = await load(session, Opportunity, opportunity_id, lock=True)
+    check_version(opportunity, expected_version)
+    refuse_if(may_edit_record(actor, opportunity.owner_id, "opportunity"))
+    check_values(values, OPPORTUNITY_RULES)
+    await _check_references(session, values)
+    apply(opportunity, values)
+    await session.flush()
+    return opportunity

@@ -1,0 +1,351 @@
+"""Read side: filters as SQL, keyset pages, counts and batch lookups.
+
+Lists are paged by keyset on ``(sort column, id)``: a cursor is the sort key
+of a row, so pages are stable while rows are inserted elsewhere, and a page
+costs one indexed range scan however deep it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from domain.enums import (
+    AccountType,
+    ActivityChannel,
+    CampaignChannel,
+    LeadStatus,
+    OpportunityStage,
+    OpportunityType,
+    Region,
+    Role,
+    SalesSegment,
+)
+from domain.records import (
+    Account,
+    Activity,
+    Campaign,
+    Contact,
+    Lead,
+    Opportunity,
+    User,
+)
+from domain.sqltypes import utcnow
+
+R = TypeVar("R", bound=SQLModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of rows and whether more exist on either side."""
+
+    rows: list[Any]
+    has_next: bool
+    has_previous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which slice of an ordered list to read (Relay's first/after/last/before)."""
+
+    first: int | None = None
+    after: tuple[Any, int] | None = None
+    last: int | None = None
+    before: tuple[Any, int] | None = None
+
+
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    sort: Any,
+    id_col: Any,
+    descending: bool,
+    window: Window,
+) -> Page:
+    """Rows of ``stmt`` in (sort, id) order inside the window, one query."""
+    key = tuple_(sort, id_col)
+    forward = window.last is None
+    if window.after is not None:
+        stmt = stmt.where(
+            key < tuple_(*window.after) if descending else key > tuple_(*window.after)
+        )
+    if window.before is not None:
+        stmt = stmt.where(
+            key > tuple_(*window.before) if descending else key < tuple_(*window.before)
+        )
+    # Reading backwards (last/before) walks the index the other way, then flips.
+    walk_desc = descending if forward else not descending
+    order = (sort.desc(), id_col.desc()) if walk_desc else (sort.asc(), id_col.asc())
+    limit = window.first if forward else window.last
+    assert limit is not None
+    rows = list(
+        (await session.execute(stmt.order_by(*order).limit(limit + 1))).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if forward:
+        return Page(rows, has_next=more, has_previous=window.after is not None)
+    rows.reverse()
+    return Page(rows, has_next=window.before is not None, has_previous=more)
+
+
+async def count(session: AsyncSession, stmt: Select[Any]) -> int:
+    """How many rows ``stmt`` selects."""
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int((await session.execute(counted)).scalar_one())
+
+
+async def by_ids(
+    session: AsyncSession, model: type[R], ids: Sequence[int]
+) -> list[R | None]:
+    """Records for ids, in the same order, None where missing (one query)."""
+    rows = (
+        await session.execute(select(model).where(model.id.in_(set(ids))))  # type: ignore[attr-defined]
+    ).scalars()
+    found = {row.id: row for row in rows}  # type: ignore[attr-defined]
+    return [found.get(i) for i in ids]
+
+
+def _contains(columns: Sequence[Any], text: str) -> ColumnElement[bool]:
+    needle = f"%{text.strip().lower()}%"
+    return or_(*(func.lower(c).like(needle) for c in columns))
+
+
+def _created(model: Any, after: datetime | None, before: datetime | None) -> list[Any]:
+    found = []
+    if after is not None:
+        found.append(model.created_at >= after)
+    if before is not None:
+        found.append(model.created_at < before)
+    return found
+
+
+@dataclass(frozen=True)
+class LeadQuery:
+    """Which leads to list (every criterion is optional; all must hold)."""
+
+    status: Sequence[LeadStatus] = ()
+    owner_id: int | None = None
+    unowned: bool | None = None
+    segment: Sequence[SalesSegment] = ()
+    region: Sequence[Region] = ()
+    initial_source: str | None = None
+    score_at_least: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+    sla_breached: bool | None = None
+    now: datetime = field(default_factory=utcnow)
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Lead)
+        if self.status:
+            stmt = stmt.where(Lead.status.in_(self.status))  # type: ignore[attr-defined]
+        if self.owner_id is not None:
+            stmt = stmt.where(Lead.owner_id == self.owner_id)
+        if self.unowned is not None:
+            stmt = stmt.where(
+                Lead.owner_id.is_(None) if self.unowned else Lead.owner_id.is_not(None)  # type: ignore[union-attr]
+            )
+        if self.segment:
+            stmt = stmt.where(Lead.sales_segment.in_(self.segment))  # type: ignore[attr-defined]
+        if self.region:
+            stmt = stmt.where(Lead.region.in_(self.region))  # type: ignore[union-attr]
+        if self.initial_source is not None:
+            stmt = stmt.where(Lead.initial_source == self.initial_source)
+        if self.score_at_least is not None:
+            stmt = stmt.where(Lead.person_score >= self.score_at_least)
+        stmt = stmt.where(*_created(Lead, self.created_after, self.created_before))
+        if self.search:
+            stmt = stmt.where(
+                _contains(
+                    [Lead.first_name, Lead.last_name, Lead.email, Lead.company],
+                    self.search,
+                )
+            )
+        if self.sla_breached is not None:
+            breached = and_(
+                Lead.sla_due_at.is_not(None),  # type: ignore[union-attr]
+                or_(
+                    and_(Lead.sla_met_at.is_(None), Lead.sla_due_at < self.now),  # type: ignore[union-attr, operator]
+                    Lead.sla_met_at > Lead.sla_due_at,  # type: ignore[operator]
+                ),
+            )
+            stmt = stmt.where(breached if self.sla_breached else ~breached)
+        return stmt
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    """Which accounts to list."""
+
+    owner_id: int | None = None
+    type: Sequence[AccountType] = ()
+    segment: Sequence[SalesSegment] = ()
+    region: Sequence[Region] = ()
+    is_named: bool | None = None
+    parent_account_id: int | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Account)
+        if self.owner_id is not None:
+            stmt = stmt.where(Account.owner_id == self.owner_id)
+        if self.type:
+            stmt = stmt.where(Account.type.in_(self.type))  # type: ignore[attr-defined]
+        if self.segment:
+            stmt = stmt.where(Account.sales_segment.in_(self.segment))  # type: ignore[attr-defined]
+        if self.region:
+            stmt = stmt.where(Account.region.in_(self.region))  # type: ignore[union-attr]
+        if self.is_named is not None:
+            stmt = stmt.where(Account.is_named == self.is_named)
+        if self.parent_account_id is not None:
+            stmt = stmt.where(Account.parent_account_id == self.parent_account_id)
+        if self.search:
+            stmt = stmt.where(_contains([Account.name], self.search))
+        return stmt.where(*_created(Account, self.created_after, self.created_before))
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    """Which contacts to list."""
+
+    account_id: int | None = None
+    owner_id: int | None = None
+    initial_source: str | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Contact)
+        if self.account_id is not None:
+            stmt = stmt.where(Contact.account_id == self.account_id)
+        if self.owner_id is not None:
+            stmt = stmt.where(Contact.owner_id == self.owner_id)
+        if self.initial_source is not None:
+            stmt = stmt.where(Contact.initial_source == self.initial_source)
+        if self.search:
+            stmt = stmt.where(
+                _contains(
+                    [Contact.first_name, Contact.last_name, Contact.email], self.search
+                )
+            )
+        return stmt.where(*_created(Contact, self.created_after, self.created_before))
+
+
+@dataclass(frozen=True)
+class OpportunityQuery:
+    """Which opportunities to list."""
+
+    stage: Sequence[OpportunityStage] = ()
+    owner_id: int | None = None
+    account_id: int | None = None
+    type: Sequence[OpportunityType] = ()
+    sales_qualified: bool | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Opportunity)
+        if self.stage:
+            stmt = stmt.where(Opportunity.stage.in_(self.stage))  # type: ignore[attr-defined]
+        if self.owner_id is not None:
+            stmt = stmt.where(Opportunity.owner_id == self.owner_id)
+        if self.account_id is not None:
+            stmt = stmt.where(Opportunity.account_id == self.account_id)
+        if self.type:
+            stmt = stmt.where(Opportunity.type.in_(self.type))  # type: ignore[attr-defined]
+        if self.sales_qualified is not None:
+            stmt = stmt.where(Opportunity.sales_qualified == self.sales_qualified)
+        if self.search:
+            stmt = stmt.where(_contains([Opportunity.name], self.search))
+        return stmt.where(
+            *_created(Opportunity, self.created_after, self.created_before)
+        )
+
+
+@dataclass(frozen=True)
+class ActivityQuery:
+    """Which activities to list."""
+
+    lead_id: int | None = None
+    contact_id: int | None = None
+    account_id: int | None = None
+    opportunity_id: int | None = None
+    owner_id: int | None = None
+    channel: Sequence[ActivityChannel] = ()
+    completed: bool | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Activity)
+        for column, value in (
+            (Activity.lead_id, self.lead_id),
+            (Activity.contact_id, self.contact_id),
+            (Activity.account_id, self.account_id),
+            (Activity.opportunity_id, self.opportunity_id),
+            (Activity.owner_id, self.owner_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if self.channel:
+            stmt = stmt.where(Activity.channel.in_(self.channel))  # type: ignore[attr-defined]
+        if self.completed is not None:
+            done = Activity.completed_at.is_not(None)  # type: ignore[union-attr]
+            stmt = stmt.where(done if self.completed else ~done)
+        return stmt
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Which users to list."""
+
+    role: Sequence[Role] = ()
+    region: Sequence[Region] = ()
+    active: bool | None = None
+    search: str | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(User)
+        if self.role:
+            stmt = stmt.where(User.role.in_(self.role))  # type: ignore[attr-defined]
+        if self.region:
+            stmt = stmt.where(User.region.in_(self.region))  # type: ignore[union-attr]
+        if self.active is not None:
+            stmt = stmt.where(User.active == self.active)
+        if self.search:
+            stmt = stmt.where(_contains([User.name, User.email], self.search))
+        return stmt
+
+
+@dataclass(frozen=True)
+class CampaignQuery:
+    """Which campaigns to list."""
+
+    channel: Sequence[CampaignChannel] = ()
+    search: str | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Campaign)
+        if self.channel:
+            stmt = stmt.where(Campaign.channel.in_(self.channel))  # type: ignore[attr-defined]
+        if self.search:
+            stmt = stmt.where(_contains([Campaign.name], self.search))
+        return stmt

@@ -1,0 +1,133 @@
+"""Users and their API tokens (A6): create, issue, authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import ErrorCode
+from domain.errors import Refused
+from domain.records import ApiToken, User
+from domain.rules.permissions import Actor, may_manage_users
+from domain.rules.validation import max_length, normalize_email, required, valid_email
+from domain.services.common import apply, check_values, check_version, load, refuse_if
+from domain.sqltypes import utcnow
+
+TOKEN_PREFIX = "sops_"
+
+USER_RULES = {
+    "name": [required, max_length(200)],
+    "email": [required, valid_email, max_length(320)],
+    "role": [required],
+}
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored only as their SHA-256 (hex)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh opaque bearer token."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def _refuse_taken_email(
+    session: AsyncSession, email: str, except_id: int | None = None
+) -> None:
+    stmt = select(User.id).where(func.lower(User.email) == email)
+    if except_id is not None:
+        stmt = stmt.where(User.id != except_id)
+    if (await session.execute(stmt.limit(1))).scalar_one_or_none() is not None:
+        raise Refused.one(
+            ErrorCode.DUPLICATE_RECORD, f"A user with email {email!r} exists.", "email"
+        )
+
+
+async def create_user(
+    values: Mapping[str, Any], *, session: AsyncSession, actor: Actor | None
+) -> User:
+    """Create a user; only an ADMIN may (``actor=None`` is the command line)."""
+    if actor is not None:
+        refuse_if(may_manage_users(actor))
+    check_values(values, USER_RULES, required_fields=("name", "email", "role"))
+    data = dict(values)
+    data["email"] = normalize_email(data["email"])
+    await _refuse_taken_email(session, data["email"])
+    user = User(**data)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def update_user(
+    user_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> User:
+    """Change a user's profile, role, activity or out-of-office (ADMIN only)."""
+    refuse_if(may_manage_users(actor))
+    user = await load(session, User, user_id, lock=True)
+    check_version(user, expected_version)
+    check_values(values, USER_RULES)
+    data = dict(values)
+    if "email" in data:
+        data["email"] = normalize_email(data["email"])
+        await _refuse_taken_email(session, data["email"], except_id=user.id)
+    apply(user, data)
+    await session.flush()
+    return user
+
+
+async def issue_token(
+    user_id: int,
+    *,
+    session: AsyncSession,
+    actor: Actor | None,
+    label: str | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for a user; the clear text is returned once, never stored."""
+    if actor is not None:
+        refuse_if(may_manage_users(actor))
+    await load(session, User, user_id, field="userId")
+    token = new_token()
+    row = ApiToken(user_id=user_id, token_hash=hash_token(token), label=label)
+    session.add(row)
+    await session.flush()
+    return row, token
+
+
+async def revoke_token(
+    token_id: int, *, session: AsyncSession, actor: Actor
+) -> ApiToken:
+    """Revoke a token: it stops working at once."""
+    refuse_if(may_manage_users(actor))
+    row = await load(session, ApiToken, token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def authenticate(session: AsyncSession, token: str) -> User | None:
+    """The active user a valid, unrevoked token belongs to, else None."""
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    )
+    user = (await session.execute(stmt)).scalar_one_or_none()
+    if user is None or not user.active:
+        return None
+    return user
+
+
+DEMO_ADMIN_EMAIL = "admin@salesops.demo"

@@ -1,0 +1,232 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL via DATABASE_URL),
+migrated with Alembic once per run and emptied before every test; an ``api``
+caller that executes GraphQL through the real schema as a given user; and
+builders for records.
+
+When ``DATABASE_URL`` names PostgreSQL and it cannot be reached, the run
+fails at once (it never silently falls back to SQLite or skips).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import SQLModel
+
+from api.context import Context, Viewer
+from api.schema import schema
+from domain.db import (
+    is_sqlite,
+    make_async_engine,
+    make_sessionmaker,
+    make_sync_engine,
+    upgrade_to_head,
+    write_transaction,
+)
+from domain.enums import Role
+from domain.records import User
+from domain.rules.permissions import Actor
+from domain.services.leads import create_lead
+from domain.services.users import create_user, issue_token
+
+_TMP = tempfile.mkdtemp(prefix="salesops-tests-")
+
+
+def _test_database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(_TMP) / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A freshly migrated database for this run."""
+    url = _test_database_url()
+    engine = make_sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            if is_sqlite(url):
+                conn.execute(text("SELECT 1"))
+            else:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # an expected database is missing: fail, never skip
+        pytest.exit(f"The test database {url} is unreachable: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+    upgrade_to_head(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The async engine the API uses, for the whole run."""
+    eng = make_async_engine(database_url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory (what the app makes per request)."""
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+async def empty_database(engine: AsyncEngine, request: pytest.FixtureRequest) -> None:
+    """Every test starts from empty tables (and ids from 1)."""
+    if "no_database" in request.keywords:
+        return
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            quoted = ", ".join(f'"{n}"' for n in tables)
+            await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@dataclass
+class Result:
+    """What a GraphQL call returned."""
+
+    data: Any
+    errors: list[Any]
+
+    def ok(self) -> Any:
+        """The data, asserting there was no top-level error."""
+        assert not self.errors, self.errors
+        return self.data
+
+
+class Api:
+    """Executes GraphQL through the real schema, as one user, per call a session."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: User
+    ) -> Result:
+        """Run one operation, like one HTTP request."""
+        viewer = Viewer(
+            id=as_user.id, name=as_user.name, email=as_user.email, role=as_user.role
+        )
+        async with self.sessions() as session:
+            context = Context(session=session, viewer=viewer, request_id="test")
+            result = await schema.execute(
+                query, variable_values=variables, context_value=context
+            )
+        errors = [
+            {"message": e.message, "path": e.path, **(e.extensions or {})}
+            for e in result.errors or []
+        ]
+        return Result(data=result.data, errors=errors)
+
+
+@pytest.fixture
+def api(sessions: async_sessionmaker[AsyncSession]) -> Api:
+    """Call the GraphQL API: ``await api(query, variables, as_user=user)``."""
+    return Api(sessions)
+
+
+class Builders:
+    """Builders for records, going through the domain services."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    async def user(self, role: Role = Role.SDR, **overrides: Any) -> User:
+        """A user (default an SDR) with a unique email."""
+        n = self._next()
+        values = {"name": f"User {n}", "email": f"user{n}@example.com", "role": role}
+        values.update(overrides)
+        async with self.sessions() as session, write_transaction(session):
+            return await create_user(values, session=session, actor=None)
+
+    async def token(self, user: User) -> str:
+        """A fresh API token for the user."""
+        async with self.sessions() as session, write_transaction(session):
+            _, token = await issue_token(user.id, session=session, actor=None)
+        return token
+
+    async def lead(self, *, by: User | None = None, **overrides: Any) -> Any:
+        """A RAW lead with a unique email (created by ``by`` or a new MARKETING_OPS)."""
+        by = by or await self.user(Role.MARKETING_OPS)
+        n = self._next()
+        values = {
+            "first_name": "Ada",
+            "last_name": f"Lovelace{n}",
+            "email": f"ada{n}@acme.example",
+            "company": "Acme",
+            "initial_source": "Web Direct",
+        }
+        values.update(overrides)
+        async with self.sessions() as session, write_transaction(session):
+            return await create_lead(
+                values, session=session, actor=Actor(by.id, by.role)
+            )
+
+    async def run(self, use_case: Any) -> Any:
+        """Run any service call ``use_case(session)`` in one write transaction."""
+        async with self.sessions() as session, write_transaction(session):
+            return await use_case(session)
+
+
+@pytest.fixture
+def make(sessions: async_sessionmaker[AsyncSession]) -> Builders:
+    """Record builders: ``await make.user(Role.AE)``, ``await make.lead(...)``."""
+    return Builders(sessions)
+
+
+class StatementCounter:
+    """Counts SQL statements sent by the engine while active."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.count = 0
+
+    def _on_execute(self, *_: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+@pytest.fixture
+def count_statements(engine: AsyncEngine) -> Any:
+    """``with count_statements() as c: ...; c.count``."""
+    return lambda: StatementCounter(engine)
+
+
+async def row_count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
+    """How many rows a table has."""
+    from sqlalchemy import func, select
+
+    async with sessions() as session:
+        return int(
+            (
+                await session.execute(select(func.count()).select_from(model))
+            ).scalar_one()
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers."""
+    config.addinivalue_line("markers", "no_database: the test needs no database")
