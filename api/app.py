@@ -77,10 +77,11 @@ class SalesopsGraphQL(GraphQL[Context, None]):
         self.demo_token = demo_token
 
     async def get_context(self, request: Any, response: Any = None) -> Context:  # type: ignore[override]
-        """The context the auth middleware prepared for this request."""
-        context: Context = request.scope["state"]["salesops_context"]
-        context.request = request
-        return context
+        """The context the auth middleware prepared (none for the GraphiQL page)."""
+        context: Context | None = request.scope.get("state", {}).get("salesops_context")
+        if context is not None:
+            context.request = request
+        return context  # type: ignore[return-value]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL; preloaded with the demo token for a loopback browser."""

@@ -1,0 +1,102 @@
+"""The schema as a contract: exported SDL, descriptions, naming, batching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
+
+from api.schema import schema
+from domain.enums import Role
+from domain.services.accounts import create_account
+from domain.rules.permissions import Actor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_schema_graphql_is_the_exported_sdl_of_the_live_schema():
+    exported = (ROOT / "schema.graphql").read_text()
+
+    assert exported.strip() == schema.as_str().strip(), (
+        "schema.graphql drifted: run `salesops export-schema > schema.graphql`"
+    )
+
+
+def test_every_type_field_argument_and_enum_value_has_a_description():
+    missing = []
+    for name, gql_type in schema._schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not gql_type.description:
+            missing.append(name)
+        if isinstance(gql_type, GraphQLObjectType | GraphQLInputObjectType):
+            for field_name, field in gql_type.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+        if isinstance(gql_type, GraphQLEnumType):
+            for value_name, value in gql_type.values.items():
+                if not value.description:
+                    missing.append(f"{name}.{value_name}")
+
+    assert missing == []
+
+
+def test_fixed_enum_names_and_values_match_the_spec():
+    type_map = schema._schema.type_map
+
+    assert list(type_map["SalesSegment"].values) == [
+        "STRATEGIC",
+        "LARGE",
+        "MID_MARKET",
+        "SMB",
+        "UNKNOWN",
+    ]
+    assert set(type_map["Role"].values) == {r.value for r in Role}
+    assert (
+        type_map["OpportunityStage"]
+        .values["PENDING_ACCEPTANCE"]
+        .description.startswith("0-Pending Acceptance")
+    )
+
+
+PAGE = """
+query($first: Int!) {
+  leads(first: $first) { nodes { id owner { name } account { name owner { name } } } }
+}"""
+
+
+async def test_a_page_of_200_leads_costs_as_many_statements_as_a_page_of_10(
+    api, make, count_statements
+):
+    ops = await make.user(Role.MARKETING_OPS)
+    owners = [await make.user(Role.BDR) for _ in range(5)]
+    accounts = []
+    for n in range(5):
+        accounts.append(
+            await make.run(
+                lambda s, n=n: create_account(
+                    {"name": f"Acme {n}", "owner_id": owners[n].id},
+                    session=s,
+                    actor=Actor(ops.id, ops.role),
+                )
+            )
+        )
+    for n in range(200):
+        await make.lead(
+            by=ops,
+            owner_id=owners[n % 5].id,
+            account_id=accounts[n % 5].id,
+            last_name=f"L{n}",
+        )
+
+    with count_statements() as small:
+        ten = (await api(PAGE, {"first": 10}, as_user=ops)).ok()
+    with count_statements() as large:
+        two_hundred = (await api(PAGE, {"first": 200}, as_user=ops)).ok()
+
+    assert len(ten["leads"]["nodes"]) == 10
+    assert len(two_hundred["leads"]["nodes"]) == 200
+    assert (
+        two_hundred["leads"]["nodes"][7]["account"]["owner"]["name"] == owners[2].name
+    )
+    assert small.count == large.count
