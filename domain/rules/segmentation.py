@@ -40,24 +40,139 @@ SEGMENT_RANK: Mapping[SalesSegment, int] = MappingProxyType(
     }
 )
 
-_US_WEST_STATES = (
-    "AK AZ CA CO HI ID KS MT ND NE NM NV OK OR SD TX UT WA WY".split()
-)
-_US_EAST_STATES = (
-    "AL AR CT DC DE FL GA IA IL IN KY LA MA MD ME MI MN MO MS NC NH NJ NY OH PA "
-    "RI SC TN VA VT WI WV PR VI GU AS MP"
-).split()
-_CA_WEST_PROVINCES = "AB BC NT NU SK YT".split()
-_CA_EAST_PROVINCES = "MB NB NL NS ON PE QC".split()
+_US_WEST_STATES = [
+    "AK",
+    "AZ",
+    "CA",
+    "CO",
+    "HI",
+    "ID",
+    "KS",
+    "MT",
+    "ND",
+    "NE",
+    "NM",
+    "NV",
+    "OK",
+    "OR",
+    "SD",
+    "TX",
+    "UT",
+    "WA",
+    "WY",
+]
+_US_EAST_STATES = [
+    "AL",
+    "AR",
+    "CT",
+    "DC",
+    "DE",
+    "FL",
+    "GA",
+    "IA",
+    "IL",
+    "IN",
+    "KY",
+    "LA",
+    "MA",
+    "MD",
+    "ME",
+    "MI",
+    "MN",
+    "MO",
+    "MS",
+    "NC",
+    "NH",
+    "NJ",
+    "NY",
+    "OH",
+    "PA",
+    "RI",
+    "SC",
+    "TN",
+    "VA",
+    "VT",
+    "WI",
+    "WV",
+    "PR",
+    "VI",
+    "GU",
+    "AS",
+    "MP",
+]
+_CA_WEST_PROVINCES = ["AB", "BC", "NT", "NU", "SK", "YT"]
+_CA_EAST_PROVINCES = ["MB", "NB", "NL", "NS", "ON", "PE", "QC"]
 
-_APAC = (
-    "AU BD BN BT CN FJ HK ID IN JP KH KR LA LK MM MN MO MV MY NP NZ PG PH PK "
-    "SB SG TH TL TO TW VN VU WS"
-).split()
-_LATAM = (
-    "AR BO BR BZ CL CO CR CU DO EC GT GY HN HT JM MX NI PA PE PY SR SV TT UY VE "
-    "BS BB AG DM GD KN LC VC"
-).split()
+_APAC = [
+    "AU",
+    "BD",
+    "BN",
+    "BT",
+    "CN",
+    "FJ",
+    "HK",
+    "ID",
+    "IN",
+    "JP",
+    "KH",
+    "KR",
+    "LA",
+    "LK",
+    "MM",
+    "MN",
+    "MO",
+    "MV",
+    "MY",
+    "NP",
+    "NZ",
+    "PG",
+    "PH",
+    "PK",
+    "SB",
+    "SG",
+    "TH",
+    "TL",
+    "TO",
+    "TW",
+    "VN",
+    "VU",
+    "WS",
+]
+_LATAM = [
+    "AR",
+    "BO",
+    "BR",
+    "BZ",
+    "CL",
+    "CO",
+    "CR",
+    "CU",
+    "DO",
+    "EC",
+    "GT",
+    "GY",
+    "HN",
+    "HT",
+    "JM",
+    "MX",
+    "NI",
+    "PA",
+    "PE",
+    "PY",
+    "SR",
+    "SV",
+    "TT",
+    "UY",
+    "VE",
+    "BS",
+    "BB",
+    "AG",
+    "DM",
+    "GD",
+    "KN",
+    "LC",
+    "VC",
+]
 
 # Every country not listed falls back to EMEA (Europe, Middle East, Africa).
 DEFAULT_COUNTRY_REGIONS: Mapping[str, Region] = MappingProxyType(
@@ -178,7 +293,7 @@ def normalize_country(country: str | None) -> str | None:
     if country is None or not country.strip():
         return None
     key = country.strip().upper()
-    return COUNTRY_ALIASES.get(key, key if len(key) == 2 else key)
+    return COUNTRY_ALIASES.get(key, key)
 
 
 def normalize_state(state: str | None) -> str | None:
