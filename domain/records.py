@@ -37,7 +37,6 @@ from domain.enums import (
 )
 from domain.sqltypes import Money, UTCDateTime, enum_column, utcnow
 
-
 # Stable constraint names, so migrations can name what they alter (SQLite batch).
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -108,9 +107,7 @@ class Account(Versioned, table=True):
     """An organization: prospect, customer, partner… (D1)."""
 
     __tablename__ = "accounts"
-    __table_args__ = (
-        Index("ix_accounts_segment_region", "sales_segment", "region"),
-    )
+    __table_args__ = (Index("ix_accounts_segment_region", "sales_segment", "region"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=255)
@@ -360,7 +357,9 @@ class Engagement(SQLModel, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     kind: EngagementKind = _enum_field(EngagementKind)
     occurred_at: datetime = _now_field()
-    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaigns.id", index=True
+    )
     created_at: datetime = _now_field()
 
 

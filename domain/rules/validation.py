@@ -57,6 +57,24 @@ def non_negative(field: str, value: Any) -> list[Refusal]:
     return []
 
 
+def money(field: str, value: Any) -> list[Refusal]:
+    """An amount of zero or more with at most two decimal places (cents)."""
+    found = non_negative(field, value)
+    if (
+        not found
+        and isinstance(value, Decimal)
+        and value != value.quantize(Decimal("0.01"))
+    ):
+        found.append(
+            Refusal.on(
+                field,
+                ErrorCode.INVALID_INPUT,
+                f"{field} has more than two decimal places.",
+            )
+        )
+    return found
+
+
 def known_initial_source(field: str, value: Any) -> list[Refusal]:
     """Records made by hand must name their first touch; 'Unknown' is refused (D4)."""
     found = required(field, value)
@@ -108,13 +126,14 @@ def validate(
     """Every refusal for ``values``: required fields first, then each field's checks."""
     found: list[Refusal] = []
     for field in required_fields:
-        if field not in rules or required not in rules[field]:
+        if field not in rules:
             found += required(field, values.get(field))
     for field, checks in rules.items():
         if field in values or field in required_fields:
             for check in checks:
                 found += check(field, values.get(field))
-    return found
+    # A field's checks may overlap (e.g. known_initial_source includes required).
+    return list(dict.fromkeys(found))
 
 
 def normalize_email(value: str | None) -> str | None:

@@ -14,7 +14,7 @@ from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.segmentation import region_for, sales_segment_for
-from domain.rules.validation import max_length, non_negative, required
+from domain.rules.validation import max_length, money, non_negative, required
 from domain.services.common import (
     apply,
     check_values,
@@ -28,7 +28,11 @@ from domain.sqltypes import utcnow
 ACCOUNT_RULES = {
     "name": [required, max_length(255)],
     "number_of_employees": [non_negative],
-    "annual_revenue": [non_negative],
+    "annual_revenue": [money],
+    # Columns that cannot be null: an explicit null is refused, not stored.
+    "type": [required],
+    "is_public_sector": [required],
+    "is_named": [required],
 }
 
 

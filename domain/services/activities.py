@@ -18,6 +18,7 @@ ACTIVITY_RULES = {
     "subject": [required, max_length(255)],
     "kind": [required],
     "channel": [required],
+    "direction": [required],  # cannot be null (default OUTBOUND)
 }
 TARGETS = {
     "lead_id": Lead,

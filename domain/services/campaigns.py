@@ -11,13 +11,13 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal
 from domain.records import Campaign
 from domain.rules.permissions import Actor, may_edit_campaigns
-from domain.rules.validation import max_length, non_negative, required
+from domain.rules.validation import max_length, money, required
 from domain.services.common import check_values, refuse_if
 
 CAMPAIGN_RULES = {
     "name": [required, max_length(255)],
     "channel": [required],
-    "spend": [non_negative],
+    "spend": [required, money],
 }
 
 

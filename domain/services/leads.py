@@ -17,6 +17,7 @@ from domain.rules.validation import (
     max_length,
     non_negative,
     normalize_email,
+    required,
     valid_email,
 )
 from domain.services.common import (
@@ -38,6 +39,7 @@ LEAD_RULES = {
     "company": [max_length(255)],
     "title": [max_length(200)],
     "number_of_employees": [non_negative],
+    "is_public_sector": [required],
     "initial_source": [known_initial_source, max_length(120)],
 }
 

@@ -11,7 +11,12 @@ from domain.enums import OpportunityStage, RecordType
 from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Contact, Opportunity
 from domain.rules.permissions import Actor, may_edit_record
-from domain.rules.validation import currency_code, max_length, non_negative, required
+from domain.rules.validation import (
+    currency_code,
+    max_length,
+    money,
+    required,
+)
 from domain.services.common import (
     apply,
     check_values,
@@ -26,8 +31,18 @@ from domain.services.common import (
 OPPORTUNITY_RULES = {
     "name": [required, max_length(255)],
     "account_id": [required],
-    "incremental_acv": [non_negative],
-    "currency": [currency_code],
+    "incremental_acv": [required, money],
+    "currency": [required, currency_code],
+    # Columns that cannot be null: an explicit null is refused, not stored.
+    "type": [required],
+    "technical_requirements_confirmed": [required],
+    "poc_ran": [required],
+    "business_terms_agreed": [required],
+    "signed_order_form_received": [required],
+    "po_received": [required],
+    "restricted_party_screening": [required],
+    "finance_approved": [required],
+    "closed_lost_reasons": [required],
 }
 
 CONTACT_FIELDS = ("primary_contact_id", "bill_to_contact_id", "sold_to_contact_id")

@@ -71,15 +71,15 @@ async def fetch_page(
 ) -> Page:
     """Rows of ``stmt`` in (sort, id) order inside the window, one query."""
     key = tuple_(sort, id_col)
+    # Bind cursor values with the columns' own types (Money -> cents, UTC times).
+    types = (sort.type, id_col.type)
     forward = window.last is None
     if window.after is not None:
-        stmt = stmt.where(
-            key < tuple_(*window.after) if descending else key > tuple_(*window.after)
-        )
+        after = tuple_(*window.after, types=types)
+        stmt = stmt.where(key < after if descending else key > after)
     if window.before is not None:
-        stmt = stmt.where(
-            key > tuple_(*window.before) if descending else key < tuple_(*window.before)
-        )
+        before = tuple_(*window.before, types=types)
+        stmt = stmt.where(key > before if descending else key < before)
     # Reading backwards (last/before) walks the index the other way, then flips.
     walk_desc = descending if forward else not descending
     order = (sort.desc(), id_col.desc()) if walk_desc else (sort.asc(), id_col.asc())

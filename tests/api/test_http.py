@@ -7,8 +7,8 @@ import pytest
 
 from api.app import create_app
 from domain.enums import Role
-from domain.services.users import revoke_token
 from domain.rules.permissions import Actor
+from domain.services.users import revoke_token
 
 QUERY = {"query": "{ viewer { name role } }"}
 

@@ -8,8 +8,8 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
 from api.schema import schema
 from domain.enums import Role
-from domain.services.accounts import create_account
 from domain.rules.permissions import Actor
+from domain.services.accounts import create_account
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,480 @@
+"""Accounts: the `Account` type, `accounts`/`account`, createAccount, updateAccount."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.context import Info
+from api.enums import AccountTypeGQL, RegionGQL, SalesSegmentGQL
+from api.errors import UserError
+from api.inputs import given, mutate, provided
+from api.relay import (
+    Connection,
+    OrderDirection,
+    Ordering,
+    RecordNode,
+    connection,
+    decode_id,
+    load_node,
+    ordering,
+)
+from api.users import UserNode
+from domain import records as rec
+from domain.services import accounts as service
+from domain.services.queries import AccountQuery, ContactQuery, OpportunityQuery
+
+if TYPE_CHECKING:
+    from api.contacts import ContactNode
+    from api.opportunities import OpportunityNode
+
+ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
+OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
+
+
+async def _domains_by_account(
+    session: AsyncSession, ids: Sequence[int]
+) -> list[list[str]]:
+    """DataLoader batch: the domains of many accounts in one query."""
+    found = await service.account_domains(session, ids)
+    return [found[i] for i in ids]
+
+
+@strawberry.type(
+    name="Account",
+    description="An organization: prospect, customer, former customer, partner, "
+    "reseller or integrator. `salesSegment` and `region` are derived (D5).",
+)
+class AccountNode(RecordNode):
+    """An account."""
+
+    model = rec.Account
+
+    name: str = strawberry.field(description="Name of the organization.")
+    type: AccountTypeGQL = strawberry.field(description="Relationship with us.")
+    number_of_employees: int | None = strawberry.field(
+        description="Total employees (sets the segment)."
+    )
+    sales_segment: SalesSegmentGQL = strawberry.field(
+        description="Derived from numberOfEmployees; STRATEGIC when named (D5)."
+    )
+    billing_street: str | None = strawberry.field(description="Billing street.")
+    billing_city: str | None = strawberry.field(description="Billing city.")
+    billing_state: str | None = strawberry.field(
+        description="Billing state or province."
+    )
+    billing_postal_code: str | None = strawberry.field(
+        description="Billing zip / postal code."
+    )
+    billing_country: str | None = strawberry.field(
+        description="Billing country (name or ISO code)."
+    )
+    is_public_sector: bool = strawberry.field(
+        description="US public sector (government)."
+    )
+    region: RegionGQL | None = strawberry.field(
+        description="Derived from billing country/state/public sector (D5)."
+    )
+    industry: str | None = strawberry.field(description="Industry.")
+    annual_revenue: Decimal | None = strawberry.field(
+        description="Annual revenue (exact decimal)."
+    )
+    account_source: str | None = strawberry.field(
+        description="Where the account came from (e.g. CE Download)."
+    )
+    is_named: bool = strawberry.field(
+        description="A named (strategic) account: segment STRATEGIC."
+    )
+    version: int = strawberry.field(description="Grows by one with every change.")
+    created_at: datetime = strawberry.field(description="When the account was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    owner_id: strawberry.Private[int | None]
+    parent_account_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who owns the account.")
+    async def owner(self, info: Info) -> UserNode | None:
+        """The owner."""
+        return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(description="The parent in the account hierarchy, if any.")
+    async def parent_account(self, info: Info) -> AccountNode | None:
+        """The parent account."""
+        return await load_node(info, AccountNode, self.parent_account_id)
+
+    @strawberry.field(
+        description="Web and email domains that identify the account, bare and "
+        "lower-case (e.g. acme.com), sorted."
+    )
+    async def domains(self, info: Info) -> list[str]:
+        """The account's domains (batched per request)."""
+        loader = info.context.loader("account_domains", _domains_by_account)
+        return await loader.load(self.id)
+
+    @strawberry.field(description="Accounts whose parent is this account.")
+    async def child_accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AccountNode]:
+        """A page of child accounts, oldest first."""
+        return await connection(
+            info,
+            AccountNode,
+            AccountQuery(parent_account_id=self.id).statement(),
+            _by_id(rec.Account),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+    @strawberry.field(description="People at this account.")
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ContactRef]:
+        """A page of the account's contacts, oldest first."""
+        from api.contacts import ContactNode
+
+        return await connection(
+            info,
+            ContactNode,
+            ContactQuery(account_id=self.id).statement(),
+            _by_id(rec.Contact),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+    @strawberry.field(description="Deals with this account.")
+    async def opportunities(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[OpportunityRef]:
+        """A page of the account's opportunities, oldest first."""
+        from api.opportunities import OpportunityNode
+
+        return await connection(
+            info,
+            OpportunityNode,
+            OpportunityQuery(account_id=self.id).statement(),
+            _by_id(rec.Opportunity),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+
+def _by_id(model: Any) -> Ordering:
+    """Creation order (by id), for the relation lists of an account."""
+    return Ordering(key="ID:ASC", column=model.id, id_column=model.id, descending=False)
+
+
+@strawberry.enum(description="Fields accounts can be sorted by.")
+class AccountOrderField(Enum):
+    """Sortable account fields."""
+
+    ID = strawberry.enum_value("ID", description="Creation order.")
+    NAME = strawberry.enum_value("NAME", description="Name.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="Creation time.")
+
+
+@strawberry.input(description="Sort order of an account list.")
+class AccountOrder:
+    """Field and direction."""
+
+    field: AccountOrderField = strawberry.field(description="Sort by this field.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction."
+    )
+
+
+ACCOUNT_ORDER = {
+    AccountOrderField.ID: rec.Account.id,
+    AccountOrderField.NAME: rec.Account.name,
+    AccountOrderField.CREATED_AT: rec.Account.created_at,
+}
+
+
+@strawberry.input(description="Filter accounts; all given criteria must hold.")
+class AccountFilter:
+    """Account criteria."""
+
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Owned by this user."
+    )
+    type: list[AccountTypeGQL] | None = strawberry.field(
+        default=None, description="Any of these types."
+    )
+    segment: list[SalesSegmentGQL] | None = strawberry.field(
+        default=None, description="Any of these segments."
+    )
+    region: list[RegionGQL] | None = strawberry.field(
+        default=None, description="Any of these regions."
+    )
+    is_named: bool | None = strawberry.field(
+        default=None, description="Named (strategic) or not."
+    )
+    parent_account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Children of this account."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Substring of the name."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Created at or after this time."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Created before this time."
+    )
+
+
+def account_query(f: AccountFilter | None) -> AccountQuery:
+    """GraphQL filter -> domain query."""
+    f = f or AccountFilter()
+    return AccountQuery(
+        owner_id=decode_id(f.owner_id, UserNode, "ownerId") if f.owner_id else None,
+        type=f.type or (),
+        segment=f.segment or (),
+        region=f.region or (),
+        is_named=f.is_named,
+        parent_account_id=decode_id(f.parent_account_id, AccountNode, "parentAccountId")
+        if f.parent_account_id
+        else None,
+        search=f.search,
+        created_after=f.created_after,
+        created_before=f.created_before,
+    )
+
+
+@strawberry.type
+class AccountQueries:
+    """Root fields about accounts."""
+
+    @strawberry.field(description="One account by global id.")
+    async def account(self, info: Info, id: strawberry.ID) -> AccountNode | None:
+        """An account, or null."""
+        return await load_node(info, AccountNode, decode_id(id, AccountNode, "id"))
+
+    @strawberry.field(description="Accounts, filtered and sorted, keyset paged.")
+    async def accounts(
+        self,
+        info: Info,
+        filter: AccountFilter | None = None,
+        order_by: AccountOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AccountNode]:
+        """A page of accounts."""
+        order = ordering(ACCOUNT_ORDER, rec.Account.id, order_by, AccountOrderField.ID)
+        return await connection(
+            info,
+            AccountNode,
+            account_query(filter).statement(),
+            order,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+
+@strawberry.input(description="A new account; segment and region are derived.")
+class CreateAccountInput:
+    """createAccount input."""
+
+    name: str = strawberry.field(description="Name of the organization.")
+    domains: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Websites or domains (stored bare: https://www.Acme.com → "
+        "acme.com); a domain of another account is refused.",
+    )
+    type: AccountTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Relationship (default PROSPECT)."
+    )
+    number_of_employees: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Total employees."
+    )
+    billing_street: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing street."
+    )
+    billing_city: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing city."
+    )
+    billing_state: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing state/province."
+    )
+    billing_postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing postal code."
+    )
+    billing_country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing country."
+    )
+    is_public_sector: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="US public sector."
+    )
+    industry: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Industry."
+    )
+    annual_revenue: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Annual revenue."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner."
+    )
+    parent_account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Parent account."
+    )
+    account_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Account source."
+    )
+    is_named: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Named (strategic) account."
+    )
+
+
+@strawberry.input(description="Change an account; only the given fields change.")
+class UpdateAccountInput:
+    """updateAccount input."""
+
+    id: strawberry.ID = strawberry.field(description="The account.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with STALE_VERSION if the account moved on."
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Name of the organization."
+    )
+    domains: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces all domains (null or [] removes them).",
+    )
+    type: AccountTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Relationship."
+    )
+    number_of_employees: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Total employees."
+    )
+    billing_street: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing street."
+    )
+    billing_city: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing city."
+    )
+    billing_state: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing state/province."
+    )
+    billing_postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing postal code."
+    )
+    billing_country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Billing country."
+    )
+    is_public_sector: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="US public sector."
+    )
+    industry: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Industry."
+    )
+    annual_revenue: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Annual revenue."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="New owner."
+    )
+    parent_account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="New parent account (null: none)."
+    )
+    account_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Account source."
+    )
+    is_named: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Named (strategic) account."
+    )
+
+
+@strawberry.type(description="Result of createAccount.")
+class CreateAccountPayload:
+    """The account, or why not."""
+
+    account: AccountNode | None = strawberry.field(description="The new account.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Result of updateAccount.")
+class UpdateAccountPayload:
+    """The account, or why not."""
+
+    account: AccountNode | None = strawberry.field(description="The changed account.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+ACCOUNT_IDS = {"owner_id": UserNode, "parent_account_id": AccountNode}
+NOT_VALUES = frozenset({"domains"})
+
+
+@strawberry.type
+class AccountMutations:
+    """Root mutations about accounts."""
+
+    @strawberry.mutation(description="Create an account with its domains.")
+    async def create_account(
+        self, info: Info, input: CreateAccountInput
+    ) -> CreateAccountPayload:
+        """Create an account."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.create_account(
+                provided(input, ids=ACCOUNT_IDS, skip=NOT_VALUES),
+                session=s,
+                actor=actor,
+                domains=given(input.domains) or (),
+            ),
+        )
+        return CreateAccountPayload(
+            account=row and AccountNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change an account; derived fields follow.")
+    async def update_account(
+        self, info: Info, input: UpdateAccountInput
+    ) -> UpdateAccountPayload:
+        """Change an account."""
+        actor = info.context.actor
+        # Absent: domains unchanged; null or []: all removed.
+        domains = None if input.domains is strawberry.UNSET else input.domains or []
+        row, errors = await mutate(
+            info,
+            lambda s: service.update_account(
+                decode_id(input.id, AccountNode, "id"),
+                provided(input, ids=ACCOUNT_IDS, skip=NOT_VALUES),
+                session=s,
+                actor=actor,
+                domains=domains,
+                expected_version=given(input.expected_version),
+            ),
+        )
+        return UpdateAccountPayload(
+            account=row and AccountNode.from_row(row), user_errors=errors
+        )

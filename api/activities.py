@@ -1,0 +1,267 @@
+"""Activities: the `Activity` type, the `activities` list and logActivity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from api.accounts import AccountNode
+from api.contacts import ContactNode
+from api.context import Info
+from api.enums import ActivityChannelGQL, ActivityDirectionGQL, ActivityKindGQL
+from api.errors import UserError
+from api.inputs import mutate, provided
+from api.leads import LeadNode
+from api.opportunities import OpportunityNode
+from api.relay import (
+    Connection,
+    OrderDirection,
+    RecordNode,
+    connection,
+    decode_id,
+    load_node,
+    ordering,
+)
+from api.users import UserNode
+from domain import records as rec
+from domain.services import activities as service
+from domain.services.queries import ActivityQuery
+
+
+@strawberry.type(
+    name="Activity",
+    description="A Task (to do) or an Event (happened) logged against a lead, "
+    "contact, account or opportunity.",
+)
+class ActivityNode(RecordNode):
+    """An activity."""
+
+    model = rec.Activity
+
+    kind: ActivityKindGQL = strawberry.field(description="TASK or EVENT.")
+    channel: ActivityChannelGQL = strawberry.field(description="How it happened.")
+    direction: ActivityDirectionGQL = strawberry.field(
+        description="Who reached out: we (OUTBOUND) or the person (INBOUND)."
+    )
+    subject: str = strawberry.field(description="What it is about.")
+    due_at: datetime | None = strawberry.field(description="When a task is due.")
+    completed_at: datetime | None = strawberry.field(
+        description="When it was done (null: still open)."
+    )
+    disposition: str | None = strawberry.field(
+        description="Call disposition (e.g. Connected, Left voicemail)."
+    )
+    outcome: str | None = strawberry.field(description="What came of it.")
+    source_system: str | None = strawberry.field(
+        description="Where it was logged (e.g. OUTREACH, MARKETO)."
+    )
+    version: int = strawberry.field(description="Grows by one with every change.")
+    created_at: datetime = strawberry.field(description="When it was logged.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    owner_id: strawberry.Private[int | None]
+    lead_id: strawberry.Private[int | None]
+    contact_id: strawberry.Private[int | None]
+    account_id: strawberry.Private[int | None]
+    opportunity_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who did (or is to do) it.")
+    async def owner(self, info: Info) -> UserNode | None:
+        """The owner."""
+        return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(description="The lead it is about, if any.")
+    async def lead(self, info: Info) -> LeadNode | None:
+        """The lead."""
+        return await load_node(info, LeadNode, self.lead_id)
+
+    @strawberry.field(description="The contact it is about, if any.")
+    async def contact(self, info: Info) -> ContactNode | None:
+        """The contact."""
+        return await load_node(info, ContactNode, self.contact_id)
+
+    @strawberry.field(description="The account it is about, if any.")
+    async def account(self, info: Info) -> AccountNode | None:
+        """The account."""
+        return await load_node(info, AccountNode, self.account_id)
+
+    @strawberry.field(description="The opportunity it is about, if any.")
+    async def opportunity(self, info: Info) -> OpportunityNode | None:
+        """The opportunity."""
+        return await load_node(info, OpportunityNode, self.opportunity_id)
+
+
+@strawberry.enum(description="Fields activities can be sorted by.")
+class ActivityOrderField(Enum):
+    """Sortable activity fields."""
+
+    ID = strawberry.enum_value("ID", description="Logging order.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="Logging time.")
+
+
+@strawberry.input(description="Sort order of an activity list.")
+class ActivityOrder:
+    """Field and direction."""
+
+    field: ActivityOrderField = strawberry.field(description="Sort by this field.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction."
+    )
+
+
+ACTIVITY_ORDER = {
+    ActivityOrderField.ID: rec.Activity.id,
+    ActivityOrderField.CREATED_AT: rec.Activity.created_at,
+}
+
+
+@strawberry.input(description="Filter activities; all given criteria must hold.")
+class ActivityFilter:
+    """Activity criteria."""
+
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=None, description="About this lead."
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=None, description="About this contact."
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="About this account."
+    )
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=None, description="About this opportunity."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Owned by this user."
+    )
+    channel: list[ActivityChannelGQL] | None = strawberry.field(
+        default=None, description="Any of these channels."
+    )
+    completed: bool | None = strawberry.field(
+        default=None, description="true: done; false: still open."
+    )
+
+
+ACTIVITY_IDS: dict[str, type] = {
+    "lead_id": LeadNode,
+    "contact_id": ContactNode,
+    "account_id": AccountNode,
+    "opportunity_id": OpportunityNode,
+    "owner_id": UserNode,
+}
+
+
+def activity_query(f: ActivityFilter | None) -> ActivityQuery:
+    """GraphQL filter -> domain query."""
+    f = f or ActivityFilter()
+    ids = {
+        name: decode_id(value, node, name.replace("_id", "Id"))
+        for name, node in ACTIVITY_IDS.items()
+        if (value := getattr(f, name))
+    }
+    return ActivityQuery(**ids, channel=f.channel or (), completed=f.completed)
+
+
+@strawberry.type
+class ActivityQueries:
+    """Root fields about activities."""
+
+    @strawberry.field(description="Activities, filtered and sorted, keyset paged.")
+    async def activities(
+        self,
+        info: Info,
+        filter: ActivityFilter | None = None,
+        order_by: ActivityOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ActivityNode]:
+        """A page of activities."""
+        order = ordering(
+            ACTIVITY_ORDER, rec.Activity.id, order_by, ActivityOrderField.ID
+        )
+        return await connection(
+            info,
+            ActivityNode,
+            activity_query(filter).statement(),
+            order,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+
+@strawberry.input(
+    description="A task or event on at least one lead, contact, account or opportunity."
+)
+class LogActivityInput:
+    """logActivity input."""
+
+    kind: ActivityKindGQL = strawberry.field(description="TASK or EVENT.")
+    channel: ActivityChannelGQL = strawberry.field(description="How it happened.")
+    subject: str = strawberry.field(description="What it is about.")
+    direction: ActivityDirectionGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Who reached out (default OUTBOUND)."
+    )
+    due_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="When a task is due."
+    )
+    completed_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="When it was done."
+    )
+    disposition: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Call disposition."
+    )
+    outcome: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What came of it."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Who did it (default: you)."
+    )
+    source_system: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Where it was logged."
+    )
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The lead it is about."
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The contact it is about."
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The account it is about."
+    )
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The opportunity it is about."
+    )
+
+
+@strawberry.type(description="Result of logActivity.")
+class LogActivityPayload:
+    """The activity, or why not."""
+
+    activity: ActivityNode | None = strawberry.field(description="The new activity.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type
+class ActivityMutations:
+    """Root mutations about activities."""
+
+    @strawberry.mutation(description="Log a task or an event.")
+    async def log_activity(
+        self, info: Info, input: LogActivityInput
+    ) -> LogActivityPayload:
+        """Log an activity."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.log_activity(
+                provided(input, ids=ACTIVITY_IDS), session=s, actor=actor
+            ),
+        )
+        return LogActivityPayload(
+            activity=row and ActivityNode.from_row(row), user_errors=errors
+        )

@@ -1,0 +1,543 @@
+"""Opportunities: the `Opportunity` type, lists, createOpportunity, updateOpportunity.
+
+The stage moves only through `moveOpportunityStage` (A4); here the fields
+that the stages require (D3 rule 5) are recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Self
+
+import strawberry
+
+from api.accounts import AccountNode
+from api.contacts import ContactNode
+from api.context import Info
+from api.enums import (
+    ClosedLostReasonGQL,
+    OpportunityStageGQL,
+    OpportunityTypeGQL,
+    ReferenceableCustomerGQL,
+    RestrictedPartyScreeningGQL,
+    SalesQualificationSourceGQL,
+)
+from api.errors import UserError
+from api.inputs import given, mutate, provided
+from api.relay import (
+    Connection,
+    OrderDirection,
+    RecordNode,
+    connection,
+    decode_id,
+    load_node,
+    ordering,
+)
+from api.users import UserNode
+from domain import records as rec
+from domain.enums import ClosedLostReason
+from domain.services import opportunities as service
+from domain.services.queries import OpportunityQuery
+
+
+@strawberry.type(
+    name="Opportunity",
+    description="A potential deal. Its `stage` moves through the pipeline (D3, see "
+    "`stateMachines`); the stage fields record what each stage requires.",
+)
+class OpportunityNode(RecordNode):
+    """An opportunity."""
+
+    model = rec.Opportunity
+
+    name: str = strawberry.field(description="Name of the deal.")
+    type: OpportunityTypeGQL = strawberry.field(
+        description="New business, add-on or renewal."
+    )
+    stage: OpportunityStageGQL = strawberry.field(description="Pipeline stage (D3).")
+    stage_changed_at: datetime = strawberry.field(
+        description="When the stage last changed."
+    )
+    close_date: date | None = strawberry.field(description="Expected close date.")
+    currency: str = strawberry.field(description="ISO 4217 currency of the amounts.")
+    incremental_acv: Decimal = strawberry.field(
+        description="Incremental annual contract value (IACV)."
+    )
+    initial_iacv: Decimal | None = strawberry.field(
+        description="IACV when it became sales qualified; never changes after."
+    )
+    sales_accepted_date: datetime | None = strawberry.field(
+        description="When it was sales-accepted (entered 1-Discovery)."
+    )
+    sales_qualified: bool = strawberry.field(
+        description="Sales qualified (SQO): it left 1-Discovery forward."
+    )
+    sales_qualified_date: datetime | None = strawberry.field(
+        description="When it became sales qualified."
+    )
+    sales_qualification_source: SalesQualificationSourceGQL | None = strawberry.field(
+        description="Who generated the opportunity."
+    )
+    edition: str | None = strawberry.field(description="Product edition.")
+    initial_source: str | None = strawberry.field(
+        description="First known touch of the deal."
+    )
+    business_problem: str | None = strawberry.field(
+        description="The customer's business problem (needed for acceptance)."
+    )
+    technical_requirements_confirmed: bool = strawberry.field(
+        description="Technical requirements confirmed (needed for 4-Proposal)."
+    )
+    poc_ran: bool = strawberry.field(description="A proof of concept ran.")
+    poc_notes: str | None = strawberry.field(
+        description="POC notes (needed for 4-Proposal when a POC ran)."
+    )
+    poc_success_criteria: str | None = strawberry.field(
+        description="POC success criteria (needed for 4-Proposal when a POC ran)."
+    )
+    po_will_be_issued: bool | None = strawberry.field(
+        description="Whether a PO will be issued (null: not yet known)."
+    )
+    purchasing_plan: str | None = strawberry.field(
+        description="The purchasing (close) plan (needed for 5-Negotiating)."
+    )
+    business_terms_agreed: bool = strawberry.field(
+        description="Business terms agreed (needed for 6-Awaiting Signature)."
+    )
+    referenceable_customer: ReferenceableCustomerGQL | None = strawberry.field(
+        description="Referenceable-customer answer (needed for 6-Awaiting Signature)."
+    )
+    signed_order_form_received: bool = strawberry.field(
+        description="Signed order form received (needed for 7-Closed Won)."
+    )
+    po_received: bool = strawberry.field(
+        description="PO received (needed for 7-Closed Won when one will be issued)."
+    )
+    restricted_party_screening: RestrictedPartyScreeningGQL = strawberry.field(
+        description="Restricted-party screening (CLEARED needed for 7-Closed Won)."
+    )
+    finance_approved: bool = strawberry.field(
+        description="Finance approval (needed for 7-Closed Won)."
+    )
+    closed_won_details: str | None = strawberry.field(
+        description="Why it was won (needed for large deals)."
+    )
+    closed_lost_reasons: list[ClosedLostReasonGQL] = strawberry.field(
+        description="Why it was lost (needed for 8-Closed Lost)."
+    )
+    closed_lost_detail: str | None = strawberry.field(
+        description="Detail of the loss (needed for 8-Closed Lost)."
+    )
+    lost_from_stage: OpportunityStageGQL | None = strawberry.field(
+        description="The stage it was closed lost from (where a reopen returns)."
+    )
+    closed_at: datetime | None = strawberry.field(description="When it was closed.")
+    version: int = strawberry.field(description="Grows by one with every change.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    account_id: strawberry.Private[int]
+    owner_id: strawberry.Private[int | None]
+    primary_contact_id: strawberry.Private[int | None]
+    bill_to_contact_id: strawberry.Private[int | None]
+    sold_to_contact_id: strawberry.Private[int | None]
+    merged_into_id: strawberry.Private[int | None]
+    duplicate_of_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """Like every node, with the stored reason strings as enum values."""
+        node = super().from_row(row)
+        node.closed_lost_reasons = [
+            ClosedLostReason(r) for r in node.closed_lost_reasons
+        ]
+        return node
+
+    @strawberry.field(description="The account of the deal.")
+    async def account(self, info: Info) -> AccountNode | None:
+        """The account."""
+        return await load_node(info, AccountNode, self.account_id)
+
+    @strawberry.field(description="Who works the deal.")
+    async def owner(self, info: Info) -> UserNode | None:
+        """The owner."""
+        return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(description="The main person on the customer side.")
+    async def primary_contact(self, info: Info) -> ContactNode | None:
+        """The primary contact."""
+        return await load_node(info, ContactNode, self.primary_contact_id)
+
+    @strawberry.field(description="Bill-to contact (needed for 5-Negotiating).")
+    async def bill_to_contact(self, info: Info) -> ContactNode | None:
+        """The bill-to contact."""
+        return await load_node(info, ContactNode, self.bill_to_contact_id)
+
+    @strawberry.field(description="Sold-to contact (needed for 5-Negotiating).")
+    async def sold_to_contact(self, info: Info) -> ContactNode | None:
+        """The sold-to contact."""
+        return await load_node(info, ContactNode, self.sold_to_contact_id)
+
+    @strawberry.field(
+        description="The opportunity this one was merged into (closed lost, reason "
+        "MERGED_INTO_ANOTHER_OPPORTUNITY)."
+    )
+    async def merged_into(self, info: Info) -> OpportunityNode | None:
+        """The surviving opportunity."""
+        return await load_node(info, OpportunityNode, self.merged_into_id)
+
+    @strawberry.field(description="The opportunity this one duplicates (10-Duplicate).")
+    async def duplicate_of(self, info: Info) -> OpportunityNode | None:
+        """The original opportunity."""
+        return await load_node(info, OpportunityNode, self.duplicate_of_id)
+
+
+@strawberry.enum(description="Fields opportunities can be sorted by.")
+class OpportunityOrderField(Enum):
+    """Sortable opportunity fields (never null, so keyset paging holds)."""
+
+    ID = strawberry.enum_value("ID", description="Creation order.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="Creation time.")
+    INCREMENTAL_ACV = strawberry.enum_value(
+        "INCREMENTAL_ACV", description="Incremental ACV."
+    )
+
+
+@strawberry.input(description="Sort order of an opportunity list.")
+class OpportunityOrder:
+    """Field and direction."""
+
+    field: OpportunityOrderField = strawberry.field(description="Sort by this field.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction."
+    )
+
+
+OPPORTUNITY_ORDER = {
+    OpportunityOrderField.ID: rec.Opportunity.id,
+    OpportunityOrderField.CREATED_AT: rec.Opportunity.created_at,
+    OpportunityOrderField.INCREMENTAL_ACV: rec.Opportunity.incremental_acv,
+}
+
+
+@strawberry.input(description="Filter opportunities; all given criteria must hold.")
+class OpportunityFilter:
+    """Opportunity criteria."""
+
+    stage: list[OpportunityStageGQL] | None = strawberry.field(
+        default=None, description="Any of these stages."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Owned by this user."
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="At this account."
+    )
+    type: list[OpportunityTypeGQL] | None = strawberry.field(
+        default=None, description="Any of these types."
+    )
+    sales_qualified: bool | None = strawberry.field(
+        default=None, description="Sales qualified (SQO) or not."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Substring of the name."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Created at or after this time."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Created before this time."
+    )
+
+
+def opportunity_query(f: OpportunityFilter | None) -> OpportunityQuery:
+    """GraphQL filter -> domain query."""
+    f = f or OpportunityFilter()
+    return OpportunityQuery(
+        stage=f.stage or (),
+        owner_id=decode_id(f.owner_id, UserNode, "ownerId") if f.owner_id else None,
+        account_id=decode_id(f.account_id, AccountNode, "accountId")
+        if f.account_id
+        else None,
+        type=f.type or (),
+        sales_qualified=f.sales_qualified,
+        search=f.search,
+        created_after=f.created_after,
+        created_before=f.created_before,
+    )
+
+
+@strawberry.type
+class OpportunityQueries:
+    """Root fields about opportunities."""
+
+    @strawberry.field(description="One opportunity by global id.")
+    async def opportunity(
+        self, info: Info, id: strawberry.ID
+    ) -> OpportunityNode | None:
+        """An opportunity, or null."""
+        return await load_node(
+            info, OpportunityNode, decode_id(id, OpportunityNode, "id")
+        )
+
+    @strawberry.field(description="Opportunities, filtered and sorted, keyset paged.")
+    async def opportunities(
+        self,
+        info: Info,
+        filter: OpportunityFilter | None = None,
+        order_by: OpportunityOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[OpportunityNode]:
+        """A page of opportunities."""
+        order = ordering(
+            OPPORTUNITY_ORDER, rec.Opportunity.id, order_by, OpportunityOrderField.ID
+        )
+        return await connection(
+            info,
+            OpportunityNode,
+            opportunity_query(filter).statement(),
+            order,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+
+@strawberry.input(
+    description="A new opportunity. It starts in 0-Pending Acceptance (or "
+    "00-Pre Opportunity); only a WEB_DIRECT one may start in 7-Closed Won."
+)
+class CreateOpportunityInput:
+    """createOpportunity input."""
+
+    name: str = strawberry.field(description="Name of the deal.")
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Owner (default: the account owner, else you).",
+    )
+    type: OpportunityTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Kind of deal (default NEW_BUSINESS)."
+    )
+    stage: OpportunityStageGQL | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Starting stage (default PENDING_ACCEPTANCE).",
+    )
+    close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Expected close date."
+    )
+    incremental_acv: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="IACV (not negative; default 0)."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO currency (default USD)."
+    )
+    sales_qualification_source: SalesQualificationSourceGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Who generated it."
+    )
+    edition: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Product edition."
+    )
+    initial_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="First known touch."
+    )
+    primary_contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Primary contact."
+    )
+    business_problem: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer's business problem."
+    )
+
+
+@strawberry.input(
+    description="Change an opportunity; only the given fields change. The stage "
+    "moves with moveOpportunityStage."
+)
+class UpdateOpportunityInput:
+    """updateOpportunity input."""
+
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="Refuse with STALE_VERSION if the opportunity moved on.",
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Name of the deal."
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The account."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="New owner."
+    )
+    type: OpportunityTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Kind of deal."
+    )
+    close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Expected close date."
+    )
+    incremental_acv: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="IACV (not negative)."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO currency."
+    )
+    sales_qualification_source: SalesQualificationSourceGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Who generated it."
+    )
+    edition: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Product edition."
+    )
+    initial_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="First known touch."
+    )
+    primary_contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Primary contact."
+    )
+    bill_to_contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Bill-to contact."
+    )
+    sold_to_contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Sold-to contact."
+    )
+    business_problem: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer's business problem."
+    )
+    technical_requirements_confirmed: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Technical requirements confirmed."
+    )
+    poc_ran: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="A proof of concept ran."
+    )
+    poc_notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="POC notes."
+    )
+    poc_success_criteria: str | None = strawberry.field(
+        default=strawberry.UNSET, description="POC success criteria."
+    )
+    po_will_be_issued: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether a PO will be issued."
+    )
+    purchasing_plan: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Purchasing (close) plan."
+    )
+    business_terms_agreed: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Business terms agreed."
+    )
+    referenceable_customer: ReferenceableCustomerGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Referenceable-customer answer."
+    )
+    signed_order_form_received: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Signed order form received."
+    )
+    po_received: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="PO received."
+    )
+    restricted_party_screening: RestrictedPartyScreeningGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Restricted-party screening result."
+    )
+    finance_approved: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Finance approval."
+    )
+    closed_won_details: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Why it was won."
+    )
+    closed_lost_reasons: list[ClosedLostReasonGQL] | None = strawberry.field(
+        default=strawberry.UNSET, description="Why it was lost (replaces the list)."
+    )
+    closed_lost_detail: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Detail of the loss."
+    )
+    merged_into_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The opportunity it was merged into."
+    )
+    duplicate_of_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The opportunity it duplicates."
+    )
+
+
+@strawberry.type(description="Result of createOpportunity.")
+class CreateOpportunityPayload:
+    """The opportunity, or why not."""
+
+    opportunity: OpportunityNode | None = strawberry.field(
+        description="The new opportunity."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="Result of updateOpportunity.")
+class UpdateOpportunityPayload:
+    """The opportunity, or why not."""
+
+    opportunity: OpportunityNode | None = strawberry.field(
+        description="The changed opportunity."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+OPPORTUNITY_IDS: dict[str, type] = {
+    "account_id": AccountNode,
+    "owner_id": UserNode,
+    "primary_contact_id": ContactNode,
+    "bill_to_contact_id": ContactNode,
+    "sold_to_contact_id": ContactNode,
+    "merged_into_id": OpportunityNode,
+    "duplicate_of_id": OpportunityNode,
+}
+
+
+def opportunity_values(data: Any) -> dict[str, Any]:
+    """The given input fields, ids decoded, closed-lost reasons as stored strings."""
+    values = provided(data, ids=OPPORTUNITY_IDS)
+    if values.get("closed_lost_reasons") is not None:
+        values["closed_lost_reasons"] = [
+            ClosedLostReason(r).value for r in values["closed_lost_reasons"]
+        ]
+    return values
+
+
+@strawberry.type
+class OpportunityMutations:
+    """Root mutations about opportunities."""
+
+    @strawberry.mutation(description="Create an opportunity (0-Pending Acceptance).")
+    async def create_opportunity(
+        self, info: Info, input: CreateOpportunityInput
+    ) -> CreateOpportunityPayload:
+        """Create an opportunity."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.create_opportunity(
+                opportunity_values(input), session=s, actor=actor
+            ),
+        )
+        return CreateOpportunityPayload(
+            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change an opportunity's fields (not its stage).")
+    async def update_opportunity(
+        self, info: Info, input: UpdateOpportunityInput
+    ) -> UpdateOpportunityPayload:
+        """Change an opportunity."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.update_opportunity(
+                decode_id(input.id, OpportunityNode, "id"),
+                opportunity_values(input),
+                session=s,
+                actor=actor,
+                expected_version=given(input.expected_version),
+            ),
+        )
+        return UpdateOpportunityPayload(
+            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+        )

@@ -1,0 +1,403 @@
+"""The lead status machine of domain.md D2, as a table of guarded rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.enums import ErrorCode, LeadStatus, Role
+from domain.errors import Refusal
+from domain.lifecycle.machine import StateInfo, StateMachine, TransitionRule, guard
+
+MQL_THRESHOLD = 90
+GITLAB_COM_SOURCE = "GitLab.com"
+
+OPEN_STATUSES: tuple[LeadStatus, ...] = (
+    LeadStatus.RAW,
+    LeadStatus.INQUIRY,
+    LeadStatus.MQL,
+    LeadStatus.ACCEPTED,
+    LeadStatus.QUALIFYING,
+    LeadStatus.NURTURE,
+)
+
+# who may accept a lead that is not theirs (D2: "or SALES_OPS/ADMIN")
+ACCEPT_FOR_OTHERS_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadFacts:
+    """What the guards may know about a lead, snapshotted by the service."""
+
+    status: LeadStatus
+    now: datetime
+    owner_id: int | None = None
+    actor_id: int | None = None
+    actor_role: Role | None = None
+    initial_source: str | None = None
+    active_until: datetime | None = None
+    person_score: int = 0
+    mql_threshold: int = MQL_THRESHOLD
+    has_inbound_engagement: bool = False
+    has_engagement_since_status_change: bool = False
+    has_completed_two_way_activity: bool = False
+    contact_data_changed_since_bad_data: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadTransitionRequest:
+    """What the caller asked: the target status and what comes with it."""
+
+    to: LeadStatus
+    reason: str | None = None
+    note: str | None = None
+    purchase_reference: str | None = None
+    via_conversion: bool = False
+    automatic: bool = False
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+@guard(
+    codes=(ErrorCode.NO_INBOUND_ENGAGEMENT,),
+    description="An inbound engagement or form submission is recorded.",
+)
+def inbound_engagement_recorded(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """RAW→INQUIRY needs an inbound engagement."""
+    if facts.has_inbound_engagement:
+        return []
+    return [
+        Refusal.on(
+            None,
+            ErrorCode.NO_INBOUND_ENGAGEMENT,
+            "No inbound engagement or form submission is recorded on this lead.",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.SCORE_BELOW_THRESHOLD,),
+    description="The person score is at least the MQL threshold (D6).",
+)
+def score_reaches_threshold(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """→MQL needs person_score ≥ the MQL threshold."""
+    if facts.person_score >= facts.mql_threshold:
+        return []
+    return [
+        Refusal.on(
+            "personScore",
+            ErrorCode.SCORE_BELOW_THRESHOLD,
+            f"Person score {facts.person_score} is below the MQL threshold "
+            f"of {facts.mql_threshold}.",
+        )
+    ]
+
+
+@guard(codes=(ErrorCode.NO_OWNER,), description="The lead has an owner.")
+def lead_has_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Refusal]:
+    """→ACCEPTED needs an owner."""
+    if facts.owner_id is not None:
+        return []
+    return [
+        Refusal.on("ownerId", ErrorCode.NO_OWNER, "The lead has no owner to accept it.")
+    ]
+
+
+@guard(
+    codes=(ErrorCode.NOT_OWNER,),
+    description="The actor is the lead's owner, or SALES_OPS / ADMIN.",
+)
+def actor_is_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Refusal]:
+    """→ACCEPTED is done by the owner (or SALES_OPS/ADMIN)."""
+    if facts.actor_role in ACCEPT_FOR_OTHERS_ROLES:
+        return []
+    if facts.owner_id is not None and facts.actor_id == facts.owner_id:
+        return []
+    return [
+        Refusal.on(
+            "ownerId",
+            ErrorCode.NOT_OWNER,
+            "Only the lead's owner, SALES_OPS or ADMIN can accept this lead.",
+        )
+    ]
+
+
+def is_gitlab_com_lead(initial_source: str | None) -> bool:
+    """Whether the initial source is GitLab.com (compared case-insensitively)."""
+    return (initial_source or "").strip().casefold() == GITLAB_COM_SOURCE.casefold()
+
+
+@guard(
+    codes=(ErrorCode.NOT_ACTIVE,),
+    description="A lead whose initial source is GitLab.com is Active (D8).",
+)
+def gitlab_com_lead_is_active(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """→ACCEPTED for a GitLab.com lead needs active_until > now."""
+    if not is_gitlab_com_lead(facts.initial_source):
+        return []
+    if facts.active_until is not None and facts.active_until > facts.now:
+        return []
+    return [
+        Refusal.on(
+            "activeUntil",
+            ErrorCode.NOT_ACTIVE,
+            "A lead from GitLab.com can only be accepted while it is Active "
+            "(after a hand-raising activity).",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.NO_TWO_WAY_ACTIVITY,),
+    description="A completed two-way activity (call, meeting, email reply, "
+    "web chat) is logged on the lead.",
+)
+def two_way_activity_logged(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """ACCEPTED→QUALIFYING needs a completed two-way activity."""
+    if facts.has_completed_two_way_activity:
+        return []
+    return [
+        Refusal.on(
+            None,
+            ErrorCode.NO_TWO_WAY_ACTIVITY,
+            "No completed two-way activity (call, meeting, email reply, web chat) "
+            "is logged on this lead.",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.CONVERSION_REQUIRED,),
+    description="Only lead conversion (D7) makes a lead QUALIFIED.",
+)
+def through_conversion(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """→QUALIFIED only happens through conversion."""
+    if request.via_conversion:
+        return []
+    return [
+        Refusal.on(
+            "to",
+            ErrorCode.CONVERSION_REQUIRED,
+            "A lead becomes Qualified only by converting it (convertLead).",
+        )
+    ]
+
+
+@guard(codes=(ErrorCode.REASON_REQUIRED,), description="A reason is given.")
+def reason_given(facts: LeadFacts, request: LeadTransitionRequest) -> list[Refusal]:
+    """→UNQUALIFIED / NURTURE / BAD_DATA needs a reason."""
+    if not _blank(request.reason):
+        return []
+    return [
+        Refusal.on(
+            "reason",
+            ErrorCode.REASON_REQUIRED,
+            f"A reason is required to move a lead to {STATUS_LABELS[request.to]}.",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.PURCHASE_REFERENCE_REQUIRED,),
+    description="A reference to the web-store purchasing record is given.",
+)
+def purchase_reference_given(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """→WEB_PORTAL_PURCHASE needs the purchasing record's reference."""
+    if not _blank(request.purchase_reference):
+        return []
+    return [
+        Refusal.on(
+            "purchaseReference",
+            ErrorCode.PURCHASE_REFERENCE_REQUIRED,
+            "A reference to the web portal purchase is required.",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.NO_NEW_ENGAGEMENT,),
+    description="A new engagement is recorded since the lead entered NURTURE.",
+)
+def new_engagement_recorded(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """NURTURE→INQUIRY needs an engagement newer than the status change."""
+    if facts.has_engagement_since_status_change:
+        return []
+    return [
+        Refusal.on(
+            None,
+            ErrorCode.NO_NEW_ENGAGEMENT,
+            "No new engagement is recorded since the lead was put in Nurture.",
+        )
+    ]
+
+
+@guard(
+    codes=(ErrorCode.CONTACT_DATA_UNCHANGED,),
+    description="The contact data (email or phone) was corrected since the lead "
+    "was marked BAD_DATA.",
+)
+def contact_data_corrected(
+    facts: LeadFacts, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """BAD_DATA→RAW needs a changed email or phone."""
+    if facts.contact_data_changed_since_bad_data:
+        return []
+    return [
+        Refusal(
+            code=ErrorCode.CONTACT_DATA_UNCHANGED,
+            message="Correct the email or phone before returning the lead to Raw.",
+            field=("email", "phone"),
+        )
+    ]
+
+
+STATUS_LABELS: dict[LeadStatus, str] = {
+    LeadStatus.RAW: "Raw",
+    LeadStatus.INQUIRY: "Inquiry",
+    LeadStatus.MQL: "MQL",
+    LeadStatus.ACCEPTED: "Accepted",
+    LeadStatus.QUALIFYING: "Qualifying",
+    LeadStatus.QUALIFIED: "Qualified",
+    LeadStatus.UNQUALIFIED: "Unqualified",
+    LeadStatus.NURTURE: "Nurture",
+    LeadStatus.BAD_DATA: "Bad Data",
+    LeadStatus.WEB_PORTAL_PURCHASE: "Web Portal Purchase",
+}
+
+_MEANINGS: dict[LeadStatus, str] = {
+    LeadStatus.RAW: "Untouched brand new lead.",
+    LeadStatus.INQUIRY: "Form submission, meeting at a trade show, content offer.",
+    LeadStatus.MQL: "Qualified through systematic means (score at or above the "
+    "MQL threshold).",
+    LeadStatus.ACCEPTED: "A rep is actively working to get in touch.",
+    LeadStatus.QUALIFYING: "In two-way conversation.",
+    LeadStatus.QUALIFIED: "Converted to an opportunity; the lead is not used any more.",
+    LeadStatus.UNQUALIFIED: "Contact information not now or ever valid; spam.",
+    LeadStatus.NURTURE: "Not ready to buy now, possibly later.",
+    LeadStatus.BAD_DATA: "Incorrect data, to be researched.",
+    LeadStatus.WEB_PORTAL_PURCHASE: "Bought through the self-serve web store while "
+    "a duplicate record exists.",
+}
+
+FINAL_STATUSES = frozenset(
+    {LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED, LeadStatus.WEB_PORTAL_PURCHASE}
+)
+
+
+def _open_except(status: LeadStatus) -> tuple[LeadStatus, ...]:
+    return tuple(s for s in OPEN_STATUSES if s != status)
+
+
+LeadRule = TransitionRule[LeadStatus, LeadFacts, LeadTransitionRequest]
+
+LEAD_RULES: list[LeadRule] = [
+    LeadRule(
+        (LeadStatus.RAW,),
+        LeadStatus.INQUIRY,
+        (inbound_engagement_recorded,),
+        "Inbound engagement or form submission (automatic).",
+        automatic=True,
+    ),
+    LeadRule(
+        (LeadStatus.NURTURE,),
+        LeadStatus.INQUIRY,
+        (new_engagement_recorded,),
+        "New engagement while nurtured (automatic).",
+        automatic=True,
+    ),
+    LeadRule(
+        (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE),
+        LeadStatus.MQL,
+        (score_reaches_threshold,),
+        "Score reaches the MQL threshold (automatic on scoring).",
+        automatic=True,
+    ),
+    LeadRule(
+        (LeadStatus.INQUIRY, LeadStatus.MQL),
+        LeadStatus.ACCEPTED,
+        (lead_has_owner, actor_is_owner, gitlab_com_lead_is_active),
+        "The owner accepts the lead and works to get in touch.",
+    ),
+    LeadRule(
+        (LeadStatus.ACCEPTED,),
+        LeadStatus.QUALIFYING,
+        (two_way_activity_logged,),
+        "A two-way conversation has started.",
+    ),
+    LeadRule(
+        (LeadStatus.ACCEPTED, LeadStatus.QUALIFYING),
+        LeadStatus.QUALIFIED,
+        (through_conversion,),
+        "Converted into an account, contact and opportunity (D7).",
+    ),
+    LeadRule(
+        OPEN_STATUSES,
+        LeadStatus.UNQUALIFIED,
+        (reason_given,),
+        "Unqualified, with a reason.",
+    ),
+    LeadRule(
+        _open_except(LeadStatus.NURTURE),
+        LeadStatus.NURTURE,
+        (reason_given,),
+        "Put in nurture, with a reason.",
+    ),
+    LeadRule(
+        OPEN_STATUSES,
+        LeadStatus.BAD_DATA,
+        (reason_given,),
+        "Marked as bad data, with a reason.",
+    ),
+    LeadRule(
+        OPEN_STATUSES,
+        LeadStatus.WEB_PORTAL_PURCHASE,
+        (purchase_reference_given,),
+        "Bought through the web store, with the purchase reference.",
+    ),
+    LeadRule(
+        (LeadStatus.BAD_DATA,),
+        LeadStatus.RAW,
+        (contact_data_corrected,),
+        "Contact data corrected; research starts again.",
+    ),
+]
+
+LEAD_MACHINE: StateMachine[LeadStatus, LeadFacts, LeadTransitionRequest] = StateMachine(
+    name="lead",
+    states=[
+        StateInfo(
+            state=status,
+            label=STATUS_LABELS[status],
+            final=status in FINAL_STATUSES,
+            description=_MEANINGS[status],
+        )
+        for status in LeadStatus
+    ],
+    rules=LEAD_RULES,
+    initial=LeadStatus.RAW,
+)
+
+
+def path_for_automatic_mql(current: LeadStatus) -> list[LeadStatus]:
+    """Statuses to record when scoring makes the lead an MQL (RAW passes INQUIRY)."""
+    if LeadStatus.MQL not in LEAD_MACHINE.reachable(current):
+        return []
+    if current == LeadStatus.RAW:
+        return [LeadStatus.INQUIRY, LeadStatus.MQL]
+    return [LeadStatus.MQL]

@@ -1,0 +1,735 @@
+"""The opportunity stage machine of domain.md D3, with its pure effect helpers.
+
+The table is generated from a few stated rules (``_pair_guards``) rather than
+typed out pair by pair, because D3 defines it that way: reachability, entry
+requirements per stage (applied to every stage entered or passed over), a
+reason to move back, and the SALES_OPS overrides. The generated rows are the
+machine; ``OPPORTUNITY_MACHINE.describe()`` shows them.
+
+Decisions where D3 is silent:
+
+* Leaving a final stage (CLOSED_WON, UNQUALIFIED, DUPLICATE) is in the table
+  towards *every* other stage, guarded by FINAL_STATE unless a SALES_OPS
+  override with a reason. The destination's own requirements still apply; from
+  UNQUALIFIED/DUPLICATE (never past PENDING_ACCEPTANCE) the opportunity
+  re-enters the pipeline from the start, so every stage up to the destination
+  is checked; from CLOSED_WON a pipeline stage is a move back.
+* Once sales-accepted (``sales_accepted_date`` set), moves to
+  PRE_OPPORTUNITY / PENDING_ACCEPTANCE / UNQUALIFIED / DUPLICATE are refused
+  with ALREADY_SALES_ACCEPTED unless a SALES_OPS override with a reason.
+* An override that is not allowed (not SALES_OPS, or no reason) reports the
+  rule it tried to lift *and* why the override failed.
+* CLOSED_LOST reopens only to ``lost_from_stage`` and only while
+  ``now - closed_at <= 30 days`` (day 30 included); this is not overridable.
+* Entering any closed stage sets ``closed_at``; leaving one clears it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.enums import (
+    STAGE_LABELS,
+    ClosedLostReason,
+    ErrorCode,
+    OpportunityStage,
+    OpportunityType,
+    ReferenceableCustomer,
+    RestrictedPartyScreening,
+    Role,
+    SalesQualificationSource,
+    SalesSegment,
+)
+from domain.errors import Refusal
+from domain.lifecycle.machine import (
+    Guard,
+    StateInfo,
+    StateMachine,
+    TransitionRule,
+    guard,
+)
+
+Stage = OpportunityStage
+
+LARGE_DEAL_IACV = Decimal("12000")
+TERMS_MINIMUM_IACV = Decimal("25000")
+REOPEN_WINDOW_DAYS = 30
+STARTER_EDITION = "starter"
+
+LOST_DEAL_ALERT = "LOST_DEAL_ALERT"
+UNQUALIFIED_OPPORTUNITY_FEEDBACK = "UNQUALIFIED_OPPORTUNITY_FEEDBACK"
+
+# the forward order of the pipeline; CLOSED_WON is reached by passing them all
+PIPELINE: tuple[Stage, ...] = (
+    Stage.PRE_OPPORTUNITY,
+    Stage.PENDING_ACCEPTANCE,
+    Stage.DISCOVERY,
+    Stage.SCOPING,
+    Stage.TECHNICAL_EVALUATION,
+    Stage.PROPOSAL,
+    Stage.NEGOTIATING,
+    Stage.AWAITING_SIGNATURE,
+    Stage.CLOSED_WON,
+)
+_POSITION = {stage: index for index, stage in enumerate(PIPELINE)}
+
+SALES_STAGES: tuple[Stage, ...] = PIPELINE[2:8]  # DISCOVERY … AWAITING_SIGNATURE
+SALES_ACCEPTED_STAGES: tuple[Stage, ...] = PIPELINE[2:]  # DISCOVERY … CLOSED_WON
+SALES_QUALIFIED_STAGES: tuple[Stage, ...] = PIPELINE[3:]  # SCOPING … CLOSED_WON
+FINAL_STAGES = frozenset({Stage.CLOSED_WON, Stage.UNQUALIFIED, Stage.DUPLICATE})
+CLOSED_STAGES = frozenset(FINAL_STAGES | {Stage.CLOSED_LOST})
+PRE_ACCEPTANCE_STAGES = frozenset(
+    {
+        Stage.PRE_OPPORTUNITY,
+        Stage.PENDING_ACCEPTANCE,
+        Stage.UNQUALIFIED,
+        Stage.DUPLICATE,
+    }
+)
+LARGE_SEGMENTS = frozenset({SalesSegment.LARGE, SalesSegment.STRATEGIC})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpportunityFacts:
+    """What the guards may know about an opportunity (with the caller's fields)."""
+
+    stage: Stage
+    now: datetime
+    type: OpportunityType = OpportunityType.NEW_BUSINESS
+    actor_role: Role | None = None
+    sales_accepted_date: datetime | None = None
+    sales_qualified: bool = False
+    lost_from_stage: Stage | None = None
+    closed_at: datetime | None = None
+    incremental_acv: Decimal = Decimal("0")
+    account_is_named: bool = False
+    account_segment: SalesSegment = SalesSegment.UNKNOWN
+    edition: str | None = None
+    sales_qualification_source: SalesQualificationSource | None = None
+    primary_contact_id: int | None = None
+    has_contact_roles: bool = False
+    business_problem: str | None = None
+    technical_requirements_confirmed: bool = False
+    poc_ran: bool = False
+    poc_notes: str | None = None
+    poc_success_criteria: str | None = None
+    bill_to_contact_id: int | None = None
+    sold_to_contact_id: int | None = None
+    po_will_be_issued: bool | None = None
+    purchasing_plan: str | None = None
+    business_terms_agreed: bool = False
+    referenceable_customer: ReferenceableCustomer | None = None
+    signed_order_form_received: bool = False
+    po_received: bool = False
+    restricted_party_screening: RestrictedPartyScreening = (
+        RestrictedPartyScreening.NOT_STARTED
+    )
+    finance_approved: bool = False
+    closed_won_details: str | None = None
+    closed_lost_reasons: tuple[ClosedLostReason, ...] = ()
+    closed_lost_detail: str | None = None
+    merged_into_id: int | None = None
+    duplicate_of_id: int | None = None
+    # thresholds are data (D intro): the service passes the configured values
+    large_deal_iacv: Decimal = LARGE_DEAL_IACV
+    reopen_window_days: int = REOPEN_WINDOW_DAYS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageMoveRequest:
+    """What the caller asked: the target stage, a reason/note, an override."""
+
+    to: Stage
+    reason: str | None = None
+    note: str | None = None
+    override: bool = False
+
+
+OpportunityGuard = Guard[OpportunityFacts, StageMoveRequest]
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def _missing(field: str, message: str) -> Refusal:
+    return Refusal.on(field, ErrorCode.MISSING_FIELD, message)
+
+
+def _unmet(field: str, message: str) -> Refusal:
+    return Refusal.on(field, ErrorCode.REQUIREMENT_NOT_MET, message)
+
+
+def is_large_deal(facts: OpportunityFacts) -> bool:
+    """Named or LARGE/STRATEGIC account, or IACV ≥ the large-deal threshold (D3)."""
+    return (
+        facts.account_is_named
+        or facts.account_segment in LARGE_SEGMENTS
+        or facts.incremental_acv >= facts.large_deal_iacv
+    )
+
+
+# ---- entry requirements, one guard per stage (D3 rules 2, 3, 5) ------------
+
+
+@guard(
+    codes=(ErrorCode.MISSING_FIELD,),
+    description="Opportunity criteria: a contact and the business problem are "
+    "recorded.",
+)
+def opportunity_criteria_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering PENDING_ACCEPTANCE needs a contact and the business problem."""
+    refusals: list[Refusal] = []
+    if facts.primary_contact_id is None and not facts.has_contact_roles:
+        refusals.append(_missing("primaryContactId", "Record a contact."))
+    if _blank(facts.business_problem):
+        refusals.append(_missing("businessProblem", "Record the business problem."))
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.MISSING_FIELD,),
+    description="SAO criteria: the right person (primary contact) and the "
+    "business problem are recorded.",
+)
+def sao_criteria_confirmed(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering DISCOVERY (sales acceptance) needs the SAO criteria."""
+    refusals: list[Refusal] = []
+    if facts.primary_contact_id is None:
+        refusals.append(
+            _missing(
+                "primaryContactId",
+                "Sales acceptance needs the right person: record the primary contact.",
+            )
+        )
+    if _blank(facts.business_problem):
+        refusals.append(
+            _missing(
+                "businessProblem",
+                "Sales acceptance needs the business problem to be recorded.",
+            )
+        )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
+    description="Technical requirements confirmed; when a POC ran, its notes and "
+    "success criteria are recorded.",
+)
+def proposal_requirements_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering PROPOSAL needs confirmed technical requirements (and POC notes)."""
+    refusals: list[Refusal] = []
+    if not facts.technical_requirements_confirmed:
+        refusals.append(
+            _unmet(
+                "technicalRequirementsConfirmed",
+                "Confirm the technical requirements before the proposal.",
+            )
+        )
+    if facts.poc_ran:
+        if _blank(facts.poc_notes):
+            refusals.append(_missing("pocNotes", "A POC ran: record its notes."))
+        if _blank(facts.poc_success_criteria):
+            refusals.append(
+                _missing(
+                    "pocSuccessCriteria", "A POC ran: record its success criteria."
+                )
+            )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.MISSING_FIELD,),
+    description="Bill-to contact, sold-to contact, whether a PO will be issued "
+    "and the purchasing (close) plan are recorded.",
+)
+def negotiation_requirements_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering NEGOTIATING needs the purchasing details."""
+    refusals: list[Refusal] = []
+    if facts.bill_to_contact_id is None:
+        refusals.append(_missing("billToContactId", "Record the bill-to contact."))
+    if facts.sold_to_contact_id is None:
+        refusals.append(_missing("soldToContactId", "Record the sold-to contact."))
+    if facts.po_will_be_issued is None:
+        refusals.append(
+            _missing("poWillBeIssued", "Record whether a PO will be issued.")
+        )
+    if _blank(facts.purchasing_plan):
+        refusals.append(
+            _missing("purchasingPlan", "Record the purchasing (close) plan.")
+        )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
+    description="Business terms agreed; the referenceable-customer answer is recorded.",
+)
+def signature_requirements_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering AWAITING_SIGNATURE needs agreed terms and the reference answer."""
+    refusals: list[Refusal] = []
+    if not facts.business_terms_agreed:
+        refusals.append(
+            _unmet("businessTermsAgreed", "The business terms are not agreed yet.")
+        )
+    if facts.referenceable_customer is None:
+        refusals.append(
+            _missing(
+                "referenceableCustomer",
+                "Record whether the customer is referenceable (yes, no, later).",
+            )
+        )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
+    description="Signed order form; PO received when one will be issued; "
+    "restricted-party screening CLEARED; finance approval; closed-won details "
+    "for a named/Large account or IACV ≥ 12,000 USD.",
+)
+def closed_won_requirements_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering CLOSED_WON needs the signed paperwork and approvals."""
+    refusals: list[Refusal] = []
+    if not facts.signed_order_form_received:
+        refusals.append(
+            _unmet("signedOrderFormReceived", "The signed order form is missing.")
+        )
+    if facts.po_will_be_issued and not facts.po_received:
+        refusals.append(
+            _unmet("poReceived", "A PO will be issued and has not been received.")
+        )
+    if facts.restricted_party_screening != RestrictedPartyScreening.CLEARED:
+        refusals.append(
+            _unmet(
+                "restrictedPartyScreening",
+                "Restricted-party screening is "
+                f"{facts.restricted_party_screening.value}, not CLEARED.",
+            )
+        )
+    if not facts.finance_approved:
+        refusals.append(_unmet("financeApproved", "Finance has not approved."))
+    if is_large_deal(facts) and _blank(facts.closed_won_details):
+        refusals.append(
+            _missing(
+                "closedWonDetails",
+                "Named or Large accounts and deals of IACV "
+                f"{facts.large_deal_iacv} USD or more need closed-won details.",
+            )
+        )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.MISSING_FIELD,),
+    description="At least one closed-lost reason and a detail text; the merged-"
+    "into opportunity when merged into another one.",
+)
+def closed_lost_requirements_met(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering CLOSED_LOST needs reasons, a detail and, if merged, the target."""
+    refusals: list[Refusal] = []
+    if not facts.closed_lost_reasons:
+        refusals.append(
+            _missing("closedLostReasons", "Give at least one closed-lost reason.")
+        )
+    if _blank(facts.closed_lost_detail):
+        refusals.append(
+            _missing("closedLostDetail", "Describe why the opportunity was lost.")
+        )
+    merged = ClosedLostReason.MERGED_INTO_ANOTHER_OPPORTUNITY
+    if merged in facts.closed_lost_reasons and facts.merged_into_id is None:
+        refusals.append(
+            _missing(
+                "mergedIntoId",
+                "Merged into another opportunity: name that opportunity.",
+            )
+        )
+    return refusals
+
+
+@guard(
+    codes=(ErrorCode.MISSING_FIELD,),
+    description="The opportunity this one duplicates is given.",
+)
+def duplicate_of_given(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Entering DUPLICATE needs the duplicate-of opportunity."""
+    if facts.duplicate_of_id is not None:
+        return []
+    return [_missing("duplicateOfId", "Name the opportunity this one duplicates.")]
+
+
+@guard(codes=(ErrorCode.REASON_REQUIRED,), description="A reason is given.")
+def reason_given(facts: OpportunityFacts, request: StageMoveRequest) -> list[Refusal]:
+    """Moving back and unqualifying need a reason."""
+    if not _blank(request.reason):
+        return []
+    return [
+        Refusal.on(
+            "reason",
+            ErrorCode.REASON_REQUIRED,
+            f"A reason is required to move to {STAGE_LABELS[request.to]}.",
+        )
+    ]
+
+
+# ---- the two rules a SALES_OPS override may lift (D3 rules 6, 7) ------------
+
+
+def _unless_override(
+    facts: OpportunityFacts, request: StageMoveRequest, blocked: Refusal
+) -> list[Refusal]:
+    if not request.override:
+        return [blocked]
+    failed: list[Refusal] = []
+    if facts.actor_role != Role.SALES_OPS:
+        failed.append(
+            Refusal.on(
+                "override",
+                ErrorCode.OVERRIDE_NOT_ALLOWED,
+                "Only a SALES_OPS user can override this rule.",
+            )
+        )
+    if _blank(request.reason):
+        failed.append(
+            Refusal.on(
+                "reason", ErrorCode.REASON_REQUIRED, "An override needs a reason."
+            )
+        )
+    # a failed override leaves the rule in force: say both
+    return [blocked, *failed] if failed else []
+
+
+_OVERRIDE_CODES = (ErrorCode.OVERRIDE_NOT_ALLOWED, ErrorCode.REASON_REQUIRED)
+
+
+@guard(
+    codes=(ErrorCode.FINAL_STATE, *_OVERRIDE_CODES),
+    description="A final stage is left only by a SALES_OPS override with a reason.",
+)
+def final_unless_override(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """CLOSED_WON, UNQUALIFIED and DUPLICATE are final except for SALES_OPS."""
+    label = STAGE_LABELS[facts.stage]
+    blocked = Refusal.on(
+        "to",
+        ErrorCode.FINAL_STATE,
+        f"{label} is final; only a SALES_OPS override with a reason can change it.",
+    )
+    return _unless_override(facts, request, blocked)
+
+
+@guard(
+    codes=(ErrorCode.ALREADY_SALES_ACCEPTED, *_OVERRIDE_CODES),
+    description="Never sales-accepted (sales accepted date unset), unless a "
+    "SALES_OPS override with a reason.",
+)
+def not_sales_accepted(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Once sales-accepted, no return before acceptance and no DUPLICATE."""
+    if facts.sales_accepted_date is None:
+        return []
+    message = (
+        "This opportunity was sales-accepted on "
+        f"{facts.sales_accepted_date.date().isoformat()}; it cannot move to "
+        f"{STAGE_LABELS[request.to]}."
+    )
+    if request.to == Stage.DUPLICATE:
+        message += (
+            " Close it lost with reason MERGED_INTO_ANOTHER_OPPORTUNITY or "
+            "CONSOLIDATING_ORDER instead."
+        )
+    blocked = Refusal.on("to", ErrorCode.ALREADY_SALES_ACCEPTED, message)
+    return _unless_override(facts, request, blocked)
+
+
+@guard(
+    codes=(ErrorCode.INVALID_TRANSITION, ErrorCode.REOPEN_WINDOW_PASSED),
+    description="Reopens only to the stage it was lost from, within 30 days of "
+    "the close.",
+)
+def reopen_allowed(facts: OpportunityFacts, request: StageMoveRequest) -> list[Refusal]:
+    """CLOSED_LOST returns to lost_from_stage while the reopen window is open."""
+    refusals: list[Refusal] = []
+    if facts.lost_from_stage != request.to:
+        lost_from = (
+            STAGE_LABELS[facts.lost_from_stage] if facts.lost_from_stage else "unknown"
+        )
+        refusals.append(
+            Refusal.on(
+                "to",
+                ErrorCode.INVALID_TRANSITION,
+                "A closed-lost opportunity reopens only to the stage it was lost "
+                f"from ({lost_from}).",
+            )
+        )
+    if facts.closed_at is not None and not reopen_window_open(facts):
+        refusals.append(
+            Refusal.on(
+                "to",
+                ErrorCode.REOPEN_WINDOW_PASSED,
+                f"It was closed lost on {facts.closed_at.date().isoformat()}, more "
+                f"than {facts.reopen_window_days} days ago: create a new "
+                "opportunity instead.",
+            )
+        )
+    return refusals
+
+
+def reopen_window_open(facts: OpportunityFacts) -> bool:
+    """Whether now is within the reopen window (day 30 included) of closed_at."""
+    if facts.closed_at is None:
+        return True  # nothing to measure from: do not block on missing history
+    return facts.now - facts.closed_at <= timedelta(days=facts.reopen_window_days)
+
+
+ENTRY_REQUIREMENTS: dict[Stage, tuple[OpportunityGuard, ...]] = {
+    Stage.PRE_OPPORTUNITY: (),
+    Stage.PENDING_ACCEPTANCE: (opportunity_criteria_met,),
+    Stage.DISCOVERY: (sao_criteria_confirmed,),
+    Stage.SCOPING: (),
+    Stage.TECHNICAL_EVALUATION: (),
+    Stage.PROPOSAL: (proposal_requirements_met,),
+    Stage.NEGOTIATING: (negotiation_requirements_met,),
+    Stage.AWAITING_SIGNATURE: (signature_requirements_met,),
+    Stage.CLOSED_WON: (closed_won_requirements_met,),
+    Stage.CLOSED_LOST: (closed_lost_requirements_met,),
+    Stage.UNQUALIFIED: (reason_given,),
+    Stage.DUPLICATE: (duplicate_of_given,),
+}
+
+
+# ---- the table ---------------------------------------------------------------
+
+
+def _reachable(source: Stage, dest: Stage) -> bool:
+    """D3 "Reachability, in short", plus the overrides."""
+    if source == dest:
+        return False
+    if source in FINAL_STAGES:
+        return True  # SALES_OPS override only (guarded)
+    if source == Stage.CLOSED_LOST:
+        return dest in SALES_STAGES  # it was lost from one of them
+    if source == Stage.PRE_OPPORTUNITY:
+        return dest in (Stage.PENDING_ACCEPTANCE, Stage.UNQUALIFIED, Stage.DUPLICATE)
+    if source == Stage.PENDING_ACCEPTANCE:
+        return dest in SALES_ACCEPTED_STAGES or dest in (
+            Stage.UNQUALIFIED,
+            Stage.DUPLICATE,
+        )
+    return True  # DISCOVERY … AWAITING_SIGNATURE: anywhere (guards decide)
+
+
+def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
+    """Every guard of source→dest, in the order their refusals are listed."""
+    if source == Stage.CLOSED_LOST:
+        return (reopen_allowed,)
+    guards: list[OpportunityGuard] = []
+    if source in FINAL_STAGES:
+        guards.append(final_unless_override)
+    if dest in PRE_ACCEPTANCE_STAGES and not (
+        source == Stage.PRE_OPPORTUNITY and dest == Stage.PENDING_ACCEPTANCE
+    ):
+        guards.append(not_sales_accepted)
+    if dest in _POSITION:
+        # UNQUALIFIED/DUPLICATE never got past PENDING_ACCEPTANCE: start over
+        start, end = _POSITION.get(source, 0), _POSITION[dest]
+        if end > start:
+            for passed in PIPELINE[start + 1 : end + 1]:
+                guards.extend(ENTRY_REQUIREMENTS[passed])
+        elif dest in SALES_STAGES:
+            guards.append(reason_given)  # moving back
+    else:
+        guards.extend(ENTRY_REQUIREMENTS[dest])
+    return tuple(guards)
+
+
+def _pair_description(source: Stage, dest: Stage) -> str:
+    """What a row means, in words (shared by the rows of one kind)."""
+    if source in FINAL_STAGES:
+        return "Leave a final stage: SALES_OPS override with a reason."
+    if source == Stage.CLOSED_LOST:
+        return "Reopen to the stage it was lost from, within 30 days."
+    if dest == Stage.UNQUALIFIED:
+        return "Unqualify, with a reason (before sales acceptance)."
+    if dest == Stage.DUPLICATE:
+        return "Mark as a duplicate of another opportunity (never sales-accepted)."
+    if dest in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+        if source == Stage.PRE_OPPORTUNITY:
+            return "Opportunity criteria met."
+        return "Return before sales acceptance: SALES_OPS override with a reason."
+    if dest == Stage.CLOSED_LOST:
+        return "Close lost."
+    if dest == Stage.CLOSED_WON:
+        return "Close won: every requirement of the stages passed over applies."
+    if source == Stage.PENDING_ACCEPTANCE:
+        return "Sales acceptance (SAO), with every stage passed over."
+    if _POSITION[dest] < _POSITION[source]:
+        return "Move back, with a reason."
+    return "Move forward: entry requirements of every stage passed over."
+
+
+def _build_rules() -> list[TransitionRule[Stage, OpportunityFacts, StageMoveRequest]]:
+    """Group the reachable pairs into rows: same dest, guards and meaning."""
+    rows: dict[tuple[Stage, tuple[OpportunityGuard, ...], str], list[Stage]] = {}
+    for dest in Stage:
+        for source in Stage:
+            if _reachable(source, dest):
+                key = (
+                    dest,
+                    _pair_guards(source, dest),
+                    _pair_description(source, dest),
+                )
+                rows.setdefault(key, []).append(source)
+    return [
+        TransitionRule(tuple(sources), dest, guards, description)
+        for (dest, guards, description), sources in rows.items()
+    ]
+
+
+_MEANINGS: dict[Stage, str] = {
+    Stage.PRE_OPPORTUNITY: "Not yet an opportunity: the contact is still being "
+    "qualified.",
+    Stage.PENDING_ACCEPTANCE: "Created, waiting for sales acceptance.",
+    Stage.DISCOVERY: "Sales-accepted (SAO): discovering the business problem.",
+    Stage.SCOPING: "Sales-qualified (SQO): scoping the solution.",
+    Stage.TECHNICAL_EVALUATION: "Technical evaluation, possibly a POC.",
+    Stage.PROPOSAL: "A proposal is made.",
+    Stage.NEGOTIATING: "Negotiating terms and the purchasing plan.",
+    Stage.AWAITING_SIGNATURE: "Terms agreed, awaiting the signed order form.",
+    Stage.CLOSED_WON: "Won.",
+    Stage.CLOSED_LOST: "Lost; may reopen to the stage it was lost from within 30 days.",
+    Stage.UNQUALIFIED: "There is no opportunity.",
+    Stage.DUPLICATE: "Duplicate of another opportunity.",
+}
+
+OPPORTUNITY_RULES = _build_rules()
+
+OPPORTUNITY_MACHINE: StateMachine[Stage, OpportunityFacts, StageMoveRequest] = (
+    StateMachine(
+        name="opportunity",
+        states=[
+            StateInfo(
+                state=stage,
+                label=STAGE_LABELS[stage],
+                final=stage in FINAL_STAGES,
+                description=_MEANINGS[stage],
+            )
+            for stage in Stage
+        ],
+        rules=OPPORTUNITY_RULES,
+        initial=Stage.PENDING_ACCEPTANCE,
+    )
+)
+
+
+# ---- pure helpers for the service ---------------------------------------------
+
+
+def stage_effects(
+    facts: OpportunityFacts, to: Stage, now: datetime
+) -> dict[str, object]:
+    """Record fields to set when moving facts.stage→to (D3 rules 3, 4, 7)."""
+    effects: dict[str, object] = {}
+    if to in SALES_ACCEPTED_STAGES and facts.sales_accepted_date is None:
+        effects["sales_accepted_date"] = now
+    if to in SALES_QUALIFIED_STAGES and not facts.sales_qualified:
+        effects["sales_qualified"] = True
+        effects["sales_qualified_date"] = now
+        effects["initial_iacv"] = facts.incremental_acv
+    if to in CLOSED_STAGES:
+        effects["closed_at"] = now
+    elif facts.stage in CLOSED_STAGES:
+        effects["closed_at"] = None
+    if to == Stage.CLOSED_LOST:
+        effects["lost_from_stage"] = facts.stage
+    elif facts.stage == Stage.CLOSED_LOST:
+        effects["lost_from_stage"] = None
+    return effects
+
+
+def stage_events(facts: OpportunityFacts, to: Stage) -> list[str]:
+    """Event kinds raised by moving to ``to`` (D3 rules 3 and 8, D10)."""
+    events: list[str] = []
+    if (
+        to == Stage.CLOSED_LOST
+        and facts.type == OpportunityType.NEW_BUSINESS
+        and is_large_deal(facts)
+    ):
+        events.append(LOST_DEAL_ALERT)
+    if to == Stage.UNQUALIFIED:
+        events.append(UNQUALIFIED_OPPORTUNITY_FEEDBACK)
+    return events
+
+
+def creation_refusals(
+    stage: Stage, sales_qualification_source: SalesQualificationSource | None
+) -> list[Refusal]:
+    """Why a new opportunity may not start in ``stage`` (D3 rule 1)."""
+    if stage in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+        return []
+    if stage == Stage.CLOSED_WON:
+        if sales_qualification_source == SalesQualificationSource.WEB_DIRECT:
+            return []
+        return [
+            Refusal.on(
+                "stage",
+                ErrorCode.WEB_DIRECT_ONLY,
+                "Only a WEB_DIRECT opportunity may be created in 7-Closed Won.",
+            )
+        ]
+    return [
+        Refusal.on(
+            "stage",
+            ErrorCode.MUST_PASS_PENDING_ACCEPTANCE,
+            f"A new opportunity cannot start in {STAGE_LABELS[stage]}: it starts "
+            "in 0-Pending Acceptance (or 00-Pre Opportunity).",
+        )
+    ]
+
+
+def terms_modification_refusals(
+    incremental_acv: Decimal,
+    edition: str | None,
+    *,
+    minimum_iacv: Decimal = TERMS_MINIMUM_IACV,
+) -> list[Refusal]:
+    """Why the standard terms may not be modified (D3 rule 9)."""
+    refusals: list[Refusal] = []
+    if incremental_acv < minimum_iacv:
+        refusals.append(
+            Refusal.on(
+                "incrementalAcv",
+                ErrorCode.TERMS_NOT_MODIFIABLE,
+                f"Terms can be modified only from an IACV of {minimum_iacv} USD.",
+            )
+        )
+    if (edition or "").strip().casefold() == STARTER_EDITION:
+        refusals.append(
+            Refusal.on(
+                "edition",
+                ErrorCode.TERMS_NOT_MODIFIABLE,
+                "Terms of the Starter edition cannot be modified.",
+            )
+        )
+    return refusals
