@@ -12,7 +12,7 @@ from api.contacts import ContactNode
 from api.context import Info
 from api.enums import ActivityChannelGQL, ActivityDirectionGQL, ActivityKindGQL
 from api.errors import UserError
-from api.inputs import mutate, provided
+from api.inputs import mutate_once, provided
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
 from api.relay import (
@@ -200,6 +200,12 @@ class ActivityQueries:
 class LogActivityInput:
     """logActivity input."""
 
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeat-safe key for integrations: the same key and input return "
+        "the first activity; another input is IDEMPOTENCY_KEY_REUSED.",
+    )
+
     kind: ActivityKindGQL = strawberry.field(description="TASK or EVENT.")
     channel: ActivityChannelGQL = strawberry.field(description="How it happened.")
     subject: str = strawberry.field(description="What it is about.")
@@ -256,8 +262,11 @@ class ActivityMutations:
     ) -> LogActivityPayload:
         """Log an activity."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "logActivity",
+            input,
+            rec.Activity,
             lambda s: service.log_activity(
                 provided(input, ids=ACTIVITY_IDS), session=s, actor=actor
             ),

@@ -7,11 +7,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
+from domain.services.idempotency import input_fingerprint, once
 
 T = TypeVar("T")
 
@@ -50,6 +52,48 @@ def given(value: T | None) -> T | None:
 async def mutate(
     info: Info, use_case: Callable[[AsyncSession], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
-    """Run one use case atomically; refusals come back as user errors."""
-    result, refusals = await info.context.attempt(use_case)
+    """Run one use case atomically; refusals come back as user errors.
+
+    A unique-constraint race (two requests creating the same idempotency key
+    at once on PostgreSQL) is retried once: the retry sees the winner's row.
+    """
+    try:
+        result, refusals = await info.context.attempt(use_case)
+    except IntegrityError:
+        result, refusals = await info.context.attempt(use_case)
     return result, user_errors(refusals)
+
+
+def _raw(data: Any) -> dict[str, Any]:
+    return {
+        f.name: (
+            None if getattr(data, f.name) is strawberry.UNSET else getattr(data, f.name)
+        )
+        for f in dataclasses.fields(data)
+        if f.name != "idempotency_key"
+    }
+
+
+async def mutate_once(
+    info: Info,
+    mutation: str,
+    data: Any,
+    model: type[T],
+    use_case: Callable[[AsyncSession], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """``mutate`` honouring the input's ``idempotencyKey`` (A3)."""
+    actor = info.context.actor
+    key = given(getattr(data, "idempotency_key", None))
+    fingerprint = input_fingerprint(_raw(data))
+    return await mutate(
+        info,
+        lambda s: once(
+            s,
+            actor=actor,
+            mutation=mutation,
+            key=key,
+            fingerprint=fingerprint,
+            model=model,
+            run=lambda: use_case(s),
+        ),
+    )

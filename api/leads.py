@@ -11,7 +11,7 @@ import strawberry
 from api.context import Info
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
 from api.errors import UserError
-from api.inputs import given, mutate, provided
+from api.inputs import given, mutate, mutate_once, provided
 from api.relay import (
     Connection,
     OrderDirection,
@@ -302,6 +302,11 @@ class CreateLeadInput:
     allow_duplicate: bool = strawberry.field(
         default=False, description="Create even if a lead/contact has this email."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeat-safe key: the same key and input return the first lead "
+        "instead of creating another; another input is IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
 @strawberry.input(description="Change a lead's profile; only the given fields change.")
@@ -387,8 +392,11 @@ class LeadMutations:
     ) -> CreateLeadPayload:
         """Create a lead."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createLead",
+            input,
+            rec.Lead,
             lambda s: service.create_lead(
                 provided(input, ids=LEAD_IDS),
                 session=s,

@@ -479,3 +479,40 @@ def _gid(type_name: str, record_id: int) -> str:
 async def _lead(sessions, lead_id: int) -> Lead:
     async with sessions() as session:
         return await session.get(Lead, lead_id)
+
+
+async def test_a_repeated_idempotency_key_returns_the_first_lead(api, make, sessions):
+    ops = await make.user(Role.MARKETING_OPS)
+    payload = {
+        "email": "once@x.example",
+        "initialSource": "Webcast",
+        "idempotencyKey": "k-1",
+    }
+
+    first = (await api(CREATE, {"input": payload}, as_user=ops)).ok()["createLead"]
+    second = (await api(CREATE, {"input": payload}, as_user=ops)).ok()["createLead"]
+
+    assert second["userErrors"] == []
+    assert second["lead"]["id"] == first["lead"]["id"]
+    assert await row_count(sessions, Lead) == 1
+
+
+async def test_an_idempotency_key_reused_with_another_input_is_refused(
+    api, make, sessions
+):
+    ops = await make.user(Role.MARKETING_OPS)
+    first = {
+        "email": "a1@x.example",
+        "initialSource": "Webcast",
+        "idempotencyKey": "k-2",
+    }
+    other = {**first, "email": "a2@x.example"}
+    await api(CREATE, {"input": first}, as_user=ops)
+
+    again = (await api(CREATE, {"input": other}, as_user=ops)).ok()["createLead"]
+
+    assert again["lead"] is None
+    assert [(e["code"], e["field"]) for e in again["userErrors"]] == [
+        ("IDEMPOTENCY_KEY_REUSED", ["idempotencyKey"])
+    ]
+    assert await row_count(sessions, Lead) == 1

@@ -1,0 +1,82 @@
+"""Idempotent writes (A3): a repeated key with the same input returns the first
+result without applying the change twice; the same key with another input is
+refused with IDEMPOTENCY_KEY_REUSED.
+
+Only successful results are remembered: a refused attempt wrote nothing, so
+repeating it simply asks again. Keys are scoped per user and mutation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import ErrorCode
+from domain.errors import Refused
+from domain.records import IdempotencyKey
+from domain.rules.permissions import Actor
+from domain.services.common import load
+
+T = TypeVar("T")
+
+
+def input_fingerprint(values: Any) -> str:
+    """A stable hash of a mutation's input."""
+    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def once(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    mutation: str,
+    key: str | None,
+    fingerprint: str,
+    model: type[T],
+    run: Callable[[], Awaitable[T]],
+) -> T:
+    """Run ``run`` unless this key already produced a record; then return that."""
+    if key is None:
+        return await run()
+    if not key.strip() or len(key) > 200:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            "idempotencyKey must be 1 to 200 characters.",
+            "idempotencyKey",
+        )
+    stmt = (
+        select(IdempotencyKey)
+        .where(
+            IdempotencyKey.user_id == actor.id,
+            IdempotencyKey.mutation == mutation,
+            IdempotencyKey.key == key,
+        )
+        .with_for_update()
+    )
+    seen = (await session.execute(stmt)).scalar_one_or_none()
+    if seen is not None:
+        if seen.input_hash != fingerprint:
+            raise Refused.one(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                f"The idempotency key {key!r} was used for another {mutation} input.",
+                "idempotencyKey",
+            )
+        return await load(session, model, seen.record_id)  # type: ignore[arg-type]
+    result = await run()
+    session.add(
+        IdempotencyKey(
+            user_id=actor.id,
+            mutation=mutation,
+            key=key,
+            input_hash=fingerprint,
+            record_id=result.id,  # type: ignore[attr-defined]
+        )
+    )
+    await session.flush()
+    return result
