@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -210,6 +213,22 @@ def test_the_toy_diagram_is_exact() -> None:
         "    OPEN --> GONE: Take it off - the end.\n"
         "    GONE --> [*]\n"
     )
+
+
+def test_the_lifecycle_package_imports_no_database_or_web_library() -> None:
+    probe = (
+        "import sys, domain.lifecycle; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sqlmodel', 'sqlalchemy', 'strawberry', 'starlette'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.stdout.strip() == "[]"
 
 
 # ---- the two real machines -----------------------------------------------------
