@@ -78,11 +78,9 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
 
 
-@pytest.fixture(autouse=True)
-async def empty_database(engine: AsyncEngine, request: pytest.FixtureRequest) -> None:
-    """Every test starts from empty tables (and ids from 1)."""
-    if "no_database" in request.keywords:
-        return
+@pytest.fixture
+async def empty_database(engine: AsyncEngine) -> None:
+    """Empty tables (ids from 1): every test that touches the database starts so."""
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     async with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
@@ -132,7 +130,7 @@ class Api:
 
 
 @pytest.fixture
-def api(sessions: async_sessionmaker[AsyncSession]) -> Api:
+def api(sessions: async_sessionmaker[AsyncSession], empty_database: None) -> Api:
     """Call the GraphQL API: ``await api(query, variables, as_user=user)``."""
     return Api(sessions)
 
@@ -186,7 +184,7 @@ class Builders:
 
 
 @pytest.fixture
-def make(sessions: async_sessionmaker[AsyncSession]) -> Builders:
+def make(sessions: async_sessionmaker[AsyncSession], empty_database: None) -> Builders:
     """Record builders: ``await make.user(Role.AE)``, ``await make.lead(...)``."""
     return Builders(sessions)
 
@@ -225,8 +223,3 @@ async def row_count(sessions: async_sessionmaker[AsyncSession], model: type) -> 
                 await session.execute(select(func.count()).select_from(model))
             ).scalar_one()
         )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register markers."""
-    config.addinivalue_line("markers", "no_database: the test needs no database")

@@ -14,8 +14,6 @@ from sqlmodel import SQLModel
 
 from domain.db import alembic_config, is_sqlite, make_sync_engine
 
-pytestmark = pytest.mark.no_database
-
 
 @pytest.fixture
 def fresh_database(database_url: str, tmp_path) -> Iterator[str]:
