@@ -29,7 +29,8 @@ def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_users_create_prints_a_working_token_alone_on_the_last_line(
     database_url, empty_database
 ):
-    args = "users create --email Ops@Example.com --name Ops --role SALES_OPS --region EMEA"
+    args = "users create --email Ops@Example.com --name Ops --role SALES_OPS"
+    args += " --region EMEA"
     done = run(database_url, *args.split())
 
     assert done.returncode == 0, done.stderr
