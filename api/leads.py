@@ -10,8 +10,9 @@ import strawberry
 
 from api.context import Info
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
-from api.errors import UserError
+from api.errors import UserError, user_errors
 from api.inputs import given, mutate, mutate_once, provided
+from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
     Connection,
     OrderDirection,
@@ -23,6 +24,9 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
+from domain.enums import RecordType
+from domain.lifecycle.lead import LEAD_MACHINE, LeadTransitionRequest
+from domain.services import lead_lifecycle as lifecycle
 from domain.services import leads as service
 from domain.services.queries import LeadQuery
 
@@ -34,6 +38,13 @@ if TYPE_CHECKING:
 AccountRef = Annotated["AccountNode", strawberry.lazy("api.accounts")]
 ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
 OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
+
+
+@strawberry.type(description="A lead status reachable from the current one.")
+class LeadTransitionOption(TransitionOption):
+    """A possible next lead status."""
+
+    to: LeadStatusGQL = strawberry.field(description="The target status.")
 
 
 @strawberry.type(
@@ -99,6 +110,32 @@ class LeadNode(RecordNode):
     converted_account_id: strawberry.Private[int | None]
     converted_contact_id: strawberry.Private[int | None]
     converted_opportunity_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="Every status reachable from the current one: allowed now, or "
+        "every reason it is blocked. transitionLead refuses with exactly these."
+    )
+    async def available_transitions(self, info: Info) -> list[LeadTransitionOption]:
+        """What may happen next, and why not."""
+        actor = info.context.actor
+        row = await info.context.records(rec.Lead).load(self.id)
+        options = await info.context.read(
+            lambda s: lifecycle.available_transitions(s, row, actor)
+        )
+        return [
+            LeadTransitionOption(
+                to=o.to,
+                label=LEAD_MACHINE.label(o.to),
+                allowed=o.allowed,
+                blocked_by=user_errors(o.blocked_by),
+            )
+            for o in options
+        ]
+
+    @strawberry.field(description="Every status change, oldest first.")
+    async def history(self, info: Info) -> list[TransitionRecordNode]:
+        """The lead's ledger."""
+        return await history_of(info, RecordType.LEAD, self.id)
 
     @strawberry.field(description="Who works the lead (null: unowned, in nurture).")
     async def owner(self, info: Info) -> UserNode | None:
@@ -426,4 +463,162 @@ class LeadMutations:
         )
         return UpdateLeadPayload(
             lead=row and LeadNode.from_row(row), user_errors=errors
+        )
+
+
+@strawberry.input(description="Move a lead to another status (D2).")
+class TransitionLeadInput:
+    """transitionLead input."""
+
+    id: strawberry.ID = strawberry.field(description="The lead.")
+    to: LeadStatusGQL = strawberry.field(description="The status to move to.")
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why; required for UNQUALIFIED, NURTURE and BAD_DATA.",
+    )
+    note: str | None = strawberry.field(default=None, description="Free-text note.")
+    purchase_reference: str | None = strawberry.field(
+        default=None,
+        description="The purchasing record, required for WEB_PORTAL_PURCHASE.",
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with STALE_VERSION if the lead moved on."
+    )
+
+
+@strawberry.type(description="Result of transitionLead.")
+class TransitionLeadPayload:
+    """The moved lead, or every reason why not."""
+
+    lead: LeadNode | None = strawberry.field(description="The lead after the move.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Every reason the move was refused (same as availableTransitions)."
+    )
+
+
+@strawberry.input(
+    description="Convert a lead into an account, a contact and (optionally) an "
+    "opportunity, in one atomic step (D7)."
+)
+class ConvertLeadInput:
+    """convertLead input."""
+
+    id: strawberry.ID = strawberry.field(
+        description="The lead (ACCEPTED or QUALIFYING)."
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Use this account; default: matched by email domain, then by "
+        "company name, else a new PROSPECT account.",
+    )
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Attach the lead to this open opportunity of the account (as a "
+        "contact role) instead of creating one.",
+    )
+    create_opportunity: bool = strawberry.field(
+        default=True, description="Create an opportunity in PENDING_ACCEPTANCE."
+    )
+    opportunity_name: str | None = strawberry.field(
+        default=None, description="Name of the new opportunity."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Owner of the new opportunity (default: the account owner).",
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with STALE_VERSION if the lead moved on."
+    )
+
+
+@strawberry.type(description="Result of convertLead: what the lead became.")
+class ConvertLeadPayload:
+    """The records of the conversion, or why not."""
+
+    lead: LeadNode | None = strawberry.field(description="The lead, now QUALIFIED.")
+    account: AccountRef | None = strawberry.field(description="The account.")
+    contact: ContactRef | None = strawberry.field(description="The contact.")
+    opportunity: OpportunityRef | None = strawberry.field(
+        description="The new or attached opportunity (null when none)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type
+class LeadLifecycleMutations:
+    """Root mutations of the lead lifecycle."""
+
+    @strawberry.mutation(
+        description="Move a lead to another status. Refused moves list every reason."
+    )
+    async def transition_lead(
+        self, info: Info, input: TransitionLeadInput
+    ) -> TransitionLeadPayload:
+        """Move a lead."""
+        actor = info.context.actor
+        request = LeadTransitionRequest(
+            to=input.to,
+            reason=input.reason,
+            note=input.note,
+            purchase_reference=input.purchase_reference,
+        )
+        row, errors = await mutate(
+            info,
+            lambda s: lifecycle.transition_lead(
+                decode_id(input.id, LeadNode, "id"),
+                request,
+                session=s,
+                actor=actor,
+                expected_version=input.expected_version,
+            ),
+        )
+        return TransitionLeadPayload(
+            lead=row and LeadNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Convert a lead (D7): account matched or created, contact reused "
+        "or created, opportunity created or attached; all or nothing."
+    )
+    async def convert_lead(
+        self, info: Info, input: ConvertLeadInput
+    ) -> ConvertLeadPayload:
+        """Convert a lead."""
+        from api.accounts import AccountNode
+        from api.contacts import ContactNode
+        from api.opportunities import OpportunityNode
+
+        actor = info.context.actor
+
+        async def use_case(s):  # type: ignore[no-untyped-def]
+            return await lifecycle.convert_lead(
+                decode_id(input.id, LeadNode, "id"),
+                session=s,
+                actor=actor,
+                account_id=input.account_id
+                and decode_id(input.account_id, AccountNode, "accountId"),
+                opportunity_id=input.opportunity_id
+                and decode_id(input.opportunity_id, OpportunityNode, "opportunityId"),
+                create_opportunity=input.create_opportunity,
+                opportunity_name=input.opportunity_name,
+                owner_id=input.owner_id
+                and decode_id(input.owner_id, UserNode, "ownerId"),
+                expected_version=input.expected_version,
+            )
+
+        done, errors = await mutate(info, use_case)
+        if done is None:
+            return ConvertLeadPayload(
+                lead=None,
+                account=None,
+                contact=None,
+                opportunity=None,
+                user_errors=errors,
+            )
+        return ConvertLeadPayload(
+            lead=LeadNode.from_row(done.lead),
+            account=AccountNode.from_row(done.account),
+            contact=ContactNode.from_row(done.contact),
+            opportunity=done.opportunity and OpportunityNode.from_row(done.opportunity),
+            user_errors=[],
         )

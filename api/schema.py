@@ -28,7 +28,8 @@ from api.activities import ActivityMutations, ActivityQueries
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.errors import camel
-from api.leads import LeadMutations, LeadQueries
+from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
+from api.machines import MachineQueries
 from api.opportunities import OpportunityMutations, OpportunityQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
@@ -52,6 +53,7 @@ class Query(
     OpportunityQueries,
     ActivityQueries,
     CampaignQueries,
+    MachineQueries,
 ):
     """The root of every read."""
 
@@ -70,6 +72,7 @@ class Query(
 class Mutation(
     UserMutations,
     LeadMutations,
+    LeadLifecycleMutations,
     AccountMutations,
     ContactMutations,
     OpportunityMutations,

@@ -1,0 +1,535 @@
+"""Lead lifecycle use cases (D2, D7): move a lead, say what it may do next, convert.
+
+"May I?" (``available_transitions``) and "do it" (``transition_lead``) share
+one function, ``lead_move_refusals``: the permission rule plus the machine's
+guards, so the API's "why not" and the mutation's refusal can never differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import (
+    FIELD_SALES_ROLES,
+    AccountType,
+    ActivityChannel,
+    ActivityDirection,
+    ErrorCode,
+    LeadStatus,
+    OpportunityStage,
+    RecordType,
+    Role,
+    SalesQualificationSource,
+)
+from domain.errors import Refusal, Refused
+from domain.lifecycle.lead import (
+    LEAD_MACHINE,
+    LeadFacts,
+    LeadTransitionRequest,
+    path_for_automatic_mql,
+)
+from domain.lifecycle.machine import TransitionOption
+from domain.records import (
+    Account,
+    AccountDomain,
+    Activity,
+    Contact,
+    Engagement,
+    Event,
+    Lead,
+    Opportunity,
+    OpportunityContactRole,
+    User,
+)
+from domain.rules.matching import (
+    AccountCandidate,
+    email_domain,
+    is_free_mail,
+    match_account,
+    normalize_company_name,
+)
+from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.segmentation import region_for, sales_segment_for
+from domain.services.common import check_version, load, refuse_if, require_user
+from domain.services.ledger import record_transition
+from domain.sqltypes import utcnow
+
+TWO_WAY_CHANNELS = (
+    ActivityChannel.CALL,
+    ActivityChannel.MEETING,
+    ActivityChannel.WEB_CHAT,
+)
+STATUS_EVENT = "LEAD_STATUS_CHANGED"
+CONVERTED_EVENT = "LEAD_CONVERTED"
+
+QUALIFICATION_SOURCE_BY_ROLE = {
+    Role.BDR: SalesQualificationSource.BDR_GENERATED,
+    Role.SDR: SalesQualificationSource.SDR_GENERATED,
+    Role.AE: SalesQualificationSource.AE_GENERATED,
+    Role.SAL: SalesQualificationSource.AE_GENERATED,
+}
+
+
+async def lead_facts(
+    session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
+) -> LeadFacts:
+    """Snapshot what the guards need to know about a lead."""
+    engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
+    has_inbound = await session.scalar(select(exists(engagements)))
+    has_new = await session.scalar(
+        select(
+            exists(engagements.where(Engagement.created_at >= lead.status_changed_at))
+        )
+    )
+    two_way = await session.scalar(
+        select(
+            exists(
+                select(Activity.id).where(
+                    Activity.lead_id == lead.id,
+                    Activity.completed_at.is_not(None),  # type: ignore[union-attr]
+                    Activity.channel.in_(TWO_WAY_CHANNELS)  # type: ignore[attr-defined]
+                    | (
+                        (Activity.channel == ActivityChannel.EMAIL)
+                        & (Activity.direction == ActivityDirection.INBOUND)
+                    ),
+                )
+            )
+        )
+    )
+    return LeadFacts(
+        status=lead.status,
+        now=now,
+        owner_id=lead.owner_id,
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else None,
+        initial_source=lead.initial_source,
+        active_until=lead.active_until,
+        person_score=lead.person_score,
+        has_inbound_engagement=bool(has_inbound),
+        has_engagement_since_status_change=bool(has_new),
+        has_completed_two_way_activity=bool(two_way),
+        contact_data_changed_since_bad_data=await _contact_data_changed(session, lead),
+    )
+
+
+async def _contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
+    """Whether email or phone differ from when the lead was marked BAD_DATA."""
+    if lead.status != LeadStatus.BAD_DATA:
+        return False
+    marked = (
+        await session.execute(
+            select(Event.payload)
+            .where(
+                Event.record_type == RecordType.LEAD,
+                Event.record_id == lead.id,
+                Event.kind == STATUS_EVENT,
+            )
+            .order_by(Event.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+    ).scalar_one_or_none() or {}
+    return (marked.get("email"), marked.get("phone")) != (lead.email, lead.phone)
+
+
+def lead_move_refusals(
+    lead: Lead, facts: LeadFacts, actor: Actor | None, request: LeadTransitionRequest
+) -> list[Refusal]:
+    """Every reason the move is refused: who may act, then the machine's guards."""
+    found: list[Refusal] = []
+    if actor is not None and not request.automatic:
+        found += may_edit_lead(actor, lead.owner_id)
+    return found + LEAD_MACHINE.check(lead.status, request.to, facts, request)
+
+
+async def available_transitions(
+    session: AsyncSession, lead: Lead, actor: Actor, now: datetime | None = None
+) -> list[TransitionOption[LeadStatus]]:
+    """Each status reachable from the lead's, allowed or with every blocking reason."""
+    facts = await lead_facts(session, lead, actor, now or utcnow())
+    options = []
+    for to in LEAD_MACHINE.reachable(lead.status):
+        blocked = lead_move_refusals(lead, facts, actor, LeadTransitionRequest(to=to))
+        options.append(TransitionOption(to=to, allowed=not blocked, blocked_by=blocked))
+    return options
+
+
+def _move(
+    session: AsyncSession,
+    lead: Lead,
+    request: LeadTransitionRequest,
+    actor: Actor | None,
+    now: datetime,
+) -> None:
+    """Apply an allowed move: ledger row, event, new status."""
+    record_transition(
+        session,
+        record_type=RecordType.LEAD,
+        record_id=lead.id,  # type: ignore[arg-type]
+        from_state=lead.status.value,
+        to_state=request.to.value,
+        entered_from_at=lead.status_changed_at,
+        at=now,
+        actor=actor,
+        reason=request.reason,
+        note=request.note,
+        event_kind=STATUS_EVENT,
+        automatic=request.automatic,
+        purchase_reference=request.purchase_reference,
+        # BAD_DATA -> RAW needs to know what the contact data was when marked.
+        email=lead.email,
+        phone=lead.phone,
+    )
+    lead.status = request.to
+    lead.status_changed_at = now
+
+
+async def transition_lead(
+    lead_id: int,
+    request: LeadTransitionRequest,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Move a lead to another status, or refuse with every reason (D2, D9).
+
+    The lead's row is locked for the transaction, so concurrent moves of the
+    same lead serialize: the first applies, the others see its result.
+    """
+    now = now or utcnow()
+    lead = await load(session, Lead, lead_id, lock=True)
+    check_version(lead, expected_version)
+    facts = await lead_facts(session, lead, actor, now)
+    refuse_if(lead_move_refusals(lead, facts, actor, request))
+    refuse_if(LEAD_MACHINE.apply(lead.status, request.to, facts, request))
+    _move(session, lead, request, actor, now)
+    await session.flush()
+    return lead
+
+
+async def advance_automatically(
+    session: AsyncSession,
+    lead: Lead,
+    to: LeadStatus,
+    *,
+    actor: Actor | None,
+    reason: str,
+    now: datetime | None = None,
+) -> list[LeadStatus]:
+    """Automatic moves (RAW→INQUIRY on engagement, →MQL on scoring).
+
+    A jump RAW→MQL is recorded as RAW→INQUIRY→MQL. Moves the guards refuse
+    are simply not made (automation never forces a status). Returns the
+    statuses entered.
+    """
+    now = now or utcnow()
+    path = path_for_automatic_mql(lead.status) if to == LeadStatus.MQL else [to]
+    entered: list[LeadStatus] = []
+    for step in path:
+        request = LeadTransitionRequest(to=step, reason=reason, automatic=True)
+        facts = await lead_facts(session, lead, actor, now)
+        if step == LeadStatus.INQUIRY and to == LeadStatus.MQL:
+            # Passing through INQUIRY on the way to MQL needs no engagement.
+            facts = replace(facts, has_inbound_engagement=True)
+        if LEAD_MACHINE.apply(lead.status, step, facts, request):
+            break
+        _move(session, lead, request, actor, now)
+        entered.append(step)
+    await session.flush()
+    return entered
+
+
+# --- conversion (D7) --------------------------------------------------------------
+
+
+@dataclass
+class Conversion:
+    """What a lead became."""
+
+    lead: Lead
+    account: Account
+    contact: Contact
+    opportunity: Opportunity | None
+
+
+async def _matched_account(session: AsyncSession, lead: Lead) -> Account | None:
+    """The account a lead belongs to: email domain first, then company name."""
+    domain = email_domain(lead.email)
+    names = normalize_company_name(lead.company) if lead.company else ""
+    suffixes = []
+    if domain and not is_free_mail(domain):
+        parts = domain.split(".")
+        suffixes = [".".join(parts[i:]) for i in range(len(parts) - 1)]
+    by_domain = (
+        await session.execute(
+            select(AccountDomain.account_id, AccountDomain.domain).where(
+                AccountDomain.domain.in_(suffixes)  # type: ignore[attr-defined]
+            )
+        )
+    ).all()
+    by_name = (
+        (
+            await session.execute(
+                select(Account.id, Account.normalized_name).where(
+                    Account.normalized_name == names
+                )
+            )
+        ).all()
+        if names
+        else []
+    )
+    candidates: dict[int, AccountCandidate] = {}
+    for account_id, d in by_domain:
+        prior = candidates.get(account_id)
+        candidates[account_id] = AccountCandidate(
+            id=account_id,
+            domains=(*(prior.domains if prior else ()), d),
+            normalized_name=prior.normalized_name if prior else "",
+        )
+    for account_id, normalized in by_name:
+        prior = candidates.get(account_id)
+        candidates[account_id] = AccountCandidate(
+            id=account_id,
+            domains=prior.domains if prior else (),
+            normalized_name=normalized,
+        )
+    match = match_account(lead.email, lead.company, list(candidates.values()))
+    return await load(session, Account, match.account_id) if match else None
+
+
+async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Account:
+    name = (
+        (lead.company or "").strip()
+        or " ".join(p for p in (lead.first_name, lead.last_name) if p)
+        or (lead.email or f"Lead {lead.id}")
+    )
+    account = Account(
+        name=name,
+        normalized_name=normalize_company_name(name),
+        type=AccountType.PROSPECT,
+        number_of_employees=lead.number_of_employees,
+        sales_segment=sales_segment_for(lead.number_of_employees),
+        billing_street=lead.street,
+        billing_city=lead.city,
+        billing_state=lead.state,
+        billing_postal_code=lead.postal_code,
+        billing_country=lead.country,
+        is_public_sector=lead.is_public_sector,
+        region=region_for(
+            lead.country, lead.state, is_public_sector=lead.is_public_sector
+        ),
+        owner_id=lead.owner_id or actor.id,
+        account_source=lead.lead_source or lead.initial_source,
+    )
+    session.add(account)
+    await session.flush()
+    domain = email_domain(lead.email)
+    if domain and not is_free_mail(domain):
+        taken = await session.scalar(
+            select(
+                exists(select(AccountDomain.id).where(AccountDomain.domain == domain))
+            )
+        )
+        if not taken:
+            session.add(AccountDomain(account_id=account.id, domain=domain))  # type: ignore[arg-type]
+    return account
+
+
+async def _contact_for(
+    session: AsyncSession, lead: Lead, account: Account, actor: Actor
+) -> Contact:
+    if lead.email:
+        existing = (
+            (
+                await session.execute(
+                    select(Contact).where(
+                        Contact.account_id == account.id, Contact.email == lead.email
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if existing is not None:
+            return existing
+    owner_id = lead.owner_id or actor.id
+    if account.owner_id is not None:
+        owner = await session.get(User, account.owner_id)
+        if owner is not None and owner.role in FIELD_SALES_ROLES:
+            owner_id = owner.id
+    contact = Contact(
+        first_name=lead.first_name,
+        last_name=lead.last_name
+        or (lead.email or "").split("@")[0]
+        or f"Lead {lead.id}",
+        email=lead.email,
+        title=lead.title,
+        phone=lead.phone,
+        mailing_street=lead.street,
+        mailing_city=lead.city,
+        mailing_state=lead.state,
+        mailing_postal_code=lead.postal_code,
+        mailing_country=lead.country,
+        account_id=account.id,  # type: ignore[arg-type]
+        owner_id=owner_id,
+        initial_source=lead.initial_source,
+        lead_source=lead.lead_source,
+    )
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def convert_lead(
+    lead_id: int,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    account_id: int | None = None,
+    opportunity_id: int | None = None,
+    create_opportunity: bool = True,
+    opportunity_name: str | None = None,
+    owner_id: int | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Conversion:
+    """Turn a lead into an account, a contact and an opportunity, atomically (D7)."""
+    now = now or utcnow()
+    lead = await load(session, Lead, lead_id, lock=True)
+    check_version(lead, expected_version)
+    if lead.converted_at is not None:
+        raise Refused.one(
+            ErrorCode.ALREADY_CONVERTED,
+            f"Lead {lead.id} was already converted on {lead.converted_at:%Y-%m-%d}.",
+        )
+    request = LeadTransitionRequest(
+        to=LeadStatus.QUALIFIED, reason="Converted", via_conversion=True
+    )
+    facts = await lead_facts(session, lead, actor, now)
+    refuse_if(lead_move_refusals(lead, facts, actor, request))
+    await require_user(session, owner_id, "ownerId")
+
+    if account_id is not None:
+        account = await load(session, Account, account_id, field="accountId")
+    else:
+        account = await _matched_account(session, lead) or await _new_account(
+            session, lead, actor
+        )
+    contact = await _contact_for(session, lead, account, actor)
+
+    opportunity: Opportunity | None = None
+    if opportunity_id is not None:
+        opportunity = await load(
+            session, Opportunity, opportunity_id, field="opportunityId"
+        )
+        _refuse_unattachable(opportunity, account)
+        await _add_contact_role(session, opportunity, contact, primary=False)
+    elif create_opportunity:
+        opportunity = Opportunity(
+            name=(opportunity_name or "").strip() or f"{account.name} - New Business",
+            account_id=account.id,  # type: ignore[arg-type]
+            owner_id=owner_id or account.owner_id or actor.id,
+            stage=OpportunityStage.PENDING_ACCEPTANCE,
+            stage_changed_at=now,
+            sales_qualification_source=QUALIFICATION_SOURCE_BY_ROLE.get(actor.role),
+            primary_contact_id=contact.id,
+            initial_source=lead.initial_source,
+        )
+        session.add(opportunity)
+        await session.flush()
+        await _add_contact_role(session, opportunity, contact, primary=True)
+        record_transition(
+            session,
+            record_type=RecordType.OPPORTUNITY,
+            record_id=opportunity.id,  # type: ignore[arg-type]
+            from_state=None,
+            to_state=OpportunityStage.PENDING_ACCEPTANCE.value,
+            entered_from_at=None,
+            at=now,
+            actor=actor,
+            reason=f"Created by converting lead {lead.id}",
+            event_kind="OPPORTUNITY_CREATED",
+        )
+
+    # Activities and engagements stay reachable from the new contact.
+    for model in (Activity, Engagement):
+        await session.execute(
+            update(model).where(model.lead_id == lead.id).values(contact_id=contact.id)  # type: ignore[attr-defined]
+        )
+    refuse_if(LEAD_MACHINE.apply(lead.status, request.to, facts, request))
+    _move(session, lead, request, actor, now)
+    lead.converted_at = now
+    lead.converted_account_id = account.id
+    lead.converted_contact_id = contact.id
+    lead.converted_opportunity_id = opportunity.id if opportunity else None
+    record = Event(
+        kind=CONVERTED_EVENT,
+        record_type=RecordType.LEAD,
+        record_id=lead.id,  # type: ignore[arg-type]
+        actor_id=actor.id,
+        payload={
+            "account_id": account.id,
+            "contact_id": contact.id,
+            "opportunity_id": opportunity.id if opportunity else None,
+            "attached_to_existing_opportunity": opportunity_id is not None,
+        },
+    )
+    session.add(record)
+    await session.flush()
+    return Conversion(
+        lead=lead, account=account, contact=contact, opportunity=opportunity
+    )
+
+
+def _refuse_unattachable(opportunity: Opportunity, account: Account) -> None:
+    found = []
+    if opportunity.account_id != account.id:
+        found.append(
+            Refusal.on(
+                "opportunity_id",
+                ErrorCode.INVALID_INPUT,
+                f"Opportunity {opportunity.id} belongs to another account.",
+            )
+        )
+    if opportunity.stage in (
+        OpportunityStage.CLOSED_WON,
+        OpportunityStage.CLOSED_LOST,
+        OpportunityStage.UNQUALIFIED,
+        OpportunityStage.DUPLICATE,
+    ):
+        found.append(
+            Refusal.on(
+                "opportunity_id",
+                ErrorCode.INVALID_INPUT,
+                f"Opportunity {opportunity.id} is closed; attach to an open one.",
+            )
+        )
+    refuse_if(found)
+
+
+async def _add_contact_role(
+    session: AsyncSession, opportunity: Opportunity, contact: Contact, *, primary: bool
+) -> None:
+    existing = await session.scalar(
+        select(
+            exists(
+                select(OpportunityContactRole.id).where(
+                    OpportunityContactRole.opportunity_id == opportunity.id,
+                    OpportunityContactRole.contact_id == contact.id,
+                )
+            )
+        )
+    )
+    if not existing:
+        session.add(
+            OpportunityContactRole(
+                opportunity_id=opportunity.id,  # type: ignore[arg-type]
+                contact_id=contact.id,  # type: ignore[arg-type]
+                is_primary=primary,
+            )
+        )
