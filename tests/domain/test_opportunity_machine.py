@@ -81,7 +81,7 @@ CLOSED_WON           fin+asa  fin+asa  fin  fin  fin  fin  fin  fin  inv  fin  f
 CLOSED_LOST          inv      inv      inv  inv  inv  inv  ok   inv  inv  inv  inv      inv
 UNQUALIFIED          fin+asa  fin+asa  fin  fin  fin  fin  fin  fin  fin  fin  inv      fin+asa
 DUPLICATE            fin+asa  fin+asa  fin  fin  fin  fin  fin  fin  fin  fin  fin+asa  inv
-"""  # noqa: E501 - a grid reads best on one line per stage
+"""
 
 # Sales-accepted, an AE asks for an override with a reason: refused, and the
 # rule it tried to lift is still reported.
@@ -98,7 +98,7 @@ CLOSED_WON           fin+ona+asa  fin+ona+asa  fin+ona  fin+ona  fin+ona  fin+on
 CLOSED_LOST          inv          inv          inv      inv      inv      inv      ok       inv      inv      inv      inv          inv
 UNQUALIFIED          fin+ona+asa  fin+ona+asa  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  inv          fin+ona+asa
 DUPLICATE            fin+ona+asa  fin+ona+asa  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona  fin+ona+asa  inv
-"""  # noqa: E501 - a grid reads best on one line per stage
+"""
 
 # SALES_OPS overrides with a reason (sales-accepted or not): every row of the
 # table is open; reopening stays limited to the lost-from stage in 30 days.
@@ -132,7 +132,7 @@ CLOSED_WON           fin+rsn+asa  fin+rsn+asa  fin+rsn  fin+rsn  fin+rsn  fin+rs
 CLOSED_LOST          inv          inv          inv      inv      inv      inv      ok       inv      inv      inv      inv          inv
 UNQUALIFIED          fin+rsn+asa  fin+rsn+asa  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  inv          fin+rsn+asa
 DUPLICATE            fin+rsn+asa  fin+rsn+asa  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn+asa  inv
-"""  # noqa: E501 - a grid reads best on one line per stage
+"""
 
 # name: (grid, sales accepted?, actor role, override?, reason)
 SCENARIOS: dict[str, tuple[str, bool, Role, bool, str | None]] = {
