@@ -146,8 +146,9 @@ async def _demo_token() -> str:
     from sqlalchemy import select, update
 
     from domain.db import write_transaction
+    from domain.demo import DEMO_ADMIN_EMAIL
     from domain.records import ApiToken, User
-    from domain.services.users import DEMO_ADMIN_EMAIL, issue_token
+    from domain.services.users import issue_token
     from domain.sqltypes import utcnow
 
     engine = make_async_engine()

@@ -130,4 +130,3 @@ async def authenticate(session: AsyncSession, token: str) -> User | None:
     return user
 
 
-DEMO_ADMIN_EMAIL = "admin@salesops.demo"
