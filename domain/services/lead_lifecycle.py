@@ -79,27 +79,27 @@ async def lead_facts(
 ) -> LeadFacts:
     """Snapshot what the guards need to know about a lead."""
     engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
-    has_inbound = await session.scalar(select(exists(engagements)))
-    has_new = await session.scalar(
-        select(
-            exists(engagements.where(Engagement.created_at >= lead.status_changed_at))
-        )
+    two_way_activities = select(Activity.id).where(
+        Activity.lead_id == lead.id,
+        Activity.completed_at.is_not(None),  # type: ignore[union-attr]
+        Activity.channel.in_(TWO_WAY_CHANNELS)  # type: ignore[attr-defined]
+        | (
+            (Activity.channel == ActivityChannel.EMAIL)
+            & (Activity.direction == ActivityDirection.INBOUND)
+        ),
     )
-    two_way = await session.scalar(
-        select(
-            exists(
-                select(Activity.id).where(
-                    Activity.lead_id == lead.id,
-                    Activity.completed_at.is_not(None),  # type: ignore[union-attr]
-                    Activity.channel.in_(TWO_WAY_CHANNELS)  # type: ignore[attr-defined]
-                    | (
-                        (Activity.channel == ActivityChannel.EMAIL)
-                        & (Activity.direction == ActivityDirection.INBOUND)
-                    ),
-                )
+    # One round trip for the three questions.
+    has_inbound, has_new, two_way = (
+        await session.execute(
+            select(
+                exists(engagements),
+                exists(
+                    engagements.where(Engagement.created_at >= lead.status_changed_at)
+                ),
+                exists(two_way_activities),
             )
         )
-    )
+    ).one()
     return LeadFacts(
         status=lead.status,
         now=now,

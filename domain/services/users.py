@@ -128,5 +128,3 @@ async def authenticate(session: AsyncSession, token: str) -> User | None:
     if user is None or not user.active:
         return None
     return user
-
-

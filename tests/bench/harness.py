@@ -1,0 +1,117 @@
+"""Shared benchmark harness: fresh databases, a served API, timing helpers.
+
+Benchmarks are scripts run on demand (never part of the test suite); their
+numbers go into the README together with the machine they came from.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+BIN = Path(sys.executable).parent
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/salesops_bench"
+
+
+def machine() -> str:
+    """One line saying where the numbers came from."""
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def fresh_database(kind: str) -> str:
+    """An empty database URL of the given kind (sqlite or postgresql)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='salesops-bench-')}/bench.db"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS salesops_bench WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE salesops_bench"))
+    admin.dispose()
+    return PG_BENCH
+
+
+def cli(database_url: str, *args: str) -> str:
+    """Run the salesops CLI against a database; its stdout."""
+    done = subprocess.run(
+        [str(BIN / "salesops"), *args],
+        env={**os.environ, "DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def admin_token(database_url: str) -> str:
+    """Create a benchmark ADMIN and return its token."""
+    out = cli(
+        database_url,
+        "users", "create", "--email", "bench@bench.example", "--name", "Bench",
+        "--role", "ADMIN",
+    )  # fmt: skip
+    return out.strip().splitlines()[-1]
+
+
+@contextmanager
+def served(database_url: str, workers: int = 1) -> Iterator[str]:
+    """`salesops serve` on a free loopback port; yields the base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            str(BIN / "salesops"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    """Throughput and latency figures of one run."""
+    return {
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
