@@ -1,0 +1,128 @@
+"""API benchmark: a leads page with relations, and createLead throughput.
+
+    .venv/bin/python tests/bench/bench_api.py [--db sqlite|postgresql|both]
+        [--scale 50] [--pages 200] [--creates 2000] [--clients 8]
+
+For each database it loads `salesops demo-data --scale N` into a fresh
+database, serves it (one uvicorn process) and measures over real HTTP the
+p50/p99 of `leads(first: 100)` with owner and account (walking the pages with
+cursors), then `createLead` requests per second with C concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.harness import (
+    admin_token,
+    cli,
+    fresh_database,
+    machine,
+    served,
+    summary,
+)
+
+PAGE = """query($after: String) {
+  leads(first: 100, after: $after) {
+    pageInfo { endCursor hasNextPage }
+    nodes { id firstName lastName status personScore owner { id name } account { id name } }
+  }
+}"""
+CREATE = """mutation($input: CreateLeadInput!) {
+  createLead(input: $input) { lead { id } userErrors { code } }
+}"""
+
+
+async def pages(base: str, headers: dict[str, str], count: int) -> dict[str, float]:
+    """Latency of successive pages of 100 leads with owner and account."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        after = None
+        start = time.perf_counter()
+        for _ in range(count):
+            began = time.perf_counter()
+            body = (
+                await client.post(
+                    "/graphql", json={"query": PAGE, "variables": {"after": after}}
+                )
+            ).json()
+            latencies.append(time.perf_counter() - began)
+            info = body["data"]["leads"]["pageInfo"]
+            after = info["endCursor"] if info["hasNextPage"] else None
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed)
+
+
+async def creates(
+    base: str, headers: dict[str, str], total: int, clients: int
+) -> dict[str, float]:
+    """createLead requests per second with concurrent clients."""
+    latencies: list[float] = []
+    numbers = iter(range(total))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for n in numbers:
+            variables = {
+                "input": {
+                    "email": f"bench{n}@bench-create.example",
+                    "lastName": f"Bench {n}",
+                    "initialSource": "Web Direct",
+                }
+            }
+            began = time.perf_counter()
+            body = (
+                await client.post(
+                    "/graphql", json={"query": CREATE, "variables": variables}
+                )
+            ).json()
+            latencies.append(time.perf_counter() - began)
+            assert body["data"]["createLead"]["userErrors"] == [], body
+
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed)
+
+
+def main() -> None:
+    """Run and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+    )
+    parser.add_argument("--scale", type=float, default=50)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--creates", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(
+        "| database | demo load s | leads page p50 ms | p99 ms | createLead req/s | p50 ms |"
+    )
+    print("|---|---|---|---|---|---|")
+    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+        url = fresh_database(kind)
+        start = time.perf_counter()
+        cli(url, "demo-data", "--scale", str(args.scale))
+        loaded = time.perf_counter() - start
+        headers = {"Authorization": f"Bearer {admin_token(url)}"}
+        with served(url) as base:
+            page = asyncio.run(pages(base, headers, args.pages))
+            made = asyncio.run(creates(base, headers, args.creates, args.clients))
+        print(
+            f"| {kind} | {loaded:.1f} | {page['p50_ms']:.1f} | {page['p99_ms']:.1f} | "
+            f"{made['per_second']:.0f} | {made['p50_ms']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
