@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -106,7 +106,8 @@ async def find_person_by_email(
     for model, kind in ((Lead, "Lead"), (Contact, "Contact")):
         found = (
             await session.execute(
-                select(model.id).where(func.lower(model.email) == email).limit(1)  # type: ignore[attr-defined]
+                # Emails are stored normalized, so the index on email serves this.
+                select(model.id).where(model.email == email).limit(1)  # type: ignore[attr-defined]
             )
         ).scalar_one_or_none()
         if found is not None:

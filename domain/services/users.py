@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
@@ -40,7 +40,7 @@ def new_token() -> str:
 async def _refuse_taken_email(
     session: AsyncSession, email: str, except_id: int | None = None
 ) -> None:
-    stmt = select(User.id).where(func.lower(User.email) == email)
+    stmt = select(User.id).where(User.email == email)
     if except_id is not None:
         stmt = stmt.where(User.id != except_id)
     if (await session.execute(stmt.limit(1))).scalar_one_or_none() is not None:
