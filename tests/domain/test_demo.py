@@ -659,12 +659,6 @@ def test_refuses_a_database_that_is_not_empty(demo: Demo) -> None:
         generate(demo.engine, scale=0.05, seed=SEED, now=NOW)
 
 
-def test_the_demo_admin_is_the_one_the_cli_signs_in() -> None:
-    from domain.services.users import DEMO_ADMIN_EMAIL as CLI_ADMIN_EMAIL
-
-    assert CLI_ADMIN_EMAIL == DEMO_ADMIN_EMAIL
-
-
 def test_a_failure_leaves_the_database_empty(own_url: str) -> None:
     def fail_in_leads(phase: str, done: int, total: int) -> None:
         if phase == "leads" and done > 0:
