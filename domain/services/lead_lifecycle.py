@@ -229,19 +229,27 @@ async def advance_automatically(
     """
     now = now or utcnow()
     path = path_for_automatic_mql(lead.status) if to == LeadStatus.MQL else [to]
-    entered: list[LeadStatus] = []
+    facts = await lead_facts(session, lead, actor, now)
+    if to == LeadStatus.MQL:
+        # Passing through INQUIRY on the way to MQL needs no engagement.
+        facts = replace(facts, has_inbound_engagement=True)
+    # All steps or none: a path whose last step is refused is not started.
+    current = lead.status
     for step in path:
         request = LeadTransitionRequest(to=step, reason=reason, automatic=True)
-        facts = await lead_facts(session, lead, actor, now)
-        if step == LeadStatus.INQUIRY and to == LeadStatus.MQL:
-            # Passing through INQUIRY on the way to MQL needs no engagement.
-            facts = replace(facts, has_inbound_engagement=True)
-        if LEAD_MACHINE.apply(lead.status, step, facts, request):
-            break
+        if LEAD_MACHINE.check(current, step, replace(facts, status=current), request):
+            return []
+        current = step
+    for step in path:
+        request = LeadTransitionRequest(to=step, reason=reason, automatic=True)
+        refuse_if(
+            LEAD_MACHINE.apply(
+                lead.status, step, replace(facts, status=lead.status), request
+            )
+        )
         _move(session, lead, request, actor, now)
-        entered.append(step)
     await session.flush()
-    return entered
+    return path
 
 
 # --- conversion (D7) --------------------------------------------------------------

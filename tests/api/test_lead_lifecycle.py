@@ -373,3 +373,54 @@ async def test_history_of_a_page_of_leads_is_batched(api, make, count_statements
     assert await row_count(make.sessions, TransitionRecord) == 13
     async with make.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Event)) == 13
+
+
+# --- automatic moves (the service other features call) -----------------------------
+
+
+async def test_an_automatic_jump_from_raw_to_mql_is_recorded_through_inquiry(api, make):
+    from domain.services.lead_lifecycle import advance_automatically
+
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead(person_score=95)
+
+    async def score_crossed(s):
+        row = await s.get(Lead, lead.id)
+        return await advance_automatically(
+            s, row, LeadStatus.MQL, actor=None, reason="Score reached 90"
+        )
+
+    entered = await make.run(score_crossed)
+    data = (
+        await api(
+            "query($id: ID!) { lead(id: $id) { status history { from to reason actor { id } } } }",
+            {"id": gid("Lead", lead.id)},
+            as_user=ops,
+        )
+    ).ok()["lead"]
+
+    assert entered == [LeadStatus.INQUIRY, LeadStatus.MQL]
+    assert data["status"] == "MQL"
+    assert [(h["from"], h["to"], h["actor"]) for h in data["history"]] == [
+        ("RAW", "INQUIRY", None),
+        ("INQUIRY", "MQL", None),
+    ]
+
+
+async def test_an_automatic_move_the_guards_refuse_is_not_made(make, sessions):
+    from domain.services.lead_lifecycle import advance_automatically
+
+    lead = await make.lead(person_score=40)
+
+    async def score_not_there(s):
+        row = await s.get(Lead, lead.id)
+        return await advance_automatically(
+            s, row, LeadStatus.MQL, actor=None, reason="x"
+        )
+
+    entered = await make.run(score_not_there)
+
+    assert entered == []
+    async with sessions() as s:
+        assert (await s.get(Lead, lead.id)).status == LeadStatus.RAW
+    assert await row_count(sessions, TransitionRecord) == 0
