@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.context import Info
 from api.enums import AccountTypeGQL, RegionGQL, SalesSegmentGQL
 from api.errors import UserError
-from api.inputs import given, mutate, provided
+from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
     Connection,
-    OrderDirection,
-    Ordering,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -126,15 +125,9 @@ class AccountNode(RecordNode):
         before: str | None = None,
     ) -> Connection[AccountNode]:
         """A page of child accounts, oldest first."""
+        statement = AccountQuery(parent_account_id=self.id).statement()
         return await connection(
-            info,
-            AccountNode,
-            AccountQuery(parent_account_id=self.id).statement(),
-            _by_id(rec.Account),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, AccountNode, statement, first, after, last, before
         )
 
     @strawberry.field(description="People at this account.")
@@ -149,15 +142,9 @@ class AccountNode(RecordNode):
         """A page of the account's contacts, oldest first."""
         from api.contacts import ContactNode
 
+        statement = ContactQuery(account_id=self.id).statement()
         return await connection(
-            info,
-            ContactNode,
-            ContactQuery(account_id=self.id).statement(),
-            _by_id(rec.Contact),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, ContactNode, statement, first, after, last, before
         )
 
     @strawberry.field(description="Deals with this account.")
@@ -172,21 +159,10 @@ class AccountNode(RecordNode):
         """A page of the account's opportunities, oldest first."""
         from api.opportunities import OpportunityNode
 
+        statement = OpportunityQuery(account_id=self.id).statement()
         return await connection(
-            info,
-            OpportunityNode,
-            OpportunityQuery(account_id=self.id).statement(),
-            _by_id(rec.Opportunity),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, OpportunityNode, statement, first, after, last, before
         )
-
-
-def _by_id(model: Any) -> Ordering:
-    """Creation order (by id), for the relation lists of an account."""
-    return Ordering(key="ID:ASC", column=model.id, id_column=model.id, descending=False)
 
 
 @strawberry.enum(description="Fields accounts can be sorted by.")
@@ -199,13 +175,8 @@ class AccountOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of an account list.")
-class AccountOrder:
+class AccountOrder(Order[AccountOrderField]):
     """Field and direction."""
-
-    field: AccountOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 ACCOUNT_ORDER = {
@@ -287,81 +258,20 @@ class AccountQueries:
         before: str | None = None,
     ) -> Connection[AccountNode]:
         """A page of accounts."""
-        order = ordering(ACCOUNT_ORDER, rec.Account.id, order_by, AccountOrderField.ID)
+        statement = account_query(filter).statement()
+        order = ordering(ACCOUNT_ORDER, order_by)
         return await connection(
-            info,
-            AccountNode,
-            account_query(filter).statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, AccountNode, statement, first, after, last, before, order=order
         )
 
 
-@strawberry.input(description="A new account; segment and region are derived.")
-class CreateAccountInput:
-    """createAccount input."""
+@strawberry.input(
+    description="The fields of createAccount and updateAccount (not in the schema)."
+)
+class AccountFields:
+    """Every account field, optional (UNSET: not given) and worded for a change;
+    CreateAccountInput redeclares the ones a creation requires or words otherwise."""
 
-    name: str = strawberry.field(description="Name of the organization.")
-    domains: list[str] | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Websites or domains (stored bare: https://www.Acme.com → "
-        "acme.com); a domain of another account is refused.",
-    )
-    type: AccountTypeGQL | None = strawberry.field(
-        default=strawberry.UNSET, description="Relationship (default PROSPECT)."
-    )
-    number_of_employees: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Total employees."
-    )
-    billing_street: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Billing street."
-    )
-    billing_city: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Billing city."
-    )
-    billing_state: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Billing state/province."
-    )
-    billing_postal_code: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Billing postal code."
-    )
-    billing_country: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Billing country."
-    )
-    is_public_sector: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="US public sector."
-    )
-    industry: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Industry."
-    )
-    annual_revenue: Decimal | None = strawberry.field(
-        default=strawberry.UNSET, description="Annual revenue."
-    )
-    owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Owner."
-    )
-    parent_account_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Parent account."
-    )
-    account_source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Account source."
-    )
-    is_named: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Named (strategic) account."
-    )
-
-
-@strawberry.input(description="Change an account; only the given fields change.")
-class UpdateAccountInput:
-    """updateAccount input."""
-
-    id: strawberry.ID = strawberry.field(description="The account.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the account moved on."
-    )
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Name of the organization."
     )
@@ -411,6 +321,35 @@ class UpdateAccountInput:
     is_named: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Named (strategic) account."
     )
+
+
+@strawberry.input(description="A new account; segment and region are derived.")
+class CreateAccountInput(AccountFields):
+    """createAccount input."""
+
+    name: str = strawberry.field(description="Name of the organization.")
+    domains: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Websites or domains (stored bare: https://www.Acme.com → "
+        "acme.com); a domain of another account is refused.",
+    )
+    type: AccountTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Relationship (default PROSPECT)."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner."
+    )
+    parent_account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Parent account."
+    )
+
+
+@strawberry.input(description="Change an account; only the given fields change.")
+class UpdateAccountInput(RecordChange, AccountFields):
+    """updateAccount input."""
+
+    id: strawberry.ID = strawberry.field(description="The account.")
+    expected_version: int | None = version_guard("account")
 
 
 @strawberry.type(description="Result of createAccount.")

@@ -17,7 +17,7 @@ from api.leads import LeadNode
 from api.opportunities import OpportunityNode
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -101,13 +101,8 @@ class ActivityOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of an activity list.")
-class ActivityOrder:
+class ActivityOrder(Order[ActivityOrderField]):
     """Field and direction."""
-
-    field: ActivityOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 ACTIVITY_ORDER = {
@@ -179,18 +174,10 @@ class ActivityQueries:
         before: str | None = None,
     ) -> Connection[ActivityNode]:
         """A page of activities."""
-        order = ordering(
-            ACTIVITY_ORDER, rec.Activity.id, order_by, ActivityOrderField.ID
-        )
+        statement = activity_query(filter).statement()
+        order = ordering(ACTIVITY_ORDER, order_by)
         return await connection(
-            info,
-            ActivityNode,
-            activity_query(filter).statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, ActivityNode, statement, first, after, last, before, order=order
         )
 
 

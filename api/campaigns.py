@@ -14,7 +14,7 @@ from api.errors import UserError
 from api.inputs import mutate, provided
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -55,13 +55,8 @@ class CampaignOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of a campaign list.")
-class CampaignOrder:
+class CampaignOrder(Order[CampaignOrderField]):
     """Field and direction."""
-
-    field: CampaignOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 CAMPAIGN_ORDER = {
@@ -104,19 +99,10 @@ class CampaignQueries:
     ) -> Connection[CampaignNode]:
         """A page of campaigns."""
         f = filter or CampaignFilter()
-        query = CampaignQuery(channel=f.channel or (), search=f.search)
-        order = ordering(
-            CAMPAIGN_ORDER, rec.Campaign.id, order_by, CampaignOrderField.ID
-        )
+        statement = CampaignQuery(channel=f.channel or (), search=f.search).statement()
+        order = ordering(CAMPAIGN_ORDER, order_by)
         return await connection(
-            info,
-            CampaignNode,
-            query.statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, CampaignNode, statement, first, after, last, before, order=order
         )
 
 

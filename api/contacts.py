@@ -10,10 +10,10 @@ import strawberry
 from api.accounts import AccountNode
 from api.context import Info
 from api.errors import UserError
-from api.inputs import given, mutate, provided
+from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -81,13 +81,8 @@ class ContactOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of a contact list.")
-class ContactOrder:
+class ContactOrder(Order[ContactOrderField]):
     """Field and direction."""
-
-    field: ContactOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 CONTACT_ORDER = {
@@ -157,78 +152,28 @@ class ContactQueries:
         before: str | None = None,
     ) -> Connection[ContactNode]:
         """A page of contacts."""
-        order = ordering(CONTACT_ORDER, rec.Contact.id, order_by, ContactOrderField.ID)
+        statement = contact_query(filter).statement()
+        order = ordering(CONTACT_ORDER, order_by)
         return await connection(
-            info,
-            ContactNode,
-            contact_query(filter).statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, ContactNode, statement, first, after, last, before, order=order
         )
 
 
-@strawberry.input(description="A new person at an account.")
-class CreateContactInput:
-    """createContact input."""
+@strawberry.input(
+    description="The fields of createContact and updateContact (not in the schema)."
+)
+class ContactFields:
+    """Every contact field, optional (UNSET: not given) and worded for a change;
+    CreateContactInput redeclares the ones a creation requires or words otherwise."""
 
-    last_name: str = strawberry.field(description="Last name (required).")
-    account_id: strawberry.ID = strawberry.field(description="The account (required).")
-    initial_source: str = strawberry.field(
-        description="First known touch (required; 'Unknown' is refused)."
-    )
-    first_name: str | None = strawberry.field(
-        default=strawberry.UNSET, description="First name."
-    )
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
-    title: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Job title."
-    )
-    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone.")
-    mailing_street: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Mailing street."
-    )
-    mailing_city: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Mailing city."
-    )
-    mailing_state: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Mailing state/province."
-    )
-    mailing_postal_code: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Mailing postal code."
-    )
-    mailing_country: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Mailing country."
-    )
-    lead_source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Lead source."
-    )
-    owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Owner (default: you)."
-    )
-    allow_duplicate: bool = strawberry.field(
-        default=False, description="Create even if a lead/contact has this email."
-    )
-
-
-@strawberry.input(description="Change a contact; only the given fields change.")
-class UpdateContactInput:
-    """updateContact input."""
-
-    id: strawberry.ID = strawberry.field(description="The contact.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the contact moved on."
-    )
-    initial_source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Immutable once set: a change is refused."
-    )
     last_name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Last name."
     )
     account_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Move to this account."
+    )
+    initial_source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Immutable once set: a change is refused."
     )
     first_name: str | None = strawberry.field(
         default=strawberry.UNSET, description="First name."
@@ -259,6 +204,31 @@ class UpdateContactInput:
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="New owner."
     )
+
+
+@strawberry.input(description="A new person at an account.")
+class CreateContactInput(ContactFields):
+    """createContact input."""
+
+    last_name: str = strawberry.field(description="Last name (required).")
+    account_id: strawberry.ID = strawberry.field(description="The account (required).")
+    initial_source: str = strawberry.field(
+        description="First known touch (required; 'Unknown' is refused)."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner (default: you)."
+    )
+    allow_duplicate: bool = strawberry.field(
+        default=False, description="Create even if a lead/contact has this email."
+    )
+
+
+@strawberry.input(description="Change a contact; only the given fields change.")
+class UpdateContactInput(RecordChange, ContactFields):
+    """updateContact input."""
+
+    id: strawberry.ID = strawberry.field(description="The contact.")
+    expected_version: int | None = version_guard("contact")
 
 
 @strawberry.type(description="Result of createContact.")

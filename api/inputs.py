@@ -23,6 +23,27 @@ CONTROL_FIELDS = frozenset(
 )
 
 
+def version_guard(record: str) -> Any:
+    """The optional ``expectedVersion`` field of an input that changes a ``record``."""
+    return strawberry.field(
+        default=None,
+        description=f"Refuse with STALE_VERSION if the {record} moved on.",
+    )
+
+
+@strawberry.input(description="The control fields every update input starts with.")
+class RecordChange:
+    """``id`` and ``expectedVersion`` of an update input (both in CONTROL_FIELDS).
+
+    An update input lists this base before its record's fields base,
+    ``UpdateLeadInput(RecordChange, LeadFields)``, so that these two come first
+    in its SDL, and redeclares them to name its record in the descriptions.
+    """
+
+    id: strawberry.ID = strawberry.field(description="The record.")
+    expected_version: int | None = version_guard("record")
+
+
 def provided(
     data: Any,
     *,

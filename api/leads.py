@@ -11,11 +11,18 @@ import strawberry
 from api.context import Info
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
 from api.errors import UserError, user_errors
-from api.inputs import given, mutate, mutate_once, provided
+from api.inputs import (
+    RecordChange,
+    given,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -182,13 +189,8 @@ class LeadOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of a lead list.")
-class LeadOrder:
+class LeadOrder(Order[LeadOrderField]):
     """Field and direction."""
-
-    field: LeadOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 LEAD_ORDER = {
@@ -277,83 +279,20 @@ class LeadQueries:
         before: str | None = None,
     ) -> Connection[LeadNode]:
         """A page of leads."""
-        order = ordering(LEAD_ORDER, rec.Lead.id, order_by, LeadOrderField.ID)
+        statement = lead_query(filter).statement()
+        order = ordering(LEAD_ORDER, order_by)
         return await connection(
-            info,
-            LeadNode,
-            lead_query(filter).statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, LeadNode, statement, first, after, last, before, order=order
         )
 
 
-@strawberry.input(description="A new lead. It starts RAW.")
-class CreateLeadInput:
-    """createLead input."""
+@strawberry.input(
+    description="The profile fields of createLead and updateLead (not in the schema)."
+)
+class LeadFields:
+    """Every profile field, optional (UNSET: not given) and worded for a change;
+    CreateLeadInput redeclares the ones a creation requires or words otherwise."""
 
-    initial_source: str = strawberry.field(
-        description="First known touch (required; 'Unknown' is refused)."
-    )
-    first_name: str | None = strawberry.field(
-        default=strawberry.UNSET, description="First name."
-    )
-    last_name: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Last name."
-    )
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email.")
-    company: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Company."
-    )
-    title: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Job title."
-    )
-    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone.")
-    number_of_employees: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Total employees."
-    )
-    street: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Street."
-    )
-    city: str | None = strawberry.field(default=strawberry.UNSET, description="City.")
-    state: str | None = strawberry.field(
-        default=strawberry.UNSET, description="State/province."
-    )
-    postal_code: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Postal code."
-    )
-    country: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Country."
-    )
-    is_public_sector: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="US public sector."
-    )
-    lead_source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Lead source."
-    )
-    owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Owner (default: unowned until routed)."
-    )
-    allow_duplicate: bool = strawberry.field(
-        default=False, description="Create even if a lead/contact has this email."
-    )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key: the same key and input return the first lead "
-        "instead of creating another; another input is IDEMPOTENCY_KEY_REUSED.",
-    )
-
-
-@strawberry.input(description="Change a lead's profile; only the given fields change.")
-class UpdateLeadInput:
-    """updateLead input."""
-
-    id: strawberry.ID = strawberry.field(description="The lead.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the lead moved on."
-    )
     initial_source: str | None = strawberry.field(
         default=strawberry.UNSET, description="Immutable once set: a change is refused."
     )
@@ -396,6 +335,34 @@ class UpdateLeadInput:
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="New owner."
     )
+
+
+@strawberry.input(description="A new lead. It starts RAW.")
+class CreateLeadInput(LeadFields):
+    """createLead input."""
+
+    initial_source: str = strawberry.field(
+        description="First known touch (required; 'Unknown' is refused)."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner (default: unowned until routed)."
+    )
+    allow_duplicate: bool = strawberry.field(
+        default=False, description="Create even if a lead/contact has this email."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeat-safe key: the same key and input return the first lead "
+        "instead of creating another; another input is IDEMPOTENCY_KEY_REUSED.",
+    )
+
+
+@strawberry.input(description="Change a lead's profile; only the given fields change.")
+class UpdateLeadInput(RecordChange, LeadFields):
+    """updateLead input."""
+
+    id: strawberry.ID = strawberry.field(description="The lead.")
+    expected_version: int | None = version_guard("lead")
 
 
 @strawberry.type(description="Result of createLead.")
@@ -481,9 +448,7 @@ class TransitionLeadInput:
         default=None,
         description="The purchasing record, required for WEB_PORTAL_PURCHASE.",
     )
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the lead moved on."
-    )
+    expected_version: int | None = version_guard("lead")
 
 
 @strawberry.type(description="Result of transitionLead.")
@@ -526,9 +491,7 @@ class ConvertLeadInput:
         default=None,
         description="Owner of the new opportunity (default: the account owner).",
     )
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the lead moved on."
-    )
+    expected_version: int | None = version_guard("lead")
 
 
 @strawberry.type(description="Result of convertLead: what the lead became.")

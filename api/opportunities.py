@@ -25,10 +25,10 @@ from api.enums import (
     SalesQualificationSourceGQL,
 )
 from api.errors import UserError
-from api.inputs import given, mutate, provided
+from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -205,13 +205,8 @@ class OpportunityOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of an opportunity list.")
-class OpportunityOrder:
+class OpportunityOrder(Order[OpportunityOrderField]):
     """Field and direction."""
-
-    field: OpportunityOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 OPPORTUNITY_ORDER = {
@@ -293,79 +288,22 @@ class OpportunityQueries:
         before: str | None = None,
     ) -> Connection[OpportunityNode]:
         """A page of opportunities."""
-        order = ordering(
-            OPPORTUNITY_ORDER, rec.Opportunity.id, order_by, OpportunityOrderField.ID
-        )
+        statement = opportunity_query(filter).statement()
+        order = ordering(OPPORTUNITY_ORDER, order_by)
         return await connection(
-            info,
-            OpportunityNode,
-            opportunity_query(filter).statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, OpportunityNode, statement, first, after, last, before, order=order
         )
 
 
 @strawberry.input(
-    description="A new opportunity. It starts in 0-Pending Acceptance (or "
-    "00-Pre Opportunity); only a WEB_DIRECT one may start in 7-Closed Won."
+    description="The fields of createOpportunity and updateOpportunity (not in the "
+    "schema)."
 )
-class CreateOpportunityInput:
-    """createOpportunity input."""
+class OpportunityFields:
+    """The fields both inputs have, optional (UNSET: not given) and worded for a
+    change; CreateOpportunityInput redeclares the ones a creation requires or
+    words otherwise."""
 
-    name: str = strawberry.field(description="Name of the deal.")
-    account_id: strawberry.ID = strawberry.field(description="The account.")
-    owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Owner (default: the account owner, else you).",
-    )
-    type: OpportunityTypeGQL | None = strawberry.field(
-        default=strawberry.UNSET, description="Kind of deal (default NEW_BUSINESS)."
-    )
-    stage: OpportunityStageGQL | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Starting stage (default PENDING_ACCEPTANCE).",
-    )
-    close_date: date | None = strawberry.field(
-        default=strawberry.UNSET, description="Expected close date."
-    )
-    incremental_acv: Decimal | None = strawberry.field(
-        default=strawberry.UNSET, description="IACV (not negative; default 0)."
-    )
-    currency: str | None = strawberry.field(
-        default=strawberry.UNSET, description="ISO currency (default USD)."
-    )
-    sales_qualification_source: SalesQualificationSourceGQL | None = strawberry.field(
-        default=strawberry.UNSET, description="Who generated it."
-    )
-    edition: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Product edition."
-    )
-    initial_source: str | None = strawberry.field(
-        default=strawberry.UNSET, description="First known touch."
-    )
-    primary_contact_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="Primary contact."
-    )
-    business_problem: str | None = strawberry.field(
-        default=strawberry.UNSET, description="The customer's business problem."
-    )
-
-
-@strawberry.input(
-    description="Change an opportunity; only the given fields change. The stage "
-    "moves with moveOpportunityStage."
-)
-class UpdateOpportunityInput:
-    """updateOpportunity input."""
-
-    id: strawberry.ID = strawberry.field(description="The opportunity.")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description="Refuse with STALE_VERSION if the opportunity moved on.",
-    )
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Name of the deal."
     )
@@ -399,14 +337,54 @@ class UpdateOpportunityInput:
     primary_contact_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Primary contact."
     )
+    business_problem: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer's business problem."
+    )
+
+
+@strawberry.input(
+    description="A new opportunity. It starts in 0-Pending Acceptance (or "
+    "00-Pre Opportunity); only a WEB_DIRECT one may start in 7-Closed Won."
+)
+class CreateOpportunityInput(OpportunityFields):
+    """createOpportunity input."""
+
+    name: str = strawberry.field(description="Name of the deal.")
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Owner (default: the account owner, else you).",
+    )
+    type: OpportunityTypeGQL | None = strawberry.field(
+        default=strawberry.UNSET, description="Kind of deal (default NEW_BUSINESS)."
+    )
+    incremental_acv: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="IACV (not negative; default 0)."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO currency (default USD)."
+    )
+    stage: OpportunityStageGQL | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Starting stage (default PENDING_ACCEPTANCE).",
+    )
+
+
+@strawberry.input(
+    description="Change an opportunity; only the given fields change. The stage "
+    "moves with moveOpportunityStage."
+)
+class UpdateOpportunityInput(RecordChange, OpportunityFields):
+    """updateOpportunity input."""
+
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+    expected_version: int | None = version_guard("opportunity")
+    # Set by a change only: what the stages require (D3 rule 5), merge and duplicate.
     bill_to_contact_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Bill-to contact."
     )
     sold_to_contact_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Sold-to contact."
-    )
-    business_problem: str | None = strawberry.field(
-        default=strawberry.UNSET, description="The customer's business problem."
     )
     technical_requirements_confirmed: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Technical requirements confirmed."

@@ -35,6 +35,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 N = TypeVar("N")
+F = TypeVar("F", bound=Enum)
 
 
 class RecordNode(relay.Node):
@@ -202,6 +203,17 @@ class Connection(Generic[N]):
         return await info.context.read(lambda s: count(s, self._count_statement))
 
 
+@strawberry.input(description="Sort order of a list: a field and a direction.")
+class Order(Generic[F]):
+    """Field and direction: each record's ``…Order`` input subclasses
+    ``Order[…OrderField]`` (a concrete, named input in the schema)."""
+
+    field: F = strawberry.field(description="Sort by this field.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction."
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Ordering:
     """How a list is sorted: the column, its stable name, the direction."""
@@ -212,18 +224,25 @@ class Ordering:
     descending: bool
 
 
-def ordering(
-    columns: Mapping[Any, Any], id_column: Any, order: Any, default: Any
-) -> Ordering:
-    """Resolve an ``orderBy`` input (field enum + direction) to columns."""
+def creation_order(model: Any) -> Ordering:
+    """By id, ascending: the default order of every list."""
+    return Ordering(key="ID:ASC", column=model.id, id_column=model.id, descending=False)
+
+
+def ordering(columns: Mapping[F, Any], order: Order[F] | None) -> Ordering:
+    """Resolve an ``orderBy`` input (field enum + direction) to columns.
+
+    ``columns`` maps each sort field to its column; its first entry is the
+    record's id, the default sort and the tie-breaker of every other one.
+    """
+    default, id_column = next(iter(columns.items()))
     field = order.field if order is not None else default
     direction = order.direction if order is not None else OrderDirection.ASC
-    descending = direction == OrderDirection.DESC
     return Ordering(
         key=f"{field.name}:{direction.name}",
         column=columns[field],
         id_column=id_column,
-        descending=descending,
+        descending=direction == OrderDirection.DESC,
     )
 
 
@@ -231,14 +250,19 @@ async def connection(
     info: Info,
     node_cls: type[N],
     statement: Select[Any],
-    order: Ordering,
-    *,
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
+    order: Ordering | None = None,
 ) -> Connection[N]:
-    """One keyset page of ``statement`` as a connection of ``node_cls``."""
+    """One keyset page of ``statement`` as a connection of ``node_cls``.
+
+    The body of every list field: its Relay arguments, passed on in the order
+    it declares them, and for a root list ``order=ordering(…_ORDER, order_by)``
+    (a relation list is in creation order).
+    """
+    order = order or creation_order(node_cls.model)  # type: ignore[attr-defined]
     window = page_window(first, after, last, before, order.key)
     page = await info.context.read(
         lambda s: fetch_page(

@@ -10,10 +10,10 @@ import strawberry
 from api.context import Info
 from api.enums import RegionGQL, RoleGQL
 from api.errors import UserError
-from api.inputs import given, mutate, provided
+from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
     Connection,
-    OrderDirection,
+    Order,
     RecordNode,
     connection,
     decode_id,
@@ -53,13 +53,8 @@ class UserOrderField(Enum):
 
 
 @strawberry.input(description="Sort order of a user list.")
-class UserOrder:
+class UserOrder(Order[UserOrderField]):
     """Field and direction."""
-
-    field: UserOrderField = strawberry.field(description="Sort by this field.")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction."
-    )
 
 
 @strawberry.input(description="Filter users; all given criteria must hold.")
@@ -104,56 +99,22 @@ class UserQueries:
     ) -> Connection[UserNode]:
         """A page of users."""
         f = filter or UserFilter()
-        query = UserQuery(
+        statement = UserQuery(
             role=f.role or (), region=f.region or (), active=f.active, search=f.search
-        )
-        order = ordering(USER_ORDER, rec.User.id, order_by, UserOrderField.ID)
+        ).statement()
+        order = ordering(USER_ORDER, order_by)
         return await connection(
-            info,
-            UserNode,
-            query.statement(),
-            order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            info, UserNode, statement, first, after, last, before, order=order
         )
 
 
-@strawberry.input(description="A new member of the team.")
-class CreateUserInput:
-    """createUser input."""
+@strawberry.input(
+    description="The fields of createUser and updateUser (not in the schema)."
+)
+class UserFields:
+    """Every user field, optional (UNSET: not given) and worded for a change;
+    CreateUserInput redeclares the ones a creation requires or words otherwise."""
 
-    name: str = strawberry.field(description="Full name.")
-    email: str = strawberry.field(description="Work email (unique).")
-    role: RoleGQL = strawberry.field(description="Role.")
-    region: RegionGQL | None = strawberry.field(
-        default=strawberry.UNSET, description="Region."
-    )
-    active: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Active."
-    )
-    out_of_office_until: datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="Out of office until."
-    )
-
-
-@strawberry.type(description="Result of createUser.")
-class CreateUserPayload:
-    """The user, or why not."""
-
-    user: UserNode | None = strawberry.field(description="The new user.")
-    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
-
-
-@strawberry.input(description="Change a user (ADMIN only).")
-class UpdateUserInput:
-    """updateUser input: only the given fields change."""
-
-    id: strawberry.ID = strawberry.field(description="The user.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="Refuse with STALE_VERSION if the user moved on."
-    )
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Full name."
     )
@@ -170,6 +131,31 @@ class UpdateUserInput:
     out_of_office_until: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="Out of office until."
     )
+
+
+@strawberry.input(description="A new member of the team.")
+class CreateUserInput(UserFields):
+    """createUser input."""
+
+    name: str = strawberry.field(description="Full name.")
+    email: str = strawberry.field(description="Work email (unique).")
+    role: RoleGQL = strawberry.field(description="Role.")
+
+
+@strawberry.type(description="Result of createUser.")
+class CreateUserPayload:
+    """The user, or why not."""
+
+    user: UserNode | None = strawberry.field(description="The new user.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.input(description="Change a user (ADMIN only).")
+class UpdateUserInput(RecordChange, UserFields):
+    """updateUser input: only the given fields change."""
+
+    id: strawberry.ID = strawberry.field(description="The user.")
+    expected_version: int | None = version_guard("user")
 
 
 @strawberry.type(description="Result of updateUser.")
