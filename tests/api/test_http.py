@@ -162,3 +162,17 @@ async def test_unexpected_errors_are_masked_and_carry_the_request_id(
     error = response.json()["errors"][0]
     assert "secret" not in error["message"]
     assert error["extensions"] == {"code": "INTERNAL_ERROR", "requestId": "req-42"}
+
+
+async def test_a_query_over_the_token_limit_is_refused(http, make):
+    user = await make.user()
+    token = await make.token(user)
+    query = "{ viewer { " + " ".join(["id"] * 9000) + " } }"
+
+    response = await http.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    body = response.json()
+    assert body.get("data") is None
+    assert "token" in body["errors"][0]["message"].lower()
