@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.context import Info
+from api.engagements import ScoreLineNode
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
 from api.errors import UserError, user_errors
 from api.inputs import (
@@ -35,6 +36,7 @@ from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE, LeadTransitionRequest
 from domain.services import lead_lifecycle as lifecycle
 from domain.services import leads as service
+from domain.services.engagements import score_of
 from domain.services.queries import LeadQuery
 
 if TYPE_CHECKING:
@@ -138,6 +140,16 @@ class LeadNode(RecordNode):
             )
             for o in options
         ]
+
+    @strawberry.field(
+        description="How personScore is made up: one line per rule and engagement; "
+        "the points sum to personScore."
+    )
+    async def score_breakdown(self, info: Info) -> list[ScoreLineNode]:
+        """The score's lines."""
+        row = await info.context.records(rec.Lead).load(self.id)
+        result = await info.context.read(lambda s: score_of(s, row))
+        return [ScoreLineNode.from_line(line) for line in result.breakdown]
 
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[TransitionRecordNode]:

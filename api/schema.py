@@ -30,6 +30,7 @@ from api.accounts import AccountMutations, AccountQueries
 from api.activities import ActivityMutations, ActivityQueries
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
+from api.engagements import EngagementMutations
 from api.errors import camel
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
@@ -76,6 +77,7 @@ class Mutation(
     UserMutations,
     LeadMutations,
     LeadLifecycleMutations,
+    EngagementMutations,
     AccountMutations,
     ContactMutations,
     OpportunityMutations,

@@ -11,6 +11,7 @@ from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
 from domain.records import Lead
 from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.scoring import score
 from domain.rules.segmentation import region_for, sales_segment_for
 from domain.rules.validation import (
     known_initial_source,
@@ -31,6 +32,8 @@ from domain.services.common import (
     refuse_initial_source_change,
     require_user,
 )
+from domain.services.engagements import rescore
+from domain.sqltypes import utcnow
 
 LEAD_RULES = {
     "first_name": [max_length(120)],
@@ -69,6 +72,8 @@ async def create_lead(
     )
     lead = Lead(**data, created_by_id=actor.id)
     refresh_lead_derived(lead)
+    # The demographic part of the score counts from the start (D6).
+    lead.person_score = score(lead.title, lead.email, ()).total
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
@@ -109,6 +114,9 @@ async def update_lead(
     previous_owner = lead.owner_id
     apply(lead, data)
     refresh_lead_derived(lead)
+    if {"title", "email"} & data.keys():
+        # The demographic part of the score follows the profile (D6).
+        await rescore(session, lead, actor=actor, now=utcnow())
     await session.flush()
     if lead.owner_id != previous_owner:
         emit(

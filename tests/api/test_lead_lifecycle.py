@@ -38,6 +38,13 @@ async def set_status(make, lead_id: int, status: LeadStatus) -> None:
     await make.run(use_case)
 
 
+async def set_score(make, lead_id: int, score: int) -> None:
+    async def use_case(s):
+        (await s.get(Lead, lead_id)).person_score = score
+
+    await make.run(use_case)
+
+
 async def add(make, row) -> None:
     async def use_case(s):
         s.add(row)
@@ -263,7 +270,8 @@ async def test_available_transitions_and_transition_lead_agree(
     )
     leads = {}
     for to in LeadStatus:
-        lead = await make.lead(owner_id=owner_id, person_score=p["score"])
+        lead = await make.lead(owner_id=owner_id)
+        await set_score(make, lead.id, p["score"])
         await set_status(make, lead.id, status)
         if p["engaged"]:
             await add(
@@ -382,7 +390,8 @@ async def test_an_automatic_jump_from_raw_to_mql_is_recorded_through_inquiry(api
     from domain.services.lead_lifecycle import advance_automatically
 
     ops = await make.user(Role.SALES_OPS)
-    lead = await make.lead(person_score=95)
+    lead = await make.lead()
+    await set_score(make, lead.id, 95)
 
     async def score_crossed(s):
         row = await s.get(Lead, lead.id)
@@ -410,7 +419,8 @@ async def test_an_automatic_jump_from_raw_to_mql_is_recorded_through_inquiry(api
 async def test_an_automatic_move_the_guards_refuse_is_not_made(make, sessions):
     from domain.services.lead_lifecycle import advance_automatically
 
-    lead = await make.lead(person_score=40)
+    lead = await make.lead()
+    await set_score(make, lead.id, 40)
 
     async def score_not_there(s):
         row = await s.get(Lead, lead.id)
