@@ -6,10 +6,11 @@ that the stages require (D3 rule 5) are recorded.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 
@@ -24,8 +25,9 @@ from api.enums import (
     RestrictedPartyScreeningGQL,
     SalesQualificationSourceGQL,
 )
-from api.errors import UserError
+from api.errors import UserError, user_errors
 from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
     Connection,
     Order,
@@ -37,9 +39,19 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
-from domain.enums import ClosedLostReason
+from domain.enums import ClosedLostReason, RecordType
+from domain.errors import Refused
+from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, StageMoveRequest
 from domain.services import opportunities as service
+from domain.services import opportunity_pipeline as pipeline
 from domain.services.queries import OpportunityQuery
+
+
+@strawberry.type(description="A pipeline stage reachable from the current one.")
+class OpportunityTransitionOption(TransitionOption):
+    """A possible next stage."""
+
+    to: OpportunityStageGQL = strawberry.field(description="The target stage.")
 
 
 @strawberry.type(
@@ -153,6 +165,51 @@ class OpportunityNode(RecordNode):
             ClosedLostReason(r) for r in node.closed_lost_reasons
         ]
         return node
+
+    @strawberry.field(
+        description="Every stage reachable from the current one: allowed now, or "
+        "every reason it is blocked. moveOpportunityStage refuses with exactly these "
+        "when given the same reason and override (and no fields)."
+    )
+    async def available_transitions(
+        self,
+        info: Info,
+        reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Ask as if the move gave this reason (moving back, "
+                "unqualifying and overrides need one)."
+            ),
+        ] = None,
+        override: Annotated[
+            bool,
+            strawberry.argument(
+                description="Ask as if the move asked for an override."
+            ),
+        ] = False,
+    ) -> list[OpportunityTransitionOption]:
+        """What may happen next, and why not."""
+        actor = info.context.actor
+        row = await info.context.records(rec.Opportunity).load(self.id)
+        options = await info.context.read(
+            lambda s: pipeline.available_transitions(
+                s, row, actor, reason=reason, override=override
+            )
+        )
+        return [
+            OpportunityTransitionOption(
+                to=o.to,
+                label=OPPORTUNITY_MACHINE.label(o.to),
+                allowed=o.allowed,
+                blocked_by=user_errors(o.blocked_by),
+            )
+            for o in options
+        ]
+
+    @strawberry.field(description="Every stage change, oldest first (from creation).")
+    async def history(self, info: Info) -> list[TransitionRecordNode]:
+        """The opportunity's ledger."""
+        return await history_of(info, RecordType.OPPORTUNITY, self.id)
 
     @strawberry.field(description="The account of the deal.")
     async def account(self, info: Info) -> AccountNode | None:
@@ -371,15 +428,13 @@ class CreateOpportunityInput(OpportunityFields):
 
 
 @strawberry.input(
-    description="Change an opportunity; only the given fields change. The stage "
-    "moves with moveOpportunityStage."
+    description="The stage fields of updateOpportunity and moveOpportunityStage (not "
+    "in the schema)."
 )
-class UpdateOpportunityInput(RecordChange, OpportunityFields):
-    """updateOpportunity input."""
+class OpportunityStageFields:
+    """What the stages require (D3 rule 5), merge and duplicate: set by a change
+    only, optional (UNSET: not given)."""
 
-    id: strawberry.ID = strawberry.field(description="The opportunity.")
-    expected_version: int | None = version_guard("opportunity")
-    # Set by a change only: what the stages require (D3 rule 5), merge and duplicate.
     bill_to_contact_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Bill-to contact."
     )
@@ -437,6 +492,17 @@ class UpdateOpportunityInput(RecordChange, OpportunityFields):
     duplicate_of_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="The opportunity it duplicates."
     )
+
+
+@strawberry.input(
+    description="Change an opportunity; only the given fields change. The stage "
+    "moves with moveOpportunityStage."
+)
+class UpdateOpportunityInput(RecordChange, OpportunityFields, OpportunityStageFields):
+    """updateOpportunity input."""
+
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+    expected_version: int | None = version_guard("opportunity")
 
 
 @strawberry.type(description="Result of createOpportunity.")
@@ -517,5 +583,148 @@ class OpportunityMutations:
             ),
         )
         return UpdateOpportunityPayload(
+            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+        )
+
+
+@strawberry.input(
+    description="What the target stage requires (D3 rule 5), set in the same atomic "
+    "call as the move; only the given fields change, and only if the move is made."
+)
+class OpportunityStageFieldsInput(OpportunityStageFields):
+    """The stage fields of moveOpportunityStage."""
+
+    business_problem: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The customer's business problem (needed for acceptance).",
+    )
+    primary_contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Primary contact: the right person (needed for acceptance).",
+    )
+    incremental_acv: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IACV (not negative); leaving 1-Discovery snapshots it as "
+        "initialIacv.",
+    )
+
+
+@strawberry.input(description="Move an opportunity to another stage (D3).")
+class MoveOpportunityStageInput:
+    """moveOpportunityStage input."""
+
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+    to: OpportunityStageGQL = strawberry.field(description="The stage to move to.")
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why; required to move back, to unqualify and to override.",
+    )
+    note: str | None = strawberry.field(default=None, description="Free-text note.")
+    override: bool = strawberry.field(
+        default=False,
+        description="SALES_OPS only, with a reason: lift the final-stage and "
+        "sales-accepted rules (recorded on the transition).",
+    )
+    expected_version: int | None = version_guard("opportunity")
+    fields: OpportunityStageFieldsInput | None = strawberry.field(
+        default=None,
+        description="Stage fields to set with the move, atomically: checked with "
+        "the move, written only if it is made.",
+    )
+
+
+@strawberry.type(description="Result of moveOpportunityStage.")
+class MoveOpportunityStagePayload:
+    """The moved opportunity, or every reason why not."""
+
+    opportunity: OpportunityNode | None = strawberry.field(
+        description="The opportunity after the move."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Every reason the move was refused (same as availableTransitions)."
+    )
+
+
+@strawberry.input(description="Ask to modify the standard terms of a deal (D3 rule 9).")
+class RequestTermsModificationInput:
+    """requestTermsModification input."""
+
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+
+
+@strawberry.type(description="Result of requestTermsModification.")
+class RequestTermsModificationPayload:
+    """The opportunity, or why the terms may not be modified."""
+
+    opportunity: OpportunityNode | None = strawberry.field(
+        description="The opportunity the request was raised for."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+def stage_field_values(data: OpportunityStageFieldsInput | None) -> dict[str, Any]:
+    """The given stage fields, decoded; a malformed id is named by its input path."""
+    if data is None:
+        return {}
+    try:
+        return opportunity_values(data)
+    except Refused as refused:
+        raise Refused(
+            replace(r, field=("fields", *r.field)) for r in refused.refusals
+        ) from None
+
+
+@strawberry.type
+class OpportunityPipelineMutations:
+    """Root mutations of the opportunity pipeline."""
+
+    @strawberry.mutation(
+        description="Move an opportunity to another stage, optionally setting the "
+        "stage fields it requires in the same atomic call. Refused moves list every "
+        "reason."
+    )
+    async def move_opportunity_stage(
+        self, info: Info, input: MoveOpportunityStageInput
+    ) -> MoveOpportunityStagePayload:
+        """Move an opportunity."""
+        actor = info.context.actor
+        request = StageMoveRequest(
+            to=input.to,
+            reason=input.reason,
+            note=input.note,
+            override=input.override,
+        )
+        row, errors = await mutate(
+            info,
+            lambda s: pipeline.move_opportunity_stage(
+                decode_id(input.id, OpportunityNode, "id"),
+                request,
+                fields=stage_field_values(input.fields),
+                session=s,
+                actor=actor,
+                expected_version=input.expected_version,
+            ),
+        )
+        return MoveOpportunityStagePayload(
+            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Ask to modify the standard terms (D3 rule 9): refused below "
+        "25,000 USD IACV or for the Starter edition; else a "
+        "TERMS_MODIFICATION_REQUESTED event."
+    )
+    async def request_terms_modification(
+        self, info: Info, input: RequestTermsModificationInput
+    ) -> RequestTermsModificationPayload:
+        """Request a terms modification."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: pipeline.request_terms_modification(
+                decode_id(input.id, OpportunityNode, "id"), session=s, actor=actor
+            ),
+        )
+        return RequestTermsModificationPayload(
             opportunity=row and OpportunityNode.from_row(row), user_errors=errors
         )

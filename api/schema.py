@@ -34,7 +34,11 @@ from api.engagements import EngagementMutations
 from api.errors import camel
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
-from api.opportunities import OpportunityMutations, OpportunityQueries
+from api.opportunities import (
+    OpportunityMutations,
+    OpportunityPipelineMutations,
+    OpportunityQueries,
+)
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -81,6 +85,7 @@ class Mutation(
     AccountMutations,
     ContactMutations,
     OpportunityMutations,
+    OpportunityPipelineMutations,
     ActivityMutations,
     CampaignMutations,
 ):

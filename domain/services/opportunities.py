@@ -21,12 +21,12 @@ from domain.services.common import (
     apply,
     check_values,
     check_version,
-    emit,
     load,
     load_optional,
     refuse_if,
     require_user,
 )
+from domain.services.ledger import record_transition
 
 OPPORTUNITY_RULES = {
     "name": [required, max_length(255)],
@@ -80,12 +80,18 @@ async def create_opportunity(
         opportunity.closed_at = opportunity.created_at
     session.add(opportunity)
     await session.flush()
-    emit(
+    # The ledger starts at creation (from null), as for a converted lead's
+    # opportunity, so history and time-in-stage cover the first stage too.
+    record_transition(
         session,
-        "OPPORTUNITY_CREATED",
-        RecordType.OPPORTUNITY,
-        opportunity.id,
-        actor,
+        record_type=RecordType.OPPORTUNITY,
+        record_id=opportunity.id,  # type: ignore[arg-type]
+        from_state=None,
+        to_state=stage.value,
+        entered_from_at=None,
+        at=opportunity.stage_changed_at,
+        actor=actor,
+        event_kind="OPPORTUNITY_CREATED",
         stage=stage.value,
         owner_id=opportunity.owner_id,
     )

@@ -1,0 +1,351 @@
+"""Opportunity pipeline use cases (D3): move a stage, say what may come next, terms.
+
+The same shape as the lead lifecycle, on the same machinery: one facts
+snapshot (``opportunity_facts``), one function for "may I?" and "do it"
+(``move_refusals``: who may act, then the machine's guards), the ledger of
+``domain.services.ledger`` for history and events.
+
+Decisions where D3 is silent:
+
+* ``fields`` given with a move are validated (syntax, referenced records
+  exist, no self-reference), merged into the facts the guards see, and
+  written only when the move is allowed: one call sets the fields and moves,
+  or does nothing.
+* A transition is recorded ``override: true`` only when the override lifted a
+  rule (the same move without it would have been refused); an ``override``
+  flag on a move that needed none is not an override.
+* UNQUALIFIED_OPPORTUNITY_FEEDBACK is addressed to the sourcing BDR/SDR (the
+  user who created the opportunity, from its creation ledger row, when that
+  user is a BDR or SDR) and to the owner (the AE, who holds the feedback
+  session). No team structure is recorded on users, so the team lead itself
+  is resolved by whoever consumes the event from the sourcing rep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import (
+    ClosedLostReason,
+    ErrorCode,
+    OpportunityStage,
+    RecordType,
+    Role,
+)
+from domain.errors import Refusal
+from domain.lifecycle.machine import TransitionOption
+from domain.lifecycle.opportunity import (
+    LOST_DEAL_ALERT,
+    OPPORTUNITY_MACHINE,
+    UNQUALIFIED_OPPORTUNITY_FEEDBACK,
+    OpportunityFacts,
+    StageMoveRequest,
+    stage_effects,
+    stage_events,
+    terms_modification_refusals,
+)
+from domain.records import (
+    Account,
+    Contact,
+    Opportunity,
+    OpportunityContactRole,
+    TransitionRecord,
+    User,
+)
+from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.validation import validate
+from domain.services.common import check_version, emit, load, refuse_if
+from domain.services.ledger import record_transition
+from domain.services.opportunities import (
+    CONTACT_FIELDS,
+    OPPORTUNITY_FIELDS,
+    OPPORTUNITY_RULES,
+)
+from domain.sqltypes import utcnow
+
+STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
+TERMS_MODIFICATION_REQUESTED = "TERMS_MODIFICATION_REQUESTED"
+SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
+
+# What a client may set together with a move (D3 rule 5's stage fields, the
+# SAO criteria, and the IACV the SQO snapshot takes).
+STAGE_FIELDS = frozenset(
+    {
+        "business_problem",
+        "primary_contact_id",
+        "incremental_acv",
+        "technical_requirements_confirmed",
+        "poc_ran",
+        "poc_notes",
+        "poc_success_criteria",
+        "bill_to_contact_id",
+        "sold_to_contact_id",
+        "po_will_be_issued",
+        "purchasing_plan",
+        "business_terms_agreed",
+        "referenceable_customer",
+        "signed_order_form_received",
+        "po_received",
+        "restricted_party_screening",
+        "finance_approved",
+        "closed_won_details",
+        "closed_lost_reasons",
+        "closed_lost_detail",
+        "merged_into_id",
+        "duplicate_of_id",
+    }
+)
+
+# OpportunityFacts fields read straight from the record (or the given fields).
+_RECORD_FACTS = (
+    "type",
+    "sales_accepted_date",
+    "sales_qualified",
+    "lost_from_stage",
+    "closed_at",
+    "edition",
+    "sales_qualification_source",
+    *sorted(STAGE_FIELDS - {"closed_lost_reasons"}),
+)
+
+
+async def opportunity_facts(
+    session: AsyncSession,
+    opp: Opportunity,
+    actor: Actor | None,
+    now: datetime,
+    fields: Mapping[str, Any] | None = None,
+) -> OpportunityFacts:
+    """Snapshot what the guards need, with the client's ``fields`` merged in."""
+    given = dict(fields or {})
+    roles = select(OpportunityContactRole.id).where(  # type: ignore[call-overload]
+        OpportunityContactRole.opportunity_id == opp.id
+    )
+    # One round trip: the account's size and whether any contact has a role.
+    is_named, segment, has_roles = (
+        await session.execute(
+            select(  # type: ignore[call-overload]
+                Account.is_named, Account.sales_segment, exists(roles)
+            ).where(Account.id == opp.account_id)
+        )
+    ).one()
+    values = {name: given.get(name, getattr(opp, name)) for name in _RECORD_FACTS}
+    reasons = given.get("closed_lost_reasons", opp.closed_lost_reasons) or ()
+    return OpportunityFacts(
+        stage=opp.stage,
+        now=now,
+        actor_role=actor.role if actor else None,
+        account_is_named=bool(is_named),
+        account_segment=segment,
+        has_contact_roles=bool(has_roles),
+        closed_lost_reasons=tuple(ClosedLostReason(r) for r in reasons),
+        **values,
+    )
+
+
+def move_refusals(
+    opp: Opportunity, facts: OpportunityFacts, actor: Actor, request: StageMoveRequest
+) -> list[Refusal]:
+    """Every reason the move is refused: who may act, then the machine's guards."""
+    return may_edit_record(actor, opp.owner_id, "opportunity") + (
+        OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
+    )
+
+
+async def available_transitions(
+    session: AsyncSession,
+    opp: Opportunity,
+    actor: Actor,
+    now: datetime | None = None,
+    *,
+    reason: str | None = None,
+    override: bool = False,
+) -> list[TransitionOption[OpportunityStage]]:
+    """Each stage reachable from the opportunity's, allowed or with every reason.
+
+    ``reason`` and ``override`` ask as the mutation would be asked: the answer
+    for a move back or a SALES_OPS override depends on them.
+    """
+    facts = await opportunity_facts(session, opp, actor, now or utcnow())
+    options = []
+    for to in OPPORTUNITY_MACHINE.reachable(opp.stage):
+        request = StageMoveRequest(to=to, reason=reason, override=override)
+        blocked = move_refusals(opp, facts, actor, request)
+        options.append(TransitionOption(to=to, allowed=not blocked, blocked_by=blocked))
+    return options
+
+
+async def _check_fields(
+    session: AsyncSession, opp: Opportunity, fields: Mapping[str, Any]
+) -> None:
+    """The supplied fields: known names, valid values, existing records.
+
+    Refusals name the input path (``fields.<name>``).
+    """
+    unknown = set(fields) - STAGE_FIELDS
+    if unknown:
+        raise ValueError(f"not stage fields: {sorted(unknown)}")  # an edge bug
+    found = validate(fields, OPPORTUNITY_RULES)  # type: ignore[arg-type]
+    for name, model in [(n, Contact) for n in CONTACT_FIELDS] + [
+        (n, Opportunity) for n in OPPORTUNITY_FIELDS
+    ]:
+        record_id = fields.get(name)
+        if record_id is None:
+            continue
+        if model is Opportunity and record_id == opp.id:
+            found.append(
+                Refusal.on(
+                    name,
+                    ErrorCode.INVALID_INPUT,
+                    "An opportunity cannot point at itself.",
+                )
+            )
+        elif await session.get(model, record_id) is None:
+            found.append(
+                Refusal.on(
+                    name,
+                    ErrorCode.NOT_FOUND,
+                    f"No {model.__name__} with id {record_id}.",
+                )
+            )
+    refuse_if([replace(r, field=("fields", *r.field)) for r in found])
+
+
+def _override_used(facts: OpportunityFacts, request: StageMoveRequest) -> bool:
+    """Whether the allowed move needed its override (refused without it)."""
+    if not request.override:
+        return False
+    plain = replace(request, override=False)
+    return bool(OPPORTUNITY_MACHINE.check(facts.stage, request.to, facts, plain))
+
+
+async def _sourcing_rep(session: AsyncSession, opp: Opportunity) -> int | None:
+    """The BDR/SDR who created the opportunity, from its creation ledger row."""
+    creator = (
+        await session.execute(
+            select(User.id, User.role)  # type: ignore[call-overload]
+            .join(TransitionRecord, TransitionRecord.actor_id == User.id)
+            .where(
+                TransitionRecord.record_type == RecordType.OPPORTUNITY,
+                TransitionRecord.record_id == opp.id,
+                TransitionRecord.from_state.is_(None),  # type: ignore[union-attr]
+            )
+            .limit(1)
+        )
+    ).one_or_none()
+    if creator is None or creator.role not in SOURCING_ROLES:
+        return None
+    return int(creator.id)
+
+
+async def _event_payload(
+    session: AsyncSession,
+    kind: str,
+    opp: Opportunity,
+    facts: OpportunityFacts,
+    request: StageMoveRequest,
+) -> dict[str, Any]:
+    """What a stage event says, and to whom (D10)."""
+    payload: dict[str, Any] = {
+        "owner_id": opp.owner_id,
+        "account_id": opp.account_id,
+        "sales_qualification_source": facts.sales_qualification_source
+        and facts.sales_qualification_source.value,
+        "incremental_acv": str(facts.incremental_acv),
+        "from_stage": facts.stage.value,
+        "reason": request.reason,
+    }
+    if kind == LOST_DEAL_ALERT:
+        payload |= {
+            "account_is_named": facts.account_is_named,
+            "account_segment": facts.account_segment.value,
+            "closed_lost_reasons": [r.value for r in facts.closed_lost_reasons],
+            "closed_lost_detail": facts.closed_lost_detail,
+            "notify_ids": [opp.owner_id] if opp.owner_id else [],
+        }
+    elif kind == UNQUALIFIED_OPPORTUNITY_FEEDBACK:
+        sourced_by = await _sourcing_rep(session, opp)
+        payload |= {
+            "sourced_by_id": sourced_by,
+            "notify_ids": [i for i in (sourced_by, opp.owner_id) if i is not None],
+        }
+    return payload
+
+
+async def move_opportunity_stage(
+    opportunity_id: int,
+    request: StageMoveRequest,
+    *,
+    fields: Mapping[str, Any],
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Opportunity:
+    """Set the given stage fields and move to ``request.to``, or refuse (D3, D9).
+
+    All in the caller's transaction: fields, stage, effects, ledger row and
+    events, or (on any refusal) nothing. The row is locked, so concurrent
+    moves of one opportunity serialize: the first applies, the others see it.
+    """
+    now = now or utcnow()
+    opp = await load(session, Opportunity, opportunity_id, lock=True)
+    check_version(opp, expected_version)
+    await _check_fields(session, opp, fields)
+    facts = await opportunity_facts(session, opp, actor, now, fields)
+    refuse_if(move_refusals(opp, facts, actor, request))
+    refuse_if(OPPORTUNITY_MACHINE.apply(opp.stage, request.to, facts, request))
+
+    for name, value in {**fields, **stage_effects(facts, request.to, now)}.items():
+        setattr(opp, name, value)
+    record_transition(
+        session,
+        record_type=RecordType.OPPORTUNITY,
+        record_id=opportunity_id,
+        from_state=facts.stage.value,
+        to_state=request.to.value,
+        entered_from_at=opp.stage_changed_at,
+        at=now,
+        actor=actor,
+        reason=request.reason,
+        note=request.note,
+        override=_override_used(facts, request),
+        event_kind=STAGE_EVENT,
+    )
+    for kind in stage_events(facts, request.to):
+        payload = await _event_payload(session, kind, opp, facts, request)
+        emit(session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload)
+    opp.stage = request.to
+    opp.stage_changed_at = now
+    await session.flush()
+    return opp
+
+
+async def request_terms_modification(
+    opportunity_id: int, *, session: AsyncSession, actor: Actor
+) -> Opportunity:
+    """Ask to modify the standard terms (D3 rule 9): an event, or the refusals."""
+    opp = await load(session, Opportunity, opportunity_id)
+    refuse_if(
+        may_edit_record(actor, opp.owner_id, "opportunity")
+        + terms_modification_refusals(opp.incremental_acv, opp.edition)
+    )
+    emit(
+        session,
+        TERMS_MODIFICATION_REQUESTED,
+        RecordType.OPPORTUNITY,
+        opportunity_id,
+        actor,
+        owner_id=opp.owner_id,
+        incremental_acv=str(opp.incremental_acv),
+        edition=opp.edition,
+        stage=opp.stage.value,
+    )
+    await session.flush()
+    return opp

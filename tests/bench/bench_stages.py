@@ -1,0 +1,255 @@
+"""moveOpportunityStage throughput and latency over HTTP, next to a raw-SQL baseline.
+
+    .venv/bin/python tests/bench/bench_stages.py [--db sqlite|postgresql|both]
+        [--moves 1000]
+
+For each database and for 1 and 8 concurrent clients, it accepts fresh
+PENDING_ACCEPTANCE opportunities (to DISCOVERY, the SAO) through
+`moveOpportunityStage`, supplying the SAO fields (business problem and
+primary contact) in the same call, on a served API (one uvicorn process);
+then does the same writes by hand in raw SQL on other fresh opportunities
+(lock the row, set the fields, stage and sales-accepted date, insert the
+history row and the event row, commit) with as many threads, and prints both
+rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from domain.db import make_sync_engine
+from domain.records import Account, Contact, Opportunity
+from tests.bench.harness import (
+    admin_token,
+    cli,
+    fresh_database,
+    machine,
+    served,
+    summary,
+)
+
+MOVE = """mutation($input: MoveOpportunityStageInput!) {
+  moveOpportunityStage(input: $input) { opportunity { version } userErrors { code } } }"""
+PROBLEM = "Releases take weeks"
+
+
+def make_account(url: str) -> tuple[int, int]:
+    """One account with one contact: (account id, contact id)."""
+    engine = make_sync_engine(url)
+    now = datetime.now(UTC)
+    stamps = {"created_at": now, "updated_at": now, "version": 1}
+    with engine.begin() as conn:
+        account_id = conn.execute(
+            insert(Account.__table__).returning(Account.__table__.c.id),
+            {
+                "name": "Bench Inc",
+                "normalized_name": "bench",
+                "type": "PROSPECT",
+                "sales_segment": "UNKNOWN",
+                "is_public_sector": False,
+                "is_named": False,
+                **stamps,
+            },
+        ).scalar_one()
+        contact_id = conn.execute(
+            insert(Contact.__table__).returning(Contact.__table__.c.id),
+            {
+                "last_name": "Buyer",
+                "account_id": account_id,
+                "initial_source": "Webcast",
+                **stamps,
+            },
+        ).scalar_one()
+    engine.dispose()
+    return account_id, contact_id
+
+
+def make_opportunities(url: str, account_id: int, count: int, start: int) -> list[int]:
+    """Insert ``count`` PENDING_ACCEPTANCE opportunities (no SAO fields yet)."""
+    engine = make_sync_engine(url)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": start + n,
+            "name": f"Bench {start + n}",
+            "account_id": account_id,
+            "type": "NEW_BUSINESS",
+            "stage": "PENDING_ACCEPTANCE",
+            "stage_changed_at": now,
+            "currency": "USD",
+            "incremental_acv": Decimal("10000.00"),
+            "sales_qualified": False,
+            "technical_requirements_confirmed": False,
+            "poc_ran": False,
+            "business_terms_agreed": False,
+            "signed_order_form_received": False,
+            "po_received": False,
+            "restricted_party_screening": "NOT_STARTED",
+            "finance_approved": False,
+            "closed_lost_reasons": [],
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for n in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(Opportunity.__table__), rows)
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "SELECT setval('opportunities_id_seq', "
+                    "(SELECT max(id) FROM opportunities))"
+                )
+            )
+    engine.dispose()
+    return [start + n for n in range(count)]
+
+
+def gid(type_name: str, record_id: int) -> str:
+    """A global id."""
+    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+
+
+async def over_http(
+    base: str, token: str, ids: list[int], contact_id: int, clients: int
+) -> dict[str, float]:
+    """Accept each opportunity once through the API, SAO fields supplied."""
+    latencies: list[float] = []
+    queue = iter(ids)
+    fields = {
+        "businessProblem": PROBLEM,
+        "primaryContactId": gid("Contact", contact_id),
+    }
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for opportunity_id in queue:
+            body = {
+                "query": MOVE,
+                "variables": {
+                    "input": {
+                        "id": gid("Opportunity", opportunity_id),
+                        "to": "DISCOVERY",
+                        "fields": fields,
+                    }
+                },
+            }
+            start = time.perf_counter()
+            answer = (await client.post("/graphql", json=body)).json()
+            latencies.append(time.perf_counter() - start)
+            assert answer["data"]["moveOpportunityStage"]["userErrors"] == [], answer
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed)
+
+
+def raw_sql(
+    url: str, ids: list[int], contact_id: int, clients: int
+) -> dict[str, float]:
+    """The same writes by hand: lock, update, history row, event row, commit."""
+    engine = make_sync_engine(url, pool_size=clients + 2)
+    is_pg = engine.dialect.name == "postgresql"
+    latencies: list[float] = []
+    lock = "SELECT stage, stage_changed_at, version FROM opportunities WHERE id = :id"
+    if is_pg:
+        lock += " FOR UPDATE"
+
+    def move(opportunity_id: int) -> None:
+        start = time.perf_counter()
+        now = datetime.now(UTC)
+        stamp = now if is_pg else now.replace(tzinfo=None)
+        values = {"now": stamp, "id": opportunity_id}
+        with engine.connect() as conn:
+            conn = conn.execution_options(salesops_sqlite_immediate=True)
+            with conn.begin():
+                conn.execute(text(lock), {"id": opportunity_id}).one()
+                conn.execute(
+                    text(
+                        "UPDATE opportunities SET stage = 'DISCOVERY', "
+                        "stage_changed_at = :now, sales_accepted_date = :now, "
+                        "business_problem = :problem, primary_contact_id = :contact, "
+                        "updated_at = :now, version = version + 1 WHERE id = :id"
+                    ),
+                    {**values, "problem": PROBLEM, "contact": contact_id},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO transition_records (record_type, record_id, "
+                        "from_state, to_state, at, override, seconds_in_from) "
+                        "VALUES ('OPPORTUNITY', :id, 'PENDING_ACCEPTANCE', "
+                        "'DISCOVERY', :now, false, 0)"
+                    ),
+                    values,
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO events (kind, record_type, record_id, payload, "
+                        "occurred_at) VALUES ('OPPORTUNITY_STAGE_CHANGED', "
+                        "'OPPORTUNITY', :id, :payload, :now)"
+                    ),
+                    {**values, "payload": json.dumps({"to_state": "DISCOVERY"})},
+                )
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(move, ids))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return summary(latencies, elapsed)
+
+
+def main() -> None:
+    """Run and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+    )
+    parser.add_argument("--moves", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(
+        "| database | clients | API moves/s | API p50 ms | API p99 ms | raw SQL moves/s | API / raw |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+        url = fresh_database(kind)
+        cli(url, "db", "upgrade")
+        token = admin_token(url)
+        account_id, contact_id = make_account(url)
+        next_id = 1
+        with served(url) as base:
+            for clients in (1, 8):
+                api_ids = make_opportunities(url, account_id, args.moves, next_id)
+                next_id += args.moves
+                sql_ids = make_opportunities(url, account_id, args.moves, next_id)
+                next_id += args.moves
+                api = asyncio.run(over_http(base, token, api_ids, contact_id, clients))
+                raw = raw_sql(url, sql_ids, contact_id, clients)
+                print(
+                    f"| {kind} | {clients} | {api['per_second']:.0f} | {api['p50_ms']:.1f} | "
+                    f"{api['p99_ms']:.1f} | {raw['per_second']:.0f} | "
+                    f"{api['per_second'] / raw['per_second']:.2f} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
