@@ -30,6 +30,7 @@ from api.relay import (
     load_node,
     ordering,
 )
+from api.routing import RoutingDecision
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import RecordType
@@ -116,6 +117,11 @@ class LeadNode(RecordNode):
     updated_at: datetime = strawberry.field(description="When it last changed.")
     owner_id: strawberry.Private[int | None]
     account_id: strawberry.Private[int | None]
+    routing_rule: strawberry.Private[str | None]
+    routing_reason: strawberry.Private[str | None]
+    routing_pool: strawberry.Private[str | None]
+    routed_to_id: strawberry.Private[int | None]
+    routed_at: strawberry.Private[datetime | None]
     converted_account_id: strawberry.Private[int | None]
     converted_contact_id: strawberry.Private[int | None]
     converted_opportunity_id: strawberry.Private[int | None]
@@ -150,6 +156,19 @@ class LeadNode(RecordNode):
         row = await info.context.records(rec.Lead).load(self.id)
         result = await info.context.read(lambda s: score_of(s, row))
         return [ScoreLineNode.from_line(line) for line in result.breakdown]
+
+    @strawberry.field(description="The last routing decision (null: never routed).")
+    def routing(self) -> RoutingDecision | None:
+        """Rule, reason, pool, assignee, when."""
+        if self.routed_at is None:
+            return None
+        return RoutingDecision(
+            rule=self.routing_rule or "",
+            reason=self.routing_reason or "",
+            pool=self.routing_pool,
+            at=self.routed_at,
+            assignee_id=self.routed_to_id,
+        )
 
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[TransitionRecordNode]:

@@ -39,6 +39,7 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.routing import RoutingMutations, RoutingQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -62,6 +63,7 @@ class Query(
     ActivityQueries,
     CampaignQueries,
     MachineQueries,
+    RoutingQueries,
 ):
     """The root of every read."""
 
@@ -82,6 +84,7 @@ class Mutation(
     LeadMutations,
     LeadLifecycleMutations,
     EngagementMutations,
+    RoutingMutations,
     AccountMutations,
     ContactMutations,
     OpportunityMutations,

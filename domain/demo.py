@@ -2528,6 +2528,12 @@ class _Builder:
             "converted_contact_id": conv.contact_id if conv else None,
             "converted_opportunity_id": conv.opportunity_id if conv else None,
             "created_by_id": created_by,
+            # Demo leads carry no stored routing decision; routeLead makes one.
+            "routing_rule": None,
+            "routing_reason": None,
+            "routing_pool": None,
+            "routed_to_id": None,
+            "routed_at": None,
         }
         return row, eng_rows, activities, transitions
 

@@ -225,6 +225,34 @@ class Lead(Versioned, table=True):
         default=None, foreign_key="opportunities.id"
     )
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # The last routing decision (D8): rule, human reason, pool, assignee, when.
+    routing_rule: str | None = Field(default=None, max_length=60)
+    routing_reason: str | None = _text_field()
+    routing_pool: str | None = Field(default=None, max_length=60)
+    routed_to_id: int | None = Field(default=None, foreign_key="users.id")
+    routed_at: datetime | None = _time_field()
+
+
+class RoutingPool(Versioned, table=True):
+    """A round-robin pool (D8); ``last_position`` is the rotation's stored turn."""
+
+    __tablename__ = "routing_pools"
+
+    key: str = Field(primary_key=True, max_length=60)
+    description: str = Field(max_length=255)
+    last_position: int | None = None
+
+
+class RoutingPoolMember(SQLModel, table=True):
+    """A user taking turns in a pool, in a fixed order (``position``)."""
+
+    __tablename__ = "routing_pool_members"
+    __table_args__ = (UniqueConstraint("pool_key", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pool_key: str = Field(foreign_key="routing_pools.key", max_length=60, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    position: int
 
 
 class Opportunity(Versioned, table=True):

@@ -17,15 +17,24 @@ from domain.errors import Refused
 from domain.lifecycle.lead import MQL_THRESHOLD
 from domain.records import Campaign, Engagement, Lead
 from domain.rules.permissions import Actor, may_edit_lead
-from domain.rules.routing import active_until_after
+from domain.rules.routing import DEFAULT_ROUTING_TABLE, active_until_after
 from domain.rules.scoring import EngagementFact, ScoreResult, score
 from domain.services.common import emit, load, load_optional, refuse_if
 from domain.services.lead_lifecycle import advance_automatically
+from domain.services.routing import route
 from domain.sqltypes import as_utc, utcnow
 
 SCORE_EVENT = "LEAD_SCORE_CHANGED"
 # The statuses from which scoring makes a lead an MQL (D2).
 MQL_SOURCES = (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE)
+ROUTING_THRESHOLD = DEFAULT_ROUTING_TABLE.score_threshold
+FORM_SUBMISSIONS = frozenset(
+    {
+        EngagementKind.TRIAL_REQUEST,
+        EngagementKind.CONTACT_US_REQUEST,
+        EngagementKind.PROFESSIONAL_SERVICES_REQUEST,
+    }
+)
 
 
 async def score_of(session: AsyncSession, lead: Lead) -> ScoreResult:
@@ -107,7 +116,15 @@ async def record_engagement(
     session.add(engagement)
     await session.flush()
     lead.active_until = active_until_after(lead.active_until, kind, occurred)
+    before = lead.person_score
     await rescore(session, lead, actor=actor, now=now)
+    if lead.owner_id is None and (
+        kind in FORM_SUBMISSIONS or before < ROUTING_THRESHOLD <= lead.person_score
+    ):
+        # D8: a form submission or a score crossing 50 routes an unowned lead.
+        await route(
+            session, lead, actor=actor, now=now, trigger_kinds=frozenset({kind})
+        )
     if lead.status in (LeadStatus.RAW, LeadStatus.NURTURE):
         await advance_automatically(
             session,

@@ -265,7 +265,7 @@ class Conversion:
     opportunity: Opportunity | None
 
 
-async def _matched_account(session: AsyncSession, lead: Lead) -> Account | None:
+async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
     """The account a lead belongs to: email domain first, then company name."""
     domain = email_domain(lead.email)
     names = normalize_company_name(lead.company) if lead.company else ""
@@ -425,7 +425,7 @@ async def convert_lead(
     if account_id is not None:
         account = await load(session, Account, account_id, field="accountId")
     else:
-        account = await _matched_account(session, lead) or await _new_account(
+        account = await matched_account(session, lead) or await _new_account(
             session, lead, actor
         )
     contact = await _contact_for(session, lead, account, actor)

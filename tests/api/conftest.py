@@ -15,14 +15,13 @@ import pytest
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
 
-@pytest.fixture(scope="module")
-def server(database_url):
-    """`salesops serve --workers 2` on a free loopback port."""
+def start_server(database_url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """`salesops serve` on a free loopback port, once it is ready."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen(
-        [SALESOPS, "serve", "--port", str(port), "--workers", "2"],
+        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers)],
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -32,12 +31,27 @@ def server(database_url):
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
+                return process, base
         except httpx.HTTPError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the server did not become ready")
+    process.kill()
+    pytest.fail("the server did not become ready")
+
+
+@pytest.fixture(scope="module")
+def server(database_url):
+    """`salesops serve --workers 2` (two processes behind one port)."""
+    process, base = start_server(database_url, workers=2)
     yield base
     process.terminate()
     process.wait(15)
+
+
+@pytest.fixture(scope="module")
+def two_servers(database_url):
+    """Two separate `salesops serve` processes on one database."""
+    started = [start_server(database_url) for _ in range(2)]
+    yield [base for _, base in started]
+    for process, _ in started:
+        process.terminate()
+        process.wait(15)

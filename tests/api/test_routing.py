@@ -1,0 +1,269 @@
+"""Routing (D8): rules in order, pools with a stored round robin, SLAs, routeLead."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from domain.enums import EngagementKind, Role
+from domain.records import Engagement, Event, Lead
+from domain.rules.permissions import Actor
+from domain.services.accounts import create_account
+from domain.sqltypes import utcnow
+
+RECORD = """
+mutation($input: RecordEngagementInput!) {
+  recordEngagement(input: $input) {
+    lead { owner { id } slaDueAt routing { rule reason pool assignee { id } at } }
+    userErrors { code field message }
+  }
+}"""
+SET_POOL = """
+mutation($input: SetRoutingPoolMembersInput!) {
+  setRoutingPoolMembers(input: $input) { pool { key members { id } } userErrors { code } }
+}"""
+ROUTE = """
+mutation($input: RouteLeadInput!) {
+  routeLead(input: $input) { lead { owner { id } routing { rule pool } } userErrors { code } }
+}"""
+
+
+def gid(type_name: str, record_id: int) -> str:
+    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+
+
+async def pool(api, ops, key, users):
+    data = (
+        await api(
+            SET_POOL,
+            {"input": {"pool": key, "userIds": [gid("User", u.id) for u in users]}},
+            as_user=ops,
+        )
+    ).ok()["setRoutingPoolMembers"]
+    assert data["userErrors"] == []
+    return data
+
+
+async def test_contact_us_from_an_smb_goes_round_robin_to_the_customer_advocates(
+    api, make
+):
+    ops = await make.user(Role.SALES_OPS)
+    advocates = [await make.user(Role.CUSTOMER_ADVOCATE) for _ in range(3)]
+    away = await make.user(
+        Role.CUSTOMER_ADVOCATE, out_of_office_until=utcnow() + timedelta(days=3)
+    )
+    await pool(
+        api,
+        ops,
+        "CUSTOMER_ADVOCATE_NCSA",
+        [advocates[0], away, advocates[1], advocates[2]],
+    )
+
+    owners = []
+    for n in range(4):
+        lead = await make.lead(
+            by=ops,
+            number_of_employees=20,
+            country="US",
+            state="NY",
+            email=f"p{n}@small{n}.example",
+            company=f"Small {n}",
+        )
+        data = (
+            await api(
+                RECORD,
+                {
+                    "input": {
+                        "leadId": gid("Lead", lead.id),
+                        "kind": "CONTACT_US_REQUEST",
+                    }
+                },
+                as_user=ops,
+            )
+        ).ok()["recordEngagement"]["lead"]
+        owners.append(data["owner"]["id"])
+        assert data["routing"]["rule"] == "CONTACT_US"
+        assert data["routing"]["pool"] == "CUSTOMER_ADVOCATE_NCSA"
+
+    assert owners == [gid("User", u.id) for u in (*advocates, advocates[0])]
+
+
+async def test_a_contact_us_lead_gets_a_one_business_day_sla(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    await pool(api, ops, "BDR_EMEA", [await make.user(Role.BDR)])
+    lead = await make.lead(by=ops, number_of_employees=5000, country="DE")
+    at = utcnow()
+
+    data = (
+        await api(
+            RECORD,
+            {"input": {"leadId": gid("Lead", lead.id), "kind": "CONTACT_US_REQUEST"}},
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+
+    from datetime import datetime
+
+    due = datetime.fromisoformat(data["slaDueAt"])
+    assert data["routing"]["pool"] == "BDR_EMEA"
+    assert timedelta(days=1) <= due - at <= timedelta(days=3, minutes=1)
+    assert due.weekday() < 5
+
+
+async def test_a_lead_of_an_owned_account_goes_to_the_owner_and_a_named_account_alerts(
+    api, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    sal = await make.user(Role.SAL)
+    await make.run(
+        lambda s: create_account(
+            {"name": "Initech", "owner_id": sal.id, "is_named": True},
+            session=s,
+            actor=Actor(ops.id, ops.role),
+            domains=["initech.example"],
+        )
+    )
+    lead = await make.lead(by=ops, email="peter@initech.example")
+
+    data = (
+        await api(
+            RECORD,
+            {"input": {"leadId": gid("Lead", lead.id), "kind": "TRIAL_REQUEST"}},
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+
+    assert data["routing"]["rule"] == "OWNED_ACCOUNT"
+    assert data["owner"]["id"] == gid("User", sal.id)
+    async with sessions() as s:
+        kinds = set((await s.execute(select(Event.kind))).scalars())
+    assert {"LEAD_ROUTED", "STRATEGIC_ACCOUNT_INBOUND"} <= kinds
+
+
+async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_APAC", [bdr])
+    lead = await make.lead(
+        by=ops,
+        title="Developer",
+        email="h@corp.example",
+        number_of_employees=500,
+        country="JP",
+    )
+
+    data = (
+        await api(
+            RECORD,
+            {
+                "input": {
+                    "leadId": gid("Lead", lead.id),
+                    "kind": "HIGH_INTENT_LIVE_ATTENDED",
+                }
+            },
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+
+    assert data["routing"]["rule"] == "SCORE_AT_LEAST_50"
+    assert data["owner"]["id"] == gid("User", bdr.id)
+
+
+async def test_an_empty_pool_leaves_the_lead_unowned_and_says_so(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead(by=ops, number_of_employees=5000, country="FR")
+
+    data = (
+        await api(
+            RECORD,
+            {"input": {"leadId": gid("Lead", lead.id), "kind": "CONTACT_US_REQUEST"}},
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+
+    assert data["owner"] is None
+    assert data["routing"]["assignee"] is None
+    assert "Nobody in BDR_EMEA is available" in data["routing"]["reason"]
+
+
+async def test_route_lead_is_for_ops_and_pool_members_must_exist(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    lead = await make.lead(by=ops)
+
+    forbidden = (
+        await api(ROUTE, {"input": {"id": gid("Lead", lead.id)}}, as_user=ae)
+    ).ok()
+    unknown = (
+        await api(
+            SET_POOL,
+            {"input": {"pool": "BDR_EMEA", "userIds": [gid("User", 999)]}},
+            as_user=ops,
+        )
+    ).ok()
+    no_pool = (
+        await api(SET_POOL, {"input": {"pool": "NOPE", "userIds": []}}, as_user=ops)
+    ).ok()
+
+    assert [e["code"] for e in forbidden["routeLead"]["userErrors"]] == ["FORBIDDEN"]
+    assert [e["code"] for e in unknown["setRoutingPoolMembers"]["userErrors"]] == [
+        "NOT_FOUND"
+    ]
+    assert [e["code"] for e in no_pool["setRoutingPoolMembers"]["userErrors"]] == [
+        "NOT_FOUND"
+    ]
+
+
+async def test_two_processes_routing_forty_leads_at_once_share_them_evenly(
+    two_servers, api, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    bdrs = [await make.user(Role.BDR) for _ in range(4)]
+    await pool(api, ops, "BDR_EMEA", bdrs)
+    token = await make.token(ops)
+    lead_ids = []
+    for n in range(40):
+        lead = await make.lead(
+            by=ops,
+            number_of_employees=5000,
+            country="DE",
+            email=f"l{n}@big{n}.example",
+            company=f"Big {n}",
+        )
+        lead_ids.append(lead.id)
+
+    async def add_engagements(s):
+        for lead_id in lead_ids:
+            s.add(Engagement(lead_id=lead_id, kind=EngagementKind.CONTACT_US_REQUEST))
+
+    await make.run(add_engagements)
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    f"{two_servers[n % 2]}/graphql",
+                    json={
+                        "query": ROUTE,
+                        "variables": {"input": {"id": gid("Lead", lead_id)}},
+                    },
+                )
+                for n, lead_id in enumerate(lead_ids)
+            )
+        )
+
+    assert all(a.status_code == 200 for a in answers)
+    assert all(a.json()["data"]["routeLead"]["userErrors"] == [] for a in answers)
+    async with sessions() as s:
+        owners = (
+            (await s.execute(select(Lead.owner_id).where(Lead.id.in_(lead_ids))))
+            .scalars()
+            .all()
+        )
+    assert Counter(owners) == {b.id: 10 for b in bdrs}
