@@ -53,8 +53,14 @@ from domain.rules.matching import (
     normalize_company_name,
 )
 from domain.rules.permissions import Actor, may_edit_lead
-from domain.rules.segmentation import region_for, sales_segment_for
-from domain.services.common import check_version, load, refuse_if, require_user
+from domain.services.accounts import refresh_account_derived
+from domain.services.common import (
+    check_version,
+    emit,
+    load,
+    refuse_if,
+    require_user,
+)
 from domain.services.ledger import record_transition
 from domain.sqltypes import utcnow
 
@@ -318,22 +324,19 @@ async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Accou
     )
     account = Account(
         name=name,
-        normalized_name=normalize_company_name(name),
+        normalized_name="",
         type=AccountType.PROSPECT,
         number_of_employees=lead.number_of_employees,
-        sales_segment=sales_segment_for(lead.number_of_employees),
         billing_street=lead.street,
         billing_city=lead.city,
         billing_state=lead.state,
         billing_postal_code=lead.postal_code,
         billing_country=lead.country,
         is_public_sector=lead.is_public_sector,
-        region=region_for(
-            lead.country, lead.state, is_public_sector=lead.is_public_sector
-        ),
         owner_id=lead.owner_id or actor.id,
         account_source=lead.lead_source or lead.initial_source,
     )
+    refresh_account_derived(account)
     session.add(account)
     await session.flush()
     domain = email_domain(lead.email)
@@ -475,19 +478,17 @@ async def convert_lead(
     lead.converted_account_id = account.id
     lead.converted_contact_id = contact.id
     lead.converted_opportunity_id = opportunity.id if opportunity else None
-    record = Event(
-        kind=CONVERTED_EVENT,
-        record_type=RecordType.LEAD,
-        record_id=lead.id,  # type: ignore[arg-type]
-        actor_id=actor.id,
-        payload={
-            "account_id": account.id,
-            "contact_id": contact.id,
-            "opportunity_id": opportunity.id if opportunity else None,
-            "attached_to_existing_opportunity": opportunity_id is not None,
-        },
+    emit(
+        session,
+        CONVERTED_EVENT,
+        RecordType.LEAD,
+        lead.id,  # type: ignore[arg-type]
+        actor,
+        account_id=account.id,
+        contact_id=contact.id,
+        opportunity_id=opportunity.id if opportunity else None,
+        attached_to_existing_opportunity=opportunity_id is not None,
     )
-    session.add(record)
     await session.flush()
     return Conversion(
         lead=lead, account=account, contact=contact, opportunity=opportunity

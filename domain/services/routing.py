@@ -36,8 +36,8 @@ from domain.rules.routing import (
     next_in_rotation,
     route_lead,
 )
-from domain.rules.segmentation import sales_segment_for
 from domain.services.common import emit, load, refuse_if
+from domain.services.lead_lifecycle import matched_account
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
@@ -119,8 +119,6 @@ async def route(
     trigger_kinds: frozenset[EngagementKind] | None = None,
 ) -> RoutingDecision:
     """Decide, take a turn, assign, record (decision + event) — one transaction."""
-    from domain.services.lead_lifecycle import matched_account
-
     account = await matched_account(session, lead)
     if account is not None and lead.account_id is None:
         lead.account_id = account.id
@@ -132,11 +130,8 @@ async def route(
                 )
             ).scalars()
         )
-    segment = (
-        sales_segment_for(account.number_of_employees, is_named=account.is_named)
-        if account is not None
-        else lead.sales_segment
-    )
+    # A lead that matches an account takes the account's segment and region (D5).
+    segment = account.sales_segment if account is not None else lead.sales_segment
     facts = RoutingFacts(
         segment=segment,
         region=(
