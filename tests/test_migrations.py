@@ -21,7 +21,8 @@ def fresh_database(database_url: str, tmp_path) -> Iterator[str]:
     if is_sqlite(database_url):
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = "salesops_migration_test"
+    # Named after the test database, so runs on different databases never collide.
+    name = f"{make_url(database_url).database}_migration_test"
     admin = make_sync_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
