@@ -107,6 +107,34 @@ _ERROR = {
 }
 
 
+_ESCALATION = {
+    "NON_CARD_PAYMENT_OVER_1000_USD": "Pays other than by credit card, and the deal "
+    "is above 1,000 USD.",
+    "PURCHASE_ORDER": "Has a purchase order (PO).",
+    "QUOTE_REQUIRED": "Requires a quote before purchasing.",
+    "CREDIT_REQUEST": "A complaint with a request for credit.",
+    "TIER_DOWNGRADE": "Downgrading product tiers.",
+    "PRODUCT_CHANGE": "Moving from one product to another (GitLab.com <-> "
+    "Self-Managed).",
+    "USER_COUNT_DOWNGRADE": "Downgrading the number of users.",
+    "CANCELLATION_OR_REFUND": "Cancellation or refund.",
+}
+
+_HAND_OFF_RULE = {
+    "ACCOUNT_OWNER": "New business: the account of the email's domain is owned by a "
+    "sales rep, who takes the ticket.",
+    "TERRITORY": "New business: the account has no sales-rep owner (none, the Sales "
+    "Admin placeholder, inactive): its territory's pool takes the ticket in turn.",
+    "NEW_SALES_QUOTE": "New business: no account matches; answer with a new sales "
+    "quote; a lead with lead source Support tracks the request.",
+    "RENEWAL_OWNER": "Renewal: the owner of the account's open renewal opportunity.",
+    "RENEWAL_ACCOUNT_OWNER": "Renewal: the account has no open renewal opportunity; "
+    "its sales-rep owner takes the ticket.",
+    "SMB_TERRITORY": "Renewal: no sales-rep owner (e.g. the Sales Admin placeholder): "
+    "the SMB territory of the account's region takes the ticket in turn.",
+}
+
+
 def _register(
     enum: type[Enum], name: str, description: str, values: dict[str, str] | None = None
 ) -> Any:
@@ -172,4 +200,25 @@ CampaignChannelGQL = _register(
 )
 ErrorCodeGQL = _register(
     d.ErrorCode, "ErrorCode", "Stable codes of every refusal in the API (D9).", _ERROR
+)
+SupportTicketKindGQL = _register(
+    d.SupportTicketKind,
+    "SupportTicketKind",
+    "What a support ticket passed to sales asks for (D13).",
+    {
+        "NEW_BUSINESS": "Someone without a subscription wants a quote.",
+        "RENEWAL": "A current customer wants a renewal quote.",
+    },
+)
+EscalationReasonGQL = _register(
+    d.EscalationReason,
+    "EscalationReason",
+    "Why a support ticket is escalated to sales (D13).",
+    _ESCALATION,
+)
+HandOffRuleGQL = _register(
+    d.HandOffRule,
+    "HandOffRule",
+    "Which rule of the support hand-off decided who gets the ticket (D13).",
+    _HAND_OFF_RULE,
 )

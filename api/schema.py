@@ -40,6 +40,7 @@ from api.opportunities import (
     OpportunityQueries,
 )
 from api.routing import RoutingMutations, RoutingQueries
+from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -64,6 +65,7 @@ class Query(
     CampaignQueries,
     MachineQueries,
     RoutingQueries,
+    SupportQueries,
 ):
     """The root of every read."""
 
@@ -91,6 +93,7 @@ class Mutation(
     OpportunityPipelineMutations,
     ActivityMutations,
     CampaignMutations,
+    SupportMutations,
 ):
     """The root of every write."""
 

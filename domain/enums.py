@@ -236,6 +236,38 @@ class RecordType(StrEnum):
     OPPORTUNITY = "OPPORTUNITY"
     USER = "USER"
     CAMPAIGN = "CAMPAIGN"
+    SUPPORT_HAND_OFF = "SUPPORT_HAND_OFF"
+
+
+class SupportTicketKind(StrEnum):
+    """What a support ticket passed to sales asks for (D13)."""
+
+    NEW_BUSINESS = "NEW_BUSINESS"
+    RENEWAL = "RENEWAL"
+
+
+class EscalationReason(StrEnum):
+    """Why a support ticket is escalated to sales (D13)."""
+
+    NON_CARD_PAYMENT_OVER_1000_USD = "NON_CARD_PAYMENT_OVER_1000_USD"
+    PURCHASE_ORDER = "PURCHASE_ORDER"
+    QUOTE_REQUIRED = "QUOTE_REQUIRED"
+    CREDIT_REQUEST = "CREDIT_REQUEST"
+    TIER_DOWNGRADE = "TIER_DOWNGRADE"
+    PRODUCT_CHANGE = "PRODUCT_CHANGE"
+    USER_COUNT_DOWNGRADE = "USER_COUNT_DOWNGRADE"
+    CANCELLATION_OR_REFUND = "CANCELLATION_OR_REFUND"
+
+
+class HandOffRule(StrEnum):
+    """Which rule of the support hand-off decided who gets a ticket (D13)."""
+
+    ACCOUNT_OWNER = "ACCOUNT_OWNER"
+    TERRITORY = "TERRITORY"
+    NEW_SALES_QUOTE = "NEW_SALES_QUOTE"
+    RENEWAL_OWNER = "RENEWAL_OWNER"
+    RENEWAL_ACCOUNT_OWNER = "RENEWAL_ACCOUNT_OWNER"
+    SMB_TERRITORY = "SMB_TERRITORY"
 
 
 class ErrorCode(StrEnum):

@@ -24,6 +24,7 @@ from domain.enums import (
     ActivityKind,
     CampaignChannel,
     EngagementKind,
+    HandOffRule,
     LeadStatus,
     OpportunityStage,
     OpportunityType,
@@ -34,6 +35,7 @@ from domain.enums import (
     Role,
     SalesQualificationSource,
     SalesSegment,
+    SupportTicketKind,
 )
 from domain.sqltypes import Money, UTCDateTime, enum_column, utcnow
 
@@ -447,3 +449,38 @@ class IdempotencyKey(SQLModel, table=True):
     input_hash: str = Field(max_length=64)
     record_id: int | None = None
     created_at: datetime = _now_field()
+
+
+class SupportHandOff(Versioned, table=True):
+    """A support ticket passed to sales (D13): the decision, and its follow-up.
+
+    ``escalated`` is true when escalation reasons were given; open escalated
+    hand-offs (``resolved_at`` null) make the daily follow-up list.
+    """
+
+    __tablename__ = "support_hand_offs"
+    __table_args__ = (
+        Index("ix_support_hand_offs_escalated_passed", "escalated", "passed_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_email: str = Field(max_length=320)
+    kind: SupportTicketKind = _enum_field(SupportTicketKind)
+    reasons: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    escalated: bool = Field(default=False)
+    ticket_reference: str | None = Field(default=None, max_length=120)
+    rule: HandOffRule = _enum_field(HandOffRule)
+    reason: str = Field(sa_type=Text)
+    pool: str | None = Field(default=None, max_length=60)
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="accounts.id")
+    opportunity_id: int | None = Field(default=None, foreign_key="opportunities.id")
+    lead_id: int | None = Field(default=None, foreign_key="leads.id")
+    lead_created: bool = Field(default=False)
+    passed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    passed_at: datetime = _now_field()
+    resolved_at: datetime | None = _time_field()
+    resolved_by_id: int | None = Field(default=None, foreign_key="users.id")
+    resolution_note: str | None = _text_field()

@@ -279,12 +279,17 @@ def _owner_may_take(account: AccountFacts | None, table: RoutingTable) -> bool:
     )
 
 
-def _contact_us_pool(facts: RoutingFacts, table: RoutingTable) -> tuple[str, str]:
-    """(pool, reason) for a Contact Us request by segment and region."""
-    segment = facts.segment
-    if facts.account is not None and facts.account.is_named:
-        segment = SalesSegment.STRATEGIC
-    where = facts.region.value if facts.region else "an unknown region"
+def territory_pool(
+    segment: SalesSegment,
+    region: Region | None,
+    table: RoutingTable = DEFAULT_ROUTING_TABLE,
+) -> tuple[str, str]:
+    """(pool, reason) of a territory (segment + region), as rule 5 routes it.
+
+    SMB → the Customer Advocates of the region; STRATEGIC, LARGE, MID_MARKET →
+    the region's BDR pool; UNKNOWN segment → the pre-qualification pool.
+    """
+    where = region.value if region else "an unknown region"
     if segment is SalesSegment.UNKNOWN:
         return (
             table.prequalification_pool,
@@ -292,13 +297,21 @@ def _contact_us_pool(facts: RoutingFacts, table: RoutingTable) -> tuple[str, str
         )
     if segment is SalesSegment.SMB:
         return (
-            _region_pool(table.customer_advocate_pools, facts.region, table),
+            _region_pool(table.customer_advocate_pools, region, table),
             f"SMB segment in {where}: the region's Customer Advocates",
         )
     return (
-        _region_pool(table.bdr_pools, facts.region, table),
+        _region_pool(table.bdr_pools, region, table),
         f"{segment.value} segment in {where}: the region's BDR pool",
     )
+
+
+def _contact_us_pool(facts: RoutingFacts, table: RoutingTable) -> tuple[str, str]:
+    """(pool, reason) for a Contact Us request by segment and region."""
+    segment = facts.segment
+    if facts.account is not None and facts.account.is_named:
+        segment = SalesSegment.STRATEGIC
+    return territory_pool(segment, facts.region, table)
 
 
 def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:

@@ -273,8 +273,16 @@ class Conversion:
 
 async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
     """The account a lead belongs to: email domain first, then company name."""
-    domain = email_domain(lead.email)
-    names = normalize_company_name(lead.company) if lead.company else ""
+    return await account_matching(session, lead.email, lead.company)
+
+
+async def account_matching(
+    session: AsyncSession, email: str | None, company: str | None = None
+) -> Account | None:
+    """The account of an email's domain (never a free-mail one), then of a company
+    name (``domain.rules.matching.match_account``)."""
+    domain = email_domain(email)
+    names = normalize_company_name(company) if company else ""
     suffixes = []
     if domain and not is_free_mail(domain):
         parts = domain.split(".")
@@ -312,7 +320,7 @@ async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
             domains=prior.domains if prior else (),
             normalized_name=normalized,
         )
-    match = match_account(lead.email, lead.company, list(candidates.values()))
+    match = match_account(email, company, list(candidates.values()))
     return await load(session, Account, match.account_id) if match else None
 
 
