@@ -1,0 +1,335 @@
+"""recordEngagement throughput over HTTP (each scored, routed when crossing 50),
+next to a raw bulk insert of the same engagement rows.
+
+    DATABASE_URL=... .venv/bin/python tests/bench/bench_engagements.py
+        [--engagements 100000] [--leads 20000] [--clients 8] [--workers 1] [--wipe]
+
+DATABASE_URL names the database (a SQLite file or PostgreSQL); without it a
+fresh SQLite file in a temporary directory is used. The database is emptied
+and migrated first: one that already has tables is refused unless `--wipe`
+is given.
+
+Setup (not timed): 3 BDRs in each regional BDR pool (US East, US West, EMEA,
+APAC, LATAM) through `createUser` and `setRoutingPoolMembers`, and the leads
+bulk-inserted RAW and unowned, spread over those five regions, each with a
+company email and a neutral title (score 5). Then the batch: engagement i
+goes to lead i mod L, so the leads take their engagements in rounds, and each
+round has one kind: WEBCAST_REGISTRATION (+15), GATED_ASSET_DOWNLOAD (+30: the
+score reaches 50, so the lead is routed to its region's BDR pool),
+TRADESHOW_BOOTH_VISIT (+30), LOW_INTENT_LIVE_ATTENDED (+15: 95, the lead
+becomes an MQL), NEWSLETTER_OPT_IN (+10), then again. Every engagement is a
+`recordEngagement` request on the served API (C concurrent clients): stored,
+the lead rescored from all its engagements, Active and status kept up to
+date, routed when its score crosses 50, with the ledger and events.
+
+The baseline inserts the same rows (lead, kind, times) into `engagements` by
+hand, bulk, 10,000 rows per statement batch and transaction, nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from domain.db import is_sqlite, make_sync_engine
+from domain.enums import EngagementKind, LeadStatus
+from domain.records import Engagement, Lead
+from domain.rules.routing import DEFAULT_BDR_POOLS
+from domain.rules.scoring import score
+from domain.rules.segmentation import region_for, sales_segment_for
+from tests.bench.harness import admin_token, cli, machine, served, summary
+
+RECORD = """mutation($input: RecordEngagementInput!) {
+  recordEngagement(input: $input) { lead { version } userErrors { code } } }"""
+CREATE_USER = """mutation($input: CreateUserInput!) {
+  createUser(input: $input) { user { id } userErrors { code } } }"""
+SET_POOL = """mutation($input: SetRoutingPoolMembersInput!) {
+  setRoutingPoolMembers(input: $input) { pool { key } userErrors { code } } }"""
+
+# One kind per round: the score crosses 50 in round 2 (routing), 90 in round 4.
+ROUNDS = (
+    EngagementKind.WEBCAST_REGISTRATION,
+    EngagementKind.GATED_ASSET_DOWNLOAD,
+    EngagementKind.TRADESHOW_BOOTH_VISIT,
+    EngagementKind.LOW_INTENT_LIVE_ATTENDED,
+    EngagementKind.NEWSLETTER_OPT_IN,
+)
+# (country, state) of the leads, in turn: one per regional BDR pool.
+PLACES = (("US", "NY"), ("US", "CA"), ("DE", None), ("JP", None), ("BR", None))
+BDRS_PER_POOL = 3
+TITLE = "Analyst"
+RAW_BATCH = 10_000
+
+
+def prepare_database(url: str, wipe: bool) -> None:
+    """Empty the database (refusing one with tables unless ``wipe``), migrate it."""
+    engine = make_sync_engine(url)
+    tables = inspect(engine).get_table_names()
+    engine.dispose()
+    if tables and not wipe:
+        sys.exit(f"{url} has tables ({len(tables)}); pass --wipe to empty it first.")
+    if is_sqlite(url):
+        path = make_url(url).database
+        for suffix in ("", "-wal", "-shm"):
+            if path and os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    else:
+        engine = make_sync_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    cli(url, "db", "upgrade")
+
+
+def gid(type_name: str, record_id: int | str) -> str:
+    """A global id."""
+    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+
+
+def graphql(client: httpx.Client, query: str, variables: dict[str, Any]) -> Any:
+    """One request; its data, asserting no error of any kind."""
+    body = client.post("/graphql", json={"query": query, "variables": variables})
+    answer = body.json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+def staff_pools(base: str, token: str) -> dict[str, list[str]]:
+    """BDRs in every regional pool the leads will be routed to, via the API."""
+    pools = sorted({DEFAULT_BDR_POOLS[region_for(c, s)] for c, s in PLACES})  # type: ignore[index]
+    staffed: dict[str, list[str]] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        for pool in pools:
+            ids = []
+            for n in range(BDRS_PER_POOL):
+                made = graphql(
+                    client,
+                    CREATE_USER,
+                    {
+                        "input": {
+                            "name": f"{pool} BDR {n}",
+                            "email": f"{pool.lower()}.{n}@bench.example",
+                            "role": "BDR",
+                        }
+                    },
+                )["createUser"]
+                assert made["userErrors"] == [], made
+                ids.append(made["user"]["id"])
+            done = graphql(client, SET_POOL, {"input": {"pool": pool, "userIds": ids}})[
+                "setRoutingPoolMembers"
+            ]
+            assert done["userErrors"] == [], done
+            staffed[pool] = ids
+    return staffed
+
+
+def make_leads(url: str, count: int) -> list[int]:
+    """Bulk-insert ``count`` RAW, unowned leads spread over the five regions."""
+    engine = make_sync_engine(url)
+    now = datetime.now(UTC)
+    rows = []
+    for n in range(1, count + 1):
+        country, state = PLACES[n % len(PLACES)]
+        email = f"lead{n}@company{n}.example"
+        rows.append(
+            {
+                "id": n,
+                "first_name": "Bench",
+                "last_name": f"Lead {n}",
+                "email": email,
+                "title": TITLE,
+                "country": country,
+                "state": state,
+                "number_of_employees": 500,
+                "sales_segment": sales_segment_for(500).value,
+                "region": region_for(country, state).value,  # type: ignore[union-attr]
+                "initial_source": "Web Direct",
+                "status": LeadStatus.RAW.value,
+                "status_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "person_score": score(TITLE, email, ()).total,
+                "is_public_sector": False,
+            }
+        )
+    with engine.begin() as conn:
+        for start in range(0, len(rows), RAW_BATCH):
+            conn.execute(insert(Lead.__table__), rows[start : start + RAW_BATCH])  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT setval('leads_id_seq', (SELECT max(id) FROM leads))")
+            )
+    engine.dispose()
+    return [row["id"] for row in rows]
+
+
+def batch(lead_ids: list[int], engagements: int) -> list[tuple[int, EngagementKind]]:
+    """(lead id, kind) of each engagement: the leads in rounds, one kind per round."""
+    count = len(lead_ids)
+    return [
+        (lead_ids[i % count], ROUNDS[(i // count) % len(ROUNDS)])
+        for i in range(engagements)
+    ]
+
+
+async def over_http(
+    base: str, token: str, work: list[tuple[int, EngagementKind]], clients: int
+) -> dict[str, float]:
+    """Record every engagement through the API with concurrent clients."""
+    latencies: list[float] = []
+    queue = iter(work)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for lead_id, kind in queue:
+            body = {
+                "query": RECORD,
+                "variables": {
+                    "input": {"leadId": gid("Lead", lead_id), "kind": kind.value}
+                },
+            }
+            start = time.perf_counter()
+            answer = (await client.post("/graphql", json=body)).json()
+            latencies.append(time.perf_counter() - start)
+            assert answer["data"]["recordEngagement"]["userErrors"] == [], answer
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed)
+
+
+def outcome(url: str) -> dict[str, int]:
+    """What the API run did: engagements stored, leads routed/owned, MQLs."""
+    engine = make_sync_engine(url)
+    with engine.connect() as conn:
+
+        def one(stmt: Any) -> int:
+            return int(conn.execute(stmt).scalar_one())
+
+        found = {
+            "engagements": one(select(func.count()).select_from(Engagement)),
+            "routed": one(
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.routing_rule == "SCORE_AT_LEAST_50")  # type: ignore[arg-type]
+            ),
+            "owned": one(
+                select(func.count()).select_from(Lead).where(Lead.owner_id.is_not(None))  # type: ignore[union-attr]
+            ),
+            "mql": one(
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.status == LeadStatus.MQL)  # type: ignore[arg-type]
+            ),
+        }
+        per_owner = [
+            int(n)
+            for n in conn.execute(
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.owner_id.is_not(None))  # type: ignore[union-attr]
+                .group_by(Lead.owner_id)
+            ).scalars()
+        ]
+    engine.dispose()
+    found["owners"] = len(per_owner)
+    found["fewest"] = min(per_owner, default=0)
+    found["most"] = max(per_owner, default=0)
+    return found
+
+
+def raw_insert(url: str, work: list[tuple[int, EngagementKind]]) -> float:
+    """Rows per second of a plain bulk insert of the same engagements."""
+    engine = make_sync_engine(url)
+    now = datetime.now(UTC)
+    stamp = now.replace(tzinfo=None) if is_sqlite(url) else now
+    rows = [
+        {
+            "lead_id": lead_id,
+            "kind": kind.value,
+            "occurred_at": stamp,
+            "created_at": stamp,
+        }
+        for lead_id, kind in work
+    ]
+    table = Engagement.__table__  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    for first in range(0, len(rows), RAW_BATCH):
+        with engine.connect() as conn:
+            conn = conn.execution_options(salesops_sqlite_immediate=True)
+            with conn.begin():
+                conn.execute(insert(table), rows[first : first + RAW_BATCH])
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return len(rows) / elapsed
+
+
+def main() -> None:
+    """Run and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engagements", type=int, default=100_000)
+    parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--wipe", action="store_true", help="Empty a database that has tables."
+    )
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{tempfile.mkdtemp(prefix='salesops-bench-')}/bench.db"
+    )
+    kind = "sqlite" if is_sqlite(url) else "postgresql"
+    prepare_database(url, args.wipe)
+    token = admin_token(url)
+    lead_ids = make_leads(url, args.leads)
+    work = batch(lead_ids, args.engagements)
+    with served(url, workers=args.workers) as base:
+        staffed = staff_pools(base, token)
+        api = asyncio.run(over_http(base, token, work, args.clients))
+    done = outcome(url)
+    assert done["engagements"] == args.engagements, done
+    raw = raw_insert(url, work)
+    print(f"machine: {machine()}")
+    print(
+        f"{kind}: {args.engagements:,} engagements over {args.leads:,} leads, "
+        f"{args.clients} clients, {args.workers} worker(s); pools "
+        + ", ".join(f"{p} ({len(m)})" for p, m in staffed.items())
+    )
+    print(
+        f"after the run: {done['routed']:,} leads routed (score crossed 50), "
+        f"{done['owned']:,} owned by {done['owners']} BDRs "
+        f"({done['fewest']:,} to {done['most']:,} each), {done['mql']:,} MQL"
+    )
+    print(
+        "| database | engagements / leads | clients | API engagements/s (scored+routed) "
+        "| API p50 / p99 ms | raw insert rows/s | API / raw |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print(
+        f"| {kind} | {args.engagements:,} / {args.leads:,} | {args.clients} | "
+        f"{api['per_second']:.0f} | {api['p50_ms']:.1f} / {api['p99_ms']:.1f} | "
+        f"{raw:,.0f} | {api['per_second'] / raw:.4f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
