@@ -39,6 +39,7 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
@@ -64,6 +65,7 @@ class Query(
     CampaignQueries,
     MachineQueries,
     RoutingQueries,
+    ReportQueries,
 ):
     """The root of every read."""
 
