@@ -103,26 +103,29 @@ async def stage_velocity(
     refuse_if(query.closed_window.refusals("closed_from", "closed_to"))
     await query.scope.check(session)
 
+    # The deals measured, as an IN list: the ledger is then read through its
+    # (record_type, record_id) index for those deals only, on both databases
+    # (joined directly, SQLite without statistics walks the whole ledger).
+    measured = (
+        query.scope.apply(select(col(Opp.id)).where(*_closed(query)))
+        .correlate(None)
+        .scalar_subquery()
+    )
     per_deal = (
-        query.scope.apply(
-            select(
-                col(Opp.stage).label("outcome"),
-                col(T.from_state).label("stage"),
-                func.sum(col(T.seconds_in_from)).label("seconds"),
-            )
-            .select_from(Opp)
-            .join(
-                T,
-                (col(T.record_type) == RecordType.OPPORTUNITY)
-                & (col(T.record_id) == col(Opp.id)),
-            )
-            .where(
-                *_closed(query),
-                col(T.from_state).in_([s.value for s in OPEN_STAGES]),
-                col(T.seconds_in_from).is_not(None),
-            )
+        select(
+            col(Opp.stage).label("outcome"),
+            col(T.from_state).label("stage"),
+            func.sum(col(T.seconds_in_from)).label("seconds"),
         )
-        .group_by(col(Opp.stage), col(T.from_state), col(Opp.id))
+        .select_from(T)
+        .join(Opp, col(Opp.id) == col(T.record_id))
+        .where(
+            col(T.record_type) == RecordType.OPPORTUNITY,
+            col(T.record_id).in_(measured),
+            col(T.from_state).in_([s.value for s in OPEN_STAGES]),
+            col(T.seconds_in_from).is_not(None),
+        )
+        .group_by(col(Opp.stage), col(T.from_state), col(T.record_id))
         .subquery()
     )
     partition = (per_deal.c.outcome, per_deal.c.stage)
