@@ -39,6 +39,7 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
@@ -66,6 +67,7 @@ class Query(
     MachineQueries,
     RoutingQueries,
     SupportQueries,
+    ReportQueries,
 ):
     """The root of every read."""
 

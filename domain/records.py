@@ -264,6 +264,10 @@ class Opportunity(Versioned, table=True):
     __table_args__ = (
         Index("ix_opportunities_stage_id", "stage", "id"),
         Index("ix_opportunities_owner_id_id", "owner_id", "id"),
+        # D11 reports: SAO/SQO per period, won/lost deals closed in a window.
+        Index("ix_opportunities_sales_accepted_date", "sales_accepted_date"),
+        Index("ix_opportunities_sales_qualified_date", "sales_qualified_date"),
+        Index("ix_opportunities_stage_closed_at", "stage", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

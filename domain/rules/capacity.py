@@ -8,6 +8,14 @@ months_to_lose; SAOs needed per month = capacity_goal / months_on_average.
 30 days; every figure is computed exactly with ``Decimal`` and only the
 results are rounded, half up, to 2 places. The defaults therefore give 6.00,
 3.00, 3.99 (0.33 x 6 + 0.67 x 3) and 10.03 (40 / 3.99), not 4 and 10.
+
+From actual closed deals (``inputs_from_actuals``), **decisions**: a deal's
+time runs from its sales acceptance (entering 1-Discovery, where the capacity
+stages 1-6 begin) to its close; the win rate is won / (won + lost); days to
+close is the average of the won deals, months to lose the average of the
+lost ones (half of close when none was lost: with a 100 % win rate it weighs
+nothing). Without a won deal there is no win rate or time to close to plan
+with: that is refused (INVALID_INPUT on ``fromActuals``), never guessed.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
 
 DAYS_PER_MONTH = Decimal(30)
+SECONDS_PER_DAY = Decimal(86_400)
 _CENT = Decimal("0.01")
 
 
@@ -26,7 +35,7 @@ _CENT = Decimal("0.01")
 class CapacityInputs:
     """The planning assumptions; ``months_to_lose`` None means half of close."""
 
-    days_to_close: int = 180
+    days_to_close: int | Decimal = 180
     win_rate: Decimal = Decimal("0.33")
     months_to_lose: Decimal | None = None
     capacity_goal: int = 40
@@ -78,6 +87,50 @@ def validate_capacity_inputs(inputs: CapacityInputs) -> list[Refusal]:
             )
         )
     return refusals
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedDeals:
+    """Actual closed deals: how many, and their total seconds from acceptance."""
+
+    won_count: int
+    won_seconds: int
+    lost_count: int
+    lost_seconds: int
+
+
+def inputs_from_actuals(deals: ClosedDeals, capacity_goal: int) -> CapacityInputs:
+    """The planning inputs measured on closed deals; refused without a won deal."""
+    if deals.won_count == 0:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            f"No won deal in the scope ({deals.lost_count} lost): the actuals give "
+            "no win rate or days to close. Widen the window or filter, or give the "
+            "figures instead of fromActuals.",
+            "from_actuals",
+        )
+    if deals.won_seconds <= 0 or (deals.lost_count and deals.lost_seconds <= 0):
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            "The closed deals in the scope closed the moment they were accepted: "
+            "there is no time to close to plan with.",
+            "from_actuals",
+        )
+    days_to_close = Decimal(deals.won_seconds) / deals.won_count / SECONDS_PER_DAY
+    months_to_lose = (
+        Decimal(deals.lost_seconds)
+        / deals.lost_count
+        / SECONDS_PER_DAY
+        / DAYS_PER_MONTH
+        if deals.lost_count
+        else None
+    )
+    return CapacityInputs(
+        days_to_close=days_to_close,
+        win_rate=Decimal(deals.won_count) / (deals.won_count + deals.lost_count),
+        months_to_lose=months_to_lose,
+        capacity_goal=capacity_goal,
+    )
 
 
 def _cents(value: Decimal) -> Decimal:

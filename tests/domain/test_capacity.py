@@ -11,9 +11,13 @@ from domain.errors import Refused
 from domain.rules.capacity import (
     CapacityInputs,
     CapacityResult,
+    ClosedDeals,
+    inputs_from_actuals,
     sales_capacity,
     validate_capacity_inputs,
 )
+
+DAY = 86_400
 
 
 def test_the_handbook_defaults_give_about_4_months_and_10_saos() -> None:
@@ -136,3 +140,66 @@ def test_computing_with_invalid_inputs_raises_the_same_refusals() -> None:
         sales_capacity(inputs)
 
     assert raised.value.refusals == validate_capacity_inputs(inputs)
+
+
+def test_actuals_give_the_win_rate_and_the_average_times() -> None:
+    # 3 won in 90 + 50 + 60 days, 4 lost in 10 + 20 + 30 + 70 days
+    deals = ClosedDeals(
+        won_count=3, won_seconds=200 * DAY, lost_count=4, lost_seconds=130 * DAY
+    )
+
+    inputs = inputs_from_actuals(deals, capacity_goal=40)
+
+    assert inputs.win_rate == Decimal(3) / Decimal(7)
+    assert inputs.days_to_close == Decimal(200) / Decimal(3)
+    assert inputs.months_to_lose == Decimal("32.5") / 30
+    assert inputs.capacity_goal == 40
+    assert sales_capacity(inputs) == CapacityResult(
+        months_to_close=Decimal("2.22"),
+        months_to_lose=Decimal("1.08"),
+        months_on_average=Decimal("1.57"),
+        saos_needed_per_month=Decimal("25.45"),
+    )
+
+
+def test_actuals_without_a_loss_take_half_of_close_to_lose() -> None:
+    deals = ClosedDeals(
+        won_count=2, won_seconds=150 * DAY, lost_count=0, lost_seconds=0
+    )
+
+    inputs = inputs_from_actuals(deals, capacity_goal=40)
+
+    assert (inputs.win_rate, inputs.months_to_lose) == (Decimal(1), None)
+    assert sales_capacity(inputs).months_to_lose == Decimal("1.25")
+
+
+@pytest.mark.parametrize(
+    "deals",
+    [
+        ClosedDeals(won_count=0, won_seconds=0, lost_count=0, lost_seconds=0),
+        ClosedDeals(won_count=0, won_seconds=0, lost_count=3, lost_seconds=9 * DAY),
+    ],
+)
+def test_actuals_without_a_win_are_refused(deals: ClosedDeals) -> None:
+    with pytest.raises(Refused) as raised:
+        inputs_from_actuals(deals, capacity_goal=40)
+
+    assert [(r.code, r.field) for r in raised.value.refusals] == [
+        (ErrorCode.INVALID_INPUT, ("from_actuals",))
+    ]
+
+
+@pytest.mark.parametrize(
+    "deals",
+    [
+        ClosedDeals(won_count=1, won_seconds=0, lost_count=0, lost_seconds=0),
+        ClosedDeals(won_count=1, won_seconds=DAY, lost_count=1, lost_seconds=0),
+    ],
+)
+def test_actuals_closed_the_moment_they_were_accepted_are_refused(
+    deals: ClosedDeals,
+) -> None:
+    with pytest.raises(Refused) as raised:
+        inputs_from_actuals(deals, capacity_goal=40)
+
+    assert raised.value.refusals[0].field == ("from_actuals",)
