@@ -27,11 +27,16 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from api.accounts import AccountMutations, AccountQueries
-from api.activities import ActivityMutations, ActivityQueries
+from api.activities import (
+    ActivityCompletionMutations,
+    ActivityMutations,
+    ActivityQueries,
+)
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.engagements import EngagementMutations
 from api.errors import camel
+from api.events import EventQueries
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -64,6 +69,7 @@ class Query(
     CampaignQueries,
     MachineQueries,
     RoutingQueries,
+    EventQueries,
 ):
     """The root of every read."""
 
@@ -90,6 +96,7 @@ class Mutation(
     OpportunityMutations,
     OpportunityPipelineMutations,
     ActivityMutations,
+    ActivityCompletionMutations,
     CampaignMutations,
 ):
     """The root of every write."""

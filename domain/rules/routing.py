@@ -53,6 +53,10 @@ from types import MappingProxyType
 
 from domain.enums import FIELD_SALES_ROLES, EngagementKind, Region, Role, SalesSegment
 from domain.rules.business_days import require_utc
+from domain.rules.notifications import (
+    PROFESSIONAL_SERVICES_REQUEST,
+    STRATEGIC_ACCOUNT_INBOUND,
+)
 from domain.rules.segmentation import normalize_country
 
 # Stable rule ids, stored on the lead with the decision.
@@ -76,9 +80,8 @@ RULES: tuple[str, ...] = (
     NURTURE,
 )
 
-# Event kinds a routing decision asks the caller to raise (D10).
-STRATEGIC_ACCOUNT_INBOUND = "STRATEGIC_ACCOUNT_INBOUND"
-PROFESSIONAL_SERVICES_REQUEST = "PROFESSIONAL_SERVICES_REQUEST"
+# Event kinds a routing decision asks the caller to raise (D10) are the
+# notification kinds STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST.
 
 POOLS: Mapping[str, str] = MappingProxyType(
     {

@@ -1,4 +1,9 @@
-"""Leads: create and update (D1, D4, D5, D12). Status moves live in the lifecycle."""
+"""Leads: create and update (D1, D4, D5, D12). Status moves live in the lifecycle.
+
+A lead linked to an account (``accountId``) takes the account's segment and
+region (D5, ``lead_profile.refresh_lead_derived``); unlinking it (null)
+returns it to its own profile's.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
-from domain.records import Lead
+from domain.records import Account, Lead
 from domain.rules.permissions import Actor, may_edit_lead
 from domain.rules.scoring import score
-from domain.rules.segmentation import region_for, sales_segment_for
 from domain.rules.validation import (
     known_initial_source,
     max_length,
@@ -27,12 +31,14 @@ from domain.services.common import (
     check_version,
     emit,
     load,
+    load_optional,
     refuse_duplicate_email,
     refuse_if,
     refuse_initial_source_change,
     require_user,
 )
 from domain.services.engagements import rescore
+from domain.services.lead_profile import linked_account, refresh_lead_derived
 from domain.sqltypes import utcnow
 
 LEAD_RULES = {
@@ -45,14 +51,6 @@ LEAD_RULES = {
     "is_public_sector": [required],
     "initial_source": [known_initial_source, max_length(120)],
 }
-
-
-def refresh_lead_derived(lead: Lead) -> None:
-    """Segment and region follow the lead's own profile (D5)."""
-    lead.sales_segment = sales_segment_for(lead.number_of_employees)
-    lead.region = region_for(
-        lead.country, lead.state, is_public_sector=lead.is_public_sector
-    )
 
 
 async def create_lead(
@@ -70,8 +68,11 @@ async def create_lead(
     await refuse_duplicate_email(
         session, data["email"], allow_duplicate=allow_duplicate
     )
+    account = await load_optional(
+        session, Account, data.get("account_id"), field="accountId"
+    )
     lead = Lead(**data, created_by_id=actor.id)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, account)
     # The demographic part of the score counts from the start (D6).
     lead.person_score = score(lead.title, lead.email, ()).total
     session.add(lead)
@@ -111,9 +112,11 @@ async def update_lead(
     data = dict(values)
     if "email" in data:
         data["email"] = normalize_email(data["email"])
+    if "account_id" in data:
+        await load_optional(session, Account, data["account_id"], field="accountId")
     previous_owner = lead.owner_id
     apply(lead, data)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, await linked_account(session, lead))
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
         await rescore(session, lead, actor=actor, now=utcnow())
