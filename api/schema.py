@@ -26,7 +26,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from api.accounts import AccountMutations, AccountQueries
+from api.accounts import AccountMutations, AccountQueries, AccountTeamMutations
 from api.activities import (
     ActivityCompletionMutations,
     ActivityMutations,
@@ -92,6 +92,7 @@ class Mutation(
     EngagementMutations,
     RoutingMutations,
     AccountMutations,
+    AccountTeamMutations,
     ContactMutations,
     OpportunityMutations,
     OpportunityPipelineMutations,

@@ -233,6 +233,14 @@ def is_active(
     return require_utc(active_until, "active_until") > require_utc(now, "now")
 
 
+def must_be_active(
+    initial_source: str | None, table: RoutingTable = DEFAULT_ROUTING_TABLE
+) -> bool:
+    """Leads from a passive source (GitLab.com) are routed and accepted only while
+    Active (D8); compared trimmed and casefolded."""
+    return (initial_source or "").strip().casefold() in table.passive_initial_sources
+
+
 def active_until_after(
     current: datetime | None,
     kind: EngagementKind,
@@ -369,8 +377,7 @@ def route_lead(
     facts: RoutingFacts, table: RoutingTable = DEFAULT_ROUTING_TABLE
 ) -> RoutingDecision:
     """Route a lead by D8's rules in order; the first matching rule wins."""
-    source = (facts.initial_source or "").strip().casefold()
-    if source in table.passive_initial_sources and not is_active(
+    if must_be_active(facts.initial_source, table) and not is_active(
         facts.active_until, facts.now, facts.engagement_kinds, table
     ):
         return RoutingDecision(

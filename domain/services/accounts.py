@@ -23,6 +23,7 @@ from domain.services.common import (
     refuse_if,
     require_user,
 )
+from domain.services.lead_profile import refresh_linked_leads
 from domain.sqltypes import utcnow
 
 ACCOUNT_RULES = {
@@ -154,8 +155,12 @@ async def update_account(
     refuse_if(may_edit_record(actor, account.owner_id, "account"))
     check_values(values, ACCOUNT_RULES)
     await _check_references(session, values, account.id)
+    derived = (account.sales_segment, account.region)
     apply(account, values)
     refresh_account_derived(account)
+    if (account.sales_segment, account.region) != derived:
+        # Linked leads take the account's segment and region (D5).
+        await refresh_linked_leads(session, account)
     if domains is not None:
         await _set_domains(session, account, domains)
         account.updated_at = utcnow()  # domains count as a change (new version)

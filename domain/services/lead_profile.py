@@ -6,6 +6,7 @@ it matches) and the lead use cases share one rule without importing each other.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.records import Account, Lead
@@ -35,3 +36,20 @@ def link_account(lead: Lead, account: Account | None) -> None:
     """Link (or unlink) the lead to an account; its segment and region follow."""
     lead.account_id = account.id if account is not None else None
     refresh_lead_derived(lead, account)
+
+
+async def refresh_linked_leads(session: AsyncSession, account: Account) -> None:
+    """The account's segment or region changed: its open linked leads follow.
+
+    Converted leads are read-only and keep what they had (D7).
+    """
+    leads = (
+        await session.execute(
+            select(Lead).where(
+                Lead.account_id == account.id,
+                Lead.converted_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).scalars()
+    for lead in leads:
+        refresh_lead_derived(lead, account)
