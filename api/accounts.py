@@ -339,7 +339,9 @@ class AccountFields:
         default=strawberry.UNSET, description="Annual revenue."
     )
     owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="New owner."
+        default=strawberry.UNSET,
+        description="New owner. A record owned by the Sales Admin placeholder may "
+        "be adopted by anyone (ownerId: your own id), which raises an alert (D8).",
     )
     parent_account_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="New parent account (null: none)."

@@ -44,6 +44,7 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.ownership import OwnershipMutations
 from api.routing import RoutingMutations, RoutingQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
@@ -89,6 +90,7 @@ class Mutation(
     UserMutations,
     LeadMutations,
     LeadLifecycleMutations,
+    OwnershipMutations,
     EngagementMutations,
     RoutingMutations,
     AccountMutations,

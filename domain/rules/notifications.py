@@ -14,10 +14,10 @@ told. Decisions where the spec is silent:
   a Professional Services request (D8 rule 3) to the SAL, the SDR and the
   Customer Success manager (the handbook: "Notification of form submission
   will be sent to the SAL and SDR as well as Customer Success manager").
-- A Sales Admin adoption alert (D8, D12) goes to every active SALES_OPS user:
-  they keep ownership clean.
-- An ownership transfer tells the new owner and, when someone else made the
-  transfer, the previous owner.
+- A Sales Admin adoption alert (D8, D12) goes to every active SALES_OPS user
+  but the adopter: they keep ownership clean.
+- An owner change (an assignment or an ownership transfer) tells the new owner
+  and the previous owner, except whoever made the change.
 """
 
 from __future__ import annotations
@@ -97,20 +97,32 @@ def account_team_recipients(
     return _once(found)
 
 
-def adoption_recipients(sales_ops: Sequence[Person]) -> list[Recipient]:
-    """Every active SALES_OPS user hears that a Sales Admin record was adopted."""
+def adoption_recipients(sales_ops: Sequence[Person], actor_id: int) -> list[Recipient]:
+    """Every active SALES_OPS user but the adopter hears of a Sales Admin adoption."""
     return _once(
         Recipient(p.user_id, SALES_OPS)
         for p in sorted(sales_ops, key=lambda p: p.user_id)
-        if p.role is Role.SALES_OPS and p.active
+        if p.role is Role.SALES_OPS and p.active and p.user_id != actor_id
     )
 
 
-def transfer_recipients(
-    new_owner_id: int, previous_owner_id: int | None, actor_id: int
+def owner_change_recipients(
+    new_owner_id: int | None,
+    previous_owner_id: int | None,
+    actor_id: int,
+    *,
+    previous_is_placeholder: bool = False,
+    new_is_placeholder: bool = False,
 ) -> list[Recipient]:
-    """The new owner, and the previous one when someone else moved their record."""
-    found = [Recipient(new_owner_id, NEW_OWNER)]
-    if previous_owner_id is not None and previous_owner_id != actor_id:
+    """The new owner and the previous one, unless they made the change themselves
+    (the Sales Admin placeholder is nobody to tell)."""
+    found = []
+    if new_owner_id is not None and new_owner_id != actor_id and not new_is_placeholder:
+        found.append(Recipient(new_owner_id, NEW_OWNER))
+    if (
+        previous_owner_id is not None
+        and previous_owner_id != actor_id
+        and not previous_is_placeholder
+    ):
         found.append(Recipient(previous_owner_id, PREVIOUS_OWNER))
     return _once(found)

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
 from domain.records import Account, Lead
-from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.notifications import owner_change_recipients
+from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.scoring import score
 from domain.rules.validation import (
     known_initial_source,
@@ -26,6 +27,7 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.common import (
+    address,
     apply,
     check_values,
     check_version,
@@ -39,6 +41,7 @@ from domain.services.common import (
 )
 from domain.services.engagements import rescore
 from domain.services.lead_profile import linked_account, refresh_lead_derived
+from domain.services.ownership import assigned_event, owner_of, record_owner_change
 from domain.sqltypes import utcnow
 
 LEAD_RULES = {
@@ -78,14 +81,21 @@ async def create_lead(
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
-        emit(
+        event = emit(
             session,
-            "LEAD_ASSIGNED",
+            assigned_event(RecordType.LEAD),
             RecordType.LEAD,
-            lead.id,
+            lead.id,  # type: ignore[arg-type]
             actor,
             owner_id=lead.owner_id,
         )
+        told = owner_change_recipients(
+            lead.owner_id,
+            None,
+            actor.id,
+            new_is_placeholder=is_placeholder(await owner_of(session, lead.owner_id)),
+        )
+        await address(session, event, [(r.user_id, r.capacity) for r in told])
     return lead
 
 
@@ -100,7 +110,13 @@ async def update_lead(
     """Change a lead's profile; a converted lead is read-only (D7)."""
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
-    refuse_if(may_edit_lead(actor, lead.owner_id))
+    previous = await owner_of(session, lead.owner_id)
+    changes_owner = "owner_id" in values and values["owner_id"] != lead.owner_id
+    refuse_if(
+        may_update_lead(
+            actor, previous, values.get("owner_id"), changes_owner=changes_owner
+        )
+    )
     if lead.status == LeadStatus.QUALIFIED:
         raise Refused.one(
             ErrorCode.READ_ONLY_RECORD,
@@ -114,21 +130,19 @@ async def update_lead(
         data["email"] = normalize_email(data["email"])
     if "account_id" in data:
         await load_optional(session, Account, data["account_id"], field="accountId")
-    previous_owner = lead.owner_id
     apply(lead, data)
     refresh_lead_derived(lead, await linked_account(session, lead))
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
         await rescore(session, lead, actor=actor, now=utcnow())
     await session.flush()
-    if lead.owner_id != previous_owner:
-        emit(
+    if changes_owner:
+        await record_owner_change(
             session,
-            "LEAD_ASSIGNED",
-            RecordType.LEAD,
-            lead.id,
-            actor,
-            owner_id=lead.owner_id,
-            previous_owner_id=previous_owner,
+            record_type=RecordType.LEAD,
+            record_id=lead.id,  # type: ignore[arg-type]
+            actor=actor,
+            previous=previous,
+            new_owner_id=lead.owner_id,
         )
     return lead
