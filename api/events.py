@@ -85,8 +85,9 @@ class EventNode(RecordNode):
     kind: str = strawberry.field(
         name="type",
         description="What happened, e.g. LEAD_STATUS_CHANGED, LEAD_ROUTED, "
-        "LEAD_ASSIGNED, STRATEGIC_ACCOUNT_INBOUND, PROFESSIONAL_SERVICES_REQUEST, "
-        "SALES_ADMIN_RECORD_ADOPTED, OPPORTUNITY_STAGE_CHANGED.",
+        "LEAD_ASSIGNED (ACCOUNT_, CONTACT_, OPPORTUNITY_ASSIGNED), "
+        "STRATEGIC_ACCOUNT_INBOUND, PROFESSIONAL_SERVICES_REQUEST, "
+        "SALES_ADMIN_RECORD_ADOPTED, OPPORTUNITY_STAGE_CHANGED, LOST_DEAL_ALERT.",
     )
     record_type: RecordTypeGQL = strawberry.field(
         description="The kind of record it is about."

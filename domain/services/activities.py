@@ -18,7 +18,7 @@ from domain.errors import Refusal, Refused
 from domain.records import Account, Activity, Contact, Lead, Opportunity
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.sla import sla_met_at_after
-from domain.rules.validation import max_length, required
+from domain.rules.validation import Check, max_length, required
 from domain.services.common import (
     apply,
     check_values,
@@ -30,7 +30,7 @@ from domain.services.common import (
 )
 from domain.sqltypes import as_utc, utcnow
 
-ACTIVITY_RULES = {
+ACTIVITY_RULES: dict[str, list[Check]] = {
     "subject": [required, max_length(255)],
     "kind": [required],
     "channel": [required],

@@ -178,9 +178,9 @@ class LeadQuery:
         if self.sla_breached is not None or self.sla_met is not None:
             # The SQL twin of domain.rules.sla.sla_flags (tests hold them equal).
             due, met = Lead.sla_due_at, Lead.sla_met_at
-            on_time = and_(met.is_not(None), met <= due)  # type: ignore[union-attr, operator]
-            late = and_(met.is_not(None), met > due)  # type: ignore[union-attr, operator]
-            overdue = and_(met.is_(None), due < self.now)  # type: ignore[union-attr, operator]
+            on_time = and_(met.is_not(None), met <= due)  # type: ignore[union-attr, operator, arg-type]
+            late = and_(met.is_not(None), met > due)  # type: ignore[union-attr, operator, arg-type]
+            overdue = and_(met.is_(None), due < self.now)  # type: ignore[union-attr, operator, arg-type]
             stmt = stmt.where(due.is_not(None))  # type: ignore[union-attr]
             if self.sla_breached is not None:
                 breached = or_(late, overdue)

@@ -30,7 +30,7 @@ from domain.records import (
 )
 from domain.rules.business_days import sla_due_at
 from domain.rules.notifications import Person, account_team_recipients
-from domain.rules.permissions import Actor
+from domain.rules.permissions import Actor, may_change_lead_owner
 from domain.rules.routing import (
     AccountFacts,
     MemberFacts,
@@ -42,6 +42,7 @@ from domain.rules.routing import (
 from domain.services.common import address, emit, load, refuse_if
 from domain.services.lead_lifecycle import matched_account
 from domain.services.lead_profile import link_account, linked_account
+from domain.services.ownership import owner_of
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
@@ -244,7 +245,8 @@ async def route(
 async def route_lead_again(
     lead_id: int, *, session: AsyncSession, actor: Actor, now: datetime | None = None
 ) -> Lead:
-    """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN)."""
+    """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN;
+    a BDR's lead by SALES_OPS or ADMIN only)."""
     if actor.role not in POOL_MANAGERS | {Role.MARKETING_OPS}:
         refuse_if(
             [
@@ -258,6 +260,12 @@ async def route_lead_again(
     if lead.converted_at is not None:
         raise Refused.one(
             ErrorCode.READ_ONLY_RECORD, f"Lead {lead.id} was converted.", "id"
+        )
+    if lead.owner_id is not None:
+        # Re-routing may hand the lead on: a BDR's lead only by that BDR or
+        # SALES_OPS (D8), like any other change of hands.
+        refuse_if(
+            may_change_lead_owner(actor, await owner_of(session, lead.owner_id), None)
         )
     await route(session, lead, actor=actor, now=now or utcnow())
     return lead

@@ -318,3 +318,69 @@ async def test_an_events_filter_with_an_id_of_another_kind_is_invalid_input(api,
     assert [(e["code"], e["field"]) for e in bad_user.errors] == [
         ("INVALID_INPUT", ["recipientId"])
     ]
+
+
+PAGE = """
+query($first: Int!) {
+  events(first: $first) {
+    nodes {
+      type actor { name } recipients { capacity user { name } }
+      record { ... on Lead { lastName } ... on Account { name } }
+    }
+  }
+}"""
+
+
+async def test_a_page_of_200_events_costs_as_many_statements_as_a_page_of_10(
+    api, make, count_statements
+):
+    ops = await make.user(Role.SALES_OPS)
+    owners = [await make.user(Role.BDR) for _ in range(5)]
+    for n in range(100):
+        await make.run(
+            lambda s, n=n: create_account(
+                {"name": f"A{n}", "owner_id": owners[n % 5].id},
+                session=s,
+                actor=Actor(ops.id, ops.role),
+            )
+        )
+    for n in range(100):
+        # Each lead created with an owner writes LEAD_ASSIGNED to that owner, each
+        # account handed on ACCOUNT_ASSIGNED to both owners: the types alternate.
+        await make.lead(by=ops, owner_id=owners[n % 5].id, last_name=f"L{n}")
+        await api(
+            """mutation($input: UpdateAccountInput!) {
+                 updateAccount(input: $input) { userErrors { code } } }""",
+            {
+                "input": {
+                    "id": gid(AccountNode, n + 1),
+                    "ownerId": uid(owners[(n + 1) % 5]),
+                }
+            },
+            as_user=ops,
+        )
+
+    with count_statements() as small:
+        ten = (await api(PAGE, {"first": 10}, as_user=ops)).ok()["events"]["nodes"]
+    with count_statements() as large:
+        two_hundred = (await api(PAGE, {"first": 200}, as_user=ops)).ok()["events"][
+            "nodes"
+        ]
+
+    assert len(ten) == 10 and len(two_hundred) == 200
+    assert two_hundred[14] == {
+        "type": "LEAD_ASSIGNED",
+        "actor": {"name": ops.name},
+        "recipients": [{"capacity": "NEW_OWNER", "user": {"name": owners[2].name}}],
+        "record": {"lastName": "L7"},
+    }
+    assert two_hundred[15] == {
+        "type": "ACCOUNT_ASSIGNED",
+        "actor": {"name": ops.name},
+        "recipients": [
+            {"capacity": "NEW_OWNER", "user": {"name": owners[3].name}},
+            {"capacity": "PREVIOUS_OWNER", "user": {"name": owners[2].name}},
+        ],
+        "record": {"name": "A7"},
+    }
+    assert small.count == large.count

@@ -578,3 +578,34 @@ async def test_releasing_a_lead_to_the_sales_admin_tells_only_the_previous_owner
         "LEAD_ASSIGNED",
         [{"capacity": "PREVIOUS_OWNER", "user": {"id": uid(ae)}}],
     )
+
+
+ROUTE = """
+mutation($input: RouteLeadInput!) {
+  routeLead(input: $input) { lead { owner { id } } userErrors { code message } }
+}"""
+
+
+async def test_re_routing_a_bdrs_lead_is_for_sales_ops_not_marketing(
+    api, make, sessions
+):
+    bdr = await make.user(Role.BDR)
+    marketing = await make.user(Role.MARKETING_OPS)
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead(owner_id=bdr.id, number_of_employees=5000, country="DE")
+    before = await snapshot(sessions, Lead, lead.id)
+
+    refused = (
+        await api(ROUTE, {"input": {"id": gid(LeadNode, lead.id)}}, as_user=marketing)
+    ).ok()["routeLead"]
+    after_refusal = await snapshot(sessions, Lead, lead.id)
+    rerouted = (
+        await api(ROUTE, {"input": {"id": gid(LeadNode, lead.id)}}, as_user=ops)
+    ).ok()["routeLead"]
+
+    assert refused == {
+        "lead": None,
+        "userErrors": [{"code": "FORBIDDEN", "message": BDR_RULE}],
+    }
+    assert after_refusal == before
+    assert rerouted["userErrors"] == []
