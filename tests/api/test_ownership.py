@@ -3,6 +3,7 @@ records are adoptable by anyone with an alert, and every owner change is an even
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -609,3 +610,48 @@ async def test_re_routing_a_bdrs_lead_is_for_sales_ops_not_marketing(
     }
     assert after_refusal == before
     assert rerouted["userErrors"] == []
+
+
+async def test_two_reps_adopting_the_same_record_at_once_one_wins_one_alert(
+    api, make, sessions
+):
+    placeholder = await make.user(Role.SALES_ADMIN)
+    await make.user(Role.SALES_OPS)
+    reps = [await make.user(Role.AE) for _ in range(4)]
+    lead = await make.lead(owner_id=placeholder.id)
+
+    answers = await asyncio.gather(
+        *(
+            api(
+                UPDATE_LEAD,
+                {"input": {"id": gid(LeadNode, lead.id), "ownerId": uid(rep)}},
+                as_user=rep,
+            )
+            for rep in reps
+        )
+    )
+
+    codes = sorted(
+        tuple(e["code"] for e in a.ok()["updateLead"]["userErrors"]) for a in answers
+    )
+    assert codes == [(), ("FORBIDDEN",), ("FORBIDDEN",), ("FORBIDDEN",)]
+    winner = next(
+        rep
+        for rep, a in zip(reps, answers, strict=True)
+        if not a.data["updateLead"]["userErrors"]
+    )
+    async with sessions() as s:
+        stored = await s.get(Lead, lead.id)
+        alerts = (
+            (
+                await s.execute(
+                    select(Event.payload).where(
+                        Event.kind == "SALES_ADMIN_RECORD_ADOPTED"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert (stored.owner_id, stored.version) == (winner.id, 2)
+    assert [a["adopted_by_id"] for a in alerts] == [winner.id]
