@@ -545,8 +545,8 @@ class ConvertLeadInput:
     )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Use this account; default: matched by email domain, then by "
-        "company name, else a new PROSPECT account.",
+        description="Use this account; default: the lead's linked account, else "
+        "matched by email domain, then by company name, else a new PROSPECT account.",
     )
     opportunity_id: strawberry.ID | None = strawberry.field(
         default=None,

@@ -53,6 +53,8 @@ async def note_follow_up(
     if activity.lead_id is None or activity.completed_at is None:
         return
     lead = await load(session, Lead, activity.lead_id, lock=True)
+    if lead.converted_at is not None:
+        return  # a converted lead is read-only (D7); its SLA is history
     met_at = sla_met_at_after(
         started_at=lead.sla_started_at,
         met_at=lead.sla_met_at,

@@ -180,3 +180,39 @@ async def test_linking_an_unknown_account_is_refused_and_changes_nothing(
     async with sessions() as s:
         row = await s.get(Lead, lead.id)
     assert (row.account_id, row.version, row.sales_segment) == (None, 1, "SMB")
+
+
+CONVERT = """
+mutation($input: ConvertLeadInput!) {
+  convertLead(input: $input) { account { id } userErrors { code } }
+}"""
+
+
+async def test_a_linked_lead_converts_into_its_linked_account_not_a_domain_match(
+    api, make
+):
+    ops = await make.user(Role.SALES_OPS)
+    chosen = await globex(make, ops)
+    await make.run(
+        lambda s: create_account(
+            {"name": "Acme"},
+            session=s,
+            actor=Actor(ops.id, ops.role),
+            domains=["acme.example"],
+        )
+    )
+    lead = await make.lead(by=ops, email="wile@acme.example", owner_id=ops.id)
+    await update(api, ops, lead, accountId=gid(AccountNode, chosen.id))
+
+    async def accepted(s):
+        (await s.get(Lead, lead.id)).status = "ACCEPTED"
+
+    await make.run(accepted)
+    converted = (
+        await api(CONVERT, {"input": {"id": gid(LeadNode, lead.id)}}, as_user=ops)
+    ).ok()["convertLead"]
+
+    assert converted == {
+        "account": {"id": gid(AccountNode, chosen.id)},
+        "userErrors": [],
+    }

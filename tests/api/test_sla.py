@@ -357,3 +357,23 @@ async def test_completing_twice_someone_elses_task_or_a_stale_one_is_refused(
     assert (still_open.completed_at, still_open.version) == (None, 1)
     # Only the activity logged completed met the SLA.
     assert stored.sla_met_at is not None
+
+
+async def test_a_follow_up_on_a_converted_lead_leaves_it_untouched(
+    api, make, monkeypatch, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    lead = await requested(api, make, monkeypatch, ops, FRIDAY)
+
+    async def convert(s):
+        (await s.get(Lead, lead.id)).converted_at = utcnow()
+
+    await make.run(convert)
+    async with sessions() as s:
+        version = (await s.get(Lead, lead.id)).version
+    logged = await log(api, lead, ops, MONDAY)
+
+    assert logged["userErrors"] == []
+    async with sessions() as s:
+        row = await s.get(Lead, lead.id)
+    assert (row.sla_met_at, row.version) == (None, version)
