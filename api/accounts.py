@@ -12,7 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
-from api.enums import AccountTypeGQL, RegionGQL, SalesSegmentGQL
+from api.enums import AccountTypeGQL, RegionGQL, RoleGQL, SalesSegmentGQL
 from api.errors import UserError
 from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
@@ -26,6 +26,7 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
+from domain.services import account_team as team
 from domain.services import accounts as service
 from domain.services.queries import AccountQuery, ContactQuery, OpportunityQuery
 
@@ -115,6 +116,14 @@ class AccountNode(RecordNode):
         loader = info.context.loader("account_domains", _domains_by_account)
         return await loader.load(self.id)
 
+    @strawberry.field(description="The account team, in the order they joined.")
+    async def team_members(self, info: Info) -> list[AccountTeamMemberNode]:
+        """The account team (batched per request)."""
+        rows = await info.context.loader("account_team", team.team_members).load(
+            self.id
+        )
+        return [AccountTeamMemberNode(role=r.role, user_id=r.user_id) for r in rows]
+
     @strawberry.field(description="Accounts whose parent is this account.")
     async def child_accounts(
         self,
@@ -163,6 +172,26 @@ class AccountNode(RecordNode):
         return await connection(
             info, OpportunityNode, statement, first, after, last, before
         )
+
+
+@strawberry.type(
+    name="AccountTeamMember",
+    description="A user helping on an account besides its owner (the account "
+    "team: e.g. an assigned SDR, the Customer Success manager, a SAL).",
+)
+class AccountTeamMemberNode:
+    """One member of an account team."""
+
+    role: RoleGQL = strawberry.field(
+        description="Their role on this account (SAL, SDR and CUSTOMER_SUCCESS are "
+        "told of Professional Services requests and strategic inbound leads)."
+    )
+    user_id: strawberry.Private[int]
+
+    @strawberry.field(description="The team member.")
+    async def user(self, info: Info) -> UserNode | None:
+        """The user."""
+        return await load_node(info, UserNode, self.user_id)
 
 
 @strawberry.enum(description="Fields accounts can be sorted by.")
@@ -310,7 +339,9 @@ class AccountFields:
         default=strawberry.UNSET, description="Annual revenue."
     )
     owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="New owner."
+        default=strawberry.UNSET,
+        description="New owner. A record owned by the Sales Admin placeholder may "
+        "be adopted by anyone (ownerId: your own id), which raises an alert (D8).",
     )
     parent_account_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="New parent account (null: none)."
@@ -415,5 +446,89 @@ class AccountMutations:
             ),
         )
         return UpdateAccountPayload(
+            account=row and AccountNode.from_row(row), user_errors=errors
+        )
+
+
+@strawberry.input(description="Add a user to an account team.")
+class AddAccountTeamMemberInput:
+    """addAccountTeamMember input."""
+
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    user_id: strawberry.ID = strawberry.field(description="The user to add.")
+    role: RoleGQL | None = strawberry.field(
+        default=None, description="Their role on the account (default: their role)."
+    )
+
+
+@strawberry.input(description="Remove a user from an account team.")
+class RemoveAccountTeamMemberInput:
+    """removeAccountTeamMember input."""
+
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    user_id: strawberry.ID = strawberry.field(description="The user to remove.")
+    role: RoleGQL | None = strawberry.field(
+        default=None, description="Only in this role (default: in every role)."
+    )
+
+
+@strawberry.type(
+    description="Result of addAccountTeamMember / removeAccountTeamMember."
+)
+class AccountTeamPayload:
+    """The account with its team, or why not."""
+
+    account: AccountNode | None = strawberry.field(
+        description="The account (see teamMembers)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type
+class AccountTeamMutations:
+    """Root mutations about account teams."""
+
+    @strawberry.mutation(
+        description="Add a user to an account team (whoever may change the account)."
+    )
+    async def add_account_team_member(
+        self, info: Info, input: AddAccountTeamMemberInput
+    ) -> AccountTeamPayload:
+        """Add a team member."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: team.add_team_member(
+                decode_id(input.account_id, AccountNode, "accountId"),
+                decode_id(input.user_id, UserNode, "userId"),
+                input.role,
+                session=s,
+                actor=actor,
+            ),
+        )
+        return AccountTeamPayload(
+            account=row and AccountNode.from_row(row), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Remove a user from an account team (whoever may change the "
+        "account)."
+    )
+    async def remove_account_team_member(
+        self, info: Info, input: RemoveAccountTeamMemberInput
+    ) -> AccountTeamPayload:
+        """Remove a team member."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: team.remove_team_member(
+                decode_id(input.account_id, AccountNode, "accountId"),
+                decode_id(input.user_id, UserNode, "userId"),
+                input.role,
+                session=s,
+                actor=actor,
+            ),
+        )
+        return AccountTeamPayload(
             account=row and AccountNode.from_row(row), user_errors=errors
         )

@@ -12,7 +12,7 @@ from api.contacts import ContactNode
 from api.context import Info
 from api.enums import ActivityChannelGQL, ActivityDirectionGQL, ActivityKindGQL
 from api.errors import UserError
-from api.inputs import mutate_once, provided
+from api.inputs import mutate, mutate_once, provided, version_guard
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
 from api.relay import (
@@ -259,5 +259,67 @@ class ActivityMutations:
             ),
         )
         return LogActivityPayload(
+            activity=row and ActivityNode.from_row(row), user_errors=errors
+        )
+
+
+@strawberry.input(
+    description="Mark an open activity completed; a completed follow-up on a lead "
+    "meets its follow-up SLA (D8)."
+)
+class CompleteActivityInput:
+    """completeActivity input."""
+
+    id: strawberry.ID = strawberry.field(description="The activity (still open).")
+    completed_at: datetime | None = strawberry.field(
+        default=None, description="When it was done (default: now)."
+    )
+    outcome: str | None = strawberry.field(
+        default=None, description="What came of it (unchanged when null)."
+    )
+    disposition: str | None = strawberry.field(
+        default=None, description="Call disposition (unchanged when null)."
+    )
+    expected_version: int | None = version_guard("activity")
+
+
+@strawberry.type(description="Result of completeActivity.")
+class CompleteActivityPayload:
+    """The completed activity, or why not."""
+
+    activity: ActivityNode | None = strawberry.field(
+        description="The completed activity."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type
+class ActivityCompletionMutations:
+    """Root mutations completing activities."""
+
+    @strawberry.mutation(
+        description="Complete an open task or event (its owner, SALES_OPS, "
+        "SALES_ADMIN or ADMIN); completing twice is refused."
+    )
+    async def complete_activity(
+        self, info: Info, input: CompleteActivityInput
+    ) -> CompleteActivityPayload:
+        """Complete an activity."""
+        actor = info.context.actor
+        row, errors = await mutate(
+            info,
+            lambda s: service.complete_activity(
+                decode_id(input.id, ActivityNode, "id"),
+                {
+                    "completed_at": input.completed_at,
+                    "outcome": input.outcome,
+                    "disposition": input.disposition,
+                },
+                session=s,
+                actor=actor,
+                expected_version=input.expected_version,
+            ),
+        )
+        return CompleteActivityPayload(
             activity=row and ActivityNode.from_row(row), user_errors=errors
         )

@@ -202,7 +202,9 @@ class ContactFields:
         default=strawberry.UNSET, description="Lead source."
     )
     owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="New owner."
+        default=strawberry.UNSET,
+        description="New owner. A record owned by the Sales Admin placeholder may "
+        "be adopted by anyone (ownerId: your own id), which raises an alert (D8).",
     )
 
 

@@ -198,6 +198,11 @@ ActivityDirectionGQL = _register(
 CampaignChannelGQL = _register(
     d.CampaignChannel, "CampaignChannel", "Marketing channel of a campaign (D11)."
 )
+RecordTypeGQL = _register(
+    d.RecordType,
+    "RecordType",
+    "The kind of record a transition or event is about.",
+)
 ErrorCodeGQL = _register(
     d.ErrorCode, "ErrorCode", "Stable codes of every refusal in the API (D9).", _ERROR
 )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.accounts import AccountNode
 from api.context import Info
 from api.engagements import ScoreLineNode
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
@@ -35,17 +36,17 @@ from api.users import UserNode
 from domain import records as rec
 from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE, LeadTransitionRequest
+from domain.rules.sla import sla_flags
 from domain.services import lead_lifecycle as lifecycle
 from domain.services import leads as service
 from domain.services.engagements import score_of
 from domain.services.queries import LeadQuery
+from domain.sqltypes import utcnow
 
 if TYPE_CHECKING:
-    from api.accounts import AccountNode
     from api.contacts import ContactNode
     from api.opportunities import OpportunityNode
 
-AccountRef = Annotated["AccountNode", strawberry.lazy("api.accounts")]
 ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
 OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
 
@@ -105,10 +106,19 @@ class LeadNode(RecordNode):
     last_interesting_moment: str | None = strawberry.field(
         description="Latest notable marketing moment."
     )
-    sla_due_at: datetime | None = strawberry.field(
-        description="Follow-up due by then (Contact Us / Professional Services)."
+    sla_started_at: datetime | None = strawberry.field(
+        description="When the follow-up SLA started: when routing a Contact Us or "
+        "Professional Services request set it (null: no SLA)."
     )
-    sla_met_at: datetime | None = strawberry.field(description="When the SLA was met.")
+    sla_due_at: datetime | None = strawberry.field(
+        description="Follow-up due by then: the same time on the next business day "
+        "(Mon-Fri, UTC) after slaStartedAt (D8)."
+    )
+    sla_met_at: datetime | None = strawberry.field(
+        description="When the first follow-up was completed: a call, meeting or web "
+        "chat, or an email we sent, completed after slaStartedAt. Later than "
+        "slaDueAt means the SLA was met late (breached)."
+    )
     converted_at: datetime | None = strawberry.field(
         description="When it was converted."
     )
@@ -157,6 +167,23 @@ class LeadNode(RecordNode):
         result = await info.context.read(lambda s: score_of(s, row))
         return [ScoreLineNode.from_line(line) for line in result.breakdown]
 
+    @strawberry.field(
+        description="Follow-up SLA met: a follow-up was completed by slaDueAt. "
+        "false while open or breached; null when the lead has no SLA."
+    )
+    def sla_met(self) -> bool | None:
+        """Met on time."""
+        return sla_flags(self.sla_due_at, self.sla_met_at, utcnow())[0]
+
+    @strawberry.field(
+        description="Follow-up SLA breached: slaDueAt passed without a follow-up, or "
+        "the first follow-up came after it. false while still within time or met; "
+        "null when the lead has no SLA."
+    )
+    def sla_breached(self) -> bool | None:
+        """Missed."""
+        return sla_flags(self.sla_due_at, self.sla_met_at, utcnow())[1]
+
     @strawberry.field(description="The last routing decision (null: never routed).")
     def routing(self) -> RoutingDecision | None:
         """Rule, reason, pool, assignee, when."""
@@ -181,17 +208,13 @@ class LeadNode(RecordNode):
         return await load_node(info, UserNode, self.owner_id)
 
     @strawberry.field(description="The account the lead was matched to, if any.")
-    async def account(self, info: Info) -> AccountRef | None:
+    async def account(self, info: Info) -> AccountNode | None:
         """The matched account."""
-        from api.accounts import AccountNode
-
         return await load_node(info, AccountNode, self.account_id)
 
     @strawberry.field(description="The account this lead became (after conversion).")
-    async def converted_account(self, info: Info) -> AccountRef | None:
+    async def converted_account(self, info: Info) -> AccountNode | None:
         """Conversion result: account."""
-        from api.accounts import AccountNode
-
         return await load_node(info, AccountNode, self.converted_account_id)
 
     @strawberry.field(description="The contact this lead became (after conversion).")
@@ -267,7 +290,15 @@ class LeadFilter:
         default=None, description="Substring of name, email or company."
     )
     sla_breached: bool | None = strawberry.field(
-        default=None, description="true: follow-up SLA missed; false: not missed."
+        default=None,
+        description="true: leads whose follow-up SLA is breached (see "
+        "Lead.slaBreached); false: leads with an SLA not breached (met, or still "
+        "within time). Leads without an SLA match neither.",
+    )
+    sla_met: bool | None = strawberry.field(
+        default=None,
+        description="true: leads whose follow-up SLA was met on time; false: leads "
+        "with an SLA not met (yet, or late). Leads without an SLA match neither.",
     )
 
 
@@ -286,6 +317,7 @@ def lead_query(f: LeadFilter | None) -> LeadQuery:
         created_before=f.created_before,
         search=f.search,
         sla_breached=f.sla_breached,
+        sla_met=f.sla_met,
     )
 
 
@@ -364,7 +396,16 @@ class LeadFields:
         default=strawberry.UNSET, description="Lead source."
     )
     owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="New owner."
+        default=strawberry.UNSET,
+        description="New owner. A lead owned by a BDR changes hands only by that "
+        "BDR or SALES_OPS (see transferLeadOwnership); a lead owned by the Sales "
+        "Admin placeholder may be adopted by anyone (ownerId: your id), which "
+        "raises an alert.",
+    )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Link the lead to this account: it takes the account's segment "
+        "and region (D5); null unlinks it. Routing links a matching account itself.",
     )
 
 
@@ -412,7 +453,7 @@ class UpdateLeadPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-LEAD_IDS = {"owner_id": UserNode}
+LEAD_IDS = {"owner_id": UserNode, "account_id": AccountNode}
 
 
 @strawberry.type
@@ -504,8 +545,8 @@ class ConvertLeadInput:
     )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Use this account; default: matched by email domain, then by "
-        "company name, else a new PROSPECT account.",
+        description="Use this account; default: the lead's linked account, else "
+        "matched by email domain, then by company name, else a new PROSPECT account.",
     )
     opportunity_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -530,7 +571,7 @@ class ConvertLeadPayload:
     """The records of the conversion, or why not."""
 
     lead: LeadNode | None = strawberry.field(description="The lead, now QUALIFIED.")
-    account: AccountRef | None = strawberry.field(description="The account.")
+    account: AccountNode | None = strawberry.field(description="The account.")
     contact: ContactRef | None = strawberry.field(description="The contact.")
     opportunity: OpportunityRef | None = strawberry.field(
         description="The new or attached opportunity (null when none)."
@@ -578,7 +619,6 @@ class LeadLifecycleMutations:
         self, info: Info, input: ConvertLeadInput
     ) -> ConvertLeadPayload:
         """Convert a lead."""
-        from api.accounts import AccountNode
         from api.contacts import ContactNode
         from api.opportunities import OpportunityNode
 

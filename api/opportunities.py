@@ -368,7 +368,9 @@ class OpportunityFields:
         default=strawberry.UNSET, description="The account."
     )
     owner_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="New owner."
+        default=strawberry.UNSET,
+        description="New owner. A record owned by the Sales Admin placeholder may "
+        "be adopted by anyone (ownerId: your own id), which raises an alert (D8).",
     )
     type: OpportunityTypeGQL | None = strawberry.field(
         default=strawberry.UNSET, description="Kind of deal."

@@ -26,12 +26,17 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from api.accounts import AccountMutations, AccountQueries
-from api.activities import ActivityMutations, ActivityQueries
+from api.accounts import AccountMutations, AccountQueries, AccountTeamMutations
+from api.activities import (
+    ActivityCompletionMutations,
+    ActivityMutations,
+    ActivityQueries,
+)
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.engagements import EngagementMutations
 from api.errors import camel
+from api.events import EventQueries
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -39,6 +44,7 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.ownership import OwnershipMutations
 from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.support import SupportMutations, SupportQueries
@@ -68,6 +74,7 @@ class Query(
     RoutingQueries,
     SupportQueries,
     ReportQueries,
+    EventQueries,
 ):
     """The root of every read."""
 
@@ -87,13 +94,16 @@ class Mutation(
     UserMutations,
     LeadMutations,
     LeadLifecycleMutations,
+    OwnershipMutations,
     EngagementMutations,
     RoutingMutations,
     AccountMutations,
+    AccountTeamMutations,
     ContactMutations,
     OpportunityMutations,
     OpportunityPipelineMutations,
     ActivityMutations,
+    ActivityCompletionMutations,
     CampaignMutations,
     SupportMutations,
 ):

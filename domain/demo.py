@@ -2442,9 +2442,10 @@ class _Builder:
             )
 
         # SLA (D8): Contact Us and Professional Services requests
-        sla_due = sla_met = None
+        sla_start = sla_due = sla_met = None
         if owner is not None and engagements and engagements[0][0] in _SLA_KINDS:
             routed = created + engagements[0][1]
+            sla_start = routed
             sla_due = _ts(sla_due_at(_dt(routed)))
             if touched_at is None and rand() < 0.7:
                 touched_at = routed + int(rand() * 1.6 * DAY)
@@ -2521,6 +2522,7 @@ class _Builder:
             "account_id": comp.account_id if comp is not None else None,
             "active_until": active_until if active_until else None,
             "last_interesting_moment": moment,
+            "sla_started_at": sla_start,
             "sla_due_at": sla_due,
             "sla_met_at": sla_met,
             "converted_at": last_change if status is L.QUALIFIED else None,

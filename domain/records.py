@@ -218,6 +218,8 @@ class Lead(Versioned, table=True):
     account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
     active_until: datetime | None = _time_field()
     last_interesting_moment: str | None = Field(default=None, max_length=255)
+    # The follow-up SLA (D8): started when routing set it, due, first follow-up.
+    sla_started_at: datetime | None = _time_field()
     sla_due_at: datetime | None = _time_field()
     sla_met_at: datetime | None = _time_field()
     converted_at: datetime | None = _time_field()
@@ -438,6 +440,21 @@ class Event(SQLModel, table=True):
     )
     occurred_at: datetime = _now_field()
     delivered_at: datetime | None = _time_field()
+
+
+class EventRecipient(SQLModel, table=True):
+    """A user an event is addressed to (D10), and in which capacity (e.g. SAL)."""
+
+    __tablename__ = "event_recipients"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("ix_event_recipients_user_event", "user_id", "event_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id")
+    user_id: int = Field(foreign_key="users.id")
+    capacity: str = Field(max_length=40)
 
 
 class IdempotencyKey(SQLModel, table=True):

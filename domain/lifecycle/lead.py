@@ -8,9 +8,9 @@ from datetime import datetime
 from domain.enums import ErrorCode, LeadStatus, Role
 from domain.errors import Refusal
 from domain.lifecycle.machine import StateInfo, StateMachine, TransitionRule, guard
+from domain.rules.routing import is_active, must_be_active
 
 MQL_THRESHOLD = 90
-GITLAB_COM_SOURCE = "GitLab.com"
 
 OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.RAW,
@@ -128,11 +128,6 @@ def actor_is_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Ref
     ]
 
 
-def is_gitlab_com_lead(initial_source: str | None) -> bool:
-    """Whether the initial source is GitLab.com (compared case-insensitively)."""
-    return (initial_source or "").strip().casefold() == GITLAB_COM_SOURCE.casefold()
-
-
 @guard(
     codes=(ErrorCode.NOT_ACTIVE,),
     description="A lead whose initial source is GitLab.com is Active (D8).",
@@ -140,17 +135,27 @@ def is_gitlab_com_lead(initial_source: str | None) -> bool:
 def gitlab_com_lead_is_active(
     facts: LeadFacts, request: LeadTransitionRequest
 ) -> list[Refusal]:
-    """→ACCEPTED for a GitLab.com lead needs active_until > now."""
-    if not is_gitlab_com_lead(facts.initial_source):
+    """→ACCEPTED for a GitLab.com lead needs active_until > now.
+
+    The same rule as routing's (``domain.rules.routing``): one list of passive
+    initial sources, one notion of Active.
+    """
+    if not must_be_active(facts.initial_source) or is_active(
+        facts.active_until, facts.now
+    ):
         return []
-    if facts.active_until is not None and facts.active_until > facts.now:
-        return []
+    until = (
+        f"its activity ended {facts.active_until:%Y-%m-%d %H:%M} UTC"
+        if facts.active_until is not None
+        else "it never raised its hand"
+    )
     return [
         Refusal.on(
             "activeUntil",
             ErrorCode.NOT_ACTIVE,
-            "A lead from GitLab.com can only be accepted while it is Active "
-            "(after a hand-raising activity).",
+            f"A lead from {facts.initial_source} can only be accepted while it is "
+            f"Active (after a hand-raising activity: trial request, high-intent live "
+            f"webcast or demo, web chat); {until}.",
         )
     ]
 

@@ -15,6 +15,11 @@ Decisions where the spec is silent:
   parent of it (``jane@eu.acme.com`` matches ``acme.com``). The most specific
   (longest) matching domain wins; ties go to the lowest account id. Then the
   normalized company name, equal on both sides; ties go to the lowest id.
+- A lead linked to an account (matched by routing, or linked by hand) takes
+  the account's segment and region (D5): the organization's size and
+  territory decide, not what one form said. Where the account does not know
+  (segment UNKNOWN, no region) the lead's own profile fills in
+  (``lead_segment_and_region``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
+
+from domain.enums import Region, SalesSegment
 
 DEFAULT_FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {
@@ -280,3 +287,15 @@ def match_account(
         if ids:
             return AccountMatch(account_id=min(ids), matched_by="NAME")
     return None
+
+
+def lead_segment_and_region(
+    own: tuple[SalesSegment, Region | None],
+    account: tuple[SalesSegment, Region | None] | None,
+) -> tuple[SalesSegment, Region | None]:
+    """A linked lead's (segment, region): the account's, its own where unknown."""
+    if account is None:
+        return own
+    segment = account[0] if account[0] is not SalesSegment.UNKNOWN else own[0]
+    region = account[1] if account[1] is not None else own[1]
+    return segment, region

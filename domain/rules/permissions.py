@@ -5,6 +5,21 @@ record (the go-to-market team works in the open); accounts, contacts and
 opportunities may be changed by their owner, by anyone while unowned, and by
 SALES_OPS, SALES_ADMIN and ADMIN; campaigns by MARKETING_OPS, SALES_OPS and
 ADMIN; users and tokens by ADMIN only.
+
+Record ownership (D8):
+
+- A record (lead, account, contact, opportunity) owned by the Sales Admin
+  placeholder (a user with the SALES_ADMIN role) is adoptable by anyone:
+  whoever could not otherwise change it may set its owner to *themselves*
+  (the handbook: "change Record Owner to your name"), together with any other
+  change in the same update. Handing it to someone else needs the usual
+  rights. Unowned leads stay read-only (A6 lists who may change leads).
+- A lead owned by a BDR changes hands only by that BDR or SALES_OPS (ADMIN
+  too, as everywhere SALES_OPS may act for others): whether through
+  ``transferLeadOwnership`` or an ``ownerId`` in ``updateLead``, the same
+  rule applies. Anyone who may edit the lead may still change its other
+  fields. The rule is the spec's for leads only; contacts follow the
+  general rule.
 """
 
 from __future__ import annotations
@@ -18,6 +33,8 @@ LEAD_EDITORS = frozenset({Role.MARKETING_OPS, Role.SALES_OPS, Role.ADMIN})
 RECORD_EDITORS = frozenset({Role.SALES_OPS, Role.SALES_ADMIN, Role.ADMIN})
 CAMPAIGN_EDITORS = frozenset({Role.MARKETING_OPS, Role.SALES_OPS, Role.ADMIN})
 USER_ADMINS = frozenset({Role.ADMIN})
+# Who may take a lead away from the BDR who owns it (D8).
+LEAD_TRANSFER_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,65 @@ def may_edit_record(actor: Actor, owner_id: int | None, kind: str) -> list[Refus
         f"This {kind} may be changed only by its owner, SALES_OPS, SALES_ADMIN "
         "or ADMIN."
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The current owner of a record, as the ownership rules see them."""
+
+    id: int
+    role: Role
+
+
+def is_placeholder(owner: Owner | None) -> bool:
+    """Owned by the Sales Admin placeholder: the record is adoptable (D8)."""
+    return owner is not None and owner.role is Role.SALES_ADMIN
+
+
+def is_adoption(owner: Owner | None, new_owner_id: int | None) -> bool:
+    """The record leaves the Sales Admin placeholder for a user: an adoption."""
+    return (
+        is_placeholder(owner) and new_owner_id is not None and new_owner_id != owner.id  # type: ignore[union-attr]
+    )
+
+
+def may_change_lead_owner(
+    actor: Actor, owner: Owner | None, new_owner_id: int | None
+) -> list[Refusal]:
+    """Who may give a lead another owner (D8): BDR leads by transfer only."""
+    if owner is not None and owner.role is Role.BDR:
+        if actor.id == owner.id or actor.role in LEAD_TRANSFER_ROLES:
+            return []
+        return _forbidden(
+            "A lead owned by a BDR changes hands only through an ownership transfer "
+            "by that BDR or SALES_OPS (D8): ask the BDR to transfer it to you."
+        )
+    if is_adoption(owner, new_owner_id) and new_owner_id == actor.id:
+        return []
+    return may_edit_lead(actor, owner.id if owner else None)
+
+
+def may_update_lead(
+    actor: Actor, owner: Owner | None, new_owner_id: int | None, *, changes_owner: bool
+) -> list[Refusal]:
+    """An update of a lead: the ownership rule when it changes the owner."""
+    if changes_owner:
+        return may_change_lead_owner(actor, owner, new_owner_id)
+    return may_edit_lead(actor, owner.id if owner else None)
+
+
+def may_update_record(
+    actor: Actor,
+    owner: Owner | None,
+    new_owner_id: int | None,
+    kind: str,
+    *,
+    changes_owner: bool,
+) -> list[Refusal]:
+    """An update of an account, contact or opportunity; adopting is open to all."""
+    if changes_owner and is_adoption(owner, new_owner_id) and new_owner_id == actor.id:
+        return []
+    return may_edit_record(actor, owner.id if owner else None, kind)
 
 
 def may_edit_campaigns(actor: Actor) -> list[Refusal]:

@@ -53,6 +53,10 @@ from types import MappingProxyType
 
 from domain.enums import FIELD_SALES_ROLES, EngagementKind, Region, Role, SalesSegment
 from domain.rules.business_days import require_utc
+from domain.rules.notifications import (
+    PROFESSIONAL_SERVICES_REQUEST,
+    STRATEGIC_ACCOUNT_INBOUND,
+)
 from domain.rules.segmentation import normalize_country
 
 # Stable rule ids, stored on the lead with the decision.
@@ -76,9 +80,8 @@ RULES: tuple[str, ...] = (
     NURTURE,
 )
 
-# Event kinds a routing decision asks the caller to raise (D10).
-STRATEGIC_ACCOUNT_INBOUND = "STRATEGIC_ACCOUNT_INBOUND"
-PROFESSIONAL_SERVICES_REQUEST = "PROFESSIONAL_SERVICES_REQUEST"
+# Event kinds a routing decision asks the caller to raise (D10) are the
+# notification kinds STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST.
 
 POOLS: Mapping[str, str] = MappingProxyType(
     {
@@ -230,6 +233,14 @@ def is_active(
     return require_utc(active_until, "active_until") > require_utc(now, "now")
 
 
+def must_be_active(
+    initial_source: str | None, table: RoutingTable = DEFAULT_ROUTING_TABLE
+) -> bool:
+    """Leads from a passive source (GitLab.com) are routed and accepted only while
+    Active (D8); compared trimmed and casefolded."""
+    return (initial_source or "").strip().casefold() in table.passive_initial_sources
+
+
 def active_until_after(
     current: datetime | None,
     kind: EngagementKind,
@@ -379,8 +390,7 @@ def route_lead(
     facts: RoutingFacts, table: RoutingTable = DEFAULT_ROUTING_TABLE
 ) -> RoutingDecision:
     """Route a lead by D8's rules in order; the first matching rule wins."""
-    source = (facts.initial_source or "").strip().casefold()
-    if source in table.passive_initial_sources and not is_active(
+    if must_be_active(facts.initial_source, table) and not is_active(
         facts.active_until, facts.now, facts.engagement_kinds, table
     ):
         return RoutingDecision(

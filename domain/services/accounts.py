@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import ErrorCode
+from domain.enums import ErrorCode, RecordType
 from domain.errors import Refusal, Refused
 from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import Actor, may_update_record
 from domain.rules.segmentation import region_for, sales_segment_for
 from domain.rules.validation import max_length, money, non_negative, required
 from domain.services.common import (
@@ -23,6 +23,8 @@ from domain.services.common import (
     refuse_if,
     require_user,
 )
+from domain.services.lead_profile import refresh_linked_leads
+from domain.services.ownership import owner_of, record_owner_change
 from domain.sqltypes import utcnow
 
 ACCOUNT_RULES = {
@@ -151,15 +153,38 @@ async def update_account(
     """Change an account; derived fields follow their inputs."""
     account = await load(session, Account, account_id, lock=True)
     check_version(account, expected_version)
-    refuse_if(may_edit_record(actor, account.owner_id, "account"))
+    previous = await owner_of(session, account.owner_id)
+    changes_owner = "owner_id" in values and values["owner_id"] != account.owner_id
+    refuse_if(
+        may_update_record(
+            actor,
+            previous,
+            values.get("owner_id"),
+            "account",
+            changes_owner=changes_owner,
+        )
+    )
     check_values(values, ACCOUNT_RULES)
     await _check_references(session, values, account.id)
+    derived = (account.sales_segment, account.region)
     apply(account, values)
     refresh_account_derived(account)
+    if (account.sales_segment, account.region) != derived:
+        # Linked leads take the account's segment and region (D5).
+        await refresh_linked_leads(session, account)
     if domains is not None:
         await _set_domains(session, account, domains)
         account.updated_at = utcnow()  # domains count as a change (new version)
     await session.flush()
+    if changes_owner:
+        await record_owner_change(
+            session,
+            record_type=RecordType.ACCOUNT,
+            record_id=account.id,  # type: ignore[arg-type]
+            actor=actor,
+            previous=previous,
+            new_owner_id=account.owner_id,
+        )
     return account
 
 

@@ -1,24 +1,42 @@
-"""Activities: tasks and events logged against records (D1)."""
+"""Activities: tasks and events logged against records (D1).
+
+A completed follow-up on a lead (``domain.rules.sla``) — logged completed, or
+completed later with ``complete_activity`` — meets the lead's follow-up SLA
+(D8) in the same transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
-from domain.errors import Refusal
+from domain.errors import Refusal, Refused
 from domain.records import Account, Activity, Contact, Lead, Opportunity
-from domain.rules.permissions import Actor
-from domain.rules.validation import max_length, required
-from domain.services.common import check_values, load_optional, refuse_if, require_user
+from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.sla import sla_met_at_after
+from domain.rules.validation import Check, max_length, required
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    load,
+    load_optional,
+    refuse_if,
+    require_user,
+)
+from domain.sqltypes import as_utc, utcnow
 
-ACTIVITY_RULES = {
+ACTIVITY_RULES: dict[str, list[Check]] = {
     "subject": [required, max_length(255)],
     "kind": [required],
     "channel": [required],
     "direction": [required],  # cannot be null (default OUTBOUND)
+    "disposition": [max_length(120)],
+    "source_system": [max_length(60)],
 }
 TARGETS = {
     "lead_id": Lead,
@@ -28,8 +46,33 @@ TARGETS = {
 }
 
 
+async def note_follow_up(
+    session: AsyncSession, activity: Activity, now: datetime
+) -> None:
+    """Meet the lead's follow-up SLA when the activity is a follow-up in time (D8)."""
+    if activity.lead_id is None or activity.completed_at is None:
+        return
+    lead = await load(session, Lead, activity.lead_id, lock=True)
+    if lead.converted_at is not None:
+        return  # a converted lead is read-only (D7); its SLA is history
+    met_at = sla_met_at_after(
+        started_at=lead.sla_started_at,
+        met_at=lead.sla_met_at,
+        channel=activity.channel,
+        direction=activity.direction,
+        completed_at=as_utc(activity.completed_at),
+        now=now,
+    )
+    if met_at != lead.sla_met_at:
+        lead.sla_met_at = met_at
+
+
 async def log_activity(
-    values: Mapping[str, Any], *, session: AsyncSession, actor: Actor
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime | None = None,
 ) -> Activity:
     """Log a task or event on at least one lead, contact, account or opportunity."""
     check_values(values, ACTIVITY_RULES, required_fields=("subject", "kind", "channel"))
@@ -52,5 +95,42 @@ async def log_activity(
         data["owner_id"] = actor.id
     activity = Activity(**data)
     session.add(activity)
+    await session.flush()
+    await note_follow_up(session, activity, now or utcnow())
+    await session.flush()
+    return activity
+
+
+async def complete_activity(
+    activity_id: int,
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Activity:
+    """Mark an open activity completed (now, or at ``completed_at``), with outcome.
+
+    Its owner may, like SALES_OPS, SALES_ADMIN and ADMIN (and anyone while it
+    is unowned); completing it twice is refused.
+    """
+    now = now or utcnow()
+    activity = await load(session, Activity, activity_id, lock=True)
+    check_version(activity, expected_version)
+    refuse_if(may_edit_record(actor, activity.owner_id, "activity"))
+    if activity.completed_at is not None:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            f"Activity {activity.id} was already completed at "
+            f"{as_utc(activity.completed_at).isoformat()}.",
+            "id",
+        )
+    data = {k: v for k, v in values.items() if v is not None}
+    check_values(data, ACTIVITY_RULES)
+    data["completed_at"] = data.get("completed_at") or now
+    apply(activity, data)
+    await session.flush()
+    await note_follow_up(session, activity, now)
     await session.flush()
     return activity

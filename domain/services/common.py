@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from domain.enums import ErrorCode, RecordType
 from domain.errors import Refusal, Refused
-from domain.records import Contact, Event, Lead, User
+from domain.records import Contact, Event, EventRecipient, Lead, User
 from domain.rules.permissions import Actor
 from domain.rules.validation import Check, normalize_email, validate
 
@@ -154,6 +154,24 @@ def emit(
         payload=payload,
     )
     session.add(event)
+    return event
+
+
+async def address(
+    session: AsyncSession, event: Event, recipients: Sequence[tuple[int, str]]
+) -> Event:
+    """Address an emitted event to users, each in a capacity (e.g. "SAL"), D10.
+
+    A user listed twice is addressed once, in the first capacity given.
+    """
+    await session.flush()
+    seen: set[int] = set()
+    for user_id, capacity in recipients:
+        if user_id not in seen:
+            seen.add(user_id)
+            session.add(
+                EventRecipient(event_id=event.id, user_id=user_id, capacity=capacity)  # type: ignore[arg-type]
+            )
     return event
 
 

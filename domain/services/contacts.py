@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.enums import RecordType
 from domain.records import Account, Contact
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
     known_initial_source,
     max_length,
@@ -26,6 +27,7 @@ from domain.services.common import (
     refuse_initial_source_change,
     require_user,
 )
+from domain.services.ownership import owner_of, record_owner_change
 
 CONTACT_RULES = {
     "last_name": [required, max_length(120)],
@@ -73,7 +75,17 @@ async def update_contact(
     """Change a contact; its initial source never changes (D4)."""
     contact = await load(session, Contact, contact_id, lock=True)
     check_version(contact, expected_version)
-    refuse_if(may_edit_record(actor, contact.owner_id, "contact"))
+    previous = await owner_of(session, contact.owner_id)
+    changes_owner = "owner_id" in values and values["owner_id"] != contact.owner_id
+    refuse_if(
+        may_update_record(
+            actor,
+            previous,
+            values.get("owner_id"),
+            "contact",
+            changes_owner=changes_owner,
+        )
+    )
     refuse_initial_source_change(contact.initial_source, values)
     check_values(values, CONTACT_RULES)
     if "account_id" in values:
@@ -84,4 +96,13 @@ async def update_contact(
         data["email"] = normalize_email(data["email"])
     apply(contact, data)
     await session.flush()
+    if changes_owner:
+        await record_owner_change(
+            session,
+            record_type=RecordType.CONTACT,
+            record_id=contact.id,  # type: ignore[arg-type]
+            actor=actor,
+            previous=previous,
+            new_owner_id=contact.owner_id,
+        )
     return contact

@@ -17,7 +17,11 @@ from domain.errors import Refused
 from domain.lifecycle.lead import MQL_THRESHOLD
 from domain.records import Campaign, Engagement, Lead
 from domain.rules.permissions import Actor, may_edit_lead
-from domain.rules.routing import DEFAULT_ROUTING_TABLE, active_until_after
+from domain.rules.routing import (
+    DEFAULT_ROUTING_TABLE,
+    NOT_ACTIVE,
+    active_until_after,
+)
 from domain.rules.scoring import EngagementFact, ScoreResult, score
 from domain.services.common import emit, load, load_optional, refuse_if
 from domain.services.lead_lifecycle import advance_automatically
@@ -118,12 +122,24 @@ async def record_engagement(
     lead.active_until = active_until_after(lead.active_until, kind, occurred)
     before = lead.person_score
     await rescore(session, lead, actor=actor, now=now)
+    # A passive GitLab.com lead held by routing is routed once it raises its hand,
+    # on everything it asked for so far (e.g. its unanswered Contact Us form).
+    released = (
+        lead.routing_rule == NOT_ACTIVE
+        and kind in DEFAULT_ROUTING_TABLE.hand_raising_kinds
+    )
     if lead.owner_id is None and (
-        kind in FORM_SUBMISSIONS or before < ROUTING_THRESHOLD <= lead.person_score
+        kind in FORM_SUBMISSIONS
+        or before < ROUTING_THRESHOLD <= lead.person_score
+        or released
     ):
         # D8: a form submission or a score crossing 50 routes an unowned lead.
         await route(
-            session, lead, actor=actor, now=now, trigger_kinds=frozenset({kind})
+            session,
+            lead,
+            actor=actor,
+            now=now,
+            trigger_kinds=None if released else frozenset({kind}),
         )
     if lead.status in (LeadStatus.RAW, LeadStatus.NURTURE):
         await advance_automatically(

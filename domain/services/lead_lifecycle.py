@@ -61,6 +61,7 @@ from domain.services.common import (
     refuse_if,
     require_user,
 )
+from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
 from domain.sqltypes import utcnow
 
@@ -436,8 +437,11 @@ async def convert_lead(
     if account_id is not None:
         account = await load(session, Account, account_id, field="accountId")
     else:
-        account = await matched_account(session, lead) or await _new_account(
-            session, lead, actor
+        # The account the lead is linked to (by routing or by hand) comes first.
+        account = (
+            await linked_account(session, lead)
+            or await matched_account(session, lead)
+            or await _new_account(session, lead, actor)
         )
     contact = await _contact_for(session, lead, account, actor)
 

@@ -1,4 +1,9 @@
-"""Leads: create and update (D1, D4, D5, D12). Status moves live in the lifecycle."""
+"""Leads: create and update (D1, D4, D5, D12). Status moves live in the lifecycle.
+
+A lead linked to an account (``accountId``) takes the account's segment and
+region (D5, ``lead_profile.refresh_lead_derived``); unlinking it (null)
+returns it to its own profile's.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
-from domain.records import Lead
-from domain.rules.permissions import Actor, may_edit_lead
+from domain.records import Account, Lead
+from domain.rules.notifications import owner_change_recipients
+from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.scoring import score
-from domain.rules.segmentation import region_for, sales_segment_for
 from domain.rules.validation import (
     known_initial_source,
     max_length,
@@ -22,17 +27,21 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.common import (
+    address,
     apply,
     check_values,
     check_version,
     emit,
     load,
+    load_optional,
     refuse_duplicate_email,
     refuse_if,
     refuse_initial_source_change,
     require_user,
 )
 from domain.services.engagements import rescore
+from domain.services.lead_profile import linked_account, refresh_lead_derived
+from domain.services.ownership import assigned_event, owner_of, record_owner_change
 from domain.sqltypes import utcnow
 
 LEAD_RULES = {
@@ -45,14 +54,6 @@ LEAD_RULES = {
     "is_public_sector": [required],
     "initial_source": [known_initial_source, max_length(120)],
 }
-
-
-def refresh_lead_derived(lead: Lead) -> None:
-    """Segment and region follow the lead's own profile (D5)."""
-    lead.sales_segment = sales_segment_for(lead.number_of_employees)
-    lead.region = region_for(
-        lead.country, lead.state, is_public_sector=lead.is_public_sector
-    )
 
 
 async def create_lead(
@@ -70,21 +71,31 @@ async def create_lead(
     await refuse_duplicate_email(
         session, data["email"], allow_duplicate=allow_duplicate
     )
+    account = await load_optional(
+        session, Account, data.get("account_id"), field="accountId"
+    )
     lead = Lead(**data, created_by_id=actor.id)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, account)
     # The demographic part of the score counts from the start (D6).
     lead.person_score = score(lead.title, lead.email, ()).total
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
-        emit(
+        event = emit(
             session,
-            "LEAD_ASSIGNED",
+            assigned_event(RecordType.LEAD),
             RecordType.LEAD,
-            lead.id,
+            lead.id,  # type: ignore[arg-type]
             actor,
             owner_id=lead.owner_id,
         )
+        told = owner_change_recipients(
+            lead.owner_id,
+            None,
+            actor.id,
+            new_is_placeholder=is_placeholder(await owner_of(session, lead.owner_id)),
+        )
+        await address(session, event, [(r.user_id, r.capacity) for r in told])
     return lead
 
 
@@ -99,7 +110,13 @@ async def update_lead(
     """Change a lead's profile; a converted lead is read-only (D7)."""
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
-    refuse_if(may_edit_lead(actor, lead.owner_id))
+    previous = await owner_of(session, lead.owner_id)
+    changes_owner = "owner_id" in values and values["owner_id"] != lead.owner_id
+    refuse_if(
+        may_update_lead(
+            actor, previous, values.get("owner_id"), changes_owner=changes_owner
+        )
+    )
     if lead.status == LeadStatus.QUALIFIED:
         raise Refused.one(
             ErrorCode.READ_ONLY_RECORD,
@@ -111,21 +128,21 @@ async def update_lead(
     data = dict(values)
     if "email" in data:
         data["email"] = normalize_email(data["email"])
-    previous_owner = lead.owner_id
+    if "account_id" in data:
+        await load_optional(session, Account, data["account_id"], field="accountId")
     apply(lead, data)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, await linked_account(session, lead))
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
         await rescore(session, lead, actor=actor, now=utcnow())
     await session.flush()
-    if lead.owner_id != previous_owner:
-        emit(
+    if changes_owner:
+        await record_owner_change(
             session,
-            "LEAD_ASSIGNED",
-            RecordType.LEAD,
-            lead.id,
-            actor,
-            owner_id=lead.owner_id,
-            previous_owner_id=previous_owner,
+            record_type=RecordType.LEAD,
+            record_id=lead.id,  # type: ignore[arg-type]
+            actor=actor,
+            previous=previous,
+            new_owner_id=lead.owner_id,
         )
     return lead

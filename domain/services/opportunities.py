@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import OpportunityStage, RecordType
 from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Contact, Opportunity
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
     currency_code,
     max_length,
@@ -27,6 +27,7 @@ from domain.services.common import (
     require_user,
 )
 from domain.services.ledger import record_transition
+from domain.services.ownership import owner_of, record_owner_change
 
 OPPORTUNITY_RULES = {
     "name": [required, max_length(255)],
@@ -109,9 +110,28 @@ async def update_opportunity(
     """Change an opportunity's fields; the stage moves only via moveOpportunityStage."""
     opportunity = await load(session, Opportunity, opportunity_id, lock=True)
     check_version(opportunity, expected_version)
-    refuse_if(may_edit_record(actor, opportunity.owner_id, "opportunity"))
+    previous = await owner_of(session, opportunity.owner_id)
+    changes_owner = "owner_id" in values and values["owner_id"] != opportunity.owner_id
+    refuse_if(
+        may_update_record(
+            actor,
+            previous,
+            values.get("owner_id"),
+            "opportunity",
+            changes_owner=changes_owner,
+        )
+    )
     check_values(values, OPPORTUNITY_RULES)
     await _check_references(session, values)
     apply(opportunity, values)
     await session.flush()
+    if changes_owner:
+        await record_owner_change(
+            session,
+            record_type=RecordType.OPPORTUNITY,
+            record_id=opportunity.id,  # type: ignore[arg-type]
+            actor=actor,
+            previous=previous,
+            new_owner_id=opportunity.owner_id,
+        )
     return opportunity

@@ -23,6 +23,7 @@ from domain.enums import (
     LeadStatus,
     OpportunityStage,
     OpportunityType,
+    RecordType,
     Region,
     Role,
     SalesSegment,
@@ -32,6 +33,8 @@ from domain.records import (
     Activity,
     Campaign,
     Contact,
+    Event,
+    EventRecipient,
     Lead,
     Opportunity,
     User,
@@ -142,6 +145,7 @@ class LeadQuery:
     created_before: datetime | None = None
     search: str | None = None
     sla_breached: bool | None = None
+    sla_met: bool | None = None
     now: datetime = field(default_factory=utcnow)
 
     def statement(self) -> Select[Any]:
@@ -171,15 +175,18 @@ class LeadQuery:
                     self.search,
                 )
             )
-        if self.sla_breached is not None:
-            breached = and_(
-                Lead.sla_due_at.is_not(None),  # type: ignore[union-attr]
-                or_(
-                    and_(Lead.sla_met_at.is_(None), Lead.sla_due_at < self.now),  # type: ignore[union-attr, operator]
-                    Lead.sla_met_at > Lead.sla_due_at,  # type: ignore[operator]
-                ),
-            )
-            stmt = stmt.where(breached if self.sla_breached else ~breached)
+        if self.sla_breached is not None or self.sla_met is not None:
+            # The SQL twin of domain.rules.sla.sla_flags (tests hold them equal).
+            due, met = Lead.sla_due_at, Lead.sla_met_at
+            on_time = and_(met.is_not(None), met <= due)  # type: ignore[union-attr, operator, arg-type]
+            late = and_(met.is_not(None), met > due)  # type: ignore[union-attr, operator, arg-type]
+            overdue = and_(met.is_(None), due < self.now)  # type: ignore[union-attr, operator, arg-type]
+            stmt = stmt.where(due.is_not(None))  # type: ignore[union-attr]
+            if self.sla_breached is not None:
+                breached = or_(late, overdue)
+                stmt = stmt.where(breached if self.sla_breached else ~breached)
+            if self.sla_met is not None:
+                stmt = stmt.where(on_time if self.sla_met else ~on_time)
         return stmt
 
 
@@ -349,3 +356,58 @@ class CampaignQuery:
         if self.search:
             stmt = stmt.where(_contains([Campaign.name], self.search))
         return stmt
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events to list (D10)."""
+
+    kinds: Sequence[str] = ()
+    record: tuple[RecordType, int] | None = None
+    recipient_id: int | None = None
+    actor_id: int | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+    def statement(self) -> Select[Any]:
+        """The SELECT for these criteria."""
+        stmt = select(Event)
+        if self.kinds:
+            stmt = stmt.where(Event.kind.in_(self.kinds))  # type: ignore[attr-defined]
+        if self.record is not None:
+            record_type, record_id = self.record
+            stmt = stmt.where(
+                Event.record_type == record_type, Event.record_id == record_id
+            )
+        if self.recipient_id is not None:
+            stmt = stmt.where(
+                Event.id.in_(  # type: ignore[union-attr]
+                    select(EventRecipient.event_id).where(
+                        EventRecipient.user_id == self.recipient_id
+                    )
+                )
+            )
+        if self.actor_id is not None:
+            stmt = stmt.where(Event.actor_id == self.actor_id)
+        if self.occurred_after is not None:
+            stmt = stmt.where(Event.occurred_at >= self.occurred_after)
+        if self.occurred_before is not None:
+            stmt = stmt.where(Event.occurred_at < self.occurred_before)
+        return stmt
+
+
+async def recipients_of(
+    session: AsyncSession, event_ids: Sequence[int]
+) -> list[list[EventRecipient]]:
+    """The recipients of each event, in the order they were addressed (one query)."""
+    rows = (
+        await session.execute(
+            select(EventRecipient)
+            .where(EventRecipient.event_id.in_(set(event_ids)))  # type: ignore[attr-defined]
+            .order_by(EventRecipient.id)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    found: dict[int, list[EventRecipient]] = {i: [] for i in event_ids}
+    for row in rows:
+        found[row.event_id].append(row)
+    return [found[i] for i in event_ids]

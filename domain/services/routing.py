@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from domain.enums import EngagementKind, ErrorCode, RecordType, Role
 from domain.errors import Refusal, Refused
 from domain.records import (
     Account,
+    AccountTeamMember,
     Engagement,
     Lead,
     RoutingPool,
@@ -27,7 +29,8 @@ from domain.records import (
     User,
 )
 from domain.rules.business_days import sla_due_at
-from domain.rules.permissions import Actor
+from domain.rules.notifications import Person, account_team_recipients
+from domain.rules.permissions import Actor, may_change_lead_owner
 from domain.rules.routing import (
     AccountFacts,
     MemberFacts,
@@ -36,8 +39,10 @@ from domain.rules.routing import (
     next_in_rotation,
     route_lead,
 )
-from domain.services.common import emit, load, refuse_if
+from domain.services.common import address, emit, load, refuse_if
 from domain.services.lead_lifecycle import matched_account
+from domain.services.lead_profile import link_account, linked_account
+from domain.services.ownership import owner_of
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
@@ -110,6 +115,50 @@ async def _account_facts(
     )
 
 
+async def account_team(
+    session: AsyncSession, account: Account
+) -> tuple[Person | None, list[Person]]:
+    """The account's owner and team members, as notifications see them."""
+    owner = await session.get(User, account.owner_id) if account.owner_id else None
+    rows = (
+        await session.execute(
+            select(AccountTeamMember.user_id, AccountTeamMember.role, User.active)
+            .join(User, User.id == AccountTeamMember.user_id)
+            .where(AccountTeamMember.account_id == account.id)
+        )
+    ).all()
+    return (
+        Person(owner.id, owner.role, owner.active) if owner else None,  # type: ignore[arg-type]
+        [Person(u, r, a) for u, r, a in rows],
+    )
+
+
+async def _notify_account_team(
+    session: AsyncSession,
+    kind: str,
+    lead: Lead,
+    account: Account | None,
+    actor: Actor | None,
+    **payload: Any,
+) -> None:
+    """One notification event, addressed to the account team it concerns (D10)."""
+    event = emit(
+        session,
+        kind,
+        RecordType.LEAD,
+        lead.id,  # type: ignore[arg-type]
+        actor,
+        account_id=account.id if account else None,
+        account_owner_id=account.owner_id if account else None,
+        **payload,
+    )
+    recipients = []
+    if account is not None:
+        owner, team = await account_team(session, account)
+        recipients = account_team_recipients(kind, owner, team)
+    await address(session, event, [(r.user_id, r.capacity) for r in recipients])
+
+
 async def route(
     session: AsyncSession,
     lead: Lead,
@@ -118,10 +167,17 @@ async def route(
     now: datetime,
     trigger_kinds: frozenset[EngagementKind] | None = None,
 ) -> RoutingDecision:
-    """Decide, take a turn, assign, record (decision + event) — one transaction."""
-    account = await matched_account(session, lead)
-    if account is not None and lead.account_id is None:
-        lead.account_id = account.id
+    """Decide, take a turn, assign, record (decision + events) — one transaction.
+
+    The lead's linked account counts; an unlinked lead is linked to the
+    account it matches (domain, then company name). Either way it takes the
+    account's segment and region (D5) before the rules see it.
+    """
+    account = await linked_account(session, lead) or await matched_account(
+        session, lead
+    )
+    if account is not None:
+        link_account(lead, account)
     if trigger_kinds is None:
         trigger_kinds = frozenset(
             (
@@ -130,13 +186,9 @@ async def route(
                 )
             ).scalars()
         )
-    # A lead that matches an account takes the account's segment and region (D5).
-    segment = account.sales_segment if account is not None else lead.sales_segment
     facts = RoutingFacts(
-        segment=segment,
-        region=(
-            account.region if account is not None and account.region else lead.region
-        ),
+        segment=lead.sales_segment,
+        region=lead.region,
         now=now,
         is_public_sector=lead.is_public_sector,
         country=lead.country,
@@ -163,6 +215,7 @@ async def route(
     lead.routed_to_id = assignee
     lead.routed_at = now
     if decision.sla_business_days and lead.sla_due_at is None:
+        lead.sla_started_at = now
         lead.sla_due_at = sla_due_at(now, decision.sla_business_days)
     emit(
         session,
@@ -176,14 +229,13 @@ async def route(
         previous_owner_id=previous_owner,
     )
     for kind in decision.notify:
-        emit(
+        await _notify_account_team(
             session,
             kind,
-            RecordType.LEAD,
-            lead.id,  # type: ignore[arg-type]
+            lead,
+            account,
             actor,
-            account_id=account.id if account else None,
-            account_owner_id=account.owner_id if account else None,
+            rule=decision.rule,
             assignee_id=assignee,
         )
     await session.flush()
@@ -193,7 +245,8 @@ async def route(
 async def route_lead_again(
     lead_id: int, *, session: AsyncSession, actor: Actor, now: datetime | None = None
 ) -> Lead:
-    """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN)."""
+    """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN;
+    a BDR's lead by SALES_OPS or ADMIN only)."""
     if actor.role not in POOL_MANAGERS | {Role.MARKETING_OPS}:
         refuse_if(
             [
@@ -207,6 +260,12 @@ async def route_lead_again(
     if lead.converted_at is not None:
         raise Refused.one(
             ErrorCode.READ_ONLY_RECORD, f"Lead {lead.id} was converted.", "id"
+        )
+    if lead.owner_id is not None:
+        # Re-routing may hand the lead on: a BDR's lead only by that BDR or
+        # SALES_OPS (D8), like any other change of hands.
+        refuse_if(
+            may_change_lead_owner(actor, await owner_of(session, lead.owner_id), None)
         )
     await route(session, lead, actor=actor, now=now or utcnow())
     return lead

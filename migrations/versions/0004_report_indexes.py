@@ -1,7 +1,7 @@
 """report indexes: SAO/SQO dates and closed deals by stage and close time (D11)
 
 Revision ID: 0003_report_indexes
-Revises: 0002
+Revises: 0003_support
 Create Date: 2026-11-23 12:00:00.000000
 """
 

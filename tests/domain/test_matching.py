@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.enums import Region, SalesSegment
 from domain.rules.matching import (
     DEFAULT_FREE_MAIL_DOMAINS,
     AccountCandidate,
@@ -11,6 +12,7 @@ from domain.rules.matching import (
     email_domain,
     is_free_mail,
     is_valid_email,
+    lead_segment_and_region,
     match_account,
     normalize_company_name,
     web_domain,
@@ -306,3 +308,24 @@ def test_an_edited_free_mail_list_is_used_for_matching() -> None:
     assert match_account("jane@gmail.com", None, accounts, frozenset()) == (
         AccountMatch(1, "DOMAIN")
     )
+
+
+# --- D5: a linked lead's segment and region -------------------------------------
+
+
+def test_a_linked_lead_takes_the_accounts_segment_and_region():
+    own = (SalesSegment.SMB, Region.US_EAST)
+
+    assert lead_segment_and_region(own, None) == own
+    assert lead_segment_and_region(own, (SalesSegment.LARGE, Region.EMEA)) == (
+        SalesSegment.LARGE,
+        Region.EMEA,
+    )
+    assert lead_segment_and_region(own, (SalesSegment.UNKNOWN, None)) == own
+    assert lead_segment_and_region(own, (SalesSegment.STRATEGIC, None)) == (
+        SalesSegment.STRATEGIC,
+        Region.US_EAST,
+    )
+    assert lead_segment_and_region(
+        (SalesSegment.UNKNOWN, None), (SalesSegment.UNKNOWN, Region.APAC)
+    ) == (SalesSegment.UNKNOWN, Region.APAC)

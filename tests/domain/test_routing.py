@@ -23,6 +23,7 @@ from domain.rules.routing import (
     RoutingFacts,
     active_until_after,
     is_active,
+    must_be_active,
     next_in_rotation,
     route_lead,
 )
@@ -658,3 +659,18 @@ def test_a_full_cycle_gives_each_available_member_one_turn() -> None:
         turns.append(user_id)
 
     assert turns == [1, 3, 4, 1, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("source", "must"),
+    [
+        ("GitLab.com", True),
+        (" gitlab.com ", True),
+        ("GITLAB.COM", True),
+        ("GitLab.com trial", False),
+        ("Web Direct", False),
+        (None, False),
+    ],
+)
+def test_only_gitlab_com_leads_must_be_active(source, must) -> None:
+    assert must_be_active(source) is must

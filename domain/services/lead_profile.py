@@ -1,0 +1,55 @@
+"""A lead's derived profile (D5): segment and region, from itself or its account.
+
+Kept apart from ``leads`` so that routing (which links a lead to the account
+it matches) and the lead use cases share one rule without importing each other.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.records import Account, Lead
+from domain.rules.matching import lead_segment_and_region
+from domain.rules.segmentation import region_for, sales_segment_for
+
+
+def refresh_lead_derived(lead: Lead, account: Account | None = None) -> None:
+    """Segment and region from the lead's profile, the linked account's first (D5)."""
+    own = (
+        sales_segment_for(lead.number_of_employees),
+        region_for(lead.country, lead.state, is_public_sector=lead.is_public_sector),
+    )
+    lead.sales_segment, lead.region = lead_segment_and_region(
+        own, (account.sales_segment, account.region) if account else None
+    )
+
+
+async def linked_account(session: AsyncSession, lead: Lead) -> Account | None:
+    """The account the lead is linked to, if any."""
+    if lead.account_id is None:
+        return None
+    return await session.get(Account, lead.account_id)
+
+
+def link_account(lead: Lead, account: Account | None) -> None:
+    """Link (or unlink) the lead to an account; its segment and region follow."""
+    lead.account_id = account.id if account is not None else None
+    refresh_lead_derived(lead, account)
+
+
+async def refresh_linked_leads(session: AsyncSession, account: Account) -> None:
+    """The account's segment or region changed: its open linked leads follow.
+
+    Converted leads are read-only and keep what they had (D7).
+    """
+    leads = (
+        await session.execute(
+            select(Lead).where(
+                Lead.account_id == account.id,
+                Lead.converted_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).scalars()
+    for lead in leads:
+        refresh_lead_derived(lead, account)
