@@ -53,6 +53,7 @@ from domain.rules.matching import (
     normalize_company_name,
 )
 from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.segmentation import RegionTable
 from domain.services.accounts import refresh_account_derived
 from domain.services.common import (
     check_version,
@@ -62,6 +63,7 @@ from domain.services.common import (
     require_user,
 )
 from domain.services.ledger import record_transition
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 TWO_WAY_CHANNELS = (
@@ -115,6 +117,7 @@ async def lead_facts(
         initial_source=lead.initial_source,
         active_until=lead.active_until,
         person_score=lead.person_score,
+        mql_threshold=(await rule_tables(session)).scoring.mql_threshold,
         has_inbound_engagement=bool(has_inbound),
         has_engagement_since_status_change=bool(has_new),
         has_completed_two_way_activity=bool(two_way),
@@ -316,7 +319,9 @@ async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
     return await load(session, Account, match.account_id) if match else None
 
 
-async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Account:
+async def _new_account(
+    session: AsyncSession, lead: Lead, actor: Actor, regions: RegionTable
+) -> Account:
     name = (
         (lead.company or "").strip()
         or " ".join(p for p in (lead.first_name, lead.last_name) if p)
@@ -336,7 +341,7 @@ async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Accou
         owner_id=lead.owner_id or actor.id,
         account_source=lead.lead_source or lead.initial_source,
     )
-    refresh_account_derived(account)
+    refresh_account_derived(account, regions)
     session.add(account)
     await session.flush()
     domain = email_domain(lead.email)
@@ -411,6 +416,8 @@ async def convert_lead(
 ) -> Conversion:
     """Turn a lead into an account, a contact and an opportunity, atomically (D7)."""
     now = now or utcnow()
+    # The tables first (a new account's region), then the lead's row.
+    regions = (await rule_tables(session, lock=True)).regions
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
     if lead.converted_at is not None:
@@ -429,7 +436,7 @@ async def convert_lead(
         account = await load(session, Account, account_id, field="accountId")
     else:
         account = await matched_account(session, lead) or await _new_account(
-            session, lead, actor
+            session, lead, actor, regions
         )
     contact = await _contact_for(session, lead, account, actor)
 

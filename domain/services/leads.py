@@ -12,7 +12,7 @@ from domain.errors import Refused
 from domain.records import Lead
 from domain.rules.permissions import Actor, may_edit_lead
 from domain.rules.scoring import score
-from domain.rules.segmentation import region_for, sales_segment_for
+from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 from domain.rules.validation import (
     known_initial_source,
     max_length,
@@ -32,7 +32,8 @@ from domain.services.common import (
     refuse_initial_source_change,
     require_user,
 )
-from domain.services.engagements import rescore
+from domain.services.engagements import rescore, store_score
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 LEAD_RULES = {
@@ -47,11 +48,11 @@ LEAD_RULES = {
 }
 
 
-def refresh_lead_derived(lead: Lead) -> None:
-    """Segment and region follow the lead's own profile (D5)."""
+def refresh_lead_derived(lead: Lead, regions: RegionTable) -> None:
+    """Segment and region follow the lead's own profile (D5, by the region table)."""
     lead.sales_segment = sales_segment_for(lead.number_of_employees)
     lead.region = region_for(
-        lead.country, lead.state, is_public_sector=lead.is_public_sector
+        lead.country, lead.state, is_public_sector=lead.is_public_sector, table=regions
     )
 
 
@@ -64,6 +65,7 @@ async def create_lead(
 ) -> Lead:
     """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``."""
     check_values(values, LEAD_RULES, required_fields=("initial_source",))
+    tables = await rule_tables(session, lock=True)
     await require_user(session, values.get("owner_id"), "ownerId")
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
@@ -71,9 +73,9 @@ async def create_lead(
         session, data["email"], allow_duplicate=allow_duplicate
     )
     lead = Lead(**data, created_by_id=actor.id)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, tables.regions)
     # The demographic part of the score counts from the start (D6).
-    lead.person_score = score(lead.title, lead.email, ()).total
+    store_score(lead, score(lead.title, lead.email, (), tables.scoring))
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
@@ -97,6 +99,8 @@ async def update_lead(
     expected_version: int | None = None,
 ) -> Lead:
     """Change a lead's profile; a converted lead is read-only (D7)."""
+    # The tables first, then the lead's row (see rule_tables on lock order).
+    tables = await rule_tables(session, lock=True)
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
     refuse_if(may_edit_lead(actor, lead.owner_id))
@@ -113,10 +117,10 @@ async def update_lead(
         data["email"] = normalize_email(data["email"])
     previous_owner = lead.owner_id
     apply(lead, data)
-    refresh_lead_derived(lead)
+    refresh_lead_derived(lead, tables.regions)
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
-        await rescore(session, lead, actor=actor, now=utcnow())
+        await rescore(session, lead, actor=actor, now=utcnow(), table=tables.scoring)
     await session.flush()
     if lead.owner_id != previous_owner:
         emit(

@@ -11,6 +11,7 @@ the same turn, and a restart continues where it left off.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -29,6 +30,7 @@ from domain.records import (
 from domain.rules.business_days import sla_due_at
 from domain.rules.permissions import Actor
 from domain.rules.routing import (
+    DEFAULT_ROUTING_TABLE,
     AccountFacts,
     MemberFacts,
     RoutingDecision,
@@ -38,6 +40,7 @@ from domain.rules.routing import (
 )
 from domain.services.common import emit, load, refuse_if
 from domain.services.lead_lifecycle import matched_account
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
@@ -146,7 +149,11 @@ async def route(
         engagement_kinds=trigger_kinds,
         account=await _account_facts(session, account),
     )
-    decision = route_lead(facts)
+    # The score threshold of rule 6 is the scoring table's routing threshold (D6).
+    threshold = (await rule_tables(session)).scoring.routing_threshold
+    decision = route_lead(
+        facts, replace(DEFAULT_ROUTING_TABLE, score_threshold=threshold)
+    )
     assignee = decision.assignee_user_id
     if assignee is None and decision.pool is not None:
         assignee = await take_turn(session, decision.pool, now)
