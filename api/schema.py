@@ -39,7 +39,9 @@ from api.opportunities import (
     OpportunityPipelineMutations,
     OpportunityQueries,
 )
+from api.regions import RegionMutations, RegionQueries
 from api.routing import RoutingMutations, RoutingQueries
+from api.scoring import ScoringMutations, ScoringQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -64,6 +66,8 @@ class Query(
     CampaignQueries,
     MachineQueries,
     RoutingQueries,
+    ScoringQueries,
+    RegionQueries,
 ):
     """The root of every read."""
 
@@ -85,6 +89,8 @@ class Mutation(
     LeadLifecycleMutations,
     EngagementMutations,
     RoutingMutations,
+    ScoringMutations,
+    RegionMutations,
     AccountMutations,
     ContactMutations,
     OpportunityMutations,

@@ -402,7 +402,7 @@ class RegionTableEdit:
     """
 
     set_rows: tuple[RegionRow, ...] = ()
-    remove: tuple[tuple[str, str | None], ...] = ()
+    remove_rows: tuple[tuple[str, str | None], ...] = ()
 
     @staticmethod
     def key(country: str, state: str | None) -> RegionKey:
@@ -415,7 +415,7 @@ class RegionTableEdit:
     def refusals(self, table: RegionTable) -> list[Refusal]:
         """Every reason the edit is invalid for ``table``."""
         found: list[Refusal] = []
-        if not self.set_rows and not self.remove:
+        if not self.set_rows and not self.remove_rows:
             found.append(
                 Refusal.on(
                     None,
@@ -428,8 +428,8 @@ class RegionTableEdit:
             ("set_rows", i, row.country, row.state)
             for i, row in enumerate(self.set_rows)
         ] + [
-            ("remove", i, country, state)
-            for i, (country, state) in enumerate(self.remove)
+            ("remove_rows", i, country, state)
+            for i, (country, state) in enumerate(self.remove_rows)
         ]
         for group, i, country, state in entries:
             where = (group, str(i))
@@ -466,7 +466,7 @@ class RegionTableEdit:
                     )
                 )
             keys[key] = group
-            if group == "remove" and key not in table.regions:
+            if group == "remove_rows" and key not in table.regions:
                 found.append(
                     Refusal(
                         code=ErrorCode.NOT_FOUND,
@@ -489,7 +489,7 @@ class RegionTableEdit:
     def applied_to(self, table: RegionTable) -> RegionTable:
         """The next version of ``table`` with this (valid) edit applied."""
         regions = dict(table.regions)
-        for country, state in self.remove:
+        for country, state in self.remove_rows:
             regions.pop(self.key(country, state), None)
         for row in self.set_rows:
             regions[self.key(row.country, row.state)] = row.region

@@ -53,6 +53,7 @@ from domain.records import (
 from domain.rules.permissions import Actor, may_edit_rule_tables
 from domain.rules.scoring import (
     DEFAULT_SCORING_TABLE,
+    RULE_IDS,
     ScoringTable,
     ScoringTableEdit,
     validate_scoring_table,
@@ -64,6 +65,7 @@ from domain.services.rule_tables import (
     RuleTables,
     lock_for_edit,
     remember_edit,
+    rule_tables,
 )
 from domain.sqltypes import utcnow
 
@@ -244,3 +246,58 @@ async def rescore_all_leads(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScoringTable:
+    """One stored version as the API shows it: the version row, rules, free mail."""
+
+    version: ScoringTableVersion
+    rules: list[ScoringTablePoints]
+    free_mail_domains: list[str]
+
+
+async def scoring_table_versions(
+    session: AsyncSession, *, version: int | None = None, limit: int | None = None
+) -> list[StoredScoringTable]:
+    """Stored versions, newest first: one ``version``, or the ``limit`` newest."""
+    stmt = select(ScoringTableVersion).order_by(ScoringTableVersion.version.desc())  # type: ignore[attr-defined]
+    if version is not None:
+        stmt = stmt.where(ScoringTableVersion.version == version)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = list((await session.execute(stmt)).scalars())
+    numbers = [r.version for r in rows]
+    order = {rule: i for i, rule in enumerate(RULE_IDS)}
+    rules: dict[int, list[ScoringTablePoints]] = {n: [] for n in numbers}
+    for point in (
+        await session.execute(
+            select(ScoringTablePoints).where(
+                ScoringTablePoints.version.in_(numbers)  # type: ignore[attr-defined]
+            )
+        )
+    ).scalars():
+        rules[point.version].append(point)
+    domains: dict[int, list[str]] = {n: [] for n in numbers}
+    for n, domain in await session.execute(
+        select(ScoringFreeMailDomain.version, ScoringFreeMailDomain.domain)
+        .where(ScoringFreeMailDomain.version.in_(numbers))  # type: ignore[attr-defined]
+        .order_by(ScoringFreeMailDomain.domain)
+    ):
+        domains[n].append(domain)
+    return [
+        StoredScoringTable(
+            version=r,
+            rules=sorted(
+                rules[r.version], key=lambda p: (order.get(p.rule, len(order)), p.rule)
+            ),
+            free_mail_domains=domains[r.version],
+        )
+        for r in rows
+    ]
+
+
+async def current_scoring_table(session: AsyncSession) -> StoredScoringTable:
+    """The version scoring uses now."""
+    current = (await rule_tables(session)).scoring.version
+    return (await scoring_table_versions(session, version=current))[0]
