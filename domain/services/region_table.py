@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String, column, func, select, update, values
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.records import (
@@ -128,22 +138,15 @@ async def rederive_regions(
 ) -> int:
     """Give every record of ``model`` the region its address has by ``table``;
     how many records changed."""
-    blank = ""
-    combos = (
-        await session.execute(
-            select(
-                func.coalesce(country, blank),
-                func.coalesce(state, blank),
-                model.is_public_sector,
-                model.region,
-            ).group_by(
-                func.coalesce(country, blank),
-                func.coalesce(state, blank),
-                model.is_public_sector,
-                model.region,
-            )
-        )
-    ).all()
+    # The same literal in SELECT and GROUP BY (bound values would not match).
+    blank = literal_column("''")
+    address = (
+        func.coalesce(country, blank),
+        func.coalesce(state, blank),
+        model.is_public_sector,
+        model.region,
+    )
+    combos = (await session.execute(select(*address).group_by(*address))).all()
     changed: dict[tuple[str, str, bool], str | None] = {}
     for c, s, public, region in combos:
         new = region_for(c or None, s or None, is_public_sector=public, table=table)
@@ -166,17 +169,33 @@ async def _update_batch(
     items: Sequence[tuple[tuple[str, str, bool], str | None]],
     now: datetime,
 ) -> int:
-    """One UPDATE … FROM a VALUES list of (country, state, public sector, region)."""
+    """One UPDATE … FROM a VALUES list of (country, state, public sector, region).
+
+    The list is a subquery, not a CTE: SQLite's driver reports no row count for
+    a statement that starts with WITH. Both databases name the columns of a
+    VALUES list column1, column2, …
+    """
+    params: dict[str, Any] = {}
+    rows = []
+    for i, ((c, s, p), r) in enumerate(items):
+        params.update({f"c{i}": c, f"s{i}": s, f"p{i}": p, f"r{i}": r})
+        rows.append(f"(:c{i}, :s{i}, :p{i}, :r{i})")
     wanted = (
-        values(
+        text(
+            "SELECT column1 AS country, column2 AS state, column3 AS public, "
+            f"column4 AS region FROM (VALUES {', '.join(rows)}) AS v"
+        )
+        .bindparams(
+            *(bindparam(f"p{i}", type_=Boolean) for i in range(len(items))),
+            **params,
+        )
+        .columns(
             column("country", String),
             column("state", String),
             column("public", Boolean),
             column("region", String),
-            name="wanted",
         )
-        .data([(c, s, p, r) for (c, s, p), r in items])
-        .cte("wanted")
+        .subquery("wanted")
     )
     result = await session.execute(
         update(model)
