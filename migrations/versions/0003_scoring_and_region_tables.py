@@ -393,38 +393,43 @@ def upgrade() -> None:
             "version", "rule", name=op.f("pk_scoring_table_points")
         ),
     )
-    with op.batch_alter_table("leads", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "score_title_seniority",
-                sa.Boolean(),
-                server_default=sa.false(),
-                nullable=False,
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "score_title_blank_or_technical",
-                sa.Boolean(),
-                server_default=sa.false(),
-                nullable=False,
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "score_email_domain",
-                sqlmodel.sql.sqltypes.AutoString(length=255),
-                nullable=True,
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "score_careers_penalties",
-                sa.Integer(),
-                server_default="0",
-                nullable=False,
-            )
-        )
+    # Plain ADD COLUMN (constant defaults): SQLite adds them without rebuilding
+    # the leads table, which the rows that reference leads would forbid.
+    op.add_column(
+        "leads",
+        sa.Column(
+            "score_title_seniority",
+            sa.Boolean(),
+            server_default=sa.false(),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "leads",
+        sa.Column(
+            "score_title_blank_or_technical",
+            sa.Boolean(),
+            server_default=sa.false(),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "leads",
+        sa.Column(
+            "score_email_domain",
+            sqlmodel.sql.sqltypes.AutoString(length=255),
+            nullable=True,
+        ),
+    )
+    op.add_column(
+        "leads",
+        sa.Column(
+            "score_careers_penalties",
+            sa.Integer(),
+            server_default="0",
+            nullable=False,
+        ),
+    )
 
     # ### end Alembic commands ###
     _seed()
