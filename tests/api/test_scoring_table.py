@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import timedelta
 
@@ -540,3 +541,26 @@ async def test_another_process_scores_with_the_new_table_at_once(
     assert after["createLead"]["lead"] == {"personScore": 75}
     async with sessions() as s:
         assert (await s.get(Lead, 1)).person_score == 75
+
+
+async def test_engagements_racing_an_edit_end_scored_by_the_table_in_force(api, make):
+    """Writers that score hold the table's head: an edit waits for them, or they
+    wait for it, so no score computed from the old table lands after the rescore."""
+    ops = await make.user(Role.MARKETING_OPS)
+    sales_ops = await make.user(Role.SALES_OPS)
+    leads = [
+        await make.lead(by=ops, title="Analyst", email=f"r{n}@initech.example")
+        for n in range(8)
+    ]
+
+    results = await asyncio.gather(
+        *(engage(api, ops, lead, "GATED_ASSET_DOWNLOAD") for lead in leads[:4]),
+        update(api, sales_ops, points=[{"rule": "GATED_ASSET_DOWNLOAD", "points": 7}]),
+        *(engage(api, ops, lead, "GATED_ASSET_DOWNLOAD") for lead in leads[4:]),
+    )
+
+    assert results[4]["userErrors"] == []
+    for lead in leads:
+        state = await lead_state(api, ops, lead)
+        assert state["personScore"] == 12  # company email 5 + download 7
+        assert sum(line["points"] for line in state["scoreBreakdown"]) == 12
