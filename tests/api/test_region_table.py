@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -303,3 +304,53 @@ async def test_an_invalid_edit_is_refused_with_every_reason(api, make, sessions)
     assert [(e["code"], e["field"]) for e in empty["userErrors"]] == [
         ("INVALID_INPUT", None)
     ]
+
+
+async def test_leads_created_while_the_table_changes_end_with_its_new_regions(
+    api, make
+):
+    ops = await make.user(Role.MARKETING_OPS)
+    sales_ops = await make.user(Role.SALES_OPS)
+    create = """mutation($input: CreateLeadInput!) {
+      createLead(input: $input) { lead { id } userErrors { code } } }"""
+
+    async def lead(n: int) -> str:
+        data = (
+            await api(
+                create,
+                {
+                    "input": {
+                        "lastName": f"T{n}",
+                        "country": "US",
+                        "state": "TX",
+                        "initialSource": "Web Direct",
+                    }
+                },
+                as_user=ops,
+            )
+        ).ok()["createLead"]
+        assert data["userErrors"] == []
+        return data["lead"]["id"]
+
+    async def stream(first: int) -> list[str]:
+        return [await lead(n) for n in range(first, first + 15)]
+
+    one, edit, two = await asyncio.gather(
+        stream(0),
+        update(
+            api,
+            sales_ops,
+            setRows=[{"country": "US", "state": "TX", "region": "US_EAST"}],
+        ),
+        stream(15),
+    )
+
+    assert edit["userErrors"] == []
+    nodes = (
+        await api(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Lead { region } } }",
+            {"ids": one + two},
+            as_user=ops,
+        )
+    ).ok()["nodes"]
+    assert nodes == [{"region": "US_EAST"}] * 30
