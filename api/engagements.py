@@ -120,8 +120,9 @@ class EngagementMutations:
     """Root mutations about engagements."""
 
     @strawberry.mutation(
-        description="Record an engagement: the lead is rescored; RAW/NURTURE leads "
-        "become INQUIRY, and a score of 90 or more makes the lead an MQL."
+        description="Record an engagement: the lead is rescored with the current "
+        "scoringTable; RAW/NURTURE leads become INQUIRY, and a score at or above "
+        "the MQL threshold (90 by default) makes the lead an MQL."
     )
     async def record_engagement(
         self, info: Info, input: RecordEngagementInput

@@ -17,7 +17,8 @@ from domain import enums as d
 _LEAD_STATUS = {
     "RAW": "Untouched brand new lead.",
     "INQUIRY": "Form submission, meeting at a trade show, content offer.",
-    "MQL": "Marketing qualified: the score reached the MQL threshold (90).",
+    "MQL": "Marketing qualified: the score reached the MQL threshold "
+    "(scoringTable.mqlThreshold, 90 by default).",
     "ACCEPTED": "A rep is actively working to get in touch.",
     "QUALIFYING": "In two-way conversation.",
     "QUALIFIED": "Converted to an account/contact/opportunity; the lead is read-only.",

@@ -45,8 +45,10 @@ from api.opportunities import (
     OpportunityQueries,
 )
 from api.ownership import OwnershipMutations
+from api.regions import RegionMutations, RegionQueries
 from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
+from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
@@ -75,6 +77,8 @@ class Query(
     SupportQueries,
     ReportQueries,
     EventQueries,
+    ScoringQueries,
+    RegionQueries,
 ):
     """The root of every read."""
 
@@ -97,6 +101,8 @@ class Mutation(
     OwnershipMutations,
     EngagementMutations,
     RoutingMutations,
+    ScoringMutations,
+    RegionMutations,
     AccountMutations,
     AccountTeamMutations,
     ContactMutations,

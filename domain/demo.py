@@ -101,7 +101,7 @@ from domain.records import (
     User,
 )
 from domain.rules.business_days import sla_due_at
-from domain.rules.matching import normalize_company_name
+from domain.rules.matching import email_domain, normalize_company_name
 from domain.rules.scoring import DEFAULT_POINTS, ENGAGEMENT_DESCRIPTIONS
 from domain.rules.scoring import score as score_profile
 from domain.rules.segmentation import region_for, sales_segment_for
@@ -2131,6 +2131,10 @@ class _Builder:
             )
             for title, _w in _LEAD_TITLES
         ]
+        # ... and the facts the score rests on (D6; demo leads visit no careers page)
+        self.title_facts = [
+            score_profile(title, None, []).facts for title, _w in _LEAD_TITLES
+        ]
         regions = [*Region, None]
         self.bdr_pools = {
             r: self.pool((Role.SDR,) if r is Region.PUBLIC_SECTOR else (Role.BDR,), r)
@@ -2536,6 +2540,12 @@ class _Builder:
             "routing_pool": None,
             "routed_to_id": None,
             "routed_at": None,
+            "score_title_seniority": self.title_facts[title_i].title_seniority,
+            "score_title_blank_or_technical": (
+                self.title_facts[title_i].title_blank_or_technical
+            ),
+            "score_email_domain": email_domain(email),
+            "score_careers_penalties": 0,
         }
         return row, eng_rows, activities, transitions
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -235,6 +235,19 @@ class Lead(Versioned, table=True):
     routing_pool: str | None = Field(default=None, max_length=60)
     routed_to_id: int | None = Field(default=None, foreign_key="users.id")
     routed_at: datetime | None = _time_field()
+    # What the score rests on apart from the table's points (D6,
+    # ``domain.rules.scoring.ScoreFacts``): an edited table rescores from these.
+    # Server defaults too: rows written by raw SQL (bulk loads) get them.
+    score_title_seniority: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    score_title_blank_or_technical: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    score_email_domain: str | None = Field(default=None, max_length=255)
+    score_careers_penalties: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class RoutingPool(Versioned, table=True):
@@ -257,6 +270,83 @@ class RoutingPoolMember(SQLModel, table=True):
     pool_key: str = Field(foreign_key="routing_pools.key", max_length=60, index=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     position: int
+
+
+class RuleTableHead(SQLModel, table=True):
+    """The current version of an editable rule table (``SCORING``, ``REGIONS``).
+
+    Writers that score or derive regions hold this row ``FOR KEY SHARE`` and an
+    edit holds it ``FOR UPDATE``, so an edit and its bulk recompute never
+    interleave with a write that used the previous version.
+    """
+
+    __tablename__ = "rule_table_heads"
+
+    name: str = Field(primary_key=True, max_length=40)
+    version: int
+    changed_at: datetime = _now_field()
+
+
+def _version_key() -> Any:
+    return Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class ScoringTableVersion(SQLModel, table=True):
+    """One version of the D6 scoring table: thresholds, who changed it, when, why."""
+
+    __tablename__ = "scoring_table_versions"
+
+    version: int = _version_key()
+    mql_threshold: int
+    routing_threshold: int
+    changed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    changed_at: datetime = _now_field()
+    note: str | None = _text_field()
+    leads_rescored: int = Field(default=0)
+
+
+class ScoringTablePoints(SQLModel, table=True):
+    """The points of one scoring rule (an engagement kind or a demographic rule)."""
+
+    __tablename__ = "scoring_table_points"
+
+    version: int = Field(primary_key=True, foreign_key="scoring_table_versions.version")
+    rule: str = Field(primary_key=True, max_length=60)
+    points: int
+    description: str = Field(max_length=255)
+
+
+class ScoringFreeMailDomain(SQLModel, table=True):
+    """A free-mail domain of one scoring-table version (D6's data list)."""
+
+    __tablename__ = "scoring_free_mail_domains"
+
+    version: int = Field(primary_key=True, foreign_key="scoring_table_versions.version")
+    domain: str = Field(primary_key=True, max_length=255)
+
+
+class RegionTableVersion(SQLModel, table=True):
+    """One version of the D5 region table: who changed it, when, why."""
+
+    __tablename__ = "region_table_versions"
+
+    version: int = _version_key()
+    changed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    changed_at: datetime = _now_field()
+    note: str | None = _text_field()
+    leads_rederived: int = Field(default=0)
+    accounts_rederived: int = Field(default=0)
+
+
+class RegionTableRow(SQLModel, table=True):
+    """Country (``*``: any other) and state ("": whole country) → region."""
+
+    __tablename__ = "region_table_rows"
+
+    version: int = Field(primary_key=True, foreign_key="region_table_versions.version")
+    country: str = Field(primary_key=True, max_length=2)
+    state: str = Field(primary_key=True, max_length=3)
+    region: Region = _enum_field(Region)
 
 
 class Opportunity(Versioned, table=True):

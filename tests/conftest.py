@@ -78,8 +78,39 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
 
 
+# Versioned rule tables seeded by the migrations (D5, D6): emptied with the rest
+# and their seeded rows put back, so that edits of one test never leak.
+RULE_TABLES = (
+    "rule_table_heads",
+    "scoring_table_versions",
+    "scoring_table_points",
+    "scoring_free_mail_domains",
+    "region_table_versions",
+    "region_table_rows",
+)
+
+
+@pytest.fixture(scope="session")
+def seeded_rows(database_url: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows the migrations seeded into the rule tables."""
+    engine = make_sync_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                name: [
+                    dict(row._mapping)
+                    for row in conn.execute(SQLModel.metadata.tables[name].select())
+                ]
+                for name in RULE_TABLES
+            }
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-async def empty_database(engine: AsyncEngine) -> None:
+async def empty_database(
+    engine: AsyncEngine, seeded_rows: dict[str, list[dict[str, Any]]]
+) -> None:
     """Empty tables (ids from 1): every test that touches the database starts so."""
     # Reference data seeded by migrations stays (its mutable state is reset).
     seeded = {"routing_pools"}
@@ -96,6 +127,10 @@ async def empty_database(engine: AsyncEngine) -> None:
             quoted = ", ".join(f'"{n}"' for n in tables)
             await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         await conn.execute(text("UPDATE routing_pools SET last_position = NULL"))
+        for name in RULE_TABLES:
+            await conn.execute(
+                SQLModel.metadata.tables[name].insert(), seeded_rows[name]
+            )
 
 
 @dataclass

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import column, inspect, table, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from domain.db import alembic_config, is_sqlite, make_sync_engine
+from domain.sqltypes import UTCDateTime
 
 
 @pytest.fixture
@@ -62,3 +64,79 @@ def test_downgrading_to_base_removes_every_table(fresh_database):
     tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
     engine.dispose()
     assert tables == set()
+
+
+def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
+    command.upgrade(alembic_config(fresh_database), "0002")
+    engine = make_sync_engine(fresh_database)
+    now = datetime(2024, 3, 4, 12, tzinfo=UTC)
+    at = UTCDateTime()
+    leads = table(
+        "leads",
+        *(column(n) for n in ("id", "version", "title", "email", "initial_source")),
+        *(column(n) for n in ("status", "person_score", "is_public_sector")),
+        column("sales_segment"),
+        *(column(n, at) for n in ("created_at", "updated_at", "status_changed_at")),
+    )
+    engagements = table(
+        "engagements",
+        column("id"),
+        column("lead_id"),
+        column("kind"),
+        column("occurred_at", at),
+        column("created_at", at),
+    )
+    profiles = [(1, "Senior Developer", "a@acme.com"), (2, None, "b@gmail.com")]
+    with engine.begin() as conn:
+        conn.execute(
+            leads.insert(),
+            [
+                {
+                    "id": i,
+                    "version": 1,
+                    "title": title,
+                    "email": email,
+                    "initial_source": "Web Direct",
+                    "status": "RAW",
+                    "person_score": 0,
+                    "is_public_sector": False,
+                    "sales_segment": "UNKNOWN",
+                    "created_at": now,
+                    "updated_at": now,
+                    "status_changed_at": now,
+                }
+                for i, title, email in profiles
+            ],
+        )
+        conn.execute(
+            engagements.insert(),
+            [
+                {
+                    "id": n,
+                    "lead_id": 2,
+                    "kind": "CAREERS_PAGE_VISIT",
+                    "occurred_at": now + timedelta(days=days),
+                    "created_at": now,
+                }
+                for n, days in ((1, 0), (2, 3), (3, 4), (4, 5))
+            ],
+        )
+
+    command.upgrade(alembic_config(fresh_database), "head")
+
+    with engine.connect() as conn:
+        facts = conn.execute(
+            text(
+                "SELECT id, score_title_seniority, score_title_blank_or_technical, "
+                "score_email_domain, score_careers_penalties FROM leads ORDER BY id"
+            )
+        ).all()
+        heads = conn.execute(
+            text("SELECT name, version FROM rule_table_heads ORDER BY name")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in facts] == [
+        (1, True, True, "acme.com", 0),
+        (2, False, True, "gmail.com", 2),
+    ]
+    assert [tuple(row) for row in heads] == [("REGIONS", 1), ("SCORING", 1)]

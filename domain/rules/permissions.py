@@ -4,7 +4,8 @@ Decisions where the spec is silent: every authenticated user may read every
 record (the go-to-market team works in the open); accounts, contacts and
 opportunities may be changed by their owner, by anyone while unowned, and by
 SALES_OPS, SALES_ADMIN and ADMIN; campaigns by MARKETING_OPS, SALES_OPS and
-ADMIN; users and tokens by ADMIN only.
+ADMIN; users and tokens by ADMIN only; the scoring (D6) and region (D5)
+tables by SALES_OPS and ADMIN.
 
 Record ownership (D8):
 
@@ -35,6 +36,7 @@ CAMPAIGN_EDITORS = frozenset({Role.MARKETING_OPS, Role.SALES_OPS, Role.ADMIN})
 USER_ADMINS = frozenset({Role.ADMIN})
 # Who may take a lead away from the BDR who owns it (D8).
 LEAD_TRANSFER_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
+RULE_TABLE_EDITORS = frozenset({Role.SALES_OPS, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +143,10 @@ def may_manage_users(actor: Actor) -> list[Refusal]:
     if actor.role in USER_ADMINS:
         return []
     return _forbidden("Only an ADMIN may manage users and API tokens.")
+
+
+def may_edit_rule_tables(actor: Actor, table: str) -> list[Refusal]:
+    """The scoring and region tables are sales ops' data: SALES_OPS, ADMIN."""
+    if actor.role in RULE_TABLE_EDITORS:
+        return []
+    return _forbidden(f"Only SALES_OPS or ADMIN may change {table}.")

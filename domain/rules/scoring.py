@@ -3,6 +3,17 @@
 The points, word lists, free-mail domains and thresholds live in a
 ``ScoringTable``: immutable data that sales ops may replace with an edited copy
 (``dataclasses.replace(DEFAULT_SCORING_TABLE, mql_threshold=80, version=2)``).
+The points of every rule, the free-mail list and the two thresholds are stored
+in the database as a versioned table (``domain.services.scoring_table``); a
+``ScoringTableEdit`` says what a sales-ops edit changes. The word lists, the
+careers window and the once-a-day kinds are the D6 decisions below, kept in
+code.
+
+Besides its breakdown, a score carries its ``ScoreFacts``: what it rests on
+apart from the points (which title rules and email domain apply, how many
+careers penalties the visits earn). They are stored on the lead, so that an
+edited table can rescore every lead in SQL from the facts and a GROUP BY over
+the engagements, without this function running once per lead.
 
 Decisions where the spec is silent (the spec's own D6 decisions are applied
 as written):
@@ -39,7 +50,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
@@ -50,6 +61,7 @@ from domain.rules.matching import (
     DEFAULT_FREE_MAIL_DOMAINS,
     email_domain,
     is_free_mail,
+    web_domain,
 )
 
 # Stable ids of the demographic and derived rules (engagement rules use the
@@ -59,6 +71,22 @@ TITLE_BLANK_OR_TECHNICAL = "TITLE_BLANK_OR_TECHNICAL"
 COMPANY_EMAIL = "COMPANY_EMAIL"
 FREE_MAIL = "FREE_MAIL"
 CAREERS_PAGE_VISITS = "CAREERS_PAGE_VISITS"
+DEMOGRAPHIC_RULES: tuple[str, ...] = (
+    TITLE_SENIORITY,
+    TITLE_BLANK_OR_TECHNICAL,
+    COMPANY_EMAIL,
+    FREE_MAIL,
+)
+# Every rule id, in the order the table lists them (demographic, kinds, careers).
+RULE_IDS: tuple[str, ...] = (
+    *DEMOGRAPHIC_RULES,
+    *(kind.value for kind in EngagementKind),
+    CAREERS_PAGE_VISITS,
+)
+# Bounds of an edit (D6's own values range from -25 to +100).
+MAX_POINTS = 1_000
+MAX_THRESHOLD = 10_000
+MAX_FREE_MAIL_DOMAINS = 10_000
 
 _K = EngagementKind
 
@@ -182,6 +210,26 @@ class ScoringTable:
         """Points of one engagement kind; a kind missing from the table is 0."""
         return self.engagement_points.get(kind, 0)
 
+    def points_by_rule(self) -> dict[str, int]:
+        """Rule id -> points, for every rule of the table."""
+        return {row.rule: row.points for row in self.rules()}
+
+    def with_points(self, points: Mapping[str, int]) -> ScoringTable:
+        """A copy with these rules' points (rule ids of ``RULE_IDS``) changed."""
+        kinds = {k.value: k for k in EngagementKind}
+        engagement = dict(self.engagement_points)
+        scalars: dict[str, int] = {}
+        for rule, value in points.items():
+            if rule in kinds:
+                engagement[kinds[rule]] = value
+            else:
+                scalars[_SCALAR_FIELDS[rule]] = value
+        return replace(
+            self,
+            engagement_points=MappingProxyType(engagement),
+            **scalars,  # type: ignore[arg-type]
+        )
+
     def rules(self) -> tuple[ScoringRule, ...]:
         """Every row of the table, demographic rules first, for display."""
         demographic = (
@@ -217,6 +265,17 @@ class ScoringTable:
 
 DEFAULT_SCORING_TABLE = ScoringTable()
 
+# The rules that are fields of the table rather than engagement kinds.
+_SCALAR_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        TITLE_SENIORITY: "title_seniority_points",
+        TITLE_BLANK_OR_TECHNICAL: "title_blank_or_technical_points",
+        COMPANY_EMAIL: "company_email_points",
+        FREE_MAIL: "free_mail_points",
+        CAREERS_PAGE_VISITS: "careers_visits_points",
+    }
+)
+
 
 def _word_list(words: Iterable[str]) -> str:
     """Human list of title words: "VP, Manager or Head"."""
@@ -250,6 +309,18 @@ def validate_scoring_table(table: ScoringTable) -> list[Refusal]:
                 "The routing threshold must be positive.",
             )
         )
+    for name, value in (
+        ("mql_threshold", table.mql_threshold),
+        ("routing_threshold", table.routing_threshold),
+    ):
+        if value > MAX_THRESHOLD:
+            refusals.append(
+                Refusal.on(
+                    name,
+                    ErrorCode.INVALID_INPUT,
+                    f"A threshold may not be above {MAX_THRESHOLD:,}.",
+                )
+            )
     if table.routing_threshold > table.mql_threshold:
         refusals.append(
             Refusal.on(
@@ -267,6 +338,117 @@ def validate_scoring_table(table: ScoringTable) -> list[Refusal]:
             )
         )
     return refusals
+
+
+def normalize_free_mail_domain(domain: str) -> str:
+    """A free-mail domain as it is compared: trimmed, lowercased, no final dot."""
+    return domain.strip().lower().rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringTableEdit:
+    """What a sales-ops edit of the table changes; what is not given stays.
+
+    ``points`` are (rule id, points) pairs, rule ids as in ``RULE_IDS``;
+    ``free_mail_domains`` replaces the whole list when given.
+    """
+
+    points: tuple[tuple[str, int], ...] = ()
+    mql_threshold: int | None = None
+    routing_threshold: int | None = None
+    free_mail_domains: tuple[str, ...] | None = None
+
+    def refusals(self) -> list[Refusal]:
+        """Every reason the edit itself is invalid (unknown rule, bad value…)."""
+        found: list[Refusal] = []
+        if (
+            not self.points
+            and self.mql_threshold is None
+            and self.routing_threshold is None
+            and self.free_mail_domains is None
+        ):
+            found.append(
+                Refusal.on(
+                    None,
+                    ErrorCode.INVALID_INPUT,
+                    "Nothing to change: give points, a threshold or free-mail domains.",
+                )
+            )
+        seen: set[str] = set()
+        for i, (rule, points) in enumerate(self.points):
+            if rule not in RULE_IDS:
+                found.append(
+                    Refusal(
+                        code=ErrorCode.INVALID_INPUT,
+                        message=f"{rule!r} is not a scoring rule; the rules are "
+                        + ", ".join(RULE_IDS)
+                        + ".",
+                        field=("points", str(i), "rule"),
+                    )
+                )
+            elif rule in seen:
+                found.append(
+                    Refusal(
+                        code=ErrorCode.INVALID_INPUT,
+                        message=f"{rule} is listed twice.",
+                        field=("points", str(i), "rule"),
+                    )
+                )
+            seen.add(rule)
+            if not -MAX_POINTS <= points <= MAX_POINTS:
+                found.append(
+                    Refusal(
+                        code=ErrorCode.INVALID_INPUT,
+                        message=f"Points must be between -{MAX_POINTS:,} and "
+                        f"{MAX_POINTS:,}; {rule} was given {points:,}.",
+                        field=("points", str(i), "points"),
+                    )
+                )
+        for i, domain in enumerate(self.free_mail_domains or ()):
+            clean = normalize_free_mail_domain(domain)
+            if web_domain(clean) != clean:
+                found.append(
+                    Refusal(
+                        code=ErrorCode.INVALID_INPUT,
+                        message=f"{domain!r} is not an email domain (e.g. gmail.com).",
+                        field=("free_mail_domains", str(i)),
+                    )
+                )
+        if len(self.free_mail_domains or ()) > MAX_FREE_MAIL_DOMAINS:
+            found.append(
+                Refusal.on(
+                    "free_mail_domains",
+                    ErrorCode.INVALID_INPUT,
+                    f"At most {MAX_FREE_MAIL_DOMAINS:,} free-mail domains.",
+                )
+            )
+        return found
+
+    def applied_to(self, table: ScoringTable) -> ScoringTable:
+        """The next version of ``table`` with this (valid) edit applied."""
+        edited = table.with_points(dict(self.points))
+        domains = (
+            table.free_mail_domains
+            if self.free_mail_domains is None
+            else frozenset(
+                normalize_free_mail_domain(d) for d in self.free_mail_domains
+            )
+        )
+        return replace(
+            edited,
+            mql_threshold=(
+                table.mql_threshold
+                if self.mql_threshold is None
+                else self.mql_threshold
+            ),
+            routing_threshold=(
+                table.routing_threshold
+                if self.routing_threshold is None
+                else self.routing_threshold
+            ),
+            free_mail_domains=domains,
+            version=table.version + 1,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +471,23 @@ class ScoreLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreFacts:
+    """What a score rests on apart from the points of the table.
+
+    The title rules that apply, the domain of a valid email (free mail or not
+    is the table's list to say) and how many careers penalties the visits
+    earn. None of them changes when sales ops edit points, thresholds or the
+    free-mail list, so they are stored on the lead and an edited table
+    rescores every lead from them (with the engagements counted by kind).
+    """
+
+    title_seniority: bool = False
+    title_blank_or_technical: bool = False
+    email_domain: str | None = None
+    careers_penalties: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ScoreResult:
     """A score and its breakdown; the lines sum to ``total``."""
 
@@ -296,6 +495,7 @@ class ScoreResult:
     demographic: int
     behaviour: int
     breakdown: tuple[ScoreLine, ...] = field(default=())
+    facts: ScoreFacts = field(default_factory=ScoreFacts)
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -386,9 +586,13 @@ def _in_time_order(engagements: Iterable[EngagementFact]) -> list[EngagementFact
 
 def _behaviour_lines(
     engagements: Iterable[EngagementFact], table: ScoringTable
-) -> list[ScoreLine]:
-    """Engagement points with same-day visits counted once and the careers rule."""
+) -> tuple[list[ScoreLine], int]:
+    """Engagement points with same-day visits counted once and the careers rule.
+
+    Also returns how many times the careers rule applies, whatever its points.
+    """
     lines: list[ScoreLine] = []
+    penalties = 0
     seen_days: set[tuple[EngagementKind, date]] = set()
     pending_careers_visit: datetime | None = None
     for engagement in _in_time_order(engagements):
@@ -415,6 +619,7 @@ def _behaviour_lines(
             and at - pending_careers_visit < table.careers_window
         ):
             pending_careers_visit = None
+            penalties += 1
             if table.careers_visits_points:
                 lines.append(
                     ScoreLine(
@@ -427,7 +632,7 @@ def _behaviour_lines(
                 )
         else:
             pending_careers_visit = at
-    return lines
+    return lines, penalties
 
 
 def score(
@@ -437,15 +642,26 @@ def score(
     table: ScoringTable = DEFAULT_SCORING_TABLE,
 ) -> ScoreResult:
     """The person score of a profile and its engagements, with the breakdown."""
-    demographic = [*_title_lines(title, table), *_email_lines(email, table)]
-    behaviour = _behaviour_lines(engagements, table)
+    title_lines = _title_lines(title, table)
+    # A rule whose points sales ops set to 0 is a fact, not a line.
+    demographic = [
+        line for line in (*title_lines, *_email_lines(email, table)) if line.points
+    ]
+    behaviour, careers_penalties = _behaviour_lines(engagements, table)
     demographic_points = sum(line.points for line in demographic)
     behaviour_points = sum(line.points for line in behaviour)
+    title_rules = {line.rule for line in title_lines}
     return ScoreResult(
         total=demographic_points + behaviour_points,
         demographic=demographic_points,
         behaviour=behaviour_points,
         breakdown=(*demographic, *behaviour),
+        facts=ScoreFacts(
+            title_seniority=TITLE_SENIORITY in title_rules,
+            title_blank_or_technical=TITLE_BLANK_OR_TECHNICAL in title_rules,
+            email_domain=email_domain(email),
+            careers_penalties=careers_penalties,
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from domain.errors import Refusal, Refused
 from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
 from domain.rules.permissions import Actor, may_update_record
-from domain.rules.segmentation import region_for, sales_segment_for
+from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 from domain.rules.validation import max_length, money, non_negative, required
 from domain.services.common import (
     apply,
@@ -25,6 +25,7 @@ from domain.services.common import (
 )
 from domain.services.lead_profile import refresh_linked_leads
 from domain.services.ownership import owner_of, record_owner_change
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 ACCOUNT_RULES = {
@@ -38,8 +39,9 @@ ACCOUNT_RULES = {
 }
 
 
-def refresh_account_derived(account: Account) -> None:
-    """Recompute segment, region and the normalized name from their inputs (D5)."""
+def refresh_account_derived(account: Account, regions: RegionTable) -> None:
+    """Recompute segment, region (by the region table) and the normalized name
+    from their inputs (D5)."""
     account.sales_segment = sales_segment_for(
         account.number_of_employees, is_named=account.is_named
     )
@@ -47,6 +49,7 @@ def refresh_account_derived(account: Account) -> None:
         account.billing_country,
         account.billing_state,
         is_public_sector=account.is_public_sector,
+        table=regions,
     )
     account.normalized_name = normalize_company_name(account.name)
 
@@ -131,9 +134,10 @@ async def create_account(
 ) -> Account:
     """Create an account with its domains; segment and region are derived."""
     check_values(values, ACCOUNT_RULES, required_fields=("name",))
+    regions = (await rule_tables(session, lock=True)).regions
     await _check_references(session, values, None)
     account = Account(**values, normalized_name="")
-    refresh_account_derived(account)
+    refresh_account_derived(account, regions)
     session.add(account)
     await session.flush()
     await _set_domains(session, account, domains)
@@ -151,6 +155,8 @@ async def update_account(
     expected_version: int | None = None,
 ) -> Account:
     """Change an account; derived fields follow their inputs."""
+    # The tables first, then the account's row (see rule_tables on lock order).
+    regions = (await rule_tables(session, lock=True)).regions
     account = await load(session, Account, account_id, lock=True)
     check_version(account, expected_version)
     previous = await owner_of(session, account.owner_id)
@@ -168,10 +174,10 @@ async def update_account(
     await _check_references(session, values, account.id)
     derived = (account.sales_segment, account.region)
     apply(account, values)
-    refresh_account_derived(account)
+    refresh_account_derived(account, regions)
     if (account.sales_segment, account.region) != derived:
         # Linked leads take the account's segment and region (D5).
-        await refresh_linked_leads(session, account)
+        await refresh_linked_leads(session, account, regions)
     if domains is not None:
         await _set_domains(session, account, domains)
         account.updated_at = utcnow()  # domains count as a change (new version)

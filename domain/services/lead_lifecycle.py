@@ -53,6 +53,7 @@ from domain.rules.matching import (
     normalize_company_name,
 )
 from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.segmentation import RegionTable
 from domain.services.accounts import refresh_account_derived
 from domain.services.common import (
     check_version,
@@ -63,6 +64,7 @@ from domain.services.common import (
 )
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 TWO_WAY_CHANNELS = (
@@ -116,6 +118,7 @@ async def lead_facts(
         initial_source=lead.initial_source,
         active_until=lead.active_until,
         person_score=lead.person_score,
+        mql_threshold=(await rule_tables(session)).scoring.mql_threshold,
         has_inbound_engagement=bool(has_inbound),
         has_engagement_since_status_change=bool(has_new),
         has_completed_two_way_activity=bool(two_way),
@@ -325,7 +328,9 @@ async def account_matching(
     return await load(session, Account, match.account_id) if match else None
 
 
-async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Account:
+async def _new_account(
+    session: AsyncSession, lead: Lead, actor: Actor, regions: RegionTable
+) -> Account:
     name = (
         (lead.company or "").strip()
         or " ".join(p for p in (lead.first_name, lead.last_name) if p)
@@ -345,7 +350,7 @@ async def _new_account(session: AsyncSession, lead: Lead, actor: Actor) -> Accou
         owner_id=lead.owner_id or actor.id,
         account_source=lead.lead_source or lead.initial_source,
     )
-    refresh_account_derived(account)
+    refresh_account_derived(account, regions)
     session.add(account)
     await session.flush()
     domain = email_domain(lead.email)
@@ -420,6 +425,8 @@ async def convert_lead(
 ) -> Conversion:
     """Turn a lead into an account, a contact and an opportunity, atomically (D7)."""
     now = now or utcnow()
+    # The tables first (a new account's region), then the lead's row.
+    regions = (await rule_tables(session, lock=True)).regions
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
     if lead.converted_at is not None:
@@ -441,7 +448,7 @@ async def convert_lead(
         account = (
             await linked_account(session, lead)
             or await matched_account(session, lead)
-            or await _new_account(session, lead, actor)
+            or await _new_account(session, lead, actor, regions)
         )
     contact = await _contact_for(session, lead, account, actor)
 

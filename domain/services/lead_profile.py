@@ -11,14 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.records import Account, Lead
 from domain.rules.matching import lead_segment_and_region
-from domain.rules.segmentation import region_for, sales_segment_for
+from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 
 
-def refresh_lead_derived(lead: Lead, account: Account | None = None) -> None:
-    """Segment and region from the lead's profile, the linked account's first (D5)."""
+def refresh_lead_derived(
+    lead: Lead, regions: RegionTable, account: Account | None = None
+) -> None:
+    """Segment and region from the lead's profile (region by the region table),
+    the linked account's first (D5)."""
     own = (
         sales_segment_for(lead.number_of_employees),
-        region_for(lead.country, lead.state, is_public_sector=lead.is_public_sector),
+        region_for(
+            lead.country,
+            lead.state,
+            is_public_sector=lead.is_public_sector,
+            table=regions,
+        ),
     )
     lead.sales_segment, lead.region = lead_segment_and_region(
         own, (account.sales_segment, account.region) if account else None
@@ -32,13 +40,15 @@ async def linked_account(session: AsyncSession, lead: Lead) -> Account | None:
     return await session.get(Account, lead.account_id)
 
 
-def link_account(lead: Lead, account: Account | None) -> None:
+def link_account(lead: Lead, account: Account | None, regions: RegionTable) -> None:
     """Link (or unlink) the lead to an account; its segment and region follow."""
     lead.account_id = account.id if account is not None else None
-    refresh_lead_derived(lead, account)
+    refresh_lead_derived(lead, regions, account)
 
 
-async def refresh_linked_leads(session: AsyncSession, account: Account) -> None:
+async def refresh_linked_leads(
+    session: AsyncSession, account: Account, regions: RegionTable
+) -> None:
     """The account's segment or region changed: its open linked leads follow.
 
     Converted leads are read-only and keep what they had (D7).
@@ -52,4 +62,4 @@ async def refresh_linked_leads(session: AsyncSession, account: Account) -> None:
         )
     ).scalars()
     for lead in leads:
-        refresh_lead_derived(lead, account)
+        refresh_lead_derived(lead, regions, account)

@@ -39,9 +39,10 @@ from domain.services.common import (
     refuse_initial_source_change,
     require_user,
 )
-from domain.services.engagements import rescore
+from domain.services.engagements import rescore, store_score
 from domain.services.lead_profile import linked_account, refresh_lead_derived
 from domain.services.ownership import assigned_event, owner_of, record_owner_change
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 LEAD_RULES = {
@@ -65,6 +66,7 @@ async def create_lead(
 ) -> Lead:
     """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``."""
     check_values(values, LEAD_RULES, required_fields=("initial_source",))
+    tables = await rule_tables(session, lock=True)
     await require_user(session, values.get("owner_id"), "ownerId")
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
@@ -75,9 +77,9 @@ async def create_lead(
         session, Account, data.get("account_id"), field="accountId"
     )
     lead = Lead(**data, created_by_id=actor.id)
-    refresh_lead_derived(lead, account)
+    refresh_lead_derived(lead, tables.regions, account)
     # The demographic part of the score counts from the start (D6).
-    lead.person_score = score(lead.title, lead.email, ()).total
+    store_score(lead, score(lead.title, lead.email, (), tables.scoring))
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
@@ -108,6 +110,8 @@ async def update_lead(
     expected_version: int | None = None,
 ) -> Lead:
     """Change a lead's profile; a converted lead is read-only (D7)."""
+    # The tables first, then the lead's row (see rule_tables on lock order).
+    tables = await rule_tables(session, lock=True)
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
     previous = await owner_of(session, lead.owner_id)
@@ -131,10 +135,10 @@ async def update_lead(
     if "account_id" in data:
         await load_optional(session, Account, data["account_id"], field="accountId")
     apply(lead, data)
-    refresh_lead_derived(lead, await linked_account(session, lead))
+    refresh_lead_derived(lead, tables.regions, await linked_account(session, lead))
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
-        await rescore(session, lead, actor=actor, now=utcnow())
+        await rescore(session, lead, actor=actor, now=utcnow(), table=tables.scoring)
     await session.flush()
     if changes_owner:
         await record_owner_change(

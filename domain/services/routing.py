@@ -11,6 +11,7 @@ the same turn, and a restart continues where it left off.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from domain.rules.business_days import sla_due_at
 from domain.rules.notifications import Person, account_team_recipients
 from domain.rules.permissions import Actor, may_change_lead_owner
 from domain.rules.routing import (
+    DEFAULT_ROUTING_TABLE,
     AccountFacts,
     MemberFacts,
     RoutingDecision,
@@ -43,6 +45,7 @@ from domain.services.common import address, emit, load, refuse_if
 from domain.services.lead_lifecycle import matched_account
 from domain.services.lead_profile import link_account, linked_account
 from domain.services.ownership import owner_of
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
@@ -173,11 +176,12 @@ async def route(
     account it matches (domain, then company name). Either way it takes the
     account's segment and region (D5) before the rules see it.
     """
+    tables = await rule_tables(session)
     account = await linked_account(session, lead) or await matched_account(
         session, lead
     )
     if account is not None:
-        link_account(lead, account)
+        link_account(lead, account, tables.regions)
     if trigger_kinds is None:
         trigger_kinds = frozenset(
             (
@@ -198,7 +202,13 @@ async def route(
         engagement_kinds=trigger_kinds,
         account=await _account_facts(session, account),
     )
-    decision = route_lead(facts)
+    # The score threshold of rule 6 is the scoring table's routing threshold (D6).
+    decision = route_lead(
+        facts,
+        replace(
+            DEFAULT_ROUTING_TABLE, score_threshold=tables.scoring.routing_threshold
+        ),
+    )
     assignee = decision.assignee_user_id
     if assignee is None and decision.pool is not None:
         assignee = await take_turn(session, decision.pool, now)

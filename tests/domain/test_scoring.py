@@ -12,8 +12,11 @@ from domain.enums import EngagementKind, ErrorCode
 from domain.rules.scoring import (
     DEFAULT_POINTS,
     DEFAULT_SCORING_TABLE,
+    RULE_IDS,
     EngagementFact,
+    ScoreFacts,
     ScoreResult,
+    ScoringTableEdit,
     crossed,
     score,
     validate_scoring_table,
@@ -579,3 +582,115 @@ def test_crossed_means_from_below_to_at_or_above(
     before: int, after: int, expected: bool
 ) -> None:
     assert crossed(before, after, 50) is expected
+
+
+# --- the facts a score rests on ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "email", "expected"),
+    [
+        ("Senior Developer", "Jane@Acme.COM", ScoreFacts(True, True, "acme.com", 0)),
+        ("VP Sales", "x@gmail.com", ScoreFacts(True, False, "gmail.com", 0)),
+        (None, None, ScoreFacts(False, True, None, 0)),
+        ("Analyst", "not an email", ScoreFacts(False, False, None, 0)),
+    ],
+)
+def test_a_score_carries_the_facts_of_its_profile(title, email, expected) -> None:
+    assert score(title, email, []).facts == expected
+
+
+def test_careers_penalties_are_counted_even_when_the_penalty_is_zero() -> None:
+    table = replace(DEFAULT_SCORING_TABLE, careers_visits_points=0)
+    visits = facts(*((K.CAREERS_PAGE_VISIT, at(d)) for d in (0, 1, 2, 3, 20)))
+
+    result = score("Analyst", None, visits, table)
+
+    assert result.total == 0
+    assert result.breakdown == ()
+    assert result.facts.careers_penalties == 2
+    assert score("Analyst", None, visits).facts.careers_penalties == 2
+
+
+def test_a_demographic_rule_set_to_zero_is_a_fact_and_no_line() -> None:
+    table = DEFAULT_SCORING_TABLE.with_points({"TITLE_SENIORITY": 0})
+
+    result = score("Director", "d@acme.com", [], table)
+
+    assert [(line.rule, line.points) for line in result.breakdown] == [
+        ("COMPANY_EMAIL", 5)
+    ]
+    assert result.facts.title_seniority is True
+
+
+# --- editing the table --------------------------------------------------------------
+
+
+def test_points_by_rule_names_every_rule_once_in_table_order() -> None:
+    points = DEFAULT_SCORING_TABLE.points_by_rule()
+
+    assert tuple(points) == RULE_IDS
+    assert len(RULE_IDS) == len(EngagementKind) + 5
+
+
+def test_with_points_changes_kinds_and_demographic_rules() -> None:
+    table = DEFAULT_SCORING_TABLE.with_points(
+        {"TRIAL_REQUEST": 80, "FREE_MAIL": -15, "CAREERS_PAGE_VISITS": -30}
+    )
+
+    assert table.points_for(K.TRIAL_REQUEST) == 80
+    assert (table.free_mail_points, table.careers_visits_points) == (-15, -30)
+    assert table.points_for(K.CONTACT_US_REQUEST) == 100
+    assert DEFAULT_SCORING_TABLE.points_for(K.TRIAL_REQUEST) == 100
+    assert score("Analyst", "a@gmail.com", [fact(K.TRIAL_REQUEST)], table).total == 65
+
+
+def test_an_edit_makes_the_next_version_and_keeps_what_it_does_not_give() -> None:
+    edit = ScoringTableEdit(
+        points=(("WEB_CHAT", 3), ("COMPANY_EMAIL", 8)),
+        mql_threshold=80,
+        free_mail_domains=(" Corp-Mail.example. ", "gmail.com"),
+    )
+
+    assert edit.refusals() == []
+    table = edit.applied_to(DEFAULT_SCORING_TABLE)
+    assert table.version == 2
+    assert (table.mql_threshold, table.routing_threshold) == (80, 50)
+    assert table.free_mail_domains == frozenset({"corp-mail.example", "gmail.com"})
+    assert table.points_for(K.WEB_CHAT) == 3
+    assert table.company_email_points == 8
+    assert table.points_for(K.PRICING_PAGE_VISIT) == 10
+    result = score("Analyst", "x@hotmail.com", [fact(K.WEB_CHAT)], table)
+    assert result.total == 8 + 3  # hotmail is company mail in this list
+    assert validate_scoring_table(table) == []
+
+
+def test_an_invalid_edit_lists_every_reason() -> None:
+    edit = ScoringTableEdit(
+        points=(("NOPE", 1), ("WEB_CHAT", -1001), ("WEB_CHAT", 2)),
+        free_mail_domains=("gmail.com", "@gmail.com", ""),
+    )
+
+    refusals = edit.refusals()
+
+    assert [(r.code, r.field) for r in refusals] == [
+        (ErrorCode.INVALID_INPUT, ("points", "0", "rule")),
+        (ErrorCode.INVALID_INPUT, ("points", "1", "points")),
+        (ErrorCode.INVALID_INPUT, ("points", "2", "rule")),
+        (ErrorCode.INVALID_INPUT, ("free_mail_domains", "1")),
+        (ErrorCode.INVALID_INPUT, ("free_mail_domains", "2")),
+    ]
+
+
+def test_an_empty_edit_is_refused() -> None:
+    refusals = ScoringTableEdit().refusals()
+
+    assert [(r.code, r.field) for r in refusals] == [(ErrorCode.INVALID_INPUT, ())]
+
+
+def test_thresholds_above_ten_thousand_are_refused() -> None:
+    table = replace(DEFAULT_SCORING_TABLE, mql_threshold=10_001)
+
+    assert [(r.code, r.field) for r in validate_scoring_table(table)] == [
+        (ErrorCode.INVALID_INPUT, ("mql_threshold",))
+    ]

@@ -1,0 +1,176 @@
+"""The current scoring (D6) and region (D5) tables, read cheaply and consistently.
+
+Both tables are versioned data in the database; ``rule_table_heads`` names the
+current version of each. Reading them costs one small statement (the two head
+rows); the tables themselves are cached per process by (version, changed_at),
+so a version is loaded from the database once per process, and a process
+notices another one's edit on its next read.
+
+Consistency with edits (PostgreSQL; SQLite runs one write transaction at a
+time, so nothing interleaves there):
+
+- A use case that scores a lead or derives a region from the tables
+  (``lock=True``) holds both head rows ``FOR KEY SHARE`` until it commits, and
+  takes them *before* it locks any lead or account row.
+- An edit holds both head rows ``FOR UPDATE`` (``lock_for_edit``) for its whole
+  transaction: it waits for the writers already running, and writers that
+  start meanwhile wait for it, then read the new head (PostgreSQL re-reads a
+  row updated by the transaction it waited for). So the edit's bulk recompute
+  sees every committed write, and no write commits a score or region computed
+  from the previous version after it. Both heads are locked, in name order,
+  by everyone, so two edits (a scoring and a region one) queue instead of
+  deadlocking on the leads they both update.
+- Reads that only display or check (scoreBreakdown, the MQL guard, routing's
+  threshold) take no lock.
+
+Within one transaction the tables are read once (kept in ``session.info``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.records import (
+    RegionTableRow,
+    RuleTableHead,
+    ScoringFreeMailDomain,
+    ScoringTablePoints,
+    ScoringTableVersion,
+)
+from domain.rules.scoring import DEFAULT_SCORING_TABLE, RULE_IDS, ScoringTable
+from domain.rules.segmentation import RegionRow, RegionTable, region_table_of
+
+SCORING = "SCORING"
+REGIONS = "REGIONS"
+# Versions kept per process and table; older ones are dropped first.
+CACHE_SIZE = 8
+_MEMO = "salesops.rule_tables"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTables:
+    """The scoring and region tables a use case works with."""
+
+    scoring: ScoringTable
+    regions: RegionTable
+
+
+# (version, changed_at) -> table; changed_at tells apart two databases (or a
+# test database reset) that reuse a version number.
+_scoring_cache: dict[tuple[int, datetime], ScoringTable] = {}
+_region_cache: dict[tuple[int, datetime], RegionTable] = {}
+
+
+def _remember(cache: dict[tuple[int, datetime], Any], key: Any, table: Any) -> None:
+    if len(cache) >= CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = table
+
+
+async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTable:
+    """One stored version of the scoring table (no cache)."""
+    row = await session.get(ScoringTableVersion, version)
+    if row is None:
+        raise LookupError(f"no scoring table version {version}")
+    points = dict(
+        (
+            await session.execute(
+                select(ScoringTablePoints.rule, ScoringTablePoints.points).where(
+                    ScoringTablePoints.version == version
+                )
+            )
+        ).all()
+    )
+    domains = (
+        await session.execute(
+            select(ScoringFreeMailDomain.domain).where(
+                ScoringFreeMailDomain.version == version
+            )
+        )
+    ).scalars()
+    # Only what is stored counts: a kind without a row scores 0 here as in the
+    # SQL rescore (``domain.services.scoring_table``), which joins these rows.
+    table = replace(
+        DEFAULT_SCORING_TABLE,
+        engagement_points=MappingProxyType({}),
+        free_mail_domains=frozenset(domains),
+        mql_threshold=row.mql_threshold,
+        routing_threshold=row.routing_threshold,
+        version=version,
+    )
+    return table.with_points({r: p for r, p in points.items() if r in RULE_IDS})
+
+
+async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
+    """One stored version of the region table (no cache)."""
+    rows = (
+        await session.execute(
+            select(
+                RegionTableRow.country, RegionTableRow.state, RegionTableRow.region
+            ).where(RegionTableRow.version == version)
+        )
+    ).all()
+    return region_table_of(
+        (RegionRow(country, state or None, region) for country, state, region in rows),
+        version=version,
+    )
+
+
+async def _heads(session: AsyncSession, lock: str | None) -> dict[str, tuple[int, Any]]:
+    stmt = select(
+        RuleTableHead.name, RuleTableHead.version, RuleTableHead.changed_at
+    ).order_by(RuleTableHead.name)
+    if lock == "share":
+        stmt = stmt.with_for_update(read=True, key_share=True)
+    elif lock == "update":
+        stmt = stmt.with_for_update()
+    return {name: (version, at) for name, version, at in await session.execute(stmt)}
+
+
+def _transaction(session: AsyncSession) -> Any:
+    return session.sync_session.get_transaction()
+
+
+async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
+    memo = session.info.get(_MEMO)
+    current = _transaction(session)
+    if memo is not None and memo[0] is current and current is not None:
+        held, tables = memo[1], memo[2]
+        if lock is None or held == "update" or held == lock:
+            return tables
+    heads = await _heads(session, lock)
+    key = heads[SCORING]
+    scoring = _scoring_cache.get(key)
+    if scoring is None:
+        scoring = await load_scoring_table(session, key[0])
+        _remember(_scoring_cache, key, scoring)
+    key = heads[REGIONS]
+    regions = _region_cache.get(key)
+    if regions is None:
+        regions = await load_region_table(session, key[0])
+        _remember(_region_cache, key, regions)
+    tables = RuleTables(scoring=scoring, regions=regions)
+    session.info[_MEMO] = (_transaction(session), lock, tables)
+    return tables
+
+
+async def rule_tables(session: AsyncSession, *, lock: bool = False) -> RuleTables:
+    """The current tables; ``lock`` when the use case writes scores or regions
+    from them (call it before locking any lead or account row)."""
+    return await _read(session, "share" if lock else None)
+
+
+async def lock_for_edit(session: AsyncSession) -> RuleTables:
+    """The current tables, with both heads locked for an edit until commit."""
+    return await _read(session, "update")
+
+
+def remember_edit(session: AsyncSession, tables: RuleTables) -> None:
+    """After an edit wrote a new version: the rest of its transaction uses it."""
+    session.info[_MEMO] = (_transaction(session), "update", tables)
