@@ -283,12 +283,13 @@ async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
 async def account_matching(
     session: AsyncSession, email: str | None, company: str | None = None
 ) -> Account | None:
-    """The account of an email's domain (never a free-mail one), then of a company
-    name (``domain.rules.matching.match_account``)."""
+    """The account of an email's domain (never a free-mail one: the scoring
+    table's list), then of a company name (``domain.rules.matching.match_account``)."""
+    free_mail = (await rule_tables(session)).scoring.free_mail_domains
     domain = email_domain(email)
     names = normalize_company_name(company) if company else ""
     suffixes = []
-    if domain and not is_free_mail(domain):
+    if domain and not is_free_mail(domain, free_mail):
         parts = domain.split(".")
         suffixes = [".".join(parts[i:]) for i in range(len(parts) - 1)]
     by_domain = (
@@ -324,7 +325,9 @@ async def account_matching(
             domains=prior.domains if prior else (),
             normalized_name=normalized,
         )
-    match = match_account(email, company, list(candidates.values()))
+    match = match_account(
+        email, company, list(candidates.values()), free_mail_domains=free_mail
+    )
     return await load(session, Account, match.account_id) if match else None
 
 
@@ -354,7 +357,8 @@ async def _new_account(
     session.add(account)
     await session.flush()
     domain = email_domain(lead.email)
-    if domain and not is_free_mail(domain):
+    free_mail = (await rule_tables(session)).scoring.free_mail_domains
+    if domain and not is_free_mail(domain, free_mail):
         taken = await session.scalar(
             select(
                 exists(select(AccountDomain.id).where(AccountDomain.domain == domain))

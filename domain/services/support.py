@@ -63,6 +63,7 @@ from domain.services.common import check_values, check_version, emit, load, refu
 from domain.services.lead_lifecycle import account_matching
 from domain.services.leads import create_lead
 from domain.services.routing import take_turn
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow
 
 PASSED_EVENT = "TICKET_PASSED_TO_SALES"
@@ -152,7 +153,9 @@ async def _ticket_facts(
     return TicketFacts(
         kind=kind,
         domain=domain,
-        free_mail=is_free_mail(domain),
+        free_mail=is_free_mail(
+            domain, (await rule_tables(session)).scoring.free_mail_domains
+        ),
         account=account_facts,
         renewal=renewal_facts,
     )

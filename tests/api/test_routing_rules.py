@@ -184,6 +184,45 @@ async def test_rule_1_never_matches_a_free_mail_domain(api, make):
     assert routed["account"] is None
 
 
+async def test_rule_1_uses_the_free_mail_list_of_the_scoring_table(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_EMEA", [bdr])
+    await an_account(make, ops, "Mailbox Co", ae, ["mailbox.example"])
+    table = (await api("{ scoringTable { freeMailDomains } }", as_user=ops)).ok()
+    edit = (
+        await api(
+            """mutation($input: UpdateScoringTableInput!) {
+              updateScoringTable(input: $input) { userErrors { code } } }""",
+            {
+                "input": {
+                    "expectedVersion": 1,
+                    "freeMailDomains": [
+                        *table["scoringTable"]["freeMailDomains"],
+                        "mailbox.example",
+                    ],
+                }
+            },
+            as_user=ops,
+        )
+    ).ok()["updateScoringTable"]
+    assert edit["userErrors"] == []
+    lead = await make.lead(
+        by=ops,
+        email="someone@mailbox.example",
+        company="Unrelated GmbH",
+        number_of_employees=5000,
+        country="DE",
+    )
+
+    routed = await engage(api, ops, lead, "CONTACT_US_REQUEST")
+
+    # The domain is free mail now: no account match, the region's pool instead.
+    assert decision(routed) == ("CONTACT_US", "BDR_EMEA", uid(bdr))
+    assert routed["account"] is None
+
+
 @pytest.mark.parametrize("owner_kind", ["sales_admin", "inactive_ae", "sdr", "none"])
 async def test_rule_1_skips_a_placeholder_inactive_non_field_sales_or_missing_owner(
     api, make, owner_kind
