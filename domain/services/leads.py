@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
-from domain.records import Lead
+from domain.records import Campaign, Lead
 from domain.rules.permissions import Actor, may_edit_lead
 from domain.rules.scoring import score
 from domain.rules.segmentation import region_for, sales_segment_for
@@ -27,6 +28,7 @@ from domain.services.common import (
     check_version,
     emit,
     load,
+    load_optional,
     refuse_duplicate_email,
     refuse_if,
     refuse_initial_source_change,
@@ -61,16 +63,30 @@ async def create_lead(
     session: AsyncSession,
     actor: Actor,
     allow_duplicate: bool = False,
+    now: datetime | None = None,
 ) -> Lead:
-    """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``."""
+    """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``.
+
+    ``campaign_id`` is the lead's first-touch campaign (D11 attribution).
+    """
     check_values(values, LEAD_RULES, required_fields=("initial_source",))
     await require_user(session, values.get("owner_id"), "ownerId")
+    await load_optional(
+        session, Campaign, values.get("campaign_id"), field="campaignId"
+    )
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
     await refuse_duplicate_email(
         session, data["email"], allow_duplicate=allow_duplicate
     )
-    lead = Lead(**data, created_by_id=actor.id)
+    now = now or utcnow()
+    lead = Lead(
+        **data,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
     refresh_lead_derived(lead)
     # The demographic part of the score counts from the start (D6).
     lead.person_score = score(lead.title, lead.email, ()).total
