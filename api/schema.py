@@ -32,6 +32,7 @@ from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.engagements import EngagementMutations
 from api.errors import camel
+from api.funnel import FunnelQueries
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -64,6 +65,7 @@ class Query(
     CampaignQueries,
     MachineQueries,
     RoutingQueries,
+    FunnelQueries,
 ):
     """The root of every read."""
 
