@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -355,11 +355,27 @@ class FunnelEntry(SQLModel, table=True):
 
     __tablename__ = "funnel_entries"
     __table_args__ = (
-        # Counts by segment read this index alone (no table, no sort).
-        Index("ix_funnel_entries_segment_seconds", "sales_segment", *_SECONDS),
-        # Medians walk these in order (OFFSET) instead of sorting.
+        # Counts and medians walk these instead of reading and sorting rows:
+        # one pair per milestone, partial (only the records that reached it),
+        # ordered by seconds (all records) and by segment then seconds.
         *(
-            Index(f"ix_funnel_entries_{name}", name, "sales_segment")
+            Index(
+                f"ix_funnel_entries_{name}",
+                name,
+                "sales_segment",
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in _SECONDS
+        ),
+        *(
+            Index(
+                f"ix_funnel_entries_segment_{name[len('seconds_to_') :]}",
+                "sales_segment",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
             for name in _SECONDS
         ),
     )
@@ -387,7 +403,7 @@ class FunnelEntry(SQLModel, table=True):
     seconds_to_sqo: int | None = None
     seconds_to_won: int | None = None
     sales_segment: SalesSegment = _enum_field(
-        SalesSegment, default=SalesSegment.UNKNOWN
+        SalesSegment, default=SalesSegment.UNKNOWN, index=True
     )
     region: Region | None = _enum_field(Region, default=None, nullable=True)
     initial_source: str | None = Field(default=None, max_length=120)

@@ -14,15 +14,19 @@ channels, or exactly the owner (dimensions: ``domain.services.milestones``).
 Grouped by one dimension, every record falls in exactly one group (a record
 without a value is in the group ``None``), so the groups sum to the total.
 
-Two statements, neither loading rows: the counts (one GROUP BY), then the
-medians. The medians walk each milestone's index on ``(seconds, segment)``
-to the middle row (``ORDER BY … LIMIT 1 or 2 OFFSET (n - 1) / 2``, with n
-from the counts) when the index serves the request: no filter but segments,
-grouped by segment or not at all. Any other request ranks its rows with
-``ROW_NUMBER()`` over (group, milestone) and averages the middle rank(s).
-Both give the same numbers on SQLite and PostgreSQL (integer seconds; the
-mean of two integers is exact in a float); the first needs no sort, which is
-what keeps the unfiltered funnel fast at a million records.
+Two statements, neither loading rows: the counts, then the medians. When
+the indexes serve the request (no filter but segments, grouped by segment or
+not at all), both walk the per-milestone partial indexes (records that
+reached the milestone, by seconds and by segment then seconds): the counts
+are one ``COUNT(*)`` per milestone (and segment) read from its index, and
+each median walks to the middle row (``ORDER BY seconds LIMIT 1 or 2 OFFSET
+(n - 1) / 2``, n from the counts). Any other request counts with one GROUP
+BY over the filtered rows and ranks their seconds with ``ROW_NUMBER()`` over
+(group, milestone), averaging the middle rank(s). Both give the same
+numbers on SQLite and PostgreSQL (integer seconds; the mean of two integers
+is exact in a float); the first sorts nothing, which is what keeps the whole
+funnel fast at a million records (measured on SQLite at 1,200,000 records:
+a sorted median of one milestone about 1 s, an index walk 5 ms).
 """
 
 from __future__ import annotations
@@ -179,12 +183,49 @@ async def _refusals(session: AsyncSession, f: FunnelFilter) -> list[Refusal]:
     return found
 
 
+def _indexed(f: FunnelFilter, group_by: FunnelDimension | None) -> bool:
+    """Whether the per-milestone indexes answer the request (see the docstring)."""
+    return group_by in (None, FunnelDimension.SEGMENT) and f.only_segments()
+
+
+async def _indexed_counts(
+    session: AsyncSession,
+    f: FunnelFilter,
+    group_by: FunnelDimension | None,
+) -> dict[Any, list[int]]:
+    """One ``COUNT(*)`` per milestone (and segment), each from its own index."""
+    by_segment = group_by is FunnelDimension.SEGMENT
+    segment = ENTRIES.c.sales_segment
+    terms = []
+    for m in range(len(MILESTONES)):
+        reached = [ENTRIES.c[SECONDS_COLUMNS[m - 1]].is_not(None)] if m else []
+        term = (
+            select(
+                literal_column(str(m), Integer).label("m"),
+                (segment if by_segment else null()).label("key"),
+                func.count().label("n"),
+            )
+            .select_from(ENTRIES)
+            .where(*reached, *_conditions(f))
+        )
+        terms.append(term.group_by(segment) if by_segment else term)
+    counts: dict[Any, list[int]] = {}
+    for m, key, n in await session.execute(union_all(*terms)):
+        key = key if by_segment else _TOTAL
+        counts.setdefault(key, [0] * len(MILESTONES))[m] = int(n)
+    if not by_segment:
+        counts.setdefault(_TOTAL, [0] * len(MILESTONES))
+    return counts
+
+
 async def _counts(
     session: AsyncSession,
     f: FunnelFilter,
     group_by: FunnelDimension | None,
 ) -> dict[Any, list[int]]:
     """Records reaching each milestone, by group key (or under ``_TOTAL``)."""
+    if _indexed(f, group_by):
+        return await _indexed_counts(session, f, group_by)
     counted = [func.count()] + [func.count(ENTRIES.c[c]) for c in SECONDS_COLUMNS]
     if group_by is None:
         row = (await session.execute(select(*counted).where(*_conditions(f)))).one()
@@ -285,7 +326,7 @@ async def _medians(
 ) -> dict[tuple[Any, int], float]:
     """Median seconds from the previous milestone, by (group key, milestone index)."""
     found: dict[tuple[Any, int], float] = {}
-    if group_by in (None, FunnelDimension.SEGMENT) and f.only_segments():
+    if _indexed(f, group_by):
         statement, keys = _offset_medians(f, group_by, counts)
         if statement is None:
             return found

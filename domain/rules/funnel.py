@@ -93,10 +93,11 @@ def reach(stamps: Stamps, milestone: FunnelMilestone | None, at: datetime) -> St
     earlier milestone not yet reached stamped ``at`` too."""
     if milestone is None:
         return stamps
-    last = _INDEX[milestone]
-    return tuple(
-        at if i <= last and stamp is None else stamp for i, stamp in enumerate(stamps)
-    )
+    last = _INDEX[milestone] + 1
+    head = stamps[:last]
+    if None not in head:
+        return stamps
+    return tuple(at if stamp is None else stamp for stamp in head) + stamps[last:]
 
 
 def lead_stamps(created_at: datetime) -> Stamps:

@@ -148,59 +148,121 @@ def upgrade() -> None:
             batch_op.f("ix_funnel_entries_raw_at"), ["raw_at"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_funnel_entries_sales_segment"),
+            ["sales_segment"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_funnel_entries_seconds_to_accepted",
             ["seconds_to_accepted", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_accepted IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_accepted IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_inquiry",
             ["seconds_to_inquiry", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_inquiry IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_mql",
             ["seconds_to_mql", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_mql IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_mql IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_pending_acceptance",
             ["seconds_to_pending_acceptance", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_qualifying",
             ["seconds_to_qualifying", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_qualifying IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_sao",
             ["seconds_to_sao", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_sao IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sao IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_sqo",
             ["seconds_to_sqo", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_sqo IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sqo IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_funnel_entries_seconds_to_won",
             ["seconds_to_won", "sales_segment"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_won IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_won IS NOT NULL"),
         )
         batch_op.create_index(
-            "ix_funnel_entries_segment_seconds",
-            [
-                "sales_segment",
-                "seconds_to_inquiry",
-                "seconds_to_mql",
-                "seconds_to_accepted",
-                "seconds_to_qualifying",
-                "seconds_to_pending_acceptance",
-                "seconds_to_sao",
-                "seconds_to_sqo",
-                "seconds_to_won",
-            ],
+            "ix_funnel_entries_segment_accepted",
+            ["sales_segment", "seconds_to_accepted"],
             unique=False,
+            sqlite_where=sa.text("seconds_to_accepted IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_accepted IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_inquiry",
+            ["sales_segment", "seconds_to_inquiry"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_mql",
+            ["sales_segment", "seconds_to_mql"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_mql IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_mql IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_pending_acceptance",
+            ["sales_segment", "seconds_to_pending_acceptance"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_qualifying",
+            ["sales_segment", "seconds_to_qualifying"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_sao",
+            ["sales_segment", "seconds_to_sao"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_sao IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sao IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_sqo",
+            ["sales_segment", "seconds_to_sqo"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_sqo IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sqo IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_funnel_entries_segment_won",
+            ["sales_segment", "seconds_to_won"],
+            unique=False,
+            sqlite_where=sa.text("seconds_to_won IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_won IS NOT NULL"),
         )
 
     with op.batch_alter_table("leads", schema=None) as batch_op:
@@ -247,15 +309,87 @@ def downgrade() -> None:
         batch_op.drop_column("campaign_id")
 
     with op.batch_alter_table("funnel_entries", schema=None) as batch_op:
-        batch_op.drop_index("ix_funnel_entries_segment_seconds")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_won")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_sqo")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_sao")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_qualifying")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_pending_acceptance")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_mql")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_inquiry")
-        batch_op.drop_index("ix_funnel_entries_seconds_to_accepted")
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_won",
+            sqlite_where=sa.text("seconds_to_won IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_won IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_sqo",
+            sqlite_where=sa.text("seconds_to_sqo IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sqo IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_sao",
+            sqlite_where=sa.text("seconds_to_sao IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sao IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_qualifying",
+            sqlite_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_pending_acceptance",
+            sqlite_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_mql",
+            sqlite_where=sa.text("seconds_to_mql IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_mql IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_inquiry",
+            sqlite_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_segment_accepted",
+            sqlite_where=sa.text("seconds_to_accepted IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_accepted IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_won",
+            sqlite_where=sa.text("seconds_to_won IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_won IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_sqo",
+            sqlite_where=sa.text("seconds_to_sqo IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sqo IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_sao",
+            sqlite_where=sa.text("seconds_to_sao IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_sao IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_qualifying",
+            sqlite_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_qualifying IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_pending_acceptance",
+            sqlite_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_pending_acceptance IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_mql",
+            sqlite_where=sa.text("seconds_to_mql IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_mql IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_inquiry",
+            sqlite_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_inquiry IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_funnel_entries_seconds_to_accepted",
+            sqlite_where=sa.text("seconds_to_accepted IS NOT NULL"),
+            postgresql_where=sa.text("seconds_to_accepted IS NOT NULL"),
+        )
+        batch_op.drop_index(batch_op.f("ix_funnel_entries_sales_segment"))
         batch_op.drop_index(batch_op.f("ix_funnel_entries_raw_at"))
 
     op.drop_table("funnel_entries")
