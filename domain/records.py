@@ -265,6 +265,7 @@ class Opportunity(Versioned, table=True):
     __table_args__ = (
         Index("ix_opportunities_stage_id", "stage", "id"),
         Index("ix_opportunities_owner_id_id", "owner_id", "id"),
+        Index("ix_opportunities_lead_id", "lead_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -294,7 +295,7 @@ class Opportunity(Versioned, table=True):
     # The lead this opportunity was created by converting (D7), if any. No
     # foreign key: leads already point here (converted_opportunity_id), and a
     # key back would make a cycle that bulk loads and deletes cannot order.
-    lead_id: int | None = Field(default=None, unique=True)
+    lead_id: int | None = None
     # Primary campaign (D11 attribution): the converted lead's first-touch
     # campaign, or the one given at creation.
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
