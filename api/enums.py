@@ -228,3 +228,35 @@ HandOffRuleGQL = _register(
     "Which rule of the support hand-off decided who gets the ticket (D13).",
     _HAND_OFF_RULE,
 )
+
+_MILESTONE = {
+    "RAW": "Lead created (or an opportunity created without a lead).",
+    "INQUIRY": "The lead reached INQUIRY (or any later milestone).",
+    "MQL": "The lead reached MQL.",
+    "ACCEPTED": "The lead reached ACCEPTED.",
+    "QUALIFYING": "The lead reached QUALIFYING (or was converted).",
+    "PENDING_ACCEPTANCE": "An opportunity was created (from the lead, or directly).",
+    "SAO": "The opportunity was sales accepted (entered 1-Discovery).",
+    "SQO": "The opportunity became sales qualified.",
+    "WON": "The opportunity reached 7-Closed Won.",
+}
+_DIMENSION = {
+    "SEGMENT": "Sales segment (the lead's; a direct opportunity's account's).",
+    "REGION": "Region (the lead's; a direct opportunity's account's).",
+    "INITIAL_SOURCE": "Initial source (first known touch).",
+    "SALES_QUALIFICATION_SOURCE": "Sales qualification source of the opportunity.",
+    "OWNER": "Owner (the lead's; a direct opportunity's).",
+    "CAMPAIGN_CHANNEL": "Channel of the first-touch (or primary) campaign.",
+}
+FunnelMilestoneNameGQL = _register(
+    d.FunnelMilestone,
+    "FunnelMilestoneName",
+    "A milestone of the customer-lifecycle funnel, in funnel order (D11).",
+    _MILESTONE,
+)
+FunnelDimensionGQL = _register(
+    d.FunnelDimension,
+    "FunnelDimension",
+    "What the funnel can be filtered and grouped by (D11).",
+    _DIMENSION,
+)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.accounts import AccountNode
+from api.campaigns import CampaignNode
 from api.context import Info
 from api.engagements import ScoreLineNode
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
@@ -135,6 +136,7 @@ class LeadNode(RecordNode):
     converted_account_id: strawberry.Private[int | None]
     converted_contact_id: strawberry.Private[int | None]
     converted_opportunity_id: strawberry.Private[int | None]
+    campaign_id: strawberry.Private[int | None]
 
     @strawberry.field(
         description="Every status reachable from the current one: allowed now, or "
@@ -206,6 +208,14 @@ class LeadNode(RecordNode):
     async def owner(self, info: Info) -> UserNode | None:
         """The owner."""
         return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(
+        description="First-touch campaign: given at creation, else the campaign of "
+        "the first engagement that names one (D11 attribution)."
+    )
+    async def campaign(self, info: Info) -> CampaignNode | None:
+        """The first-touch campaign."""
+        return await load_node(info, CampaignNode, self.campaign_id)
 
     @strawberry.field(description="The account the lead was matched to, if any.")
     async def account(self, info: Info) -> AccountNode | None:
@@ -419,6 +429,11 @@ class CreateLeadInput(LeadFields):
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Owner (default: unowned until routed)."
     )
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="First-touch campaign (default: the campaign of the first "
+        "engagement that names one). It never changes after.",
+    )
     allow_duplicate: bool = strawberry.field(
         default=False, description="Create even if a lead/contact has this email."
     )
@@ -453,7 +468,11 @@ class UpdateLeadPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-LEAD_IDS = {"owner_id": UserNode, "account_id": AccountNode}
+LEAD_IDS = {
+    "owner_id": UserNode,
+    "account_id": AccountNode,
+    "campaign_id": CampaignNode,
+}
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Self
 import strawberry
 
 from api.accounts import AccountNode
+from api.campaigns import CampaignNode
 from api.contacts import ContactNode
 from api.context import Info
 from api.enums import (
@@ -156,6 +157,7 @@ class OpportunityNode(RecordNode):
     sold_to_contact_id: strawberry.Private[int | None]
     merged_into_id: strawberry.Private[int | None]
     duplicate_of_id: strawberry.Private[int | None]
+    campaign_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -220,6 +222,14 @@ class OpportunityNode(RecordNode):
     async def owner(self, info: Info) -> UserNode | None:
         """The owner."""
         return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(
+        description="Primary campaign: the converted lead's first-touch campaign, "
+        "or the one given at creation (D11 attribution)."
+    )
+    async def campaign(self, info: Info) -> CampaignNode | None:
+        """The primary campaign."""
+        return await load_node(info, CampaignNode, self.campaign_id)
 
     @strawberry.field(description="The main person on the customer side.")
     async def primary_contact(self, info: Info) -> ContactNode | None:
@@ -427,6 +437,10 @@ class CreateOpportunityInput(OpportunityFields):
         default=strawberry.UNSET,
         description="Starting stage (default PENDING_ACCEPTANCE).",
     )
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Primary campaign (D11 attribution); it never changes after.",
+    )
 
 
 @strawberry.input(
@@ -535,6 +549,7 @@ OPPORTUNITY_IDS: dict[str, type] = {
     "sold_to_contact_id": ContactNode,
     "merged_into_id": OpportunityNode,
     "duplicate_of_id": OpportunityNode,
+    "campaign_id": CampaignNode,
 }
 
 

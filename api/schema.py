@@ -37,6 +37,7 @@ from api.contacts import ContactMutations, ContactQueries
 from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
+from api.funnel import FunnelQueries
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -79,6 +80,7 @@ class Query(
     EventQueries,
     ScoringQueries,
     RegionQueries,
+    FunnelQueries,
 ):
     """The root of every read."""
 

@@ -177,6 +177,10 @@ def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
             obj.updated_at = now
 
 
+# Funnel entries follow the records in every flush (D11); importing the module
+# registers its hook.
+import domain.services.milestones  # noqa: E402, F401
+
 # --- migrations -------------------------------------------------------------
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

@@ -227,6 +227,31 @@ class CampaignChannel(StrEnum):
     WEB_REFERRAL = "WEB_REFERRAL"
 
 
+class FunnelMilestone(StrEnum):
+    """A milestone of the customer-lifecycle funnel, in funnel order (D11)."""
+
+    RAW = "RAW"
+    INQUIRY = "INQUIRY"
+    MQL = "MQL"
+    ACCEPTED = "ACCEPTED"
+    QUALIFYING = "QUALIFYING"
+    PENDING_ACCEPTANCE = "PENDING_ACCEPTANCE"
+    SAO = "SAO"
+    SQO = "SQO"
+    WON = "WON"
+
+
+class FunnelDimension(StrEnum):
+    """What the funnel can be filtered and grouped by (D11)."""
+
+    SEGMENT = "SEGMENT"
+    REGION = "REGION"
+    INITIAL_SOURCE = "INITIAL_SOURCE"
+    SALES_QUALIFICATION_SOURCE = "SALES_QUALIFICATION_SOURCE"
+    OWNER = "OWNER"
+    CAMPAIGN_CHANNEL = "CAMPAIGN_CHANNEL"
+
+
 class RecordType(StrEnum):
     """The kinds of record a transition, activity or event can point at."""
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -228,6 +228,9 @@ class Lead(Versioned, table=True):
     converted_opportunity_id: int | None = Field(
         default=None, foreign_key="opportunities.id"
     )
+    # First-touch campaign (D11 attribution): given at creation, else the
+    # campaign of the first engagement that names one; never changes after.
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     # The last routing decision (D8): rule, human reason, pool, assignee, when.
     routing_rule: str | None = Field(default=None, max_length=60)
@@ -360,6 +363,7 @@ class Opportunity(Versioned, table=True):
         Index("ix_opportunities_sales_accepted_date", "sales_accepted_date"),
         Index("ix_opportunities_sales_qualified_date", "sales_qualified_date"),
         Index("ix_opportunities_stage_closed_at", "stage", "closed_at"),
+        Index("ix_opportunities_lead_id", "lead_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -386,6 +390,13 @@ class Opportunity(Versioned, table=True):
     edition: str | None = Field(default=None, max_length=60)
     primary_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     initial_source: str | None = Field(default=None, max_length=120)
+    # The lead this opportunity was created by converting (D7), if any. No
+    # foreign key: leads already point here (converted_opportunity_id), and a
+    # key back would make a cycle that bulk loads and deletes cannot order.
+    lead_id: int | None = None
+    # Primary campaign (D11 attribution): the converted lead's first-touch
+    # campaign, or the one given at creation.
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
     # D3 stage fields (what each stage's entry requires)
     business_problem: str | None = _text_field()
     technical_requirements_confirmed: bool = Field(default=False)
@@ -417,6 +428,89 @@ class Opportunity(Versioned, table=True):
         OpportunityStage, default=None, nullable=True
     )
     closed_at: datetime | None = _time_field()
+
+
+_SECONDS = (
+    "seconds_to_inquiry",
+    "seconds_to_mql",
+    "seconds_to_accepted",
+    "seconds_to_qualifying",
+    "seconds_to_pending_acceptance",
+    "seconds_to_sao",
+    "seconds_to_sqo",
+    "seconds_to_won",
+)
+
+
+class FunnelEntry(SQLModel, table=True):
+    """One record's way through the customer-lifecycle funnel (D11).
+
+    A row per lead, and per opportunity created without a lead; a lead
+    converted into a new opportunity goes on in its own row. It holds the
+    moment each milestone was first reached (``*_at``), the whole seconds
+    from the previous milestone (``seconds_to_*``, kept for the medians), and
+    the record's dimensions (see ``domain.services.milestones``).
+    """
+
+    __tablename__ = "funnel_entries"
+    __table_args__ = (
+        # Counts and medians walk these instead of reading and sorting rows:
+        # one pair per milestone, partial (only the records that reached it),
+        # ordered by seconds (all records) and by segment then seconds.
+        *(
+            Index(
+                f"ix_funnel_entries_{name}",
+                name,
+                "sales_segment",
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in _SECONDS
+        ),
+        *(
+            Index(
+                f"ix_funnel_entries_segment_{name[len('seconds_to_') :]}",
+                "sales_segment",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in _SECONDS
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id", unique=True)
+    opportunity_id: int | None = Field(
+        default=None, foreign_key="opportunities.id", unique=True
+    )
+    raw_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    inquiry_at: datetime | None = _time_field()
+    mql_at: datetime | None = _time_field()
+    accepted_at: datetime | None = _time_field()
+    qualifying_at: datetime | None = _time_field()
+    pending_acceptance_at: datetime | None = _time_field()
+    sao_at: datetime | None = _time_field()
+    sqo_at: datetime | None = _time_field()
+    won_at: datetime | None = _time_field()
+    seconds_to_inquiry: int | None = None
+    seconds_to_mql: int | None = None
+    seconds_to_accepted: int | None = None
+    seconds_to_qualifying: int | None = None
+    seconds_to_pending_acceptance: int | None = None
+    seconds_to_sao: int | None = None
+    seconds_to_sqo: int | None = None
+    seconds_to_won: int | None = None
+    sales_segment: SalesSegment = _enum_field(
+        SalesSegment, default=SalesSegment.UNKNOWN, index=True
+    )
+    region: Region | None = _enum_field(Region, default=None, nullable=True)
+    initial_source: str | None = Field(default=None, max_length=120)
+    sales_qualification_source: SalesQualificationSource | None = _enum_field(
+        SalesQualificationSource, default=None, nullable=True
+    )
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
 
 
 class OpportunityContactRole(SQLModel, table=True):

@@ -144,6 +144,9 @@ async def record_engagement(
             ErrorCode.INVALID_INPUT, "occurredAt is in the future.", "occurredAt"
         )
     await load_optional(session, Campaign, campaign_id, field="campaignId")
+    if lead.campaign_id is None and campaign_id is not None:
+        # D11 attribution: the first engagement naming a campaign is the first touch.
+        lead.campaign_id = campaign_id
     engagement = Engagement(
         lead_id=lead.id, kind=kind, occurred_at=occurred, campaign_id=campaign_id
     )

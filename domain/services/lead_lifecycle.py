@@ -469,10 +469,15 @@ async def convert_lead(
             account_id=account.id,  # type: ignore[arg-type]
             owner_id=owner_id or account.owner_id or actor.id,
             stage=OpportunityStage.PENDING_ACCEPTANCE,
+            created_at=now,
+            updated_at=now,
             stage_changed_at=now,
             sales_qualification_source=QUALIFICATION_SOURCE_BY_ROLE.get(actor.role),
             primary_contact_id=contact.id,
             initial_source=lead.initial_source,
+            # The opportunity goes on with the lead's funnel entry and campaign.
+            lead_id=lead.id,
+            campaign_id=lead.campaign_id,
         )
         session.add(opportunity)
         await session.flush()

@@ -8,13 +8,14 @@ returns it to its own profile's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, LeadStatus, RecordType
 from domain.errors import Refused
-from domain.records import Account, Lead
+from domain.records import Account, Campaign, Lead
 from domain.rules.notifications import owner_change_recipients
 from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.scoring import score
@@ -63,11 +64,18 @@ async def create_lead(
     session: AsyncSession,
     actor: Actor,
     allow_duplicate: bool = False,
+    now: datetime | None = None,
 ) -> Lead:
-    """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``."""
+    """Create a RAW lead; a duplicate email is refused unless ``allow_duplicate``.
+
+    ``campaign_id`` is the lead's first-touch campaign (D11 attribution).
+    """
     check_values(values, LEAD_RULES, required_fields=("initial_source",))
     tables = await rule_tables(session, lock=True)
     await require_user(session, values.get("owner_id"), "ownerId")
+    await load_optional(
+        session, Campaign, values.get("campaign_id"), field="campaignId"
+    )
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
     await refuse_duplicate_email(
@@ -76,7 +84,14 @@ async def create_lead(
     account = await load_optional(
         session, Account, data.get("account_id"), field="accountId"
     )
-    lead = Lead(**data, created_by_id=actor.id)
+    now = now or utcnow()
+    lead = Lead(
+        **data,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
     refresh_lead_derived(lead, tables.regions, account)
     # The demographic part of the score counts from the start (D6).
     store_score(lead, score(lead.title, lead.email, (), tables.scoring))

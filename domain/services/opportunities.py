@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import OpportunityStage, RecordType
 from domain.lifecycle.opportunity import creation_refusals
-from domain.records import Account, Contact, Opportunity
+from domain.records import Account, Campaign, Contact, Opportunity
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
     currency_code,
@@ -28,6 +29,7 @@ from domain.services.common import (
 )
 from domain.services.ledger import record_transition
 from domain.services.ownership import owner_of, record_owner_change
+from domain.sqltypes import utcnow
 
 OPPORTUNITY_RULES = {
     "name": [required, max_length(255)],
@@ -61,22 +63,33 @@ async def _check_references(session: AsyncSession, values: Mapping[str, Any]) ->
 
 
 async def create_opportunity(
-    values: Mapping[str, Any], *, session: AsyncSession, actor: Actor
+    values: Mapping[str, Any],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime | None = None,
 ) -> Opportunity:
     """Create an opportunity in PENDING_ACCEPTANCE (or PRE_OPPORTUNITY; D3 rule 1).
 
     Only a WEB_DIRECT opportunity may be created directly in CLOSED_WON. The
     owner defaults to the account owner, then to the creating user.
+    ``campaign_id`` is its primary campaign (D11 attribution).
     """
     check_values(values, OPPORTUNITY_RULES, required_fields=("name", "account_id"))
     stage = values.get("stage") or OpportunityStage.PENDING_ACCEPTANCE
     refuse_if(creation_refusals(stage, values.get("sales_qualification_source")))
     await _check_references(session, values)
+    await load_optional(
+        session, Campaign, values.get("campaign_id"), field="campaignId"
+    )
     account = await load(session, Account, values["account_id"], field="accountId")
     data = {**values, "stage": stage}
     if data.get("owner_id") is None:
         data["owner_id"] = account.owner_id or actor.id
-    opportunity = Opportunity(**data)
+    now = now or utcnow()
+    opportunity = Opportunity(
+        **data, created_at=now, updated_at=now, stage_changed_at=now
+    )
     if stage == OpportunityStage.CLOSED_WON:
         opportunity.closed_at = opportunity.created_at
     session.add(opportunity)

@@ -172,12 +172,11 @@ async def a_deal(
         "initial_source": source,
         "sales_qualification_source": qualification,
         "close_date": close_date,
-        "created_at": created,
-        "updated_at": created,
-        "stage_changed_at": created,
         **every_requirement(contact_id),
     }
-    opp = await make.run(lambda s: create_opportunity(values, session=s, actor=actor))
+    opp = await make.run(
+        lambda s: create_opportunity(values, session=s, actor=actor, now=created)
+    )
     for to, when in path:
         request = StageMoveRequest(to=to, reason="The deal moved")
         await make.run(

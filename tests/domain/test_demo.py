@@ -59,11 +59,21 @@ from domain.records import (
     Campaign,
     Contact,
     Engagement,
+    FunnelEntry,
     Lead,
     Opportunity,
     OpportunityContactRole,
     TransitionRecord,
     User,
+)
+from domain.rules.funnel import (
+    MILESTONES,
+    lead_stamps,
+    milestone_of_stage,
+    milestone_of_status,
+    opportunity_stamps,
+    replay,
+    seconds_between,
 )
 from domain.rules.matching import normalize_company_name
 from domain.rules.scoring import EngagementFact, score
@@ -138,6 +148,7 @@ class Demo:
     engagements: list[Engagement]
     activities: list[Activity]
     transitions: dict[tuple[RecordType, int], list[TransitionRecord]]
+    entries: list[FunnelEntry]
 
 
 _SHARED: dict[str, str] = {}
@@ -177,6 +188,7 @@ def _load_shared(url: str) -> Demo:
             engagements=all_of(Engagement),
             activities=all_of(Activity),
             transitions=transitions,
+            entries=all_of(FunnelEntry),
         )
 
 
@@ -217,7 +229,7 @@ def test_counts_at_scale_1_are_in_range_and_match_the_database(demo: Demo) -> No
     assert s.accounts == 200
     assert 200 <= s.account_domains <= 400
     assert 300 <= s.contacts <= 500
-    assert s.opportunities == 400
+    assert s.opportunities == 500
     assert s.leads == 2_000
     assert s.engagements >= s.leads // 2
     assert s.activities >= 500
@@ -234,6 +246,7 @@ def test_counts_at_scale_1_are_in_range_and_match_the_database(demo: Demo) -> No
         "engagements": len(demo.engagements),
         "activities": len(demo.activities),
         "transition_records": sum(len(v) for v in demo.transitions.values()),
+        "funnel_entries": len(demo.entries),
     }
     assert actual == {name: getattr(s, name) for name in actual}
     assert s.seconds > 0
@@ -249,6 +262,7 @@ def test_progress_reports_every_phase_to_its_total(demo: Demo) -> None:
         "contacts",
         "opportunities",
         "leads",
+        "indexes",
     ]
     last = {phase: (done, total) for phase, done, total in demo.progress}
     assert all(done == total for done, total in last.values())
@@ -621,6 +635,132 @@ def test_opportunity_history_follows_the_stage_machine(demo: Demo) -> None:
             assert opp.closed_at == history[-1].at
 
 
+# --- funnel (D11) ------------------------------------------------------------------
+
+
+def _stamps(entry: FunnelEntry) -> tuple[Any, ...]:
+    return tuple(getattr(entry, f"{m.value.lower()}_at") for m in MILESTONES)
+
+
+def _moves(demo: Demo, kind: RecordType, record_id: int, of: Any) -> list[Any]:
+    return [(of(t.to_state), t.at) for t in demo.transitions[(kind, record_id)]]
+
+
+def test_every_lead_and_direct_opportunity_has_its_funnel_entry(demo: Demo) -> None:
+    by_lead = {e.lead_id: e for e in demo.entries if e.lead_id is not None}
+    direct = {e.opportunity_id: e for e in demo.entries if e.lead_id is None}
+    opportunities = _by_id(demo.opportunities)
+    assert set(by_lead) == {lead.id for lead in demo.leads}
+    assert set(direct) == {o.id for o in demo.opportunities if o.lead_id is None}
+    for lead in demo.leads:
+        entry = by_lead[lead.id]
+        born = [o for o in demo.opportunities if o.lead_id == lead.id]
+        assert entry.opportunity_id == (born[0].id if born else None)
+        if born:
+            assert lead.converted_opportunity_id == born[0].id
+            assert born[0].campaign_id == lead.campaign_id
+        assert (
+            entry.sales_segment,
+            entry.region,
+            entry.initial_source,
+            entry.owner_id,
+            entry.campaign_id,
+            entry.sales_qualification_source,
+        ) == (
+            lead.sales_segment,
+            lead.region,
+            lead.initial_source,
+            lead.owner_id,
+            lead.campaign_id,
+            born[0].sales_qualification_source if born else None,
+        )
+    accounts = _by_id(demo.accounts)
+    for opp_id, entry in direct.items():
+        opp = opportunities[opp_id]
+        account = accounts[opp.account_id]
+        assert (
+            entry.sales_segment,
+            entry.region,
+            entry.initial_source,
+            entry.owner_id,
+            entry.campaign_id,
+            entry.sales_qualification_source,
+        ) == (
+            account.sales_segment,
+            account.region,
+            opp.initial_source,
+            opp.owner_id,
+            opp.campaign_id,
+            opp.sales_qualification_source,
+        )
+
+
+def test_funnel_stamps_replay_the_history_through_the_milestone_rules(
+    demo: Demo,
+) -> None:
+    leads = _by_id(demo.leads)
+    opportunities = _by_id(demo.opportunities)
+
+    def stage_moves(opp: Opportunity) -> list[Any]:
+        return _moves(
+            demo, RecordType.OPPORTUNITY, opp.id, lambda s: milestone_of_stage(S(s))
+        )
+
+    for entry in demo.entries:
+        opp = opportunities.get(entry.opportunity_id)
+        if entry.lead_id is not None:
+            lead = leads[entry.lead_id]
+            moves = _moves(
+                demo, RecordType.LEAD, lead.id, lambda s: milestone_of_status(L(s))
+            )
+            stamps = replay(lead_stamps(lead.created_at), moves)
+            if opp is not None:  # it went on as the opportunity it became
+                created = (milestone_of_stage(S.PENDING_ACCEPTANCE), opp.created_at)
+                stamps = replay(stamps, [created, *stage_moves(opp)])
+        else:
+            history = demo.transitions[(RecordType.OPPORTUNITY, opp.id)]
+            first = S(history[0].from_state) if history else opp.stage
+            stamps = replay(opportunity_stamps(opp.created_at, first), stage_moves(opp))
+        assert _stamps(entry) == stamps, entry.id
+        seconds = tuple(
+            getattr(entry, f"seconds_to_{m.value.lower()}") for m in MILESTONES[1:]
+        )
+        assert seconds == seconds_between(stamps), entry.id
+
+
+def test_the_funnel_narrows_and_every_milestone_is_reached(demo: Demo) -> None:
+    counts = [
+        sum(1 for stamp in column if stamp is not None)
+        for column in zip(*(_stamps(e) for e in demo.entries), strict=True)
+    ]
+    direct = sum(1 for o in demo.opportunities if o.lead_id is None)
+    assert counts[0] == len(demo.leads) + direct
+    assert counts == sorted(counts, reverse=True)
+    assert counts[-1] > 0
+    # every milestone is sometimes reached by a move, sometimes skipped
+    for i in range(1, len(MILESTONES)):
+        seconds = [
+            getattr(e, f"seconds_to_{MILESTONES[i].value.lower()}")
+            for e in demo.entries
+        ]
+        assert any(s == 0 for s in seconds), MILESTONES[i]
+        assert any(s for s in seconds), MILESTONES[i]
+
+
+def test_campaign_attribution_is_the_first_touch(demo: Demo) -> None:
+    first: dict[int, int] = {}
+    for e in sorted(demo.engagements, key=lambda e: (e.occurred_at, e.id)):
+        if e.campaign_id is not None:
+            first.setdefault(e.lead_id, e.campaign_id)
+    for lead in demo.leads:
+        if lead.id in first:
+            assert lead.campaign_id == first[lead.id], lead.id
+    with_campaign = [o for o in demo.opportunities if o.campaign_id is not None]
+    assert 0.3 * len(demo.opportunities) < len(with_campaign) < len(demo.opportunities)
+    channels = {c.id: c.channel for c in demo.campaigns}
+    assert len({channels[o.campaign_id] for o in with_campaign}) >= 5
+
+
 # --- the stored values read back through the column types ---------------------------
 
 
@@ -735,7 +875,7 @@ def test_small_scale_and_another_seed(own_url: str) -> None:
         summary = generate(engine, scale=0.05, seed=SEED + 1, now=NOW)
         assert summary.leads == 100
         assert summary.accounts == 10
-        assert summary.opportunities == 20
+        assert summary.opportunities == 25
         assert 20 <= summary.users <= 35
         leads, opportunities, _ = _fingerprint(engine)
         assert {status for _e, status, _s, _o in leads} == set(LeadStatus)

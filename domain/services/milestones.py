@@ -1,0 +1,231 @@
+"""Milestones (D11): every funnel record's ``FunnelEntry``, kept by the unit of work.
+
+Design. The funnel counts *funnel records*: each lead, and each opportunity
+created without a lead. A lead converted into a new opportunity goes on as
+that opportunity ("the lead is duplicated to an opportunity", D7), in the
+same entry. One row per record, holding its nine milestone moments, the
+seconds between consecutive milestones and its dimensions, makes the funnel
+one aggregate over one narrow table: counts are a GROUP BY, and each median
+walks an index on ``(seconds_to_<milestone>, sales_segment)`` to its middle
+row instead of sorting (see ``domain.reports.funnel``). Stamps on the leads
+and opportunities themselves would have split every milestone over two wide
+tables (a union and a sort for each median; measured on SQLite at 1,000,000
+leads: a GROUP BY over ``leads`` 5 s, one window median 1 s, one index walk
+5 ms).
+
+How it stays true. An ``after_flush`` hook looks at every lead, opportunity
+and account the flush wrote: a new lead or opportunity gets its entry, a
+status or stage change stamps the milestone it reaches (``domain.rules.funnel``:
+first reach kept, skipped milestones stamped with it), a changed dimension
+is copied. Whatever path moves a record (transitionLead, automatic moves on
+engagements, convertLead, createOpportunity, moveOpportunityStage with
+overrides or back moves, or a future import), the same flush keeps the
+entry, in the same transaction. Status moves are stamped at the record's
+``status_changed_at`` / ``stage_changed_at``, creations at ``created_at``.
+
+Dimensions (decisions where D11 is silent): an entry is grouped by what the
+record it started as says: a lead's sales segment, region, initial source,
+owner and first-touch campaign (a converted lead is read-only, so its values
+are final at conversion and stay with the opportunity it became); an
+opportunity created without a lead by its account's segment and region and
+its own owner, initial source and primary campaign. The sales qualification
+source is the opportunity's (none while the record is a lead). A lead
+converted onto an existing opportunity (a contact role) stops at QUALIFYING:
+that opportunity is counted in its own entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from domain.records import Account, FunnelEntry, Lead, Opportunity
+from domain.rules.funnel import (
+    MILESTONES,
+    Stamps,
+    lead_stamps,
+    milestone_of_stage,
+    milestone_of_status,
+    opportunity_stamps,
+    reach,
+    seconds_between,
+)
+
+ENTRIES = FunnelEntry.__table__  # type: ignore[attr-defined]
+STAMP_COLUMNS = tuple(f"{m.value.lower()}_at" for m in MILESTONES)
+SECONDS_COLUMNS = tuple(f"seconds_to_{m.value.lower()}" for m in MILESTONES[1:])
+
+LEAD_DIMENSIONS = (
+    "sales_segment",
+    "region",
+    "initial_source",
+    "owner_id",
+    "campaign_id",
+)
+# A direct opportunity's own dimensions (segment and region come from its account).
+OPPORTUNITY_DIMENSIONS = ("owner_id", "initial_source", "campaign_id")
+
+
+def stamp_values(stamps: Stamps) -> dict[str, Any]:
+    """The entry columns for these stamps: the moments and the seconds between."""
+    return dict(zip(STAMP_COLUMNS, stamps, strict=True)) | dict(
+        zip(SECONDS_COLUMNS, seconds_between(stamps), strict=True)
+    )
+
+
+def _changed(record: Any, *names: str) -> bool:
+    attrs = inspect(record).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def _lead_dimensions(lead: Lead) -> dict[str, Any]:
+    return {name: getattr(lead, name) for name in LEAD_DIMENSIONS}
+
+
+def _account_dimensions(session: Session, account_id: int) -> dict[str, Any]:
+    segment, region = session.execute(
+        select(Account.sales_segment, Account.region).where(Account.id == account_id)  # type: ignore[call-overload]
+    ).one()
+    return {"sales_segment": segment, "region": region}
+
+
+def _opportunity_dimensions(session: Session, opp: Opportunity) -> dict[str, Any]:
+    return {
+        **{name: getattr(opp, name) for name in OPPORTUNITY_DIMENSIONS},
+        **_account_dimensions(session, opp.account_id),
+    }
+
+
+def _stamps(session: Session, where: Any) -> Stamps | None:
+    row = session.execute(
+        select(*(ENTRIES.c[name] for name in STAMP_COLUMNS)).where(where)
+    ).one_or_none()
+    return tuple(row) if row is not None else None
+
+
+def _stamp(session: Session, where: Any, stamps: Stamps, **values: Any) -> None:
+    session.execute(
+        update(ENTRIES).where(where).values(**stamp_values(stamps), **values)
+    )
+
+
+def _lead_entry(session: Session, lead: Lead) -> Stamps:
+    """The lead's stamps; an entry is made if the lead has none yet."""
+    where = ENTRIES.c.lead_id == lead.id
+    stamps = _stamps(session, where)
+    if stamps is None:
+        stamps = lead_stamps(lead.created_at)
+        session.execute(
+            insert(ENTRIES).values(
+                lead_id=lead.id, **stamp_values(stamps), **_lead_dimensions(lead)
+            )
+        )
+    return stamps
+
+
+def _new_lead(session: Session, lead: Lead) -> None:
+    stamps = _lead_entry(session, lead)
+    milestone = milestone_of_status(lead.status)
+    if milestone is not None:
+        _stamp(
+            session,
+            ENTRIES.c.lead_id == lead.id,
+            reach(stamps, milestone, lead.status_changed_at),
+        )
+
+
+def _new_opportunity(session: Session, opp: Opportunity) -> None:
+    reached = milestone_of_stage(opp.stage)
+    if opp.lead_id is None:
+        stamps = opportunity_stamps(opp.created_at, opp.stage)
+        session.execute(
+            insert(ENTRIES).values(
+                opportunity_id=opp.id,
+                sales_qualification_source=opp.sales_qualification_source,
+                **stamp_values(stamps),
+                **_opportunity_dimensions(session, opp),
+            )
+        )
+        return
+    # The converted lead goes on as this opportunity, in the lead's entry.
+    lead = session.get(Lead, opp.lead_id)
+    assert lead is not None, f"opportunity {opp.id} names a missing lead"
+    stamps = reach(_lead_entry(session, lead), reached, opp.stage_changed_at)
+    _stamp(
+        session,
+        ENTRIES.c.lead_id == opp.lead_id,
+        stamps,
+        opportunity_id=opp.id,
+        sales_qualification_source=opp.sales_qualification_source,
+    )
+
+
+def _changed_lead(session: Session, lead: Lead) -> None:
+    where = ENTRIES.c.lead_id == lead.id
+    if _changed(lead, "status"):
+        milestone = milestone_of_status(lead.status)
+        if milestone is not None:
+            stamps = reach(
+                _lead_entry(session, lead), milestone, lead.status_changed_at
+            )
+            _stamp(session, where, stamps)
+    if _changed(lead, *LEAD_DIMENSIONS):
+        _lead_entry(session, lead)
+        session.execute(update(ENTRIES).where(where).values(**_lead_dimensions(lead)))
+
+
+def _changed_opportunity(session: Session, opp: Opportunity) -> None:
+    where = ENTRIES.c.opportunity_id == opp.id
+    if _changed(opp, "stage"):
+        stamps = _stamps(session, where)
+        if stamps is not None:
+            reached = milestone_of_stage(opp.stage)
+            _stamp(session, where, reach(stamps, reached, opp.stage_changed_at))
+    if _changed(opp, "sales_qualification_source"):
+        session.execute(
+            update(ENTRIES)
+            .where(where)
+            .values(sales_qualification_source=opp.sales_qualification_source)
+        )
+    if opp.lead_id is None and _changed(opp, "account_id", *OPPORTUNITY_DIMENSIONS):
+        session.execute(
+            update(ENTRIES).where(where).values(**_opportunity_dimensions(session, opp))
+        )
+
+
+def _changed_account(session: Session, account: Account) -> None:
+    if not _changed(account, "sales_segment", "region"):
+        return
+    opportunities = select(Opportunity.id).where(Opportunity.account_id == account.id)  # type: ignore[call-overload]
+    session.execute(
+        update(ENTRIES)
+        .where(
+            ENTRIES.c.lead_id.is_(None),
+            ENTRIES.c.opportunity_id.in_(opportunities.scalar_subquery()),
+        )
+        .values(sales_segment=account.sales_segment, region=account.region)
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_records(session: Session, _context: Any) -> None:
+    """Keep the funnel entries of what this flush wrote (see the module docstring)."""
+    # After a flush the new/dirty sets and attribute histories are still the
+    # flush's own: exactly what was written.
+    new = list(session.new)
+    dirty = [r for r in session.dirty if session.is_modified(r)]
+    for record in new:
+        if isinstance(record, Lead):
+            _new_lead(session, record)
+    for record in new:
+        if isinstance(record, Opportunity):
+            _new_opportunity(session, record)
+    for record in dirty:
+        if isinstance(record, Lead):
+            _changed_lead(session, record)
+        elif isinstance(record, Opportunity):
+            _changed_opportunity(session, record)
+        elif isinstance(record, Account):
+            _changed_account(session, record)
