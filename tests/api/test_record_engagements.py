@@ -3,6 +3,7 @@ order (D6, D2, D8, D10), all or nothing, in one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import datetime, timedelta
 from typing import Any
@@ -705,3 +706,110 @@ async def test_a_batch_costs_the_same_statements_for_ten_leads_or_a_hundred(
         return counter.count
 
     assert await run(10) == await run(100)
+
+
+# --- concurrency ----------------------------------------------------------------------
+
+
+async def test_simultaneous_batches_sharing_leads_in_any_order_all_commit(
+    api, make, sessions
+):
+    """Each batch locks its leads in id order and, to route, every pool in key
+    order: batches naming the same leads in opposite orders and routing into
+    several pools queue on PostgreSQL instead of deadlocking."""
+    ops = await make.user(Role.MARKETING_OPS)
+    sales_ops = await make.user(Role.SALES_OPS)
+    places = [("US", "NY"), ("DE", None), ("JP", None), ("US", "CA")]
+    pools = ["BDR_US_EAST", "BDR_EMEA", "BDR_APAC", "BDR_US_WEST"]
+    members = {key: [await make.user(Role.BDR) for _ in range(2)] for key in pools}
+    for key, users in members.items():
+        done = (
+            await api(
+                SET_POOL,
+                {"input": {"pool": key, "userIds": [gid("User", u.id) for u in users]}},
+                as_user=sales_ops,
+            )
+        ).ok()["setRoutingPoolMembers"]
+        assert done["userErrors"] == []
+    leads = [
+        await make.lead(
+            by=ops, title="Analyst", country=country, state=state,
+            number_of_employees=500,
+        )
+        for country, state in places * 3
+    ]  # fmt: skip
+    # Batches sharing every lead, in four orders; and batches of their own leads
+    # whose regions (so pools) come in opposite orders.
+    own = [
+        [
+            await make.lead(
+                by=ops, title="Analyst", country=country, state=state,
+                number_of_employees=500,
+            )
+            for country, state in (places if n % 2 else places[::-1])
+        ]
+        for n in range(4)
+    ]  # fmt: skip
+    at = (utcnow() - timedelta(days=1)).isoformat()
+    orders = [leads, leads[::-1], leads[1::2] + leads[::2], leads[::-2] + leads[-2::-2]]
+    orders = [*orders, *orders, *own, *own]
+
+    results = await asyncio.gather(
+        *(
+            api(
+                BATCH,
+                {
+                    "input": {
+                        "engagements": [
+                            {
+                                "leadId": gid("Lead", lead.id),
+                                "kind": "GATED_ASSET_DOWNLOAD",
+                                "occurredAt": at,
+                            }
+                            for lead in order
+                        ]
+                    }
+                },
+                as_user=ops,
+            )
+            for order in orders
+        )
+    )
+
+    assert [r.errors for r in results] == [[]] * 16
+    assert [r.data["recordEngagements"]["userErrors"] for r in results] == [[]] * 16
+    assert await row_count(sessions, Engagement) == 8 * len(leads) + 2 * 16
+    async with sessions() as s:
+        rows = (
+            await s.execute(
+                select(Lead.person_score, Lead.routing_pool, Lead.owner_id).where(
+                    Lead.id.in_([lead.id for lead in leads])
+                )
+            )
+        ).all()
+        routed = (
+            await s.execute(select(Event.record_id).where(Event.kind == "LEAD_ROUTED"))
+        ).scalars()
+        routed_ids = sorted(routed)
+    # +5 (company email) + 8 x 30; routed once, when the first batch crossed 50.
+    assert {score for score, _, _ in rows} == {245}
+    assert routed_ids == sorted(
+        [lead.id for lead in leads] + [lead.id for batch in own for lead in batch]
+    )
+    # The other leads (+5 + 2 x 30) too; all 28 routed once, 7 per pool, no
+    # turn given twice: each pool's two BDRs got 3 and 4.
+    async with sessions() as s:
+        others = (
+            await s.execute(
+                select(Lead.person_score, Lead.routing_pool, Lead.owner_id).where(
+                    Lead.id.in_([lead.id for batch in own for lead in batch])
+                )
+            )
+        ).all()
+    assert {score for score, _, _ in others} == {65}
+    for key, users in members.items():
+        owners = sorted(
+            sum(1 for _, pool, owner in rows + others if pool == key and owner == u.id)
+            for u in users
+        )
+        assert owners == [3, 4], key
