@@ -167,7 +167,8 @@ _BULK = "salesops.bulk"
 @dataclass(eq=False)
 class HeldRow:
     """An append-only row (an event, a ledger row) a bulk use case holds until
-    ``flush_bulk``; ``id`` is known once it is written."""
+    ``flush_bulk``; ``id`` is known once it is written (on PostgreSQL, only for
+    an event that is addressed: nothing else asks)."""
 
     table: Table
     values: dict[str, Any]
@@ -229,8 +230,10 @@ async def flush_bulk(session: AsyncSession) -> None:
         tables: dict[tuple[Table, tuple[str, ...]], list[HeldRow]] = {}
         for row in bulk.rows:
             tables.setdefault((row.table, tuple(row.values)), []).append(row)
+        # Only addressed events need their ids back.
+        wanted = {id(event) for event, _ in bulk.to_address}
         for (table, _), rows in tables.items():
-            await _insert(session, table, rows)
+            await _insert(session, table, rows, any(id(r) in wanted for r in rows))
     await number_new_rows(session)
     await session.flush()
     if bulk is not None and bulk.to_address:
@@ -239,9 +242,15 @@ async def flush_bulk(session: AsyncSession) -> None:
         await session.flush()
 
 
-async def _insert(session: AsyncSession, table: Table, rows: list[HeldRow]) -> None:
-    """One INSERT for the rows, their ids given back in order."""
+async def _insert(
+    session: AsyncSession, table: Table, rows: list[HeldRow], ids_wanted: bool
+) -> None:
+    """One INSERT for the rows; their ids given back in order when wanted."""
     values = [row.values for row in rows]
+    if not ids_wanted and session.get_bind().dialect.name != "sqlite":
+        # A plain executemany: half the time of one returning the ids (measured).
+        await session.execute(insert(table), values)
+        return
     if session.get_bind().dialect.name == "sqlite":
         # SQLite cannot return a multi-row INSERT's ids in order; the ids SQLite
         # would give are taken under the transaction's write lock instead (see
