@@ -23,10 +23,21 @@ the same order — but in one transaction, all or nothing:
   engagements are read once, and the engagements are then applied in order in
   memory: each lead is rescored by the pure score function after each of its
   engagements (a threshold crossed mid-batch acts at that engagement, as it
-  would one by one), moved and routed at the point it happens;
-- everything the walk decided is written by one flush at the end (events and
-  ledger rows in the order they happened). A changed lead's ``version`` grows
-  by one per batch, as for any other committed change.
+  would one by one), moved and routed at the point it happens (what routing
+  reads — accounts, owners, pools — is read once for the batch,
+  ``RoutingLookups``);
+- everything the walk decided is written at the end: the events and ledger
+  rows with one INSERT per table, in the order they happened
+  (``write_in_bulk``), the leads and pools by one flush. A changed lead's
+  ``version`` grows by one per batch, as for any other committed change.
+
+A batch happens at one instant: its moves, routing decisions and SLAs are
+dated with the batch's ``now``, as one-by-one calls are each dated with theirs.
+
+Decisions: the lead in each result is the lead as the whole batch left it;
+every reason of every refused engagement is listed (not only the first, as a
+lone ``recordEngagement`` used to); an empty batch is refused
+(``batch_size_refusals``).
 """
 
 from __future__ import annotations
