@@ -1,4 +1,5 @@
-"""Engagements and scores: `recordEngagement`, the `Engagement` type, score lines."""
+"""Engagements and scores: `recordEngagement`, `recordEngagements` (a batch), the
+`Engagement` type, score lines."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import strawberry
 from api.context import Info
 from api.enums import EngagementKindGQL
 from api.errors import UserError
-from api.inputs import mutate_once
+from api.inputs import mutate_once, mutate_once_many
 from api.relay import RecordNode, decode_id, load_node
 from domain import records as rec
+from domain.errors import Refusal, Refused, refuse_if_any
 from domain.rules.scoring import ScoreLine
 from domain.services import engagements as service
 
@@ -85,9 +87,12 @@ class ScoreLineNode:
         )
 
 
-@strawberry.input(description="Record a marketing touch on a lead (D6).")
-class RecordEngagementInput:
-    """recordEngagement input."""
+@strawberry.input(
+    description="One engagement to record: the lead, what happened, when, from "
+    "which campaign."
+)
+class NewEngagementInput:
+    """An engagement's values (recordEngagement, each item of recordEngagements)."""
 
     lead_id: strawberry.ID = strawberry.field(description="The lead.")
     kind: EngagementKindGQL = strawberry.field(description="What happened.")
@@ -97,11 +102,77 @@ class RecordEngagementInput:
     campaign_id: strawberry.ID | None = strawberry.field(
         default=None, description="The campaign it came from."
     )
+
+
+@strawberry.input(description="Record a marketing touch on a lead (D6).")
+class RecordEngagementInput(NewEngagementInput):
+    """recordEngagement input."""
+
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Repeat-safe key for integrations: the same key and input "
         "return the first engagement; another input is IDEMPOTENCY_KEY_REUSED.",
     )
+
+
+@strawberry.input(
+    description="Record a batch of engagements (a marketing-automation sync): "
+    "exactly as if recorded one by one in the order given, in one transaction."
+)
+class RecordEngagementsInput:
+    """recordEngagements input."""
+
+    engagements: list[NewEngagementInput] = strawberry.field(
+        description=f"The engagements, applied in this order: 1 to "
+        f"{service.MAX_BATCH:,} per call."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeat-safe key for integrations: the same key and input "
+        "return the first answer (the same engagements); another input is "
+        "IDEMPOTENCY_KEY_REUSED.",
+    )
+
+
+def new_engagement(item: NewEngagementInput) -> service.NewEngagement:
+    """GraphQL input -> the domain's engagement to record (ids decoded); every
+    malformed id refused at once."""
+    from api.campaigns import CampaignNode
+    from api.leads import LeadNode
+
+    found: list[Refusal] = []
+    lead_id = campaign_id = None
+    try:
+        lead_id = decode_id(item.lead_id, LeadNode, "leadId")
+    except Refused as refused:
+        found += refused.refusals
+    try:
+        campaign_id = item.campaign_id and decode_id(
+            item.campaign_id, CampaignNode, "campaignId"
+        )
+    except Refused as refused:
+        found += refused.refusals
+    refuse_if_any(found)
+    return service.NewEngagement(
+        lead_id=lead_id,  # type: ignore[arg-type]
+        kind=item.kind,  # type: ignore[arg-type]
+        occurred_at=item.occurred_at,
+        campaign_id=campaign_id or None,
+    )
+
+
+def new_engagements(items: list[NewEngagementInput]) -> list[service.NewEngagement]:
+    """A batch's items -> the domain's engagements; every malformed id of every
+    item refused at once, under ``engagements.<index>``."""
+    found: list[Refusal] = []
+    decoded: list[service.NewEngagement] = []
+    for i, item in enumerate(items):
+        try:
+            decoded.append(new_engagement(item))
+        except Refused as refused:
+            found += [r.under("engagements", str(i)) for r in refused.refusals]
+    refuse_if_any(found)
+    return decoded
 
 
 @strawberry.type(description="Result of recordEngagement.")
@@ -113,6 +184,36 @@ class RecordEngagementPayload:
     )
     engagement: EngagementNode | None = strawberry.field(description="The engagement.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+
+
+@strawberry.type(description="One engagement of a batch, as recorded, and its lead.")
+class RecordedEngagement:
+    """An engagement recorded by recordEngagements."""
+
+    engagement: EngagementNode = strawberry.field(description="The engagement.")
+    lead_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Its lead as the whole batch left it (score, status, owner)."
+    )
+    async def lead(self, info: Info) -> LeadRef:
+        """The lead."""
+        from api.leads import LeadNode
+
+        return await load_node(info, LeadNode, self.lead_id)  # type: ignore[return-value]
+
+
+@strawberry.type(description="Result of recordEngagements.")
+class RecordEngagementsPayload:
+    """The recorded engagements in input order, or why none was."""
+
+    results: list[RecordedEngagement] = strawberry.field(
+        description="One per engagement given, in the same order (empty when refused)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Every reason the batch was refused; fields are paths like "
+        "engagements.3.occurredAt."
+    )
 
 
 @strawberry.type
@@ -128,20 +229,19 @@ class EngagementMutations:
         self, info: Info, input: RecordEngagementInput
     ) -> RecordEngagementPayload:
         """Record an engagement."""
-        from api.campaigns import CampaignNode
         from api.leads import LeadNode
 
         actor = info.context.actor
 
         async def use_case(s):  # type: ignore[no-untyped-def]
+            new = new_engagement(input)
             _, engagement = await service.record_engagement(
-                decode_id(input.lead_id, LeadNode, "leadId"),
-                input.kind,
+                new.lead_id,
+                new.kind,
                 session=s,
                 actor=actor,
-                occurred_at=input.occurred_at,
-                campaign_id=input.campaign_id
-                and decode_id(input.campaign_id, CampaignNode, "campaignId"),
+                occurred_at=new.occurred_at,
+                campaign_id=new.campaign_id,
             )
             return engagement
 
@@ -155,5 +255,43 @@ class EngagementMutations:
         return RecordEngagementPayload(
             lead=await load_node(info, LeadNode, engagement.lead_id),
             engagement=EngagementNode.from_row(engagement),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Record a batch of engagements (a marketing-automation sync), "
+        "exactly as recordEngagement one by one in the order given would: the "
+        "same scores, status moves, routing and events, in one transaction. All "
+        f"or nothing: 1 to {service.MAX_BATCH:,} engagements; when any is "
+        "refused nothing is recorded and userErrors lists every reason, its "
+        "field under engagements.<index> (an empty batch is refused too)."
+    )
+    async def record_engagements(
+        self, info: Info, input: RecordEngagementsInput
+    ) -> RecordEngagementsPayload:
+        """Record a batch of engagements."""
+        actor = info.context.actor
+
+        async def use_case(s):  # type: ignore[no-untyped-def]
+            # Refused before decoding thousands of ids it would not record.
+            refuse_if_any(service.batch_size_refusals(len(input.engagements)))
+            recorded = await service.record_engagements(
+                new_engagements(input.engagements), session=s, actor=actor
+            )
+            return [engagement for _, engagement in recorded]
+
+        rows, errors = await mutate_once_many(
+            info, "recordEngagements", input, rec.Engagement, use_case
+        )
+        if rows is None:
+            return RecordEngagementsPayload(results=[], user_errors=errors)
+        return RecordEngagementsPayload(
+            results=[
+                RecordedEngagement(
+                    engagement=EngagementNode.from_row(row),
+                    lead_id=row.lead_id,  # type: ignore[arg-type]
+                )
+                for row in rows
+            ],
             user_errors=[],
         )

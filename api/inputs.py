@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import strawberry
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
-from domain.services.idempotency import input_fingerprint, once
+from domain.services.idempotency import input_fingerprint, once, once_many
 
 T = TypeVar("T")
 
@@ -87,12 +87,21 @@ async def mutate(
 
 def _raw(data: Any) -> dict[str, Any]:
     return {
-        f.name: (
-            None if getattr(data, f.name) is strawberry.UNSET else getattr(data, f.name)
-        )
+        f.name: _plain(getattr(data, f.name))
         for f in dataclasses.fields(data)
         if f.name != "idempotency_key"
     }
+
+
+def _plain(value: Any) -> Any:
+    """An input value as fingerprinted: UNSET as None, nested inputs as dicts."""
+    if value is strawberry.UNSET:
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _raw(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 async def mutate_once(
@@ -109,6 +118,31 @@ async def mutate_once(
     return await mutate(
         info,
         lambda s: once(
+            s,
+            actor=actor,
+            mutation=mutation,
+            key=key,
+            fingerprint=fingerprint,
+            model=model,
+            run=lambda: use_case(s),
+        ),
+    )
+
+
+async def mutate_once_many(
+    info: Info,
+    mutation: str,
+    data: Any,
+    model: type[T],
+    use_case: Callable[[AsyncSession], Awaitable[Sequence[T]]],
+) -> tuple[list[T] | None, list[UserError]]:
+    """``mutate_once`` for a batch mutation: its answer is a list of records."""
+    actor = info.context.actor
+    key = given(getattr(data, "idempotency_key", None))
+    fingerprint = input_fingerprint(_raw(data))
+    return await mutate(
+        info,
+        lambda s: once_many(
             s,
             actor=actor,
             mutation=mutation,

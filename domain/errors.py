@@ -29,6 +29,11 @@ class Refusal:
         """Build a refusal about one input field (or none)."""
         return cls(code=code, message=message, field=(field,) if field else ())
 
+    def under(self, *path: str) -> Refusal:
+        """The same refusal, its field nested under ``path`` (e.g. the index of
+        an item in a list input: ``engagements.3.kind``)."""
+        return Refusal(self.code, self.message, (*path, *self.field), self.record)
+
 
 class Refused(Exception):  # noqa: N818 - it reads as what happened: "Refused"
     """Raised by a service to abort its transaction with the reasons why."""

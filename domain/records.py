@@ -653,6 +653,10 @@ class IdempotencyKey(SQLModel, table=True):
     key: str = Field(max_length=200)
     input_hash: str = Field(max_length=64)
     record_id: int | None = None
+    # A batch mutation's answer: the ids of its records, in input order.
+    record_ids: list[int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     created_at: datetime = _now_field()
 
 

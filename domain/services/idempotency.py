@@ -3,14 +3,16 @@ result without applying the change twice; the same key with another input is
 refused with IDEMPOTENCY_KEY_REUSED.
 
 Only successful results are remembered: a refused attempt wrote nothing, so
-repeating it simply asks again. Keys are scoped per user and mutation.
+repeating it simply asks again. Keys are scoped per user and mutation. A batch
+mutation's first answer is the list of its records, in input order
+(``once_many``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from domain.errors import Refused
 from domain.records import IdempotencyKey
 from domain.rules.permissions import Actor
 from domain.services.common import load
+from domain.services.queries import by_ids
 
 T = TypeVar("T")
 
@@ -31,19 +34,16 @@ def input_fingerprint(values: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def once(
+async def _first_answer(
     session: AsyncSession,
     *,
     actor: Actor,
     mutation: str,
-    key: str | None,
+    key: str,
     fingerprint: str,
-    model: type[T],
-    run: Callable[[], Awaitable[T]],
-) -> T:
-    """Run ``run`` unless this key already produced a record; then return that."""
-    if key is None:
-        return await run()
+) -> IdempotencyKey | None:
+    """The stored first answer to this key (locked), None for a new key; the
+    same key with another input is refused."""
     if not key.strip() or len(key) > 200:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,
@@ -60,13 +60,32 @@ async def once(
         .with_for_update()
     )
     seen = (await session.execute(stmt)).scalar_one_or_none()
+    if seen is not None and seen.input_hash != fingerprint:
+        raise Refused.one(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            f"The idempotency key {key!r} was used for another {mutation} input.",
+            "idempotencyKey",
+        )
+    return seen
+
+
+async def once(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    mutation: str,
+    key: str | None,
+    fingerprint: str,
+    model: type[T],
+    run: Callable[[], Awaitable[T]],
+) -> T:
+    """Run ``run`` unless this key already produced a record; then return that."""
+    if key is None:
+        return await run()
+    seen = await _first_answer(
+        session, actor=actor, mutation=mutation, key=key, fingerprint=fingerprint
+    )
     if seen is not None:
-        if seen.input_hash != fingerprint:
-            raise Refused.one(
-                ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                f"The idempotency key {key!r} was used for another {mutation} input.",
-                "idempotencyKey",
-            )
         return await load(session, model, seen.record_id)  # type: ignore[arg-type]
     result = await run()
     session.add(
@@ -76,6 +95,39 @@ async def once(
             key=key,
             input_hash=fingerprint,
             record_id=result.id,  # type: ignore[attr-defined]
+        )
+    )
+    await session.flush()
+    return result
+
+
+async def once_many(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    mutation: str,
+    key: str | None,
+    fingerprint: str,
+    model: type[T],
+    run: Callable[[], Awaitable[Sequence[T]]],
+) -> list[T]:
+    """``once`` for a batch mutation: its records, in order, are the answer."""
+    if key is None:
+        return list(await run())
+    seen = await _first_answer(
+        session, actor=actor, mutation=mutation, key=key, fingerprint=fingerprint
+    )
+    if seen is not None:
+        found = await by_ids(session, model, seen.record_ids or [])
+        return [row for row in found if row is not None]
+    result = list(await run())
+    session.add(
+        IdempotencyKey(
+            user_id=actor.id,
+            mutation=mutation,
+            key=key,
+            input_hash=fingerprint,
+            record_ids=[row.id for row in result],  # type: ignore[attr-defined]
         )
     )
     await session.flush()

@@ -7,10 +7,12 @@ guards, so the API's "why not" and the mutation's refusal can never differ.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import (
@@ -83,13 +85,9 @@ QUALIFICATION_SOURCE_BY_ROLE = {
 }
 
 
-async def lead_facts(
-    session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
-) -> LeadFacts:
-    """Snapshot what the guards need to know about a lead."""
-    engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
-    two_way_activities = select(Activity.id).where(
-        Activity.lead_id == lead.id,
+def _two_way_activities() -> Select[Any]:
+    """Completed two-way activities (call, meeting, web chat, an email reply)."""
+    return select(Activity.lead_id).where(
         Activity.completed_at.is_not(None),  # type: ignore[union-attr]
         Activity.channel.in_(TWO_WAY_CHANNELS)  # type: ignore[attr-defined]
         | (
@@ -97,6 +95,13 @@ async def lead_facts(
             & (Activity.direction == ActivityDirection.INBOUND)
         ),
     )
+
+
+async def lead_facts(
+    session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
+) -> LeadFacts:
+    """Snapshot what the guards need to know about a lead."""
+    engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
     # One round trip for the three questions.
     has_inbound, has_new, two_way = (
         await session.execute(
@@ -105,10 +110,36 @@ async def lead_facts(
                 exists(
                     engagements.where(Engagement.created_at >= lead.status_changed_at)
                 ),
-                exists(two_way_activities),
+                exists(_two_way_activities().where(Activity.lead_id == lead.id)),
             )
         )
     ).one()
+    return lead_facts_of(
+        lead,
+        actor,
+        now,
+        mql_threshold=(await rule_tables(session)).scoring.mql_threshold,
+        has_inbound_engagement=bool(has_inbound),
+        has_engagement_since_status_change=bool(has_new),
+        has_completed_two_way_activity=bool(two_way),
+        contact_data_changed_since_bad_data=await contact_data_changed(session, lead),
+    )
+
+
+def lead_facts_of(
+    lead: Lead,
+    actor: Actor | None,
+    now: datetime,
+    *,
+    mql_threshold: int,
+    has_inbound_engagement: bool,
+    has_engagement_since_status_change: bool,
+    has_completed_two_way_activity: bool,
+    contact_data_changed_since_bad_data: bool,
+) -> LeadFacts:
+    """The guards' facts from the lead's current values and what the caller knows
+    about its engagements and activities (``lead_facts`` asks the database; a
+    batch of engagements knows them already)."""
     return LeadFacts(
         status=lead.status,
         now=now,
@@ -118,15 +149,29 @@ async def lead_facts(
         initial_source=lead.initial_source,
         active_until=lead.active_until,
         person_score=lead.person_score,
-        mql_threshold=(await rule_tables(session)).scoring.mql_threshold,
-        has_inbound_engagement=bool(has_inbound),
-        has_engagement_since_status_change=bool(has_new),
-        has_completed_two_way_activity=bool(two_way),
-        contact_data_changed_since_bad_data=await _contact_data_changed(session, lead),
+        mql_threshold=mql_threshold,
+        has_inbound_engagement=has_inbound_engagement,
+        has_engagement_since_status_change=has_engagement_since_status_change,
+        has_completed_two_way_activity=has_completed_two_way_activity,
+        contact_data_changed_since_bad_data=contact_data_changed_since_bad_data,
     )
 
 
-async def _contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
+async def leads_with_two_way_activity(
+    session: AsyncSession, lead_ids: Collection[int]
+) -> set[int]:
+    """Which of these leads have a completed two-way activity (one statement)."""
+    if not lead_ids:
+        return set()
+    rows = await session.execute(
+        _two_way_activities()
+        .where(Activity.lead_id.in_(lead_ids))  # type: ignore[union-attr]
+        .distinct()
+    )
+    return {lead_id for lead_id in rows.scalars() if lead_id is not None}
+
+
+async def contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
     """Whether email or phone differ from when the lead was marked BAD_DATA."""
     if lead.status != LeadStatus.BAD_DATA:
         return False
@@ -238,8 +283,28 @@ async def advance_automatically(
     statuses entered.
     """
     now = now or utcnow()
-    path = path_for_automatic_mql(lead.status) if to == LeadStatus.MQL else [to]
     facts = await lead_facts(session, lead, actor, now)
+    path = apply_automatic_moves(
+        session, lead, to, facts=facts, actor=actor, reason=reason, now=now
+    )
+    if path:
+        await session.flush()
+    return path
+
+
+def apply_automatic_moves(
+    session: AsyncSession,
+    lead: Lead,
+    to: LeadStatus,
+    *,
+    facts: LeadFacts,
+    actor: Actor | None,
+    reason: str,
+    now: datetime,
+) -> list[LeadStatus]:
+    """``advance_automatically`` with the lead's facts already known: the moves
+    (ledger rows and events added to the session, not flushed), or none."""
+    path = path_for_automatic_mql(lead.status) if to == LeadStatus.MQL else [to]
     if to == LeadStatus.MQL:
         # Passing through INQUIRY on the way to MQL needs no engagement.
         facts = replace(facts, has_inbound_engagement=True)
@@ -258,7 +323,6 @@ async def advance_automatically(
             )
         )
         _move(session, lead, request, actor, now)
-    await session.flush()
     return path
 
 
@@ -285,50 +349,75 @@ async def account_matching(
 ) -> Account | None:
     """The account of an email's domain (never a free-mail one: the scoring
     table's list), then of a company name (``domain.rules.matching.match_account``)."""
+    return (await accounts_matching(session, [(email, company)]))[0]
+
+
+async def accounts_matching(
+    session: AsyncSession, people: Sequence[tuple[str | None, str | None]]
+) -> list[Account | None]:
+    """``account_matching`` for many (email, company) pairs at once: three
+    statements whatever their number."""
     free_mail = (await rule_tables(session)).scoring.free_mail_domains
-    domain = email_domain(email)
-    names = normalize_company_name(company) if company else ""
-    suffixes = []
-    if domain and not is_free_mail(domain, free_mail):
-        parts = domain.split(".")
-        suffixes = [".".join(parts[i:]) for i in range(len(parts) - 1)]
-    by_domain = (
-        await session.execute(
+    wanted: list[tuple[list[str], str]] = []
+    for email, company in people:
+        domain = email_domain(email)
+        suffixes = []
+        if domain and not is_free_mail(domain, free_mail):
+            parts = domain.split(".")
+            suffixes = [".".join(parts[i:]) for i in range(len(parts) - 1)]
+        wanted.append((suffixes, normalize_company_name(company) if company else ""))
+    all_suffixes = sorted({d for suffixes, _ in wanted for d in suffixes})
+    all_names = sorted({name for _, name in wanted if name})
+    by_domain: dict[str, list[int]] = {}
+    if all_suffixes:
+        for account_id, d in await session.execute(
             select(AccountDomain.account_id, AccountDomain.domain).where(
-                AccountDomain.domain.in_(suffixes)  # type: ignore[attr-defined]
+                AccountDomain.domain.in_(all_suffixes)  # type: ignore[attr-defined]
             )
-        )
-    ).all()
-    by_name = (
-        (
-            await session.execute(
-                select(Account.id, Account.normalized_name).where(
-                    Account.normalized_name == names
+        ):
+            by_domain.setdefault(d, []).append(account_id)
+    by_name: dict[str, list[int]] = {}
+    if all_names:
+        for account_id, normalized in await session.execute(
+            select(Account.id, Account.normalized_name).where(
+                Account.normalized_name.in_(all_names)  # type: ignore[attr-defined]
+            )
+        ):
+            by_name.setdefault(normalized, []).append(account_id)  # type: ignore[arg-type]
+    matched: list[int | None] = []
+    for (email, company), (suffixes, name) in zip(people, wanted, strict=True):
+        candidates: dict[int, AccountCandidate] = {}
+        for d in suffixes:
+            for account_id in by_domain.get(d, ()):
+                prior = candidates.get(account_id)
+                candidates[account_id] = AccountCandidate(
+                    id=account_id,
+                    domains=(*(prior.domains if prior else ()), d),
+                    normalized_name=prior.normalized_name if prior else "",
                 )
+        for account_id in by_name.get(name, ()) if name else ():
+            prior = candidates.get(account_id)
+            candidates[account_id] = AccountCandidate(
+                id=account_id,
+                domains=prior.domains if prior else (),
+                normalized_name=name,
             )
-        ).all()
-        if names
-        else []
-    )
-    candidates: dict[int, AccountCandidate] = {}
-    for account_id, d in by_domain:
-        prior = candidates.get(account_id)
-        candidates[account_id] = AccountCandidate(
-            id=account_id,
-            domains=(*(prior.domains if prior else ()), d),
-            normalized_name=prior.normalized_name if prior else "",
+        match = match_account(
+            email, company, list(candidates.values()), free_mail_domains=free_mail
         )
-    for account_id, normalized in by_name:
-        prior = candidates.get(account_id)
-        candidates[account_id] = AccountCandidate(
-            id=account_id,
-            domains=prior.domains if prior else (),
-            normalized_name=normalized,
-        )
-    match = match_account(
-        email, company, list(candidates.values()), free_mail_domains=free_mail
+        matched.append(match.account_id if match else None)
+    ids = sorted({i for i in matched if i is not None})
+    accounts = (
+        {
+            a.id: a
+            for a in (
+                await session.execute(select(Account).where(Account.id.in_(ids)))  # type: ignore[union-attr]
+            ).scalars()
+        }
+        if ids
+        else {}
     )
-    return await load(session, Account, match.account_id) if match else None
+    return [accounts[i] if i is not None else None for i in matched]
 
 
 async def _new_account(

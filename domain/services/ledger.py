@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import RecordType
 from domain.records import TransitionRecord
 from domain.rules.permissions import Actor
-from domain.services.common import emit
+from domain.services.common import HeldRow, add_row, emit
 
 
 def record_transition(
@@ -31,14 +31,16 @@ def record_transition(
     override: bool = False,
     event_kind: str,
     **payload: Any,
-) -> TransitionRecord:
+) -> TransitionRecord | HeldRow:
     """Append the change to the ledger and the outbox."""
     seconds = (
         max(0, int((at - entered_from_at).total_seconds()))
         if entered_from_at is not None
         else None
     )
-    row = TransitionRecord(
+    row = add_row(
+        session,
+        TransitionRecord,
         record_type=record_type,
         record_id=record_id,
         from_state=from_state,
@@ -50,7 +52,6 @@ def record_transition(
         override=override,
         seconds_in_from=seconds,
     )
-    session.add(row)
     emit(
         session,
         event_kind,

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from domain.records import Account, FunnelEntry, Lead, Opportunity
@@ -125,14 +125,46 @@ def _lead_entry(session: Session, lead: Lead) -> Stamps:
     return stamps
 
 
-def _new_lead(session: Session, lead: Lead) -> None:
-    stamps = _lead_entry(session, lead)
-    milestone = milestone_of_status(lead.status)
-    if milestone is not None:
-        _stamp(
-            session,
-            ENTRIES.c.lead_id == lead.id,
-            reach(stamps, milestone, lead.status_changed_at),
+def _follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
+    """The entries of new (or changed) leads, in a constant number of statements
+    however many leads a flush wrote (a batch of engagements moves hundreds)."""
+    if not new:
+        leads = [lead for lead in leads if _changed(lead, "status", *LEAD_DIMENSIONS)]
+    if not leads:
+        return
+    stored = {
+        row[0]: tuple(row[1:])
+        for row in session.execute(
+            select(
+                ENTRIES.c.lead_id, *(ENTRIES.c[name] for name in STAMP_COLUMNS)
+            ).where(ENTRIES.c.lead_id.in_([lead.id for lead in leads]))
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for lead in leads:
+        stamps = stored.get(lead.id)
+        missing = stamps is None
+        if stamps is None:
+            stamps = lead_stamps(lead.created_at)
+        if new or _changed(lead, "status"):
+            stamps = reach(
+                stamps, milestone_of_status(lead.status), lead.status_changed_at
+            )
+        values = {**stamp_values(stamps), **_lead_dimensions(lead)}
+        if missing:
+            inserts.append({"lead_id": lead.id, **values})
+        else:
+            updates.append({"entry_lead_id": lead.id, **values})
+    if inserts:
+        session.execute(insert(ENTRIES), inserts)
+    if updates:
+        columns = [name for name in updates[0] if name != "entry_lead_id"]
+        session.execute(
+            update(ENTRIES)
+            .where(ENTRIES.c.lead_id == bindparam("entry_lead_id"))
+            .values({name: bindparam(name) for name in columns}),
+            updates,
         )
 
 
@@ -160,20 +192,6 @@ def _new_opportunity(session: Session, opp: Opportunity) -> None:
         opportunity_id=opp.id,
         sales_qualification_source=opp.sales_qualification_source,
     )
-
-
-def _changed_lead(session: Session, lead: Lead) -> None:
-    where = ENTRIES.c.lead_id == lead.id
-    if _changed(lead, "status"):
-        milestone = milestone_of_status(lead.status)
-        if milestone is not None:
-            stamps = reach(
-                _lead_entry(session, lead), milestone, lead.status_changed_at
-            )
-            _stamp(session, where, stamps)
-    if _changed(lead, *LEAD_DIMENSIONS):
-        _lead_entry(session, lead)
-        session.execute(update(ENTRIES).where(where).values(**_lead_dimensions(lead)))
 
 
 def _changed_opportunity(session: Session, opp: Opportunity) -> None:
@@ -216,16 +234,13 @@ def _follow_records(session: Session, _context: Any) -> None:
     # flush's own: exactly what was written.
     new = list(session.new)
     dirty = [r for r in session.dirty if session.is_modified(r)]
-    for record in new:
-        if isinstance(record, Lead):
-            _new_lead(session, record)
+    _follow_leads(session, [r for r in new if isinstance(r, Lead)], new=True)
     for record in new:
         if isinstance(record, Opportunity):
             _new_opportunity(session, record)
+    _follow_leads(session, [r for r in dirty if isinstance(r, Lead)], new=False)
     for record in dirty:
-        if isinstance(record, Lead):
-            _changed_lead(session, record)
-        elif isinstance(record, Opportunity):
+        if isinstance(record, Opportunity):
             _changed_opportunity(session, record)
         elif isinstance(record, Account):
             _changed_account(session, record)

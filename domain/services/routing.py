@@ -10,7 +10,7 @@ the same turn, and a restart continues where it left off.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -41,9 +41,14 @@ from domain.rules.routing import (
     next_in_rotation,
     route_lead,
 )
-from domain.services.common import address, emit, load, refuse_if
-from domain.services.lead_lifecycle import matched_account
-from domain.services.lead_profile import link_account, linked_account
+from domain.services.common import (
+    address,
+    emit,
+    load,
+    refuse_if,
+)
+from domain.services.lead_lifecycle import accounts_matching
+from domain.services.lead_profile import link_account
 from domain.services.ownership import owner_of
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
@@ -78,22 +83,30 @@ async def set_pool_members(
     return pool
 
 
-async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int | None:
-    """The next available member of the pool, advancing the stored rotation."""
-    pool = await session.get(RoutingPool, pool_key, with_for_update=True)
-    if pool is None:
-        return None
-    rows = (
-        await session.execute(
-            select(User.id, User.active, User.out_of_office_until)
-            .join(RoutingPoolMember, RoutingPoolMember.user_id == User.id)
-            .where(RoutingPoolMember.pool_key == pool_key)
-            .order_by(RoutingPoolMember.position)  # type: ignore[arg-type]
+async def _pool_members(
+    session: AsyncSession, pool_keys: Collection[str]
+) -> dict[str, list[MemberFacts]]:
+    """The members of these pools, each pool's in rotation order."""
+    rows = await session.execute(
+        select(
+            RoutingPoolMember.pool_key, User.id, User.active, User.out_of_office_until
         )
-    ).all()
-    members = [
-        MemberFacts(user_id=i, active=a, out_of_office_until=o) for i, a, o in rows
-    ]
+        .join(RoutingPoolMember, RoutingPoolMember.user_id == User.id)
+        .where(RoutingPoolMember.pool_key.in_(pool_keys))  # type: ignore[attr-defined]
+        .order_by(RoutingPoolMember.pool_key, RoutingPoolMember.position)  # type: ignore[arg-type]
+    )
+    members: dict[str, list[MemberFacts]] = {key: [] for key in pool_keys}
+    for key, user_id, active, out_until in rows:
+        members[key].append(
+            MemberFacts(user_id=user_id, active=active, out_of_office_until=out_until)
+        )
+    return members
+
+
+def _next_turn(
+    pool: RoutingPool, members: Sequence[MemberFacts], now: datetime
+) -> int | None:
+    """The next available member, the pool's stored rotation moved on to them."""
     turn = next_in_rotation(members, pool.last_position, now)
     if turn is None:
         return None
@@ -102,20 +115,124 @@ async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int 
     return user_id
 
 
-async def _account_facts(
-    session: AsyncSession, account: Account | None
-) -> AccountFacts | None:
-    if account is None:
+async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int | None:
+    """The next available member of the pool, advancing the stored rotation."""
+    pool = await session.get(RoutingPool, pool_key, with_for_update=True)
+    if pool is None:
         return None
-    owner = await session.get(User, account.owner_id) if account.owner_id else None
-    return AccountFacts(
-        id=account.id,  # type: ignore[arg-type]
-        owner_id=account.owner_id,
-        owner_role=owner.role if owner else None,
-        owner_active=bool(owner and owner.active),
-        owner_is_sales_admin=bool(owner and owner.role == Role.SALES_ADMIN),
-        is_named=account.is_named,
-    )
+    members = await _pool_members(session, [pool_key])
+    return _next_turn(pool, members[pool_key], now)
+
+
+class RoutingLookups:
+    """What routing reads besides the lead, read once for all the leads of a use
+    case (a batch of engagements routes many in one transaction).
+
+    The leads' accounts (linked, else matched) and the accounts' owners are read
+    for every lead given, in a few statements, the first time one of them is
+    routed; the pools and their members once, on the first turn taken; each
+    account team once. Turns advance the pools' stored rotation as ``take_turn``
+    does, so the rotation continues where the transaction leaves it.
+
+    The first turn locks every pool, in key order: a transaction that takes
+    turns in several pools must not lock them in the order it meets them, or two
+    such transactions could each hold a pool the other waits for (PostgreSQL;
+    SQLite runs one writer at a time). Routing transactions therefore queue on
+    the pools from their first turn to their commit, whichever pools they use.
+    """
+
+    def __init__(self, session: AsyncSession, leads: Iterable[Lead] = ()) -> None:
+        self._session = session
+        self._waiting: dict[int, Lead] = {lead.id: lead for lead in leads}  # type: ignore[misc]
+        self._accounts: dict[int, Account | None] = {}
+        self._owners: dict[int, User] = {}
+        self._pools: dict[str, RoutingPool] | None = None
+        self._members: dict[str, list[MemberFacts]] = {}
+        self._teams: dict[int, tuple[Person | None, list[Person]]] = {}
+
+    async def account_for(self, lead: Lead) -> Account | None:
+        """The lead's linked account, else the one it matches (domain, then name)."""
+        lead_id: int = lead.id  # type: ignore[assignment]
+        if lead_id not in self._accounts:
+            self._waiting[lead_id] = lead
+            await self._load_accounts()
+        return self._accounts[lead_id]
+
+    async def _load_accounts(self) -> None:
+        leads = [lead for i, lead in self._waiting.items() if i not in self._accounts]
+        self._waiting.clear()
+        session = self._session
+        linked_ids = sorted({x.account_id for x in leads if x.account_id is not None})
+        linked = (
+            {
+                a.id: a
+                for a in (
+                    await session.execute(
+                        select(Account).where(Account.id.in_(linked_ids))  # type: ignore[union-attr]
+                    )
+                ).scalars()
+            }
+            if linked_ids
+            else {}
+        )
+        unlinked = [x for x in leads if linked.get(x.account_id) is None]  # type: ignore[arg-type]
+        matched = await accounts_matching(
+            session, [(x.email, x.company) for x in unlinked]
+        )
+        found = {x.id: a for x, a in zip(unlinked, matched, strict=True)}
+        for x in leads:
+            self._accounts[x.id] = linked.get(x.account_id) or found.get(x.id)  # type: ignore[arg-type,index]
+        owner_ids = sorted(
+            {
+                a.owner_id
+                for a in self._accounts.values()
+                if a is not None and a.owner_id is not None
+            }
+            - self._owners.keys()
+        )
+        if owner_ids:
+            for user in (
+                await session.execute(select(User).where(User.id.in_(owner_ids)))  # type: ignore[union-attr]
+            ).scalars():
+                self._owners[user.id] = user  # type: ignore[index]
+
+    def account_facts(self, account: Account | None) -> AccountFacts | None:
+        """The account as routing sees it (its owner read with the account)."""
+        if account is None:
+            return None
+        owner = self._owners.get(account.owner_id) if account.owner_id else None
+        return AccountFacts(
+            id=account.id,  # type: ignore[arg-type]
+            owner_id=account.owner_id,
+            owner_role=owner.role if owner else None,
+            owner_active=bool(owner and owner.active),
+            owner_is_sales_admin=bool(owner and owner.role == Role.SALES_ADMIN),
+            is_named=account.is_named,
+        )
+
+    async def turn(self, pool_key: str, now: datetime) -> int | None:
+        """The pool's next available member, moving its rotation on."""
+        if self._pools is None:
+            pools = (
+                await self._session.execute(
+                    select(RoutingPool)
+                    .order_by(RoutingPool.key)  # type: ignore[arg-type]
+                    .with_for_update()
+                )
+            ).scalars()
+            self._pools = {pool.key: pool for pool in pools}
+            self._members = await _pool_members(self._session, list(self._pools))
+        pool = self._pools.get(pool_key)
+        if pool is None:
+            return None
+        return _next_turn(pool, self._members[pool_key], now)
+
+    async def team(self, account: Account) -> tuple[Person | None, list[Person]]:
+        """The account's owner and team members (``account_team``), read once."""
+        account_id: int = account.id  # type: ignore[assignment]
+        if account_id not in self._teams:
+            self._teams[account_id] = await account_team(self._session, account)
+        return self._teams[account_id]
 
 
 async def account_team(
@@ -142,6 +259,7 @@ async def _notify_account_team(
     lead: Lead,
     account: Account | None,
     actor: Actor | None,
+    lookups: RoutingLookups,
     **payload: Any,
 ) -> None:
     """One notification event, addressed to the account team it concerns (D10)."""
@@ -157,7 +275,7 @@ async def _notify_account_team(
     )
     recipients = []
     if account is not None:
-        owner, team = await account_team(session, account)
+        owner, team = await lookups.team(account)
         recipients = account_team_recipients(kind, owner, team)
     await address(session, event, [(r.user_id, r.capacity) for r in recipients])
 
@@ -169,17 +287,22 @@ async def route(
     actor: Actor | None,
     now: datetime,
     trigger_kinds: frozenset[EngagementKind] | None = None,
+    lookups: RoutingLookups | None = None,
 ) -> RoutingDecision:
     """Decide, take a turn, assign, record (decision + events) — one transaction.
 
     The lead's linked account counts; an unlinked lead is linked to the
     account it matches (domain, then company name). Either way it takes the
     account's segment and region (D5) before the rules see it.
+
+    Nothing is flushed (a batch of engagements writes once, at its end).
+    ``lookups`` carries what the use case already read for its leads (a new
+    one reads for this lead).
     """
     tables = await rule_tables(session)
-    account = await linked_account(session, lead) or await matched_account(
-        session, lead
-    )
+    if lookups is None:
+        lookups = RoutingLookups(session, [lead])
+    account = await lookups.account_for(lead)
     if account is not None:
         link_account(lead, account, tables.regions)
     if trigger_kinds is None:
@@ -200,7 +323,7 @@ async def route(
         active_until=lead.active_until,
         person_score=lead.person_score,
         engagement_kinds=trigger_kinds,
-        account=await _account_facts(session, account),
+        account=lookups.account_facts(account),
     )
     # The score threshold of rule 6 is the scoring table's routing threshold (D6).
     decision = route_lead(
@@ -211,7 +334,7 @@ async def route(
     )
     assignee = decision.assignee_user_id
     if assignee is None and decision.pool is not None:
-        assignee = await take_turn(session, decision.pool, now)
+        assignee = await lookups.turn(decision.pool, now)
     previous_owner = lead.owner_id
     if assignee is not None:
         lead.owner_id = assignee
@@ -245,10 +368,10 @@ async def route(
             lead,
             account,
             actor,
+            lookups,
             rule=decision.rule,
             assignee_id=assignee,
         )
-    await session.flush()
     return decision
 
 
@@ -278,4 +401,5 @@ async def route_lead_again(
             may_change_lead_owner(actor, await owner_of(session, lead.owner_id), None)
         )
     await route(session, lead, actor=actor, now=now or utcnow())
+    await session.flush()
     return lead

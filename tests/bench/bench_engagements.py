@@ -1,8 +1,10 @@
-"""recordEngagement throughput over HTTP (each scored, routed when crossing 50),
-next to a raw bulk insert of the same engagement rows.
+"""Engagements scored and routed per second, next to a raw bulk insert of the same
+rows (issue #5): the batch path (`recordEngagements`) for the whole batch, the
+single path (`recordEngagement`) as a second, smaller figure.
 
     DATABASE_URL=... .venv/bin/python tests/bench/bench_engagements.py
-        [--engagements 100000] [--leads 20000] [--clients 8] [--workers 1] [--wipe]
+        [--engagements 100000] [--leads 20000] [--batch 500] [--clients 4]
+        [--single 5000] [--single-clients 8] [--workers 1] [--wipe]
 
 DATABASE_URL names the database (a SQLite file or PostgreSQL); without it a
 fresh SQLite file in a temporary directory is used. The database is emptied
@@ -17,13 +19,18 @@ goes to lead i mod L, so the leads take their engagements in rounds, and each
 round has one kind: WEBCAST_REGISTRATION (+15), GATED_ASSET_DOWNLOAD (+30: the
 score reaches 50, so the lead is routed to its region's BDR pool),
 TRADESHOW_BOOTH_VISIT (+30), LOW_INTENT_LIVE_ATTENDED (+15: 95, the lead
-becomes an MQL), NEWSLETTER_OPT_IN (+10), then again. Every engagement is a
-`recordEngagement` request on the served API (C concurrent clients): stored,
-the lead rescored from all its engagements, Active and status kept up to
-date, routed when its score crosses 50, with the ledger and events.
+becomes an MQL), NEWSLETTER_OPT_IN (+10), then again. Every engagement is
+stored, the lead rescored from all its engagements, Active and status kept up
+to date, routed when its score crosses 50, with the ledger and events.
 
-The baseline inserts the same rows (lead, kind, times) into `engagements` by
-hand, bulk, 10,000 rows per statement batch and transaction, nothing else.
+- Batch path (the main figure): the engagements in input order, cut into
+  `recordEngagements` calls of `--batch` engagements, sent by `--clients`
+  concurrent clients over HTTP.
+- Single path: `--single` more engagements in the same rounds over
+  `--single / 5` more leads, each a `recordEngagement` request, from
+  `--single-clients` concurrent clients (`--single 0` skips it).
+- Raw insert: the batch's rows (lead, kind, times) inserted into `engagements`
+  by hand, bulk, 10,000 rows per statement batch and transaction, nothing else.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ from tests.bench.harness import admin_token, cli, machine, served, summary
 
 RECORD = """mutation($input: RecordEngagementInput!) {
   recordEngagement(input: $input) { lead { version } userErrors { code } } }"""
+RECORD_BATCH = """mutation($input: RecordEngagementsInput!) {
+  recordEngagements(input: $input) {
+    results { engagement { id } lead { status } } userErrors { code } } }"""
 CREATE_USER = """mutation($input: CreateUserInput!) {
   createUser(input: $input) { user { id } userErrors { code } } }"""
 SET_POOL = """mutation($input: SetRoutingPoolMembersInput!) {
@@ -139,12 +149,13 @@ def staff_pools(base: str, token: str) -> dict[str, list[str]]:
     return staffed
 
 
-def make_leads(url: str, count: int) -> list[int]:
-    """Bulk-insert ``count`` RAW, unowned leads spread over the five regions."""
+def make_leads(url: str, count: int, first: int = 1) -> list[int]:
+    """Bulk-insert ``count`` RAW, unowned leads spread over the five regions, with
+    ids from ``first``."""
     engine = make_sync_engine(url)
     now = datetime.now(UTC)
     rows = []
-    for n in range(1, count + 1):
+    for n in range(first, first + count):
         country, state = PLACES[n % len(PLACES)]
         email = f"lead{n}@company{n}.example"
         rows.append(
@@ -189,10 +200,53 @@ def batch(lead_ids: list[int], engagements: int) -> list[tuple[int, EngagementKi
     ]
 
 
+async def in_batches(
+    base: str,
+    token: str,
+    work: list[tuple[int, EngagementKind]],
+    size: int,
+    clients: int,
+) -> dict[str, float]:
+    """Record every engagement through `recordEngagements`, ``size`` per call, in
+    input order, with concurrent clients."""
+    latencies: list[float] = []
+    queue = iter(range(0, len(work), size))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for first in queue:
+            body = {
+                "query": RECORD_BATCH,
+                "variables": {
+                    "input": {
+                        "engagements": [
+                            {"leadId": gid("Lead", lead_id), "kind": kind.value}
+                            for lead_id, kind in work[first : first + size]
+                        ]
+                    }
+                },
+            }
+            start = time.perf_counter()
+            answer = (await client.post("/graphql", json=body)).json()
+            latencies.append(time.perf_counter() - start)
+            done = answer["data"]["recordEngagements"]
+            assert done["userErrors"] == [], answer
+            assert len(done["results"]) == len(work[first : first + size])
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=600) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    figures = summary(latencies, elapsed)
+    figures["per_second"] = len(work) / elapsed
+    figures["seconds"] = elapsed
+    return figures
+
+
 async def over_http(
     base: str, token: str, work: list[tuple[int, EngagementKind]], clients: int
 ) -> dict[str, float]:
-    """Record every engagement through the API with concurrent clients."""
+    """Record every engagement through `recordEngagement` with concurrent clients."""
     latencies: list[float] = []
     queue = iter(work)
 
@@ -214,38 +268,41 @@ async def over_http(
         start = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         elapsed = time.perf_counter() - start
-    return summary(latencies, elapsed)
+    figures = summary(latencies, elapsed)
+    figures["seconds"] = elapsed
+    return figures
 
 
-def outcome(url: str) -> dict[str, int]:
-    """What the API run did: engagements stored, leads routed/owned, MQLs."""
+def outcome(url: str, lead_ids: list[int]) -> dict[str, int]:
+    """What a run did to these leads: engagements stored, leads routed/owned, MQLs."""
     engine = make_sync_engine(url)
+    first, last = min(lead_ids), max(lead_ids)
     with engine.connect() as conn:
 
         def one(stmt: Any) -> int:
             return int(conn.execute(stmt).scalar_one())
 
+        def leads() -> Any:
+            return (
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.id.between(first, last))  # type: ignore[union-attr]
+            )
+
         found = {
-            "engagements": one(select(func.count()).select_from(Engagement)),
-            "routed": one(
+            "engagements": one(
                 select(func.count())
-                .select_from(Lead)
-                .where(Lead.routing_rule == "SCORE_AT_LEAST_50")  # type: ignore[arg-type]
+                .select_from(Engagement)
+                .where(Engagement.lead_id.between(first, last))  # type: ignore[union-attr]
             ),
-            "owned": one(
-                select(func.count()).select_from(Lead).where(Lead.owner_id.is_not(None))  # type: ignore[union-attr]
-            ),
-            "mql": one(
-                select(func.count())
-                .select_from(Lead)
-                .where(Lead.status == LeadStatus.MQL)  # type: ignore[arg-type]
-            ),
+            "routed": one(leads().where(Lead.routing_rule == "SCORE_AT_LEAST_50")),  # type: ignore[arg-type]
+            "owned": one(leads().where(Lead.owner_id.is_not(None))),  # type: ignore[union-attr]
+            "mql": one(leads().where(Lead.status == LeadStatus.MQL)),  # type: ignore[arg-type]
         }
         per_owner = [
             int(n)
             for n in conn.execute(
-                select(func.count())
-                .select_from(Lead)
+                leads()
                 .where(Lead.owner_id.is_not(None))  # type: ignore[union-attr]
                 .group_by(Lead.owner_id)
             ).scalars()
@@ -288,7 +345,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engagements", type=int, default=100_000)
     parser.add_argument("--leads", type=int, default=20_000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--single", type=int, default=5_000)
+    parser.add_argument("--single-clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--wipe", action="store_true", help="Empty a database that has tables."
@@ -302,33 +362,53 @@ def main() -> None:
     token = admin_token(url)
     lead_ids = make_leads(url, args.leads)
     work = batch(lead_ids, args.engagements)
+    single_leads = max(1, args.single // len(ROUNDS))
+    single_ids = make_leads(url, single_leads, first=args.leads + 1)
+    single_work = batch(single_ids, args.single)
     with served(url, workers=args.workers) as base:
         staffed = staff_pools(base, token)
-        api = asyncio.run(over_http(base, token, work, args.clients))
-    done = outcome(url)
+        batched = asyncio.run(in_batches(base, token, work, args.batch, args.clients))
+        single = (
+            asyncio.run(over_http(base, token, single_work, args.single_clients))
+            if args.single
+            else None
+        )
+    done = outcome(url, lead_ids)
     assert done["engagements"] == args.engagements, done
     raw = raw_insert(url, work)
     print(f"machine: {machine()}")
     print(
-        f"{kind}: {args.engagements:,} engagements over {args.leads:,} leads, "
-        f"{args.clients} clients, {args.workers} worker(s); pools "
+        f"{kind}, {args.workers} worker(s); pools "
         + ", ".join(f"{p} ({len(m)})" for p, m in staffed.items())
     )
     print(
-        f"after the run: {done['routed']:,} leads routed (score crossed 50), "
-        f"{done['owned']:,} owned by {done['owners']} BDRs "
-        f"({done['fewest']:,} to {done['most']:,} each), {done['mql']:,} MQL"
+        f"batch path, after the run: {done['routed']:,} leads routed (score crossed "
+        f"50), {done['owned']:,} owned by {done['owners']} BDRs "
+        f"({done['fewest']:,} to {done['most']:,} each), {done['mql']:,} MQL; "
+        f"{batched['seconds']:.0f} s in all"
     )
     print(
-        "| database | engagements / leads | clients | API engagements/s (scored+routed) "
-        "| API p50 / p99 ms | raw insert rows/s | API / raw |"
+        "| database | path | engagements / leads | clients | engagements/s "
+        "(scored+routed) | request p50 / p99 ms | raw insert rows/s | path / raw |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print(
-        f"| {kind} | {args.engagements:,} / {args.leads:,} | {args.clients} | "
-        f"{api['per_second']:.0f} | {api['p50_ms']:.1f} / {api['p99_ms']:.1f} | "
-        f"{raw:,.0f} | {api['per_second'] / raw:.4f} |"
+        f"| {kind} | recordEngagements, {args.batch} per call | "
+        f"{args.engagements:,} / {args.leads:,} | {args.clients} | "
+        f"{batched['per_second']:,.0f} | "
+        f"{batched['p50_ms']:,.0f} / {batched['p99_ms']:,.0f} | "
+        f"{raw:,.0f} | {batched['per_second'] / raw:.3f} |"
     )
+    if single is not None:
+        checked = outcome(url, single_ids)
+        assert checked["engagements"] == args.single, checked
+        print(
+            f"| {kind} | recordEngagement, 1 per call | "
+            f"{args.single:,} / {single_leads:,} | {args.single_clients} | "
+            f"{single['per_second']:,.0f} | "
+            f"{single['p50_ms']:.1f} / {single['p99_ms']:.1f} | "
+            f"{raw:,.0f} | {single['per_second'] / raw:.4f} |"
+        )
 
 
 if __name__ == "__main__":
