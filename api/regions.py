@@ -12,7 +12,7 @@ from api.enums import RegionGQL
 from api.errors import UserError
 from api.inputs import mutate
 from api.relay import load_node
-from api.scoring import MAX_HISTORY, history_limit
+from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
 from domain.rules.segmentation import RegionRow, RegionTableEdit
 from domain.services import region_table as service
@@ -106,13 +106,13 @@ class RegionQueries:
         ] = None,
     ) -> RegionTableNode | None:
         """One version of the table."""
-        if version is None:
-            stored = await info.context.read(service.current_region_table)
-            return RegionTableNode.from_stored(stored)
-        found = await info.context.read(
-            lambda s: service.region_table_versions(s, version=version)
+        return await table_version(
+            info,
+            version,
+            service.current_region_table,
+            service.region_table_versions,
+            RegionTableNode.from_stored,
         )
-        return RegionTableNode.from_stored(found[0]) if found else None
 
     @strawberry.field(
         description="The versions of the region table, newest (current) first."
@@ -126,11 +126,9 @@ class RegionQueries:
         ] = 50,
     ) -> list[RegionTableNode]:
         """The history of the table."""
-        limit = history_limit(first)
-        found = await info.context.read(
-            lambda s: service.region_table_versions(s, limit=limit)
+        return await table_history(
+            info, first, service.region_table_versions, RegionTableNode.from_stored
         )
-        return [RegionTableNode.from_stored(f) for f in found]
 
 
 @strawberry.input(description="A row to add to the region table, or to change.")

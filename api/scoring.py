@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -18,6 +19,7 @@ from domain.rules.scoring import ScoringTableEdit
 from domain.services import scoring_table as service
 
 MAX_HISTORY = 500
+T = TypeVar("T")
 
 
 @strawberry.type(
@@ -112,6 +114,32 @@ def history_limit(first: int) -> int:
     return first
 
 
+async def table_version(
+    info: Info,
+    version: int | None,
+    current: Callable[[Any], Awaitable[Any]],
+    versions: Callable[..., Awaitable[list[Any]]],
+    to_node: Callable[[Any], T],
+) -> T | None:
+    """One version of a versioned rule table (the current one by default)."""
+    if version is None:
+        return to_node(await info.context.read(current))
+    found = await info.context.read(lambda s: versions(s, version=version))
+    return to_node(found[0]) if found else None
+
+
+async def table_history(
+    info: Info,
+    first: int,
+    versions: Callable[..., Awaitable[list[Any]]],
+    to_node: Callable[[Any], T],
+) -> list[T]:
+    """The newest ``first`` versions of a versioned rule table."""
+    limit = history_limit(first)
+    found = await info.context.read(lambda s: versions(s, limit=limit))
+    return [to_node(f) for f in found]
+
+
 @strawberry.type
 class ScoringQueries:
     """Root fields about the scoring table."""
@@ -131,13 +159,13 @@ class ScoringQueries:
         ] = None,
     ) -> ScoringTableNode | None:
         """One version of the table."""
-        if version is None:
-            stored = await info.context.read(service.current_scoring_table)
-            return ScoringTableNode.from_stored(stored)
-        found = await info.context.read(
-            lambda s: service.scoring_table_versions(s, version=version)
+        return await table_version(
+            info,
+            version,
+            service.current_scoring_table,
+            service.scoring_table_versions,
+            ScoringTableNode.from_stored,
         )
-        return ScoringTableNode.from_stored(found[0]) if found else None
 
     @strawberry.field(
         description="The versions of the scoring table, newest (current) first."
@@ -151,11 +179,9 @@ class ScoringQueries:
         ] = 50,
     ) -> list[ScoringTableNode]:
         """The history of the table."""
-        limit = history_limit(first)
-        found = await info.context.read(
-            lambda s: service.scoring_table_versions(s, limit=limit)
+        return await table_history(
+            info, first, service.scoring_table_versions, ScoringTableNode.from_stored
         )
-        return [ScoringTableNode.from_stored(f) for f in found]
 
 
 @strawberry.input(description="New points for one rule of the scoring table.")
