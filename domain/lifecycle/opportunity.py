@@ -75,7 +75,16 @@ PIPELINE: tuple[Stage, ...] = (
 )
 _POSITION = {stage: index for index, stage in enumerate(PIPELINE)}
 
-SALES_STAGES: tuple[Stage, ...] = PIPELINE[2:8]  # DISCOVERY … AWAITING_SIGNATURE
+# --- the stage vocabulary: each group defined here once, imported everywhere ----
+# Stages 1-6, DISCOVERY … AWAITING_SIGNATURE: accepted deals a rep is working.
+ACTIVE_STAGES: tuple[Stage, ...] = PIPELINE[2:8]
+# Open stages counted as pipeline: PENDING_ACCEPTANCE … AWAITING_SIGNATURE.
+PIPELINE_STAGES: tuple[Stage, ...] = PIPELINE[1:8]
+# Every stage a deal is still open in: PRE_OPPORTUNITY … AWAITING_SIGNATURE.
+OPEN_STAGES: tuple[Stage, ...] = PIPELINE[:8]
+# The two outcomes of a worked deal.
+OUTCOME_STAGES: tuple[Stage, ...] = (Stage.CLOSED_WON, Stage.CLOSED_LOST)
+SALES_STAGES = ACTIVE_STAGES
 SALES_ACCEPTED_STAGES: tuple[Stage, ...] = PIPELINE[2:]  # DISCOVERY … CLOSED_WON
 SALES_QUALIFIED_STAGES: tuple[Stage, ...] = PIPELINE[3:]  # SCOPING … CLOSED_WON
 FINAL_STAGES = frozenset({Stage.CLOSED_WON, Stage.UNQUALIFIED, Stage.DUPLICATE})
