@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Opportunity
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import Window, epoch_seconds
@@ -41,7 +41,6 @@ from domain.rules.capacity import (
     sales_capacity,
     validate_capacity_inputs,
 )
-from domain.services.common import refuse_if
 
 Stage = OpportunityStage
 Opp = Opportunity

@@ -34,11 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Account, Opportunity
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import Window
-from domain.services.common import refuse_if
 from domain.sqltypes import Money
 
 Stage = OpportunityStage

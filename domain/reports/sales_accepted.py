@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, SalesSegment
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Account, Opportunity
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import Window, utc_month_index, utc_quarter_index
@@ -56,7 +56,6 @@ from domain.rules.initial_source_types import (
     InitialSourceType,
     source_key,
 )
-from domain.services.common import refuse_if
 
 Opp = Opportunity
 Acct = Account

@@ -40,11 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import OpportunityStage, RecordType
+from domain.errors import refuse_if
 from domain.records import Opportunity, TransitionRecord
 from domain.reports.pipeline import OPEN_STAGES
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import Window, median, middle_rows
-from domain.services.common import refuse_if
 
 Stage = OpportunityStage
 Opp = Opportunity
