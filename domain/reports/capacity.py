@@ -32,7 +32,7 @@ from domain.enums import ErrorCode, OpportunityStage
 from domain.errors import Refusal, refuse_if
 from domain.records import Opportunity
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window, epoch_seconds
+from domain.reports.sql import DayRange, epoch_seconds
 from domain.rules.capacity import (
     CapacityInputs,
     CapacityResult,
@@ -72,7 +72,7 @@ class CapacityQuery:
     months_to_lose: Decimal | None = None
     capacity_goal: int | None = None
     from_actuals: bool = False
-    closed_window: Window = field(default_factory=Window)
+    closed_window: DayRange = field(default_factory=DayRange)
     scope: OpportunityScope = field(default_factory=OpportunityScope)
 
     def refusals(self) -> list[Refusal]:
