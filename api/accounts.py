@@ -28,7 +28,7 @@ from api.users import UserNode
 from domain import records as rec
 from domain.services import account_team as team
 from domain.services import accounts as service
-from domain.services.queries import AccountQuery, ContactQuery, OpportunityQuery
+from domain.services.listing import AccountQuery, ContactQuery, OpportunityQuery
 
 if TYPE_CHECKING:
     from api.contacts import ContactNode

@@ -27,7 +27,7 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.services import activities as service
-from domain.services.queries import ActivityQuery
+from domain.services.listing import ActivityQuery
 
 
 @strawberry.type(

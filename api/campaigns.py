@@ -23,7 +23,7 @@ from api.relay import (
 )
 from domain import records as rec
 from domain.services import campaigns as service
-from domain.services.queries import CampaignQuery
+from domain.services.listing import CampaignQuery
 
 
 @strawberry.type(

@@ -23,7 +23,7 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.services import contacts as service
-from domain.services.queries import ContactQuery
+from domain.services.listing import ContactQuery
 
 
 @strawberry.type(

@@ -23,7 +23,7 @@ from domain.db import write_transaction
 from domain.enums import ErrorCode, Role
 from domain.errors import Refused
 from domain.rules.permissions import Actor
-from domain.services.queries import by_ids
+from domain.services.lookups import by_ids
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)

@@ -14,7 +14,7 @@ from api.errors import UserError
 from api.inputs import mutate_once, mutate_once_many
 from api.relay import RecordNode, decode_id, load_node
 from domain import records as rec
-from domain.errors import Refusal, Refused, refuse_if_any
+from domain.errors import Refusal, Refused, refuse_if
 from domain.rules.scoring import ScoreLine
 from domain.services import engagements as service
 
@@ -152,7 +152,7 @@ def new_engagement(item: NewEngagementInput) -> service.NewEngagement:
         )
     except Refused as refused:
         found += refused.refusals
-    refuse_if_any(found)
+    refuse_if(found)
     return service.NewEngagement(
         lead_id=lead_id,  # type: ignore[arg-type]
         kind=item.kind,  # type: ignore[arg-type]
@@ -171,7 +171,7 @@ def new_engagements(items: list[NewEngagementInput]) -> list[service.NewEngageme
             decoded.append(new_engagement(item))
         except Refused as refused:
             found += [r.under("engagements", str(i)) for r in refused.refusals]
-    refuse_if_any(found)
+    refuse_if(found)
     return decoded
 
 
@@ -274,7 +274,7 @@ class EngagementMutations:
 
         async def use_case(s):  # type: ignore[no-untyped-def]
             # Refused before decoding thousands of ids it would not record.
-            refuse_if_any(service.batch_size_refusals(len(input.engagements)))
+            refuse_if(service.batch_size_refusals(len(input.engagements)))
             recorded = await service.record_engagements(
                 new_engagements(input.engagements), session=s, actor=actor
             )

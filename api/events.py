@@ -36,7 +36,8 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, RecordType
-from domain.services.queries import EventQuery, recipients_of
+from domain.services.listing import EventQuery
+from domain.services.lookups import recipients_of
 
 NODE_OF: dict[RecordType, type[RecordNode]] = {
     RecordType.LEAD: LeadNode,

@@ -41,7 +41,7 @@ from domain.rules.sla import sla_flags
 from domain.services import lead_lifecycle as lifecycle
 from domain.services import leads as service
 from domain.services.engagements import score_of
-from domain.services.queries import LeadQuery
+from domain.services.listing import LeadQuery
 from domain.sqltypes import utcnow
 
 if TYPE_CHECKING:

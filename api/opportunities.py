@@ -45,7 +45,7 @@ from domain.errors import Refused
 from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, StageMoveRequest
 from domain.services import opportunities as service
 from domain.services import opportunity_pipeline as pipeline
-from domain.services.queries import OpportunityQuery
+from domain.services.listing import OpportunityQuery
 
 
 @strawberry.type(description="A pipeline stage reachable from the current one.")

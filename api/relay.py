@@ -29,7 +29,7 @@ from strawberry import relay
 from api.context import Info
 from domain.enums import ErrorCode
 from domain.errors import Refused
-from domain.services.queries import Window, count, fetch_page
+from domain.services.paging import PageWindow, count, fetch_page
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -151,7 +151,7 @@ def page_window(
     last: int | None,
     before: str | None,
     order_key: str,
-) -> Window:
+) -> PageWindow:
     """Validate Relay arguments into a window (errors name the argument)."""
     if first is not None and last is not None:
         raise GraphQLError(
@@ -169,7 +169,7 @@ def page_window(
             )
     if first is None and last is None:
         first = DEFAULT_PAGE_SIZE
-    return Window(
+    return PageWindow(
         first=first,
         after=decode_cursor(after, order_key, "after") if after else None,
         last=last,

@@ -29,7 +29,7 @@ from api.users import UserNode
 from domain.enums import STAGE_LABELS
 from domain.reports import capacity, pipeline, sales_accepted, velocity
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window
+from domain.reports.sql import DayRange
 from domain.rules.initial_source_types import INITIAL_SOURCE_TYPES
 
 
@@ -478,7 +478,7 @@ def _capacity_query(data: SalesCapacityInput | None) -> capacity.CapacityQuery:
         months_to_lose=data.months_to_lose,
         capacity_goal=data.capacity_goal,
         from_actuals=data.from_actuals,
-        closed_window=Window(data.closed_from, data.closed_to),
+        closed_window=DayRange(data.closed_from, data.closed_to),
         scope=_scope(data.filter),
     )
 
@@ -534,7 +534,7 @@ class ReportQueries:
         query = pipeline.PipelineQuery(
             scope=_scope(f),
             stages=f.stage or (),
-            close_window=Window(f.close_date_from, f.close_date_to),
+            close_window=DayRange(f.close_date_from, f.close_date_to),
             group_by=group_by,
         )
         found = await info.context.read(lambda s: pipeline.pipeline(query, session=s))
@@ -595,7 +595,7 @@ class ReportQueries:
     ) -> StageVelocity:
         """The stage velocity report."""
         query = velocity.VelocityQuery(
-            scope=_scope(filter), closed_window=Window(closed_from, closed_to)
+            scope=_scope(filter), closed_window=DayRange(closed_from, closed_to)
         )
         found = await info.context.read(
             lambda s: velocity.stage_velocity(query, session=s)

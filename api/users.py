@@ -21,7 +21,7 @@ from api.relay import (
 )
 from domain import records as rec
 from domain.services import users as service
-from domain.services.queries import UserQuery
+from domain.services.listing import UserQuery
 
 
 @strawberry.type(name="User", description="A member of the go-to-market team.")

@@ -50,8 +50,8 @@ class Refused(Exception):  # noqa: N818 - it reads as what happened: "Refused"
         return cls([Refusal.on(field, code, message)])
 
 
-def refuse_if_any(refusals: Iterable[Refusal]) -> None:
-    """Raise ``Refused`` when the list is not empty."""
+def refuse_if(refusals: Iterable[Refusal]) -> None:
+    """Abort the use case (raise ``Refused``) when there is any refusal."""
     found = list(refusals)
     if found:
         raise Refused(found)

@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Opportunity
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window, epoch_seconds
+from domain.reports.sql import DayRange, epoch_seconds
 from domain.rules.capacity import (
     CapacityInputs,
     CapacityResult,
@@ -41,7 +41,6 @@ from domain.rules.capacity import (
     sales_capacity,
     validate_capacity_inputs,
 )
-from domain.services.common import refuse_if
 
 Stage = OpportunityStage
 Opp = Opportunity
@@ -73,7 +72,7 @@ class CapacityQuery:
     months_to_lose: Decimal | None = None
     capacity_goal: int | None = None
     from_actuals: bool = False
-    closed_window: Window = field(default_factory=Window)
+    closed_window: DayRange = field(default_factory=DayRange)
     scope: OpportunityScope = field(default_factory=OpportunityScope)
 
     def refusals(self) -> list[Refusal]:

@@ -34,11 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Account, Opportunity
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window
-from domain.services.common import refuse_if
+from domain.reports.sql import DayRange
 from domain.sqltypes import Money
 
 Stage = OpportunityStage
@@ -82,7 +81,7 @@ class PipelineQuery:
 
     scope: OpportunityScope = field(default_factory=OpportunityScope)
     stages: Sequence[Stage] = ()
-    close_window: Window = field(default_factory=Window)
+    close_window: DayRange = field(default_factory=DayRange)
     group_by: PipelineDimension | None = None
 
     def refusals(self) -> list[Refusal]:

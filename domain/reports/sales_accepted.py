@@ -47,16 +47,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, SalesSegment
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Account, Opportunity
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window, utc_month_index, utc_quarter_index
+from domain.reports.sql import DayRange, utc_month_index, utc_quarter_index
 from domain.rules.initial_source_types import (
     INITIAL_SOURCE_TYPES,
     InitialSourceType,
     source_key,
 )
-from domain.services.common import refuse_if
 
 Opp = Opportunity
 Acct = Account
@@ -150,7 +149,7 @@ class SalesAcceptedQuery:
 
     def refusals(self) -> list[Refusal]:
         """A backwards window, or one of more than MAX_PERIODS periods."""
-        found = Window(self.first_day, self.last_day).refusals("from_date", "to_date")
+        found = DayRange(self.first_day, self.last_day).refusals("from_date", "to_date")
         if not found:
             count = (
                 period_index(self.last_day, self.unit)
@@ -226,7 +225,7 @@ async def sales_accepted_opportunities(
     refuse_if(query.refusals())
     await query.scope.check(session)
     periods = query.periods()
-    window = Window(periods[0].first, periods[-1].last)
+    window = DayRange(periods[0].first, periods[-1].last)
     bucket_of = (
         utc_month_index if query.unit == ReportPeriod.MONTH else utc_quarter_index
     )

@@ -21,7 +21,7 @@ from domain.enums import (
     SalesSegment,
 )
 from domain.records import Account, Opportunity
-from domain.services.common import require_user
+from domain.services.loading import require_user
 
 S = TypeVar("S", bound=Select)
 

@@ -9,7 +9,7 @@
   on both databases, so durations add up exactly.
 - ``middle_rows``: the median of a group, as the sum and the number (1 or 2)
   of its middle values (see ``Median``).
-- ``Window``: an inclusive range of UTC days as a half-open range of instants.
+- ``DayRange``: an inclusive range of UTC days as a half-open range of instants.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def median(middle_sum: int | None, middle_count: int | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class DayRange:
     """Inclusive UTC days ``first``…``last`` (either open), as instants [start, end)."""
 
     first: date | None = None

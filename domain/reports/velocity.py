@@ -40,11 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import OpportunityStage, RecordType
+from domain.errors import refuse_if
 from domain.records import Opportunity, TransitionRecord
 from domain.reports.pipeline import OPEN_STAGES
 from domain.reports.scope import OpportunityScope
-from domain.reports.sql import Window, median, middle_rows
-from domain.services.common import refuse_if
+from domain.reports.sql import DayRange, median, middle_rows
 
 Stage = OpportunityStage
 Opp = Opportunity
@@ -57,7 +57,7 @@ class VelocityQuery:
     """Which closed opportunities to measure."""
 
     scope: OpportunityScope = field(default_factory=OpportunityScope)
-    closed_window: Window = field(default_factory=Window)
+    closed_window: DayRange = field(default_factory=DayRange)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,23 @@ def known_initial_source(field: str, value: Any) -> list[Refusal]:
     return found
 
 
+def initial_source_change_refusals(
+    current: str | None, values: Mapping[str, Any]
+) -> list[Refusal]:
+    """D4: once set, ``initial_source`` never changes (the first known touch)."""
+    new = values.get("initial_source", current)
+    if current is not None and new != current:
+        return [
+            Refusal.on(
+                "initial_source",
+                ErrorCode.IMMUTABLE_FIELD,
+                f"initialSource is {current!r} and can never change (the first "
+                "known touch is kept).",
+            )
+        ]
+    return []
+
+
 def max_length(limit: int) -> Check:
     """A string of at most ``limit`` characters."""
 

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, Role
-from domain.errors import Refused
+from domain.errors import Refused, refuse_if
 from domain.records import Account, AccountTeamMember, User
 from domain.rules.permissions import Actor, may_edit_record
-from domain.services.common import load, refuse_if
+from domain.services.loading import load
 from domain.sqltypes import utcnow
 
 

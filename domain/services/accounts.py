@@ -9,21 +9,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, RecordType
-from domain.errors import Refusal, Refused
+from domain.errors import Refusal, Refused, refuse_if
 from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 from domain.rules.validation import max_length, money, non_negative, required
-from domain.services.common import (
+from domain.services.lead_profile import refresh_linked_leads
+from domain.services.loading import (
     apply,
     check_values,
     check_version,
     load,
-    refuse_if,
     require_user,
 )
-from domain.services.lead_profile import refresh_linked_leads
 from domain.services.ownership import owner_of, record_owner_change
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow

@@ -14,18 +14,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
-from domain.errors import Refusal, Refused
+from domain.errors import Refusal, Refused, refuse_if
 from domain.records import Account, Activity, Contact, Lead, Opportunity
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.sla import sla_met_at_after
 from domain.rules.validation import Check, max_length, required
-from domain.services.common import (
+from domain.services.loading import (
     apply,
     check_values,
     check_version,
     load,
     load_optional,
-    refuse_if,
     require_user,
 )
 from domain.sqltypes import as_utc, utcnow

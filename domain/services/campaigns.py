@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.records import Campaign
 from domain.rules.permissions import Actor, may_edit_campaigns
 from domain.rules.validation import max_length, money, required
-from domain.services.common import check_values, refuse_if
+from domain.services.loading import check_values
 
 CAMPAIGN_RULES = {
     "name": [required, max_length(255)],

@@ -8,23 +8,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import RecordType
+from domain.errors import refuse_if
 from domain.records import Account, Contact
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
+    initial_source_change_refusals,
     known_initial_source,
     max_length,
     normalize_email,
     required,
     valid_email,
 )
-from domain.services.common import (
+from domain.services.duplicates import refuse_duplicate_email
+from domain.services.loading import (
     apply,
     check_values,
     check_version,
     load,
-    refuse_duplicate_email,
-    refuse_if,
-    refuse_initial_source_change,
     require_user,
 )
 from domain.services.ownership import owner_of, record_owner_change
@@ -86,7 +86,7 @@ async def update_contact(
             changes_owner=changes_owner,
         )
     )
-    refuse_initial_source_change(contact.initial_source, values)
+    refuse_if(initial_source_change_refusals(contact.initial_source, values))
     check_values(values, CONTACT_RULES)
     if "account_id" in values:
         await load(session, Account, values["account_id"], field="accountId")

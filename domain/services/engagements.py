@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import sqltypes
 from domain.db import number_new_rows
 from domain.enums import EngagementKind, ErrorCode, LeadStatus, RecordType
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.lifecycle.lead import LeadFacts
 from domain.records import Campaign, Engagement, Lead
 from domain.rules.permissions import Actor, may_edit_lead
@@ -68,7 +68,7 @@ from domain.rules.scoring import (
     crossed,
     score,
 )
-from domain.services.common import emit, flush_bulk, refuse_if, write_in_bulk
+from domain.services.bulk import flush_bulk, write_in_bulk
 from domain.services.lead_lifecycle import (
     advance_automatically,
     apply_automatic_moves,
@@ -76,6 +76,7 @@ from domain.services.lead_lifecycle import (
     lead_facts_of,
     leads_with_two_way_activity,
 )
+from domain.services.outbox import emit
 from domain.services.routing import RoutingLookups, route
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow

@@ -22,8 +22,8 @@ from domain.enums import ErrorCode
 from domain.errors import Refused
 from domain.records import IdempotencyKey
 from domain.rules.permissions import Actor
-from domain.services.common import load
-from domain.services.queries import by_ids
+from domain.services.loading import load
+from domain.services.lookups import by_ids
 
 T = TypeVar("T")
 

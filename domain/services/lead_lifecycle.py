@@ -7,7 +7,7 @@ guards, so the API's "why not" and the mutation's refusal can never differ.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from domain.enums import (
     Role,
     SalesQualificationSource,
 )
-from domain.errors import Refusal, Refused
+from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.lead import (
     LEAD_MACHINE,
     LeadFacts,
@@ -48,24 +48,17 @@ from domain.records import (
     User,
 )
 from domain.rules.matching import (
-    AccountCandidate,
     email_domain,
     is_free_mail,
-    match_account,
-    normalize_company_name,
 )
 from domain.rules.permissions import Actor, may_edit_lead
 from domain.rules.segmentation import RegionTable
+from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
-from domain.services.common import (
-    check_version,
-    emit,
-    load,
-    refuse_if,
-    require_user,
-)
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
+from domain.services.loading import check_version, load, require_user
+from domain.services.outbox import emit
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
@@ -337,87 +330,6 @@ class Conversion:
     account: Account
     contact: Contact
     opportunity: Opportunity | None
-
-
-async def matched_account(session: AsyncSession, lead: Lead) -> Account | None:
-    """The account a lead belongs to: email domain first, then company name."""
-    return await account_matching(session, lead.email, lead.company)
-
-
-async def account_matching(
-    session: AsyncSession, email: str | None, company: str | None = None
-) -> Account | None:
-    """The account of an email's domain (never a free-mail one: the scoring
-    table's list), then of a company name (``domain.rules.matching.match_account``)."""
-    return (await accounts_matching(session, [(email, company)]))[0]
-
-
-async def accounts_matching(
-    session: AsyncSession, people: Sequence[tuple[str | None, str | None]]
-) -> list[Account | None]:
-    """``account_matching`` for many (email, company) pairs at once: three
-    statements whatever their number."""
-    free_mail = (await rule_tables(session)).scoring.free_mail_domains
-    wanted: list[tuple[list[str], str]] = []
-    for email, company in people:
-        domain = email_domain(email)
-        suffixes = []
-        if domain and not is_free_mail(domain, free_mail):
-            parts = domain.split(".")
-            suffixes = [".".join(parts[i:]) for i in range(len(parts) - 1)]
-        wanted.append((suffixes, normalize_company_name(company) if company else ""))
-    all_suffixes = sorted({d for suffixes, _ in wanted for d in suffixes})
-    all_names = sorted({name for _, name in wanted if name})
-    by_domain: dict[str, list[int]] = {}
-    if all_suffixes:
-        for account_id, d in await session.execute(
-            select(AccountDomain.account_id, AccountDomain.domain).where(
-                AccountDomain.domain.in_(all_suffixes)  # type: ignore[attr-defined]
-            )
-        ):
-            by_domain.setdefault(d, []).append(account_id)
-    by_name: dict[str, list[int]] = {}
-    if all_names:
-        for account_id, normalized in await session.execute(
-            select(Account.id, Account.normalized_name).where(
-                Account.normalized_name.in_(all_names)  # type: ignore[attr-defined]
-            )
-        ):
-            by_name.setdefault(normalized, []).append(account_id)  # type: ignore[arg-type]
-    matched: list[int | None] = []
-    for (email, company), (suffixes, name) in zip(people, wanted, strict=True):
-        candidates: dict[int, AccountCandidate] = {}
-        for d in suffixes:
-            for account_id in by_domain.get(d, ()):
-                prior = candidates.get(account_id)
-                candidates[account_id] = AccountCandidate(
-                    id=account_id,
-                    domains=(*(prior.domains if prior else ()), d),
-                    normalized_name=prior.normalized_name if prior else "",
-                )
-        for account_id in by_name.get(name, ()) if name else ():
-            prior = candidates.get(account_id)
-            candidates[account_id] = AccountCandidate(
-                id=account_id,
-                domains=prior.domains if prior else (),
-                normalized_name=name,
-            )
-        match = match_account(
-            email, company, list(candidates.values()), free_mail_domains=free_mail
-        )
-        matched.append(match.account_id if match else None)
-    ids = sorted({i for i in matched if i is not None})
-    accounts = (
-        {
-            a.id: a
-            for a in (
-                await session.execute(select(Account).where(Account.id.in_(ids)))  # type: ignore[union-attr]
-            ).scalars()
-        }
-        if ids
-        else {}
-    )
-    return [accounts[i] if i is not None else None for i in matched]
 
 
 async def _new_account(

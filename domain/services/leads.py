@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, LeadStatus, RecordType
-from domain.errors import Refused
+from domain.errors import Refused, refuse_if
 from domain.records import Account, Campaign, Lead
 from domain.rules.notifications import owner_change_recipients
 from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.scoring import score
 from domain.rules.validation import (
+    initial_source_change_refusals,
     known_initial_source,
     max_length,
     non_negative,
@@ -27,21 +28,18 @@ from domain.rules.validation import (
     required,
     valid_email,
 )
-from domain.services.common import (
-    address,
+from domain.services.duplicates import refuse_duplicate_email
+from domain.services.engagements import rescore, store_score
+from domain.services.lead_profile import linked_account, refresh_lead_derived
+from domain.services.loading import (
     apply,
     check_values,
     check_version,
-    emit,
     load,
     load_optional,
-    refuse_duplicate_email,
-    refuse_if,
-    refuse_initial_source_change,
     require_user,
 )
-from domain.services.engagements import rescore, store_score
-from domain.services.lead_profile import linked_account, refresh_lead_derived
+from domain.services.outbox import address, emit
 from domain.services.ownership import assigned_event, owner_of, record_owner_change
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
@@ -141,7 +139,7 @@ async def update_lead(
             ErrorCode.READ_ONLY_RECORD,
             f"Lead {lead.id} was converted and is read-only; edit the contact instead.",
         )
-    refuse_initial_source_change(lead.initial_source, values)
+    refuse_if(initial_source_change_refusals(lead.initial_source, values))
     check_values(values, LEAD_RULES)
     await require_user(session, values.get("owner_id"), "ownerId")
     data = dict(values)

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import RecordType
 from domain.records import TransitionRecord
 from domain.rules.permissions import Actor
-from domain.services.common import HeldRow, add_row, emit
+from domain.services.bulk import HeldRow, add_row
+from domain.services.outbox import emit
 
 
 def record_transition(

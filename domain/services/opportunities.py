@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import OpportunityStage, RecordType
+from domain.errors import refuse_if
 from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Campaign, Contact, Opportunity
 from domain.rules.permissions import Actor, may_update_record
@@ -18,16 +19,15 @@ from domain.rules.validation import (
     money,
     required,
 )
-from domain.services.common import (
+from domain.services.ledger import record_transition
+from domain.services.loading import (
     apply,
     check_values,
     check_version,
     load,
     load_optional,
-    refuse_if,
     require_user,
 )
-from domain.services.ledger import record_transition
 from domain.services.ownership import owner_of, record_owner_change
 from domain.sqltypes import utcnow
 

@@ -38,7 +38,7 @@ from domain.enums import (
     RecordType,
     Role,
 )
-from domain.errors import Refusal
+from domain.errors import Refusal, refuse_if
 from domain.lifecycle.machine import TransitionOption
 from domain.lifecycle.opportunity import (
     LOST_DEAL_ALERT,
@@ -60,13 +60,14 @@ from domain.records import (
 )
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.validation import validate
-from domain.services.common import check_version, emit, load, refuse_if
 from domain.services.ledger import record_transition
+from domain.services.loading import check_version, load
 from domain.services.opportunities import (
     CONTACT_FIELDS,
     OPPORTUNITY_FIELDS,
     OPPORTUNITY_RULES,
 )
+from domain.services.outbox import emit
 from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, RecordType, Role
-from domain.errors import Refused
+from domain.errors import Refused, refuse_if
 from domain.records import Lead, User
 from domain.rules.notifications import (
     SALES_ADMIN_RECORD_ADOPTED,
@@ -36,7 +36,8 @@ from domain.rules.permissions import (
     is_placeholder,
     may_change_lead_owner,
 )
-from domain.services.common import address, check_version, emit, load, refuse_if
+from domain.services.loading import check_version, load
+from domain.services.outbox import address, emit
 
 UPDATE = "UPDATE"
 TRANSFER = "TRANSFER"

@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import refuse_if
 from domain.records import (
     Account,
     Lead,
@@ -56,7 +57,7 @@ from domain.rules.segmentation import (
     region_for,
     region_table_of,
 )
-from domain.services.common import check_version, refuse_if
+from domain.services.loading import check_version
 from domain.services.rule_tables import (
     REGIONS,
     RuleTables,

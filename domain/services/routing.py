@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import EngagementKind, ErrorCode, RecordType, Role
-from domain.errors import Refusal, Refused
+from domain.errors import Refusal, Refused, refuse_if
 from domain.records import (
     Account,
     AccountTeamMember,
@@ -41,14 +41,10 @@ from domain.rules.routing import (
     next_in_rotation,
     route_lead,
 )
-from domain.services.common import (
-    address,
-    emit,
-    load,
-    refuse_if,
-)
-from domain.services.lead_lifecycle import accounts_matching
+from domain.services.account_matching import accounts_matching
 from domain.services.lead_profile import link_account
+from domain.services.loading import load
+from domain.services.outbox import address, emit
 from domain.services.ownership import owner_of
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow

@@ -41,6 +41,7 @@ from sqlalchemy import Integer, case, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from domain.errors import refuse_if
 from domain.lifecycle.lead import OPEN_STATUSES
 from domain.records import (
     Engagement,
@@ -58,8 +59,8 @@ from domain.rules.scoring import (
     ScoringTableEdit,
     validate_scoring_table,
 )
-from domain.services.common import check_version, refuse_if
 from domain.services.engagements import MQL_SOURCES
+from domain.services.loading import check_version
 from domain.services.rule_tables import (
     SCORING,
     RuleTables,

@@ -32,7 +32,7 @@ from domain.enums import (
     RecordType,
     SupportTicketKind,
 )
-from domain.errors import Refused
+from domain.errors import Refused, refuse_if
 from domain.lifecycle.opportunity import CLOSED_STAGES
 from domain.records import Account, Contact, Lead, Opportunity, SupportHandOff, User
 from domain.rules.matching import email_domain, is_free_mail
@@ -59,9 +59,10 @@ from domain.rules.validation import (
     required,
     valid_email,
 )
-from domain.services.common import check_values, check_version, emit, load, refuse_if
-from domain.services.lead_lifecycle import account_matching
+from domain.services.account_matching import account_matching
 from domain.services.leads import create_lead
+from domain.services.loading import check_values, check_version, load
+from domain.services.outbox import emit
 from domain.services.routing import take_turn
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow

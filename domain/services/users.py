@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
-from domain.errors import Refused
+from domain.errors import Refused, refuse_if
 from domain.records import ApiToken, User
 from domain.rules.permissions import Actor, may_manage_users
 from domain.rules.validation import max_length, normalize_email, required, valid_email
-from domain.services.common import apply, check_values, check_version, load, refuse_if
+from domain.services.loading import apply, check_values, check_version, load
 from domain.sqltypes import utcnow
 
 TOKEN_PREFIX = "sops_"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.accounts import AccountNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import Role
 from domain.records import Account, AccountTeamMember, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 ADD = """

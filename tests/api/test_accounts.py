@@ -6,7 +6,6 @@ from typing import Any
 
 from api.accounts import AccountNode
 from api.contacts import ContactNode
-from api.relay import encode_id
 from api.users import UserNode
 from domain.enums import Role
 from domain.records import Account, AccountDomain, User
@@ -14,6 +13,8 @@ from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
 from domain.services.opportunities import create_opportunity
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 FIELDS = """
@@ -52,11 +53,6 @@ query($first: Int, $after: String, $last: Int, $before: String,
 }"""
 
 
-def gid(node: type, record_id: int) -> str:
-    """The global id of a record."""
-    return encode_id(node, record_id)
-
-
 async def an_account(make: Any, by: User, *, domains: tuple[str, ...] = (), **values):
     """An account created through the service (owner: ``by`` unless given)."""
     values = {"name": "Acme", "owner_id": by.id, **values}
@@ -71,11 +67,6 @@ async def stored(sessions: Any, account_id: int) -> Account:
     """The account as the database has it now."""
     async with sessions() as session:
         return await session.get(Account, account_id)
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 def names(page: dict[str, Any]) -> list[str]:

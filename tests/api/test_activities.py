@@ -8,7 +8,6 @@ from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import ActivityChannel, ActivityKind, Role
 from domain.records import Activity, User
@@ -18,6 +17,8 @@ from domain.services.activities import log_activity
 from domain.services.contacts import create_contact
 from domain.services.opportunities import create_opportunity
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 LOG = """
@@ -64,11 +65,6 @@ async def an_activity(make: Any, by: User, subject: str, **values: Any) -> Activ
     return await make.run(
         lambda s: log_activity(values, session=s, actor=Actor(by.id, by.role))
     )
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 def subjects(page: dict[str, Any]) -> list[str]:

@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from domain.enums import CampaignChannel, Role
 from domain.records import Campaign, User
 from domain.rules.permissions import Actor
 from domain.services.campaigns import create_campaign
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 FIELDS = "id version name channel spend startDate endDate"
@@ -46,11 +47,6 @@ async def a_campaign(
             actor=Actor(by.id, by.role),
         )
     )
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 def names(page: dict[str, Any]) -> list[str]:

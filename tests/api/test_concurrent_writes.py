@@ -6,6 +6,7 @@ import asyncio
 
 from domain.enums import Role
 from domain.records import Lead
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 CREATE = """
@@ -42,13 +43,13 @@ async def test_simultaneous_updates_with_the_same_expected_version_apply_once(
 ):
     ops = await make.user(Role.MARKETING_OPS)
     lead = await make.lead(by=ops)
-    gid = __import__("base64").b64encode(f"Lead:{lead.id}".encode()).decode()
+    lead_gid = gid("Lead", lead.id)
 
     results = await asyncio.gather(
         *(
             api(
                 UPDATE,
-                {"input": {"id": gid, "expectedVersion": 1, "title": f"T{n}"}},
+                {"input": {"id": lead_gid, "expectedVersion": 1, "title": f"T{n}"}},
                 as_user=ops,
             )
             for n in range(10)

@@ -7,13 +7,14 @@ from typing import Any
 from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import Role
 from domain.records import Contact, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 FIELDS = """
@@ -75,11 +76,6 @@ async def stored(sessions: Any, contact_id: int) -> Contact:
     """The contact as the database has it now."""
     async with sessions() as session:
         return await session.get(Contact, contact_id)
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 def last_names(page: dict[str, Any]) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 from sqlalchemy import func, select
 
 from domain.enums import LeadStatus, Role
@@ -19,6 +17,7 @@ from domain.records import (
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.opportunities import create_opportunity
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 CONVERT = """
@@ -32,10 +31,6 @@ mutation($input: ConvertLeadInput!) {
     userErrors { code field message }
   }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def qualifying_lead(make, owner, **overrides):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from domain.enums import LeadStatus, Role
 from domain.records import Engagement, Lead
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 RECORD = """
@@ -20,10 +20,6 @@ mutation($input: RecordEngagementInput!) {
 }"""
 BREAKDOWN = """
 query($id: ID!) { lead(id: $id) { personScore scoreBreakdown { rule points engagement { id } } } }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def test_an_engagement_scores_the_lead_and_moves_it_to_inquiry(api, make):

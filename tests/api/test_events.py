@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from api.accounts import AccountNode
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import Role
 from domain.records import Account, Event, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 
 RECORD = """
 mutation($input: RecordEngagementInput!) {

@@ -8,7 +8,6 @@ check runs it on each database and compares the API's answers).
 
 from __future__ import annotations
 
-import base64
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from domain.services.lead_lifecycle import convert_lead, transition_lead
 from domain.services.leads import create_lead
 from domain.services.opportunities import create_opportunity
 from domain.services.opportunity_pipeline import move_opportunity_stage
+from tests.api.ids import gid
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)
@@ -64,10 +64,6 @@ query($filter: PipeToSpendFilter) {
     pipelineIacv spend ratio unattributedOpportunities unattributedPipelineIacv
   }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 # --- the data set ---------------------------------------------------------------

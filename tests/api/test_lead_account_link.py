@@ -6,12 +6,12 @@ from typing import Any
 
 from api.accounts import AccountNode
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from domain.enums import Role
 from domain.records import Account, Lead, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 
 LEAD = "salesSegment region account { id } version"
 CREATE = f"""

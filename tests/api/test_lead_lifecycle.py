@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from domain.enums import ActivityChannel, EngagementKind, LeadStatus, Role
 from domain.records import Activity, Engagement, Event, Lead, TransitionRecord
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 MOVE = """
@@ -24,10 +24,6 @@ OPTIONS = """
 query($id: ID!) {
   lead(id: $id) { status availableTransitions { to label allowed blockedBy { code field } } }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def set_status(make, lead_id: int, status: LeadStatus) -> None:

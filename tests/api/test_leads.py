@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.enums import Role
 from domain.records import Event, Lead
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 CREATE = """
@@ -171,7 +172,7 @@ async def test_initial_source_never_changes(api, make, sessions):
             UPDATE,
             {
                 "input": {
-                    "id": _gid("Lead", lead.id),
+                    "id": gid("Lead", lead.id),
                     "initialSource": "Trade Show",
                     "title": "VP",
                 }
@@ -203,7 +204,7 @@ async def test_update_lead_changes_fields_bumps_version_and_refreshes_segment(
             UPDATE,
             {
                 "input": {
-                    "id": _gid("Lead", lead.id),
+                    "id": gid("Lead", lead.id),
                     "expectedVersion": 1,
                     "title": "Head of Platform",
                     "numberOfEmployees": 150,
@@ -225,7 +226,7 @@ async def test_a_stale_expected_version_changes_nothing(api, make, sessions):
     ops = await make.user(Role.MARKETING_OPS)
     lead = await make.lead(by=ops)
     await api(
-        UPDATE, {"input": {"id": _gid("Lead", lead.id), "title": "CTO"}}, as_user=ops
+        UPDATE, {"input": {"id": gid("Lead", lead.id), "title": "CTO"}}, as_user=ops
     )
 
     data = (
@@ -233,7 +234,7 @@ async def test_a_stale_expected_version_changes_nothing(api, make, sessions):
             UPDATE,
             {
                 "input": {
-                    "id": _gid("Lead", lead.id),
+                    "id": gid("Lead", lead.id),
                     "expectedVersion": 1,
                     "title": "CEO",
                 }
@@ -256,14 +257,14 @@ async def test_only_owner_or_ops_may_edit_a_lead(api, make, sessions):
     refused = (
         await api(
             UPDATE,
-            {"input": {"id": _gid("Lead", lead.id), "title": "X"}},
+            {"input": {"id": gid("Lead", lead.id), "title": "X"}},
             as_user=other,
         )
     ).ok()["updateLead"]
     allowed = (
         await api(
             UPDATE,
-            {"input": {"id": _gid("Lead", lead.id), "title": "Y"}},
+            {"input": {"id": gid("Lead", lead.id), "title": "Y"}},
             as_user=owner,
         )
     ).ok()["updateLead"]
@@ -281,7 +282,7 @@ async def test_assigning_an_owner_writes_an_assignment_event(api, make, sessions
     data = (
         await api(
             UPDATE,
-            {"input": {"id": _gid("Lead", lead.id), "ownerId": _gid("User", rep.id)}},
+            {"input": {"id": gid("Lead", lead.id), "ownerId": gid("User", rep.id)}},
             as_user=ops,
         )
     ).ok()["updateLead"]
@@ -297,7 +298,7 @@ async def test_an_owner_id_of_the_wrong_type_is_invalid_input(api, make, session
     data = (
         await api(
             UPDATE,
-            {"input": {"id": _gid("Lead", lead.id), "ownerId": _gid("Lead", lead.id)}},
+            {"input": {"id": gid("Lead", lead.id), "ownerId": gid("Lead", lead.id)}},
             as_user=ops,
         )
     ).ok()["updateLead"]
@@ -314,7 +315,7 @@ async def test_an_unknown_owner_is_not_found(api, make):
     data = (
         await api(
             UPDATE,
-            {"input": {"id": _gid("Lead", lead.id), "ownerId": _gid("User", 999)}},
+            {"input": {"id": gid("Lead", lead.id), "ownerId": gid("User", 999)}},
             as_user=ops,
         )
     ).ok()["updateLead"]
@@ -451,7 +452,7 @@ async def test_a_cursor_from_another_ordering_is_refused(api, make):
 async def test_lead_and_node_resolve_the_same_record(api, make):
     ops = await make.user(Role.MARKETING_OPS)
     lead = await make.lead(by=ops, last_name="Turing")
-    gid = _gid("Lead", lead.id)
+    lead_gid = gid("Lead", lead.id)
 
     data = (
         await api(
@@ -460,20 +461,14 @@ async def test_lead_and_node_resolve_the_same_record(api, make):
                  node(id: $id) { id ... on Lead { lastName } }
                  nodes(ids: [$id]) { id }
                }""",
-            {"id": gid},
+            {"id": lead_gid},
             as_user=ops,
         )
     ).ok()
 
     assert data["lead"]["lastName"] == "Turing"
-    assert data["node"] == {"id": gid, "lastName": "Turing"}
-    assert data["nodes"] == [{"id": gid}]
-
-
-def _gid(type_name: str, record_id: int) -> str:
-    import base64
-
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+    assert data["node"] == {"id": lead_gid, "lastName": "Turing"}
+    assert data["nodes"] == [{"id": lead_gid}]
 
 
 async def _lead(sessions, lead_id: int) -> Lead:

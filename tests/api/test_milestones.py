@@ -4,7 +4,6 @@ move that skipped them; dimensions and campaigns follow the records."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from domain.records import FunnelEntry, Lead, Opportunity, TransitionRecord
 from domain.rules.funnel import MILESTONES
 from domain.services.milestones import STAMP_COLUMNS
 from domain.sqltypes import utcnow
+from tests.api.ids import gid, raw_id
 from tests.conftest import row_count
 
 M = FunnelMilestone
@@ -67,14 +67,6 @@ WON_FIELDS = {
     "financeApproved": True,
     "closedWonDetails": "Won on release speed",
 }
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
-
-
-def db_id(global_id: str) -> int:
-    return int(base64.b64decode(global_id).decode().split(":")[1])
 
 
 class Walk:
@@ -133,7 +125,7 @@ async def a_lead(walk: Walk, **values: Any) -> int:
             {"lastName": "Hopper", "initialSource": "Webcast", **values},
         )
     )["lead"]
-    return db_id(lead["id"])
+    return raw_id(lead["id"])
 
 
 async def accepted_lead(walk: Walk, owner: Any, **values: Any) -> int:
@@ -199,7 +191,7 @@ async def a_direct_deal(walk: Walk, owner: Any, **values: Any) -> tuple[int, str
             },
         )
     )["opportunity"]
-    return db_id(opp["id"]), contact
+    return raw_id(opp["id"]), contact
 
 
 # --- leads --------------------------------------------------------------------
@@ -236,7 +228,7 @@ async def test_a_new_lead_is_raw_at_its_creation_with_its_dimensions(
         entry.owner_id,
         entry.campaign_id,
         entry.sales_qualification_source,
-    ) == (SalesSegment.LARGE, Region.US_WEST, "Webcast", sdr.id, db_id(campaign), None)
+    ) == (SalesSegment.LARGE, Region.US_WEST, "Webcast", sdr.id, raw_id(campaign), None)
     assert entry.seconds_to_inquiry is None
 
 
@@ -333,7 +325,7 @@ async def test_converting_an_accepted_lead_stamps_qualifying_and_goes_on_as_the_
 
     converted = await walk(CONVERT, {"id": gid("Lead", lead)}, bdr)
 
-    opp = db_id(converted["opportunity"]["id"])
+    opp = raw_id(converted["opportunity"]["id"])
     entry = await entry_of(sessions, lead_id=lead)
     async with sessions() as session:
         deal = await session.get(Opportunity, opp)
@@ -667,7 +659,7 @@ async def test_the_first_engagement_with_a_campaign_is_the_first_touch(
 
     assert touched["lead"]["campaign"] == {"id": first}
     assert again["lead"]["campaign"] == {"id": first}
-    assert (await entry_of(sessions, lead_id=lead)).campaign_id == db_id(first)
+    assert (await entry_of(sessions, lead_id=lead)).campaign_id == raw_id(first)
     await walk(TRANSITION, {"id": gid("Lead", lead), "to": "ACCEPTED"}, sdr)
     converted = await walk(CONVERT, {"id": gid("Lead", lead)}, sdr)
     assert converted["opportunity"]["campaign"] == {"id": first}

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-
 from domain.enums import Role
 from domain.sqltypes import utcnow
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
+from tests.api.ids import gid
 
 
 async def test_a_lead_walks_from_raw_to_a_won_deal_through_the_api(api, make):

@@ -8,7 +8,6 @@ from typing import Any
 from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.opportunities import OpportunityNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import (
     OpportunityStage,
@@ -21,6 +20,8 @@ from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
 from domain.services.opportunities import create_opportunity
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 FIELDS = """
@@ -104,11 +105,6 @@ async def stored(sessions: Any, opportunity_id: int) -> Opportunity:
     """The opportunity as the database has it now."""
     async with sessions() as session:
         return await session.get(Opportunity, opportunity_id)
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 def names(page: dict[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,6 +36,8 @@ from domain.rules.permissions import Actor
 from domain.services.opportunities import create_opportunity
 from domain.services.opportunity_pipeline import move_opportunity_stage
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
+from tests.api.payloads import codes
 from tests.conftest import row_count
 from tests.domain.test_opportunity_machine import LEGEND, SCENARIOS
 
@@ -74,15 +75,6 @@ mutation($input: RequestTermsModificationInput!) {
     userErrors { code field message }
   }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 async def an_account(make: Any, owner: User, **values: Any) -> Account:

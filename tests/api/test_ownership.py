@@ -13,7 +13,6 @@ from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import Role
 from domain.records import (
@@ -30,6 +29,7 @@ from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
 from domain.services.opportunities import create_opportunity
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 UPDATE_LEAD = """

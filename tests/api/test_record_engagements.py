@@ -4,7 +4,6 @@ order (D6, D2, D8, D10), all or nothing, in one transaction."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.engagements import MAX_BATCH
 from domain.sqltypes import utcnow
+from tests.api.ids import gid, raw_id
 from tests.conftest import row_count
 
 BATCH = """
@@ -68,14 +68,6 @@ mutation($input: AddAccountTeamMemberInput!) {
 }"""
 NURTURE = """
 mutation($i: TransitionLeadInput!) { transitionLead(input: $i) { userErrors { code } } }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
-
-
-def raw_id(global_id: str) -> int:
-    return int(base64.b64decode(global_id).decode().split(":")[1])
 
 
 # --- the equivalence of a batch and one-by-one ------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 
 import pytest
 
@@ -12,6 +11,7 @@ from domain.records import RegionTableRow, RegionTableVersion
 from domain.rules.permissions import Actor
 from domain.rules.segmentation import DEFAULT_REGION_TABLE
 from domain.services.accounts import create_account
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 TABLE = """
@@ -34,10 +34,6 @@ mutation($input: UpdateRegionTableInput!) {
 REGIONS = """
 query($ids: [ID!]!) { nodes(ids: $ids) {
   ... on Lead { region version } ... on Account { region version } } }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def update(api, user, **fields) -> dict:

@@ -28,7 +28,6 @@ below. Durations are whole days (``DAY`` seconds).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -60,6 +59,7 @@ from domain.rules.initial_source_types import INITIAL_SOURCE_TYPES, initial_sour
 from domain.rules.permissions import Actor
 from domain.services.opportunities import create_opportunity
 from domain.services.opportunity_pipeline import move_opportunity_stage
+from tests.api.ids import gid
 
 Stage = OpportunityStage
 S = OpportunityStage
@@ -73,10 +73,6 @@ def at(
 ) -> datetime:
     """A UTC instant."""
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 # --- the book of deals ----------------------------------------------------------

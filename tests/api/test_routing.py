@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections import Counter
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from domain.records import Engagement, Event, Lead
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 
 RECORD = """
 mutation($input: RecordEngagementInput!) {
@@ -31,10 +31,6 @@ ROUTE = """
 mutation($input: RouteLeadInput!) {
   routeLead(input: $input) { lead { owner { id } routing { rule pool } } userErrors { code } }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def pool(api, ops, key, users):

@@ -14,13 +14,13 @@ import pytest
 
 from api.accounts import AccountNode
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from api.users import UserNode
 from domain.enums import LeadStatus, Role
 from domain.records import Account, Lead, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 
 LEAD_FIELDS = """
   id owner { id } salesSegment region account { id } slaDueAt activeUntil

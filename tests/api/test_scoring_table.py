@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import timedelta
 
 import httpx
@@ -18,6 +17,7 @@ from domain.records import (
 )
 from domain.rules.matching import DEFAULT_FREE_MAIL_DOMAINS
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 TABLE = """
@@ -84,10 +84,6 @@ D6 = [
     ("WEB_CHAT", "WEB_CHAT", 0),
     ("CAREERS_PAGE_VISITS", None, -25),
 ]
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def engage(api, user, lead, kind, at=None) -> dict:

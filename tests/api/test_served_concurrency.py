@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 
 from domain.enums import LeadStatus, Role
 from domain.records import Lead, TransitionRecord
+from tests.api.ids import gid
 
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
@@ -26,7 +26,7 @@ async def test_sixteen_simultaneous_moves_of_one_lead_apply_exactly_once(
     ops = await make.user(Role.SALES_OPS)
     token = await make.token(ops)
     lead = await make.lead()
-    lid = base64.b64encode(f"Lead:{lead.id}".encode()).decode()
+    lid = gid("Lead", lead.id)
     body = {
         "query": MOVE,
         "variables": {"input": {"id": lid, "to": "NURTURE", "reason": "r"}},

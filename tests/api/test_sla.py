@@ -10,10 +10,10 @@ from strawberry.relay import GlobalID
 
 from api.activities import ActivityNode
 from api.leads import LeadNode
-from api.relay import encode_id as gid
 from domain.enums import Role
 from domain.records import Activity, Lead, User
 from domain.sqltypes import utcnow
+from tests.api.ids import gid
 from tests.conftest import row_count
 
 RECORD = """

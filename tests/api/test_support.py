@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,6 +31,8 @@ from domain.services.opportunities import create_opportunity
 from domain.services.routing import set_pool_members
 from domain.services.support import pass_ticket_to_sales
 from domain.sqltypes import utcnow
+from tests.api.ids import gid, raw_id
+from tests.api.payloads import codes
 from tests.conftest import row_count
 
 HAND_OFF = """
@@ -67,15 +68,6 @@ query($id: ID!) {
   node(id: $id) { ... on SupportHandOff { requesterEmail rule escalated } }
   supportHandOff(id: $id) { id kind }
 }"""
-
-
-def gid(type_name: str, record_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
-
-
-def codes(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
-    """The (code, field) of every user error, in order."""
-    return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
 async def pass_ticket(
@@ -195,7 +187,7 @@ async def test_new_business_from_an_owned_account_goes_to_its_owner_with_an_even
     assert hand_off["passedBy"] == {"id": gid("User", support.id)}
     assert (hand_off["resolvedAt"], hand_off["version"]) == (None, 1)
     [event] = await events_of(sessions, "TICKET_PASSED_TO_SALES")
-    stored_id = int(base64.b64decode(hand_off["id"]).decode().split(":")[1])
+    stored_id = raw_id(hand_off["id"])
     assert (event.record_type, event.record_id, event.actor_id) == (
         RecordType.SUPPORT_HAND_OFF,
         stored_id,

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import sys
 import tempfile
@@ -58,6 +57,7 @@ from domain.records import Engagement, Lead
 from domain.rules.routing import DEFAULT_BDR_POOLS
 from domain.rules.scoring import score
 from domain.rules.segmentation import region_for, sales_segment_for
+from tests.api.ids import gid
 from tests.bench.harness import admin_token, cli, machine, served, summary
 
 RECORD = """mutation($input: RecordEngagementInput!) {
@@ -104,11 +104,6 @@ def prepare_database(url: str, wipe: bool) -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     cli(url, "db", "upgrade")
-
-
-def gid(type_name: str, record_id: int | str) -> str:
-    """A global id."""
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 def graphql(client: httpx.Client, query: str, variables: dict[str, Any]) -> Any:

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import event, select, text
 
 from api.context import Context, Viewer
-from api.relay import encode_id
 from api.schema import schema
 from api.users import UserNode
 from domain.db import database_url, make_async_engine, make_sessionmaker
 from domain.records import User
+from tests.api.ids import gid
 from tests.bench.harness import machine
 
 REPORTS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -84,7 +84,7 @@ async def main(rounds: int = 20, explain: bool = False) -> None:
             for t in ("opportunities", "transition_records", "accounts")
         }
     viewer = Viewer(id=user.id, name=user.name, email=user.email, role=user.role)
-    owner_gid = encode_id(UserNode, user.id)
+    owner_gid = gid(UserNode, user.id)
     today = date.today()
     last90 = today - timedelta(days=90)
     print(f"{database_url()}  {counts}  ({machine()})")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import sys
 import time
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from domain.db import make_sync_engine
 from domain.records import Account, Contact, Opportunity
+from tests.api.ids import gid
 from tests.bench.harness import (
     admin_token,
     cli,
@@ -118,11 +118,6 @@ def make_opportunities(url: str, account_id: int, count: int, start: int) -> lis
             )
     engine.dispose()
     return [start + n for n in range(count)]
-
-
-def gid(type_name: str, record_id: int) -> str:
-    """A global id."""
-    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def over_http(

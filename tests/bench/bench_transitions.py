@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import sys
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from domain.db import make_sync_engine
 from domain.records import Lead
+from tests.api.ids import gid
 from tests.bench.harness import (
     admin_token,
     cli,
@@ -82,10 +82,12 @@ async def over_http(
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         for lead_id in queue:
-            gid = base64.b64encode(f"Lead:{lead_id}".encode()).decode()
+            lead_gid = gid("Lead", lead_id)
             body = {
                 "query": MOVE,
-                "variables": {"input": {"id": gid, "to": "NURTURE", "reason": "bench"}},
+                "variables": {
+                    "input": {"id": lead_gid, "to": "NURTURE", "reason": "bench"}
+                },
             }
             start = time.perf_counter()
             answer = (await client.post("/graphql", json=body)).json()

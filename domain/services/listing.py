@@ -1,8 +1,7 @@
-"""Read side: filters as SQL, keyset pages, counts and batch lookups.
+"""Which records a list shows: each list's filter criteria, as a SELECT.
 
-Lists are paged by keyset on ``(sort column, id)``: a cursor is the sort key
-of a row, so pages are stable while rows are inserted elsewhere, and a page
-costs one indexed range scan however deep it is.
+One query class per record kind (``LeadQuery``, ``AccountQuery``…); its
+``statement()`` is what ``domain.services.paging`` pages and counts.
 """
 
 from __future__ import annotations
@@ -10,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from domain.enums import (
     AccountType,
@@ -40,80 +37,6 @@ from domain.records import (
     User,
 )
 from domain.sqltypes import utcnow
-
-R = TypeVar("R", bound=SQLModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of rows and whether more exist on either side."""
-
-    rows: list[Any]
-    has_next: bool
-    has_previous: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Which slice of an ordered list to read (Relay's first/after/last/before)."""
-
-    first: int | None = None
-    after: tuple[Any, int] | None = None
-    last: int | None = None
-    before: tuple[Any, int] | None = None
-
-
-async def fetch_page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    *,
-    sort: Any,
-    id_col: Any,
-    descending: bool,
-    window: Window,
-) -> Page:
-    """Rows of ``stmt`` in (sort, id) order inside the window, one query."""
-    key = tuple_(sort, id_col)
-    # Bind cursor values with the columns' own types (Money -> cents, UTC times).
-    types = (sort.type, id_col.type)
-    forward = window.last is None
-    if window.after is not None:
-        after = tuple_(*window.after, types=types)
-        stmt = stmt.where(key < after if descending else key > after)
-    if window.before is not None:
-        before = tuple_(*window.before, types=types)
-        stmt = stmt.where(key > before if descending else key < before)
-    # Reading backwards (last/before) walks the index the other way, then flips.
-    walk_desc = descending if forward else not descending
-    order = (sort.desc(), id_col.desc()) if walk_desc else (sort.asc(), id_col.asc())
-    limit = window.first if forward else window.last
-    assert limit is not None
-    rows = list(
-        (await session.execute(stmt.order_by(*order).limit(limit + 1))).scalars()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if forward:
-        return Page(rows, has_next=more, has_previous=window.after is not None)
-    rows.reverse()
-    return Page(rows, has_next=window.before is not None, has_previous=more)
-
-
-async def count(session: AsyncSession, stmt: Select[Any]) -> int:
-    """How many rows ``stmt`` selects."""
-    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-    return int((await session.execute(counted)).scalar_one())
-
-
-async def by_ids(
-    session: AsyncSession, model: type[R], ids: Sequence[int]
-) -> list[R | None]:
-    """Records for ids, in the same order, None where missing (one query)."""
-    rows = (
-        await session.execute(select(model).where(model.id.in_(set(ids))))  # type: ignore[attr-defined]
-    ).scalars()
-    found = {row.id: row for row in rows}  # type: ignore[attr-defined]
-    return [found.get(i) for i in ids]
 
 
 def _contains(columns: Sequence[Any], text: str) -> ColumnElement[bool]:
@@ -394,20 +317,3 @@ class EventQuery:
         if self.occurred_before is not None:
             stmt = stmt.where(Event.occurred_at < self.occurred_before)
         return stmt
-
-
-async def recipients_of(
-    session: AsyncSession, event_ids: Sequence[int]
-) -> list[list[EventRecipient]]:
-    """The recipients of each event, in the order they were addressed (one query)."""
-    rows = (
-        await session.execute(
-            select(EventRecipient)
-            .where(EventRecipient.event_id.in_(set(event_ids)))  # type: ignore[attr-defined]
-            .order_by(EventRecipient.id)  # type: ignore[arg-type]
-        )
-    ).scalars()
-    found: dict[int, list[EventRecipient]] = {i: [] for i in event_ids}
-    for row in rows:
-        found[row.event_id].append(row)
-    return [found[i] for i in event_ids]

@@ -1,0 +1,140 @@
+"""Append-only rows (events, ledger rows), written one by one or in bulk.
+
+A use case that writes thousands of them (a batch of engagements) calls
+``write_in_bulk``: from then on ``add_row`` holds rows in memory, and
+``flush_bulk`` writes each table with one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from domain.db import number_new_rows
+
+R = TypeVar("R", bound=SQLModel)
+
+_BULK = "salesops.bulk"
+
+
+@dataclass(eq=False)
+class HeldRow:
+    """An append-only row (an event, a ledger row) a bulk use case holds until
+    ``flush_bulk``; ``id`` is known once it is written (on PostgreSQL, only for
+    a row that ``write_after_bulk`` waits for: nothing else asks)."""
+
+    table: Table
+    values: dict[str, Any]
+    id: int | None = None
+
+
+@dataclass
+class _Bulk:
+    """What a bulk use case holds: its rows in order, and the rows to write once
+    some of them have ids (an event's recipients)."""
+
+    transaction: Any
+    rows: list[HeldRow] = field(default_factory=list)
+    later: list[tuple[Any, Callable[[], Sequence[SQLModel]]]] = field(
+        default_factory=list
+    )
+
+
+def write_in_bulk(session: AsyncSession) -> None:
+    """For the rest of this transaction, hold its events and ledger rows (and the
+    events' recipients) in memory, and write them with ``flush_bulk``.
+
+    A use case that writes thousands (a batch of engagements) writes each table
+    with one statement instead of building an ORM object per row (measured: a
+    third of such a batch's time) and never flushes in between. Held rows are
+    not visible to queries before ``flush_bulk``, as unflushed objects are not.
+    """
+    session.info[_BULK] = _Bulk(transaction=session.sync_session.get_transaction())
+
+
+def _bulk(session: AsyncSession) -> _Bulk | None:
+    """The bulk state of the current transaction (a rolled-back attempt's rows
+    are never written by the next transaction of the same session)."""
+    bulk = session.info.get(_BULK)
+    if bulk is None or bulk.transaction is not session.sync_session.get_transaction():
+        return None
+    return bulk  # type: ignore[no-any-return]
+
+
+def add_row(session: AsyncSession, model: type[R], **values: Any) -> R | HeldRow:
+    """Add an append-only row: an ORM object, or a held row in a bulk use case."""
+    bulk = _bulk(session)
+    if bulk is None:
+        row = model(**values)
+        session.add(row)
+        return row
+    held = HeldRow(model.__table__, values)  # type: ignore[attr-defined]
+    bulk.rows.append(held)
+    return held
+
+
+def write_after_bulk(
+    session: AsyncSession, row: Any, make_rows: Callable[[], Sequence[SQLModel]]
+) -> bool:
+    """In a bulk use case, add the rows ``make_rows`` makes once ``flush_bulk``
+    has written the held rows (``row`` then has its id); False outside one."""
+    bulk = _bulk(session)
+    if bulk is None:
+        return False
+    bulk.later.append((row, make_rows))
+    return True
+
+
+async def flush_bulk(session: AsyncSession) -> None:
+    """Write what ``write_in_bulk`` held (the rows of a table with one statement,
+    in the order they came), flush the session, then the rows that waited."""
+    bulk = _bulk(session)
+    session.info.pop(_BULK, None)
+    if bulk is not None:
+        # One statement per table (and set of columns: every row of a table is
+        # made by one function, so in practice per table), rows in their order.
+        tables: dict[tuple[Table, tuple[str, ...]], list[HeldRow]] = {}
+        for row in bulk.rows:
+            tables.setdefault((row.table, tuple(row.values)), []).append(row)
+        # Only the rows others wait for need their ids back.
+        wanted = {id(row) for row, _ in bulk.later}
+        for (table, _), rows in tables.items():
+            await _insert(session, table, rows, any(id(r) in wanted for r in rows))
+    await number_new_rows(session)
+    await session.flush()
+    if bulk is not None and bulk.later:
+        for _, make_rows in bulk.later:
+            session.add_all(make_rows())
+        await session.flush()
+
+
+async def _insert(
+    session: AsyncSession, table: Table, rows: list[HeldRow], ids_wanted: bool
+) -> None:
+    """One INSERT for the rows; their ids given back in order when wanted."""
+    values = [row.values for row in rows]
+    if not ids_wanted and session.get_bind().dialect.name != "sqlite":
+        # A plain executemany: half the time of one returning the ids (measured).
+        await session.execute(insert(table), values)
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot return a multi-row INSERT's ids in order; the ids SQLite
+        # would give are taken under the transaction's write lock instead (see
+        # ``number_new_rows``).
+        largest = await session.scalar(select(func.max(table.c.id)))
+        ids = list(range((largest or 0) + 1, (largest or 0) + 1 + len(rows)))
+        await session.execute(
+            insert(table), [{**v, "id": i} for v, i in zip(values, ids, strict=True)]
+        )
+    else:
+        result = await session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), values
+        )
+        ids = list(result.scalars())
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
