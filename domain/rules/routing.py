@@ -57,6 +57,7 @@ from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
     STRATEGIC_ACCOUNT_INBOUND,
 )
+from domain.rules.scoring import ROUTING_THRESHOLD, crossed
 from domain.rules.segmentation import normalize_country
 
 # Stable rule ids, stored on the lead with the decision.
@@ -139,6 +140,14 @@ DEFAULT_HAND_RAISING_KINDS: frozenset[EngagementKind] = frozenset(
         EngagementKind.WEB_CHAT,
     }
 )
+# Forms that ask for sales: each one routes an unowned lead (D8).
+DEFAULT_FORM_SUBMISSION_KINDS: frozenset[EngagementKind] = frozenset(
+    {
+        EngagementKind.TRIAL_REQUEST,
+        EngagementKind.CONTACT_US_REQUEST,
+        EngagementKind.PROFESSIONAL_SERVICES_REQUEST,
+    }
+)
 DEFAULT_SLA_KINDS: frozenset[EngagementKind] = frozenset(
     {EngagementKind.CONTACT_US_REQUEST, EngagementKind.PROFESSIONAL_SERVICES_REQUEST}
 )
@@ -158,13 +167,14 @@ class RoutingTable:
     public_sector_pool: str = "PUBLIC_SECTOR_SDR"
     prequalification_pool: str = "BDR_PREQUALIFICATION"
     field_sales_roles: frozenset[Role] = FIELD_SALES_ROLES
-    score_threshold: int = 50
+    score_threshold: int = ROUTING_THRESHOLD
     sla_business_days: int = 1
     sla_kinds: frozenset[EngagementKind] = DEFAULT_SLA_KINDS
     trial_days: int = 30
     trial_grace_days: int = 30
     active_days: int = 60
     hand_raising_kinds: frozenset[EngagementKind] = DEFAULT_HAND_RAISING_KINDS
+    form_submission_kinds: frozenset[EngagementKind] = DEFAULT_FORM_SUBMISSION_KINDS
     # Compared casefolded: leads from these initial sources need to be Active.
     passive_initial_sources: frozenset[str] = frozenset({"gitlab.com"})
 
@@ -384,6 +394,35 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
         f"Score {facts.person_score} is below {table.score_threshold} and no form "
         "asks for sales: the lead stays unowned in marketing nurture.",
     )
+
+
+def routing_trigger(
+    *,
+    owned: bool,
+    last_rule: str | None,
+    kind: EngagementKind,
+    kinds_so_far: frozenset[EngagementKind],
+    score_before: int,
+    score_after: int,
+    table: RoutingTable = DEFAULT_ROUTING_TABLE,
+) -> frozenset[EngagementKind] | None:
+    """Whether an engagement routes the lead (D8): the engagement kinds routing
+    is to see, or None when it does not route.
+
+    Only an unowned lead is routed (routing is what owns it): by a form that
+    asks for sales, or by its score crossing the routing threshold, on this
+    engagement; a passive lead held by routing (``NOT_ACTIVE``) once it raises
+    its hand, on everything it asked for so far (e.g. its unanswered Contact Us).
+    """
+    if owned:
+        return None
+    if last_rule == NOT_ACTIVE and kind in table.hand_raising_kinds:
+        return kinds_so_far
+    if kind in table.form_submission_kinds or crossed(
+        score_before, score_after, table.score_threshold
+    ):
+        return frozenset({kind})
+    return None
 
 
 def route_lead(

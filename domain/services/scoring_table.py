@@ -41,7 +41,7 @@ from sqlalchemy import Integer, case, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from domain.lifecycle.lead import OPEN_STATUSES
+from domain.lifecycle.lead import MQL_SOURCES, OPEN_STATUSES
 from domain.records import (
     Engagement,
     Lead,
@@ -59,7 +59,6 @@ from domain.rules.scoring import (
     validate_scoring_table,
 )
 from domain.services.common import check_version, refuse_if
-from domain.services.engagements import MQL_SOURCES
 from domain.services.rule_tables import (
     SCORING,
     RuleTables,
