@@ -297,11 +297,12 @@ STATUS_LABELS: dict[LeadStatus, str] = {
 _MEANINGS: dict[LeadStatus, str] = {
     LeadStatus.RAW: "Untouched brand new lead.",
     LeadStatus.INQUIRY: "Form submission, meeting at a trade show, content offer.",
-    LeadStatus.MQL: "Qualified through systematic means (score at or above the "
-    "MQL threshold).",
+    LeadStatus.MQL: "Qualified through systematic means: the score reached the MQL "
+    f"threshold (the scoring table's, {MQL_THRESHOLD} by default).",
     LeadStatus.ACCEPTED: "A rep is actively working to get in touch.",
     LeadStatus.QUALIFYING: "In two-way conversation.",
-    LeadStatus.QUALIFIED: "Converted to an opportunity; the lead is not used any more.",
+    LeadStatus.QUALIFIED: "Converted to an account, contact and opportunity; the "
+    "lead is read-only.",
     LeadStatus.UNQUALIFIED: "Contact information not now or ever valid; spam.",
     LeadStatus.NURTURE: "Not ready to buy now, possibly later.",
     LeadStatus.BAD_DATA: "Incorrect data, to be researched.",

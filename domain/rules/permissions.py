@@ -53,12 +53,38 @@ REROUTERS = frozenset({Role.MARKETING_OPS, *POOL_MANAGERS})
 HAND_OFF_RESOLVERS = OPS_ROLES
 
 
-def role_names(roles: frozenset[Role], last: str = "or") -> str:
+# What each named permission lets its roles do, in words (the API's role list).
+PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
+    (LEAD_EDITORS, "may edit any lead"),
+    (RECORD_EDITORS, "may edit any account, contact, opportunity and activity"),
+    (CAMPAIGN_EDITORS, "may edit campaigns"),
+    (LEAD_ACCEPTORS_FOR_OTHERS, "may accept a lead for its owner"),
+    (LEAD_TRANSFER_ROLES, "may hand on a BDR's lead"),
+    (STAGE_OVERRIDE_ROLES, "may override stage rules"),
+    (REROUTERS, "may re-run routing"),
+    (POOL_MANAGERS, "sets the routing pools"),
+    (RULE_TABLE_EDITORS, "edits the scoring and region tables"),
+    (HAND_OFF_RESOLVERS, "may resolve any support hand-off"),
+    (USER_ADMINS, "manages users and API tokens"),
+)
+
+
+def powers_of(role: Role) -> list[str]:
+    """What the named permissions let this role do, in words."""
+    return [words for roles, words in PERMISSION_WORDS if role in roles]
+
+
+def role_list(roles: frozenset[Role]) -> str:
+    """The roles, in the enum's order: "MARKETING_OPS, SALES_OPS, ADMIN"."""
+    return ", ".join(role.value for role in Role if role in roles)
+
+
+def role_names(roles: frozenset[Role]) -> str:
     """The roles as words, in the enum's order: "MARKETING_OPS, SALES_OPS or ADMIN"."""
     names = [role.value for role in Role if role in roles]
     if len(names) < 2:
         return "".join(names)
-    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @dataclass(frozen=True, slots=True)
