@@ -81,6 +81,8 @@ _POSITION = {stage: index for index, stage in enumerate(PIPELINE)}
 ACTIVE_STAGES: tuple[Stage, ...] = PIPELINE[2:8]
 # Open stages counted as pipeline: PENDING_ACCEPTANCE … AWAITING_SIGNATURE.
 PIPELINE_STAGES: tuple[Stage, ...] = PIPELINE[1:8]
+# The open stages before sales acceptance, where a new opportunity starts.
+START_STAGES: tuple[Stage, ...] = PIPELINE[:2]
 # Every stage a deal is still open in: PRE_OPPORTUNITY … AWAITING_SIGNATURE.
 OPEN_STAGES: tuple[Stage, ...] = PIPELINE[:8]
 # The two outcomes of a worked deal.
@@ -592,7 +594,7 @@ def _pair_description(source: Stage, dest: Stage) -> str:
         return "Unqualify, with a reason (before sales acceptance)."
     if dest == Stage.DUPLICATE:
         return "Mark as a duplicate of another opportunity (never sales-accepted)."
-    if dest in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+    if dest in START_STAGES:
         if source == Stage.PRE_OPPORTUNITY:
             return "Opportunity criteria met."
         return f"Return before sales acceptance: {_OVERRIDE} with a reason."
@@ -705,7 +707,7 @@ def creation_refusals(
     stage: Stage, sales_qualification_source: SalesQualificationSource | None
 ) -> list[Refusal]:
     """Why a new opportunity may not start in ``stage`` (D3 rule 1)."""
-    if stage in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+    if stage in START_STAGES:
         return []
     if stage == Stage.CLOSED_WON:
         if sales_qualification_source == SalesQualificationSource.WEB_DIRECT:

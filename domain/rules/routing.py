@@ -84,13 +84,14 @@ RULES: tuple[str, ...] = (
 # Event kinds a routing decision asks the caller to raise (D10) are the
 # notification kinds STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST.
 
+_SCORE = f"score ≥ {ROUTING_THRESHOLD}"
 POOLS: Mapping[str, str] = MappingProxyType(
     {
-        "BDR_APAC": "BDR round robin for APAC (Contact Us, score ≥ 50)",
-        "BDR_EMEA": "EMEA BDR round robin (EMEA trials, Contact Us, score ≥ 50)",
-        "BDR_LATAM": "BDR round robin for LATAM (Contact Us, score ≥ 50)",
-        "BDR_US_EAST": "BDR round robin for US East (Contact Us, score ≥ 50)",
-        "BDR_US_WEST": "BDR round robin for US West (Contact Us, score ≥ 50)",
+        "BDR_APAC": f"BDR round robin for APAC (Contact Us, {_SCORE})",
+        "BDR_EMEA": f"EMEA BDR round robin (EMEA trials, Contact Us, {_SCORE})",
+        "BDR_LATAM": f"BDR round robin for LATAM (Contact Us, {_SCORE})",
+        "BDR_US_EAST": f"BDR round robin for US East (Contact Us, {_SCORE})",
+        "BDR_US_WEST": f"BDR round robin for US West (Contact Us, {_SCORE})",
         "BDR_US_APAC": "US/APAC BDR round robin (APAC, NCSA and US Federal trials)",
         "BDR_PREQUALIFICATION": (
             "BDR pre-qualification (unknown segment or unknown region)"
