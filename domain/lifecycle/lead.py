@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.enums import ErrorCode, LeadStatus, Role
+from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
 from domain.errors import Refusal
 from domain.lifecycle.machine import StateInfo, StateMachine, TransitionRule, guard
 from domain.rules.permissions import LEAD_ACCEPTORS_FOR_OTHERS, role_names
@@ -21,6 +21,10 @@ OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.QUALIFYING,
     LeadStatus.NURTURE,
 )
+
+# The engagements that count as inbound for the moves to INQUIRY (D2: every
+# engagement or form submission recorded on the lead).
+INQUIRY_ENGAGEMENT_KINDS: frozenset[EngagementKind] = frozenset(EngagementKind)
 
 
 class AutomaticTrigger(StrEnum):

@@ -54,6 +54,7 @@ from domain.db import number_new_rows
 from domain.enums import EngagementKind, ErrorCode, RecordType
 from domain.errors import Refusal
 from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
     AutomaticTrigger,
     LeadFacts,
@@ -366,13 +367,16 @@ class _Stored:
     """A lead's engagements so far, as scoring and the lifecycle guards see them."""
 
     facts: list[EngagementFact] = field(default_factory=list)
-    # When the newest was recorded (NURTURE -> INQUIRY wants one since the move).
+    # When the newest that counts for INQUIRY was recorded (NURTURE -> INQUIRY
+    # wants one since the move); None: none counts yet.
     newest_created_at: datetime | None = None
 
     def add(self, fact: EngagementFact, created_at: datetime) -> None:
         """One more engagement."""
         self.facts.append(fact)
-        if self.newest_created_at is None or created_at > self.newest_created_at:
+        if fact.kind in INQUIRY_ENGAGEMENT_KINDS and (
+            self.newest_created_at is None or created_at > self.newest_created_at
+        ):
             self.newest_created_at = created_at
 
 
@@ -488,7 +492,7 @@ class _Walk:
             self.actor,
             self.now,
             mql_threshold=self.table.mql_threshold,
-            has_inbound_engagement=bool(stored.facts),
+            has_inbound_engagement=stored.newest_created_at is not None,
             has_engagement_since_status_change=(
                 stored.newest_created_at is not None
                 and stored.newest_created_at >= lead.status_changed_at

@@ -29,6 +29,7 @@ from domain.enums import (
 )
 from domain.errors import Refusal, Refused
 from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
     AutomaticTrigger,
     LeadFacts,
@@ -104,7 +105,10 @@ async def lead_facts(
     session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
 ) -> LeadFacts:
     """Snapshot what the guards need to know about a lead."""
-    engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
+    engagements = select(Engagement.id).where(
+        Engagement.lead_id == lead.id,
+        Engagement.kind.in_(INQUIRY_ENGAGEMENT_KINDS),  # type: ignore[attr-defined]
+    )
     # One round trip for the three questions.
     has_inbound, has_new, two_way = (
         await session.execute(

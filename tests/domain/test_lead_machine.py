@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from domain.enums import ErrorCode, LeadStatus, Role
+from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
 from domain.errors import Refusal
 from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
     MQL_SOURCES,
     AutomaticTrigger,
@@ -432,6 +433,8 @@ def test_each_automatic_row_names_the_trigger_that_makes_it() -> None:
         LeadStatus.RAW,
         LeadStatus.NURTURE,
     )
+    # D2: every inbound engagement or form submission counts for INQUIRY.
+    assert frozenset(EngagementKind) == INQUIRY_ENGAGEMENT_KINDS
 
 
 @pytest.mark.parametrize(
