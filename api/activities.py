@@ -26,6 +26,7 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
+from domain.rules.permissions import RECORD_EDITORS, role_names
 from domain.services import activities as service
 from domain.services.listing import ActivityQuery
 
@@ -298,8 +299,8 @@ class ActivityCompletionMutations:
     """Root mutations completing activities."""
 
     @strawberry.mutation(
-        description="Complete an open task or event (its owner, SALES_OPS, "
-        "SALES_ADMIN or ADMIN); completing twice is refused."
+        description="Complete an open task or event (its owner, "
+        f"{role_names(RECORD_EDITORS)}); completing twice is refused."
     )
     async def complete_activity(
         self, info: Info, input: CompleteActivityInput

@@ -22,6 +22,7 @@ from api.relay import (
     ordering,
 )
 from domain import records as rec
+from domain.rules.permissions import CAMPAIGN_EDITORS, role_list
 from domain.services import campaigns as service
 from domain.services.listing import CampaignQuery
 
@@ -106,7 +107,7 @@ class CampaignQueries:
         )
 
 
-@strawberry.input(description="A new campaign (MARKETING_OPS, SALES_OPS, ADMIN).")
+@strawberry.input(description=f"A new campaign ({role_list(CAMPAIGN_EDITORS)}).")
 class CreateCampaignInput:
     """createCampaign input."""
 

@@ -15,8 +15,14 @@ from api.inputs import mutate_once, mutate_once_many
 from api.relay import RecordNode, decode_id, load_node
 from domain import records as rec
 from domain.errors import Refusal, Refused, refuse_if
-from domain.rules.scoring import ScoreLine
+from domain.lifecycle.lead import AutomaticTrigger, automatic_sources
+from domain.rules.scoring import MQL_THRESHOLD, ScoreLine
 from domain.services import engagements as service
+
+# The statuses an engagement moves to INQUIRY, from the lead machine: "RAW/NURTURE".
+_ON_ENGAGEMENT = "/".join(
+    s.value for s in automatic_sources(AutomaticTrigger.ENGAGEMENT)
+)
 
 if TYPE_CHECKING:
     from api.campaigns import CampaignNode
@@ -222,8 +228,9 @@ class EngagementMutations:
 
     @strawberry.mutation(
         description="Record an engagement: the lead is rescored with the current "
-        "scoringTable; RAW/NURTURE leads become INQUIRY, and a score at or above "
-        "the MQL threshold (90 by default) makes the lead an MQL."
+        f"scoringTable; {_ON_ENGAGEMENT} leads become INQUIRY, and a score at or "
+        f"above the MQL threshold ({MQL_THRESHOLD} by default) makes the lead an "
+        "MQL."
     )
     async def record_engagement(
         self, info: Info, input: RecordEngagementInput

@@ -13,31 +13,25 @@ from typing import Any
 import strawberry
 
 from domain import enums as d
+from domain.lifecycle.lead import LEAD_MACHINE
+from domain.lifecycle.machine import StateInfo
+from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, REOPEN_WINDOW_DAYS
+from domain.rules import permissions as p
 
+
+def _meaning(info: StateInfo[Any], *, labelled: bool) -> str:
+    """A state's meaning as the machine declares it (with its label)."""
+    text = f"{info.label}. {info.description}" if labelled else info.description
+    return text + (" Final." if info.final else "")
+
+
+# The meanings of the statuses and stages are the machines' own.
 _LEAD_STATUS = {
-    "RAW": "Untouched brand new lead.",
-    "INQUIRY": "Form submission, meeting at a trade show, content offer.",
-    "MQL": "Marketing qualified: the score reached the MQL threshold "
-    "(scoringTable.mqlThreshold, 90 by default).",
-    "ACCEPTED": "A rep is actively working to get in touch.",
-    "QUALIFYING": "In two-way conversation.",
-    "QUALIFIED": "Converted to an account/contact/opportunity; the lead is read-only.",
-    "UNQUALIFIED": "Contact information not now or ever valid; spam. Final.",
-    "NURTURE": "Not ready to buy now, possibly later.",
-    "BAD_DATA": "Incorrect data, to be researched.",
-    "WEB_PORTAL_PURCHASE": "Bought through the web store while a duplicate "
-    "record exists. Final.",
+    info.state.value: _meaning(info, labelled=False) for info in LEAD_MACHINE.states
 }
-
-_STAGE = {s.value: f"{d.STAGE_LABELS[s]}." for s in d.OpportunityStage} | {
-    "PRE_OPPORTUNITY": "00-Pre Opportunity: not yet an opportunity.",
-    "PENDING_ACCEPTANCE": "0-Pending Acceptance: waiting for sales acceptance.",
-    "DISCOVERY": "1-Discovery: sales accepted (SAO).",
-    "SCOPING": "2-Scoping: sales qualified (SQO) from here on.",
-    "CLOSED_WON": "7-Closed Won: final.",
-    "CLOSED_LOST": "8-Closed Lost: may be reopened within 30 days.",
-    "UNQUALIFIED": "9-Unqualified: there is no opportunity. Final.",
-    "DUPLICATE": "10-Duplicate: duplicate of another opportunity. Final.",
+_STAGE = {
+    info.state.value: _meaning(info, labelled=True)
+    for info in OPPORTUNITY_MACHINE.states
 }
 
 _SEGMENT = {
@@ -57,20 +51,29 @@ _REGION = {
     "PUBLIC_SECTOR": "US public sector (government, federal), whatever the address.",
 }
 
-_ROLE = {
-    "SDR": "Sales development rep (inbound).",
-    "BDR": "Business development rep (outbound).",
-    "AE": "Account executive.",
-    "SAL": "Strategic account leader.",
-    "AM": "Account manager.",
-    "RD": "Regional director.",
-    "CUSTOMER_ADVOCATE": "Customer advocate (SMB inbound).",
-    "CUSTOMER_SUCCESS": "Customer success manager.",
-    "MARKETING_OPS": "Marketing operations: may edit any lead.",
-    "SALES_OPS": "Sales operations: may edit anything and override stage rules.",
-    "SALES_ADMIN": "The Sales Admin placeholder owner; its records are adoptable.",
-    "ADMIN": "Administrator: manages users and tokens.",
+_JOB = {
+    d.Role.SDR: "Sales development rep (inbound)",
+    d.Role.BDR: "Business development rep (outbound)",
+    d.Role.AE: "Account executive",
+    d.Role.SAL: "Strategic account leader",
+    d.Role.AM: "Account manager",
+    d.Role.RD: "Regional director",
+    d.Role.CUSTOMER_ADVOCATE: "Customer advocate (SMB inbound)",
+    d.Role.CUSTOMER_SUCCESS: "Customer success manager",
+    d.Role.MARKETING_OPS: "Marketing operations",
+    d.Role.SALES_OPS: "Sales operations",
+    d.Role.SALES_ADMIN: "The Sales Admin placeholder owner; its records are adoptable",
+    d.Role.ADMIN: "Administrator",
 }
+
+
+def _role(role: d.Role) -> str:
+    """What the role is, then what the named permissions let it do."""
+    powers = "; ".join(p.powers_of(role))
+    return f"{_JOB[role]}." + (f" {powers[0].upper()}{powers[1:]}." if powers else "")
+
+
+_ROLE = {role.value: _role(role) for role in d.Role}
 
 _ERROR = {
     "NOT_FOUND": "The record does not exist (or is not visible to you).",
@@ -86,7 +89,8 @@ _ERROR = {
     "INVALID_TRANSITION": "The target state is not reachable from the current one.",
     "FINAL_STATE": "The record is in a final state.",
     "REASON_REQUIRED": "This move needs a reason.",
-    "NOT_OWNER": "Only the owner (or SALES_OPS/ADMIN) may do this.",
+    "NOT_OWNER": "Only the lead's owner, "
+    f"{p.role_names(p.LEAD_ACCEPTORS_FOR_OTHERS)} may accept it.",
     "NO_OWNER": "The record has no owner.",
     "NOT_ACTIVE": "A GitLab.com lead must be Active to be accepted or routed.",
     "SCORE_BELOW_THRESHOLD": "The score is below the MQL threshold.",
@@ -98,9 +102,10 @@ _ERROR = {
     "PURCHASE_REFERENCE_REQUIRED": "A reference to the purchasing record is needed.",
     "ALREADY_CONVERTED": "The lead was already converted.",
     "ALREADY_SALES_ACCEPTED": "The opportunity was sales-accepted; it cannot go there.",
-    "REOPEN_WINDOW_PASSED": "More than 30 days since closing: create a new "
-    "opportunity.",
-    "OVERRIDE_NOT_ALLOWED": "Only SALES_OPS may override stage rules.",
+    "REOPEN_WINDOW_PASSED": f"More than {REOPEN_WINDOW_DAYS} days since closing: "
+    "create a new opportunity.",
+    "OVERRIDE_NOT_ALLOWED": f"Only {p.role_names(p.STAGE_OVERRIDE_ROLES)} may "
+    "override stage rules.",
     "MUST_PASS_PENDING_ACCEPTANCE": "An opportunity must pass 0-Pending Acceptance.",
     "WEB_DIRECT_ONLY": "Only a WEB_DIRECT opportunity may be created Closed Won.",
     "TERMS_NOT_MODIFIABLE": "Standard terms cannot be modified for this deal.",

@@ -37,6 +37,7 @@ from api.users import UserNode
 from domain import records as rec
 from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE, LeadTransitionRequest
+from domain.rules.permissions import LEAD_TRANSFER_ROLES, role_names
 from domain.rules.sla import sla_flags
 from domain.services import lead_lifecycle as lifecycle
 from domain.services import leads as service
@@ -408,7 +409,8 @@ class LeadFields:
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
         description="New owner. A lead owned by a BDR changes hands only by that "
-        "BDR or SALES_OPS (see transferLeadOwnership); a lead owned by the Sales "
+        f"BDR, {role_names(LEAD_TRANSFER_ROLES)} (see transferLeadOwnership); a "
+        "lead owned by the Sales "
         "Admin placeholder may be adopted by anyone (ownerId: your id), which "
         "raises an alert.",
     )

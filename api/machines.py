@@ -18,6 +18,7 @@ from domain.lifecycle.lead import LEAD_MACHINE
 from domain.lifecycle.machine import MachineDescription
 from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE
 from domain.records import TransitionRecord
+from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
 from domain.services.ledger import histories
 
 
@@ -36,7 +37,8 @@ class TransitionRecordNode:
     reason: str | None = strawberry.field(description="Why (required for some moves).")
     note: str | None = strawberry.field(description="Free-text note.")
     override: bool = strawberry.field(
-        description="A SALES_OPS override of a pipeline rule, recorded as such."
+        description=f"A {role_names(STAGE_OVERRIDE_ROLES)} override of a pipeline "
+        "rule, recorded as such."
     )
     seconds_in_from: int | None = strawberry.field(
         description="Time spent in the state left, in seconds."

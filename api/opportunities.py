@@ -42,7 +42,12 @@ from api.users import UserNode
 from domain import records as rec
 from domain.enums import ClosedLostReason, RecordType
 from domain.errors import Refused
-from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, StageMoveRequest
+from domain.lifecycle.opportunity import (
+    OPPORTUNITY_MACHINE,
+    TERMS_MINIMUM_IACV,
+    StageMoveRequest,
+)
+from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
 from domain.services import opportunities as service
 from domain.services import opportunity_pipeline as pipeline
 from domain.services.listing import OpportunityQuery
@@ -639,7 +644,8 @@ class MoveOpportunityStageInput:
     note: str | None = strawberry.field(default=None, description="Free-text note.")
     override: bool = strawberry.field(
         default=False,
-        description="SALES_OPS only, with a reason: lift the final-stage and "
+        description=f"{role_names(STAGE_OVERRIDE_ROLES)} only, with a reason: lift "
+        "the final-stage and "
         "sales-accepted rules (recorded on the transition).",
     )
     expected_version: int | None = version_guard("opportunity")
@@ -728,7 +734,7 @@ class OpportunityPipelineMutations:
 
     @strawberry.mutation(
         description="Ask to modify the standard terms (D3 rule 9): refused below "
-        "25,000 USD IACV or for the Starter edition; else a "
+        f"{TERMS_MINIMUM_IACV:,} USD IACV or for the Starter edition; else a "
         "TERMS_MODIFICATION_REQUESTED event."
     )
     async def request_terms_modification(

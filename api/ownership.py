@@ -15,13 +15,14 @@ from api.inputs import mutate, version_guard
 from api.leads import LeadNode
 from api.relay import decode_id
 from api.users import UserNode
+from domain.rules.permissions import LEAD_TRANSFER_ROLES, role_names
 from domain.services import ownership as service
 
 
 @strawberry.input(
     description="Hand a lead to another user (D8). A lead owned by a BDR changes "
-    "hands only this way (or by updateLead's ownerId, same rule), by that BDR or "
-    "SALES_OPS."
+    "hands only this way (or by updateLead's ownerId, same rule), by that BDR, "
+    f"{role_names(LEAD_TRANSFER_ROLES)}."
 )
 class TransferLeadOwnershipInput:
     """transferLeadOwnership input."""
@@ -49,8 +50,9 @@ class OwnershipMutations:
     """Root mutations about record ownership."""
 
     @strawberry.mutation(
-        description="Transfer a lead to another owner: a BDR's lead by that BDR or "
-        "SALES_OPS, other leads by whoever may change them; a Sales Admin lead may "
+        description="Transfer a lead to another owner: a BDR's lead by that BDR, "
+        f"{role_names(LEAD_TRANSFER_ROLES)}, other leads by whoever may change them; "
+        "a Sales Admin lead may "
         "be taken by anyone (an adoption, which raises an alert). Writes "
         "LEAD_ASSIGNED (via TRANSFER) to the new and the previous owner."
     )

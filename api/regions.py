@@ -14,6 +14,7 @@ from api.inputs import mutate
 from api.relay import load_node
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
+from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
 from domain.rules.segmentation import RegionRow, RegionTableEdit
 from domain.services import region_table as service
 
@@ -158,7 +159,8 @@ class RegionRowKeyInput:
 
 
 @strawberry.input(
-    description="Edit the region table (SALES_OPS, ADMIN). Every lead's and "
+    description=f"Edit the region table ({role_list(RULE_TABLE_EDITORS)}). Every "
+    "lead's and "
     "account's region is re-derived in the same transaction."
 )
 class UpdateRegionTableInput:
@@ -200,7 +202,8 @@ class RegionMutations:
     """Root mutations about the region table."""
 
     @strawberry.mutation(
-        description="Edit the region table (SALES_OPS, ADMIN): a new version, and "
+        description=f"Edit the region table ({role_list(RULE_TABLE_EDITORS)}): a new "
+        "version, and "
         "the regions of every lead and account re-derived with it."
     )
     async def update_region_table(

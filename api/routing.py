@@ -14,6 +14,7 @@ from api.inputs import mutate
 from api.relay import decode_id, load_node
 from api.users import UserNode
 from domain.records import RoutingPool, RoutingPoolMember
+from domain.rules.permissions import POOL_MANAGERS, role_list
 from domain.services import routing as service
 
 if TYPE_CHECKING:
@@ -102,7 +103,9 @@ class RoutingQueries:
         return await info.context.read(_pools)
 
 
-@strawberry.input(description="Set who takes turns in a pool (SALES_OPS, ADMIN).")
+@strawberry.input(
+    description=f"Set who takes turns in a pool ({role_list(POOL_MANAGERS)})."
+)
 class SetRoutingPoolMembersInput:
     """setRoutingPoolMembers input."""
 
@@ -140,7 +143,9 @@ class RouteLeadPayload:
 class RoutingMutations:
     """Root mutations about routing."""
 
-    @strawberry.mutation(description="Set a pool's members (SALES_OPS, ADMIN).")
+    @strawberry.mutation(
+        description=f"Set a pool's members ({role_list(POOL_MANAGERS)})."
+    )
     async def set_routing_pool_members(
         self, info: Info, input: SetRoutingPoolMembersInput
     ) -> SetRoutingPoolMembersPayload:

@@ -15,8 +15,15 @@ from api.inputs import mutate
 from api.relay import load_node
 from api.users import UserNode
 from domain.enums import EngagementKind, ErrorCode
+from domain.lifecycle.lead import MQL_SOURCES
+from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
 from domain.rules.scoring import ScoringTableEdit
 from domain.services import scoring_table as service
+
+# Where scoring makes a lead an MQL, from the lead table: "RAW, INQUIRY or NURTURE".
+_MQL_SOURCES = (
+    ", ".join(s.value for s in MQL_SOURCES[:-1]) + f" or {MQL_SOURCES[-1].value}"
+)
 
 MAX_HISTORY = 500
 T = TypeVar("T")
@@ -196,8 +203,8 @@ class ScoringPointsInput:
 
 
 @strawberry.input(
-    description="Edit the scoring table (SALES_OPS, ADMIN): what is given changes, "
-    "the rest stays. Every lead is rescored in the same transaction."
+    description=f"Edit the scoring table ({role_list(RULE_TABLE_EDITORS)}): what "
+    "is given changes, the rest stays. Every lead is rescored in the same transaction."
 )
 class UpdateScoringTableInput:
     """updateScoringTable input."""
@@ -235,7 +242,7 @@ class UpdateScoringTablePayload:
         description="How many leads' scores changed."
     )
     leads_at_mql_threshold: int | None = strawberry.field(
-        description="Open leads in RAW, INQUIRY or NURTURE whose score is at or "
+        description=f"Open leads in {_MQL_SOURCES} whose score is at or "
         "above the MQL threshold: the rescore does not move them; they become MQL "
         "on their next engagement or profile change, or by transitionLead."
     )
@@ -251,8 +258,9 @@ class ScoringMutations:
     """Root mutations about the scoring table."""
 
     @strawberry.mutation(
-        description="Edit the scoring table (SALES_OPS, ADMIN): a new version, and "
-        "every lead rescored with it in the same transaction (no status moves)."
+        description=f"Edit the scoring table ({role_list(RULE_TABLE_EDITORS)}): a "
+        "new version, and every lead rescored with it in the same transaction (no "
+        "status moves)."
     )
     async def update_scoring_table(
         self, info: Info, input: UpdateScoringTableInput

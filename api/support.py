@@ -30,6 +30,7 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import EscalationReason, HandOffRule
+from domain.rules.permissions import HAND_OFF_RESOLVERS, role_names
 from domain.rules.support import age_seconds
 from domain.services import support as service
 from domain.sqltypes import as_utc, utcnow
@@ -335,8 +336,8 @@ class SupportMutations:
         )
 
     @strawberry.mutation(
-        description="Resolve a hand-off (whoever passed it, its assignee, SALES_OPS "
-        "or ADMIN); it leaves escalatedHandOffs."
+        description="Resolve a hand-off (whoever passed it, its assignee, "
+        f"{role_names(HAND_OFF_RESOLVERS)}); it leaves escalatedHandOffs."
     )
     async def resolve_support_hand_off(
         self, info: Info, input: ResolveSupportHandOffInput

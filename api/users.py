@@ -20,8 +20,11 @@ from api.relay import (
     ordering,
 )
 from domain import records as rec
+from domain.rules.permissions import USER_ADMINS, role_names
 from domain.services import users as service
 from domain.services.listing import UserQuery
+
+_ONLY = f"{role_names(USER_ADMINS)} only"
 
 
 @strawberry.type(name="User", description="A member of the go-to-market team.")
@@ -150,7 +153,7 @@ class CreateUserPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-@strawberry.input(description="Change a user (ADMIN only).")
+@strawberry.input(description=f"Change a user ({_ONLY}).")
 class UpdateUserInput(RecordChange, UserFields):
     """updateUser input: only the given fields change."""
 
@@ -166,7 +169,7 @@ class UpdateUserPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-@strawberry.input(description="Issue an API token for a user (ADMIN only).")
+@strawberry.input(description=f"Issue an API token for a user ({_ONLY}).")
 class CreateApiTokenInput:
     """createApiToken input."""
 
@@ -183,7 +186,7 @@ class CreateApiTokenPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-@strawberry.input(description="Revoke an API token (ADMIN only).")
+@strawberry.input(description=f"Revoke an API token ({_ONLY}).")
 class RevokeApiTokenInput:
     """revokeApiToken input."""
 
@@ -204,7 +207,7 @@ class RevokeApiTokenPayload:
 class UserMutations:
     """Root mutations about users and tokens."""
 
-    @strawberry.mutation(description="Create a user (ADMIN only).")
+    @strawberry.mutation(description=f"Create a user ({_ONLY}).")
     async def create_user(
         self, info: Info, input: CreateUserInput
     ) -> CreateUserPayload:
@@ -218,7 +221,7 @@ class UserMutations:
             user=row and UserNode.from_row(row), user_errors=errors
         )
 
-    @strawberry.mutation(description="Change a user (ADMIN only).")
+    @strawberry.mutation(description=f"Change a user ({_ONLY}).")
     async def update_user(
         self, info: Info, input: UpdateUserInput
     ) -> UpdateUserPayload:
@@ -239,7 +242,7 @@ class UserMutations:
             user=row and UserNode.from_row(row), user_errors=errors
         )
 
-    @strawberry.mutation(description="Issue an API token (ADMIN only).")
+    @strawberry.mutation(description=f"Issue an API token ({_ONLY}).")
     async def create_api_token(
         self, info: Info, input: CreateApiTokenInput
     ) -> CreateApiTokenPayload:
@@ -260,7 +263,7 @@ class UserMutations:
             user_errors=errors,
         )
 
-    @strawberry.mutation(description="Revoke an API token (ADMIN only).")
+    @strawberry.mutation(description=f"Revoke an API token ({_ONLY}).")
     async def revoke_api_token(
         self, info: Info, input: RevokeApiTokenInput
     ) -> RevokeApiTokenPayload:

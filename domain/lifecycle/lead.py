@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
-from domain.enums import ErrorCode, LeadStatus, Role
+from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
 from domain.errors import Refusal
 from domain.lifecycle.machine import StateInfo, StateMachine, TransitionRule, guard
+from domain.rules.permissions import LEAD_ACCEPTORS_FOR_OTHERS, role_names
 from domain.rules.routing import is_active, must_be_active
-
-MQL_THRESHOLD = 90
+from domain.rules.scoring import MQL_THRESHOLD
 
 OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.RAW,
@@ -21,8 +22,18 @@ OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.NURTURE,
 )
 
-# who may accept a lead that is not theirs (D2: "or SALES_OPS/ADMIN")
-ACCEPT_FOR_OTHERS_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
+# The engagements that count as inbound for the moves to INQUIRY (D2: every
+# engagement or form submission recorded on the lead).
+INQUIRY_ENGAGEMENT_KINDS: frozenset[EngagementKind] = frozenset(EngagementKind)
+
+
+class AutomaticTrigger(StrEnum):
+    """What makes an automatic row of the lead table move a lead by itself."""
+
+    # An engagement was recorded on the lead.
+    ENGAGEMENT = "ENGAGEMENT"
+    # The lead's score was recomputed.
+    SCORE = "SCORE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,11 +122,12 @@ def lead_has_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Ref
 
 @guard(
     codes=(ErrorCode.NOT_OWNER,),
-    description="The actor is the lead's owner, or SALES_OPS / ADMIN.",
+    description="The actor is the lead's owner, or "
+    f"{role_names(LEAD_ACCEPTORS_FOR_OTHERS)}.",
 )
 def actor_is_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Refusal]:
     """→ACCEPTED is done by the owner (or SALES_OPS/ADMIN)."""
-    if facts.actor_role in ACCEPT_FOR_OTHERS_ROLES:
+    if facts.actor_role in LEAD_ACCEPTORS_FOR_OTHERS:
         return []
     if facts.owner_id is not None and facts.actor_id == facts.owner_id:
         return []
@@ -123,7 +135,8 @@ def actor_is_owner(facts: LeadFacts, request: LeadTransitionRequest) -> list[Ref
         Refusal.on(
             "ownerId",
             ErrorCode.NOT_OWNER,
-            "Only the lead's owner, SALES_OPS or ADMIN can accept this lead.",
+            "Only the lead's owner, "
+            f"{role_names(LEAD_ACCEPTORS_FOR_OTHERS)} can accept this lead.",
         )
     ]
 
@@ -288,11 +301,12 @@ STATUS_LABELS: dict[LeadStatus, str] = {
 _MEANINGS: dict[LeadStatus, str] = {
     LeadStatus.RAW: "Untouched brand new lead.",
     LeadStatus.INQUIRY: "Form submission, meeting at a trade show, content offer.",
-    LeadStatus.MQL: "Qualified through systematic means (score at or above the "
-    "MQL threshold).",
+    LeadStatus.MQL: "Qualified through systematic means: the score reached the MQL "
+    f"threshold (the scoring table's, {MQL_THRESHOLD} by default).",
     LeadStatus.ACCEPTED: "A rep is actively working to get in touch.",
     LeadStatus.QUALIFYING: "In two-way conversation.",
-    LeadStatus.QUALIFIED: "Converted to an opportunity; the lead is not used any more.",
+    LeadStatus.QUALIFIED: "Converted to an account, contact and opportunity; the "
+    "lead is read-only.",
     LeadStatus.UNQUALIFIED: "Contact information not now or ever valid; spam.",
     LeadStatus.NURTURE: "Not ready to buy now, possibly later.",
     LeadStatus.BAD_DATA: "Incorrect data, to be researched.",
@@ -317,21 +331,21 @@ LEAD_RULES: list[LeadRule] = [
         LeadStatus.INQUIRY,
         (inbound_engagement_recorded,),
         "Inbound engagement or form submission (automatic).",
-        automatic=True,
+        automatic=AutomaticTrigger.ENGAGEMENT,
     ),
     LeadRule(
         (LeadStatus.NURTURE,),
         LeadStatus.INQUIRY,
         (new_engagement_recorded,),
         "New engagement while nurtured (automatic).",
-        automatic=True,
+        automatic=AutomaticTrigger.ENGAGEMENT,
     ),
     LeadRule(
         (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE),
         LeadStatus.MQL,
         (score_reaches_threshold,),
         "Score reaches the MQL threshold (automatic on scoring).",
-        automatic=True,
+        automatic=AutomaticTrigger.SCORE,
     ),
     LeadRule(
         (LeadStatus.INQUIRY, LeadStatus.MQL),
@@ -399,10 +413,86 @@ LEAD_MACHINE: StateMachine[LeadStatus, LeadFacts, LeadTransitionRequest] = State
 )
 
 
+# Automatic moves the ledger records through a status in between (a RAW lead
+# that scores into MQL is recorded passing INQUIRY).
+_RECORDED_VIA: dict[tuple[LeadStatus, LeadStatus], LeadStatus] = {
+    (LeadStatus.RAW, LeadStatus.MQL): LeadStatus.INQUIRY,
+}
+
+
+def _recorded_path(current: LeadStatus, to: LeadStatus) -> list[LeadStatus]:
+    via = _RECORDED_VIA.get((current, to))
+    return [to] if via is None else [via, to]
+
+
 def path_for_automatic_mql(current: LeadStatus) -> list[LeadStatus]:
     """Statuses to record when scoring makes the lead an MQL (RAW passes INQUIRY)."""
     if LeadStatus.MQL not in LEAD_MACHINE.reachable(current):
         return []
-    if current == LeadStatus.RAW:
-        return [LeadStatus.INQUIRY, LeadStatus.MQL]
-    return [LeadStatus.MQL]
+    return _recorded_path(current, LeadStatus.MQL)
+
+
+def automatic_sources(trigger: AutomaticTrigger) -> tuple[LeadStatus, ...]:
+    """The statuses an automatic move on ``trigger`` starts from, in state order."""
+    return tuple(s for s in LeadStatus if LEAD_MACHINE.automatic_rules(s, trigger))
+
+
+# The statuses from which scoring makes a lead an MQL (D2), from the table.
+MQL_SOURCES = automatic_sources(AutomaticTrigger.SCORE)
+
+
+@dataclass(frozen=True, slots=True)
+class AutomaticStep:
+    """One move of an automatic path: the facts its guards see, the request."""
+
+    facts: LeadFacts
+    request: LeadTransitionRequest
+
+
+def automatic_steps(
+    current: LeadStatus, trigger: AutomaticTrigger, facts: LeadFacts, reason: str
+) -> list[AutomaticStep]:
+    """The moves ``trigger`` makes by itself from ``current``: the first automatic
+    row whose every step the guards allow, as the steps to apply in order (RAW →
+    MQL is recorded through INQUIRY); none when no row applies. Automation never
+    forces a status, and a path whose last step is refused is not started."""
+    for rule in LEAD_MACHINE.automatic_rules(current, trigger):
+        path = _recorded_path(current, rule.dest)
+        # Passing through a status on the way needs none of its own conditions.
+        base = facts if len(path) == 1 else replace(facts, has_inbound_engagement=True)
+        steps: list[AutomaticStep] = []
+        at = current
+        for to in path:
+            request = LeadTransitionRequest(to=to, reason=reason, automatic=True)
+            step = AutomaticStep(replace(base, status=at), request)
+            if LEAD_MACHINE.check(at, to, step.facts, request):
+                break
+            steps.append(step)
+            at = to
+        else:
+            return steps
+    return []
+
+
+def names_who_may_act(current: LeadStatus, to: LeadStatus) -> bool:
+    """Whether the table's row current→to itself says who may make the move
+    (→ACCEPTED: the owner, else NOT_OWNER); the general permission to change the
+    lead is then not asked again, so one cause gives one code."""
+    rule = LEAD_MACHINE.rule(current, to)
+    return rule is not None and actor_is_owner in rule.guards
+
+
+def converted_lead_refusals(
+    lead_id: int | None, converted_at: datetime | None, field: str | None = "id"
+) -> list[Refusal]:
+    """A converted lead is read-only (D7): its contact carries on."""
+    if converted_at is None:
+        return []
+    return [
+        Refusal.on(
+            field,
+            ErrorCode.READ_ONLY_RECORD,
+            f"Lead {lead_id} was converted and is read-only; change its contact "
+            "instead.",
+        )
+    ]

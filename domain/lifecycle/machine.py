@@ -97,7 +97,8 @@ class TransitionRule(Generic[S, F, R]):
     dest: S
     guards: tuple[Guard[F, R], ...]
     description: str
-    automatic: bool = False
+    # What makes the move happen by itself (None: it happens only when asked).
+    automatic: StrEnum | None = None
 
 
 @dataclass(frozen=True)  # no slots: typing sets __orig_class__ on generics
@@ -262,6 +263,16 @@ class StateMachine(Generic[S, F, R]):
         """The table row governing current→to, if the table has one."""
         return self._rule_for.get((current, to))
 
+    def automatic_rules(
+        self, current: S, trigger: StrEnum
+    ) -> list[TransitionRule[S, F, R]]:
+        """The rows that move ``current`` by themselves on ``trigger``."""
+        return [
+            rule
+            for rule in self.rules
+            if rule.automatic == trigger and current in rule.sources
+        ]
+
     def reachable(self, current: S) -> list[S]:
         """Destinations the table allows from ``current``, in declared state order."""
         return [s for s in self._info if (current, s) in self._rule_for]
@@ -385,7 +396,7 @@ class StateMachine(Generic[S, F, R]):
                     sources=[s.value for s in rule.sources],
                     dest=rule.dest.value,
                     description=rule.description,
-                    automatic=rule.automatic,
+                    automatic=rule.automatic is not None,
                     guards=[
                         GuardDescription(
                             name=g.name, codes=list(g.codes), description=g.description

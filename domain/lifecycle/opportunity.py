@@ -50,6 +50,7 @@ from domain.lifecycle.machine import (
     TransitionRule,
     guard,
 )
+from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
 
 Stage = OpportunityStage
 
@@ -80,11 +81,12 @@ _POSITION = {stage: index for index, stage in enumerate(PIPELINE)}
 ACTIVE_STAGES: tuple[Stage, ...] = PIPELINE[2:8]
 # Open stages counted as pipeline: PENDING_ACCEPTANCE … AWAITING_SIGNATURE.
 PIPELINE_STAGES: tuple[Stage, ...] = PIPELINE[1:8]
+# The open stages before sales acceptance, where a new opportunity starts.
+START_STAGES: tuple[Stage, ...] = PIPELINE[:2]
 # Every stage a deal is still open in: PRE_OPPORTUNITY … AWAITING_SIGNATURE.
 OPEN_STAGES: tuple[Stage, ...] = PIPELINE[:8]
 # The two outcomes of a worked deal.
 OUTCOME_STAGES: tuple[Stage, ...] = (Stage.CLOSED_WON, Stage.CLOSED_LOST)
-SALES_STAGES = ACTIVE_STAGES
 SALES_ACCEPTED_STAGES: tuple[Stage, ...] = PIPELINE[2:]  # DISCOVERY … CLOSED_WON
 SALES_QUALIFIED_STAGES: tuple[Stage, ...] = PIPELINE[3:]  # SCOPING … CLOSED_WON
 FINAL_STAGES = frozenset({Stage.CLOSED_WON, Stage.UNQUALIFIED, Stage.DUPLICATE})
@@ -96,6 +98,11 @@ PRE_ACCEPTANCE_STAGES = frozenset(
         Stage.UNQUALIFIED,
         Stage.DUPLICATE,
     }
+)
+# Never pipeline (pipe-to-spend, D11): not yet an opportunity, or ruled out
+# before it was worked (00-Pre Opportunity, 9-Unqualified, 10-Duplicate).
+NOT_PIPELINE_STAGES = frozenset(
+    {Stage.PRE_OPPORTUNITY, Stage.UNQUALIFIED, Stage.DUPLICATE}
 )
 LARGE_SEGMENTS = frozenset({SalesSegment.LARGE, SalesSegment.STRATEGIC})
 
@@ -308,7 +315,7 @@ def signature_requirements_met(
     codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
     description="Signed order form; PO received when one will be issued; "
     "restricted-party screening CLEARED; finance approval; closed-won details "
-    "for a named/Large account or IACV ≥ 12,000 USD.",
+    f"for a named/Large account or IACV ≥ {LARGE_DEAL_IACV:,} USD.",
 )
 def closed_won_requirements_met(
     facts: OpportunityFacts, request: StageMoveRequest
@@ -409,12 +416,12 @@ def _unless_override(
     if not request.override:
         return [blocked]
     failed: list[Refusal] = []
-    if facts.actor_role != Role.SALES_OPS:
+    if facts.actor_role not in STAGE_OVERRIDE_ROLES:
         failed.append(
             Refusal.on(
                 "override",
                 ErrorCode.OVERRIDE_NOT_ALLOWED,
-                "Only a SALES_OPS user can override this rule.",
+                f"Only {role_names(STAGE_OVERRIDE_ROLES)} can override this rule.",
             )
         )
     if _blank(request.reason):
@@ -428,11 +435,13 @@ def _unless_override(
 
 
 _OVERRIDE_CODES = (ErrorCode.OVERRIDE_NOT_ALLOWED, ErrorCode.REASON_REQUIRED)
+# How the rows and guards name an override: "SALES_OPS override".
+_OVERRIDE = f"{role_names(STAGE_OVERRIDE_ROLES)} override"
 
 
 @guard(
     codes=(ErrorCode.FINAL_STATE, *_OVERRIDE_CODES),
-    description="A final stage is left only by a SALES_OPS override with a reason.",
+    description=f"A final stage is left only by a {_OVERRIDE} with a reason.",
 )
 def final_unless_override(
     facts: OpportunityFacts, request: StageMoveRequest
@@ -442,7 +451,7 @@ def final_unless_override(
     blocked = Refusal.on(
         "to",
         ErrorCode.FINAL_STATE,
-        f"{label} is final; only a SALES_OPS override with a reason can change it.",
+        f"{label} is final; only a {_OVERRIDE} with a reason can change it.",
     )
     return _unless_override(facts, request, blocked)
 
@@ -450,7 +459,7 @@ def final_unless_override(
 @guard(
     codes=(ErrorCode.ALREADY_SALES_ACCEPTED, *_OVERRIDE_CODES),
     description="Never sales-accepted (sales accepted date unset), unless a "
-    "SALES_OPS override with a reason.",
+    f"{_OVERRIDE} with a reason.",
 )
 def not_sales_accepted(
     facts: OpportunityFacts, request: StageMoveRequest
@@ -474,8 +483,8 @@ def not_sales_accepted(
 
 @guard(
     codes=(ErrorCode.INVALID_TRANSITION, ErrorCode.REOPEN_WINDOW_PASSED),
-    description="Reopens only to the stage it was lost from, within 30 days of "
-    "the close.",
+    description="Reopens only to the stage it was lost from, within "
+    f"{REOPEN_WINDOW_DAYS} days of the close.",
 )
 def reopen_allowed(facts: OpportunityFacts, request: StageMoveRequest) -> list[Refusal]:
     """CLOSED_LOST returns to lost_from_stage while the reopen window is open."""
@@ -538,7 +547,7 @@ def _reachable(source: Stage, dest: Stage) -> bool:
     if source in FINAL_STAGES:
         return True  # SALES_OPS override only (guarded)
     if source == Stage.CLOSED_LOST:
-        return dest in SALES_STAGES  # it was lost from one of them
+        return dest in ACTIVE_STAGES  # it was lost from one of them
     if source == Stage.PRE_OPPORTUNITY:
         return dest in (Stage.PENDING_ACCEPTANCE, Stage.UNQUALIFIED, Stage.DUPLICATE)
     if source == Stage.PENDING_ACCEPTANCE:
@@ -566,7 +575,7 @@ def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
         if end > start:
             for passed in PIPELINE[start + 1 : end + 1]:
                 guards.extend(ENTRY_REQUIREMENTS[passed])
-        elif dest in SALES_STAGES:
+        elif dest in ACTIVE_STAGES:
             guards.append(reason_given)  # moving back
     else:
         guards.extend(ENTRY_REQUIREMENTS[dest])
@@ -576,17 +585,19 @@ def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
 def _pair_description(source: Stage, dest: Stage) -> str:
     """What a row means, in words (shared by the rows of one kind)."""
     if source in FINAL_STAGES:
-        return "Leave a final stage: SALES_OPS override with a reason."
+        return f"Leave a final stage: {_OVERRIDE} with a reason."
     if source == Stage.CLOSED_LOST:
-        return "Reopen to the stage it was lost from, within 30 days."
+        return (
+            f"Reopen to the stage it was lost from, within {REOPEN_WINDOW_DAYS} days."
+        )
     if dest == Stage.UNQUALIFIED:
         return "Unqualify, with a reason (before sales acceptance)."
     if dest == Stage.DUPLICATE:
         return "Mark as a duplicate of another opportunity (never sales-accepted)."
-    if dest in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+    if dest in START_STAGES:
         if source == Stage.PRE_OPPORTUNITY:
             return "Opportunity criteria met."
-        return "Return before sales acceptance: SALES_OPS override with a reason."
+        return f"Return before sales acceptance: {_OVERRIDE} with a reason."
     if dest == Stage.CLOSED_LOST:
         return "Close lost."
     if dest == Stage.CLOSED_WON:
@@ -627,7 +638,8 @@ _MEANINGS: dict[Stage, str] = {
     Stage.NEGOTIATING: "Negotiating terms and the purchasing plan.",
     Stage.AWAITING_SIGNATURE: "Terms agreed, awaiting the signed order form.",
     Stage.CLOSED_WON: "Won.",
-    Stage.CLOSED_LOST: "Lost; may reopen to the stage it was lost from within 30 days.",
+    Stage.CLOSED_LOST: "Lost; may reopen to the stage it was lost from within "
+    f"{REOPEN_WINDOW_DAYS} days.",
     Stage.UNQUALIFIED: "There is no opportunity.",
     Stage.DUPLICATE: "Duplicate of another opportunity.",
 }
@@ -695,7 +707,7 @@ def creation_refusals(
     stage: Stage, sales_qualification_source: SalesQualificationSource | None
 ) -> list[Refusal]:
     """Why a new opportunity may not start in ``stage`` (D3 rule 1)."""
-    if stage in (Stage.PRE_OPPORTUNITY, Stage.PENDING_ACCEPTANCE):
+    if stage in START_STAGES:
         return []
     if stage == Stage.CLOSED_WON:
         if sales_qualification_source == SalesQualificationSource.WEB_DIRECT:

@@ -30,6 +30,7 @@ from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
 from domain.errors import Refusal, refuse_if
+from domain.lifecycle.opportunity import ACTIVE_STAGES, OUTCOME_STAGES
 from domain.records import Opportunity
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import DayRange, epoch_seconds
@@ -45,16 +46,6 @@ from domain.rules.capacity import (
 Stage = OpportunityStage
 Opp = Opportunity
 
-# Stages 1-6: the opportunities a rep is actively working (the capacity goal).
-ACTIVE_STAGES = (
-    Stage.DISCOVERY,
-    Stage.SCOPING,
-    Stage.TECHNICAL_EVALUATION,
-    Stage.PROPOSAL,
-    Stage.NEGOTIATING,
-    Stage.AWAITING_SIGNATURE,
-)
-CLOSED = (Stage.CLOSED_WON, Stage.CLOSED_LOST)
 # The figures fromActuals measures, and their API names (for messages).
 MEASURED_FIGURES = {
     "days_to_close": "daysToClose",
@@ -148,14 +139,14 @@ def _round(value: Decimal, places: str) -> Decimal:
 async def _actuals(query: CapacityQuery, session: AsyncSession) -> Actuals:
     """Closed deals' counts and durations and the active count: one GROUP BY."""
     measured = and_(
-        col(Opp.stage).in_(CLOSED),
+        col(Opp.stage).in_(OUTCOME_STAGES),
         col(Opp.sales_accepted_date).is_not(None),
         col(Opp.closed_at).is_not(None),
         *query.closed_window.conditions(col(Opp.closed_at)),
     )
     duration = case(
         (
-            col(Opp.stage).in_(CLOSED),
+            col(Opp.stage).in_(OUTCOME_STAGES),
             epoch_seconds(col(Opp.closed_at))
             - epoch_seconds(col(Opp.sales_accepted_date)),
         ),

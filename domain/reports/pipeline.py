@@ -35,6 +35,7 @@ from sqlmodel import col
 
 from domain.enums import ErrorCode, OpportunityStage
 from domain.errors import Refusal, refuse_if
+from domain.lifecycle.opportunity import OPEN_STAGES, PIPELINE_STAGES
 from domain.records import Account, Opportunity
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import DayRange
@@ -44,16 +45,6 @@ Stage = OpportunityStage
 Opp = Opportunity
 Acct = Account
 
-PIPELINE_STAGES: tuple[Stage, ...] = (
-    Stage.PENDING_ACCEPTANCE,
-    Stage.DISCOVERY,
-    Stage.SCOPING,
-    Stage.TECHNICAL_EVALUATION,
-    Stage.PROPOSAL,
-    Stage.NEGOTIATING,
-    Stage.AWAITING_SIGNATURE,
-)
-OPEN_STAGES: tuple[Stage, ...] = (Stage.PRE_OPPORTUNITY, *PIPELINE_STAGES)
 NONE_KEY = "NONE"
 ZERO = Decimal("0.00")
 

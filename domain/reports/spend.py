@@ -28,16 +28,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import CampaignChannel, ErrorCode, OpportunityStage
+from domain.enums import CampaignChannel, ErrorCode
 from domain.errors import Refusal, Refused
+from domain.lifecycle.opportunity import NOT_PIPELINE_STAGES
 from domain.records import Campaign, Opportunity
 from domain.sqltypes import as_utc
 
-NOT_PIPELINE = (
-    OpportunityStage.PRE_OPPORTUNITY,
-    OpportunityStage.UNQUALIFIED,
-    OpportunityStage.DUPLICATE,
-)
 ZERO = Decimal("0.00")
 
 
@@ -134,7 +130,7 @@ async def pipe_to_spend(
         )
         .select_from(Opportunity)
         .outerjoin(Campaign, Campaign.id == Opportunity.campaign_id)
-        .where(Opportunity.stage.not_in(NOT_PIPELINE), *created)  # type: ignore[attr-defined]
+        .where(Opportunity.stage.not_in(NOT_PIPELINE_STAGES), *created)  # type: ignore[attr-defined]
         .group_by(Campaign.channel)
     )
     piped = {channel: (int(n), iacv or ZERO) for channel, n, iacv in pipeline}

@@ -41,15 +41,14 @@ from sqlmodel import col
 
 from domain.enums import OpportunityStage, RecordType
 from domain.errors import refuse_if
+from domain.lifecycle.opportunity import OPEN_STAGES, OUTCOME_STAGES
 from domain.records import Opportunity, TransitionRecord
-from domain.reports.pipeline import OPEN_STAGES
 from domain.reports.scope import OpportunityScope
 from domain.reports.sql import DayRange, median, middle_rows
 
 Stage = OpportunityStage
 Opp = Opportunity
 T = TransitionRecord
-OUTCOMES = (Stage.CLOSED_WON, Stage.CLOSED_LOST)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class StageVelocity:
 def _closed(query: VelocityQuery) -> list[ColumnElement[bool]]:
     """Conditions on the opportunities measured."""
     return [
-        col(Opp.stage).in_(OUTCOMES),
+        col(Opp.stage).in_(OUTCOME_STAGES),
         *query.closed_window.conditions(col(Opp.closed_at)),
     ]
 

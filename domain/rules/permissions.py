@@ -30,13 +30,61 @@ from dataclasses import dataclass
 from domain.enums import ErrorCode, Role
 from domain.errors import Refusal
 
-LEAD_EDITORS = frozenset({Role.MARKETING_OPS, Role.SALES_OPS, Role.ADMIN})
-RECORD_EDITORS = frozenset({Role.SALES_OPS, Role.SALES_ADMIN, Role.ADMIN})
-CAMPAIGN_EDITORS = frozenset({Role.MARKETING_OPS, Role.SALES_OPS, Role.ADMIN})
+# SALES_OPS, and ADMIN with them, act for others wherever the spec says SALES_OPS.
+OPS_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
+
+# --- the named permissions: who may do what, each written once --------------------
+LEAD_EDITORS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
+RECORD_EDITORS = frozenset({Role.SALES_ADMIN, *OPS_ROLES})
+CAMPAIGN_EDITORS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
 USER_ADMINS = frozenset({Role.ADMIN})
 # Who may take a lead away from the BDR who owns it (D8).
-LEAD_TRANSFER_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
-RULE_TABLE_EDITORS = frozenset({Role.SALES_OPS, Role.ADMIN})
+LEAD_TRANSFER_ROLES = OPS_ROLES
+RULE_TABLE_EDITORS = OPS_ROLES
+# Who may accept a lead that is not theirs (D2: "or SALES_OPS/ADMIN").
+LEAD_ACCEPTORS_FOR_OTHERS = OPS_ROLES
+# Who may lift an opportunity stage rule with an override (D3 rules 6, 7).
+STAGE_OVERRIDE_ROLES = frozenset({Role.SALES_OPS})
+# Who set the members of the routing pools (D8).
+POOL_MANAGERS = OPS_ROLES
+# Who may re-run routing for a lead (``routeLead``).
+REROUTERS = frozenset({Role.MARKETING_OPS, *POOL_MANAGERS})
+# Who resolve any support hand-off, besides whoever passed it and its assignee.
+HAND_OFF_RESOLVERS = OPS_ROLES
+
+
+# What each named permission lets its roles do, in words (the API's role list).
+PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
+    (LEAD_EDITORS, "may edit any lead"),
+    (RECORD_EDITORS, "may edit any account, contact, opportunity and activity"),
+    (CAMPAIGN_EDITORS, "may edit campaigns"),
+    (LEAD_ACCEPTORS_FOR_OTHERS, "may accept a lead for its owner"),
+    (LEAD_TRANSFER_ROLES, "may hand on a BDR's lead"),
+    (STAGE_OVERRIDE_ROLES, "may override stage rules"),
+    (REROUTERS, "may re-run routing"),
+    (POOL_MANAGERS, "sets the routing pools"),
+    (RULE_TABLE_EDITORS, "edits the scoring and region tables"),
+    (HAND_OFF_RESOLVERS, "may resolve any support hand-off"),
+    (USER_ADMINS, "manages users and API tokens"),
+)
+
+
+def powers_of(role: Role) -> list[str]:
+    """What the named permissions let this role do, in words."""
+    return [words for roles, words in PERMISSION_WORDS if role in roles]
+
+
+def role_list(roles: frozenset[Role]) -> str:
+    """The roles, in the enum's order: "MARKETING_OPS, SALES_OPS, ADMIN"."""
+    return ", ".join(role.value for role in Role if role in roles)
+
+
+def role_names(roles: frozenset[Role]) -> str:
+    """The roles as words, in the enum's order: "MARKETING_OPS, SALES_OPS or ADMIN"."""
+    names = [role.value for role in Role if role in roles]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +104,7 @@ def may_edit_lead(actor: Actor, owner_id: int | None) -> list[Refusal]:
     if actor.role in LEAD_EDITORS or (owner_id is not None and owner_id == actor.id):
         return []
     return _forbidden(
-        "Leads may be changed only by their owner, MARKETING_OPS, SALES_OPS or ADMIN."
+        f"Leads may be changed only by their owner, {role_names(LEAD_EDITORS)}."
     )
 
 
@@ -65,8 +113,7 @@ def may_edit_record(actor: Actor, owner_id: int | None, kind: str) -> list[Refus
     if owner_id is None or owner_id == actor.id or actor.role in RECORD_EDITORS:
         return []
     return _forbidden(
-        f"This {kind} may be changed only by its owner, SALES_OPS, SALES_ADMIN "
-        "or ADMIN."
+        f"This {kind} may be changed only by its owner, {role_names(RECORD_EDITORS)}."
     )
 
 
@@ -134,7 +181,7 @@ def may_edit_campaigns(actor: Actor) -> list[Refusal]:
     if actor.role in CAMPAIGN_EDITORS:
         return []
     return _forbidden(
-        "Campaigns may be changed only by MARKETING_OPS, SALES_OPS or ADMIN."
+        f"Campaigns may be changed only by {role_names(CAMPAIGN_EDITORS)}."
     )
 
 
@@ -142,11 +189,27 @@ def may_manage_users(actor: Actor) -> list[Refusal]:
     """Users and API tokens are managed by ADMIN only."""
     if actor.role in USER_ADMINS:
         return []
-    return _forbidden("Only an ADMIN may manage users and API tokens.")
+    return _forbidden(
+        f"Only {role_names(USER_ADMINS)} may manage users and API tokens."
+    )
 
 
 def may_edit_rule_tables(actor: Actor, table: str) -> list[Refusal]:
     """The scoring and region tables are sales ops' data: SALES_OPS, ADMIN."""
     if actor.role in RULE_TABLE_EDITORS:
         return []
-    return _forbidden(f"Only SALES_OPS or ADMIN may change {table}.")
+    return _forbidden(f"Only {role_names(RULE_TABLE_EDITORS)} may change {table}.")
+
+
+def may_manage_pools(actor: Actor) -> list[Refusal]:
+    """The routing pools' members are set by SALES_OPS and ADMIN (D8)."""
+    if actor.role in POOL_MANAGERS:
+        return []
+    return _forbidden(f"Only {role_names(POOL_MANAGERS)} manage pools.")
+
+
+def may_reroute(actor: Actor) -> list[Refusal]:
+    """Routing is re-run for a lead by MARKETING_OPS, SALES_OPS and ADMIN."""
+    if actor.role in REROUTERS:
+        return []
+    return _forbidden(f"Only {role_names(REROUTERS)} re-run routing.")

@@ -57,6 +57,7 @@ from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
     STRATEGIC_ACCOUNT_INBOUND,
 )
+from domain.rules.scoring import ROUTING_THRESHOLD, crossed
 from domain.rules.segmentation import normalize_country
 
 # Stable rule ids, stored on the lead with the decision.
@@ -83,13 +84,14 @@ RULES: tuple[str, ...] = (
 # Event kinds a routing decision asks the caller to raise (D10) are the
 # notification kinds STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST.
 
+_SCORE = f"score ≥ {ROUTING_THRESHOLD}"
 POOLS: Mapping[str, str] = MappingProxyType(
     {
-        "BDR_APAC": "BDR round robin for APAC (Contact Us, score ≥ 50)",
-        "BDR_EMEA": "EMEA BDR round robin (EMEA trials, Contact Us, score ≥ 50)",
-        "BDR_LATAM": "BDR round robin for LATAM (Contact Us, score ≥ 50)",
-        "BDR_US_EAST": "BDR round robin for US East (Contact Us, score ≥ 50)",
-        "BDR_US_WEST": "BDR round robin for US West (Contact Us, score ≥ 50)",
+        "BDR_APAC": f"BDR round robin for APAC (Contact Us, {_SCORE})",
+        "BDR_EMEA": f"EMEA BDR round robin (EMEA trials, Contact Us, {_SCORE})",
+        "BDR_LATAM": f"BDR round robin for LATAM (Contact Us, {_SCORE})",
+        "BDR_US_EAST": f"BDR round robin for US East (Contact Us, {_SCORE})",
+        "BDR_US_WEST": f"BDR round robin for US West (Contact Us, {_SCORE})",
         "BDR_US_APAC": "US/APAC BDR round robin (APAC, NCSA and US Federal trials)",
         "BDR_PREQUALIFICATION": (
             "BDR pre-qualification (unknown segment or unknown region)"
@@ -139,6 +141,14 @@ DEFAULT_HAND_RAISING_KINDS: frozenset[EngagementKind] = frozenset(
         EngagementKind.WEB_CHAT,
     }
 )
+# Forms that ask for sales: each one routes an unowned lead (D8).
+DEFAULT_FORM_SUBMISSION_KINDS: frozenset[EngagementKind] = frozenset(
+    {
+        EngagementKind.TRIAL_REQUEST,
+        EngagementKind.CONTACT_US_REQUEST,
+        EngagementKind.PROFESSIONAL_SERVICES_REQUEST,
+    }
+)
 DEFAULT_SLA_KINDS: frozenset[EngagementKind] = frozenset(
     {EngagementKind.CONTACT_US_REQUEST, EngagementKind.PROFESSIONAL_SERVICES_REQUEST}
 )
@@ -158,13 +168,14 @@ class RoutingTable:
     public_sector_pool: str = "PUBLIC_SECTOR_SDR"
     prequalification_pool: str = "BDR_PREQUALIFICATION"
     field_sales_roles: frozenset[Role] = FIELD_SALES_ROLES
-    score_threshold: int = 50
+    score_threshold: int = ROUTING_THRESHOLD
     sla_business_days: int = 1
     sla_kinds: frozenset[EngagementKind] = DEFAULT_SLA_KINDS
     trial_days: int = 30
     trial_grace_days: int = 30
     active_days: int = 60
     hand_raising_kinds: frozenset[EngagementKind] = DEFAULT_HAND_RAISING_KINDS
+    form_submission_kinds: frozenset[EngagementKind] = DEFAULT_FORM_SUBMISSION_KINDS
     # Compared casefolded: leads from these initial sources need to be Active.
     passive_initial_sources: frozenset[str] = frozenset({"gitlab.com"})
 
@@ -384,6 +395,35 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
         f"Score {facts.person_score} is below {table.score_threshold} and no form "
         "asks for sales: the lead stays unowned in marketing nurture.",
     )
+
+
+def routing_trigger(
+    *,
+    owned: bool,
+    last_rule: str | None,
+    kind: EngagementKind,
+    kinds_so_far: frozenset[EngagementKind],
+    score_before: int,
+    score_after: int,
+    table: RoutingTable = DEFAULT_ROUTING_TABLE,
+) -> frozenset[EngagementKind] | None:
+    """Whether an engagement routes the lead (D8): the engagement kinds routing
+    is to see, or None when it does not route.
+
+    Only an unowned lead is routed (routing is what owns it): by a form that
+    asks for sales, or by its score crossing the routing threshold, on this
+    engagement; a passive lead held by routing (``NOT_ACTIVE``) once it raises
+    its hand, on everything it asked for so far (e.g. its unanswered Contact Us).
+    """
+    if owned:
+        return None
+    if last_rule == NOT_ACTIVE and kind in table.hand_raising_kinds:
+        return kinds_so_far
+    if kind in table.form_submission_kinds or crossed(
+        score_before, score_after, table.score_threshold
+    ):
+        return frozenset({kind})
+    return None
 
 
 def route_lead(

@@ -185,6 +185,12 @@ class ScoringRule:
     description: str
 
 
+# The default thresholds (D6): a score at or above the first makes a lead an MQL,
+# at or above the second routes an unowned lead (D8 rule 6).
+MQL_THRESHOLD = 90
+ROUTING_THRESHOLD = 50
+
+
 @dataclass(frozen=True, slots=True)
 class ScoringTable:
     """The scoring model as data: points, word lists, free mail, thresholds."""
@@ -202,8 +208,8 @@ class ScoringTable:
     technical_words: tuple[str, ...] = DEFAULT_TECHNICAL_WORDS
     free_mail_domains: frozenset[str] = DEFAULT_FREE_MAIL_DOMAINS
     daily_once_kinds: frozenset[EngagementKind] = DEFAULT_DAILY_ONCE_KINDS
-    mql_threshold: int = 90
-    routing_threshold: int = 50
+    mql_threshold: int = MQL_THRESHOLD
+    routing_threshold: int = ROUTING_THRESHOLD
     version: int = 1
 
     def points_for(self, kind: EngagementKind) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused, refuse_if
+from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Activity, Contact, Lead, Opportunity
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.sla import sla_met_at_after
@@ -52,8 +53,8 @@ async def note_follow_up(
     if activity.lead_id is None or activity.completed_at is None:
         return
     lead = await load(session, Lead, activity.lead_id, lock=True)
-    if lead.converted_at is not None:
-        return  # a converted lead is read-only (D7); its SLA is history
+    if converted_lead_refusals(lead.id, lead.converted_at):
+        return  # its SLA is history
     met_at = sla_met_at_after(
         started_at=lead.sla_started_at,
         met_at=lead.sla_met_at,

@@ -51,21 +51,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import sqltypes
 from domain.db import number_new_rows
-from domain.enums import EngagementKind, ErrorCode, LeadStatus, RecordType
+from domain.enums import EngagementKind, ErrorCode, RecordType
 from domain.errors import Refusal, refuse_if
-from domain.lifecycle.lead import LeadFacts
+from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
+    LEAD_MACHINE,
+    AutomaticTrigger,
+    LeadFacts,
+    converted_lead_refusals,
+)
 from domain.records import Campaign, Engagement, Lead
 from domain.rules.permissions import Actor, may_edit_lead
-from domain.rules.routing import (
-    DEFAULT_ROUTING_TABLE,
-    NOT_ACTIVE,
-    active_until_after,
-)
+from domain.rules.routing import active_until_after, routing_trigger
 from domain.rules.scoring import (
     EngagementFact,
     ScoreResult,
     ScoringTable,
-    crossed,
     score,
 )
 from domain.services.bulk import flush_bulk, write_in_bulk
@@ -77,20 +78,11 @@ from domain.services.lead_lifecycle import (
     leads_with_two_way_activity,
 )
 from domain.services.outbox import emit
-from domain.services.routing import RoutingLookups, route
+from domain.services.routing import RoutingLookups, route, routing_table
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow
 
 SCORE_EVENT = "LEAD_SCORE_CHANGED"
-# The statuses from which scoring makes a lead an MQL (D2).
-MQL_SOURCES = (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE)
-FORM_SUBMISSIONS = frozenset(
-    {
-        EngagementKind.TRIAL_REQUEST,
-        EngagementKind.CONTACT_US_REQUEST,
-        EngagementKind.PROFESSIONAL_SERVICES_REQUEST,
-    }
-)
 # Engagements per recordEngagements call: one transaction holds the batch's
 # leads (and, when it routes, the pools) until it commits.
 MAX_BATCH = 1_000
@@ -152,15 +144,16 @@ def keep_score(
         )
 
 
-def mql_reason(lead: Lead, table: ScoringTable) -> str | None:
-    """Why its stored score makes the lead an MQL now (None: it does not): at or
-    above the table's MQL threshold, from RAW, INQUIRY or NURTURE."""
-    if lead.person_score >= table.mql_threshold and lead.status in MQL_SOURCES:
-        return (
-            f"Score {lead.person_score} reached the MQL threshold "
-            f"({table.mql_threshold})"
-        )
-    return None
+def score_reason(lead: Lead, table: ScoringTable) -> str:
+    """The reason an automatic move on the score records."""
+    return (
+        f"Score {lead.person_score} reached the MQL threshold ({table.mql_threshold})"
+    )
+
+
+def engagement_reason(kind: EngagementKind) -> str:
+    """The reason an automatic move on an engagement records."""
+    return f"Engagement: {kind.value}"
 
 
 async def rescore(
@@ -171,15 +164,18 @@ async def rescore(
     now: datetime,
     table: ScoringTable,
 ) -> ScoreResult:
-    """Recompute and store the score; at or above the table's MQL threshold the
-    lead becomes an MQL (from RAW, INQUIRY or NURTURE)."""
+    """Recompute and store the score, then make the move the lead machine makes
+    on a score (at or above the MQL threshold: MQL)."""
     result = await score_of(session, lead, table)
     keep_score(session, lead, result, actor)
-    reason = mql_reason(lead, table)
-    if reason is not None:
-        await advance_automatically(
-            session, lead, LeadStatus.MQL, actor=actor, reason=reason, now=now
-        )
+    await advance_automatically(
+        session,
+        lead,
+        AutomaticTrigger.SCORE,
+        actor=actor,
+        reason=score_reason(lead, table),
+        now=now,
+    )
     return result
 
 
@@ -195,9 +191,9 @@ async def record_engagement(
 ) -> tuple[Lead, Engagement]:
     """Record a marketing touch: score it, keep Active up to date, move the lead.
 
-    RAW → INQUIRY and NURTURE → INQUIRY happen on the engagement; a score that
-    reaches the MQL threshold (90 by default) makes the lead an MQL (a RAW lead
-    is recorded passing INQUIRY). A batch of one (``record_engagements``).
+    The lead machine's automatic moves follow: on the score (MQL at the
+    threshold; a RAW lead is recorded passing INQUIRY), then on the engagement
+    (RAW or NURTURE → INQUIRY). A batch of one (``record_engagements``).
     """
     [recorded] = await _record(
         [NewEngagement(lead_id, kind, occurred_at, campaign_id)],
@@ -324,14 +320,7 @@ def engagement_refusals(
         )
     else:
         found += may_edit_lead(actor, lead.owner_id)
-        if lead.converted_at is not None:
-            found.append(
-                Refusal.on(
-                    "leadId",
-                    ErrorCode.READ_ONLY_RECORD,
-                    f"Lead {lead.id} was converted; record engagements on its contact.",
-                )
-            )
+        found += converted_lead_refusals(lead.id, lead.converted_at, "leadId")
     if engagement.occurred_at is not None and as_utc(engagement.occurred_at) > now:
         found.append(
             Refusal.on(
@@ -379,13 +368,16 @@ class _Stored:
     """A lead's engagements so far, as scoring and the lifecycle guards see them."""
 
     facts: list[EngagementFact] = field(default_factory=list)
-    # When the newest was recorded (NURTURE -> INQUIRY wants one since the move).
+    # When the newest that counts for INQUIRY was recorded (NURTURE -> INQUIRY
+    # wants one since the move); None: none counts yet.
     newest_created_at: datetime | None = None
 
     def add(self, fact: EngagementFact, created_at: datetime) -> None:
         """One more engagement."""
         self.facts.append(fact)
-        if self.newest_created_at is None or created_at > self.newest_created_at:
+        if fact.kind in INQUIRY_ENGAGEMENT_KINDS and (
+            self.newest_created_at is None or created_at > self.newest_created_at
+        ):
             self.newest_created_at = created_at
 
 
@@ -429,6 +421,7 @@ class _Walk:
         self.table = table
         self.leads = leads
         self.stored = stored
+        self.routing = routing_table(table)
         # Only a lead unowned at the start can be routed (routing is what owns it).
         self.lookups = RoutingLookups(
             session, [lead for lead in leads.values() if lead.owner_id is None]
@@ -452,51 +445,41 @@ class _Walk:
         keep_score(
             session, lead, score(lead.title, lead.email, stored.facts, table), actor
         )
-        reason = mql_reason(lead, table)
-        if reason is not None:
-            apply_automatic_moves(
-                session,
-                lead,
-                LeadStatus.MQL,
-                facts=await self._facts(lead),
-                actor=actor,
-                reason=reason,
-                now=now,
-            )
-        # A passive GitLab.com lead held by routing is routed once it raises its
-        # hand, on everything it asked for so far (e.g. its unanswered Contact Us).
-        released = (
-            lead.routing_rule == NOT_ACTIVE
-            and kind in DEFAULT_ROUTING_TABLE.hand_raising_kinds
+        await self._advance(lead, AutomaticTrigger.SCORE, score_reason(lead, table))
+        trigger_kinds = routing_trigger(
+            owned=lead.owner_id is not None,
+            last_rule=lead.routing_rule,
+            kind=kind,
+            kinds_so_far=frozenset(fact.kind for fact in stored.facts),
+            score_before=before,
+            score_after=lead.person_score,
+            table=self.routing,
         )
-        if lead.owner_id is None and (
-            kind in FORM_SUBMISSIONS
-            or crossed(before, lead.person_score, table.routing_threshold)
-            or released
-        ):
-            # D8: a form submission or a score crossing the routing threshold (50)
-            # routes an unowned lead.
+        if trigger_kinds is not None:
             await route(
                 session,
                 lead,
                 actor=actor,
                 now=now,
-                trigger_kinds=(
-                    frozenset(fact.kind for fact in stored.facts)
-                    if released
-                    else frozenset({kind})
-                ),
+                trigger_kinds=trigger_kinds,
                 lookups=self.lookups,
             )
-        if lead.status in (LeadStatus.RAW, LeadStatus.NURTURE):
+        await self._advance(lead, AutomaticTrigger.ENGAGEMENT, engagement_reason(kind))
+
+    async def _advance(
+        self, lead: Lead, trigger: AutomaticTrigger, reason: str
+    ) -> None:
+        """The automatic move the lead machine makes on ``trigger``, if any (the
+        facts are gathered only when the table has such a move from here)."""
+        if LEAD_MACHINE.automatic_rules(lead.status, trigger):
             apply_automatic_moves(
-                session,
+                self.session,
                 lead,
-                LeadStatus.INQUIRY,
+                trigger,
                 facts=await self._facts(lead),
-                actor=actor,
-                reason=f"Engagement: {kind.value}",
-                now=now,
+                actor=self.actor,
+                reason=reason,
+                now=self.now,
             )
 
     async def _facts(self, lead: Lead) -> LeadFacts:
@@ -510,7 +493,7 @@ class _Walk:
             self.actor,
             self.now,
             mql_threshold=self.table.mql_threshold,
-            has_inbound_engagement=bool(stored.facts),
+            has_inbound_engagement=stored.newest_created_at is not None,
             has_engagement_since_status_change=(
                 stored.newest_created_at is not None
                 and stored.newest_created_at >= lead.status_changed_at

@@ -8,7 +8,7 @@ guards, so the API's "why not" and the mutation's refusal can never differ.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,16 @@ from domain.enums import (
 )
 from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
+    AutomaticTrigger,
     LeadFacts,
     LeadTransitionRequest,
-    path_for_automatic_mql,
+    automatic_steps,
+    names_who_may_act,
 )
 from domain.lifecycle.machine import TransitionOption
+from domain.lifecycle.opportunity import CLOSED_STAGES
 from domain.records import (
     Account,
     AccountDomain,
@@ -94,7 +98,10 @@ async def lead_facts(
     session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
 ) -> LeadFacts:
     """Snapshot what the guards need to know about a lead."""
-    engagements = select(Engagement.id).where(Engagement.lead_id == lead.id)
+    engagements = select(Engagement.id).where(
+        Engagement.lead_id == lead.id,
+        Engagement.kind.in_(INQUIRY_ENGAGEMENT_KINDS),  # type: ignore[attr-defined]
+    )
     # One round trip for the three questions.
     has_inbound, has_new, two_way = (
         await session.execute(
@@ -186,9 +193,17 @@ async def contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
 def lead_move_refusals(
     lead: Lead, facts: LeadFacts, actor: Actor | None, request: LeadTransitionRequest
 ) -> list[Refusal]:
-    """Every reason the move is refused: who may act, then the machine's guards."""
+    """Every reason the move is refused: who may act, then the machine's guards.
+
+    Where the table's row names who may act itself (→ACCEPTED: NOT_OWNER), its
+    guard is the one answer to "who may act", not the permission to edit.
+    """
     found: list[Refusal] = []
-    if actor is not None and not request.automatic:
+    if (
+        actor is not None
+        and not request.automatic
+        and not names_who_may_act(lead.status, request.to)
+    ):
         found += may_edit_lead(actor, lead.owner_id)
     return found + LEAD_MACHINE.check(lead.status, request.to, facts, request)
 
@@ -263,22 +278,20 @@ async def transition_lead(
 async def advance_automatically(
     session: AsyncSession,
     lead: Lead,
-    to: LeadStatus,
+    trigger: AutomaticTrigger,
     *,
     actor: Actor | None,
     reason: str,
     now: datetime | None = None,
 ) -> list[LeadStatus]:
-    """Automatic moves (RAW→INQUIRY on engagement, →MQL on scoring).
-
-    A jump RAW→MQL is recorded as RAW→INQUIRY→MQL. Moves the guards refuse
-    are simply not made (automation never forces a status). Returns the
-    statuses entered.
-    """
+    """The automatic move ``trigger`` makes, if the lead machine has one that
+    applies (``automatic_steps``). Returns the statuses entered."""
+    if not LEAD_MACHINE.automatic_rules(lead.status, trigger):
+        return []
     now = now or utcnow()
     facts = await lead_facts(session, lead, actor, now)
     path = apply_automatic_moves(
-        session, lead, to, facts=facts, actor=actor, reason=reason, now=now
+        session, lead, trigger, facts=facts, actor=actor, reason=reason, now=now
     )
     if path:
         await session.flush()
@@ -288,7 +301,7 @@ async def advance_automatically(
 def apply_automatic_moves(
     session: AsyncSession,
     lead: Lead,
-    to: LeadStatus,
+    trigger: AutomaticTrigger,
     *,
     facts: LeadFacts,
     actor: Actor | None,
@@ -297,26 +310,13 @@ def apply_automatic_moves(
 ) -> list[LeadStatus]:
     """``advance_automatically`` with the lead's facts already known: the moves
     (ledger rows and events added to the session, not flushed), or none."""
-    path = path_for_automatic_mql(lead.status) if to == LeadStatus.MQL else [to]
-    if to == LeadStatus.MQL:
-        # Passing through INQUIRY on the way to MQL needs no engagement.
-        facts = replace(facts, has_inbound_engagement=True)
-    # All steps or none: a path whose last step is refused is not started.
-    current = lead.status
-    for step in path:
-        request = LeadTransitionRequest(to=step, reason=reason, automatic=True)
-        if LEAD_MACHINE.check(current, step, replace(facts, status=current), request):
-            return []
-        current = step
-    for step in path:
-        request = LeadTransitionRequest(to=step, reason=reason, automatic=True)
+    steps = automatic_steps(lead.status, trigger, facts, reason)
+    for step in steps:
         refuse_if(
-            LEAD_MACHINE.apply(
-                lead.status, step, replace(facts, status=lead.status), request
-            )
+            LEAD_MACHINE.apply(lead.status, step.request.to, step.facts, step.request)
         )
-        _move(session, lead, request, actor, now)
-    return path
+        _move(session, lead, step.request, actor, now)
+    return [step.request.to for step in steps]
 
 
 # --- conversion (D7) --------------------------------------------------------------
@@ -534,12 +534,7 @@ def _refuse_unattachable(opportunity: Opportunity, account: Account) -> None:
                 f"Opportunity {opportunity.id} belongs to another account.",
             )
         )
-    if opportunity.stage in (
-        OpportunityStage.CLOSED_WON,
-        OpportunityStage.CLOSED_LOST,
-        OpportunityStage.UNQUALIFIED,
-        OpportunityStage.DUPLICATE,
-    ):
+    if opportunity.stage in CLOSED_STAGES:
         found.append(
             Refusal.on(
                 "opportunity_id",

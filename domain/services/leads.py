@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import ErrorCode, LeadStatus, RecordType
-from domain.errors import Refused, refuse_if
+from domain.enums import RecordType
+from domain.errors import refuse_if
+from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Campaign, Lead
 from domain.rules.notifications import owner_change_recipients
 from domain.rules.permissions import Actor, is_placeholder, may_update_lead
@@ -134,11 +135,7 @@ async def update_lead(
             actor, previous, values.get("owner_id"), changes_owner=changes_owner
         )
     )
-    if lead.status == LeadStatus.QUALIFIED:
-        raise Refused.one(
-            ErrorCode.READ_ONLY_RECORD,
-            f"Lead {lead.id} was converted and is read-only; edit the contact instead.",
-        )
+    refuse_if(converted_lead_refusals(lead.id, lead.converted_at))
     refuse_if(initial_source_change_refusals(lead.initial_source, values))
     check_values(values, LEAD_RULES)
     await require_user(session, values.get("owner_id"), "ownerId")

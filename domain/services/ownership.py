@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
+from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Lead, User
 from domain.rules.notifications import (
     SALES_ADMIN_RECORD_ADOPTED,
@@ -123,10 +124,7 @@ async def transfer_lead_ownership(
     """
     lead = await load(session, Lead, lead_id, lock=True)
     check_version(lead, expected_version)
-    if lead.converted_at is not None:
-        raise Refused.one(
-            ErrorCode.READ_ONLY_RECORD, f"Lead {lead.id} was converted.", "id"
-        )
+    refuse_if(converted_lead_refusals(lead.id, lead.converted_at))
     to_user = await load(session, User, to_user_id, field="toUserId")
     previous = await owner_of(session, lead.owner_id)
     refuse_if(may_change_lead_owner(actor, previous, to_user_id))

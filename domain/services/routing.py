@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import EngagementKind, ErrorCode, RecordType, Role
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import Refused, refuse_if
+from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import (
     Account,
     AccountTeamMember,
@@ -31,16 +32,23 @@ from domain.records import (
 )
 from domain.rules.business_days import sla_due_at
 from domain.rules.notifications import Person, account_team_recipients
-from domain.rules.permissions import Actor, may_change_lead_owner
+from domain.rules.permissions import (
+    Actor,
+    may_change_lead_owner,
+    may_manage_pools,
+    may_reroute,
+)
 from domain.rules.routing import (
     DEFAULT_ROUTING_TABLE,
     AccountFacts,
     MemberFacts,
     RoutingDecision,
     RoutingFacts,
+    RoutingTable,
     next_in_rotation,
     route_lead,
 )
+from domain.rules.scoring import ScoringTable
 from domain.services.account_matching import accounts_matching
 from domain.services.lead_profile import link_account
 from domain.services.loading import load
@@ -50,15 +58,19 @@ from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
 ROUTED_EVENT = "LEAD_ROUTED"
-POOL_MANAGERS = frozenset({Role.SALES_OPS, Role.ADMIN})
+
+
+def routing_table(scoring: ScoringTable) -> RoutingTable:
+    """The routing table in force: rule 6's score threshold is the scoring
+    table's routing threshold (D6)."""
+    return replace(DEFAULT_ROUTING_TABLE, score_threshold=scoring.routing_threshold)
 
 
 async def set_pool_members(
     pool_key: str, user_ids: Sequence[int], *, session: AsyncSession, actor: Actor
 ) -> RoutingPool:
     """Replace a pool's members; their order is the rotation's order."""
-    if actor.role not in POOL_MANAGERS:
-        raise Refused.one(ErrorCode.FORBIDDEN, "Only SALES_OPS or ADMIN manage pools.")
+    refuse_if(may_manage_pools(actor))
     pool = await session.get(RoutingPool, pool_key, with_for_update=True)
     if pool is None:
         raise Refused.one(ErrorCode.NOT_FOUND, f"No routing pool {pool_key!r}.", "pool")
@@ -321,13 +333,7 @@ async def route(
         engagement_kinds=trigger_kinds,
         account=lookups.account_facts(account),
     )
-    # The score threshold of rule 6 is the scoring table's routing threshold (D6).
-    decision = route_lead(
-        facts,
-        replace(
-            DEFAULT_ROUTING_TABLE, score_threshold=tables.scoring.routing_threshold
-        ),
-    )
+    decision = route_lead(facts, routing_table(tables.scoring))
     assignee = decision.assignee_user_id
     if assignee is None and decision.pool is not None:
         assignee = await lookups.turn(decision.pool, now)
@@ -376,20 +382,9 @@ async def route_lead_again(
 ) -> Lead:
     """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN;
     a BDR's lead by SALES_OPS or ADMIN only)."""
-    if actor.role not in POOL_MANAGERS | {Role.MARKETING_OPS}:
-        refuse_if(
-            [
-                Refusal(
-                    code=ErrorCode.FORBIDDEN,
-                    message="Only SALES_OPS, MARKETING_OPS or ADMIN re-run routing.",
-                )
-            ]
-        )
+    refuse_if(may_reroute(actor))
     lead = await load(session, Lead, lead_id, lock=True)
-    if lead.converted_at is not None:
-        raise Refused.one(
-            ErrorCode.READ_ONLY_RECORD, f"Lead {lead.id} was converted.", "id"
-        )
+    refuse_if(converted_lead_refusals(lead.id, lead.converted_at))
     if lead.owner_id is not None:
         # Re-routing may hand the lead on: a BDR's lead only by that BDR or
         # SALES_OPS (D8), like any other change of hands.

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.errors import refuse_if
-from domain.lifecycle.lead import OPEN_STATUSES
+from domain.lifecycle.lead import MQL_SOURCES, OPEN_STATUSES
 from domain.records import (
     Engagement,
     Lead,
@@ -59,7 +59,6 @@ from domain.rules.scoring import (
     ScoringTableEdit,
     validate_scoring_table,
 )
-from domain.services.engagements import MQL_SOURCES
 from domain.services.loading import check_version
 from domain.services.rule_tables import (
     SCORING,

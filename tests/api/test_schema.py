@@ -100,3 +100,30 @@ async def test_a_page_of_200_leads_costs_as_many_statements_as_a_page_of_10(
         two_hundred["leads"]["nodes"][7]["account"]["owner"]["name"] == owners[2].name
     )
     assert small.count == large.count
+
+
+def test_status_stage_and_role_descriptions_come_from_the_domain():
+    from domain.enums import LeadStatus, OpportunityStage
+    from domain.lifecycle.lead import LEAD_MACHINE
+    from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, REOPEN_WINDOW_DAYS
+    from domain.rules.permissions import powers_of
+    from domain.rules.scoring import MQL_THRESHOLD
+
+    type_map = schema._schema.type_map
+    statuses = type_map["LeadStatus"].values
+    stages = type_map["OpportunityStage"].values
+
+    for status in LeadStatus:
+        assert statuses[status.value].description.startswith(
+            LEAD_MACHINE.info(status).description
+        )
+    for stage in OpportunityStage:
+        info = OPPORTUNITY_MACHINE.info(stage)
+        assert stages[stage.value].description.startswith(
+            f"{info.label}. {info.description}"
+        )
+    assert f"{MQL_THRESHOLD} by default" in statuses["MQL"].description
+    assert f"within {REOPEN_WINDOW_DAYS} days" in stages["CLOSED_LOST"].description
+    for role in Role:
+        description = type_map["Role"].values[role.value].description
+        assert all(p.lower() in description.lower() for p in powers_of(role))

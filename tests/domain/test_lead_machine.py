@@ -7,12 +7,19 @@ from typing import Any
 
 import pytest
 
-from domain.enums import ErrorCode, LeadStatus, Role
+from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
 from domain.errors import Refusal
 from domain.lifecycle.lead import (
+    INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
+    MQL_SOURCES,
+    AutomaticTrigger,
     LeadFacts,
     LeadTransitionRequest,
+    automatic_sources,
+    automatic_steps,
+    converted_lead_refusals,
+    names_who_may_act,
     path_for_automatic_mql,
 )
 
@@ -405,3 +412,103 @@ def test_automatic_transitions_are_flagged_in_the_table() -> None:
         (LeadStatus.INQUIRY, LeadStatus.MQL),
         (LeadStatus.NURTURE, LeadStatus.MQL),
     }
+
+
+def test_each_automatic_row_names_the_trigger_that_makes_it() -> None:
+    triggers = {
+        (source, rule.dest): rule.automatic
+        for rule in LEAD_MACHINE.rules
+        if rule.automatic
+        for source in rule.sources
+    }
+    assert triggers == {
+        (LeadStatus.RAW, LeadStatus.INQUIRY): AutomaticTrigger.ENGAGEMENT,
+        (LeadStatus.NURTURE, LeadStatus.INQUIRY): AutomaticTrigger.ENGAGEMENT,
+        (LeadStatus.RAW, LeadStatus.MQL): AutomaticTrigger.SCORE,
+        (LeadStatus.INQUIRY, LeadStatus.MQL): AutomaticTrigger.SCORE,
+        (LeadStatus.NURTURE, LeadStatus.MQL): AutomaticTrigger.SCORE,
+    }
+    assert MQL_SOURCES == (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE)
+    assert automatic_sources(AutomaticTrigger.ENGAGEMENT) == (
+        LeadStatus.RAW,
+        LeadStatus.NURTURE,
+    )
+    # D2: every inbound engagement or form submission counts for INQUIRY.
+    assert frozenset(EngagementKind) == INQUIRY_ENGAGEMENT_KINDS
+
+
+@pytest.mark.parametrize(
+    ("current", "trigger", "facts", "entered"),
+    [
+        (LeadStatus.RAW, AutomaticTrigger.ENGAGEMENT, {}, [LeadStatus.INQUIRY]),
+        (
+            LeadStatus.RAW,
+            AutomaticTrigger.ENGAGEMENT,
+            {"has_inbound_engagement": False},
+            [],
+        ),
+        (LeadStatus.NURTURE, AutomaticTrigger.ENGAGEMENT, {}, [LeadStatus.INQUIRY]),
+        (
+            LeadStatus.NURTURE,
+            AutomaticTrigger.ENGAGEMENT,
+            {"has_engagement_since_status_change": False},
+            [],
+        ),
+        (LeadStatus.INQUIRY, AutomaticTrigger.ENGAGEMENT, {}, []),
+        (LeadStatus.MQL, AutomaticTrigger.ENGAGEMENT, {}, []),
+        # RAW → MQL is recorded through INQUIRY, which then needs no engagement.
+        (
+            LeadStatus.RAW,
+            AutomaticTrigger.SCORE,
+            {"has_inbound_engagement": False},
+            [LeadStatus.INQUIRY, LeadStatus.MQL],
+        ),
+        (LeadStatus.INQUIRY, AutomaticTrigger.SCORE, {}, [LeadStatus.MQL]),
+        (LeadStatus.NURTURE, AutomaticTrigger.SCORE, {}, [LeadStatus.MQL]),
+        # A path whose last step is refused is not started.
+        (LeadStatus.RAW, AutomaticTrigger.SCORE, {"person_score": 89}, []),
+        (LeadStatus.INQUIRY, AutomaticTrigger.SCORE, {"person_score": 89}, []),
+        (LeadStatus.ACCEPTED, AutomaticTrigger.SCORE, {}, []),
+        (LeadStatus.QUALIFIED, AutomaticTrigger.SCORE, {}, []),
+    ],
+)
+def test_an_automatic_move_is_the_row_of_its_trigger_whose_guards_pass(
+    current: LeadStatus,
+    trigger: AutomaticTrigger,
+    facts: dict[str, Any],
+    entered: list[LeadStatus],
+) -> None:
+    steps = automatic_steps(current, trigger, make_facts(status=current, **facts), "r")
+    assert [step.request.to for step in steps] == entered
+
+
+def test_automatic_steps_are_flagged_automatic_and_carry_the_reason() -> None:
+    steps = automatic_steps(
+        LeadStatus.RAW, AutomaticTrigger.SCORE, make_facts(), "Score 95"
+    )
+
+    assert [(s.facts.status, s.request.to) for s in steps] == [
+        (LeadStatus.RAW, LeadStatus.INQUIRY),
+        (LeadStatus.INQUIRY, LeadStatus.MQL),
+    ]
+    assert all(s.request.automatic and s.request.reason == "Score 95" for s in steps)
+
+
+def test_only_the_accept_row_says_itself_who_may_act() -> None:
+    naming = {
+        (source, to)
+        for source in LeadStatus
+        for to in LeadStatus
+        if names_who_may_act(source, to)
+    }
+    assert naming == {
+        (LeadStatus.INQUIRY, LeadStatus.ACCEPTED),
+        (LeadStatus.MQL, LeadStatus.ACCEPTED),
+    }
+
+
+def test_a_converted_lead_is_read_only() -> None:
+    assert converted_lead_refusals(4, None) == []
+    [refusal] = converted_lead_refusals(4, NOW, "leadId")
+    assert (refusal.code, refusal.field) == (ErrorCode.READ_ONLY_RECORD, ("leadId",))
+    assert refusal.message.startswith("Lead 4 was converted and is read-only")

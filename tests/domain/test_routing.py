@@ -26,6 +26,7 @@ from domain.rules.routing import (
     must_be_active,
     next_in_rotation,
     route_lead,
+    routing_trigger,
 )
 
 K = EngagementKind
@@ -674,3 +675,55 @@ def test_a_full_cycle_gives_each_available_member_one_turn() -> None:
 )
 def test_only_gitlab_com_leads_must_be_active(source, must) -> None:
     assert must_be_active(source) is must
+
+
+def _trigger(**overrides: Any) -> frozenset[EngagementKind] | None:
+    values: dict[str, Any] = {
+        "owned": False,
+        "last_rule": None,
+        "kind": K.WEB_CHAT,
+        "kinds_so_far": frozenset({K.CONTACT_US_REQUEST, K.WEB_CHAT}),
+        "score_before": 10,
+        "score_after": 20,
+    }
+    values.update(overrides)
+    return routing_trigger(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kinds"),
+    [
+        # a form that asks for sales routes on itself
+        ({"kind": K.TRIAL_REQUEST}, frozenset({K.TRIAL_REQUEST})),
+        ({"kind": K.CONTACT_US_REQUEST}, frozenset({K.CONTACT_US_REQUEST})),
+        (
+            {"kind": K.PROFESSIONAL_SERVICES_REQUEST},
+            frozenset({K.PROFESSIONAL_SERVICES_REQUEST}),
+        ),
+        # a score crossing the routing threshold (50) routes on this engagement
+        ({"score_before": 49, "score_after": 50}, frozenset({K.WEB_CHAT})),
+        ({"score_before": 50, "score_after": 60}, None),
+        ({"score_before": 10, "score_after": 49}, None),
+        # a lead held NOT_ACTIVE that raises its hand: on all it asked so far
+        (
+            {"last_rule": "NOT_ACTIVE"},
+            frozenset({K.CONTACT_US_REQUEST, K.WEB_CHAT}),
+        ),
+        ({"last_rule": "NOT_ACTIVE", "kind": K.PRICING_PAGE_VISIT}, None),
+        # nothing else routes, and an owned lead is never routed by an engagement
+        ({}, None),
+        ({"owned": True, "kind": K.TRIAL_REQUEST}, None),
+        ({"owned": True, "last_rule": "NOT_ACTIVE"}, None),
+    ],
+)
+def test_which_engagements_route_an_unowned_lead(
+    overrides: dict[str, Any], kinds: frozenset[EngagementKind] | None
+) -> None:
+    assert _trigger(**overrides) == kinds
+
+
+def test_the_routing_trigger_uses_the_table_threshold() -> None:
+    table = replace(DEFAULT_ROUTING_TABLE, score_threshold=30)
+    assert _trigger(score_before=29, score_after=30, table=table) == frozenset(
+        {K.WEB_CHAT}
+    )
