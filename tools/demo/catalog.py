@@ -728,6 +728,7 @@ SOURCE_CAMPAIGN_ALIASES = {
 
 
 def slug(text_: str) -> str:
+    """Lower-case letters and digits of a text ("Gekko & Co" → "gekkoco")."""
     return "".join(ch for ch in text_.lower() if ch.isalnum())
 
 
@@ -735,6 +736,7 @@ _SLUGS: dict[str, str] = {}
 
 
 def email_local(first: str, last: str, style: float) -> str:
+    """The local part of a person's email, in one of four house styles."""
     first_ = _SLUGS.get(first) or _SLUGS.setdefault(first, slug(first))
     last_ = _SLUGS.get(last) or _SLUGS.setdefault(last, slug(last))
     if style < 0.7:

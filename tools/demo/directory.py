@@ -66,6 +66,8 @@ ACCOUNT_HISTORY_DAYS = 6 * 365
 
 @dataclass(slots=True)
 class _Loc:
+    """A place of the catalog with the regions it falls in (D5)."""
+
     country: str
     state: str | None
     city: str
@@ -93,6 +95,8 @@ class Company:
 
 @dataclass(slots=True)
 class _UserRow:
+    """A user as the other phases see it."""
+
     id: int
     name: str
     role: Role
@@ -141,6 +145,7 @@ class Directory:
     # -- users ------------------------------------------------------------------
 
     def make_users(self) -> None:
+        """The base users, and more reps as the scale grows."""
         rng = self.rng("users")
         specs: list[tuple[str, Role, Region | None, bool, int]] = list(BASE_USERS)
         extra = round(5 * math.log2(self.scale)) if self.scale > 1 else 0
@@ -222,6 +227,7 @@ class Directory:
     # -- campaigns --------------------------------------------------------------
 
     def make_campaigns(self) -> None:
+        """The campaigns of the catalog, dated back from now."""
         rng = self.rng("campaigns")
         rows = []
         self.webcasts: list[tuple[int, int]] = []  # (start ts, id)
@@ -281,6 +287,7 @@ class Directory:
         return f"{brand} {word}", slug(brand + word), industry
 
     def make_accounts(self) -> None:
+        """Accounts with their domains, hierarchy, owners and team members."""
         rng = self.rng("accounts")
         self.name_order = self.rng("names").sample(
             range(NAME_SPACE), self.n_accounts + self.n_companies

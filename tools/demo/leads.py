@@ -205,6 +205,8 @@ class Leads:
     def campaign_for(
         self, kind: K, ts: int, source: str, first: bool, u: float
     ) -> int | None:
+        """The campaign an engagement names: a webcast or event running then, the
+        newsletter, or (first touch only) one of the source's campaigns."""
         if kind in _WEBCAST_KINDS and self.directory.webcasts:
             k = max(0, bisect_right(self.directory.webcasts, (ts, 1 << 30)) - 1)
             return self.directory.webcasts[k][1]

@@ -244,6 +244,7 @@ class _SQLiteTimestamps:
 
 @cache
 def _sqlite_timestamps() -> _SQLiteTimestamps:
+    """One shared cache of SQLite's timestamp texts."""
     return _SQLiteTimestamps()
 
 

@@ -146,6 +146,8 @@ class Converted:
 
 @dataclass(slots=True)
 class OppPlan:
+    """An opportunity to write: when, where it ends, on which account."""
+
     created: int
     stage: S
     account: int
