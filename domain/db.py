@@ -26,7 +26,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -99,6 +99,12 @@ def make_sync_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if is_sqlite(url):
         _install_sqlite_behaviour(engine)
     return engine
+
+
+def immediate_writes(conn: Connection) -> Connection:
+    """``conn`` whose next transaction begins IMMEDIATE on SQLite (it takes the
+    write lock at BEGIN, queued behind other writers); no change elsewhere."""
+    return conn.execution_options(**{_IMMEDIATE: True})
 
 
 def make_async_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:

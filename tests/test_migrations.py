@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -15,6 +17,8 @@ from sqlmodel import SQLModel
 
 from domain.db import alembic_config, is_sqlite, make_sync_engine
 from domain.sqltypes import UTCDateTime
+
+VERSIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
 
 @pytest.fixture
@@ -140,3 +144,26 @@ def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
         (2, False, True, "gmail.com", 2),
     ]
     assert [tuple(row) for row in heads] == [("REGIONS", 1), ("SCORING", 1)]
+
+
+def test_no_migration_imports_a_live_rule_or_record():
+    """A migration is frozen: it copies the rules and values it needs; of the
+    domain it may use only the column types it declares its columns with."""
+    imported: dict[str, set[str]] = {}
+    for path in sorted(VERSIONS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module}
+            else:
+                continue
+            imported.setdefault(path.name, set()).update(
+                n for n in names if n.split(".")[0] == "domain"
+            )
+
+    assert {
+        name: sorted(modules - {"domain.sqltypes"})
+        for name, modules in imported.items()
+        if modules - {"domain.sqltypes"}
+    } == {}

@@ -8,15 +8,18 @@ Leads get the facts their score rests on apart from the points
 (``score_*`` columns), so that an edited table rescores every lead in SQL.
 
 Existing leads' facts are computed here from their title, email and careers
-visits with the scoring rule itself (``domain.rules.scoring.score``): the one
-definition of those facts, used once, in batches of 5,000 leads.
+visits, in batches of 5,000 leads, by the D6 fact rules as they were at this
+revision (copied here, frozen: a later change of ``domain.rules.scoring``
+does not change what this migration did).
 
 Revision ID: 0006_rule_tables
 Revises: 0005_ownership
 Create Date: 2026-11-23 08:06:19.265116
 """
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlmodel
@@ -528,11 +531,85 @@ def _seed() -> None:
     )
 
 
+# --- the D6 score facts as of this revision (frozen copy) -----------------------
+# Whole words or phrases of a title, compared casefolded.
+_SENIORITY_WORDS = ("vp", "vice president", "manager", "director", "senior", "head")
+_TECHNICAL_WORDS = ("developer", "engineer")
+_CAREERS = "CAREERS_PAGE_VISIT"
+_CAREERS_WINDOW = timedelta(days=7)
+_WORD = re.compile(r"[^\W_]+")
+_EMAIL = re.compile(
+    r"(?P<local>[a-z0-9!#$%&'*+/=?^_`{|}~.-]+)"
+    r"@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59}))",
+    re.IGNORECASE,
+)
+_MAX_EMAIL_LENGTH = 254
+
+
+def _has_phrase(title: str | None, phrases: Iterable[str]) -> bool:
+    """Whether one phrase's words appear consecutively among the title's words."""
+    words = tuple(_WORD.findall((title or "").casefold()))
+    for phrase in phrases:
+        wanted = tuple(phrase.casefold().split())
+        size = len(wanted)
+        if size and any(
+            words[i : i + size] == wanted for i in range(len(words) - size + 1)
+        ):
+            return True
+    return False
+
+
+def _email_domain(email: str | None) -> str | None:
+    """The lowercased domain of a valid email; None when invalid or blank."""
+    if email is None:
+        return None
+    candidate = email.strip()
+    if len(candidate) > _MAX_EMAIL_LENGTH:
+        return None
+    found = _EMAIL.fullmatch(candidate)
+    if found is None:
+        return None
+    local = found["local"]
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return None
+    return found["domain"].lower()
+
+
+def _careers_penalties(visits: Iterable[tuple[int, datetime]]) -> int:
+    """Careers visits (id, when): one counts per UTC day; a counted visit less
+    than 7 days after the pending one is a penalty and clears it."""
+    penalties = 0
+    seen_days = set()
+    pending: datetime | None = None
+    for _id, at in sorted(visits, key=lambda v: (v[1].astimezone(UTC), v[0])):
+        at = at.astimezone(UTC)
+        if at.date() in seen_days:
+            continue
+        seen_days.add(at.date())
+        if pending is not None and at - pending < _CAREERS_WINDOW:
+            pending = None
+            penalties += 1
+        else:
+            pending = at
+    return penalties
+
+
+def _score_facts(
+    title: str | None, email: str | None, visits: Iterable[tuple[int, datetime]]
+) -> dict[str, object]:
+    """The facts a lead's score rests on, as the update's parameters."""
+    blank = not any(c.isalpha() for c in title or "")
+    return {
+        "senior": _has_phrase(title, _SENIORITY_WORDS),
+        "technical": blank or _has_phrase(title, _TECHNICAL_WORDS),
+        "domain": _email_domain(email),
+        "careers": _careers_penalties(visits),
+    }
+
+
 def _backfill_score_facts() -> None:
     """The score facts of the leads already there, in batches of ``BATCH``."""
-    from domain.enums import EngagementKind
-    from domain.rules.scoring import EngagementFact, score
-
     conn = op.get_bind()
     leads = sa.table(
         "leads",
@@ -551,7 +628,6 @@ def _backfill_score_facts() -> None:
         sa.column("kind", sa.String),
         sa.column("occurred_at", domain.sqltypes.UTCDateTime()),
     )
-    careers = EngagementKind.CAREERS_PAGE_VISIT
     last = 0
     while True:
         rows = conn.execute(
@@ -563,30 +639,20 @@ def _backfill_score_facts() -> None:
         if not rows:
             return
         last = rows[-1].id
-        visits: dict[int, list[EngagementFact]] = {}
+        visits: dict[int, list[tuple[int, datetime]]] = {}
         for lead_id, engagement_id, at in conn.execute(
             sa.select(
                 engagements.c.lead_id, engagements.c.id, engagements.c.occurred_at
             ).where(
                 engagements.c.lead_id.between(rows[0].id, last),
-                engagements.c.kind == careers.value,
+                engagements.c.kind == _CAREERS,
             )
         ):
-            visits.setdefault(lead_id, []).append(
-                EngagementFact(id=engagement_id, kind=careers, occurred_at=at)
-            )
-        values = []
-        for lead_id, title, email in rows:
-            facts = score(title, email, visits.get(lead_id, ())).facts
-            values.append(
-                {
-                    "lead": lead_id,
-                    "senior": facts.title_seniority,
-                    "technical": facts.title_blank_or_technical,
-                    "domain": facts.email_domain,
-                    "careers": facts.careers_penalties,
-                }
-            )
+            visits.setdefault(lead_id, []).append((engagement_id, at))
+        values = [
+            {"lead": lead_id, **_score_facts(title, email, visits.get(lead_id, ()))}
+            for lead_id, title, email in rows
+        ]
         conn.execute(
             leads.update()
             .where(leads.c.id == sa.bindparam("lead"))

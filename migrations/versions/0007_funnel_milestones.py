@@ -9,11 +9,14 @@ lead and primary campaign of opportunities, and fills them for the records
 already there, from their history: a lead's campaign is the campaign of its
 first engagement naming one; an opportunity was created from a lead when its
 creation in the ledger says "Created by converting lead N"; every milestone
-is stamped by replaying the ledger through ``domain.rules.funnel``.
+is stamped by replaying the ledger with the D11 milestone rules as they were
+at this revision (copied here, frozen: a later change of
+``domain.rules.funnel`` does not change what this migration did).
 """
 
-from collections.abc import Iterator, Sequence
-from itertools import groupby
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import groupby, pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,15 +24,6 @@ import sqlmodel
 from alembic import op
 
 import domain.sqltypes
-from domain.enums import LeadStatus, OpportunityStage
-from domain.rules.funnel import (
-    lead_stamps,
-    milestone_of_stage,
-    milestone_of_status,
-    opportunity_stamps,
-    replay,
-    seconds_between,
-)
 
 revision: str = "0007_funnel"
 down_revision: str | None = "0006_rule_tables"
@@ -479,6 +473,66 @@ _ENTRIES = sa.table(
 _CONVERTED = "Created by converting lead "
 _BATCH = 5_000
 
+# --- the D11 milestone rules as of this revision (frozen copy) -----------------
+# The milestone a lead status or an opportunity stage reaches (others: none).
+_STATUS_MILESTONE = {
+    "INQUIRY": "inquiry",
+    "MQL": "mql",
+    "ACCEPTED": "accepted",
+    "QUALIFYING": "qualifying",
+    "QUALIFIED": "qualifying",
+}
+_STAGE_MILESTONE = {
+    "PENDING_ACCEPTANCE": "pending_acceptance",
+    "DISCOVERY": "sao",
+    "SCOPING": "sqo",
+    "TECHNICAL_EVALUATION": "sqo",
+    "PROPOSAL": "sqo",
+    "NEGOTIATING": "sqo",
+    "AWAITING_SIGNATURE": "sqo",
+    "CLOSED_WON": "won",
+}
+_Stamps = tuple[datetime | None, ...]
+
+
+def _reach(stamps: _Stamps, milestone: str | None, at: datetime) -> _Stamps:
+    """First reach kept; every earlier milestone not yet reached stamped too."""
+    if milestone is None:
+        return stamps
+    last = _MILESTONES.index(milestone) + 1
+    head = stamps[:last]
+    if None not in head:
+        return stamps
+    return tuple(at if stamp is None else stamp for stamp in head) + stamps[last:]
+
+
+def _replay(stamps: _Stamps, reached: Iterable[tuple[str | None, datetime]]) -> _Stamps:
+    for milestone, at in reached:
+        stamps = _reach(stamps, milestone, at)
+    return stamps
+
+
+def _lead_stamps(created_at: datetime) -> _Stamps:
+    """A lead: RAW at its creation."""
+    return (created_at,) + (None,) * (len(_MILESTONES) - 1)
+
+
+def _opportunity_stamps(created_at: datetime, stage: str) -> _Stamps:
+    """An opportunity without a lead: every lead milestone at its creation, then
+    its stage's own."""
+    stamps = _reach(_lead_stamps(created_at), "qualifying", created_at)
+    return _reach(stamps, _STAGE_MILESTONE.get(stage), created_at)
+
+
+def _seconds_between(stamps: _Stamps) -> tuple[int | None, ...]:
+    """Seconds from each milestone's previous one; never negative."""
+    return tuple(
+        max(0, int((stamp - before).total_seconds()))
+        if stamp is not None and before is not None
+        else None
+        for before, stamp in pairwise(stamps)
+    )
+
 
 def _ledger(conn: Any, record_type: str) -> Iterator[tuple[int, list[Any]]]:
     rows = conn.execute(
@@ -499,7 +553,7 @@ def _ledger(conn: Any, record_type: str) -> Iterator[tuple[int, list[Any]]]:
 def _values(stamps: tuple[Any, ...]) -> dict[str, Any]:
     return {f"{m}_at": s for m, s in zip(_MILESTONES, stamps, strict=True)} | {
         f"seconds_to_{m}": s
-        for m, s in zip(_MILESTONES[1:], seconds_between(stamps), strict=True)
+        for m, s in zip(_MILESTONES[1:], _seconds_between(stamps), strict=True)
     }
 
 
@@ -549,7 +603,7 @@ def _backfill(conn: Any) -> None:
 
     def stage_moves(opp_id: int) -> list[tuple[Any, Any]]:
         return [
-            (milestone_of_stage(OpportunityStage(r.to_state)), r.at)
+            (_STAGE_MILESTONE.get(r.to_state), r.at)
             for r in opportunity_history.get(opp_id, [])
         ]
 
@@ -559,15 +613,13 @@ def _backfill(conn: Any) -> None:
     for lead in conn.execute(sa.select(_LEADS).order_by(_LEADS.c.id)).all():
         moves = []
         if pending is not None and pending[0] == lead.id:
-            moves = [
-                (milestone_of_status(LeadStatus(r.to_state)), r.at) for r in pending[1]
-            ]
+            moves = [(_STATUS_MILESTONE.get(r.to_state), r.at) for r in pending[1]]
             pending = next(lead_history, None)
-        stamps = replay(lead_stamps(lead.created_at), moves)
+        stamps = _replay(_lead_stamps(lead.created_at), moves)
         opp_id = lead_opportunity.get(lead.id)
         sqs = None
         if opp_id is not None:
-            stamps = replay(stamps, stage_moves(opp_id))
+            stamps = _replay(stamps, stage_moves(opp_id))
             sqs = opportunities[opp_id].sales_qualification_source
         entries.append(
             {
@@ -591,8 +643,8 @@ def _backfill(conn: Any) -> None:
         first_stage = (
             (history[0].from_state or history[0].to_state) if history else opp.stage
         )
-        stamps = replay(
-            opportunity_stamps(opp.created_at, OpportunityStage(first_stage)),
+        stamps = _replay(
+            _opportunity_stamps(opp.created_at, first_stage),
             stage_moves(opp_id),
         )
         entries.append(

@@ -11,7 +11,7 @@ import httpx
 
 from api.app import create_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
 

@@ -103,7 +103,7 @@ def demo_data(
 
 
 def _load_demo(scale: float, seed: int) -> object:
-    from domain.demo import generate
+    from tools.demo import generate
 
     engine = make_sync_engine()
     try:
@@ -146,10 +146,10 @@ async def _demo_token() -> str:
     from sqlalchemy import select, update
 
     from domain.db import write_transaction
-    from domain.demo import DEMO_ADMIN_EMAIL
     from domain.records import ApiToken, User
     from domain.services.users import issue_token
     from domain.sqltypes import utcnow
+    from tools.demo import DEMO_ADMIN_EMAIL
 
     engine = make_async_engine()
     try:

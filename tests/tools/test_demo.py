@@ -22,7 +22,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from domain.db import make_sync_engine, upgrade_to_head
-from domain.demo import DEMO_ADMIN_EMAIL, SALES_ADMIN_NAME, DemoSummary, generate
 from domain.enums import (
     AccountType,
     ActivityChannel,
@@ -78,6 +77,7 @@ from domain.rules.funnel import (
 from domain.rules.matching import normalize_company_name
 from domain.rules.scoring import EngagementFact, score
 from domain.rules.segmentation import region_for, sales_segment_for
+from tools.demo import DEMO_ADMIN_EMAIL, SALES_ADMIN_NAME, DemoSummary, generate
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SEED = 7
