@@ -57,6 +57,7 @@ from domain.rules.segmentation import (
     region_table_of,
 )
 from domain.services.common import check_version, refuse_if
+from domain.services.milestones import refresh_entries
 from domain.services.rule_tables import (
     REGIONS,
     RuleTables,
@@ -129,6 +130,7 @@ async def update_region_table(
         now=now,
         where=~_takes_account_region(),
     ) + await _follow_linked_accounts(session, now)
+    await session.run_sync(refresh_entries)
     await session.flush()
     return RegionTableChange(
         version=row,
