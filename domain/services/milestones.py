@@ -78,6 +78,16 @@ LEAD_DIMENSIONS = (
 )
 # A direct opportunity's own dimensions (segment and region come from its account).
 OPPORTUNITY_DIMENSIONS = ("owner_id", "initial_source", "campaign_id")
+# Every column of a lead, opportunity or account that an entry copies: a bulk
+# write of any of them must call ``refresh_entries``.
+COPIED_COLUMNS = frozenset(
+    (
+        *LEAD_DIMENSIONS,
+        *OPPORTUNITY_DIMENSIONS,
+        "account_id",
+        "sales_qualification_source",
+    )
+)
 
 
 def stamp_values(stamps: Stamps) -> dict[str, Any]:

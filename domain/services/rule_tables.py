@@ -28,10 +28,11 @@ Within one transaction the tables are read once (kept in ``session.info``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,7 @@ REGIONS = "REGIONS"
 # Versions kept per process and table; older ones are dropped first.
 CACHE_SIZE = 8
 _MEMO = "salesops.rule_tables"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +63,9 @@ class RuleTables:
     regions: RegionTable
 
 
-# (version, changed_at) -> table; changed_at tells apart two databases (or a
-# test database reset) that reuse a version number.
-_scoring_cache: dict[tuple[int, datetime], ScoringTable] = {}
-_region_cache: dict[tuple[int, datetime], RegionTable] = {}
-
-
-def _remember(cache: dict[tuple[int, datetime], Any], key: Any, table: Any) -> None:
-    if len(cache) >= CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = table
+# Per table: (version, changed_at) -> table; changed_at tells apart two
+# databases (or a test database reset) that reuse a version number.
+_caches: dict[str, dict[tuple[int, datetime], Any]] = {SCORING: {}, REGIONS: {}}
 
 
 async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTable:
@@ -122,7 +117,9 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
     )
 
 
-async def _heads(session: AsyncSession, lock: str | None) -> dict[str, tuple[int, Any]]:
+async def _heads(
+    session: AsyncSession, lock: str | None
+) -> dict[str, tuple[int, datetime]]:
     stmt = select(
         RuleTableHead.name, RuleTableHead.version, RuleTableHead.changed_at
     ).order_by(RuleTableHead.name)
@@ -131,6 +128,23 @@ async def _heads(session: AsyncSession, lock: str | None) -> dict[str, tuple[int
     elif lock == "update":
         stmt = stmt.with_for_update()
     return {name: (version, at) for name, version, at in await session.execute(stmt)}
+
+
+async def _cached(
+    session: AsyncSession,
+    name: str,
+    key: tuple[int, datetime],
+    load: Callable[[AsyncSession, int], Awaitable[T]],
+) -> T:
+    """The table of the head ``key``, loaded once per process."""
+    cache = _caches[name]
+    table: T | None = cache.get(key)
+    if table is None:
+        table = await load(session, key[0])
+        if len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = table
+    return table
 
 
 def _transaction(session: AsyncSession) -> Any:
@@ -145,17 +159,10 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
         if lock is None or held == "update" or held == lock:
             return tables
     heads = await _heads(session, lock)
-    key = heads[SCORING]
-    scoring = _scoring_cache.get(key)
-    if scoring is None:
-        scoring = await load_scoring_table(session, key[0])
-        _remember(_scoring_cache, key, scoring)
-    key = heads[REGIONS]
-    regions = _region_cache.get(key)
-    if regions is None:
-        regions = await load_region_table(session, key[0])
-        _remember(_region_cache, key, regions)
-    tables = RuleTables(scoring=scoring, regions=regions)
+    tables = RuleTables(
+        scoring=await _cached(session, SCORING, heads[SCORING], load_scoring_table),
+        regions=await _cached(session, REGIONS, heads[REGIONS], load_region_table),
+    )
     session.info[_MEMO] = (_transaction(session), lock, tables)
     return tables
 

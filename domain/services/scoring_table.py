@@ -30,6 +30,17 @@ Decisions where the spec is silent:
 - The rescore writes no LEAD_SCORE_CHANGED event per lead (a burst of up to a
   million outbox rows); the new version, with the number of leads rescored,
   is the record of the change.
+- Funnel entries need no refresh: the rescore writes ``person_score`` (and
+  ``version``, ``updated_at``) only, and no entry copies a score
+  (``milestones.COPIED_COLUMNS``); the sales segment an entry copies comes
+  from the number of employees, not from the score, and no status moves. The
+  shared pipeline (``domain.services.versioned_table``) checks this from
+  ``SCORING_TABLE.derives``: a re-derivation that one day writes a copied
+  column gets its entries refreshed in the same transaction.
+
+The steps every versioned table shares (permission, head lock, version check,
+version row, head) are ``domain.services.versioned_table``'s; this module holds
+what is the scoring table's own: thresholds, points, free mail, the rescore.
 """
 
 from __future__ import annotations
@@ -45,12 +56,11 @@ from domain.lifecycle.lead import OPEN_STATUSES
 from domain.records import (
     Engagement,
     Lead,
-    RuleTableHead,
     ScoringFreeMailDomain,
     ScoringTablePoints,
     ScoringTableVersion,
 )
-from domain.rules.permissions import Actor, may_edit_rule_tables
+from domain.rules.permissions import Actor
 from domain.rules.scoring import (
     DEFAULT_SCORING_TABLE,
     RULE_IDS,
@@ -58,16 +68,10 @@ from domain.rules.scoring import (
     ScoringTableEdit,
     validate_scoring_table,
 )
-from domain.services.common import check_version, refuse_if
+from domain.services.common import refuse_if
 from domain.services.engagements import MQL_SOURCES
-from domain.services.rule_tables import (
-    SCORING,
-    RuleTables,
-    lock_for_edit,
-    remember_edit,
-    rule_tables,
-)
-from domain.sqltypes import utcnow
+from domain.services.rule_tables import SCORING
+from domain.services.versioned_table import VersionedTable, edit_table, version_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,15 @@ class ScoringTableChange:
     unowned_leads_at_routing_threshold: int
 
 
+SCORING_TABLE: VersionedTable[ScoringTable] = VersionedTable(
+    head=SCORING,
+    field="scoring",
+    title="the scoring table",
+    record=ScoringTableVersion,
+    derives=frozenset({"person_score"}),
+)
+
+
 async def update_scoring_table(
     edit: ScoringTableEdit,
     *,
@@ -90,34 +103,59 @@ async def update_scoring_table(
     now: datetime | None = None,
 ) -> ScoringTableChange:
     """Write the next version of the scoring table and rescore every lead."""
-    refuse_if(may_edit_rule_tables(actor, "the scoring table"))
-    current = await lock_for_edit(session)
-    check_version(current.scoring, expected_version)
-    refuse_if(edit.refusals())
-    table = edit.applied_to(current.scoring)
-    refuse_if(validate_scoring_table(table))
-    now = now or utcnow()
 
+    def apply(current: ScoringTable) -> ScoringTable:
+        refuse_if(edit.refusals())
+        table = edit.applied_to(current)
+        refuse_if(validate_scoring_table(table))
+        return table
+
+    row = await edit_table(
+        SCORING_TABLE,
+        session=session,
+        actor=actor,
+        expected_version=expected_version,
+        note=note,
+        now=now,
+        apply=apply,
+        version_values=lambda table: {
+            "mql_threshold": table.mql_threshold,
+            "routing_threshold": table.routing_threshold,
+        },
+        write_rows=_write_rows,
+        rederive=_rederive,
+    )
+    return ScoringTableChange(
+        version=row,
+        leads_rescored=row.leads_rescored,
+        leads_at_mql_threshold=await _count(
+            session,
+            Lead.status.in_(MQL_SOURCES),  # type: ignore[attr-defined]
+            Lead.person_score >= row.mql_threshold,
+        ),
+        unowned_leads_at_routing_threshold=await _count(
+            session,
+            Lead.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+            Lead.owner_id.is_(None),  # type: ignore[union-attr]
+            Lead.person_score >= row.routing_threshold,
+        ),
+    )
+
+
+async def _write_rows(
+    session: AsyncSession, table: ScoringTable, current: ScoringTable
+) -> None:
+    """The points of every rule (descriptions carried over) and the free-mail list."""
     descriptions = dict(
         (
             await session.execute(
                 select(ScoringTablePoints.rule, ScoringTablePoints.description).where(
-                    ScoringTablePoints.version == current.scoring.version
+                    ScoringTablePoints.version == current.version
                 )
             )
         ).all()
     )
     defaults = {row.rule: row.description for row in DEFAULT_SCORING_TABLE.rules()}
-    row = ScoringTableVersion(
-        version=table.version,
-        mql_threshold=table.mql_threshold,
-        routing_threshold=table.routing_threshold,
-        changed_by_id=actor.id,
-        changed_at=now,
-        note=(note or "").strip() or None,
-    )
-    session.add(row)
-    await session.flush()
     session.add_all(
         ScoringTablePoints(
             version=table.version,
@@ -131,30 +169,12 @@ async def update_scoring_table(
         ScoringFreeMailDomain(version=table.version, domain=d)
         for d in sorted(table.free_mail_domains)
     )
-    head = await session.get(RuleTableHead, SCORING)
-    assert head is not None  # seeded by the migration
-    head.version = table.version
-    head.changed_at = now
-    await session.flush()
-    remember_edit(session, RuleTables(scoring=table, regions=current.regions))
 
-    row.leads_rescored = await rescore_all_leads(session, table, now=now)
-    await session.flush()
-    return ScoringTableChange(
-        version=row,
-        leads_rescored=row.leads_rescored,
-        leads_at_mql_threshold=await _count(
-            session,
-            Lead.status.in_(MQL_SOURCES),  # type: ignore[attr-defined]
-            Lead.person_score >= table.mql_threshold,
-        ),
-        unowned_leads_at_routing_threshold=await _count(
-            session,
-            Lead.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-            Lead.owner_id.is_(None),  # type: ignore[union-attr]
-            Lead.person_score >= table.routing_threshold,
-        ),
-    )
+
+async def _rederive(
+    session: AsyncSession, table: ScoringTable, now: datetime
+) -> dict[str, int]:
+    return {"leads_rescored": await rescore_all_leads(session, table, now=now)}
 
 
 async def _count(session: AsyncSession, *where: ColumnElement[bool]) -> int:
@@ -261,12 +281,7 @@ async def scoring_table_versions(
     session: AsyncSession, *, version: int | None = None, limit: int | None = None
 ) -> list[StoredScoringTable]:
     """Stored versions, newest first: one ``version``, or the ``limit`` newest."""
-    stmt = select(ScoringTableVersion).order_by(ScoringTableVersion.version.desc())  # type: ignore[attr-defined]
-    if version is not None:
-        stmt = stmt.where(ScoringTableVersion.version == version)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = list((await session.execute(stmt)).scalars())
+    rows = await version_rows(session, SCORING_TABLE, version=version, limit=limit)
     numbers = [r.version for r in rows]
     order = {rule: i for i, rule in enumerate(RULE_IDS)}
     rules: dict[int, list[ScoringTablePoints]] = {n: [] for n in numbers}
@@ -295,9 +310,3 @@ async def scoring_table_versions(
         )
         for r in rows
     ]
-
-
-async def current_scoring_table(session: AsyncSession) -> StoredScoringTable:
-    """The version scoring uses now."""
-    current = (await rule_tables(session)).scoring.version
-    return (await scoring_table_versions(session, version=current))[0]

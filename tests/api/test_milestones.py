@@ -123,6 +123,17 @@ def reached(entry: FunnelEntry) -> list[str]:
     return [m.value for m, s in zip(MILESTONES, stamps(entry), strict=True) if s]
 
 
+def dimensions(entry: FunnelEntry) -> tuple[Any, ...]:
+    return (
+        entry.sales_segment,
+        entry.region,
+        entry.initial_source,
+        entry.owner_id,
+        entry.campaign_id,
+        entry.sales_qualification_source,
+    )
+
+
 async def ledger(sessions: Any, record_type: RecordType, record_id: int) -> list[Any]:
     async with sessions() as session:
         return list(
@@ -242,14 +253,14 @@ async def test_a_new_lead_is_raw_at_its_creation_with_its_dimensions(
     assert reached(entry) == ["RAW"]
     assert entry.raw_at == row.created_at
     assert entry.opportunity_id is None
-    assert (
-        entry.sales_segment,
-        entry.region,
-        entry.initial_source,
-        entry.owner_id,
-        entry.campaign_id,
-        entry.sales_qualification_source,
-    ) == (SalesSegment.LARGE, Region.US_WEST, "Webcast", sdr.id, db_id(campaign), None)
+    assert dimensions(entry) == (
+        SalesSegment.LARGE,
+        Region.US_WEST,
+        "Webcast",
+        sdr.id,
+        db_id(campaign),
+        None,
+    )
     assert entry.seconds_to_inquiry is None
 
 
@@ -755,17 +766,6 @@ async def test_times_given_to_the_services_are_the_stamps(make, sessions):
 
 
 # --- where the hook lives, and bulk writes ------------------------------------------
-
-
-def dimensions(entry: FunnelEntry) -> tuple[Any, ...]:
-    return (
-        entry.sales_segment,
-        entry.region,
-        entry.initial_source,
-        entry.owner_id,
-        entry.campaign_id,
-        entry.sales_qualification_source,
-    )
 
 
 async def test_sessions_of_the_apps_factory_keep_the_funnel_entries(
