@@ -32,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.records import RuleTableHead
+from domain.records import Account, Lead, Opportunity, RuleTableHead
 from domain.rules.permissions import Actor, may_edit_rule_tables
 from domain.services.common import check_version, refuse_if
 from domain.services.milestones import COPIED_COLUMNS, refresh_entries
@@ -102,6 +102,9 @@ async def edit_table(
     ``version_values(new)`` the table's own columns of the version row;
     ``write_rows(session, new, current)`` writes its rows; ``rederive(session,
     new, now)`` re-derives in bulk and returns counts kept on the version row.
+    Like the version bump of a flush, ``rederive`` stamps every record it
+    changes with ``version + 1`` and ``updated_at = now``: the funnel entries
+    refreshed are those of the records so stamped.
     """
     refuse_if(may_edit_rule_tables(actor, kind.title))
     tables = await lock_for_edit(session)
@@ -130,7 +133,16 @@ async def edit_table(
     for name, count in (await rederive(session, table, now)).items():
         setattr(row, name, count)
     if kind.moves_funnel_entries():
-        await session.run_sync(refresh_entries)
+        # Only the records the re-derivation changed (it stamps them updated_at = now).
+        await session.run_sync(
+            refresh_entries,
+            lead_ids=select(Lead.id).where(Lead.updated_at == now),
+            opportunity_ids=select(Opportunity.id).where(
+                Opportunity.account_id.in_(  # type: ignore[attr-defined]
+                    select(Account.id).where(Account.updated_at == now)
+                )
+            ),
+        )
     await session.flush()
     return row
 
