@@ -45,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import Account, Lead, RegionTableRow, RegionTableVersion
 from domain.rules.permissions import Actor
@@ -158,7 +159,7 @@ async def rederive_regions(
     """Give every record of ``model`` (matching ``where``) the region its address
     has by ``table``; how many records changed."""
     # The same literal in SELECT and GROUP BY (bound values would not match).
-    blank = literal_column("''")
+    blank = literal_column("''", String)
     address = (
         func.coalesce(country, blank),
         func.coalesce(state, blank),
@@ -185,8 +186,8 @@ async def rederive_regions(
 def _account_region() -> Any:
     """The region of the lead's linked account (a correlated subquery)."""
     return (
-        select(Account.region)
-        .where(Account.id == Lead.account_id)
+        select(col(Account.region))
+        .where(col(Account.id) == Lead.account_id)
         .correlate(Lead)
         .scalar_subquery()
     )
@@ -280,11 +281,11 @@ async def region_table_versions(
     found: dict[int, list[RegionRow]] = {v.version: [] for v in versions}
     for n, country, state, region in await session.execute(
         select(
-            RegionTableRow.version,
-            RegionTableRow.country,
-            RegionTableRow.state,
-            RegionTableRow.region,
-        ).where(RegionTableRow.version.in_(list(found)))  # type: ignore[attr-defined]
+            col(RegionTableRow.version),
+            col(RegionTableRow.country),
+            col(RegionTableRow.state),
+            col(RegionTableRow.region),
+        ).where(col(RegionTableRow.version).in_(list(found)))
     ):
         found[n].append(RegionRow(country, state or None, region))
     return [

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import (
     RegionTableRow,
@@ -73,19 +74,19 @@ async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTabl
     row = await session.get(ScoringTableVersion, version)
     if row is None:
         raise LookupError(f"no scoring table version {version}")
-    points = dict(
+    points: dict[str, int] = dict(
         (
             await session.execute(
-                select(ScoringTablePoints.rule, ScoringTablePoints.points).where(
-                    ScoringTablePoints.version == version
-                )
+                select(
+                    col(ScoringTablePoints.rule), col(ScoringTablePoints.points)
+                ).where(col(ScoringTablePoints.version) == version)
             )
         ).all()
     )
     domains = (
         await session.execute(
-            select(ScoringFreeMailDomain.domain).where(
-                ScoringFreeMailDomain.version == version
+            select(col(ScoringFreeMailDomain.domain)).where(
+                col(ScoringFreeMailDomain.version) == version
             )
         )
     ).scalars()
@@ -107,8 +108,10 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
     rows = (
         await session.execute(
             select(
-                RegionTableRow.country, RegionTableRow.state, RegionTableRow.region
-            ).where(RegionTableRow.version == version)
+                col(RegionTableRow.country),
+                col(RegionTableRow.state),
+                col(RegionTableRow.region),
+            ).where(col(RegionTableRow.version) == version)
         )
     ).all()
     return region_table_of(
@@ -121,7 +124,9 @@ async def _heads(
     session: AsyncSession, lock: str | None
 ) -> dict[str, tuple[int, datetime]]:
     stmt = select(
-        RuleTableHead.name, RuleTableHead.version, RuleTableHead.changed_at
+        col(RuleTableHead.name),
+        col(RuleTableHead.version),
+        col(RuleTableHead.changed_at),
     ).order_by(RuleTableHead.name)
     if lock == "share":
         stmt = stmt.with_for_update(read=True, key_share=True)

@@ -51,6 +51,7 @@ from datetime import datetime
 from sqlalchemy import Integer, case, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from domain.lifecycle.lead import OPEN_STATUSES
 from domain.records import (
@@ -146,12 +147,12 @@ async def _write_rows(
     session: AsyncSession, table: ScoringTable, current: ScoringTable
 ) -> None:
     """The points of every rule (descriptions carried over) and the free-mail list."""
-    descriptions = dict(
+    descriptions: dict[str, str] = dict(
         (
             await session.execute(
-                select(ScoringTablePoints.rule, ScoringTablePoints.description).where(
-                    ScoringTablePoints.version == current.version
-                )
+                select(
+                    col(ScoringTablePoints.rule), col(ScoringTablePoints.description)
+                ).where(col(ScoringTablePoints.version) == current.version)
             )
         ).all()
     )
@@ -207,27 +208,23 @@ async def rescore_all_leads(
     # One row per engagement that counts: every engagement of the other kinds,
     # one per (lead, kind, UTC day) of the once-a-day kinds.
     counted = union_all(
-        select(e.lead_id, e.kind).where(
-            e.lead_id.is_not(None),  # type: ignore[union-attr]
-            e.kind.not_in(daily),  # type: ignore[attr-defined]
+        select(col(e.lead_id), col(e.kind)).where(
+            col(e.lead_id).is_not(None), col(e.kind).not_in(daily)
         ),
-        select(e.lead_id, e.kind)
-        .where(
-            e.lead_id.is_not(None),  # type: ignore[union-attr]
-            e.kind.in_(daily),  # type: ignore[attr-defined]
-        )
+        select(col(e.lead_id), col(e.kind))
+        .where(col(e.lead_id).is_not(None), col(e.kind).in_(daily))
         .group_by(e.lead_id, e.kind, _utc_day(session, e.occurred_at)),  # type: ignore[arg-type]
     ).subquery("counted")
     p = ScoringTablePoints
     behaviour = (
         select(counted.c.lead_id, func.sum(p.points).label("points"))
-        .join(p, (p.rule == counted.c.kind) & (p.version == table.version))
+        .join(p, (col(p.rule) == counted.c.kind) & (col(p.version) == table.version))
         .group_by(counted.c.lead_id)
         .subquery("behaviour")
     )
     lead = Lead.__table__.alias("l")  # type: ignore[attr-defined]
-    free_mail = select(ScoringFreeMailDomain.domain).where(
-        ScoringFreeMailDomain.version == table.version
+    free_mail = select(col(ScoringFreeMailDomain.domain)).where(
+        col(ScoringFreeMailDomain.version) == table.version
     )
     demographic = (
         case((lead.c.score_title_seniority, table.title_seniority_points), else_=0)
@@ -288,15 +285,15 @@ async def scoring_table_versions(
     for point in (
         await session.execute(
             select(ScoringTablePoints).where(
-                ScoringTablePoints.version.in_(numbers)  # type: ignore[attr-defined]
+                col(ScoringTablePoints.version).in_(numbers)
             )
         )
     ).scalars():
         rules[point.version].append(point)
     domains: dict[int, list[str]] = {n: [] for n in numbers}
     for n, domain in await session.execute(
-        select(ScoringFreeMailDomain.version, ScoringFreeMailDomain.domain)
-        .where(ScoringFreeMailDomain.version.in_(numbers))  # type: ignore[attr-defined]
+        select(col(ScoringFreeMailDomain.version), col(ScoringFreeMailDomain.domain))
+        .where(col(ScoringFreeMailDomain.version).in_(numbers))
         .order_by(ScoringFreeMailDomain.domain)
     ):
         domains[n].append(domain)

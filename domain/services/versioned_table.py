@@ -31,6 +31,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import Account, Lead, Opportunity, RuleTableHead
 from domain.rules.permissions import Actor, may_edit_rule_tables
@@ -136,10 +137,10 @@ async def edit_table(
         # Only the records the re-derivation changed (it stamps them updated_at = now).
         await session.run_sync(
             refresh_entries,
-            lead_ids=select(Lead.id).where(Lead.updated_at == now),
-            opportunity_ids=select(Opportunity.id).where(
-                Opportunity.account_id.in_(  # type: ignore[attr-defined]
-                    select(Account.id).where(Account.updated_at == now)
+            lead_ids=select(col(Lead.id)).where(col(Lead.updated_at) == now),
+            opportunity_ids=select(col(Opportunity.id)).where(
+                col(Opportunity.account_id).in_(
+                    select(col(Account.id)).where(col(Account.updated_at) == now)
                 )
             ),
         )
