@@ -33,6 +33,7 @@ from domain.db import (
     make_async_engine,
     make_sessionmaker,
 )
+from domain.services import milestones
 from domain.services.users import authenticate
 
 log = logging.getLogger("salesops.api")
@@ -157,7 +158,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI application for a database (default: ``DATABASE_URL``)."""
     engine = make_async_engine(database_url)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, hooks=[milestones.install])
     graphql = SalesopsGraphQL(
         schema,
         graphql_ide="graphiql",

@@ -110,7 +110,7 @@ class RegionQueries:
         return await table_version(
             info,
             version,
-            service.current_region_table,
+            service.REGION_TABLE,
             service.region_table_versions,
             RegionTableNode.from_stored,
         )

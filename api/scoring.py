@@ -19,6 +19,7 @@ from domain.lifecycle.lead import MQL_SOURCES
 from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
 from domain.rules.scoring import ScoringTableEdit
 from domain.services import scoring_table as service
+from domain.services.versioned_table import VersionedTable, current_version
 
 # Where scoring makes a lead an MQL, from the lead table: "RAW, INQUIRY or NURTURE".
 _MQL_SOURCES = (
@@ -124,14 +125,17 @@ def history_limit(first: int) -> int:
 async def table_version(
     info: Info,
     version: int | None,
-    current: Callable[[Any], Awaitable[Any]],
+    kind: VersionedTable[Any],
     versions: Callable[..., Awaitable[list[Any]]],
     to_node: Callable[[Any], T],
 ) -> T | None:
     """One version of a versioned rule table (the current one by default)."""
-    if version is None:
-        return to_node(await info.context.read(current))
-    found = await info.context.read(lambda s: versions(s, version=version))
+
+    async def find(session: Any) -> list[Any]:
+        number = await current_version(session, kind) if version is None else version
+        return await versions(session, version=number)
+
+    found = await info.context.read(find)
     return to_node(found[0]) if found else None
 
 
@@ -169,7 +173,7 @@ class ScoringQueries:
         return await table_version(
             info,
             version,
-            service.current_scoring_table,
+            service.SCORING_TABLE,
             service.scoring_table_versions,
             ScoringTableNode.from_stored,
         )

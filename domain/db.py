@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -120,9 +120,33 @@ def make_async_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit (no lazy reloads in async)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+SessionHook = Callable[[type[Session]], None]
+
+
+def make_sessionmaker(
+    engine: AsyncEngine, *, hooks: Sequence[SessionHook]
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (no lazy reloads in async),
+    with the version bump and the given ``hooks`` installed.
+
+    Each factory has a Session class of its own, and its hooks are installed
+    on that class, never on SQLAlchemy's global ``Session``: a session has the
+    hooks of the factory that made it, and nothing is installed by importing a
+    module. This module knows no service, so the code that builds the
+    application's sessions names the domain's hooks (the API, the CLI and the
+    tests pass ``domain.services.milestones.install``: funnel entries follow
+    every flush). ``hooks`` has no default so that no caller forgets it.
+    """
+    session_class = type("SalesopsSession", (Session,), {})
+    event.listen(session_class, "before_flush", bump_versions)
+    for install in hooks:
+        install(session_class)
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=session_class,
+    )
 
 
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (
@@ -199,9 +223,9 @@ async def number_new_rows(session: AsyncSession) -> None:
             state.obj().id = n
 
 
-@event.listens_for(Session, "before_flush")
-def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
-    """Every changed stateful record gets ``version + 1`` and a fresh ``updated_at``."""
+def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
+    """Every changed stateful record gets ``version + 1`` and a fresh ``updated_at``
+    (a ``before_flush`` hook of every session ``make_sessionmaker`` makes)."""
     now = utcnow()
     for obj in session.dirty:
         if isinstance(obj, Versioned) and session.is_modified(
@@ -210,10 +234,6 @@ def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
             obj.version = (obj.version or 0) + 1
             obj.updated_at = now
 
-
-# Funnel entries follow the records in every flush (D11); importing the module
-# registers its hook.
-import domain.services.milestones  # noqa: E402, F401
 
 # --- migrations -------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from domain.db import (
 from domain.enums import Role
 from domain.records import User
 from domain.rules.permissions import Actor
+from domain.services import milestones
 from domain.services.leads import create_lead
 from domain.services.users import create_user, issue_token
 
@@ -74,8 +75,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Session factory (what the app makes per request)."""
-    return make_sessionmaker(engine)
+    """Session factory (what the app makes per request), with the app's hooks."""
+    return make_sessionmaker(engine, hooks=[milestones.install])
 
 
 # Versioned rule tables seeded by the migrations (D5, D6): emptied with the rest

@@ -19,6 +19,7 @@ from domain.db import (
     upgrade_to_head,
 )
 from domain.enums import Region, Role
+from domain.services import milestones
 
 app = typer.Typer(
     help="salesops: the sales-operations core as a GraphQL API.", no_args_is_help=True
@@ -62,7 +63,10 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
 
     engine = make_async_engine()
     try:
-        async with make_sessionmaker(engine)() as session, write_transaction(session):
+        async with (
+            make_sessionmaker(engine, hooks=[milestones.install])() as session,
+            write_transaction(session),
+        ):
             try:
                 user = await create_user(
                     {"email": email, "name": name, "role": role, "region": region},
@@ -153,7 +157,10 @@ async def _demo_token() -> str:
 
     engine = make_async_engine()
     try:
-        async with make_sessionmaker(engine)() as session, write_transaction(session):
+        async with (
+            make_sessionmaker(engine, hooks=[milestones.install])() as session,
+            write_transaction(session),
+        ):
             admin = (
                 await session.execute(
                     select(User).where(User.email == DEMO_ADMIN_EMAIL)

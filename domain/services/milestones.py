@@ -13,15 +13,23 @@ tables (a union and a sort for each median; measured on SQLite at 1,000,000
 leads: a GROUP BY over ``leads`` 5 s, one window median 1 s, one index walk
 5 ms).
 
-How it stays true. An ``after_flush`` hook looks at every lead, opportunity
-and account the flush wrote: a new lead or opportunity gets its entry, a
-status or stage change stamps the milestone it reaches (``domain.rules.funnel``:
-first reach kept, skipped milestones stamped with it), a changed dimension
-is copied. Whatever path moves a record (transitionLead, automatic moves on
-engagements, convertLead, createOpportunity, moveOpportunityStage with
-overrides or back moves, or a future import), the same flush keeps the
-entry, in the same transaction. Status moves are stamped at the record's
-``status_changed_at`` / ``stage_changed_at``, creations at ``created_at``.
+How it stays true. An ``after_flush`` hook (``follow_records``) looks at every
+lead, opportunity and account the flush wrote: a new lead or opportunity gets
+its entry, a status or stage change stamps the milestone it reaches
+(``domain.rules.funnel``: first reach kept, skipped milestones stamped with
+it), a changed dimension is copied. Whatever path moves a record through the
+ORM (transitionLead, automatic moves on engagements, convertLead,
+createOpportunity, moveOpportunityStage with overrides or back moves), the
+same flush keeps the entry, in the same transaction. Status moves are stamped
+at the record's ``status_changed_at`` / ``stage_changed_at``, creations at
+``created_at``.
+
+The hook is installed where sessions are made, never by importing this module:
+the API, the CLI and the tests build their sessions with
+``domain.db.make_sessionmaker(engine, hooks=[install])``. A bulk statement
+(``UPDATE leads …`` of a table edit, an import, a merge) is no flush: it never
+reaches the hook, so whoever writes records in bulk calls ``refresh_entries``
+in the same transaction, which copies the dimensions again with set-based SQL.
 
 Dimensions (decisions where D11 is silent): an entry is grouped by what the
 record it started as says: a lead's sales segment, region, initial source,
@@ -36,9 +44,10 @@ that opportunity is counted in its own entry.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import Select, bindparam, event, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.records import Account, FunnelEntry, Lead, Opportunity
@@ -54,6 +63,9 @@ from domain.rules.funnel import (
 )
 
 ENTRIES = FunnelEntry.__table__  # type: ignore[attr-defined]
+LEADS = Lead.__table__  # type: ignore[attr-defined]
+OPPORTUNITIES = Opportunity.__table__  # type: ignore[attr-defined]
+ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
 STAMP_COLUMNS = tuple(f"{m.value.lower()}_at" for m in MILESTONES)
 SECONDS_COLUMNS = tuple(f"seconds_to_{m.value.lower()}" for m in MILESTONES[1:])
 
@@ -66,6 +78,16 @@ LEAD_DIMENSIONS = (
 )
 # A direct opportunity's own dimensions (segment and region come from its account).
 OPPORTUNITY_DIMENSIONS = ("owner_id", "initial_source", "campaign_id")
+# Every column of a lead, opportunity or account that an entry copies: a bulk
+# write of any of them must call ``refresh_entries``.
+COPIED_COLUMNS = frozenset(
+    (
+        *LEAD_DIMENSIONS,
+        *OPPORTUNITY_DIMENSIONS,
+        "account_id",
+        "sales_qualification_source",
+    )
+)
 
 
 def stamp_values(stamps: Stamps) -> dict[str, Any]:
@@ -201,34 +223,98 @@ def _changed_opportunity(session: Session, opp: Opportunity) -> None:
         if stamps is not None:
             reached = milestone_of_stage(opp.stage)
             _stamp(session, where, reach(stamps, reached, opp.stage_changed_at))
-    if _changed(opp, "sales_qualification_source"):
-        session.execute(
-            update(ENTRIES)
-            .where(where)
-            .values(sales_qualification_source=opp.sales_qualification_source)
-        )
-    if opp.lead_id is None and _changed(opp, "account_id", *OPPORTUNITY_DIMENSIONS):
-        session.execute(
-            update(ENTRIES).where(where).values(**_opportunity_dimensions(session, opp))
-        )
+    if _changed(
+        opp, "sales_qualification_source", "account_id", *OPPORTUNITY_DIMENSIONS
+    ):
+        refresh_entries(session, lead_ids=(), opportunity_ids=[opp.id])
 
 
 def _changed_account(session: Session, account: Account) -> None:
-    if not _changed(account, "sales_segment", "region"):
-        return
-    opportunities = select(Opportunity.id).where(Opportunity.account_id == account.id)  # type: ignore[call-overload]
-    session.execute(
-        update(ENTRIES)
-        .where(
-            ENTRIES.c.lead_id.is_(None),
-            ENTRIES.c.opportunity_id.in_(opportunities.scalar_subquery()),
+    if _changed(account, "sales_segment", "region"):
+        refresh_entries(
+            session,
+            lead_ids=(),
+            opportunity_ids=select(OPPORTUNITIES.c.id).where(
+                OPPORTUNITIES.c.account_id == account.id
+            ),
         )
-        .values(sales_segment=account.sales_segment, region=account.region)
+
+
+Ids = Collection[int | None] | Select[Any]  # ids, or a SELECT of ids
+
+
+def _narrowed(column: Any, ids: Ids | None) -> Any:
+    return column.is_not(None) if ids is None else column.in_(ids)
+
+
+def _copy(
+    session: Session, where: list[Any], values: dict[str, Any], ids: Ids | None
+) -> int:
+    """One UPDATE … FROM: the entries matched get ``values`` where they differ."""
+    if ids is not None and not isinstance(ids, Select) and not ids:
+        return 0
+    differs = or_(*(ENTRIES.c[name].is_distinct_from(v) for name, v in values.items()))
+    result = session.execute(update(ENTRIES).where(*where, differs).values(values))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def refresh_entries(
+    session: Session,
+    *,
+    lead_ids: Ids | None = None,
+    opportunity_ids: Ids | None = None,
+) -> int:
+    """Copy the dimensions of funnel entries again from their records; how many
+    entries changed.
+
+    For writes that pass by the flush hook: a bulk UPDATE of leads or accounts
+    (a table edit's re-derivation), an import, a merge. Set-based: at most
+    three UPDATE … FROM statements whatever the number of records, in the
+    caller's transaction, writing only entries whose copy differs — a lead's
+    entry from the lead, a direct opportunity's from the opportunity and its
+    account, the sales qualification source from the opportunity.
+    ``lead_ids`` / ``opportunity_ids`` (ids, or a SELECT of ids) narrow the
+    records looked at; None looks at every record, an empty list at none.
+    From async code: ``await session.run_sync(refresh_entries, ...)``.
+    """
+    opp, account = OPPORTUNITIES.c, ACCOUNTS.c
+    return (
+        _copy(
+            session,
+            [ENTRIES.c.lead_id == LEADS.c.id, _narrowed(LEADS.c.id, lead_ids)],
+            {name: LEADS.c[name] for name in LEAD_DIMENSIONS},
+            lead_ids,
+        )
+        + _copy(
+            session,
+            [
+                ENTRIES.c.lead_id.is_(None),
+                ENTRIES.c.opportunity_id == opp.id,
+                account.id == opp.account_id,
+                _narrowed(opp.id, opportunity_ids),
+            ],
+            {
+                "sales_segment": account.sales_segment,
+                "region": account.region,
+                **{name: opp[name] for name in OPPORTUNITY_DIMENSIONS},
+            },
+            opportunity_ids,
+        )
+        + _copy(
+            session,
+            [ENTRIES.c.opportunity_id == opp.id, _narrowed(opp.id, opportunity_ids)],
+            {"sales_qualification_source": opp.sales_qualification_source},
+            opportunity_ids,
+        )
     )
 
 
-@event.listens_for(Session, "after_flush")
-def _follow_records(session: Session, _context: Any) -> None:
+def install(session_class: type[Session]) -> None:
+    """Keep funnel entries in step with every flush of sessions of this class."""
+    event.listen(session_class, "after_flush", follow_records)
+
+
+def follow_records(session: Session, _context: Any) -> None:
     """Keep the funnel entries of what this flush wrote (see the module docstring)."""
     # After a flush the new/dirty sets and attribute histories are still the
     # flush's own: exactly what was written.

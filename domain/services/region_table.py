@@ -3,7 +3,12 @@
 An edit writes a new version of the table (every row, who, when, why; the old
 versions stay readable) and, in the same transaction, re-derives the region of
 every lead (from its address) and every account (from its billing address).
-Contacts and users store no derived region.
+Contacts and users store no derived region. The steps every versioned table
+shares (permission, head lock, version check, version row, head, funnel
+entries) are ``domain.services.versioned_table``'s; this module holds what is
+the region table's own: its rows and its re-derivation. Funnel entries copy
+the region (a lead's, or a direct opportunity's account's), so the edit
+refreshes them in the same transaction.
 
 The re-derivation keeps ``region_for`` the one definition of a region: the
 distinct (country, state, public sector, region) combinations are read with a
@@ -40,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.errors import refuse_if
 from domain.records import (
@@ -47,9 +53,8 @@ from domain.records import (
     Lead,
     RegionTableRow,
     RegionTableVersion,
-    RuleTableHead,
 )
-from domain.rules.permissions import Actor, may_edit_rule_tables
+from domain.rules.permissions import Actor
 from domain.rules.segmentation import (
     RegionRow,
     RegionTable,
@@ -57,15 +62,10 @@ from domain.rules.segmentation import (
     region_for,
     region_table_of,
 )
-from domain.services.loading import check_version
 from domain.services.rule_tables import (
     REGIONS,
-    RuleTables,
-    lock_for_edit,
-    remember_edit,
-    rule_tables,
 )
-from domain.sqltypes import utcnow
+from domain.services.versioned_table import VersionedTable, edit_table, version_rows
 
 # Changed address combinations per UPDATE (4 bound values each).
 BATCH = 500
@@ -80,6 +80,15 @@ class RegionTableChange:
     accounts_rederived: int
 
 
+REGION_TABLE: VersionedTable[RegionTable] = VersionedTable(
+    head=REGIONS,
+    field="regions",
+    title="the region table",
+    record=RegionTableVersion,
+    derives=frozenset({"region"}),
+)
+
+
 async def update_region_table(
     edit: RegionTableEdit,
     *,
@@ -90,38 +99,49 @@ async def update_region_table(
     now: datetime | None = None,
 ) -> RegionTableChange:
     """Write the next version of the region table and re-derive every region."""
-    refuse_if(may_edit_rule_tables(actor, "the region table"))
-    current = await lock_for_edit(session)
-    check_version(current.regions, expected_version)
-    refuse_if(edit.refusals(current.regions))
-    table = edit.applied_to(current.regions)
-    now = now or utcnow()
 
-    row = RegionTableVersion(
-        version=table.version,
-        changed_by_id=actor.id,
-        changed_at=now,
-        note=(note or "").strip() or None,
+    def apply(current: RegionTable) -> RegionTable:
+        refuse_if(edit.refusals(current))
+        return edit.applied_to(current)
+
+    row = await edit_table(
+        REGION_TABLE,
+        session=session,
+        actor=actor,
+        expected_version=expected_version,
+        note=note,
+        now=now,
+        apply=apply,
+        version_values=lambda _table: {},
+        write_rows=_write_rows,
+        rederive=_rederive,
     )
-    session.add(row)
-    await session.flush()
+    return RegionTableChange(
+        version=row,
+        leads_rederived=row.leads_rederived,
+        accounts_rederived=row.accounts_rederived,
+    )
+
+
+async def _write_rows(
+    session: AsyncSession, table: RegionTable, _current: RegionTable
+) -> None:
     session.add_all(
         RegionTableRow(
             version=table.version, country=country, state=state, region=region
         )
         for (country, state), region in table.regions.items()
     )
-    head = await session.get(RuleTableHead, REGIONS)
-    assert head is not None  # seeded by the migration
-    head.version = table.version
-    head.changed_at = now
-    await session.flush()
-    remember_edit(session, RuleTables(scoring=current.scoring, regions=table))
 
-    row.accounts_rederived = await rederive_regions(
+
+async def _rederive(
+    session: AsyncSession, table: RegionTable, now: datetime
+) -> dict[str, int]:
+    """Accounts first, then leads by address, then linked leads by account (D5)."""
+    accounts = await rederive_regions(
         session, Account, Account.billing_country, Account.billing_state, table, now=now
     )
-    row.leads_rederived = await rederive_regions(
+    leads = await rederive_regions(
         session,
         Lead,
         Lead.country,
@@ -130,12 +150,7 @@ async def update_region_table(
         now=now,
         where=~_takes_account_region(),
     ) + await _follow_linked_accounts(session, now)
-    await session.flush()
-    return RegionTableChange(
-        version=row,
-        leads_rederived=row.leads_rederived,
-        accounts_rederived=row.accounts_rederived,
-    )
+    return {"accounts_rederived": accounts, "leads_rederived": leads}
 
 
 async def rederive_regions(
@@ -151,7 +166,7 @@ async def rederive_regions(
     """Give every record of ``model`` (matching ``where``) the region its address
     has by ``table``; how many records changed."""
     # The same literal in SELECT and GROUP BY (bound values would not match).
-    blank = literal_column("''")
+    blank = literal_column("''", String)
     address = (
         func.coalesce(country, blank),
         func.coalesce(state, blank),
@@ -178,8 +193,8 @@ async def rederive_regions(
 def _account_region() -> Any:
     """The region of the lead's linked account (a correlated subquery)."""
     return (
-        select(Account.region)
-        .where(Account.id == Lead.account_id)
+        select(col(Account.region))
+        .where(col(Account.id) == Lead.account_id)
         .correlate(Lead)
         .scalar_subquery()
     )
@@ -269,20 +284,15 @@ async def region_table_versions(
     session: AsyncSession, *, version: int | None = None, limit: int | None = None
 ) -> list[StoredRegionTable]:
     """Stored versions, newest first: one ``version``, or the ``limit`` newest."""
-    stmt = select(RegionTableVersion).order_by(RegionTableVersion.version.desc())  # type: ignore[attr-defined]
-    if version is not None:
-        stmt = stmt.where(RegionTableVersion.version == version)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    versions = list((await session.execute(stmt)).scalars())
+    versions = await version_rows(session, REGION_TABLE, version=version, limit=limit)
     found: dict[int, list[RegionRow]] = {v.version: [] for v in versions}
     for n, country, state, region in await session.execute(
         select(
-            RegionTableRow.version,
-            RegionTableRow.country,
-            RegionTableRow.state,
-            RegionTableRow.region,
-        ).where(RegionTableRow.version.in_(list(found)))  # type: ignore[attr-defined]
+            col(RegionTableRow.version),
+            col(RegionTableRow.country),
+            col(RegionTableRow.state),
+            col(RegionTableRow.region),
+        ).where(col(RegionTableRow.version).in_(list(found)))
     ):
         found[n].append(RegionRow(country, state or None, region))
     return [
@@ -291,9 +301,3 @@ async def region_table_versions(
         )
         for v in versions
     ]
-
-
-async def current_region_table(session: AsyncSession) -> StoredRegionTable:
-    """The version region derivation uses now."""
-    current = (await rule_tables(session)).regions.version
-    return (await region_table_versions(session, version=current))[0]

@@ -28,13 +28,15 @@ Within one transaction the tables are read once (kept in ``session.info``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import (
     RegionTableRow,
@@ -51,6 +53,7 @@ REGIONS = "REGIONS"
 # Versions kept per process and table; older ones are dropped first.
 CACHE_SIZE = 8
 _MEMO = "salesops.rule_tables"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +64,9 @@ class RuleTables:
     regions: RegionTable
 
 
-# (version, changed_at) -> table; changed_at tells apart two databases (or a
-# test database reset) that reuse a version number.
-_scoring_cache: dict[tuple[int, datetime], ScoringTable] = {}
-_region_cache: dict[tuple[int, datetime], RegionTable] = {}
-
-
-def _remember(cache: dict[tuple[int, datetime], Any], key: Any, table: Any) -> None:
-    if len(cache) >= CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = table
+# Per table: (version, changed_at) -> table; changed_at tells apart two
+# databases (or a test database reset) that reuse a version number.
+_caches: dict[str, dict[tuple[int, datetime], Any]] = {SCORING: {}, REGIONS: {}}
 
 
 async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTable:
@@ -78,19 +74,19 @@ async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTabl
     row = await session.get(ScoringTableVersion, version)
     if row is None:
         raise LookupError(f"no scoring table version {version}")
-    points = dict(
+    points: dict[str, int] = dict(
         (
             await session.execute(
-                select(ScoringTablePoints.rule, ScoringTablePoints.points).where(
-                    ScoringTablePoints.version == version
-                )
+                select(
+                    col(ScoringTablePoints.rule), col(ScoringTablePoints.points)
+                ).where(col(ScoringTablePoints.version) == version)
             )
         ).all()
     )
     domains = (
         await session.execute(
-            select(ScoringFreeMailDomain.domain).where(
-                ScoringFreeMailDomain.version == version
+            select(col(ScoringFreeMailDomain.domain)).where(
+                col(ScoringFreeMailDomain.version) == version
             )
         )
     ).scalars()
@@ -112,8 +108,10 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
     rows = (
         await session.execute(
             select(
-                RegionTableRow.country, RegionTableRow.state, RegionTableRow.region
-            ).where(RegionTableRow.version == version)
+                col(RegionTableRow.country),
+                col(RegionTableRow.state),
+                col(RegionTableRow.region),
+            ).where(col(RegionTableRow.version) == version)
         )
     ).all()
     return region_table_of(
@@ -122,15 +120,36 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
     )
 
 
-async def _heads(session: AsyncSession, lock: str | None) -> dict[str, tuple[int, Any]]:
+async def _heads(
+    session: AsyncSession, lock: str | None
+) -> dict[str, tuple[int, datetime]]:
     stmt = select(
-        RuleTableHead.name, RuleTableHead.version, RuleTableHead.changed_at
+        col(RuleTableHead.name),
+        col(RuleTableHead.version),
+        col(RuleTableHead.changed_at),
     ).order_by(RuleTableHead.name)
     if lock == "share":
         stmt = stmt.with_for_update(read=True, key_share=True)
     elif lock == "update":
         stmt = stmt.with_for_update()
     return {name: (version, at) for name, version, at in await session.execute(stmt)}
+
+
+async def _cached(
+    session: AsyncSession,
+    name: str,
+    key: tuple[int, datetime],
+    load: Callable[[AsyncSession, int], Awaitable[T]],
+) -> T:
+    """The table of the head ``key``, loaded once per process."""
+    cache = _caches[name]
+    table: T | None = cache.get(key)
+    if table is None:
+        table = await load(session, key[0])
+        if len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = table
+    return table
 
 
 def _transaction(session: AsyncSession) -> Any:
@@ -145,17 +164,10 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
         if lock is None or held == "update" or held == lock:
             return tables
     heads = await _heads(session, lock)
-    key = heads[SCORING]
-    scoring = _scoring_cache.get(key)
-    if scoring is None:
-        scoring = await load_scoring_table(session, key[0])
-        _remember(_scoring_cache, key, scoring)
-    key = heads[REGIONS]
-    regions = _region_cache.get(key)
-    if regions is None:
-        regions = await load_region_table(session, key[0])
-        _remember(_region_cache, key, regions)
-    tables = RuleTables(scoring=scoring, regions=regions)
+    tables = RuleTables(
+        scoring=await _cached(session, SCORING, heads[SCORING], load_scoring_table),
+        regions=await _cached(session, REGIONS, heads[REGIONS], load_region_table),
+    )
     session.info[_MEMO] = (_transaction(session), lock, tables)
     return tables
 

@@ -30,6 +30,17 @@ Decisions where the spec is silent:
 - The rescore writes no LEAD_SCORE_CHANGED event per lead (a burst of up to a
   million outbox rows); the new version, with the number of leads rescored,
   is the record of the change.
+- Funnel entries need no refresh: the rescore writes ``person_score`` (and
+  ``version``, ``updated_at``) only, and no entry copies a score
+  (``milestones.COPIED_COLUMNS``); the sales segment an entry copies comes
+  from the number of employees, not from the score, and no status moves. The
+  shared pipeline (``domain.services.versioned_table``) checks this from
+  ``SCORING_TABLE.derives``: a re-derivation that one day writes a copied
+  column gets its entries refreshed in the same transaction.
+
+The steps every versioned table shares (permission, head lock, version check,
+version row, head) are ``domain.services.versioned_table``'s; this module holds
+what is the scoring table's own: thresholds, points, free mail, the rescore.
 """
 
 from __future__ import annotations
@@ -40,18 +51,18 @@ from datetime import datetime
 from sqlalchemy import Integer, case, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from domain.errors import refuse_if
 from domain.lifecycle.lead import MQL_SOURCES, OPEN_STATUSES
 from domain.records import (
     Engagement,
     Lead,
-    RuleTableHead,
     ScoringFreeMailDomain,
     ScoringTablePoints,
     ScoringTableVersion,
 )
-from domain.rules.permissions import Actor, may_edit_rule_tables
+from domain.rules.permissions import Actor
 from domain.rules.scoring import (
     DEFAULT_SCORING_TABLE,
     RULE_IDS,
@@ -59,15 +70,10 @@ from domain.rules.scoring import (
     ScoringTableEdit,
     validate_scoring_table,
 )
-from domain.services.loading import check_version
 from domain.services.rule_tables import (
     SCORING,
-    RuleTables,
-    lock_for_edit,
-    remember_edit,
-    rule_tables,
 )
-from domain.sqltypes import utcnow
+from domain.services.versioned_table import VersionedTable, edit_table, version_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,15 @@ class ScoringTableChange:
     unowned_leads_at_routing_threshold: int
 
 
+SCORING_TABLE: VersionedTable[ScoringTable] = VersionedTable(
+    head=SCORING,
+    field="scoring",
+    title="the scoring table",
+    record=ScoringTableVersion,
+    derives=frozenset({"person_score"}),
+)
+
+
 async def update_scoring_table(
     edit: ScoringTableEdit,
     *,
@@ -90,34 +105,59 @@ async def update_scoring_table(
     now: datetime | None = None,
 ) -> ScoringTableChange:
     """Write the next version of the scoring table and rescore every lead."""
-    refuse_if(may_edit_rule_tables(actor, "the scoring table"))
-    current = await lock_for_edit(session)
-    check_version(current.scoring, expected_version)
-    refuse_if(edit.refusals())
-    table = edit.applied_to(current.scoring)
-    refuse_if(validate_scoring_table(table))
-    now = now or utcnow()
 
-    descriptions = dict(
+    def apply(current: ScoringTable) -> ScoringTable:
+        refuse_if(edit.refusals())
+        table = edit.applied_to(current)
+        refuse_if(validate_scoring_table(table))
+        return table
+
+    row = await edit_table(
+        SCORING_TABLE,
+        session=session,
+        actor=actor,
+        expected_version=expected_version,
+        note=note,
+        now=now,
+        apply=apply,
+        version_values=lambda table: {
+            "mql_threshold": table.mql_threshold,
+            "routing_threshold": table.routing_threshold,
+        },
+        write_rows=_write_rows,
+        rederive=_rederive,
+    )
+    return ScoringTableChange(
+        version=row,
+        leads_rescored=row.leads_rescored,
+        leads_at_mql_threshold=await _count(
+            session,
+            Lead.status.in_(MQL_SOURCES),  # type: ignore[attr-defined]
+            Lead.person_score >= row.mql_threshold,
+        ),
+        unowned_leads_at_routing_threshold=await _count(
+            session,
+            Lead.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+            Lead.owner_id.is_(None),  # type: ignore[union-attr]
+            Lead.person_score >= row.routing_threshold,
+        ),
+    )
+
+
+async def _write_rows(
+    session: AsyncSession, table: ScoringTable, current: ScoringTable
+) -> None:
+    """The points of every rule (descriptions carried over) and the free-mail list."""
+    descriptions: dict[str, str] = dict(
         (
             await session.execute(
-                select(ScoringTablePoints.rule, ScoringTablePoints.description).where(
-                    ScoringTablePoints.version == current.scoring.version
-                )
+                select(
+                    col(ScoringTablePoints.rule), col(ScoringTablePoints.description)
+                ).where(col(ScoringTablePoints.version) == current.version)
             )
         ).all()
     )
     defaults = {row.rule: row.description for row in DEFAULT_SCORING_TABLE.rules()}
-    row = ScoringTableVersion(
-        version=table.version,
-        mql_threshold=table.mql_threshold,
-        routing_threshold=table.routing_threshold,
-        changed_by_id=actor.id,
-        changed_at=now,
-        note=(note or "").strip() or None,
-    )
-    session.add(row)
-    await session.flush()
     session.add_all(
         ScoringTablePoints(
             version=table.version,
@@ -131,30 +171,12 @@ async def update_scoring_table(
         ScoringFreeMailDomain(version=table.version, domain=d)
         for d in sorted(table.free_mail_domains)
     )
-    head = await session.get(RuleTableHead, SCORING)
-    assert head is not None  # seeded by the migration
-    head.version = table.version
-    head.changed_at = now
-    await session.flush()
-    remember_edit(session, RuleTables(scoring=table, regions=current.regions))
 
-    row.leads_rescored = await rescore_all_leads(session, table, now=now)
-    await session.flush()
-    return ScoringTableChange(
-        version=row,
-        leads_rescored=row.leads_rescored,
-        leads_at_mql_threshold=await _count(
-            session,
-            Lead.status.in_(MQL_SOURCES),  # type: ignore[attr-defined]
-            Lead.person_score >= table.mql_threshold,
-        ),
-        unowned_leads_at_routing_threshold=await _count(
-            session,
-            Lead.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-            Lead.owner_id.is_(None),  # type: ignore[union-attr]
-            Lead.person_score >= table.routing_threshold,
-        ),
-    )
+
+async def _rederive(
+    session: AsyncSession, table: ScoringTable, now: datetime
+) -> dict[str, int]:
+    return {"leads_rescored": await rescore_all_leads(session, table, now=now)}
 
 
 async def _count(session: AsyncSession, *where: ColumnElement[bool]) -> int:
@@ -187,27 +209,23 @@ async def rescore_all_leads(
     # One row per engagement that counts: every engagement of the other kinds,
     # one per (lead, kind, UTC day) of the once-a-day kinds.
     counted = union_all(
-        select(e.lead_id, e.kind).where(
-            e.lead_id.is_not(None),  # type: ignore[union-attr]
-            e.kind.not_in(daily),  # type: ignore[attr-defined]
+        select(col(e.lead_id), col(e.kind)).where(
+            col(e.lead_id).is_not(None), col(e.kind).not_in(daily)
         ),
-        select(e.lead_id, e.kind)
-        .where(
-            e.lead_id.is_not(None),  # type: ignore[union-attr]
-            e.kind.in_(daily),  # type: ignore[attr-defined]
-        )
+        select(col(e.lead_id), col(e.kind))
+        .where(col(e.lead_id).is_not(None), col(e.kind).in_(daily))
         .group_by(e.lead_id, e.kind, _utc_day(session, e.occurred_at)),  # type: ignore[arg-type]
     ).subquery("counted")
     p = ScoringTablePoints
     behaviour = (
         select(counted.c.lead_id, func.sum(p.points).label("points"))
-        .join(p, (p.rule == counted.c.kind) & (p.version == table.version))
+        .join(p, (col(p.rule) == counted.c.kind) & (col(p.version) == table.version))
         .group_by(counted.c.lead_id)
         .subquery("behaviour")
     )
     lead = Lead.__table__.alias("l")  # type: ignore[attr-defined]
-    free_mail = select(ScoringFreeMailDomain.domain).where(
-        ScoringFreeMailDomain.version == table.version
+    free_mail = select(col(ScoringFreeMailDomain.domain)).where(
+        col(ScoringFreeMailDomain.version) == table.version
     )
     demographic = (
         case((lead.c.score_title_seniority, table.title_seniority_points), else_=0)
@@ -261,27 +279,22 @@ async def scoring_table_versions(
     session: AsyncSession, *, version: int | None = None, limit: int | None = None
 ) -> list[StoredScoringTable]:
     """Stored versions, newest first: one ``version``, or the ``limit`` newest."""
-    stmt = select(ScoringTableVersion).order_by(ScoringTableVersion.version.desc())  # type: ignore[attr-defined]
-    if version is not None:
-        stmt = stmt.where(ScoringTableVersion.version == version)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = list((await session.execute(stmt)).scalars())
+    rows = await version_rows(session, SCORING_TABLE, version=version, limit=limit)
     numbers = [r.version for r in rows]
     order = {rule: i for i, rule in enumerate(RULE_IDS)}
     rules: dict[int, list[ScoringTablePoints]] = {n: [] for n in numbers}
     for point in (
         await session.execute(
             select(ScoringTablePoints).where(
-                ScoringTablePoints.version.in_(numbers)  # type: ignore[attr-defined]
+                col(ScoringTablePoints.version).in_(numbers)
             )
         )
     ).scalars():
         rules[point.version].append(point)
     domains: dict[int, list[str]] = {n: [] for n in numbers}
     for n, domain in await session.execute(
-        select(ScoringFreeMailDomain.version, ScoringFreeMailDomain.domain)
-        .where(ScoringFreeMailDomain.version.in_(numbers))  # type: ignore[attr-defined]
+        select(col(ScoringFreeMailDomain.version), col(ScoringFreeMailDomain.domain))
+        .where(col(ScoringFreeMailDomain.version).in_(numbers))
         .order_by(ScoringFreeMailDomain.domain)
     ):
         domains[n].append(domain)
@@ -295,9 +308,3 @@ async def scoring_table_versions(
         )
         for r in rows
     ]
-
-
-async def current_scoring_table(session: AsyncSession) -> StoredScoringTable:
-    """The version scoring uses now."""
-    current = (await rule_tables(session)).scoring.version
-    return (await scoring_table_versions(session, version=current))[0]

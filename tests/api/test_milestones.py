@@ -4,11 +4,21 @@ move that skipped them; dimensions and campaigns follow the records."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import pkgutil
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
+import api as api_package
+import domain
+import domain.db
+from api.app import create_app
+from domain.db import write_transaction
 from domain.enums import (
     FunnelMilestone,
     RecordType,
@@ -17,9 +27,12 @@ from domain.enums import (
     SalesQualificationSource,
     SalesSegment,
 )
-from domain.records import FunnelEntry, Lead, Opportunity, TransitionRecord
+from domain.records import Account, FunnelEntry, Lead, Opportunity, TransitionRecord
 from domain.rules.funnel import MILESTONES
-from domain.services.milestones import STAMP_COLUMNS
+from domain.rules.permissions import Actor
+from domain.services import milestones
+from domain.services.leads import create_lead
+from domain.services.milestones import STAMP_COLUMNS, refresh_entries
 from domain.sqltypes import utcnow
 from tests.api.ids import gid, raw_id
 from tests.conftest import row_count
@@ -100,6 +113,17 @@ def stamps(entry: FunnelEntry) -> tuple[Any, ...]:
 
 def reached(entry: FunnelEntry) -> list[str]:
     return [m.value for m, s in zip(MILESTONES, stamps(entry), strict=True) if s]
+
+
+def dimensions(entry: FunnelEntry) -> tuple[Any, ...]:
+    return (
+        entry.sales_segment,
+        entry.region,
+        entry.initial_source,
+        entry.owner_id,
+        entry.campaign_id,
+        entry.sales_qualification_source,
+    )
 
 
 async def ledger(sessions: Any, record_type: RecordType, record_id: int) -> list[Any]:
@@ -221,14 +245,14 @@ async def test_a_new_lead_is_raw_at_its_creation_with_its_dimensions(
     assert reached(entry) == ["RAW"]
     assert entry.raw_at == row.created_at
     assert entry.opportunity_id is None
-    assert (
-        entry.sales_segment,
-        entry.region,
-        entry.initial_source,
-        entry.owner_id,
-        entry.campaign_id,
-        entry.sales_qualification_source,
-    ) == (SalesSegment.LARGE, Region.US_WEST, "Webcast", sdr.id, raw_id(campaign), None)
+    assert dimensions(entry) == (
+        SalesSegment.LARGE,
+        Region.US_WEST,
+        "Webcast",
+        sdr.id,
+        raw_id(campaign),
+        None,
+    )
     assert entry.seconds_to_inquiry is None
 
 
@@ -731,3 +755,144 @@ async def test_times_given_to_the_services_are_the_stamps(make, sessions):
 
     entry = await entry_of(sessions, lead_id=lead.id)
     assert entry.raw_at == lead.created_at == when
+
+
+# --- where the hook lives, and bulk writes ------------------------------------------
+
+
+async def test_sessions_of_the_apps_factory_keep_the_funnel_entries(
+    database_url, empty_database, make
+):
+    app = create_app(database_url)
+    ops = await make.user(Role.MARKETING_OPS)
+    try:
+        async with app.state.sessions() as session, write_transaction(session):
+            lead = await create_lead(
+                {"last_name": "Hopper", "initial_source": "Webcast", "country": "JP"},
+                session=session,
+                actor=Actor(ops.id, ops.role),
+            )
+        async with app.state.sessions() as session:
+            entry = (
+                await session.execute(
+                    select(FunnelEntry).where(FunnelEntry.lead_id == lead.id)
+                )
+            ).scalar_one()
+    finally:
+        await app.state.engine.dispose()
+
+    assert reached(entry) == ["RAW"]
+    assert entry.region is Region.APAC
+
+
+def test_no_hook_is_installed_on_sqlalchemys_session_class():
+    # Every module of the service, imported: none may install a hook by being imported.
+    for package in (domain, api_package):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+
+    plain = Session()
+    assert len(plain.dispatch.before_flush) == 0
+    assert len(plain.dispatch.after_flush) == 0
+    assert not event.contains(Session, "after_flush", milestones.follow_records)
+
+
+def test_the_database_module_imports_no_service():
+    tree = ast.parse(Path(domain.db.__file__).read_text())
+    imported = [
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    ]
+    assert [n for n in imported if n.startswith("domain.services")] == []
+
+
+async def test_a_bulk_write_refreshes_the_entries_of_its_records(api, make, sessions):
+    ops = await make.user(Role.SALES_OPS)
+    sdr = await make.user(Role.SDR)
+    other = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
+    walk = Walk(api, ops)
+    kept = await a_lead(walk, country="JP", ownerId=gid("User", sdr.id))
+    merged = await a_lead(walk, country="JP", ownerId=gid("User", sdr.id))
+    opp, _ = await a_direct_deal(walk, ae)
+    untouched = [
+        dimensions(await entry_of(sessions, lead_id=kept)),
+        dimensions(await entry_of(sessions, opportunity_id=opp)),
+    ]
+
+    # A merge or an import writes records in bulk, past the flush hook.
+    async def bulk_write(session: Any) -> int:
+        await session.execute(
+            update(Lead)
+            .where(Lead.id == merged)
+            .values(owner_id=other.id, region=Region.EMEA)
+        )
+        await session.execute(
+            update(Opportunity)
+            .where(Opportunity.id == opp)
+            .values(owner_id=other.id, initial_source="Partner")
+        )
+        await session.execute(
+            update(Account)
+            .where(
+                Account.id
+                == select(Opportunity.account_id)
+                .where(Opportunity.id == opp)
+                .scalar_subquery()
+            )
+            .values(sales_segment=SalesSegment.LARGE, region=Region.LATAM)
+        )
+        return await session.run_sync(refresh_entries)
+
+    changed = await make.run(bulk_write)
+
+    assert changed == 2
+    lead_entry = await entry_of(sessions, lead_id=merged)
+    assert (lead_entry.owner_id, lead_entry.region) == (other.id, Region.EMEA)
+    assert dimensions(await entry_of(sessions, opportunity_id=opp)) == (
+        SalesSegment.LARGE,
+        Region.LATAM,
+        "Partner",
+        other.id,
+        None,
+        SalesQualificationSource.AE_GENERATED,
+    )
+    assert dimensions(await entry_of(sessions, lead_id=kept)) == untouched[0]
+    by_owner = (
+        await api(
+            "{ funnel(groupBy: OWNER) { groups { key milestones { count } } } }",
+            as_user=ops,
+        )
+    ).ok()["funnel"]["groups"]
+    assert {g["key"]: g["milestones"][0]["count"] for g in by_owner} == {
+        gid("User", sdr.id): 1,
+        gid("User", other.id): 2,
+    }
+    assert untouched[1] != dimensions(await entry_of(sessions, opportunity_id=opp))
+
+
+async def test_refreshing_narrowed_to_some_records_leaves_the_others(
+    api, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    sdr = await make.user(Role.SDR)
+    walk = Walk(api, ops)
+    first = await a_lead(walk, country="JP")
+    second = await a_lead(walk, country="JP")
+
+    async def bulk_write(session: Any) -> int:
+        await session.execute(update(Lead).values(owner_id=sdr.id))
+        return await session.run_sync(
+            lambda s: refresh_entries(s, lead_ids=[first], opportunity_ids=())
+        )
+
+    assert await make.run(bulk_write) == 1
+    assert (await entry_of(sessions, lead_id=first)).owner_id == sdr.id
+    assert (await entry_of(sessions, lead_id=second)).owner_id is None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
-from domain.enums import Role
+from domain.enums import OpportunityStage, Role, SalesQualificationSource
 from domain.records import RegionTableRow, RegionTableVersion
 from domain.rules.permissions import Actor
 from domain.rules.segmentation import DEFAULT_REGION_TABLE
 from domain.services.accounts import create_account
+from domain.services.opportunities import create_opportunity
 from tests.api.ids import gid
 from tests.conftest import row_count
 
@@ -31,6 +33,9 @@ mutation($input: UpdateRegionTableInput!) {
     userErrors { code field message }
   }
 }"""
+FUNNEL = """
+query { funnel(groupBy: REGION) {
+  milestones { milestone count } groups { key milestones { milestone count } } } }"""
 REGIONS = """
 query($ids: [ID!]!) { nodes(ids: $ids) {
   ... on Lead { region version } ... on Account { region version } } }"""
@@ -54,6 +59,27 @@ async def account(make, by, **values):
     return await make.run(
         lambda s: create_account(values, session=s, actor=Actor(by.id, by.role))
     )
+
+
+async def funnel_by_region(api, user) -> dict[str | None, list[int]]:
+    """Each region's counts at every milestone, as ``funnel(groupBy: REGION)``."""
+    funnel = (await api(FUNNEL, {}, as_user=user)).ok()["funnel"]
+    return {g["key"]: [m["count"] for m in g["milestones"]] for g in funnel["groups"]}
+
+
+async def a_direct_deal(make, by, owner, account_id: int) -> int:
+    """A won opportunity created without a lead on the account (its own entry)."""
+    deal = await make.run(
+        lambda s: create_opportunity(
+            {"name": "Initech - Premium", "owner_id": owner.id,
+             "account_id": account_id, "initial_source": "Web Direct",
+             "sales_qualification_source": SalesQualificationSource.WEB_DIRECT,
+             "stage": OpportunityStage.CLOSED_WON,
+             "incremental_acv": Decimal("3000.00")},
+            session=s, actor=Actor(by.id, by.role),
+        )
+    )  # fmt: skip
+    return deal.id
 
 
 async def table_rows(sessions) -> tuple[int, int]:
@@ -229,6 +255,36 @@ async def test_a_lead_linked_to_an_account_keeps_following_the_accounts_region(
         ("US_EAST", 2),
     ]
     assert (data["leadsRederived"], data["accountsRederived"]) == (2, 1)
+
+
+async def test_an_edit_moves_the_funnel_entries_with_the_records_it_re_derives(
+    api, make
+):
+    ops = await make.user(Role.MARKETING_OPS)
+    sales_ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    dallas = await account(make, sales_ops, billing_country="US", billing_state="TX")
+    await make.lead(by=ops, country="US", state="TX")
+    await make.lead(by=ops, country="DE", account_id=dallas.id)
+    await make.lead(by=ops, country="DE")
+    await a_direct_deal(make, sales_ops, ae, dallas.id)
+    before = await funnel_by_region(api, ops)
+    assert {key: counts[0] for key, counts in before.items()} == {
+        "US_WEST": 3,
+        "EMEA": 1,
+    }
+
+    data = await update(
+        api, sales_ops, setRows=[{"country": "US", "state": "TX", "region": "US_EAST"}]
+    )
+
+    assert data["userErrors"] == []
+    # The Texan lead, the lead of the Dallas account and the account's own deal
+    # are counted in the region their records now have, with the same milestones.
+    assert await funnel_by_region(api, ops) == {
+        "US_EAST": before["US_WEST"],
+        "EMEA": before["EMEA"],
+    }
 
 
 async def test_without_a_star_row_unlisted_countries_have_no_region(api, make):

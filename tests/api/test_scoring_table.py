@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event, select
 
 from domain.enums import Role
 from domain.records import (
+    FunnelEntry,
     Lead,
     ScoringFreeMailDomain,
     ScoringTablePoints,
     ScoringTableVersion,
 )
 from domain.rules.matching import DEFAULT_FREE_MAIL_DOMAINS
+from domain.services.milestones import COPIED_COLUMNS
 from domain.sqltypes import utcnow
 from tests.api.ids import gid
 from tests.conftest import row_count
@@ -49,6 +56,9 @@ mutation($input: RecordEngagementInput!) {
     userErrors { code field message }
   }
 }"""
+FUNNEL = """
+query($groupBy: FunnelDimension) { funnel(groupBy: $groupBy) {
+  milestones { count } groups { key milestones { milestone count } } } }"""
 LEAD = """
 query($id: ID!) { lead(id: $id) {
   personScore status version scoreBreakdown { rule points }
@@ -104,6 +114,31 @@ async def update(api, user, **fields) -> dict:
 
 async def lead_state(api, user, lead) -> dict:
     return (await api(LEAD, {"id": gid("Lead", lead.id)}, as_user=user)).ok()["lead"]
+
+
+@contextmanager
+def columns_updated(engine) -> Iterator[dict[str, set[str]]]:
+    """The columns each table's UPDATE statements set while active."""
+    updated: dict[str, set[str]] = {}
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        found = re.match(r"\s*UPDATE (\w+) SET (.*?) (?:FROM|WHERE) ", statement, re.S)
+        if found:
+            names = re.findall(r"(?:^|, )(\w+)=", found.group(2))
+            updated.setdefault(found.group(1), set()).update(names)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield updated
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def funnel_entries(sessions) -> list[tuple[Any, ...]]:
+    """Every funnel entry, all columns, in id order."""
+    async with sessions() as session:
+        rows = await session.execute(select(FunnelEntry).order_by(FunnelEntry.id))
+        return [tuple(e.model_dump().items()) for e in rows.scalars()]
 
 
 async def table_rows(sessions) -> tuple[int, int, int]:
@@ -564,3 +599,42 @@ async def test_engagements_racing_an_edit_end_scored_by_the_table_in_force(api, 
         state = await lead_state(api, ops, lead)
         assert state["personScore"] == 12  # company email 5 + download 7
         assert sum(line["points"] for line in state["scoreBreakdown"]) == 12
+
+
+async def test_an_edit_leaves_every_funnel_entry_as_it_was(api, make, sessions, engine):
+    ops = await make.user(Role.MARKETING_OPS)
+    sales_ops = await make.user(Role.SALES_OPS)
+    small = await make.lead(by=ops, title="VP Sales", number_of_employees=20)
+    large = await make.lead(by=ops, title="Analyst", number_of_employees=5000)
+    await engage(api, ops, small, "PRICING_PAGE_VISIT")
+    await engage(api, ops, large, "TRIAL_REQUEST")
+    grouped = {
+        by: (await api(FUNNEL, {"groupBy": by}, as_user=ops)).ok()["funnel"]
+        for by in ("SEGMENT", "REGION", "OWNER", "INITIAL_SOURCE")
+    }
+    entries = await funnel_entries(sessions)
+
+    with columns_updated(engine) as updated:
+        data = await update(
+            api,
+            sales_ops,
+            points=[
+                {"rule": "PRICING_PAGE_VISIT", "points": 40},
+                {"rule": "TITLE_SENIORITY", "points": 70},
+                {"rule": "TRIAL_REQUEST", "points": 10},
+            ],
+            mqlThreshold=60,
+            routingThreshold=50,
+        )
+
+    assert data["userErrors"] == []
+    assert data["leadsRescored"] == 2
+    # The rescore writes no column a funnel entry copies: entries stay as they were.
+    assert updated["leads"] == {"person_score", "version", "updated_at"}
+    assert not updated["leads"] & COPIED_COLUMNS
+    assert "funnel_entries" not in updated
+    assert await funnel_entries(sessions) == entries
+    for by, before in grouped.items():
+        assert (await api(FUNNEL, {"groupBy": by}, as_user=ops)).ok()[
+            "funnel"
+        ] == before, by
