@@ -31,9 +31,8 @@ from domain.db import (
     current_revision,
     head_revision,
     make_async_engine,
-    make_sessionmaker,
 )
-from domain.services import milestones
+from domain.services.sessions import make_sessions
 from domain.services.users import authenticate
 
 log = logging.getLogger("salesops.api")
@@ -158,7 +157,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI application for a database (default: ``DATABASE_URL``)."""
     engine = make_async_engine(database_url)
-    sessions = make_sessionmaker(engine, hooks=[milestones.install])
+    sessions = make_sessions(engine)
     graphql = SalesopsGraphQL(
         schema,
         graphql_ide="graphiql",

@@ -132,10 +132,9 @@ def make_sessionmaker(
     Each factory has a Session class of its own, and its hooks are installed
     on that class, never on SQLAlchemy's global ``Session``: a session has the
     hooks of the factory that made it, and nothing is installed by importing a
-    module. This module knows no service, so the code that builds the
-    application's sessions names the domain's hooks (the API, the CLI and the
-    tests pass ``domain.services.milestones.install``: funnel entries follow
-    every flush). ``hooks`` has no default so that no caller forgets it.
+    module. This module knows no service: ``domain.services.sessions`` names
+    the domain's hooks once and every caller makes its sessions there.
+    ``hooks`` has no default so that no caller forgets it.
     """
     session_class = type("SalesopsSession", (Session,), {})
     event.listen(session_class, "before_flush", bump_versions)

@@ -26,7 +26,6 @@ from api.schema import schema
 from domain.db import (
     is_sqlite,
     make_async_engine,
-    make_sessionmaker,
     make_sync_engine,
     upgrade_to_head,
     write_transaction,
@@ -34,8 +33,8 @@ from domain.db import (
 from domain.enums import Role
 from domain.records import User
 from domain.rules.permissions import Actor
-from domain.services import milestones
 from domain.services.leads import create_lead
+from domain.services.sessions import make_sessions
 from domain.services.users import create_user, issue_token
 
 _TMP = tempfile.mkdtemp(prefix="salesops-tests-")
@@ -76,7 +75,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Session factory (what the app makes per request), with the app's hooks."""
-    return make_sessionmaker(engine, hooks=[milestones.install])
+    return make_sessions(engine)
 
 
 # Versioned rule tables seeded by the migrations (D5, D6): emptied with the rest

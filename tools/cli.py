@@ -14,12 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from domain.db import (
     database_url,
     make_async_engine,
-    make_sessionmaker,
     make_sync_engine,
     upgrade_to_head,
 )
 from domain.enums import Region, Role
-from domain.services import milestones
+from domain.services.sessions import make_sessions
 
 app = typer.Typer(
     help="salesops: the sales-operations core as a GraphQL API.", no_args_is_help=True
@@ -64,7 +63,7 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
     engine = make_async_engine()
     try:
         async with (
-            make_sessionmaker(engine, hooks=[milestones.install])() as session,
+            make_sessions(engine)() as session,
             write_transaction(session),
         ):
             try:
@@ -158,7 +157,7 @@ async def _demo_token() -> str:
     engine = make_async_engine()
     try:
         async with (
-            make_sessionmaker(engine, hooks=[milestones.install])() as session,
+            make_sessions(engine)() as session,
             write_transaction(session),
         ):
             admin = (

@@ -26,7 +26,7 @@ at the record's ``status_changed_at`` / ``stage_changed_at``, creations at
 
 The hook is installed where sessions are made, never by importing this module:
 the API, the CLI and the tests build their sessions with
-``domain.db.make_sessionmaker(engine, hooks=[install])``. A bulk statement
+``domain.services.sessions.make_sessions``, which installs it. A bulk statement
 (``UPDATE leads …`` of a table edit, an import, a merge) is no flush: it never
 reaches the hook, so whoever writes records in bulk calls ``refresh_entries``
 in the same transaction, which copies the dimensions again with set-based SQL.

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from domain.db import is_sqlite, make_async_engine, make_sessionmaker, upgrade_to_head
+from domain.db import is_sqlite, make_async_engine, upgrade_to_head
 from domain.enums import Role
-from domain.services import milestones
+from domain.services.sessions import make_sessions
 from tests.api.test_funnel import FUNNEL, PIPE, build_funnel_data
 from tests.api.test_reports import (
     CAPACITY,
@@ -78,7 +78,7 @@ async def sqlite_side() -> AsyncIterator[tuple[Api, Builders]]:
     url = f"sqlite:///{Path(folder) / 'parity.db'}"
     upgrade_to_head(url)
     engine = make_async_engine(url)
-    sessions = make_sessionmaker(engine, hooks=[milestones.install])
+    sessions = make_sessions(engine)
     yield Api(sessions), Builders(sessions)
     await engine.dispose()
 

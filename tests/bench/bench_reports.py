@@ -24,9 +24,9 @@ from sqlalchemy import event, select, text
 from api.context import Context, Viewer
 from api.schema import schema
 from api.users import UserNode
-from domain.db import database_url, make_async_engine, make_sessionmaker
+from domain.db import database_url, make_async_engine
 from domain.records import User
-from domain.services import milestones
+from domain.services.sessions import make_sessions
 from tests.api.ids import gid
 from tests.bench.harness import machine
 
@@ -77,7 +77,7 @@ REPORTS: dict[str, tuple[str, dict[str, Any]]] = {
 async def main(rounds: int = 20, explain: bool = False) -> None:
     """Time (or explain) every report."""
     engine = make_async_engine()
-    sessions = make_sessionmaker(engine, hooks=[milestones.install])
+    sessions = make_sessions(engine)
     async with sessions() as s:
         user = (await s.execute(select(User).order_by(User.id).limit(1))).scalar_one()
         counts = {
