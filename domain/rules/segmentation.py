@@ -40,7 +40,10 @@ without a row of its own. Decisions where the spec is silent:
 - An edit accepts the same names and stores codes; a row's country must be
   one ``normalize_country`` recognizes (or ``*``).
 - The US public-sector flag wins over every row (D5), and ``PUBLIC_SECTOR``
-  cannot be the region of a row: it comes from the flag alone.
+  cannot be the region of a row: it comes from the flag alone. A flagged
+  record whose country is blank or unrecognized is PUBLIC_SECTOR too (an
+  address nobody can read does not contradict the flag); one with a
+  recognized country other than the US is placed by its address.
 """
 
 from __future__ import annotations
