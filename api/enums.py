@@ -94,8 +94,9 @@ _ERROR = {
     "NO_OWNER": "The record has no owner.",
     "NOT_ACTIVE": "A GitLab.com lead must be Active to be accepted or routed.",
     "SCORE_BELOW_THRESHOLD": "The score is below the MQL threshold.",
-    "NO_INBOUND_ENGAGEMENT": "No inbound engagement or form submission is recorded.",
-    "NO_NEW_ENGAGEMENT": "No new engagement since the lead entered nurture.",
+    "NO_INBOUND_ENGAGEMENT": "No hand-raise (form, content offer, event, trial, "
+    "Contact Us) is recorded: page visits and unsubscribes do not count.",
+    "NO_NEW_ENGAGEMENT": "No new hand-raise since the lead entered nurture.",
     "NO_TWO_WAY_ACTIVITY": "No completed two-way activity is logged.",
     "CONVERSION_REQUIRED": "QUALIFIED is reached only by converting the lead.",
     "CONTACT_DATA_UNCHANGED": "Email or phone must be corrected first.",

@@ -15,6 +15,7 @@ from api.relay import decode_id, load_node
 from api.users import UserNode
 from domain.records import RoutingPool, RoutingPoolMember
 from domain.rules.permissions import POOL_MANAGERS, role_list
+from domain.rules.routing import RULES
 from domain.services import routing as service
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ class RoutingDecision:
     """A routing decision."""
 
     rule: str = strawberry.field(
-        description="OWNED_ACCOUNT, PUBLIC_SECTOR, PROFESSIONAL_SERVICES, "
-        "TRIAL_REQUEST, CONTACT_US, SCORE_AT_LEAST_50, NURTURE or NOT_ACTIVE."
+        description="The rule (D8), one of, in the order tried: "
+        + ", ".join(RULES)
+        + "."
     )
     reason: str = strawberry.field(description="The decision in words.")
     pool: str | None = strawberry.field(description="The round-robin pool, if any.")

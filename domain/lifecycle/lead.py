@@ -22,9 +22,35 @@ OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.NURTURE,
 )
 
-# The engagements that count as inbound for the moves to INQUIRY (D2: every
-# engagement or form submission recorded on the lead).
-INQUIRY_ENGAGEMENT_KINDS: frozenset[EngagementKind] = frozenset(EngagementKind)
+# The hand-raises that make an Inquiry (D2 round 2; seed 002_91dd8e67a169a832.txt:
+# "Inquiry | Form submission, meeting @ trade show, content offer"): forms
+# (trial, Contact Us, Professional Services, newsletter and email opt-ins),
+# content offers (gated assets, on-demand webcasts), webcast/event
+# registration or attendance, trade-show booth meetings, web chat. Page
+# visits and unsubscribes only score (D6). Decisions: an opt-in is a form
+# submission; watching an on-demand webcast is attending one (it is gated
+# content); a web chat is an inbound request (the handbook's hand-raising
+# 'active' activity).
+INQUIRY_ENGAGEMENT_KINDS: frozenset[EngagementKind] = frozenset(
+    {
+        EngagementKind.TRIAL_REQUEST,
+        EngagementKind.CONTACT_US_REQUEST,
+        EngagementKind.PROFESSIONAL_SERVICES_REQUEST,
+        EngagementKind.HIGH_INTENT_LIVE_ATTENDED,
+        EngagementKind.HIGH_INTENT_ON_DEMAND_WATCHED,
+        EngagementKind.TRADESHOW_BOOTH_VISIT,
+        EngagementKind.LIVE_EVENT_ATTENDED,
+        EngagementKind.GATED_ASSET_DOWNLOAD,
+        EngagementKind.WEBCAST_REGISTRATION,
+        EngagementKind.LOW_INTENT_LIVE_ATTENDED,
+        EngagementKind.LOW_INTENT_ON_DEMAND_WATCHED,
+        EngagementKind.NEWSLETTER_OPT_IN,
+        EngagementKind.SECURITY_NEWSLETTER_OPT_IN,
+        EngagementKind.WEBCAST_EMAIL_OPT_IN,
+        EngagementKind.LIVE_EVENT_EMAIL_OPT_IN,
+        EngagementKind.WEB_CHAT,
+    }
+)
 
 
 class AutomaticTrigger(StrEnum):
@@ -73,19 +99,22 @@ def _blank(text: str | None) -> bool:
 
 @guard(
     codes=(ErrorCode.NO_INBOUND_ENGAGEMENT,),
-    description="An inbound engagement or form submission is recorded.",
+    description="A hand-raise is recorded: a form, content offer, webcast or "
+    "event, trade-show meeting, trial, Contact Us or web chat (not a page visit "
+    "or an unsubscribe).",
 )
 def inbound_engagement_recorded(
     facts: LeadFacts, request: LeadTransitionRequest
 ) -> list[Refusal]:
-    """RAW→INQUIRY needs an inbound engagement."""
+    """RAW→INQUIRY needs a hand-raise (``INQUIRY_ENGAGEMENT_KINDS``)."""
     if facts.has_inbound_engagement:
         return []
     return [
         Refusal.on(
             None,
             ErrorCode.NO_INBOUND_ENGAGEMENT,
-            "No inbound engagement or form submission is recorded on this lead.",
+            "No hand-raise (form, content offer, webcast or event, trade-show "
+            "meeting, trial, Contact Us, web chat) is recorded on this lead.",
         )
     ]
 
@@ -248,7 +277,7 @@ def purchase_reference_given(
 
 @guard(
     codes=(ErrorCode.NO_NEW_ENGAGEMENT,),
-    description="A new engagement is recorded since the lead entered NURTURE.",
+    description="A new hand-raise is recorded since the lead entered NURTURE.",
 )
 def new_engagement_recorded(
     facts: LeadFacts, request: LeadTransitionRequest
@@ -260,7 +289,7 @@ def new_engagement_recorded(
         Refusal.on(
             None,
             ErrorCode.NO_NEW_ENGAGEMENT,
-            "No new engagement is recorded since the lead was put in Nurture.",
+            "No new hand-raise is recorded since the lead was put in Nurture.",
         )
     ]
 
@@ -330,14 +359,14 @@ LEAD_RULES: list[LeadRule] = [
         (LeadStatus.RAW,),
         LeadStatus.INQUIRY,
         (inbound_engagement_recorded,),
-        "Inbound engagement or form submission (automatic).",
+        "A hand-raise: form, content offer, event, trial, Contact Us (automatic).",
         automatic=AutomaticTrigger.ENGAGEMENT,
     ),
     LeadRule(
         (LeadStatus.NURTURE,),
         LeadStatus.INQUIRY,
         (new_engagement_recorded,),
-        "New engagement while nurtured (automatic).",
+        "A new hand-raise while nurtured (automatic).",
         automatic=AutomaticTrigger.ENGAGEMENT,
     ),
     LeadRule(

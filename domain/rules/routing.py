@@ -7,41 +7,65 @@ with ``next_in_rotation`` and stores the rotation's position itself. The pool
 keys, region mappings, SLA, trial length and thresholds are data in a
 ``RoutingTable`` that sales ops may replace with an edited copy.
 
-Decisions where the spec is silent or contradicts the handbook:
+The order (D8 round 2; seed 002_91dd8e67a169a832.txt, "Lead Routing"):
 
-- Order: NOT_ACTIVE (precondition), then 1 OWNED_ACCOUNT, 2 PUBLIC_SECTOR,
-  3 PROFESSIONAL_SERVICES, 4 TRIAL_REQUEST, 5 CONTACT_US, 6 SCORE_AT_LEAST_50,
-  else NURTURE. Because PUBLIC_SECTOR comes before TRIAL_REQUEST (the spec's
-  order), a US public-sector trial goes to the public-sector SDR pool, not to
-  the US/APAC BDR pool the handbook names for "US Federal" trials; the
-  PUBLIC_SECTOR entry of the trial-pool table only matters if a caller's
-  facts skip rule 2.
-- Active: ``active_until`` later than ``now``, or one of the triggering
-  engagements is itself hand-raising (a trial request makes the lead Active
-  even if the caller has not stored the new ``active_until`` yet). Only the
-  spec's hand-raising kinds count: trial request, high-intent live attended,
-  web chat (so a passive GitLab.com lead's Contact Us alone is not routed).
-- Owned account (1): the owner must be active, not the Sales Admin
-  placeholder, and have a field-sales role (AE, SAL, AM, RD).
-- Public sector (2): the lead's region is PUBLIC_SECTOR, or it is flagged
-  public sector with a US or unknown country (as ``region_for`` decides); a
+0. NOT_ACTIVE (precondition): a lead whose initial source is GitLab.com and
+   that is not Active is held ("are **not** to be engaged … unless they have
+   taken a handraising 'active' activity").
+1. NAMED_ACCOUNT: a lead of a named (strategic) account whose owner is an
+   active field-sales user goes to that owner, whatever the request (seed
+   000/001: "if a lead from a named account is created, it will be routed
+   directly to the owner of the named account").
+2. PROFESSIONAL_SERVICES: the owner of the matched account ("routed following
+   `Global Account Ownership` rules"); without one, routed like a Contact Us
+   request ("must be treated like a `Contact Us` request").
+3. TRIAL_REQUEST: the BDR round robin of the region, "regardless of sales
+   segment" and of account ownership: EMEA → EMEA BDR; APAC, NCSA and "US
+   Federal and Government" (a US public-sector lead) → US/APAC BDR.
+4. CONTACT_US: a US public-sector lead → the Public Sector SDR pool;
+   STRATEGIC, LARGE, MID_MARKET → the region's BDR pool ("Routed to BDR for
+   qualification"), even when the lead matches an owned account; SMB → the
+   region's Customer Advocates; UNKNOWN → BDR pre-qualification.
+5. OWNED_ACCOUNT: any other lead with score ≥ 50 matching an account owned by
+   an active field-sales user → that owner (the LeanData example).
+6. PUBLIC_SECTOR: any other US public-sector lead with score ≥ 50 → the Public
+   Sector SDR pool.
+7. SCORE_AT_LEAST_50: anything else with score ≥ 50 → the region's BDR pool;
+   below 50, NURTURE (unowned, in marketing nurture).
+
+Routing is checked every time the person score of an unowned lead is set or
+changes while it is ≥ 50, creation included (seed 002: "every time a `Person
+Score` is updated, LeanData will run a check"), and on every form that asks
+for sales (``routing_trigger``, ``score_check_routes``).
+
+Decisions where the handbook is silent or ambiguous:
+
+- The detailed Business Operations rules (Contact Us by segment, Trials by
+  region) win over the tech-stack pages' general example ("named account →
+  owner"), which is kept for named accounts (rule 1) and for leads without a
+  request (rule 5).
+- Active is ``active_until`` later than ``now``; the caller computes
+  ``active_until`` from when the hand-raise happened (the engagement's
+  ``occurredAt``, ``active_until_after``), so a hand-raise 70 days ago does
+  not make a lead Active now.
+- Owners: rules 1 and 5 want an active field-sales owner (AE, SAL, AM, RD);
+  rule 2 any active owner but the Sales Admin placeholder (global account
+  ownership).
+- Public sector: the lead's region is PUBLIC_SECTOR, or it is flagged public
+  sector with a US or unknown country (as ``region_for`` decides); a
   non-US public-sector lead is routed by its region like any other.
-- Professional Services (3): the account owner when the lead matched an
-  account whose owner is active and not the Sales Admin placeholder (any role;
-  a field-sales owner was already taken by rule 1); otherwise it is routed
-  like a Contact Us request (the handbook: "treated like a Contact Us").
-- A matched named account makes the lead STRATEGIC for rule 5.
-- No region known: every rule needing a region sends the lead to the
-  pre-qualification BDR pool. SMB Contact Us leads go to the Customer
-  Advocate pool of the region group (EMEA, NCSA = LATAM + US_EAST + US_WEST,
-  APAC); UNKNOWN-segment Contact Us leads go to the pre-qualification pool.
-- Notifications, SLA and trial length follow the lead, not the winning rule:
-  any routed lead (not NOT_ACTIVE, not NURTURE) notifies
-  STRATEGIC_ACCOUNT_INBOUND when it matched a named account and
-  PROFESSIONAL_SERVICES_REQUEST when a Professional Services request
-  triggered it; it gets the 1-business-day SLA when a Contact Us or
-  Professional Services request triggered it, and the 30-day trial length
-  when a trial request did.
+- A matched named account makes the lead STRATEGIC for the Contact Us rule.
+- No region known (no country, or one ``normalize_country`` does not know):
+  every rule needing a region sends the lead to the pre-qualification BDR
+  pool.
+- Notifications follow the lead, not the winning rule: any routed lead
+  notifies STRATEGIC_ACCOUNT_INBOUND (the SAL) when it matched a named
+  account, PROFESSIONAL_SERVICES_REQUEST (SAL, SDR, Customer Success) when a
+  Professional Services request triggered it, and OWNED_ACCOUNT_INBOUND (the
+  account owner) when a trial or Contact Us of a lead matching an account
+  that is not named, with an owner who may take it, went to a pool. The
+  1-business-day SLA follows a Contact Us or Professional Services request,
+  the 30-day trial length a trial request.
 """
 
 from __future__ import annotations
@@ -56,33 +80,42 @@ from domain.rules.business_days import require_utc
 from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
     STRATEGIC_ACCOUNT_INBOUND,
+    Person,
+    Recipient,
 )
-from domain.rules.scoring import ROUTING_THRESHOLD, crossed
+from domain.rules.scoring import ROUTING_THRESHOLD
 from domain.rules.segmentation import normalize_country
 
 # Stable rule ids, stored on the lead with the decision.
 NOT_ACTIVE = "NOT_ACTIVE"
-OWNED_ACCOUNT = "OWNED_ACCOUNT"
-PUBLIC_SECTOR = "PUBLIC_SECTOR"
+NAMED_ACCOUNT = "NAMED_ACCOUNT"
 PROFESSIONAL_SERVICES = "PROFESSIONAL_SERVICES"
 TRIAL_REQUEST = "TRIAL_REQUEST"
 CONTACT_US = "CONTACT_US"
+OWNED_ACCOUNT = "OWNED_ACCOUNT"
+PUBLIC_SECTOR = "PUBLIC_SECTOR"
 SCORE_AT_LEAST_50 = "SCORE_AT_LEAST_50"
 NURTURE = "NURTURE"
 
+# In the order they are tried (the precondition first, NURTURE when none match).
 RULES: tuple[str, ...] = (
     NOT_ACTIVE,
-    OWNED_ACCOUNT,
-    PUBLIC_SECTOR,
+    NAMED_ACCOUNT,
     PROFESSIONAL_SERVICES,
     TRIAL_REQUEST,
     CONTACT_US,
+    OWNED_ACCOUNT,
+    PUBLIC_SECTOR,
     SCORE_AT_LEAST_50,
     NURTURE,
 )
 
-# Event kinds a routing decision asks the caller to raise (D10) are the
-# notification kinds STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST.
+# Event kinds a routing decision asks the caller to raise (D10): the account-team
+# notifications STRATEGIC_ACCOUNT_INBOUND and PROFESSIONAL_SERVICES_REQUEST
+# (``domain.rules.notifications``), and this one, addressed to the owner of the
+# matched account when its lead's trial or Contact Us went to a pool (D8 3, 4).
+OWNED_ACCOUNT_INBOUND = "OWNED_ACCOUNT_INBOUND"
+ACCOUNT_OWNER = "ACCOUNT_OWNER"
 
 _SCORE = f"score ≥ {ROUTING_THRESHOLD}"
 POOLS: Mapping[str, str] = MappingProxyType(
@@ -230,15 +263,9 @@ class RoutingDecision:
         return self.assignee_user_id is not None or self.pool is not None
 
 
-def is_active(
-    active_until: datetime | None,
-    now: datetime,
-    triggering_kinds: frozenset[EngagementKind] = frozenset(),
-    table: RoutingTable = DEFAULT_ROUTING_TABLE,
-) -> bool:
-    """Active: within ``active_until``, or raising a hand right now."""
-    if triggering_kinds & table.hand_raising_kinds:
-        return True
+def is_active(active_until: datetime | None, now: datetime) -> bool:
+    """Active: ``now`` is before ``active_until`` — which ``active_until_after``
+    computes from when the hand-raise happened, not when it was recorded."""
     if active_until is None:
         return False
     return require_utc(active_until, "active_until") > require_utc(now, "now")
@@ -329,7 +356,13 @@ def territory_pool(
 
 
 def _contact_us_pool(facts: RoutingFacts, table: RoutingTable) -> tuple[str, str]:
-    """(pool, reason) for a Contact Us request by segment and region."""
+    """(pool, reason) for a Contact Us request: US public sector, else by segment
+    and region."""
+    if _is_us_public_sector(facts):
+        return (
+            table.public_sector_pool,
+            "a US public-sector lead: the public-sector SDR pool",
+        )
     segment = facts.segment
     if facts.account is not None and facts.account.is_named:
         segment = SalesSegment.STRATEGIC
@@ -340,22 +373,17 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
     """The first matching rule's rule id, reason, assignee or pool."""
     kinds = facts.engagement_kinds
     account = facts.account
-    if (
+    field_sales_owner = (
         account is not None
         and _owner_may_take(account, table)
         and account.owner_role in table.field_sales_roles
-    ):
+    )
+    if account is not None and account.is_named and field_sales_owner:
         return RoutingDecision(
-            OWNED_ACCOUNT,
-            f"The lead matches account {account.id}, owned by an active "
-            "field-sales user.",
+            NAMED_ACCOUNT,
+            f"The lead matches named account {account.id}: its owner takes it, "
+            "whatever the request.",
             assignee_user_id=account.owner_id,
-        )
-    if _is_us_public_sector(facts):
-        return RoutingDecision(
-            PUBLIC_SECTOR,
-            "A US public-sector lead goes to the public-sector SDR pool.",
-            pool=table.public_sector_pool,
         )
     if EngagementKind.PROFESSIONAL_SERVICES_REQUEST in kinds:
         if account is not None and _owner_may_take(account, table):
@@ -376,24 +404,56 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
         where = facts.region.value if facts.region else "an unknown region"
         return RoutingDecision(
             TRIAL_REQUEST,
-            f"A trial request from {where} goes to the BDR round robin of that region.",
+            f"A trial request from {where} goes to the BDR round robin of that "
+            "region, regardless of segment and account ownership.",
             pool=_region_pool(table.trial_pools, facts.region, table),
         )
     if EngagementKind.CONTACT_US_REQUEST in kinds:
         pool, why = _contact_us_pool(facts, table)
         return RoutingDecision(CONTACT_US, f"A Contact Us request, {why}.", pool=pool)
-    if facts.person_score >= table.score_threshold:
-        where = facts.region.value if facts.region else "an unknown region"
+    if facts.person_score < table.score_threshold:
         return RoutingDecision(
-            SCORE_AT_LEAST_50,
-            f"Score {facts.person_score} is at least {table.score_threshold}: the "
-            f"BDR pool of {where}.",
-            pool=_region_pool(table.bdr_pools, facts.region, table),
+            NURTURE,
+            f"Score {facts.person_score} is below {table.score_threshold} and no "
+            "form asks for sales: the lead stays unowned in marketing nurture.",
         )
+    if account is not None and field_sales_owner:
+        return RoutingDecision(
+            OWNED_ACCOUNT,
+            f"The lead matches account {account.id}, owned by an active "
+            "field-sales user.",
+            assignee_user_id=account.owner_id,
+        )
+    if _is_us_public_sector(facts):
+        return RoutingDecision(
+            PUBLIC_SECTOR,
+            "A US public-sector lead goes to the public-sector SDR pool.",
+            pool=table.public_sector_pool,
+        )
+    where = facts.region.value if facts.region else "an unknown region"
     return RoutingDecision(
-        NURTURE,
-        f"Score {facts.person_score} is below {table.score_threshold} and no form "
-        "asks for sales: the lead stays unowned in marketing nurture.",
+        SCORE_AT_LEAST_50,
+        f"Score {facts.person_score} is at least {table.score_threshold}: the "
+        f"BDR pool of {where}.",
+        pool=_region_pool(table.bdr_pools, facts.region, table),
+    )
+
+
+def score_check_routes(
+    *,
+    owned: bool,
+    score_before: int | None,
+    score_after: int,
+    table: RoutingTable = DEFAULT_ROUTING_TABLE,
+) -> bool:
+    """Whether a score routes the lead (D6, D8): an unowned lead whose score is
+    set (``score_before`` None: the lead is being created) or changes while it is
+    at or above the routing threshold ("every time a `Person Score` is updated,
+    LeanData will run a check")."""
+    return (
+        not owned
+        and score_after >= table.score_threshold
+        and score_after != score_before
     )
 
 
@@ -411,16 +471,17 @@ def routing_trigger(
     is to see, or None when it does not route.
 
     Only an unowned lead is routed (routing is what owns it): by a form that
-    asks for sales, or by its score crossing the routing threshold, on this
-    engagement; a passive lead held by routing (``NOT_ACTIVE``) once it raises
-    its hand, on everything it asked for so far (e.g. its unanswered Contact Us).
+    asks for sales, or by its score changing while at or above the routing
+    threshold (``score_check_routes``), on this engagement; a passive lead held
+    by routing (``NOT_ACTIVE``) once it raises its hand, on everything it asked
+    for so far (e.g. its unanswered Contact Us).
     """
     if owned:
         return None
     if last_rule == NOT_ACTIVE and kind in table.hand_raising_kinds:
         return kinds_so_far
-    if kind in table.form_submission_kinds or crossed(
-        score_before, score_after, table.score_threshold
+    if kind in table.form_submission_kinds or score_check_routes(
+        owned=owned, score_before=score_before, score_after=score_after, table=table
     ):
         return frozenset({kind})
     return None
@@ -431,7 +492,7 @@ def route_lead(
 ) -> RoutingDecision:
     """Route a lead by D8's rules in order; the first matching rule wins."""
     if must_be_active(facts.initial_source, table) and not is_active(
-        facts.active_until, facts.now, facts.engagement_kinds, table
+        facts.active_until, facts.now
     ):
         return RoutingDecision(
             NOT_ACTIVE,
@@ -445,6 +506,12 @@ def route_lead(
     notify: list[str] = []
     if facts.account is not None and facts.account.is_named:
         notify.append(STRATEGIC_ACCOUNT_INBOUND)
+    elif (
+        decision.rule in (TRIAL_REQUEST, CONTACT_US)
+        and facts.account is not None
+        and _owner_may_take(facts.account, table)
+    ):
+        notify.append(OWNED_ACCOUNT_INBOUND)
     if EngagementKind.PROFESSIONAL_SERVICES_REQUEST in kinds:
         notify.append(PROFESSIONAL_SERVICES_REQUEST)
     return RoutingDecision(
@@ -456,6 +523,14 @@ def route_lead(
         notify=tuple(notify),
         trial_days=table.trial_days if EngagementKind.TRIAL_REQUEST in kinds else None,
     )
+
+
+def account_owner_recipients(owner: Person | None) -> list[Recipient]:
+    """Who hears of OWNED_ACCOUNT_INBOUND: the account's owner, when active (the
+    account team's notifications are ``notifications.account_team_recipients``)."""
+    if owner is None or not owner.active:
+        return []
+    return [Recipient(owner.user_id, ACCOUNT_OWNER)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,12 +31,15 @@ as written):
 - Page visits (enterprise trial, pricing, features, installation, careers)
   count once per kind per UTC calendar day: the earliest visit of the day
   counts, later ones that day are left out of the breakdown.
-- Careers: each counted visit (one per UTC day, as above) is scanned in time
-  order. A visit less than 7 days (``< 168 h``) after the pending visit gives
-  -25 once and clears the pending visit, so the next visit opens a new window;
-  a visit 7 days or more after the pending one becomes the new pending visit.
-  Two visits 6 days apart score -25, 7 or 8 days apart score nothing, and
-  four visits on four consecutive days score -25 twice.
+- Careers ("-25 pts: Multiple career page visits in 7 days", seed
+  002_91dd8e67a169a832.txt; D6 round 2): every careers visit is scanned in
+  time order, same-day repeats included (the once-a-day rule above is for
+  positive points only). A visit less than 7 days (``< 168 h``) after the
+  pending visit gives -25 once and clears the pending visit, so the next
+  visit opens a new window; a visit 7 days or more after the pending one
+  becomes the new pending visit. Two visits the same day or 6 days apart
+  score -25, 7 or 8 days apart score nothing, four visits on four
+  consecutive days (or on one day) score -25 twice.
 - Every other engagement counts every time it happens (two unsubscribes are
   -50, two trial requests +200).
 - The score is not capped, upwards or downwards: it may be negative.
@@ -603,13 +606,15 @@ def _behaviour_lines(
     pending_careers_visit: datetime | None = None
     for engagement in _in_time_order(engagements):
         at = require_utc(engagement.occurred_at, "occurred_at")
+        repeat_today = False
         if engagement.kind in table.daily_once_kinds:
             day_key = (engagement.kind, at.date())
-            if day_key in seen_days:
-                continue
+            repeat_today = day_key in seen_days
             seen_days.add(day_key)
         points = table.points_for(engagement.kind)
-        if points:
+        # Once a day is for positive page-visit points only: a same-day repeat
+        # earns nothing but still counts towards the careers penalty (D6).
+        if points and not repeat_today:
             lines.append(
                 ScoreLine(
                     engagement.kind.value,

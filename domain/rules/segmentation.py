@@ -17,18 +17,46 @@ without a row of its own. Decisions where the spec is silent:
   state (US_EAST) for an unknown or missing state.
 - Any country may be split by state (not only the US and Canada): a state row
   wins over its country's row wherever it is.
-- Countries and states are matched as ISO codes after the aliases below
-  ("United States" → US, "California" → CA); an edit accepts the same names.
+- Countries are matched as ISO 3166-1 alpha-2 codes after normalization by
+  ``normalize_country`` (D5 round 2), with the maintained ``pycountry``
+  package and the ISO 3166 data it ships (no network): alpha-2 and alpha-3
+  codes, the English name, official name and common name, and the local names
+  of ``LOCAL_NAME_LANGUAGES`` from pycountry's ISO 3166 translations
+  ("Deutschland", "Brasil", "España", "Türkiye", "日本"), compared casefolded,
+  with or without accents, dots and a leading "The". ``COUNTRY_ALIASES`` holds
+  only the common names pycountry lacks ("UK", "England", "Russia", "Turkey",
+  "Holland", "Ivory Coast"…); a test keeps it so. Decisions: numeric codes are
+  not accepted (a number in a country field is more likely a mistake); no
+  fuzzy matching ("UK" fuzzily matches Ukraine and Uganda too); a local name
+  two languages give to different countries is left out; "Korea" is South
+  Korea (GitLab does not sell to North Korea).
+- An unrecognized country gives no region (the API's null, "unknown"), which
+  routing sends to pre-qualification (D8) — never the ``*`` row, which only
+  covers recognized countries without a row of their own.
+- States and provinces are matched as the country's ISO 3166-2 codes (the part
+  after the dash, "CA" of US-CA), by code or by name ("California",
+  "Québec") from pycountry's subdivisions of that country; an unknown state
+  is kept as given (uppercased), so its country's row applies.
+- An edit accepts the same names and stores codes; a row's country must be
+  one ``normalize_country`` recognizes (or ``*``).
 - The US public-sector flag wins over every row (D5), and ``PUBLIC_SECTOR``
-  cannot be the region of a row: it comes from the flag alone.
+  cannot be the region of a row: it comes from the flag alone. A flagged
+  record whose country is blank or unrecognized is PUBLIC_SECTOR too (an
+  address nobody can read does not contradict the flag); one with a
+  recognized country other than the US is placed by its address.
 """
 
 from __future__ import annotations
 
+import gettext
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
+
+import pycountry
 
 from domain.enums import ErrorCode, Region, SalesSegment
 from domain.errors import Refusal
@@ -265,111 +293,155 @@ DEFAULT_REGION_TABLE = region_table_of(
     ]
 )
 
-# Common spellings seen in real data mapped to ISO 3166-1 alpha-2 codes.
+# Common English names pycountry does not know (checked against pycountry
+# 26.2.16: a test asserts it still lacks each one), as ISO 3166-1 alpha-2 codes.
 COUNTRY_ALIASES: Mapping[str, str] = MappingProxyType(
     {
-        "UNITED STATES": "US",
-        "UNITED STATES OF AMERICA": "US",
-        "USA": "US",
-        "U.S.": "US",
-        "U.S.A.": "US",
-        "AMERICA": "US",
-        "CANADA": "CA",
-        "UNITED KINGDOM": "GB",
         "UK": "GB",
         "GREAT BRITAIN": "GB",
+        "BRITAIN": "GB",
         "ENGLAND": "GB",
-        "GERMANY": "DE",
-        "FRANCE": "FR",
-        "NETHERLANDS": "NL",
-        "BELGIUM": "BE",
-        "ITALY": "IT",
-        "SPAIN": "ES",
-        "NORWAY": "NO",
-        "SWEDEN": "SE",
-        "DENMARK": "DK",
-        "SWITZERLAND": "CH",
-        "POLAND": "PL",
-        "ROMANIA": "RO",
-        "IRELAND": "IE",
+        "SCOTLAND": "GB",
+        "WALES": "GB",
+        "NORTHERN IRELAND": "GB",
+        "AMERICA": "US",
         "RUSSIA": "RU",
-        "JORDAN": "JO",
-        "KENYA": "KE",
-        "NIGERIA": "NG",
-        "SOUTH AFRICA": "ZA",
-        "GHANA": "GH",
-        "UGANDA": "UG",
-        "TANZANIA": "TZ",
-        "LIBERIA": "LR",
-        "UNITED ARAB EMIRATES": "AE",
-        "SAUDI ARABIA": "SA",
-        "QATAR": "QA",
-        "BAHRAIN": "BH",
-        "OMAN": "OM",
-        "KUWAIT": "KW",
-        "ISRAEL": "IL",
-        "INDIA": "IN",
-        "CHINA": "CN",
-        "JAPAN": "JP",
+        "TURKEY": "TR",
+        "HOLLAND": "NL",
         "KOREA": "KR",
-        "SOUTH KOREA": "KR",
-        "SINGAPORE": "SG",
-        "AUSTRALIA": "AU",
-        "NEW ZEALAND": "NZ",
-        "HONG KONG": "HK",
-        "PHILIPPINES": "PH",
-        "PHILIPINES": "PH",
-        "MALAYSIA": "MY",
-        "INDONESIA": "ID",
-        "VIETNAM": "VN",
-        "BANGLADESH": "BD",
-        "SRI LANKA": "LK",
-        "BRAZIL": "BR",
-        "MEXICO": "MX",
-        "ARGENTINA": "AR",
-        "CHILE": "CL",
-        "COLOMBIA": "CO",
-        "PANAMA": "PA",
-        "PERU": "PE",
+        "REPUBLIC OF KOREA": "KR",
+        "UAE": "AE",
+        "EMIRATES": "AE",
+        "IVORY COAST": "CI",
+        "SWAZILAND": "SZ",
+        "BURMA": "MM",
+        "MACAU": "MO",
+        "CAPE VERDE": "CV",
+        "EAST TIMOR": "TL",
+        "DR CONGO": "CD",
+        "DRC": "CD",
+        "DEMOCRATIC REPUBLIC OF THE CONGO": "CD",
+        "VATICAN": "VA",
+        "VATICAN CITY": "VA",
+        "PALESTINE": "PS",
+        "MACEDONIA": "MK",
+        "BRUNEI": "BN",
+        "MICRONESIA": "FM",
+        "PERSIA": "IR",
     }
 )
 
-STATE_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        "CALIFORNIA": "CA",
-        "TEXAS": "TX",
-        "WASHINGTON": "WA",
-        "OREGON": "OR",
-        "NEW YORK": "NY",
-        "MASSACHUSETTS": "MA",
-        "FLORIDA": "FL",
-        "ILLINOIS": "IL",
-        "COLORADO": "CO",
-        "GEORGIA": "GA",
-        "VIRGINIA": "VA",
-        "DISTRICT OF COLUMBIA": "DC",
-        "BRITISH COLUMBIA": "BC",
-        "ALBERTA": "AB",
-        "ONTARIO": "ON",
-        "QUEBEC": "QC",
-    }
-)
+# Languages whose ISO 3166 country names (pycountry's translations) are
+# accepted as local names: the markets' languages, not every locale pycountry
+# ships (some minor translations give one name to two countries).
+LOCAL_NAME_LANGUAGES: tuple[str, ...] = (
+    "de", "fr", "es", "pt", "pt_BR", "it", "nl", "pl", "sv", "da", "nb_NO",
+    "fi", "cs", "sk", "hu", "ro", "tr", "el", "ru", "uk", "ja", "zh_CN",
+    "zh_TW", "ko", "id", "vi", "th", "he", "ar", "hr", "sl", "bg", "et", "lv",
+    "lt", "ca",
+)  # fmt: skip
+
+
+def _keys(name: str) -> tuple[str, ...]:
+    """The forms a name is compared in: casefolded, spaces collapsed, without
+    dots and a leading "the", then the same without accents."""
+    key = " ".join(name.replace(".", "").split()).casefold()
+    if key.startswith("the "):
+        key = key[4:]
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c)
+    )
+    return (key,) if plain == key else (key, plain)
+
+
+def _index(ranked: Iterable[Iterable[tuple[str, str]]]) -> dict[str, str]:
+    """Name -> code, sources in rank order: a name keeps the code of the first
+    source naming it; within one source, a name given two codes is left out."""
+    index: dict[str, str] = {}
+    for source in ranked:
+        found: dict[str, str | None] = {}
+        for name, code in source:
+            for key in _keys(name):
+                if key in index:
+                    continue
+                found[key] = code if found.get(key, code) == code else None
+        index.update({k: c for k, c in found.items() if c is not None})
+    return index
+
+
+def _local_names() -> Iterable[tuple[str, str]]:
+    """(local name, alpha-2) from pycountry's ISO 3166 translations."""
+    for language in LOCAL_NAME_LANGUAGES:
+        names = gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+        )
+        for country in pycountry.countries:
+            for attr in ("name", "official_name", "common_name"):
+                english = getattr(country, attr, None)
+                if english:
+                    yield names.gettext(english), country.alpha_2
+
+
+@cache
+def _country_index() -> Mapping[str, str]:
+    """Every accepted spelling of every country -> ISO alpha-2, built once."""
+    countries = list(pycountry.countries)
+    codes = [(c.alpha_2, c.alpha_2) for c in countries] + [
+        (c.alpha_3, c.alpha_2) for c in countries
+    ]
+    english = [
+        (name, c.alpha_2)
+        for c in countries
+        for name in (
+            c.name,
+            getattr(c, "official_name", None),
+            getattr(c, "common_name", None),
+        )
+        if name
+    ]
+    return MappingProxyType(
+        _index([codes, english, COUNTRY_ALIASES.items(), _local_names()])
+    )
+
+
+@cache
+def _subdivision_index(country: str) -> Mapping[str, str]:
+    """A country's states/provinces by ISO 3166-2 code and name -> the code after
+    the dash ("california" -> "CA")."""
+    subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    pairs = [
+        (sub.code.split("-", 1)[1], sub.code.split("-", 1)[1]) for sub in subdivisions
+    ]
+    names = [(sub.name, sub.code.split("-", 1)[1]) for sub in subdivisions]
+    return MappingProxyType(_index([pairs, names]))
 
 
 def normalize_country(country: str | None) -> str | None:
-    """ISO alpha-2 code for a country name or code; None when blank."""
+    """ISO 3166-1 alpha-2 code of a country name or code (see the module
+    docstring); None when blank or not recognized."""
     if country is None or not country.strip():
         return None
-    key = country.strip().upper()
-    return COUNTRY_ALIASES.get(key, key)
+    index = _country_index()
+    for key in _keys(country):
+        code = index.get(key)
+        if code is not None:
+            return code
+    return None
 
 
-def normalize_state(state: str | None) -> str | None:
-    """Two-letter code for a US state / Canadian province name or code."""
+def normalize_state(state: str | None, country: str | None = None) -> str | None:
+    """The ISO 3166-2 code (after the dash) of a state or province of ``country``
+    (an alpha-2 code), by code or name; else the state uppercased; None when
+    blank."""
     if state is None or not state.strip():
         return None
-    key = state.strip().upper()
-    return STATE_ALIASES.get(key, key)
+    if country is not None:
+        index = _subdivision_index(country)
+        for key in _keys(state):
+            code = index.get(key)
+            if code is not None:
+                return code
+    return state.strip().upper()
 
 
 def region_for(
@@ -386,7 +458,7 @@ def region_for(
         return Region.PUBLIC_SECTOR
     if code is None:
         return None
-    return table.lookup(code, normalize_state(state))
+    return table.lookup(code, normalize_state(state, code))
 
 
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
@@ -409,8 +481,11 @@ class RegionTableEdit:
         """The normalized (country, state) key of an input row."""
         code = country.strip().upper()
         if code != ANY_COUNTRY:
-            code = normalize_country(country) or ""
-        return code, normalize_state(state) or WHOLE_COUNTRY
+            # A row the table holds under a code pycountry does not know can
+            # still be removed; setting one is refused (``refusals``).
+            code = normalize_country(country) or code
+        state_code = normalize_state(state, code if code != ANY_COUNTRY else None)
+        return code, state_code or WHOLE_COUNTRY
 
     def refusals(self, table: RegionTable) -> list[Refusal]:
         """Every reason the edit is invalid for ``table``."""
@@ -435,7 +510,10 @@ class RegionTableEdit:
             where = (group, str(i))
             key = self.key(country, state)
             code, sub = key
-            if code != ANY_COUNTRY and not _COUNTRY_CODE.fullmatch(code):
+            if code != ANY_COUNTRY and (
+                not _COUNTRY_CODE.fullmatch(code)
+                or (group == "set_rows" and normalize_country(country) is None)
+            ):
                 found.append(
                     Refusal(
                         code=ErrorCode.INVALID_INPUT,

@@ -19,7 +19,8 @@ from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Campaign, Lead
 from domain.rules.notifications import owner_change_recipients
 from domain.rules.permissions import Actor, is_placeholder, may_update_lead
-from domain.rules.scoring import score
+from domain.rules.routing import score_check_routes
+from domain.rules.scoring import ScoringTable, score
 from domain.rules.validation import (
     initial_source_change_refusals,
     known_initial_source,
@@ -42,6 +43,7 @@ from domain.services.loading import (
 )
 from domain.services.outbox import address, emit
 from domain.services.ownership import assigned_event, owner_of, record_owner_change
+from domain.services.routing import Routed, assign, record_routing, routing_table
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
@@ -94,6 +96,11 @@ async def create_lead(
     refresh_lead_derived(lead, tables.regions, account)
     # The demographic part of the score counts from the start (D6).
     store_score(lead, score(lead.title, lead.email, (), tables.scoring))
+    # Routed before it is first written (its creation is one change); the
+    # routing events follow once it has an id.
+    routed = await _assign_on_score(
+        session, lead, None, scoring=tables.scoring, now=now
+    )
     session.add(lead)
     await session.flush()
     if lead.owner_id is not None:
@@ -112,7 +119,31 @@ async def create_lead(
             new_is_placeholder=is_placeholder(await owner_of(session, lead.owner_id)),
         )
         await address(session, event, [(r.user_id, r.capacity) for r in told])
+    if routed is not None:
+        await record_routing(session, lead, routed, actor=actor)
+        await session.flush()
     return lead
+
+
+async def _assign_on_score(
+    session: AsyncSession,
+    lead: Lead,
+    score_before: int | None,
+    *,
+    scoring: ScoringTable,
+    now: datetime,
+) -> Routed | None:
+    """Route an unowned lead whose score was set (creation: ``score_before``
+    None) or changed at or above the routing threshold (D6, D8); its events are
+    the caller's to record (``record_routing``)."""
+    if not score_check_routes(
+        owned=lead.owner_id is not None,
+        score_before=score_before,
+        score_after=lead.person_score,
+        table=routing_table(scoring),
+    ):
+        return None
+    return await assign(session, lead, now=now, trigger_kinds=frozenset())
 
 
 async def update_lead(
@@ -146,9 +177,17 @@ async def update_lead(
         await load_optional(session, Account, data["account_id"], field="accountId")
     apply(lead, data)
     refresh_lead_derived(lead, tables.regions, await linked_account(session, lead))
+    score_before = lead.person_score
+    now = utcnow()
     if {"title", "email"} & data.keys():
         # The demographic part of the score follows the profile (D6).
-        await rescore(session, lead, actor=actor, now=utcnow(), table=tables.scoring)
+        await rescore(session, lead, actor=actor, now=now, table=tables.scoring)
+    # Routed before the flush: one change, one version.
+    routed = await _assign_on_score(
+        session, lead, score_before, scoring=tables.scoring, now=now
+    )
+    if routed is not None:
+        await record_routing(session, lead, routed, actor=actor)
     await session.flush()
     if changes_owner:
         await record_owner_change(

@@ -11,7 +11,7 @@ the same turn, and a restart continues where it left off.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,11 +40,13 @@ from domain.rules.permissions import (
 )
 from domain.rules.routing import (
     DEFAULT_ROUTING_TABLE,
+    OWNED_ACCOUNT_INBOUND,
     AccountFacts,
     MemberFacts,
     RoutingDecision,
     RoutingFacts,
     RoutingTable,
+    account_owner_recipients,
     next_in_rotation,
     route_lead,
 )
@@ -284,8 +286,23 @@ async def _notify_account_team(
     recipients = []
     if account is not None:
         owner, team = await lookups.team(account)
-        recipients = account_team_recipients(kind, owner, team)
+        recipients = (
+            account_owner_recipients(owner)
+            if kind == OWNED_ACCOUNT_INBOUND
+            else account_team_recipients(kind, owner, team)
+        )
     await address(session, event, [(r.user_id, r.capacity) for r in recipients])
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A routing decision applied to a lead, its events not yet written."""
+
+    decision: RoutingDecision
+    assignee: int | None
+    previous_owner: int | None
+    account: Account | None
+    lookups: RoutingLookups
 
 
 async def route(
@@ -307,6 +324,24 @@ async def route(
     ``lookups`` carries what the use case already read for its leads (a new
     one reads for this lead).
     """
+    routed = await assign(
+        session, lead, now=now, trigger_kinds=trigger_kinds, lookups=lookups
+    )
+    await record_routing(session, lead, routed, actor=actor)
+    return routed.decision
+
+
+async def assign(
+    session: AsyncSession,
+    lead: Lead,
+    *,
+    now: datetime,
+    trigger_kinds: frozenset[EngagementKind] | None = None,
+    lookups: RoutingLookups | None = None,
+) -> Routed:
+    """Decide, take a turn and assign (``route`` without its events): a lead
+    being created is routed before it is first written, so that its creation
+    stays one change (version 1); ``record_routing`` follows once it has an id."""
     tables = await rule_tables(session)
     if lookups is None:
         lookups = RoutingLookups(session, [lead])
@@ -352,6 +387,15 @@ async def route(
     if decision.sla_business_days and lead.sla_due_at is None:
         lead.sla_started_at = now
         lead.sla_due_at = sla_due_at(now, decision.sla_business_days)
+    return Routed(decision, assignee, previous_owner, account, lookups)
+
+
+async def record_routing(
+    session: AsyncSession, lead: Lead, routed: Routed, *, actor: Actor | None
+) -> None:
+    """The events of a routing decision (D10): LEAD_ROUTED, then the
+    notifications it asks for."""
+    decision, assignee = routed.decision, routed.assignee
     emit(
         session,
         ROUTED_EVENT,
@@ -361,20 +405,19 @@ async def route(
         rule=decision.rule,
         pool=decision.pool,
         assignee_id=assignee,
-        previous_owner_id=previous_owner,
+        previous_owner_id=routed.previous_owner,
     )
     for kind in decision.notify:
         await _notify_account_team(
             session,
             kind,
             lead,
-            account,
+            routed.account,
             actor,
-            lookups,
+            routed.lookups,
             rule=decision.rule,
             assignee_id=assignee,
         )
-    return decision
 
 
 async def route_lead_again(

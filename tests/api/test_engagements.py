@@ -225,3 +225,110 @@ async def test_a_repeated_engagement_with_the_same_key_is_recorded_once(
 
     assert again["engagement"]["id"] == first["engagement"]["id"]
     assert await row_count(sessions, Engagement) == 1
+
+
+async def test_page_visits_and_unsubscribes_score_but_do_not_make_an_inquiry(api, make):
+    """D2 round 2: seed 002_91dd8e67a169a832.txt defines "Inquiry | Form
+    submission, meeting @ trade show, content offer" — a page visit or an
+    unsubscribe is no hand-raise; a gated-asset download (a content offer) is."""
+    ops = await make.user(Role.MARKETING_OPS)
+    lead = await make.lead(by=ops, title="Analyst", email="a@acme.example")
+    lid = gid("Lead", lead.id)
+
+    async def record(kind: str) -> dict:
+        return (
+            await api(RECORD, {"input": {"leadId": lid, "kind": kind}}, as_user=ops)
+        ).ok()["recordEngagement"]
+
+    visits = [
+        await record(kind)
+        for kind in (
+            "PRICING_PAGE_VISIT",
+            "FEATURES_PAGE_VISIT",
+            "INSTALLATION_PAGE_VISIT",
+            "CAREERS_PAGE_VISIT",
+            "ENTERPRISE_TRIAL_PAGE_VISIT",
+            "EMAIL_UNSUBSCRIBE",
+        )
+    ]
+    content = await record("GATED_ASSET_DOWNLOAD")
+
+    assert [v["userErrors"] for v in visits] == [[]] * 6
+    # +5 company email, +10 +10 +2 +0 +50 -25: scored, still RAW.
+    assert [(v["lead"]["status"], v["lead"]["personScore"]) for v in visits] == [
+        ("RAW", 15),
+        ("RAW", 25),
+        ("RAW", 27),
+        ("RAW", 27),
+        ("RAW", 77),
+        ("RAW", 52),
+    ]
+    assert visits[-1]["lead"]["history"] == []
+    assert content["lead"]["status"] == "INQUIRY"
+    assert content["lead"]["history"] == [{"from": "RAW", "to": "INQUIRY"}]
+
+
+async def test_a_page_visit_does_not_bring_a_nurtured_lead_back_to_inquiry(api, make):
+    """D2 round 2 (seed 002_91dd8e67a169a832.txt, "Inquiry | Form submission,
+    meeting @ trade show, content offer"): NURTURE → INQUIRY on a hand-raise only."""
+    ops = await make.user(Role.MARKETING_OPS)
+    lead = await make.lead(by=ops, email="n@acme.example")
+    lid = gid("Lead", lead.id)
+    await api(
+        "mutation($i: TransitionLeadInput!) { transitionLead(input: $i) { userErrors { code } } }",
+        {"i": {"id": lid, "to": "NURTURE", "reason": "not now"}},
+        as_user=ops,
+    )
+
+    visit = (
+        await api(
+            RECORD,
+            {"input": {"leadId": lid, "kind": "PRICING_PAGE_VISIT"}},
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+    booth = (
+        await api(
+            RECORD,
+            {"input": {"leadId": lid, "kind": "TRADESHOW_BOOTH_VISIT"}},
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]["lead"]
+
+    assert visit["status"] == "NURTURE"
+    assert booth["status"] == "INQUIRY"
+
+
+async def test_two_careers_visits_on_the_same_day_cost_25(api, make):
+    """D6 round 2: seed 002_91dd8e67a169a832.txt, "-25 pts … Multiple career page
+    visits in 7 days" — two visits on one day are multiple visits within 7 days
+    (once a day is for positive page-visit points only)."""
+    ops = await make.user(Role.MARKETING_OPS)
+    lead = await make.lead(by=ops, title="Analyst", email="a@acme.example")
+    lid = gid("Lead", lead.id)
+    morning = (utcnow() - timedelta(days=1)).replace(hour=9, minute=0, microsecond=0)
+    ids = []
+    for at in (morning, morning + timedelta(hours=3)):
+        data = (
+            await api(
+                RECORD,
+                {
+                    "input": {
+                        "leadId": lid,
+                        "kind": "CAREERS_PAGE_VISIT",
+                        "occurredAt": at.isoformat(),
+                    }
+                },
+                as_user=ops,
+            )
+        ).ok()["recordEngagement"]
+        assert data["userErrors"] == []
+        ids.append(data["engagement"]["id"])
+
+    found = (await api(BREAKDOWN, {"id": lid}, as_user=ops)).ok()["lead"]
+
+    assert found["personScore"] == 5 - 25
+    assert found["scoreBreakdown"] == [
+        {"rule": "COMPANY_EMAIL", "points": 5, "engagement": None},
+        {"rule": "CAREERS_PAGE_VISITS", "points": -25, "engagement": {"id": ids[1]}},
+    ]

@@ -119,7 +119,7 @@ async def test_a_strategic_inbound_lead_notifies_the_accounts_sals(api, make):
             "payload": {
                 "account_id": account.id,
                 "account_owner_id": sal.id,
-                "rule": "OWNED_ACCOUNT",
+                "rule": "NAMED_ACCOUNT",
                 "assignee_id": sal.id,
             },
             "actor": {"id": uid(ops)},
@@ -168,7 +168,7 @@ async def test_a_professional_services_request_notifies_the_sal_the_sdr_and_the_
     assert notification["payload"] == {
         "account_id": account.id,
         "account_owner_id": sal.id,
-        "rule": "OWNED_ACCOUNT",
+        "rule": "PROFESSIONAL_SERVICES",
         "assignee_id": sal.id,
     }
 

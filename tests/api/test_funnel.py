@@ -255,13 +255,15 @@ async def build_funnel_data(make: Any) -> FunnelData:
     new_york = {"number_of_employees": 500, "country": "United States", "state": "NY"}
     kinds = EngagementKind
 
+    # (INQUIRY by a newsletter or webcast-email opt-in: a form, D2; a page visit
+    # makes no Inquiry.)
     # L1: RAW 0, INQUIRY 1, MQL 3, ACCEPTED 5, QUALIFYING 9, converted 17 (BDR),
     # SAO 33, SQO 65, WON 129
     l1 = await lead(
         "L1", 0, "bdr", initial_source="Webcast", campaign_id=data.campaigns["cpc"],
         **germany,
     )  # fmt: skip
-    await engage(l1, kinds.PRICING_PAGE_VISIT, 1)
+    await engage(l1, kinds.NEWSLETTER_OPT_IN, 1)
     await engage(l1, kinds.CONTACT_US_REQUEST, 3)
     await move(l1, LeadStatus.ACCEPTED, 5)
     await talk(l1, 8)
@@ -304,9 +306,9 @@ async def build_funnel_data(make: Any) -> FunnelData:
         "L3", 4, "bdr", initial_source="Webcast", campaign_id=data.campaigns["cpc"],
         number_of_employees=5000, country="Japan",
     )  # fmt: skip
-    await engage(l3, kinds.PRICING_PAGE_VISIT, 9)
+    await engage(l3, kinds.NEWSLETTER_OPT_IN, 9)
     await move(l3, LeadStatus.NURTURE, 10, reason="Next year")
-    await engage(l3, kinds.FEATURES_PAGE_VISIT, 11)
+    await engage(l3, kinds.WEBCAST_EMAIL_OPT_IN, 11)
 
     # L4: RAW 6 and nothing else, no dimension but the initial source
     await lead("L4", 6, None, initial_source="Outbound")
@@ -316,7 +318,7 @@ async def build_funnel_data(make: Any) -> FunnelData:
         "L5", 720, "sdr", initial_source="Webcast",
         campaign_id=data.campaigns["email"], **germany,
     )  # fmt: skip
-    await engage(l5, kinds.PRICING_PAGE_VISIT, 722)
+    await engage(l5, kinds.NEWSLETTER_OPT_IN, 722)
     await engage(l5, kinds.CONTACT_US_REQUEST, 723)
     await move(l5, LeadStatus.ACCEPTED, 725)
 
@@ -326,7 +328,7 @@ async def build_funnel_data(make: Any) -> FunnelData:
         "L6", 8, "bdr", initial_source="Trade Show",
         number_of_employees=3000, country="United States", state="CA",
     )  # fmt: skip
-    await engage(l6, kinds.PRICING_PAGE_VISIT, 10)
+    await engage(l6, kinds.NEWSLETTER_OPT_IN, 10)
     await engage(l6, kinds.CONTACT_US_REQUEST, 11)
     await move(l6, LeadStatus.ACCEPTED, 13)
     await talk(l6, 19)

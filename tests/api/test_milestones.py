@@ -153,9 +153,10 @@ async def a_lead(walk: Walk, **values: Any) -> int:
 
 
 async def accepted_lead(walk: Walk, owner: Any, **values: Any) -> int:
-    """A lead made INQUIRY by a page visit, then ACCEPTED by its owner."""
+    """A lead made INQUIRY by a newsletter opt-in (a form, D2; a page visit is no
+    hand-raise), then ACCEPTED by its owner."""
     lead = await a_lead(walk, ownerId=gid("User", owner.id), **values)
-    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "PRICING_PAGE_VISIT"})
+    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "NEWSLETTER_OPT_IN"})
     await walk(TRANSITION, {"id": gid("Lead", lead), "to": "ACCEPTED"}, owner)
     return lead
 
@@ -261,7 +262,7 @@ async def test_an_engagement_stamps_inquiry_at_the_automatic_move(api, make, ses
     walk = Walk(api, ops)
     lead = await a_lead(walk)
 
-    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "PRICING_PAGE_VISIT"})
+    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "NEWSLETTER_OPT_IN"})
 
     entry = await entry_of(sessions, lead_id=lead)
     history = await ledger(sessions, RecordType.LEAD, lead)
@@ -307,13 +308,13 @@ async def test_a_lead_back_from_nurture_keeps_its_first_inquiry(api, make, sessi
     ops = await make.user(Role.SALES_OPS)
     walk = Walk(api, ops)
     lead = await a_lead(walk)
-    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "PRICING_PAGE_VISIT"})
+    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "NEWSLETTER_OPT_IN"})
     first = (await entry_of(sessions, lead_id=lead)).inquiry_at
 
     await walk(
         TRANSITION, {"id": gid("Lead", lead), "to": "NURTURE", "reason": "Next year"}
     )
-    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "FEATURES_PAGE_VISIT"})
+    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "WEBCAST_EMAIL_OPT_IN"})
 
     entry = await entry_of(sessions, lead_id=lead)
     history = await ledger(sessions, RecordType.LEAD, lead)
@@ -662,7 +663,7 @@ async def test_the_first_engagement_with_a_campaign_is_the_first_touch(
         "campaign"
     ]["id"]
     lead = await a_lead(walk, ownerId=gid("User", sdr.id))
-    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "PRICING_PAGE_VISIT"})
+    await walk(ENGAGE, {"leadId": gid("Lead", lead), "kind": "NEWSLETTER_OPT_IN"})
 
     touched = await walk(
         ENGAGE,

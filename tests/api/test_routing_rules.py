@@ -1,8 +1,10 @@
 """Every routing rule of D8 through the API, in order, first match wins (D5, D8, D10).
 
-Rules: 1 owned account, 2 public sector, 3 Professional Services, 4 trial,
-5 Contact Us by segment, 6 score ≥ 50, else nurture; before them all, a passive
-GitLab.com lead is held (NOT_ACTIVE).
+Rules (D8 round 2): 1 named account, 2 Professional Services, 3 trial, 4 Contact
+Us by segment (public sector first), 5 owned account, 6 public sector, 7 score ≥ 50,
+else nurture; before them all, a passive GitLab.com lead is held (NOT_ACTIVE).
+The handbook sentences are in ../shared/seeds/002_91dd8e67a169a832.txt ("Lead
+Routing") and 000_842db3b45f0d818b.txt / 001_d032691316cfaf8b.txt ("LeanData").
 """
 
 from __future__ import annotations
@@ -133,15 +135,18 @@ async def events(api: Any, as_user: User, **criteria: Any) -> list[dict[str, Any
 
 
 @pytest.mark.parametrize("role", [Role.AE, Role.SAL, Role.AM, Role.RD])
-async def test_rule_1_a_lead_whose_email_domain_matches_goes_to_the_field_sales_owner(
+async def test_rule_5_a_lead_whose_email_domain_matches_goes_to_the_field_sales_owner(
     api, make, role
 ):
     ops = await make.user(Role.SALES_OPS)
     owner = await make.user(role)
     initech = await an_account(make, ops, "Initech", owner, ["initech.example"])
-    lead = await make.lead(by=ops, email="peter@eu.initech.example", company="Other")
+    lead = await make.lead(
+        by=ops, title="Analyst", email="peter@eu.initech.example", company="Other"
+    )
 
-    routed = await engage(api, ops, lead, "CONTACT_US_REQUEST")
+    # 5 + 50: "anything else" with a score of at least 50, no request.
+    routed = await engage(api, ops, lead, "ENTERPRISE_TRIAL_PAGE_VISIT")
 
     assert decision(routed) == ("OWNED_ACCOUNT", None, uid(owner))
     assert routed["account"] == {"id": gid(AccountNode, initech.id)}
@@ -150,15 +155,17 @@ async def test_rule_1_a_lead_whose_email_domain_matches_goes_to_the_field_sales_
     )
 
 
-async def test_rule_1_matches_the_normalized_company_name_when_no_domain_does(
+async def test_rule_5_matches_the_normalized_company_name_when_no_domain_does(
     api, make
 ):
     ops = await make.user(Role.SALES_OPS)
     ae = await make.user(Role.AE)
     initech = await an_account(make, ops, "Initech", ae, ["initech.example"])
-    lead = await make.lead(by=ops, email="peter@gmail.com", company="INITECH, Inc.")
+    lead = await make.lead(
+        by=ops, title="Analyst", email="peter@gmail.com", company="INITECH, Inc."
+    )
 
-    routed = await engage(api, ops, lead, "TRIAL_REQUEST")
+    routed = await engage(api, ops, lead, "HIGH_INTENT_LIVE_ATTENDED")  # -5 + 90
 
     assert decision(routed) == ("OWNED_ACCOUNT", None, uid(ae))
     assert routed["account"] == {"id": gid(AccountNode, initech.id)}
@@ -224,7 +231,7 @@ async def test_rule_1_uses_the_free_mail_list_of_the_scoring_table(api, make):
 
 
 @pytest.mark.parametrize("owner_kind", ["sales_admin", "inactive_ae", "sdr", "none"])
-async def test_rule_1_skips_a_placeholder_inactive_non_field_sales_or_missing_owner(
+async def test_rule_5_skips_a_placeholder_inactive_non_field_sales_or_missing_owner(
     api, make, owner_kind
 ):
     ops = await make.user(Role.SALES_OPS)
@@ -245,43 +252,76 @@ async def test_rule_1_skips_a_placeholder_inactive_non_field_sales_or_missing_ow
         number_of_employees=3000,
         billing_country="FR",
     )
-    lead = await make.lead(by=ops, email="wile@acme.example")
+    lead = await make.lead(by=ops, title="Analyst", email="wile@acme.example")
 
-    routed = await engage(api, ops, lead, "CONTACT_US_REQUEST")
+    routed = await engage(api, ops, lead, "ENTERPRISE_TRIAL_PAGE_VISIT")  # 55
 
-    assert decision(routed) == ("CONTACT_US", "BDR_EMEA", uid(bdr))
+    assert decision(routed) == ("SCORE_AT_LEAST_50", "BDR_EMEA", uid(bdr))
     assert routed["account"] == {"id": gid(AccountNode, acme.id)}
     assert (routed["salesSegment"], routed["region"]) == ("LARGE", "EMEA")
 
 
-# --- rule 2: public sector -----------------------------------------------------------
+# --- public sector (rules 3, 4 and 6) -------------------------------------------------
 
 
-async def test_rule_2_a_us_public_sector_lead_goes_to_the_public_sector_pool(api, make):
+async def test_a_us_public_sector_trial_goes_to_the_us_apac_bdr_pool(api, make):
+    """Seed 002_91dd8e67a169a832.txt: "Trial leads are routed to the BDR team
+    based on `Region`, regardless of sales segment … US Federal and Government:
+    US/APAC BDR Round Robin" — not to the Public Sector SDR pool."""
     ops = await make.user(Role.SALES_OPS)
-    sdr = await make.user(Role.SDR)
-    await pool(api, ops, "PUBLIC_SECTOR_SDR", [sdr])
-    await pool(api, ops, "BDR_US_APAC", [await make.user(Role.BDR)])
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "PUBLIC_SECTOR_SDR", [await make.user(Role.SDR)])
+    await pool(api, ops, "BDR_US_APAC", [bdr])
     lead = await make.lead(by=ops, is_public_sector=True, country="US", state="VA")
 
     routed = await engage(api, ops, lead, "TRIAL_REQUEST")
 
-    assert decision(routed) == ("PUBLIC_SECTOR", "PUBLIC_SECTOR_SDR", uid(sdr))
+    assert decision(routed) == ("TRIAL_REQUEST", "BDR_US_APAC", uid(bdr))
     assert routed["region"] == "PUBLIC_SECTOR"
 
 
-async def test_rule_1_comes_before_rule_2(api, make):
+async def test_a_us_public_sector_contact_us_goes_to_the_public_sector_pool(api, make):
+    """Seed 002_91dd8e67a169a832.txt, Contact Us: "U.S. Public Sector: Routed to
+    the U.S. Public Sector SDR and Inside Sales team"."""
+    ops = await make.user(Role.SALES_OPS)
+    sdr = await make.user(Role.SDR)
+    await pool(api, ops, "PUBLIC_SECTOR_SDR", [sdr])
+    lead = await make.lead(by=ops, is_public_sector=True, country="US", state="VA")
+
+    routed = await engage(api, ops, lead, "CONTACT_US_REQUEST")
+
+    assert decision(routed) == ("CONTACT_US", "PUBLIC_SECTOR_SDR", uid(sdr))
+
+
+async def test_rule_5_comes_before_rule_6(api, make):
     ops = await make.user(Role.SALES_OPS)
     ae = await make.user(Role.AE)
     await pool(api, ops, "PUBLIC_SECTOR_SDR", [await make.user(Role.SDR)])
     await an_account(make, ops, "Agency", ae, ["agency.example"])
     lead = await make.lead(
-        by=ops, email="a@agency.example", is_public_sector=True, country="US"
+        by=ops,
+        title="Analyst",
+        email="a@agency.example",
+        is_public_sector=True,
+        country="US",
     )
 
-    routed = await engage(api, ops, lead, "CONTACT_US_REQUEST")
+    routed = await engage(api, ops, lead, "ENTERPRISE_TRIAL_PAGE_VISIT")  # 55
 
     assert decision(routed) == ("OWNED_ACCOUNT", None, uid(ae))
+
+
+async def test_rule_6_a_us_public_sector_lead_with_a_score_goes_to_the_sdr_pool(
+    api, make
+):
+    ops = await make.user(Role.SALES_OPS)
+    sdr = await make.user(Role.SDR)
+    await pool(api, ops, "PUBLIC_SECTOR_SDR", [sdr])
+    lead = await make.lead(by=ops, title="Analyst", is_public_sector=True, country="US")
+
+    routed = await engage(api, ops, lead, "ENTERPRISE_TRIAL_PAGE_VISIT")  # 55
+
+    assert decision(routed) == ("PUBLIC_SECTOR", "PUBLIC_SECTOR_SDR", uid(sdr))
 
 
 async def test_a_public_sector_lead_outside_the_us_is_routed_by_its_region(api, make):
@@ -688,3 +728,238 @@ async def test_other_initial_sources_are_accepted_without_being_active(api, make
     ).ok()["transitionLead"]
 
     assert accepted["userErrors"] == []
+
+
+# --- D8 round 2: requests from owned and named accounts ----------------------------
+
+CREATE = f"""
+mutation($input: CreateLeadInput!) {{
+  createLead(input: $input) {{ lead {{ {LEAD_FIELDS} personScore }} userErrors {{ code }} }}
+}}"""
+UPDATE = f"""
+mutation($input: UpdateLeadInput!) {{
+  updateLead(input: $input) {{ lead {{ {LEAD_FIELDS} personScore }} userErrors {{ code }} }}
+}}"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "pool_key", "rule"),
+    [
+        ("CONTACT_US_REQUEST", "BDR_US_WEST", "CONTACT_US"),
+        ("TRIAL_REQUEST", "BDR_US_APAC", "TRIAL_REQUEST"),
+    ],
+)
+async def test_a_request_from_an_owned_account_goes_to_the_bdr_pool_and_tells_the_owner(
+    api, make, kind, pool_key, rule
+):
+    """Seed 002_91dd8e67a169a832.txt, Contact Us: "`Strategic`, `Large` and
+    `Mid-Market` Segments: Routed to BDR for qualification"; trials "routed to the
+    BDR team based on `Region`, regardless of sales segment" — even when the lead
+    matches an account an AE owns; the owner is told (D8 round 2)."""
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, pool_key, [bdr])
+    acme = await an_account(
+        make,
+        ops,
+        "Acme Rockets",
+        ae,
+        ["rockets.example"],
+        number_of_employees=3000,
+        billing_country="US",
+        billing_state="CA",
+    )
+    lead = await make.lead(by=ops, email="wile@rockets.example", company="Acme Rockets")
+
+    routed = await engage(api, ops, lead, kind)
+    told = await events(api, ops, type=["OWNED_ACCOUNT_INBOUND"])
+
+    assert decision(routed) == (rule, pool_key, uid(bdr))
+    assert routed["account"] == {"id": gid(AccountNode, acme.id)}
+    assert [
+        (e["recordId"], e["payload"]["account_owner_id"], e["recipients"]) for e in told
+    ] == [
+        (
+            gid(LeadNode, lead.id),
+            ae.id,
+            [{"capacity": "ACCOUNT_OWNER", "user": {"id": uid(ae)}}],
+        )
+    ]
+
+
+async def test_a_lead_of_a_named_account_goes_to_its_owner_whatever_the_request(
+    api, make
+):
+    """Seeds 000_842db3b45f0d818b.txt / 001_d032691316cfaf8b.txt (LeanData): "if a
+    lead from a named account is created, it will be routed directly to the owner
+    of the named account" — a trial or Contact Us included (D8 rule 1)."""
+    ops = await make.user(Role.SALES_OPS)
+    sal = await make.user(Role.SAL)
+    await pool(api, ops, "BDR_US_APAC", [await make.user(Role.BDR)])
+    await pool(api, ops, "BDR_US_EAST", [await make.user(Role.BDR)])
+    await an_account(make, ops, "Big Name", sal, ["bigname.example"], is_named=True)
+    trial = await make.lead(by=ops, email="a@bigname.example", country="US")
+    contact = await make.lead(by=ops, email="b@bigname.example", country="US")
+
+    by_trial = await engage(api, ops, trial, "TRIAL_REQUEST")
+    by_contact = await engage(api, ops, contact, "CONTACT_US_REQUEST")
+
+    assert decision(by_trial) == ("NAMED_ACCOUNT", None, uid(sal))
+    assert decision(by_contact) == ("NAMED_ACCOUNT", None, uid(sal))
+    assert by_contact["slaDueAt"] is not None
+
+
+async def test_a_professional_services_request_goes_to_the_account_owner_not_a_pool(
+    api, make
+):
+    """Seed 002_91dd8e67a169a832.txt: Professional Service requests "will be routed
+    following `Global Account Ownership` rules"."""
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    await pool(api, ops, "BDR_US_WEST", [await make.user(Role.BDR)])
+    await an_account(
+        make, ops, "Hooli", ae, ["hooli.example"], number_of_employees=3000
+    )
+    lead = await make.lead(by=ops, email="gavin@hooli.example", country="US")
+
+    routed = await engage(api, ops, lead, "PROFESSIONAL_SERVICES_REQUEST")
+
+    assert decision(routed) == ("PROFESSIONAL_SERVICES", None, uid(ae))
+
+
+# --- D6/D8 round 2: every score set or changed at 50 or more is checked -------------
+
+
+async def test_a_lead_created_with_a_score_of_50_or_more_is_routed_at_creation(
+    api, make
+):
+    """Seed 002_91dd8e67a169a832.txt: "Any record with a `Person Score` greater than
+    or equal to 50 points will be inserted into the routing flow … every time a
+    `Person Score` is updated, LeanData will run a check" — creation included: a
+    Director (+50) with a company email (+5)."""
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_EMEA", [bdr])
+
+    data = (
+        await api(
+            CREATE,
+            {
+                "input": {
+                    "initialSource": "Web Direct",
+                    "lastName": "Curie",
+                    "email": "marie@radium.example",
+                    "title": "Director of Research",
+                    "country": "FR",
+                }
+            },
+            as_user=ops,
+        )
+    ).ok()["createLead"]
+
+    assert data["userErrors"] == []
+    assert data["lead"]["personScore"] == 55
+    assert decision(data["lead"]) == ("SCORE_AT_LEAST_50", "BDR_EMEA", uid(bdr))
+
+
+async def test_a_lead_created_below_50_or_with_an_owner_is_not_routed(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    await pool(api, ops, "BDR_EMEA", [await make.user(Role.BDR)])
+    base = {"initialSource": "Web Direct", "lastName": "Curie", "country": "FR"}
+
+    low = (
+        await api(
+            CREATE,
+            {"input": {**base, "email": "a@radium.example", "title": "Analyst"}},
+            as_user=ops,
+        )
+    ).ok()["createLead"]["lead"]
+    owned = (
+        await api(
+            CREATE,
+            {
+                "input": {
+                    **base,
+                    "email": "b@radium.example",
+                    "title": "Director",
+                    "ownerId": uid(ae),
+                }
+            },
+            as_user=ops,
+        )
+    ).ok()["createLead"]["lead"]
+
+    assert (low["personScore"], low["routing"], low["owner"]) == (5, None, None)
+    assert (owned["personScore"], owned["routing"]) == (55, None)
+    assert owned["owner"] == {"id": uid(ae)}
+
+
+async def test_a_profile_change_that_sets_the_score_above_50_routes_the_lead(api, make):
+    """Seed 002_91dd8e67a169a832.txt: "every time a `Person Score` is updated,
+    LeanData will run a check" — a new title is a score update too."""
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_US_EAST", [bdr])
+    lead = await make.lead(by=ops, title="Analyst", country="US", state="NY")
+
+    data = (
+        await api(
+            UPDATE,
+            {"input": {"id": gid(LeadNode, lead.id), "title": "VP Engineering"}},
+            as_user=ops,
+        )
+    ).ok()["updateLead"]
+
+    assert data["userErrors"] == []
+    assert data["lead"]["personScore"] == 55
+    assert decision(data["lead"]) == ("SCORE_AT_LEAST_50", "BDR_US_EAST", uid(bdr))
+
+
+async def test_a_score_that_changes_above_50_routes_an_unowned_lead_again(api, make):
+    """Seed 002_91dd8e67a169a832.txt: "every time a `Person Score` is updated,
+    LeanData will run a check" — not only when it crosses 50: a lead left unowned
+    (nobody in the pool) is routed on its next score change."""
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead(by=ops, title="Director", country="DE")  # 55, pool empty
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_EMEA", [bdr])
+
+    routed = await engage(api, ops, lead, "PRICING_PAGE_VISIT")  # 65
+
+    assert decision(routed) == ("SCORE_AT_LEAST_50", "BDR_EMEA", uid(bdr))
+
+
+async def test_a_hand_raise_70_days_ago_does_not_make_a_gitlab_com_lead_active(
+    api, make
+):
+    """Seed 002_91dd8e67a169a832.txt: "'Active' for a minimum of 60 days from the
+    date of the handraising activity" — the engagement's occurredAt, not when it
+    was recorded."""
+    ops = await make.user(Role.SALES_OPS)
+    await pool(api, ops, "BDR_EMEA", [await make.user(Role.BDR)])
+    lead = await make.lead(
+        by=ops, initial_source="GitLab.com", number_of_employees=5000, country="DE"
+    )
+    long_ago = (utcnow() - timedelta(days=70)).replace(microsecond=0)
+    await engage(api, ops, lead, "CONTACT_US_REQUEST")
+
+    data = (
+        await api(
+            RECORD,
+            {
+                "input": {
+                    "leadId": gid(LeadNode, lead.id),
+                    "kind": "WEB_CHAT",
+                    "occurredAt": long_ago.isoformat(),
+                }
+            },
+            as_user=ops,
+        )
+    ).ok()["recordEngagement"]
+
+    assert data["userErrors"] == []
+    held = data["lead"]
+    assert held["activeUntil"] == (long_ago + timedelta(days=60)).isoformat()
+    assert decision(held) == ("NOT_ACTIVE", None, None)

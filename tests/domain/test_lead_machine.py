@@ -201,8 +201,9 @@ def test_raw_lead_without_inbound_engagement_stays_raw() -> None:
     assert refusals == [
         Refusal(
             code=ErrorCode.NO_INBOUND_ENGAGEMENT,
-            message="No inbound engagement or form submission is recorded on "
-            "this lead.",
+            message="No hand-raise (form, content offer, webcast or event, "
+            "trade-show meeting, trial, Contact Us, web chat) is recorded on this "
+            "lead.",
         )
     ]
 
@@ -433,8 +434,17 @@ def test_each_automatic_row_names_the_trigger_that_makes_it() -> None:
         LeadStatus.RAW,
         LeadStatus.NURTURE,
     )
-    # D2: every inbound engagement or form submission counts for INQUIRY.
-    assert frozenset(EngagementKind) == INQUIRY_ENGAGEMENT_KINDS
+    # D2 round 2: hand-raises make an Inquiry; page visits and unsubscribes do not
+    # (seed 002_91dd8e67a169a832.txt: "Form submission, meeting @ trade show,
+    # content offer").
+    assert frozenset(EngagementKind) - INQUIRY_ENGAGEMENT_KINDS == {
+        EngagementKind.ENTERPRISE_TRIAL_PAGE_VISIT,
+        EngagementKind.PRICING_PAGE_VISIT,
+        EngagementKind.FEATURES_PAGE_VISIT,
+        EngagementKind.INSTALLATION_PAGE_VISIT,
+        EngagementKind.CAREERS_PAGE_VISIT,
+        EngagementKind.EMAIL_UNSUBSCRIBE,
+    }
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from domain.enums import EngagementKind, Region, Role, SalesSegment
+from domain.rules.notifications import Person, Recipient
 from domain.rules.routing import (
     DEFAULT_BDR_POOLS,
     DEFAULT_CUSTOMER_ADVOCATE_POOLS,
@@ -21,12 +22,14 @@ from domain.rules.routing import (
     MemberFacts,
     RoutingDecision,
     RoutingFacts,
+    account_owner_recipients,
     active_until_after,
     is_active,
     must_be_active,
     next_in_rotation,
     route_lead,
     routing_trigger,
+    score_check_routes,
 )
 
 K = EngagementKind
@@ -116,47 +119,166 @@ def test_a_gitlab_com_lead_whose_activity_ends_now_is_passive() -> None:
     assert decision.rule == "NOT_ACTIVE"
 
 
-@pytest.mark.parametrize(
-    "kind", [K.TRIAL_REQUEST, K.HIGH_INTENT_LIVE_ATTENDED, K.WEB_CHAT]
-)
-def test_a_hand_raising_trigger_makes_a_gitlab_com_lead_active(
-    kind: EngagementKind,
-) -> None:
+def test_a_hand_raise_does_not_make_a_gitlab_com_lead_active_by_itself() -> None:
+    """D8 round 2: Active is computed from when the hand-raise happened (the
+    caller's ``active_until``), not from the kinds that trigger this run."""
+    for kind in (K.TRIAL_REQUEST, K.HIGH_INTENT_LIVE_ATTENDED, K.WEB_CHAT):
+        decision = route_lead(
+            lead(initial_source="GitLab.com", kinds=[kind], person_score=90)
+        )
+        assert decision.rule == "NOT_ACTIVE"
+
+
+def test_a_hand_raise_70_days_ago_leaves_a_gitlab_com_lead_passive() -> None:
+    """Seed 002_91dd8e67a169a832.txt: "'Active' for a minimum of 60 days from the
+    date of the handraising activity"."""
+    long_ago = NOW - timedelta(days=70)
+    until = active_until_after(None, K.WEB_CHAT, long_ago)
     decision = route_lead(
-        lead(initial_source="GitLab.com", kinds=[kind], person_score=90)
+        lead(
+            initial_source="GitLab.com",
+            active_until=until,
+            kinds=[K.WEB_CHAT],
+            person_score=90,
+        )
     )
 
-    assert decision.rule != "NOT_ACTIVE"
-    assert decision.routed is True
+    assert until == NOW - timedelta(days=10)
+    assert decision.rule == "NOT_ACTIVE"
 
 
 def test_other_sources_are_routed_without_being_active() -> None:
     assert route_lead(lead(person_score=50)).rule == "SCORE_AT_LEAST_50"
 
 
-# --- 1. owned account -------------------------------------------------------------
+# --- the rules in order: one table --------------------------------------------------
+#
+# Seed 002_91dd8e67a169a832.txt, "Lead Routing": Contact Us by segment ("`Strategic`,
+# `Large` and `Mid-Market` Segments: Routed to BDR for qualification"), trials
+# "routed to the BDR team based on `Region`, regardless of sales segment" (APAC,
+# NCSA, "US Federal and Government: US/APAC BDR Round Robin"), Professional Services
+# "routed following `Global Account Ownership` rules"; seeds 000/001: "if a lead
+# from a named account is created, it will be routed directly to the owner of the
+# named account".
+
+AE = account()  # owned by an active AE, not named
+NAMED = account(owner_role=Role.SAL, is_named=True)
+PS = K.PROFESSIONAL_SERVICES_REQUEST
+TRIAL = K.TRIAL_REQUEST
+CONTACT = K.CONTACT_US_REQUEST
+FED = {"region": Region.PUBLIC_SECTOR, "is_public_sector": True}
+STRATEGIC = ("STRATEGIC_ACCOUNT_INBOUND",)
+OWNER = ("OWNED_ACCOUNT_INBOUND",)
+PS_NOTE = ("PROFESSIONAL_SERVICES_REQUEST",)
+
+ROUTING_TABLE: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
+    # 1. named account: its field-sales owner, whatever the request
+    ("named, trial", {"account": NAMED, "kinds": [TRIAL]},
+     ("NAMED_ACCOUNT", 100, None, None, STRATEGIC, 30)),
+    ("named, contact us", {"account": NAMED, "kinds": [CONTACT]},
+     ("NAMED_ACCOUNT", 100, None, 1, STRATEGIC, None)),
+    ("named, public sector", {"account": NAMED, "kinds": [CONTACT], **FED},
+     ("NAMED_ACCOUNT", 100, None, 1, STRATEGIC, None)),
+    ("named, no request, low score", {"account": NAMED, "person_score": 10},
+     ("NAMED_ACCOUNT", 100, None, None, STRATEGIC, None)),
+    ("named, every request", {"account": NAMED, "kinds": [PS, TRIAL, CONTACT]},
+     ("NAMED_ACCOUNT", 100, None, 1, (*STRATEGIC, *PS_NOTE), 30)),
+    ("named, owner inactive: contact us as STRATEGIC",
+     {"account": account(owner_active=False, is_named=True),
+      "segment": SalesSegment.SMB, "region": Region.EMEA, "kinds": [CONTACT]},
+     ("CONTACT_US", None, "BDR_EMEA", 1, STRATEGIC, None)),
+    # 2. Professional Services: the owner of the account (global ownership)
+    ("PS, owned account", {"account": AE, "kinds": [PS]},
+     ("PROFESSIONAL_SERVICES", 100, None, 1, PS_NOTE, None)),
+    ("PS, CS-owned account", {"account": account(owner_role=Role.CUSTOMER_SUCCESS),
+                              "kinds": [PS]},
+     ("PROFESSIONAL_SERVICES", 100, None, 1, PS_NOTE, None)),
+    ("PS before trial", {"account": AE, "kinds": [PS, TRIAL, CONTACT]},
+     ("PROFESSIONAL_SERVICES", 100, None, 1, PS_NOTE, 30)),
+    ("PS, no account: like contact us", {"kinds": [PS]},
+     ("PROFESSIONAL_SERVICES", None, "BDR_US_EAST", 1, PS_NOTE, None)),
+    ("PS, no account, public sector: like contact us", {"kinds": [PS], **FED},
+     ("PROFESSIONAL_SERVICES", None, "PUBLIC_SECTOR_SDR", 1, PS_NOTE, None)),
+    ("PS, no account, SMB EMEA: like contact us",
+     {"kinds": [PS], "segment": SalesSegment.SMB, "region": Region.EMEA},
+     ("PROFESSIONAL_SERVICES", None, "CUSTOMER_ADVOCATE_EMEA", 1, PS_NOTE, None)),
+    ("PS, no account, UNKNOWN segment: like contact us",
+     {"kinds": [PS], "segment": SalesSegment.UNKNOWN},
+     ("PROFESSIONAL_SERVICES", None, "BDR_PREQUALIFICATION", 1, PS_NOTE, None)),
+    ("PS, Sales Admin account: like contact us",
+     {"kinds": [PS], "account": account(owner_is_sales_admin=True)},
+     ("PROFESSIONAL_SERVICES", None, "BDR_US_EAST", 1, PS_NOTE, None)),
+    ("PS, inactive owner: like contact us",
+     {"kinds": [PS], "account": account(owner_active=False)},
+     ("PROFESSIONAL_SERVICES", None, "BDR_US_EAST", 1, PS_NOTE, None)),
+    # 3. trials: BDR by region, regardless of segment, ownership, public sector
+    ("trial, US public sector", {"kinds": [TRIAL], **FED},
+     ("TRIAL_REQUEST", None, "BDR_US_APAC", None, (), 30)),
+    ("trial, owned account", {"account": AE, "kinds": [TRIAL], "person_score": 155},
+     ("TRIAL_REQUEST", None, "BDR_US_APAC", None, OWNER, 30)),
+    ("trial, EMEA SMB", {"segment": SalesSegment.SMB, "region": Region.EMEA,
+                         "kinds": [TRIAL]},
+     ("TRIAL_REQUEST", None, "BDR_EMEA", None, (), 30)),
+    ("trial before contact us", {"region": Region.APAC, "kinds": [CONTACT, TRIAL]},
+     ("TRIAL_REQUEST", None, "BDR_US_APAC", 1, (), 30)),
+    # 4. Contact Us: public sector, else by segment, even for an owned account
+    ("contact us, US public sector", {"kinds": [CONTACT], **FED},
+     ("CONTACT_US", None, "PUBLIC_SECTOR_SDR", 1, (), None)),
+    ("contact us, owned account, LARGE",
+     {"account": AE, "segment": SalesSegment.LARGE, "kinds": [CONTACT]},
+     ("CONTACT_US", None, "BDR_US_EAST", 1, OWNER, None)),
+    ("contact us, SAL-owned account, MID_MARKET",
+     {"account": account(owner_role=Role.SAL), "kinds": [CONTACT]},
+     ("CONTACT_US", None, "BDR_US_EAST", 1, OWNER, None)),
+    ("contact us, Sales Admin account: nobody to tell",
+     {"account": account(owner_is_sales_admin=True), "kinds": [CONTACT]},
+     ("CONTACT_US", None, "BDR_US_EAST", 1, (), None)),
+    ("contact us, public sector outside the US",
+     {"kinds": [CONTACT], "is_public_sector": True, "country": "DE",
+      "region": Region.EMEA},
+     ("CONTACT_US", None, "BDR_EMEA", 1, (), None)),
+    ("contact us before the score", {"kinds": [CONTACT], "person_score": 150},
+     ("CONTACT_US", None, "BDR_US_EAST", 1, (), None)),
+    # 5. anything else with score >= 50: the owner of an owned account
+    ("score 50, owned account", {"account": AE, "person_score": 50},
+     ("OWNED_ACCOUNT", 100, None, None, (), None)),
+    ("score 50, owned account, public sector",
+     {"account": AE, "person_score": 50, **FED},
+     ("OWNED_ACCOUNT", 100, None, None, (), None)),
+    ("score 49, owned account", {"account": AE, "person_score": 49},
+     ("NURTURE", None, None, None, (), None)),
+    # 6. other US public sector with score >= 50
+    ("score 60, public sector", {"person_score": 60, **FED},
+     ("PUBLIC_SECTOR", None, "PUBLIC_SECTOR_SDR", None, (), None)),
+    ("score 60, flagged, country-less", {"person_score": 60, "is_public_sector": True,
+                                         "country": None},
+     ("PUBLIC_SECTOR", None, "PUBLIC_SECTOR_SDR", None, (), None)),
+    ("score 60, flagged, United States", {"person_score": 60, "is_public_sector": True,
+                                          "country": "United States"},
+     ("PUBLIC_SECTOR", None, "PUBLIC_SECTOR_SDR", None, (), None)),
+    ("score 60, flagged outside the US",
+     {"person_score": 60, "is_public_sector": True, "country": "DE",
+      "region": Region.EMEA},
+     ("SCORE_AT_LEAST_50", None, "BDR_EMEA", None, (), None)),
+    # 7. anything else: the region's BDR pool at 50, nurture below
+    ("score 50", {"person_score": 50},
+     ("SCORE_AT_LEAST_50", None, "BDR_US_EAST", None, (), None)),
+    ("score 49", {"person_score": 49, "kinds": [K.PRICING_PAGE_VISIT]},
+     ("NURTURE", None, None, None, (), None)),
+    ("negative score", {"person_score": -40},
+     ("NURTURE", None, None, None, (), None)),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("role", [Role.AE, Role.SAL, Role.AM, Role.RD])
-def test_a_lead_of_an_account_owned_by_active_field_sales_goes_to_the_owner(
-    role: Role,
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [(facts, expected) for _, facts, expected in ROUTING_TABLE],
+    ids=[name for name, _, _ in ROUTING_TABLE],
+)
+def test_the_first_matching_rule_routes_the_lead(
+    facts: dict[str, Any], expected: tuple[Any, ...]
 ) -> None:
-    decision = route_lead(lead(account=account(owner_role=role)))
-
-    assert summary(decision) == ("OWNED_ACCOUNT", 100, None, None, (), None)
-
-
-def test_a_lead_of_a_named_account_notifies_the_strategic_account_leader() -> None:
-    decision = route_lead(lead(account=account(owner_role=Role.SAL, is_named=True)))
-
-    assert summary(decision) == (
-        "OWNED_ACCOUNT",
-        100,
-        None,
-        None,
-        ("STRATEGIC_ACCOUNT_INBOUND",),
-        None,
-    )
+    assert summary(route_lead(lead(**facts))) == expected
 
 
 @pytest.mark.parametrize(
@@ -174,166 +296,24 @@ def test_a_lead_of_a_named_account_notifies_the_strategic_account_leader() -> No
 def test_an_account_not_owned_by_active_field_sales_does_not_take_the_lead(
     owner: dict[str, Any],
 ) -> None:
-    decision = route_lead(lead(account=account(**owner), person_score=60))
-
-    assert summary(decision) == (
-        "SCORE_AT_LEAST_50",
-        None,
-        "BDR_US_EAST",
-        None,
-        (),
-        None,
-    )
-
-
-def test_owned_account_comes_before_every_other_rule() -> None:
-    decision = route_lead(
-        lead(
-            region=Region.PUBLIC_SECTOR,
-            is_public_sector=True,
-            account=account(),
-            kinds=[
-                K.PROFESSIONAL_SERVICES_REQUEST,
-                K.TRIAL_REQUEST,
-                K.CONTACT_US_REQUEST,
-            ],
-            person_score=400,
+    for named in (False, True):
+        decision = route_lead(
+            lead(account=account(is_named=named, **owner), person_score=60)
         )
-    )
-
-    assert summary(decision) == (
-        "OWNED_ACCOUNT",
-        100,
-        None,
-        1,
-        ("PROFESSIONAL_SERVICES_REQUEST",),
-        30,
-    )
-
-
-# --- 2. public sector -------------------------------------------------------------
-
-
-def test_a_public_sector_region_lead_goes_to_the_public_sector_sdr_pool() -> None:
-    decision = route_lead(
-        lead(region=Region.PUBLIC_SECTOR, is_public_sector=True, person_score=60)
-    )
-
-    assert summary(decision) == (
-        "PUBLIC_SECTOR",
-        None,
-        "PUBLIC_SECTOR_SDR",
-        None,
-        (),
-        None,
-    )
-
-
-@pytest.mark.parametrize("country", ["US", "United States", None])
-def test_a_flagged_us_or_country_less_lead_is_public_sector_whatever_its_region(
-    country: str | None,
-) -> None:
-    decision = route_lead(lead(is_public_sector=True, country=country))
-
-    assert decision.rule == "PUBLIC_SECTOR"
-
-
-def test_a_non_us_public_sector_lead_is_routed_by_its_region() -> None:
-    decision = route_lead(
-        lead(
-            is_public_sector=True,
-            country="DE",
-            region=Region.EMEA,
-            kinds=[K.CONTACT_US_REQUEST],
+        assert (decision.rule, decision.assignee_user_id, decision.pool) == (
+            "SCORE_AT_LEAST_50",
+            None,
+            "BDR_US_EAST",
         )
-    )
-
-    assert summary(decision) == ("CONTACT_US", None, "BDR_EMEA", 1, (), None)
 
 
-def test_public_sector_comes_before_professional_services_and_trials() -> None:
-    decision = route_lead(
-        lead(
-            region=Region.PUBLIC_SECTOR,
-            is_public_sector=True,
-            kinds=[K.PROFESSIONAL_SERVICES_REQUEST, K.TRIAL_REQUEST],
-        )
-    )
+@pytest.mark.parametrize("role", [Role.AE, Role.SAL, Role.AM, Role.RD])
+def test_every_field_sales_role_owns_for_rules_1_and_5(role: Role) -> None:
+    named = route_lead(lead(account=account(owner_role=role, is_named=True)))
+    owned = route_lead(lead(account=account(owner_role=role), person_score=50))
 
-    assert summary(decision) == (
-        "PUBLIC_SECTOR",
-        None,
-        "PUBLIC_SECTOR_SDR",
-        1,
-        ("PROFESSIONAL_SERVICES_REQUEST",),
-        30,
-    )
-
-
-# --- 3. professional services -----------------------------------------------------
-
-
-def test_a_professional_services_request_goes_to_the_active_account_owner() -> None:
-    decision = route_lead(
-        lead(
-            account=account(owner_role=Role.CUSTOMER_SUCCESS),
-            kinds=[K.PROFESSIONAL_SERVICES_REQUEST],
-        )
-    )
-
-    assert summary(decision) == (
-        "PROFESSIONAL_SERVICES",
-        100,
-        None,
-        1,
-        ("PROFESSIONAL_SERVICES_REQUEST",),
-        None,
-    )
-
-
-@pytest.mark.parametrize(
-    ("facts", "pool"),
-    [
-        ({}, "BDR_US_EAST"),
-        (
-            {"segment": SalesSegment.SMB, "region": Region.EMEA},
-            "CUSTOMER_ADVOCATE_EMEA",
-        ),
-        ({"segment": SalesSegment.UNKNOWN}, "BDR_PREQUALIFICATION"),
-        ({"account": account(owner_is_sales_admin=True)}, "BDR_US_EAST"),
-        ({"account": account(owner_active=False)}, "BDR_US_EAST"),
-    ],
-)
-def test_a_professional_services_request_without_an_owner_is_routed_like_contact_us(
-    facts: dict[str, Any], pool: str
-) -> None:
-    decision = route_lead(lead(kinds=[K.PROFESSIONAL_SERVICES_REQUEST], **facts))
-
-    assert summary(decision) == (
-        "PROFESSIONAL_SERVICES",
-        None,
-        pool,
-        1,
-        ("PROFESSIONAL_SERVICES_REQUEST",),
-        None,
-    )
-
-
-def test_professional_services_comes_before_trial_and_contact_us() -> None:
-    decision = route_lead(
-        lead(
-            kinds=[
-                K.PROFESSIONAL_SERVICES_REQUEST,
-                K.TRIAL_REQUEST,
-                K.CONTACT_US_REQUEST,
-            ]
-        )
-    )
-
-    assert decision.rule == "PROFESSIONAL_SERVICES"
-
-
-# --- 4. trial request -------------------------------------------------------------
+    assert (named.rule, named.assignee_user_id) == ("NAMED_ACCOUNT", 100)
+    assert (owned.rule, owned.assignee_user_id) == ("OWNED_ACCOUNT", 100)
 
 
 @pytest.mark.parametrize(
@@ -344,13 +324,21 @@ def test_professional_services_comes_before_trial_and_contact_us() -> None:
         (Region.LATAM, "BDR_US_APAC"),
         (Region.US_EAST, "BDR_US_APAC"),
         (Region.US_WEST, "BDR_US_APAC"),
+        (Region.PUBLIC_SECTOR, "BDR_US_APAC"),
         (None, "BDR_PREQUALIFICATION"),
     ],
 )
 def test_a_trial_request_goes_to_the_bdr_round_robin_of_its_region(
     region: Region | None, pool: str
 ) -> None:
-    decision = route_lead(lead(region=region, country=None, kinds=[K.TRIAL_REQUEST]))
+    decision = route_lead(
+        lead(
+            region=region,
+            country=None,
+            is_public_sector=region is Region.PUBLIC_SECTOR,
+            kinds=[K.TRIAL_REQUEST],
+        )
+    )
 
     assert summary(decision) == ("TRIAL_REQUEST", None, pool, None, (), 30)
 
@@ -364,21 +352,6 @@ def test_a_trial_request_is_routed_regardless_of_segment(
     )
 
     assert decision.pool == "BDR_EMEA"
-
-
-def test_us_federal_trials_map_to_the_us_apac_pool_in_the_trial_table() -> None:
-    assert DEFAULT_TRIAL_POOLS[Region.PUBLIC_SECTOR] == "BDR_US_APAC"
-
-
-def test_trial_request_comes_before_contact_us_and_keeps_its_sla() -> None:
-    decision = route_lead(
-        lead(region=Region.APAC, kinds=[K.CONTACT_US_REQUEST, K.TRIAL_REQUEST])
-    )
-
-    assert summary(decision) == ("TRIAL_REQUEST", None, "BDR_US_APAC", 1, (), 30)
-
-
-# --- 5. contact us ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -415,35 +388,6 @@ def test_a_contact_us_request_goes_to_the_pool_of_its_segment_and_region(
     assert summary(decision) == ("CONTACT_US", None, pool, 1, (), None)
 
 
-def test_a_named_account_without_an_active_owner_makes_the_lead_strategic() -> None:
-    decision = route_lead(
-        lead(
-            segment=SalesSegment.SMB,
-            region=Region.EMEA,
-            account=account(owner_active=False, is_named=True),
-            kinds=[K.CONTACT_US_REQUEST],
-        )
-    )
-
-    assert summary(decision) == (
-        "CONTACT_US",
-        None,
-        "BDR_EMEA",
-        1,
-        ("STRATEGIC_ACCOUNT_INBOUND",),
-        None,
-    )
-
-
-def test_contact_us_comes_before_the_score_rule() -> None:
-    decision = route_lead(lead(kinds=[K.CONTACT_US_REQUEST], person_score=150))
-
-    assert decision.rule == "CONTACT_US"
-
-
-# --- 6. score, else nurture -------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("region", "pool"),
     [
@@ -468,7 +412,6 @@ def test_a_score_of_50_goes_to_the_bdr_pool_of_its_region(
 def test_a_score_of_49_stays_unowned_in_nurture() -> None:
     decision = route_lead(lead(person_score=49, kinds=[K.PRICING_PAGE_VISIT]))
 
-    assert summary(decision) == ("NURTURE", None, None, None, (), None)
     assert decision.routed is False
     assert "nurture" in decision.reason
 
@@ -481,8 +424,16 @@ def test_a_nurtured_lead_of_a_named_account_notifies_nobody() -> None:
     assert summary(decision) == ("NURTURE", None, None, None, (), None)
 
 
-def test_a_negative_score_is_nurture() -> None:
-    assert route_lead(lead(person_score=-40)).rule == "NURTURE"
+def test_us_federal_trials_map_to_the_us_apac_pool_in_the_trial_table() -> None:
+    assert DEFAULT_TRIAL_POOLS[Region.PUBLIC_SECTOR] == "BDR_US_APAC"
+
+
+def test_the_owner_of_the_account_hears_of_its_lead_routed_to_a_pool() -> None:
+    assert account_owner_recipients(Person(7, Role.AE)) == [
+        Recipient(7, "ACCOUNT_OWNER")
+    ]
+    assert account_owner_recipients(Person(7, Role.AE, active=False)) == []
+    assert account_owner_recipients(None) == []
 
 
 # --- the table is data ------------------------------------------------------------
@@ -522,11 +473,12 @@ def test_every_pool_a_default_table_names_is_documented() -> None:
 def test_the_rule_ids_are_stable_and_in_order() -> None:
     assert RULES == (
         "NOT_ACTIVE",
-        "OWNED_ACCOUNT",
-        "PUBLIC_SECTOR",
+        "NAMED_ACCOUNT",
         "PROFESSIONAL_SERVICES",
         "TRIAL_REQUEST",
         "CONTACT_US",
+        "OWNED_ACCOUNT",
+        "PUBLIC_SECTOR",
         "SCORE_AT_LEAST_50",
         "NURTURE",
     )
@@ -571,7 +523,6 @@ def test_is_active_compares_with_now() -> None:
     assert is_active(NOW + timedelta(minutes=1), NOW) is True
     assert is_active(NOW, NOW) is False
     assert is_active(None, NOW) is False
-    assert is_active(None, NOW, frozenset({K.WEB_CHAT})) is True
 
 
 def test_naive_times_are_a_bug() -> None:
@@ -700,9 +651,14 @@ def _trigger(**overrides: Any) -> frozenset[EngagementKind] | None:
             {"kind": K.PROFESSIONAL_SERVICES_REQUEST},
             frozenset({K.PROFESSIONAL_SERVICES_REQUEST}),
         ),
-        # a score crossing the routing threshold (50) routes on this engagement
+        # a score that changes at or above the routing threshold (50) routes on
+        # this engagement: "every time a `Person Score` is updated, LeanData will
+        # run a check" (seed 002_91dd8e67a169a832.txt)
         ({"score_before": 49, "score_after": 50}, frozenset({K.WEB_CHAT})),
-        ({"score_before": 50, "score_after": 60}, None),
+        ({"score_before": 50, "score_after": 60}, frozenset({K.WEB_CHAT})),
+        ({"score_before": 90, "score_after": 65}, frozenset({K.WEB_CHAT})),
+        ({"score_before": 60, "score_after": 60}, None),
+        ({"score_before": 60, "score_after": 49}, None),
         ({"score_before": 10, "score_after": 49}, None),
         # a lead held NOT_ACTIVE that raises its hand: on all it asked so far
         (
@@ -726,4 +682,28 @@ def test_the_routing_trigger_uses_the_table_threshold() -> None:
     table = replace(DEFAULT_ROUTING_TABLE, score_threshold=30)
     assert _trigger(score_before=29, score_after=30, table=table) == frozenset(
         {K.WEB_CHAT}
+    )
+
+
+@pytest.mark.parametrize(
+    ("owned", "before", "after", "routes"),
+    [
+        (False, None, 55, True),  # created at 55: routed at creation
+        (False, None, 50, True),
+        (False, None, 49, False),
+        (False, 40, 55, True),
+        (False, 55, 60, True),
+        (False, 60, 55, True),
+        (False, 55, 55, False),  # unchanged: nothing to check
+        (False, 55, 45, False),
+        (True, None, 100, False),  # owned: routing is what owns it
+        (True, 40, 100, False),
+    ],
+)
+def test_every_score_set_or_changed_at_or_above_50_routes_an_unowned_lead(
+    owned: bool, before: int | None, after: int, routes: bool
+) -> None:
+    assert (
+        score_check_routes(owned=owned, score_before=before, score_after=after)
+        is routes
     )

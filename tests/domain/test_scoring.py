@@ -350,8 +350,43 @@ def test_two_careers_visits_eight_days_apart_cost_nothing() -> None:
     assert score("Analyst", None, careers(0, 8)).total == 0
 
 
-def test_two_careers_visits_on_the_same_day_count_as_one_visit() -> None:
-    assert score("Analyst", None, careers(0, 0.25)).total == 0
+def test_two_careers_visits_on_the_same_day_cost_25() -> None:
+    """D6 round 2: "Multiple career page visits in 7 days" (seed
+    002_91dd8e67a169a832.txt) — the same day is within 7 days; once a day is for
+    positive page-visit points only."""
+    result = score("Analyst", None, careers(0, 0.25))
+
+    assert result.total == -25
+    assert [
+        (line.rule, line.points, line.engagement_id) for line in result.breakdown
+    ] == [("CAREERS_PAGE_VISITS", -25, 2)]
+    assert result.facts.careers_penalties == 1
+
+
+def test_four_careers_visits_on_one_day_cost_25_twice() -> None:
+    result = score("Analyst", None, careers(0, 0.1, 0.2, 0.3))
+
+    assert result.total == -50
+    assert [line.engagement_id for line in result.breakdown] == [2, 4]
+
+
+def test_a_same_day_repeat_of_a_positive_page_visit_still_earns_nothing() -> None:
+    result = score(
+        "Analyst",
+        None,
+        facts(
+            (K.PRICING_PAGE_VISIT, at(0)),
+            (K.PRICING_PAGE_VISIT, at(0.1)),
+            (K.CAREERS_PAGE_VISIT, at(0.2)),
+            (K.CAREERS_PAGE_VISIT, at(0.3)),
+        ),
+    )
+
+    assert [(line.rule, line.engagement_id) for line in result.breakdown] == [
+        ("PRICING_PAGE_VISIT", 1),
+        ("CAREERS_PAGE_VISITS", 4),
+    ]
+    assert result.total == 10 - 25
 
 
 def test_three_careers_visits_in_one_week_cost_25_once() -> None:

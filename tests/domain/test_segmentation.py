@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pycountry
 import pytest
 
 from domain.enums import ErrorCode, Region, SalesSegment
 from domain.rules.segmentation import (
+    COUNTRY_ALIASES,
     DEFAULT_REGION_TABLE,
     RegionRow,
     RegionTableEdit,
+    normalize_country,
+    normalize_state,
     region_for,
     region_table_of,
     sales_segment_for,
@@ -63,7 +67,12 @@ def test_the_spec_s_western_states_are_us_west(state: str) -> None:
         ("MX", "CA", R.LATAM),
         ("DE", None, R.EMEA),
         ("Kenya", None, R.EMEA),
-        ("XX", None, R.EMEA),
+        # D5 round 2: an unrecognized country has no region, never the * row.
+        ("XX", None, None),
+        ("Narnia", None, None),
+        ("Brasil", None, R.LATAM),
+        ("Deutschland", None, R.EMEA),
+        ("US", "Arizona", R.US_WEST),
         (None, "CA", None),
         ("  ", None, None),
     ],
@@ -79,6 +88,9 @@ def test_the_default_table_decides_regions_as_d5_says(country, state, region) ->
         (None, True, R.PUBLIC_SECTOR),
         ("DE", True, R.EMEA),
         ("US", False, R.US_WEST),
+        ("U.S.A.", True, R.PUBLIC_SECTOR),
+        # An address that cannot be read does not contradict the flag.
+        ("Narnia", True, R.PUBLIC_SECTOR),
     ],
 )
 def test_the_us_public_sector_flag_wins_over_the_address(country, public, region):
@@ -182,3 +194,118 @@ def test_an_empty_edit_is_refused() -> None:
     refusals = RegionTableEdit().refusals(DEFAULT_REGION_TABLE)
 
     assert [(r.code, r.field) for r in refusals] == [(ErrorCode.INVALID_INPUT, ())]
+
+
+# --- D5 round 2: countries normalized with pycountry ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [
+        # ISO 3166 codes and names
+        ("DE", "DE"),
+        ("de", "DE"),
+        ("DEU", "DE"),
+        ("Germany", "DE"),
+        ("United States", "US"),
+        ("  united   states ", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("Korea, Republic of", "KR"),
+        ("Russian Federation", "RU"),
+        ("Netherlands", "NL"),
+        ("The Netherlands", "NL"),
+        ("Czechia", "CZ"),
+        ("Czech Republic", "CZ"),
+        ("Türkiye", "TR"),
+        ("Viet Nam", "VN"),
+        ("Vietnam", "VN"),
+        # local names, from pycountry's translations, with or without accents
+        ("Brasil", "BR"),
+        ("Deutschland", "DE"),
+        ("España", "ES"),
+        ("Espana", "ES"),
+        ("México", "MX"),
+        ("Schweiz", "CH"),
+        ("Suisse", "CH"),
+        ("Österreich", "AT"),
+        ("Italia", "IT"),
+        ("Polska", "PL"),
+        ("Nederland", "NL"),
+        ("Sverige", "SE"),
+        ("Turkiye", "TR"),
+        ("日本", "JP"),
+        ("Côte d'Ivoire", "CI"),
+        # the few common names pycountry lacks
+        ("UK", "GB"),
+        ("U.K.", "GB"),
+        ("England", "GB"),
+        ("Great Britain", "GB"),
+        ("Russia", "RU"),
+        ("Turkey", "TR"),
+        ("Holland", "NL"),
+        ("Korea", "KR"),
+        ("Ivory Coast", "CI"),
+        # blank or unrecognized: no code
+        (None, None),
+        ("  ", None),
+        ("XX", None),
+        ("Narnia", None),
+        ("276", None),
+        ("Kosovo", None),
+    ],
+)
+def test_a_country_is_normalized_to_its_iso_alpha_2_code(
+    given: str | None, code: str | None
+) -> None:
+    """D5 round 2: "country input is normalized (ISO 3166 names and codes, common
+    local names such as "Brasil", "Deutschland", "USA") with a maintained
+    library"."""
+    assert normalize_country(given) == code
+
+
+def test_the_alias_map_only_holds_names_pycountry_lacks() -> None:
+    for alias, code in COUNTRY_ALIASES.items():
+        with pytest.raises(LookupError):
+            pycountry.countries.lookup(alias)
+        assert pycountry.countries.get(alpha_2=code) is not None, alias
+
+
+@pytest.mark.parametrize(
+    ("state", "country", "code"),
+    [
+        ("CA", "US", "CA"),
+        ("California", "US", "CA"),
+        ("arizona", "US", "AZ"),
+        ("District of Columbia", "US", "DC"),
+        ("Québec", "CA", "QC"),
+        ("Quebec", "CA", "QC"),
+        ("British Columbia", "CA", "BC"),
+        ("Bayern", "DE", "BY"),
+        ("ZZ", "US", "ZZ"),
+        ("Texas", None, "TEXAS"),
+        (" ", "US", None),
+    ],
+)
+def test_a_state_is_normalized_to_its_iso_3166_2_code_in_its_country(
+    state: str, country: str | None, code: str | None
+) -> None:
+    assert normalize_state(state, country) == code
+
+
+def test_an_edit_names_countries_by_any_accepted_name_and_refuses_unknown_ones() -> (
+    None
+):
+    edit = RegionTableEdit(
+        set_rows=(
+            RegionRow("Deutschland", "Bayern", R.APAC),
+            RegionRow("Narnia", None, R.EMEA),
+        )
+    )
+
+    refusals = edit.refusals(DEFAULT_REGION_TABLE)
+
+    assert [(r.code, r.field) for r in refusals] == [
+        (ErrorCode.INVALID_INPUT, ("set_rows", "1", "country"))
+    ]
+    assert RegionTableEdit.key("Deutschland", "Bayern") == ("DE", "BY")
