@@ -21,6 +21,7 @@ from domain.rules.notifications import owner_change_recipients
 from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.scoring import score
 from domain.rules.validation import (
+    Check,
     initial_source_change_refusals,
     known_initial_source,
     max_length,
@@ -45,7 +46,7 @@ from domain.services.ownership import assigned_event, owner_of, record_owner_cha
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
-LEAD_RULES = {
+LEAD_RULES: dict[str, list[Check]] = {
     "first_name": [max_length(120)],
     "last_name": [max_length(120)],
     "email": [valid_email, max_length(320)],
