@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from api.context import Info
 from api.errors import UserError, camel, user_errors
@@ -16,6 +17,7 @@ from api.relay import decode_id
 from domain.services.idempotency import input_fingerprint, once, once_many
 
 T = TypeVar("T")
+R = TypeVar("R", bound=SQLModel)  # a record: what idempotent writes load again
 
 # Input fields that are not record values (handled by the mutation itself).
 CONTROL_FIELDS = frozenset(
@@ -108,9 +110,9 @@ async def mutate_once(
     info: Info,
     mutation: str,
     data: Any,
-    model: type[T],
-    use_case: Callable[[AsyncSession], Awaitable[T]],
-) -> tuple[T | None, list[UserError]]:
+    model: type[R],
+    use_case: Callable[[AsyncSession], Awaitable[R]],
+) -> tuple[R | None, list[UserError]]:
     """``mutate`` honouring the input's ``idempotencyKey`` (A3)."""
     actor = info.context.actor
     key = given(getattr(data, "idempotency_key", None))
@@ -133,9 +135,9 @@ async def mutate_once_many(
     info: Info,
     mutation: str,
     data: Any,
-    model: type[T],
-    use_case: Callable[[AsyncSession], Awaitable[Sequence[T]]],
-) -> tuple[list[T] | None, list[UserError]]:
+    model: type[R],
+    use_case: Callable[[AsyncSession], Awaitable[Sequence[R]]],
+) -> tuple[list[R] | None, list[UserError]]:
     """``mutate_once`` for a batch mutation: its answer is a list of records."""
     actor = info.context.actor
     key = given(getattr(data, "idempotency_key", None))

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import CampaignChannel, ErrorCode
 from domain.errors import Refusal, Refused
@@ -75,20 +76,20 @@ def _started_in(after: datetime | None, before: datetime | None) -> list[Any]:
     if after is not None:
         found.append(
             or_(
-                Campaign.start_date >= _first_day_from(after),  # type: ignore[operator]
+                col(Campaign.start_date) >= _first_day_from(after),
                 and_(
                     Campaign.start_date.is_(None),  # type: ignore[union-attr]
-                    Campaign.created_at >= after,  # type: ignore[operator]
+                    col(Campaign.created_at) >= after,
                 ),
             )
         )
     if before is not None:
         found.append(
             or_(
-                Campaign.start_date < _first_day_from(before),  # type: ignore[operator]
+                col(Campaign.start_date) < _first_day_from(before),
                 and_(
                     Campaign.start_date.is_(None),  # type: ignore[union-attr]
-                    Campaign.created_at < before,  # type: ignore[operator]
+                    col(Campaign.created_at) < before,
                 ),
             )
         )
@@ -125,7 +126,7 @@ async def pipe_to_spend(
     pipeline = await session.execute(
         select(  # type: ignore[call-overload]
             Campaign.channel,
-            func.count(Opportunity.id),
+            func.count(col(Opportunity.id)),
             func.sum(Opportunity.incremental_acv),
         )
         .select_from(Opportunity)
@@ -137,7 +138,11 @@ async def pipe_to_spend(
     spent = {
         channel: (int(n), spend or ZERO)
         for channel, n, spend in await session.execute(
-            select(Campaign.channel, func.count(Campaign.id), func.sum(Campaign.spend))  # type: ignore[call-overload]
+            select(
+                col(Campaign.channel),
+                func.count(col(Campaign.id)),
+                func.sum(Campaign.spend),
+            )
             .where(*_started_in(created_after, created_before))
             .group_by(Campaign.channel)
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import Account, AccountDomain, Lead
 from domain.rules.matching import (
@@ -55,19 +56,19 @@ async def accounts_matching(
     by_domain: dict[str, list[int]] = {}
     if all_suffixes:
         for account_id, d in await session.execute(
-            select(AccountDomain.account_id, AccountDomain.domain).where(
+            select(col(AccountDomain.account_id), col(AccountDomain.domain)).where(
                 AccountDomain.domain.in_(all_suffixes)  # type: ignore[attr-defined]
             )
         ):
             by_domain.setdefault(d, []).append(account_id)
     by_name: dict[str, list[int]] = {}
     if all_names:
-        for account_id, normalized in await session.execute(
-            select(Account.id, Account.normalized_name).where(
+        for found_id, normalized in await session.execute(
+            select(col(Account.id), col(Account.normalized_name)).where(
                 Account.normalized_name.in_(all_names)  # type: ignore[attr-defined]
             )
         ):
-            by_name.setdefault(normalized, []).append(account_id)  # type: ignore[arg-type]
+            by_name.setdefault(normalized, []).append(found_id)  # type: ignore[arg-type]
     matched: list[int | None] = []
     for (email, company), (suffixes, name) in zip(people, wanted, strict=True):
         candidates: dict[int, AccountCandidate] = {}

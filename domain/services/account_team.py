@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import ErrorCode, Role
 from domain.errors import Refused, refuse_if
@@ -42,10 +43,10 @@ async def add_team_member(
     user = await load(session, User, user_id, field="userId")
     role = role or user.role
     taken = await session.scalar(
-        select(AccountTeamMember.id).where(
-            AccountTeamMember.account_id == account_id,
-            AccountTeamMember.user_id == user_id,
-            AccountTeamMember.role == role,
+        select(col(AccountTeamMember.id)).where(
+            col(AccountTeamMember.account_id) == account_id,
+            col(AccountTeamMember.user_id) == user_id,
+            col(AccountTeamMember.role) == role,
         )
     )
     if taken is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType
 from domain.errors import Refusal, Refused, refuse_if
@@ -14,7 +15,7 @@ from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
-from domain.rules.validation import max_length, money, non_negative, required
+from domain.rules.validation import Check, max_length, money, non_negative, required
 from domain.services.lead_profile import refresh_linked_leads
 from domain.services.loading import (
     apply,
@@ -27,7 +28,7 @@ from domain.services.ownership import owner_of, record_owner_change
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
-ACCOUNT_RULES = {
+ACCOUNT_RULES: dict[str, list[Check]] = {
     "name": [required, max_length(255)],
     "number_of_employees": [non_negative],
     "annual_revenue": [money],
@@ -71,7 +72,7 @@ async def _set_domains(
                 await session.execute(
                     select(AccountDomain).where(
                         AccountDomain.domain.in_(cleaned),  # type: ignore[attr-defined]
-                        AccountDomain.account_id != account.id,
+                        col(AccountDomain.account_id) != account.id,
                     )
                 )
             )
@@ -93,7 +94,7 @@ async def _set_domains(
     await session.execute(
         delete(AccountDomain).where(AccountDomain.account_id == account.id)  # type: ignore[arg-type]
     )
-    session.add_all(AccountDomain(account_id=account.id, domain=d) for d in cleaned)
+    session.add_all(AccountDomain(account_id=account.id, domain=d) for d in cleaned)  # type: ignore[arg-type]
 
 
 async def _check_references(
@@ -199,7 +200,7 @@ async def account_domains(
     """The domains of each account, sorted."""
     rows = (
         await session.execute(
-            select(AccountDomain.account_id, AccountDomain.domain)
+            select(col(AccountDomain.account_id), col(AccountDomain.domain))
             .where(AccountDomain.account_id.in_(account_ids))  # type: ignore[attr-defined]
             .order_by(AccountDomain.domain)
         )

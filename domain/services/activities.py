@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused, refuse_if
@@ -38,7 +39,7 @@ ACTIVITY_RULES: dict[str, list[Check]] = {
     "disposition": [max_length(120)],
     "source_system": [max_length(60)],
 }
-TARGETS = {
+TARGETS: dict[str, type[SQLModel]] = {
     "lead_id": Lead,
     "contact_id": Contact,
     "account_id": Account,

@@ -11,10 +11,10 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, refuse_if
 from domain.records import Campaign
 from domain.rules.permissions import Actor, may_edit_campaigns
-from domain.rules.validation import max_length, money, required
+from domain.rules.validation import Check, max_length, money, required
 from domain.services.loading import check_values
 
-CAMPAIGN_RULES = {
+CAMPAIGN_RULES: dict[str, list[Check]] = {
     "name": [required, max_length(255)],
     "channel": [required],
     "spend": [required, money],

@@ -12,6 +12,7 @@ from domain.errors import refuse_if
 from domain.records import Account, Contact
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
+    Check,
     initial_source_change_refusals,
     known_initial_source,
     max_length,
@@ -29,7 +30,7 @@ from domain.services.loading import (
 )
 from domain.services.ownership import owner_of, record_owner_change
 
-CONTACT_RULES = {
+CONTACT_RULES: dict[str, list[Check]] = {
     "last_name": [required, max_length(120)],
     "email": [valid_email, max_length(320)],
     "account_id": [required],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
@@ -22,7 +23,7 @@ async def find_person_by_email(
         found = (
             await session.execute(
                 # Emails are stored normalized, so the index on email serves this.
-                select(model.id).where(model.email == email).limit(1)  # type: ignore[attr-defined]
+                select(col(model.id)).where(col(model.email) == email).limit(1)
             )
         ).scalar_one_or_none()
         if found is not None:

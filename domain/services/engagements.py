@@ -48,6 +48,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain import sqltypes
 from domain.db import number_new_rows
@@ -108,9 +109,9 @@ async def score_of(
         table = (await rule_tables(session)).scoring
     rows = (
         await session.execute(
-            select(Engagement.id, Engagement.kind, Engagement.occurred_at).where(
-                Engagement.lead_id == lead.id
-            )
+            select(
+                col(Engagement.id), col(Engagement.kind), col(Engagement.occurred_at)
+            ).where(col(Engagement.lead_id) == lead.id)
         )
     ).all()
     facts = [EngagementFact(id=i, kind=k, occurred_at=at) for i, k, at in rows]
@@ -358,7 +359,7 @@ async def _existing_campaigns(
     if not campaign_ids:
         return set()
     rows = await session.execute(
-        select(Campaign.id).where(Campaign.id.in_(sorted(campaign_ids)))  # type: ignore[union-attr]
+        select(col(Campaign.id)).where(col(Campaign.id).in_(sorted(campaign_ids)))
     )
     return {i for i in rows.scalars() if i is not None}
 
@@ -388,15 +389,15 @@ async def _stored_engagements(
     stored = {lead_id: _Stored() for lead_id in leads}
     rows = await session.execute(
         select(
-            Engagement.lead_id,
-            Engagement.id,
-            Engagement.kind,
-            Engagement.occurred_at,
-            Engagement.created_at,
-        ).where(Engagement.lead_id.in_(sorted(leads)))  # type: ignore[union-attr]
+            col(Engagement.lead_id),
+            col(Engagement.id),
+            col(Engagement.kind),
+            col(Engagement.occurred_at),
+            col(Engagement.created_at),
+        ).where(col(Engagement.lead_id).in_(sorted(leads)))
     )
     for lead_id, engagement_id, kind, occurred_at, created_at in rows:
-        stored[lead_id].add(
+        stored[lead_id].add(  # type: ignore[index]
             EngagementFact(engagement_id, kind, occurred_at), created_at
         )
     return stored

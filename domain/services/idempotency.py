@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
 
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -25,7 +26,7 @@ from domain.rules.permissions import Actor
 from domain.services.loading import load
 from domain.services.lookups import by_ids
 
-T = TypeVar("T")
+T = TypeVar("T", bound=SQLModel)
 
 
 def input_fingerprint(values: Any) -> str:
@@ -53,9 +54,9 @@ async def _first_answer(
     stmt = (
         select(IdempotencyKey)
         .where(
-            IdempotencyKey.user_id == actor.id,
-            IdempotencyKey.mutation == mutation,
-            IdempotencyKey.key == key,
+            col(IdempotencyKey.user_id) == actor.id,
+            col(IdempotencyKey.mutation) == mutation,
+            col(IdempotencyKey.key) == key,
         )
         .with_for_update()
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import (
     FIELD_SALES_ROLES,
@@ -84,7 +85,7 @@ QUALIFICATION_SOURCE_BY_ROLE = {
 
 def _two_way_activities() -> Select[Any]:
     """Completed two-way activities (call, meeting, web chat, an email reply)."""
-    return select(Activity.lead_id).where(
+    return select(col(Activity.lead_id)).where(
         Activity.completed_at.is_not(None),  # type: ignore[union-attr]
         Activity.channel.in_(TWO_WAY_CHANNELS)  # type: ignore[attr-defined]
         | (
@@ -98,8 +99,8 @@ async def lead_facts(
     session: AsyncSession, lead: Lead, actor: Actor | None, now: datetime
 ) -> LeadFacts:
     """Snapshot what the guards need to know about a lead."""
-    engagements = select(Engagement.id).where(
-        Engagement.lead_id == lead.id,
+    engagements = select(col(Engagement.id)).where(
+        col(Engagement.lead_id) == lead.id,
         Engagement.kind.in_(INQUIRY_ENGAGEMENT_KINDS),  # type: ignore[attr-defined]
     )
     # One round trip for the three questions.
@@ -108,9 +109,11 @@ async def lead_facts(
             select(
                 exists(engagements),
                 exists(
-                    engagements.where(Engagement.created_at >= lead.status_changed_at)
+                    engagements.where(
+                        col(Engagement.created_at) >= lead.status_changed_at
+                    )
                 ),
-                exists(_two_way_activities().where(Activity.lead_id == lead.id)),
+                exists(_two_way_activities().where(col(Activity.lead_id) == lead.id)),
             )
         )
     ).one()
@@ -177,11 +180,11 @@ async def contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
         return False
     marked = (
         await session.execute(
-            select(Event.payload)
+            select(col(Event.payload))
             .where(
-                Event.record_type == RecordType.LEAD,
-                Event.record_id == lead.id,
-                Event.kind == STATUS_EVENT,
+                col(Event.record_type) == RecordType.LEAD,
+                col(Event.record_id) == lead.id,
+                col(Event.kind) == STATUS_EVENT,
             )
             .order_by(Event.id.desc())  # type: ignore[union-attr]
             .limit(1)
@@ -362,7 +365,11 @@ async def _new_account(
     if domain and not is_free_mail(domain, free_mail):
         taken = await session.scalar(
             select(
-                exists(select(AccountDomain.id).where(AccountDomain.domain == domain))
+                exists(
+                    select(col(AccountDomain.id)).where(
+                        col(AccountDomain.domain) == domain
+                    )
+                )
             )
         )
         if not taken:
@@ -378,7 +385,8 @@ async def _contact_for(
             (
                 await session.execute(
                     select(Contact).where(
-                        Contact.account_id == account.id, Contact.email == lead.email
+                        col(Contact.account_id) == account.id,
+                        col(Contact.email) == lead.email,
                     )
                 )
             )
@@ -387,7 +395,7 @@ async def _contact_for(
         )
         if existing is not None:
             return existing
-    owner_id = lead.owner_id or actor.id
+    owner_id: int | None = lead.owner_id or actor.id
     if account.owner_id is not None:
         owner = await session.get(User, account.owner_id)
         if owner is not None and owner.role in FIELD_SALES_ROLES:
@@ -499,7 +507,9 @@ async def convert_lead(
     # Activities and engagements stay reachable from the new contact.
     for model in (Activity, Engagement):
         await session.execute(
-            update(model).where(model.lead_id == lead.id).values(contact_id=contact.id)  # type: ignore[attr-defined]
+            update(model)
+            .where(col(model.lead_id) == lead.id)
+            .values(contact_id=contact.id)
         )
     refuse_if(LEAD_MACHINE.apply(lead.status, request.to, facts, request))
     _move(session, lead, request, actor, now)
@@ -551,9 +561,9 @@ async def _add_contact_role(
     existing = await session.scalar(
         select(
             exists(
-                select(OpportunityContactRole.id).where(
-                    OpportunityContactRole.opportunity_id == opportunity.id,
-                    OpportunityContactRole.contact_id == contact.id,
+                select(col(OpportunityContactRole.id)).where(
+                    col(OpportunityContactRole.opportunity_id) == opportunity.id,
+                    col(OpportunityContactRole.contact_id) == contact.id,
                 )
             )
         )

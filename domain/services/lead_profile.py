@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.records import Account, Lead
 from domain.rules.matching import lead_segment_and_region
@@ -56,7 +57,7 @@ async def refresh_linked_leads(
     leads = (
         await session.execute(
             select(Lead).where(
-                Lead.account_id == account.id,
+                col(Lead.account_id) == account.id,
                 Lead.converted_at.is_(None),  # type: ignore[union-attr]
             )
         )

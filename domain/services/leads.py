@@ -22,6 +22,7 @@ from domain.rules.permissions import Actor, is_placeholder, may_update_lead
 from domain.rules.routing import score_check_routes
 from domain.rules.scoring import ScoringTable, score
 from domain.rules.validation import (
+    Check,
     initial_source_change_refusals,
     known_initial_source,
     max_length,
@@ -47,7 +48,7 @@ from domain.services.routing import Routed, assign, record_routing, routing_tabl
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
-LEAD_RULES = {
+LEAD_RULES: dict[str, list[Check]] = {
     "first_name": [max_length(120)],
     "last_name": [max_length(120)],
     "email": [valid_email, max_length(320)],

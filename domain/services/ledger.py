@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import RecordType
 from domain.records import TransitionRecord
@@ -76,7 +77,7 @@ async def histories(
         await session.execute(
             select(TransitionRecord)
             .where(
-                TransitionRecord.record_type == record_type,
+                col(TransitionRecord.record_type) == record_type,
                 TransitionRecord.record_id.in_(set(record_ids)),  # type: ignore[attr-defined]
             )
             .order_by(TransitionRecord.record_id, TransitionRecord.id)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlmodel import col
 
 from domain.enums import (
     AccountType,
@@ -77,7 +78,7 @@ class LeadQuery:
         if self.status:
             stmt = stmt.where(Lead.status.in_(self.status))  # type: ignore[attr-defined]
         if self.owner_id is not None:
-            stmt = stmt.where(Lead.owner_id == self.owner_id)
+            stmt = stmt.where(col(Lead.owner_id) == self.owner_id)
         if self.unowned is not None:
             stmt = stmt.where(
                 Lead.owner_id.is_(None) if self.unowned else Lead.owner_id.is_not(None)  # type: ignore[union-attr]
@@ -87,9 +88,9 @@ class LeadQuery:
         if self.region:
             stmt = stmt.where(Lead.region.in_(self.region))  # type: ignore[union-attr]
         if self.initial_source is not None:
-            stmt = stmt.where(Lead.initial_source == self.initial_source)
+            stmt = stmt.where(col(Lead.initial_source) == self.initial_source)
         if self.score_at_least is not None:
-            stmt = stmt.where(Lead.person_score >= self.score_at_least)
+            stmt = stmt.where(col(Lead.person_score) >= self.score_at_least)
         stmt = stmt.where(*_created(Lead, self.created_after, self.created_before))
         if self.search:
             stmt = stmt.where(
@@ -131,7 +132,7 @@ class AccountQuery:
         """The SELECT for these criteria."""
         stmt = select(Account)
         if self.owner_id is not None:
-            stmt = stmt.where(Account.owner_id == self.owner_id)
+            stmt = stmt.where(col(Account.owner_id) == self.owner_id)
         if self.type:
             stmt = stmt.where(Account.type.in_(self.type))  # type: ignore[attr-defined]
         if self.segment:
@@ -139,9 +140,9 @@ class AccountQuery:
         if self.region:
             stmt = stmt.where(Account.region.in_(self.region))  # type: ignore[union-attr]
         if self.is_named is not None:
-            stmt = stmt.where(Account.is_named == self.is_named)
+            stmt = stmt.where(col(Account.is_named) == self.is_named)
         if self.parent_account_id is not None:
-            stmt = stmt.where(Account.parent_account_id == self.parent_account_id)
+            stmt = stmt.where(col(Account.parent_account_id) == self.parent_account_id)
         if self.search:
             stmt = stmt.where(_contains([Account.name], self.search))
         return stmt.where(*_created(Account, self.created_after, self.created_before))
@@ -162,11 +163,11 @@ class ContactQuery:
         """The SELECT for these criteria."""
         stmt = select(Contact)
         if self.account_id is not None:
-            stmt = stmt.where(Contact.account_id == self.account_id)
+            stmt = stmt.where(col(Contact.account_id) == self.account_id)
         if self.owner_id is not None:
-            stmt = stmt.where(Contact.owner_id == self.owner_id)
+            stmt = stmt.where(col(Contact.owner_id) == self.owner_id)
         if self.initial_source is not None:
-            stmt = stmt.where(Contact.initial_source == self.initial_source)
+            stmt = stmt.where(col(Contact.initial_source) == self.initial_source)
         if self.search:
             stmt = stmt.where(
                 _contains(
@@ -195,13 +196,13 @@ class OpportunityQuery:
         if self.stage:
             stmt = stmt.where(Opportunity.stage.in_(self.stage))  # type: ignore[attr-defined]
         if self.owner_id is not None:
-            stmt = stmt.where(Opportunity.owner_id == self.owner_id)
+            stmt = stmt.where(col(Opportunity.owner_id) == self.owner_id)
         if self.account_id is not None:
-            stmt = stmt.where(Opportunity.account_id == self.account_id)
+            stmt = stmt.where(col(Opportunity.account_id) == self.account_id)
         if self.type:
             stmt = stmt.where(Opportunity.type.in_(self.type))  # type: ignore[attr-defined]
         if self.sales_qualified is not None:
-            stmt = stmt.where(Opportunity.sales_qualified == self.sales_qualified)
+            stmt = stmt.where(col(Opportunity.sales_qualified) == self.sales_qualified)
         if self.search:
             stmt = stmt.where(_contains([Opportunity.name], self.search))
         return stmt.where(
@@ -232,7 +233,7 @@ class ActivityQuery:
             (Activity.owner_id, self.owner_id),
         ):
             if value is not None:
-                stmt = stmt.where(column == value)
+                stmt = stmt.where(col(column) == value)
         if self.channel:
             stmt = stmt.where(Activity.channel.in_(self.channel))  # type: ignore[attr-defined]
         if self.completed is not None:
@@ -258,7 +259,7 @@ class UserQuery:
         if self.region:
             stmt = stmt.where(User.region.in_(self.region))  # type: ignore[union-attr]
         if self.active is not None:
-            stmt = stmt.where(User.active == self.active)
+            stmt = stmt.where(col(User.active) == self.active)
         if self.search:
             stmt = stmt.where(_contains([User.name, User.email], self.search))
         return stmt
@@ -300,20 +301,20 @@ class EventQuery:
         if self.record is not None:
             record_type, record_id = self.record
             stmt = stmt.where(
-                Event.record_type == record_type, Event.record_id == record_id
+                col(Event.record_type) == record_type, col(Event.record_id) == record_id
             )
         if self.recipient_id is not None:
             stmt = stmt.where(
                 Event.id.in_(  # type: ignore[union-attr]
-                    select(EventRecipient.event_id).where(
-                        EventRecipient.user_id == self.recipient_id
+                    select(col(EventRecipient.event_id)).where(
+                        col(EventRecipient.user_id) == self.recipient_id
                     )
                 )
             )
         if self.actor_id is not None:
-            stmt = stmt.where(Event.actor_id == self.actor_id)
+            stmt = stmt.where(col(Event.actor_id) == self.actor_id)
         if self.occurred_after is not None:
-            stmt = stmt.where(Event.occurred_at >= self.occurred_after)
+            stmt = stmt.where(col(Event.occurred_at) >= self.occurred_after)
         if self.occurred_before is not None:
-            stmt = stmt.where(Event.occurred_at < self.occurred_before)
+            stmt = stmt.where(col(Event.occurred_at) < self.occurred_before)
         return stmt

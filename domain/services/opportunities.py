@@ -14,6 +14,7 @@ from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Campaign, Contact, Opportunity
 from domain.rules.permissions import Actor, may_update_record
 from domain.rules.validation import (
+    Check,
     currency_code,
     max_length,
     money,
@@ -31,7 +32,7 @@ from domain.services.loading import (
 from domain.services.ownership import owner_of, record_owner_change
 from domain.sqltypes import utcnow
 
-OPPORTUNITY_RULES = {
+OPPORTUNITY_RULES: dict[str, list[Check]] = {
     "name": [required, max_length(255)],
     "account_id": [required],
     "incremental_acv": [required, money],

@@ -192,7 +192,7 @@ async def _check_fields(
     unknown = set(fields) - STAGE_FIELDS
     if unknown:
         raise ValueError(f"not stage fields: {sorted(unknown)}")  # an edge bug
-    found = validate(fields, OPPORTUNITY_RULES)  # type: ignore[arg-type]
+    found = validate(fields, OPPORTUNITY_RULES)
     for name, model in [(n, Contact) for n in CONTACT_FIELDS] + [
         (n, Opportunity) for n in OPPORTUNITY_FIELDS
     ]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
@@ -101,10 +102,12 @@ async def record_owner_change(
     )
     rows = (
         await session.execute(
-            select(User.id, User.role, User.active).where(User.role == Role.SALES_OPS)
+            select(col(User.id), col(User.role), col(User.active)).where(
+                col(User.role) == Role.SALES_OPS
+            )
         )
     ).all()
-    ops = adoption_recipients([Person(i, r, a) for i, r, a in rows], actor.id)
+    ops = adoption_recipients([Person(i, r, a) for i, r, a in rows], actor.id)  # type: ignore[arg-type]
     await address(session, alert, [(r.user_id, r.capacity) for r in ops])
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import EngagementKind, ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
@@ -99,16 +100,19 @@ async def _pool_members(
     """The members of these pools, each pool's in rotation order."""
     rows = await session.execute(
         select(
-            RoutingPoolMember.pool_key, User.id, User.active, User.out_of_office_until
+            col(RoutingPoolMember.pool_key),
+            col(User.id),
+            col(User.active),
+            col(User.out_of_office_until),
         )
-        .join(RoutingPoolMember, RoutingPoolMember.user_id == User.id)
+        .join(RoutingPoolMember, col(RoutingPoolMember.user_id) == User.id)
         .where(RoutingPoolMember.pool_key.in_(pool_keys))  # type: ignore[attr-defined]
         .order_by(RoutingPoolMember.pool_key, RoutingPoolMember.position)  # type: ignore[arg-type]
     )
     members: dict[str, list[MemberFacts]] = {key: [] for key in pool_keys}
     for key, user_id, active, out_until in rows:
         members[key].append(
-            MemberFacts(user_id=user_id, active=active, out_of_office_until=out_until)
+            MemberFacts(user_id=user_id, active=active, out_of_office_until=out_until)  # type: ignore[arg-type]
         )
     return members
 
@@ -252,9 +256,13 @@ async def account_team(
     owner = await session.get(User, account.owner_id) if account.owner_id else None
     rows = (
         await session.execute(
-            select(AccountTeamMember.user_id, AccountTeamMember.role, User.active)
-            .join(User, User.id == AccountTeamMember.user_id)
-            .where(AccountTeamMember.account_id == account.id)
+            select(
+                col(AccountTeamMember.user_id),
+                col(AccountTeamMember.role),
+                col(User.active),
+            )
+            .join(User, col(User.id) == AccountTeamMember.user_id)
+            .where(col(AccountTeamMember.account_id) == account.id)
         )
     ).all()
     return (
@@ -352,7 +360,9 @@ async def assign(
         trigger_kinds = frozenset(
             (
                 await session.execute(
-                    select(Engagement.kind).where(Engagement.lead_id == lead.id)
+                    select(col(Engagement.kind)).where(
+                        col(Engagement.lead_id) == lead.id
+                    )
                 )
             ).scalars()
         )

@@ -9,18 +9,25 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import ErrorCode
 from domain.errors import Refused, refuse_if
 from domain.records import ApiToken, User
 from domain.rules.permissions import Actor, may_manage_users
-from domain.rules.validation import max_length, normalize_email, required, valid_email
+from domain.rules.validation import (
+    Check,
+    max_length,
+    normalize_email,
+    required,
+    valid_email,
+)
 from domain.services.loading import apply, check_values, check_version, load
 from domain.sqltypes import utcnow
 
 TOKEN_PREFIX = "sops_"
 
-USER_RULES = {
+USER_RULES: dict[str, list[Check]] = {
     "name": [required, max_length(200)],
     "email": [required, valid_email, max_length(320)],
     "role": [required],
@@ -40,9 +47,9 @@ def new_token() -> str:
 async def _refuse_taken_email(
     session: AsyncSession, email: str, except_id: int | None = None
 ) -> None:
-    stmt = select(User.id).where(User.email == email)
+    stmt = select(col(User.id)).where(col(User.email) == email)
     if except_id is not None:
-        stmt = stmt.where(User.id != except_id)
+        stmt = stmt.where(col(User.id) != except_id)
     if (await session.execute(stmt.limit(1))).scalar_one_or_none() is not None:
         raise Refused.one(
             ErrorCode.DUPLICATE_RECORD, f"A user with email {email!r} exists.", "email"
@@ -121,8 +128,11 @@ async def authenticate(session: AsyncSession, token: str) -> User | None:
     """The active user a valid, unrevoked token belongs to, else None."""
     stmt = (
         select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .join(ApiToken, col(ApiToken.user_id) == User.id)
+        .where(
+            col(ApiToken.token_hash) == hash_token(token),
+            col(ApiToken.revoked_at).is_(None),
+        )
     )
     user = (await session.execute(stmt)).scalar_one_or_none()
     if user is None or not user.active:
