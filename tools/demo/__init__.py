@@ -72,6 +72,7 @@ class DemoSummary:
     """How many rows of each table the demo data set wrote, and how long it took."""
 
     users: int = 0
+    routing_pool_members: int = 0
     campaigns: int = 0
     accounts: int = 0
     account_domains: int = 0
@@ -139,6 +140,7 @@ def _build(
     leads = Leads(run, directory, scale)
     opportunities = Opportunities(run, directory)
     directory.make_users()
+    directory.make_routing_pools()
     directory.make_campaigns()
     directory.make_accounts()
     directory.make_companies()

@@ -23,13 +23,12 @@ from domain.enums import (
     LeadStatus,
     RecordType,
     Region,
-    Role,
-    SalesSegment,
 )
 from domain.lifecycle.lead import MQL_THRESHOLD
 from domain.rules.business_days import sla_due_at
 from domain.rules.funnel import lead_stamps, milestone_of_status, reach
 from domain.rules.matching import email_domain
+from domain.rules.routing import DEFAULT_ROUTING_TABLE, territory_pool
 from domain.rules.scoring import (
     DEFAULT_POINTS,
     DEFAULT_SCORING_TABLE,
@@ -52,7 +51,7 @@ from tools.demo.catalog import (
     email_local,
 )
 from tools.demo.directory import Company, Directory
-from tools.demo.draw import DAY, HOUR, Picker, seconds_of, utc_of
+from tools.demo.draw import DAY, HOUR, Picker, log_uniform, seconds_of, utc_of
 from tools.demo.load import (
     ACTIVITIES,
     CHUNK,
@@ -61,7 +60,15 @@ from tools.demo.load import (
     LEADS,
     TRANSITIONS,
 )
-from tools.demo.plan import LEAD_PATHS, LEAD_STEP, Converted, lead_statuses
+from tools.demo.plan import (
+    FIRST_HAND_RAISE,
+    FORM_CREATES_LEAD,
+    LEAD_PATHS,
+    LEAD_STEP,
+    MQL_AFTER_WARM_UP,
+    Converted,
+    lead_statuses,
+)
 from tools.demo.run import Run
 
 ROUTING_THRESHOLD = DEFAULT_SCORING_TABLE.routing_threshold
@@ -76,6 +83,9 @@ _BOOSTERS = (
     K.HIGH_INTENT_LIVE_ATTENDED,
     K.TRIAL_REQUEST,
 )
+# First hand-raises of an MQL path that did not cross the threshold at once:
+# a content offer, a webcast registration, a trade-show meeting (D2).
+_WARM_UPS = (K.GATED_ASSET_DOWNLOAD, K.WEBCAST_REGISTRATION, K.TRADESHOW_BOOTH_VISIT)
 _HAND_RAISING = {K.TRIAL_REQUEST, K.HIGH_INTENT_LIVE_ATTENDED, K.WEB_CHAT}
 _SLA_KINDS = {K.CONTACT_US_REQUEST, K.PROFESSIONAL_SERVICES_REQUEST}
 _POINTS = {kind: DEFAULT_POINTS[kind] for kind in K}
@@ -185,21 +195,24 @@ class Leads:
         self.title_facts = [
             score_profile(title, None, []).facts for title, _w in LEAD_TITLES
         ]
-        regions = [*Region, None]
-        self.bdr_pools = {
-            r: self.directory.pool(
-                (Role.SDR,) if r is Region.PUBLIC_SECTOR else (Role.BDR,), r
-            )
-            for r in regions
+        # routed leads went to a working member of the pool routing names
+        table = DEFAULT_ROUTING_TABLE
+        active = {u.id for u in self.directory.users if u.active}
+        self.pools = {
+            key: [u for u in ids if u in active] or ids
+            for key, ids in self.directory.pool_members.items()
         }
-        self.advocate_pools = {
-            r: self.directory.pool(
-                (Role.CUSTOMER_ADVOCATE,),
-                r
-                if r is not Region.US_WEST and r is not Region.LATAM
-                else Region.US_EAST,
-            )
-            for r in regions
+        self.bdr_pool = {
+            r: table.bdr_pools.get(r, table.prequalification_pool)
+            if r is not None
+            else table.prequalification_pool
+            for r in [*Region, None]
+        }
+        self.trial_pool = {
+            r: table.trial_pools.get(r, table.prequalification_pool)
+            if r is not None
+            else table.prequalification_pool
+            for r in [*Region, None]
         }
 
     def campaign_for(
@@ -308,16 +321,32 @@ class Leads:
         street = f"{1 + int(rand() * 9_900)} {STREETS[int(rand() * 20)]}"
 
         # the path, as offsets from creation
+        known_before = True
         engagements: list[tuple[K, int]] = []
         steps: list[tuple[L, L, int]] = []  # (from, to, offset)
         t = 0
         current = L.RAW
         for state in path:
             if state is L.INQUIRY and not engagements:
-                t += 0 if form else int(rand() * 5 * DAY)
+                # Most people are known (a list, a sign-up, a scanned badge)
+                # before they first raise a hand; a form may create the lead.
+                if form and rand() < FORM_CREATES_LEAD:
+                    known_before = False
+                else:
+                    lo, hi = FIRST_HAND_RAISE
+                    t += int(log_uniform(rand(), lo, hi))
+                warm_up: K | None = None
                 if has_mql:
                     kinds = list(high)
                     total = score
+                    if rand() < MQL_AFTER_WARM_UP:
+                        # a first, lighter hand-raise; the MQL comes later
+                        warm_up = next(
+                            k
+                            for k in (*low, *_WARM_UPS)
+                            if k in _WARM_UPS and k not in kinds
+                        )
+                        total += _POINTS[warm_up]
                     crossed_at = -1
                     for k, kind in enumerate(kinds):
                         total += _POINTS[kind]
@@ -337,6 +366,8 @@ class Leads:
                                 break
                         crossed_at = len(kinds) - 1
                     kinds = kinds[: crossed_at + 1]
+                    if warm_up is not None:
+                        kinds.insert(0, warm_up)
                 else:
                     kinds = []
                     total = score
@@ -349,7 +380,10 @@ class Leads:
                     if not kinds:
                         kinds.append(K.WEB_CHAT)
                 for k, kind in enumerate(kinds):
-                    if k:
+                    if k == 1 and warm_up is not None:
+                        lo, hi = LEAD_STEP[L.MQL]
+                        t += int(log_uniform(rand(), lo, hi))
+                    elif k:
                         t += HOUR + int(rand() * 6 * DAY)
                     engagements.append((kind, t))
                     if k == 0:
@@ -363,7 +397,7 @@ class Leads:
                 continue  # reached with the engagement that crossed the threshold
             elif state is L.INQUIRY:  # back from NURTURE on a new touch
                 lo, hi = LEAD_STEP[L.INQUIRY]
-                t += lo + int(rand() * (hi - lo))
+                t += int(log_uniform(rand(), lo, hi))
                 kind = low[int(rand() * len(low))]
                 if score + _POINTS[kind] >= MQL_THRESHOLD or kind in {
                     e[0] for e in engagements
@@ -375,7 +409,7 @@ class Leads:
                 current = L.INQUIRY
             else:
                 lo, hi = LEAD_STEP[state]
-                t += lo + int(rand() * (hi - lo))
+                t += int(log_uniform(rand(), lo, hi))
                 steps.append((current, state, t))
                 current = state
 
@@ -395,11 +429,15 @@ class Leads:
                 and comp.owner_id in self.directory.field_sales_active
             ):
                 owner = comp.owner_id
-            elif source == "Contact Us" and segment is SalesSegment.SMB and not public:
-                pool = self.advocate_pools[region]
-                owner = pool[int(rand() * len(pool))]
             else:
-                pool = self.bdr_pools[region]
+                kinds = {kind for kind, _offset in engagements}
+                if K.TRIAL_REQUEST in kinds:
+                    key = self.trial_pool[region]
+                elif K.CONTACT_US_REQUEST in kinds and not public:
+                    key = territory_pool(segment, region)[0]
+                else:
+                    key = self.bdr_pool[region]
+                pool = self.pools[key]
                 owner = pool[int(rand() * len(pool))]
 
         # activities (offsets) and transitions (absolute ts)
@@ -551,7 +589,7 @@ class Leads:
         lead_source = source
         if rand() < 0.15:
             lead_source = SOURCE_DEFS[int(rand() * len(SOURCE_DEFS))][0]
-        if form:
+        if form and not known_before:
             created_by = None
         elif source == "Outbound":
             created_by = owner
