@@ -26,12 +26,18 @@ from domain.enums import (
     LeadStatus,
     RecordType,
     Region,
+    Role,
 )
 from domain.lifecycle.lead import MQL_THRESHOLD
 from domain.rules.business_days import sla_due_at
 from domain.rules.funnel import lead_stamps, milestone_of_status, reach
 from domain.rules.matching import email_domain
-from domain.rules.routing import DEFAULT_ROUTING_TABLE, territory_pool
+from domain.rules.routing import (
+    DEFAULT_ROUTING_TABLE,
+    AccountFacts,
+    RoutingFacts,
+    route_lead,
+)
 from domain.rules.scoring import (
     DEFAULT_POINTS,
     DEFAULT_SCORING_TABLE,
@@ -198,7 +204,9 @@ class Leads:
         self.title_facts = [
             score_profile(title, None, []).facts for title, _w in LEAD_TITLES
         ]
-        # routed leads went to a working member of the pool routing names
+        # routed leads went to a working member of the pool routing names; a
+        # lead routing leaves unowned (passive, below the threshold) was taken
+        # by a BDR of its region
         table = DEFAULT_ROUTING_TABLE
         active = {u.id for u in self.directory.users if u.active}
         self.pools = {
@@ -211,12 +219,24 @@ class Leads:
             else table.prequalification_pool
             for r in [*Region, None]
         }
-        self.trial_pool = {
-            r: table.trial_pools.get(r, table.prequalification_pool)
-            if r is not None
-            else table.prequalification_pool
-            for r in [*Region, None]
-        }
+        self.account_facts: dict[int, AccountFacts] = {}
+
+    def _account_facts(self, comp: Company | None) -> AccountFacts | None:
+        """The lead's account as routing sees it (read once per account)."""
+        if comp is None or comp.account_id is None:
+            return None
+        facts = self.account_facts.get(comp.account_id)
+        if facts is None:
+            owner = self.directory.user_by_id.get(comp.owner_id or 0)
+            facts = self.account_facts[comp.account_id] = AccountFacts(
+                id=comp.account_id,
+                owner_id=comp.owner_id,
+                owner_role=owner.role if owner else None,
+                owner_active=bool(owner and owner.active),
+                owner_is_sales_admin=bool(owner and owner.role is Role.SALES_ADMIN),
+                is_named=comp.named,
+            )
+        return facts
 
     def campaign_for(
         self, kind: K, ts: int, source: str, first: bool, u: float
@@ -426,21 +446,23 @@ class Leads:
         # owner: routing (score at the routing threshold) or acceptance
         owner: int | None = None
         if accepted or score >= ROUTING_THRESHOLD:
-            if (
-                comp is not None
-                and comp.account_id is not None
-                and comp.owner_id in self.directory.field_sales_active
-            ):
-                owner = comp.owner_id
-            else:
-                kinds = {kind for kind, _offset in engagements}
-                if K.TRIAL_REQUEST in kinds:
-                    key = self.trial_pool[region]
-                elif K.CONTACT_US_REQUEST in kinds and not public:
-                    key = territory_pool(segment, region)[0]
-                else:
-                    key = self.bdr_pool[region]
-                pool = self.pools[key]
+            # D8 on everything the lead asked for, as ``routeLead`` decides
+            decision = route_lead(
+                RoutingFacts(
+                    segment=segment,
+                    region=region,
+                    now=utc_of(created + (engagements[-1][1] if engagements else 0)),
+                    is_public_sector=public,
+                    country=loc.country,
+                    initial_source=source,
+                    person_score=score,
+                    engagement_kinds=frozenset(kind for kind, _o in engagements),
+                    account=self._account_facts(comp),
+                )
+            )
+            owner = decision.assignee_user_id
+            if owner is None:
+                pool = self.pools[decision.pool or self.bdr_pool[region]]
                 owner = pool[int(rand() * len(pool))]
 
         # activities (offsets) and transitions (absolute ts)
