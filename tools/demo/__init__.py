@@ -43,9 +43,9 @@ Decisions:
   became (D7: they stay reachable from it).
 - Routing pools: members are the users whose role and region fit the pool,
   read from the routing table (see ``pools``); three users exist so that every
-  pool has someone at work. A routed demo lead went to a working member of the
-  pool routing names for its request (trial, Contact Us by territory) or
-  region, unless field sales owns its account.
+  pool has someone at work. A routed demo lead went to whom the routing rule
+  (``route_lead`` on all its engagements, as ``routeLead`` decides) names, or
+  to a working member (active) of the pool it names, at random.
 - Lead times: a known lead raises its first hand hours to weeks after it was
   created (a form creates it at that moment 35 % of the time); 70 % of MQL
   paths raise a hand once before the request that crosses the threshold;

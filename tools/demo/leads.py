@@ -4,12 +4,12 @@ engagements, activities, status history and funnel entry (D11).
 A lead's ``person_score`` is exactly its D6 demographic points plus the points
 of its engagements (no same-day repeat visits, no careers visits), below the
 MQL threshold unless its path went through MQL; a lead at the routing
-threshold, or one that was accepted, has an owner: the account owner for a
-lead on an account owned by field sales, else a working member of the pool
-routing names (the trial pool of its region for a trial, the territory's pool
-for a Contact Us request, the BDR pool of its region otherwise). Accepted
-leads have a first-touch activity, qualifying ones a completed two-way
-activity before the change.
+threshold, or one that was accepted, has an owner: whom D8 routing
+(``route_lead``, on everything the lead asked for, as ``routeLead`` decides)
+names, or a working member of the pool it names; a lead routing leaves
+unowned (passive, below the threshold) but that was accepted was taken by a
+BDR of its region. Accepted leads have a first-touch activity, qualifying
+ones a completed two-way activity before the change.
 """
 
 from __future__ import annotations
