@@ -1,20 +1,20 @@
 """The demo data set: a deterministic, realistic sales pipeline to explore the API.
 
-``generate(engine)`` fills an empty, migrated database with users, campaigns,
-accounts (with domains, hierarchy and team members), contacts, opportunities
-(with contact roles), leads with their engagements and activities, the
-TransitionRecord history that led every lead and opportunity to where it is,
-and the funnel entry (D11) of every lead and of every opportunity created
-without a lead, stamped from that history.
-The same ``seed`` (and ``now``) always gives the same data, on SQLite and on
-PostgreSQL.
+``generate(engine)`` fills an empty, migrated database with users (and the
+members of every routing pool, D8), campaigns, accounts (with domains,
+hierarchy and team members), contacts, opportunities (with contact roles),
+leads with their engagements and activities, the TransitionRecord history that
+led every lead and opportunity to where it is, and the funnel entry (D11) of
+every lead and of every opportunity created without a lead, stamped from that
+history. The same ``seed`` (and ``now``) always gives the same data, on SQLite
+and on PostgreSQL.
 
-Volumes at ``scale=1``: 28 users, 22 campaigns, 200 accounts, ~400 contacts,
-500 opportunities, 2,000 leads (with ~2,600 engagements, ~1,500 activities,
-~5,300 transition records and 2,400 funnel entries). Everything but users and
-campaigns grows linearly with ``scale`` (users by ``5 * log2(scale)``);
-``scale=500`` gives 1,000,000 leads and 250,000 opportunities (7.9 million
-rows).
+Volumes at ``scale=1``: 31 users (20 routing pool members), 22 campaigns, 200
+accounts, ~400 contacts, 500 opportunities, 2,000 leads (with ~2,900
+engagements, ~1,500 activities, ~5,300 transition records and 2,400 funnel
+entries). Everything but users and campaigns grows linearly with ``scale``
+(users by ``5 * log2(scale)``); ``scale=500`` gives 1,000,000 leads and 250,000
+opportunities (8 million rows).
 
 The package, by what each part does:
 
@@ -23,6 +23,7 @@ The package, by what each part does:
 - ``plan``: which status or stage each record ends in, and the path (with
   time per step) that led it there;
 - ``directory``: users, campaigns, accounts, lead-only companies, contacts;
+- ``pools``: who takes turns in each routing pool (from the routing table);
 - ``leads`` and ``opportunities``: the records, their history, activities
   and funnel entries, coherent with the rules (see each module);
 - ``load``: the bulk load (one transaction, chunks, COPY on PostgreSQL);
@@ -40,6 +41,16 @@ Decisions:
   they became, and drawn again, identically, when the leads are written.
 - Converted leads' engagements and activities also point at the contact they
   became (D7: they stay reachable from it).
+- Routing pools: members are the users whose role and region fit the pool,
+  read from the routing table (see ``pools``); three users exist so that every
+  pool has someone at work. A routed demo lead went to whom the routing rule
+  (``route_lead`` on all its engagements, as ``routeLead`` decides) names, or
+  to a working member (active) of the pool it names, at random.
+- Lead times: a known lead raises its first hand hours to weeks after it was
+  created (a form creates it at that moment 35 % of the time); 70 % of MQL
+  paths raise a hand once before the request that crosses the threshold;
+  other steps are drawn log-uniformly (``plan.LEAD_STEP``), so a 0 s step
+  between lead milestones is a real jump at one instant.
 - No outbox events are written: they describe changes made through the
   service, and the demo history is not one.
 - Emails are lower-case and unique among leads and contacts, except that a
@@ -72,6 +83,7 @@ class DemoSummary:
     """How many rows of each table the demo data set wrote, and how long it took."""
 
     users: int = 0
+    routing_pool_members: int = 0
     campaigns: int = 0
     accounts: int = 0
     account_domains: int = 0
@@ -139,6 +151,7 @@ def _build(
     leads = Leads(run, directory, scale)
     opportunities = Opportunities(run, directory)
     directory.make_users()
+    directory.make_routing_pools()
     directory.make_campaigns()
     directory.make_accounts()
     directory.make_companies()

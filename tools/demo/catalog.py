@@ -53,6 +53,10 @@ BASE_USERS: tuple[tuple[str, Role, Region | None, bool, int], ...] = (
     ("Rosie Papadopoulos", Role.CUSTOMER_ADVOCATE, Region.EMEA, True, 0),
     ("Mei-Mei Johns", Role.CUSTOMER_ADVOCATE, Region.APAC, True, 0),
     ("Zane Levy", Role.CUSTOMER_SUCCESS, Region.US_WEST, True, 0),
+    # so that every routing pool has someone at work (Carl Lin is away)
+    ("Hiroshi Tanaka", Role.BDR, Region.APAC, True, 0),
+    ("Ingrid Solberg", Role.BDR, Region.EMEA, True, 0),
+    ("Marcus Whitfield", Role.SDR, Region.PUBLIC_SECTOR, True, 0),
 )
 SPARE_REP_NAMES = (
     "Versie Hillebrand",

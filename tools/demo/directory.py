@@ -55,10 +55,12 @@ from tools.demo.load import (
     CAMPAIGNS,
     CHUNK,
     CONTACTS,
+    POOL_MEMBERS,
     TEAM_MEMBERS,
     USERS,
 )
 from tools.demo.plan import Converted
+from tools.demo.pools import member_rows, pool_members
 from tools.demo.run import Run
 
 ACCOUNT_HISTORY_DAYS = 6 * 365
@@ -208,6 +210,14 @@ class Directory:
             if u.active and u.role in (Role.AE, Role.SAL, Role.AM, Role.RD)
         }
         self.user_role = {u.id: u.role for u in self.users}
+
+    def make_routing_pools(self) -> None:
+        """Every routing pool (D8) filled with the users who fit it (see ``pools``)."""
+        self.pool_members = pool_members((u.id, u.role, u.region) for u in self.users)
+        rows = member_rows(self.pool_members)
+        self.progress("routing pools", 0, len(rows))
+        self.sink.insert(POOL_MEMBERS, rows)
+        self.progress("routing pools", len(rows), len(rows))
 
     def pool(self, roles: Sequence[Role], region: Region | None) -> list[int]:
         """Active users of these roles in the region, else anywhere, else anyone."""

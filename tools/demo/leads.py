@@ -4,9 +4,12 @@ engagements, activities, status history and funnel entry (D11).
 A lead's ``person_score`` is exactly its D6 demographic points plus the points
 of its engagements (no same-day repeat visits, no careers visits), below the
 MQL threshold unless its path went through MQL; a lead at the routing
-threshold, or one that was accepted, has an owner (the account owner for a
-lead on an account owned by field sales); accepted leads have a first-touch
-activity, qualifying ones a completed two-way activity before the change.
+threshold, or one that was accepted, has an owner: whom D8 routing
+(``route_lead``, on everything the lead asked for, as ``routeLead`` decides)
+names, or a working member of the pool it names; a lead routing leaves
+unowned (passive, below the threshold) but that was accepted was taken by a
+BDR of its region. Accepted leads have a first-touch activity, qualifying
+ones a completed two-way activity before the change.
 """
 
 from __future__ import annotations
@@ -24,12 +27,17 @@ from domain.enums import (
     RecordType,
     Region,
     Role,
-    SalesSegment,
 )
 from domain.lifecycle.lead import MQL_THRESHOLD
 from domain.rules.business_days import sla_due_at
 from domain.rules.funnel import lead_stamps, milestone_of_status, reach
 from domain.rules.matching import email_domain
+from domain.rules.routing import (
+    DEFAULT_ROUTING_TABLE,
+    AccountFacts,
+    RoutingFacts,
+    route_lead,
+)
 from domain.rules.scoring import (
     DEFAULT_POINTS,
     DEFAULT_SCORING_TABLE,
@@ -52,7 +60,7 @@ from tools.demo.catalog import (
     email_local,
 )
 from tools.demo.directory import Company, Directory
-from tools.demo.draw import DAY, HOUR, Picker, seconds_of, utc_of
+from tools.demo.draw import DAY, HOUR, Picker, log_uniform, seconds_of, utc_of
 from tools.demo.load import (
     ACTIVITIES,
     CHUNK,
@@ -61,7 +69,15 @@ from tools.demo.load import (
     LEADS,
     TRANSITIONS,
 )
-from tools.demo.plan import LEAD_PATHS, LEAD_STEP, Converted, lead_statuses
+from tools.demo.plan import (
+    FIRST_HAND_RAISE,
+    FORM_CREATES_LEAD,
+    LEAD_PATHS,
+    LEAD_STEP,
+    MQL_AFTER_WARM_UP,
+    Converted,
+    lead_statuses,
+)
 from tools.demo.run import Run
 
 ROUTING_THRESHOLD = DEFAULT_SCORING_TABLE.routing_threshold
@@ -76,6 +92,9 @@ _BOOSTERS = (
     K.HIGH_INTENT_LIVE_ATTENDED,
     K.TRIAL_REQUEST,
 )
+# First hand-raises of an MQL path that did not cross the threshold at once:
+# a content offer, a webcast registration, a trade-show meeting (D2).
+_WARM_UPS = (K.GATED_ASSET_DOWNLOAD, K.WEBCAST_REGISTRATION, K.TRADESHOW_BOOTH_VISIT)
 _HAND_RAISING = {K.TRIAL_REQUEST, K.HIGH_INTENT_LIVE_ATTENDED, K.WEB_CHAT}
 _SLA_KINDS = {K.CONTACT_US_REQUEST, K.PROFESSIONAL_SERVICES_REQUEST}
 _POINTS = {kind: DEFAULT_POINTS[kind] for kind in K}
@@ -185,22 +204,39 @@ class Leads:
         self.title_facts = [
             score_profile(title, None, []).facts for title, _w in LEAD_TITLES
         ]
-        regions = [*Region, None]
-        self.bdr_pools = {
-            r: self.directory.pool(
-                (Role.SDR,) if r is Region.PUBLIC_SECTOR else (Role.BDR,), r
-            )
-            for r in regions
+        # routed leads went to a working member of the pool routing names; a
+        # lead routing leaves unowned (passive, below the threshold) was taken
+        # by a BDR of its region
+        table = DEFAULT_ROUTING_TABLE
+        active = {u.id for u in self.directory.users if u.active}
+        self.pools = {
+            key: [u for u in ids if u in active] or ids
+            for key, ids in self.directory.pool_members.items()
         }
-        self.advocate_pools = {
-            r: self.directory.pool(
-                (Role.CUSTOMER_ADVOCATE,),
-                r
-                if r is not Region.US_WEST and r is not Region.LATAM
-                else Region.US_EAST,
-            )
-            for r in regions
+        self.bdr_pool = {
+            r: table.bdr_pools.get(r, table.prequalification_pool)
+            if r is not None
+            else table.prequalification_pool
+            for r in [*Region, None]
         }
+        self.account_facts: dict[int, AccountFacts] = {}
+
+    def _account_facts(self, comp: Company | None) -> AccountFacts | None:
+        """The lead's account as routing sees it (read once per account)."""
+        if comp is None or comp.account_id is None:
+            return None
+        facts = self.account_facts.get(comp.account_id)
+        if facts is None:
+            owner = self.directory.user_by_id.get(comp.owner_id or 0)
+            facts = self.account_facts[comp.account_id] = AccountFacts(
+                id=comp.account_id,
+                owner_id=comp.owner_id,
+                owner_role=owner.role if owner else None,
+                owner_active=bool(owner and owner.active),
+                owner_is_sales_admin=bool(owner and owner.role is Role.SALES_ADMIN),
+                is_named=comp.named,
+            )
+        return facts
 
     def campaign_for(
         self, kind: K, ts: int, source: str, first: bool, u: float
@@ -308,16 +344,32 @@ class Leads:
         street = f"{1 + int(rand() * 9_900)} {STREETS[int(rand() * 20)]}"
 
         # the path, as offsets from creation
+        known_before = True
         engagements: list[tuple[K, int]] = []
         steps: list[tuple[L, L, int]] = []  # (from, to, offset)
         t = 0
         current = L.RAW
         for state in path:
             if state is L.INQUIRY and not engagements:
-                t += 0 if form else int(rand() * 5 * DAY)
+                # Most people are known (a list, a sign-up, a scanned badge)
+                # before they first raise a hand; a form may create the lead.
+                if form and rand() < FORM_CREATES_LEAD:
+                    known_before = False
+                else:
+                    lo, hi = FIRST_HAND_RAISE
+                    t += int(log_uniform(rand(), lo, hi))
+                warm_up: K | None = None
                 if has_mql:
                     kinds = list(high)
                     total = score
+                    if rand() < MQL_AFTER_WARM_UP:
+                        # a first, lighter hand-raise; the MQL comes later
+                        warm_up = next(
+                            k
+                            for k in (*low, *_WARM_UPS)
+                            if k in _WARM_UPS and k not in kinds
+                        )
+                        total += _POINTS[warm_up]
                     crossed_at = -1
                     for k, kind in enumerate(kinds):
                         total += _POINTS[kind]
@@ -337,6 +389,8 @@ class Leads:
                                 break
                         crossed_at = len(kinds) - 1
                     kinds = kinds[: crossed_at + 1]
+                    if warm_up is not None:
+                        kinds.insert(0, warm_up)
                 else:
                     kinds = []
                     total = score
@@ -349,7 +403,10 @@ class Leads:
                     if not kinds:
                         kinds.append(K.WEB_CHAT)
                 for k, kind in enumerate(kinds):
-                    if k:
+                    if k == 1 and warm_up is not None:
+                        lo, hi = LEAD_STEP[L.MQL]
+                        t += int(log_uniform(rand(), lo, hi))
+                    elif k:
                         t += HOUR + int(rand() * 6 * DAY)
                     engagements.append((kind, t))
                     if k == 0:
@@ -363,7 +420,7 @@ class Leads:
                 continue  # reached with the engagement that crossed the threshold
             elif state is L.INQUIRY:  # back from NURTURE on a new touch
                 lo, hi = LEAD_STEP[L.INQUIRY]
-                t += lo + int(rand() * (hi - lo))
+                t += int(log_uniform(rand(), lo, hi))
                 kind = low[int(rand() * len(low))]
                 if score + _POINTS[kind] >= MQL_THRESHOLD or kind in {
                     e[0] for e in engagements
@@ -375,7 +432,7 @@ class Leads:
                 current = L.INQUIRY
             else:
                 lo, hi = LEAD_STEP[state]
-                t += lo + int(rand() * (hi - lo))
+                t += int(log_uniform(rand(), lo, hi))
                 steps.append((current, state, t))
                 current = state
 
@@ -389,17 +446,23 @@ class Leads:
         # owner: routing (score at the routing threshold) or acceptance
         owner: int | None = None
         if accepted or score >= ROUTING_THRESHOLD:
-            if (
-                comp is not None
-                and comp.account_id is not None
-                and comp.owner_id in self.directory.field_sales_active
-            ):
-                owner = comp.owner_id
-            elif source == "Contact Us" and segment is SalesSegment.SMB and not public:
-                pool = self.advocate_pools[region]
-                owner = pool[int(rand() * len(pool))]
-            else:
-                pool = self.bdr_pools[region]
+            # D8 on everything the lead asked for, as ``routeLead`` decides
+            decision = route_lead(
+                RoutingFacts(
+                    segment=segment,
+                    region=region,
+                    now=utc_of(created + (engagements[-1][1] if engagements else 0)),
+                    is_public_sector=public,
+                    country=loc.country,
+                    initial_source=source,
+                    person_score=score,
+                    engagement_kinds=frozenset(kind for kind, _o in engagements),
+                    account=self._account_facts(comp),
+                )
+            )
+            owner = decision.assignee_user_id
+            if owner is None:
+                pool = self.pools[decision.pool or self.bdr_pool[region]]
                 owner = pool[int(rand() * len(pool))]
 
         # activities (offsets) and transitions (absolute ts)
@@ -551,7 +614,7 @@ class Leads:
         lead_source = source
         if rand() < 0.15:
             lead_source = SOURCE_DEFS[int(rand() * len(SOURCE_DEFS))][0]
-        if form:
+        if form and not known_before:
             created_by = None
         elif source == "Outbound":
             created_by = owner

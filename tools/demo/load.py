@@ -51,6 +51,7 @@ from domain.records import (
     Lead,
     Opportunity,
     OpportunityContactRole,
+    RoutingPoolMember,
     TransitionRecord,
     User,
 )
@@ -68,6 +69,7 @@ def _table(model: Any) -> Table:
 
 
 USERS = _table(User)
+POOL_MEMBERS = _table(RoutingPoolMember)
 CAMPAIGNS = _table(Campaign)
 ACCOUNTS = _table(Account)
 ACCOUNT_DOMAINS = _table(AccountDomain)
@@ -84,6 +86,7 @@ FUNNEL_ENTRIES = _table(FunnelEntry)
 # insertion order (parents first); also the order of the emptiness check
 TABLES: tuple[Table, ...] = (
     USERS,
+    POOL_MEMBERS,
     CAMPAIGNS,
     ACCOUNTS,
     ACCOUNT_DOMAINS,

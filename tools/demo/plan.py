@@ -75,8 +75,10 @@ LEAD_PATHS: dict[L, tuple[tuple[tuple[L, ...], float], ...]] = {
         ((L.INQUIRY, L.MQL, L.WEB_PORTAL_PURCHASE), 0.2),
     ),
 }
-# seconds (low, high) spent before entering a status
+# seconds (low, high) spent before entering a status, drawn log-uniformly: most
+# moves come soon, a few take weeks (the median is the geometric mean)
 LEAD_STEP = {
+    L.MQL: (2 * HOUR, 30 * DAY),  # from a first hand-raise to the one that crosses
     L.ACCEPTED: (2 * HOUR, 3 * DAY),
     L.QUALIFYING: (1 * DAY, 14 * DAY),
     L.QUALIFIED: (2 * DAY, 30 * DAY),
@@ -87,6 +89,15 @@ LEAD_STEP = {
     L.RAW: (1 * DAY, 20 * DAY),
     L.INQUIRY: (5 * DAY, 90 * DAY),  # NURTURE -> INQUIRY on a new touch
 }
+
+# seconds (low, high, log-uniform) from a known lead's creation to its first
+# hand-raise (INQUIRY); a form creates the lead at its first hand-raise this
+# share of the time (the rest were known before: a list, a sign-up, a badge)
+FIRST_HAND_RAISE = (1 * HOUR, 45 * DAY)
+FORM_CREATES_LEAD = 0.35
+# the share of MQL paths that raise a hand once before the one crossing the
+# threshold (the others jump RAW → INQUIRY → MQL on a single request)
+MQL_AFTER_WARM_UP = 0.7
 
 OPP_STAGE_WEIGHTS = {
     S.PRE_OPPORTUNITY: 3,
