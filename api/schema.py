@@ -1,6 +1,8 @@
 """The strawberry schema, assembled from the feature modules, with its guards.
 
 Limits (A6): query depth 12, 40 aliases, 8,000 tokens, pages of at most 500.
+String inputs (NUL, lone surrogates, lengths) are checked once, before
+execution, by ``api.input_limits``; amounts by the bounded ``Decimal`` scalar.
 Errors: expected refusals inside queries become errors with a stable
 ``extensions.code``; unexpected exceptions are masked for clients and logged
 with the request id.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -38,6 +41,7 @@ from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
 from api.funnel import FunnelQueries
+from api.input_limits import InputLimits
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -47,8 +51,10 @@ from api.opportunities import (
 )
 from api.ownership import OwnershipMutations
 from api.regions import RegionMutations, RegionQueries
+from api.relay import resolve_node, resolve_nodes
 from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
+from api.scalars import BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
@@ -62,6 +68,8 @@ MAX_ALIASES = 40
 MAX_TOKENS = 8_000
 
 _INPUT_PATH = re.compile(r"at '([^']+)'")
+# graphql-core 3.3: "Variable '$input' has invalid value at .domains[1]: …"
+_VARIABLE_PATH = re.compile(r"^Variable '\$(\w+)' has invalid value(?: at ([^:]+))?:")
 
 
 @strawberry.type(description="Read the sales-operations records and reports.")
@@ -84,11 +92,13 @@ class Query(
 ):
     """The root of every read."""
 
-    node: relay.Node | None = relay.node(
-        description="Any record by its global id (null when it does not exist)."
+    node: relay.Node | None = strawberry.field(
+        resolver=resolve_node,
+        description="Any record by its global id (null when it does not exist).",
     )
-    nodes: list[relay.Node | None] = relay.node(
-        description="Several records by global id, in the order asked."
+    nodes: list[relay.Node | None] = strawberry.field(
+        resolver=resolve_nodes,
+        description="Several records by global id, in the order asked.",
     )
 
 
@@ -172,6 +182,9 @@ class ErrorPolicy(MaskErrors):
         ) or ("got invalid value" in message or "cannot represent" in message):
             found = _INPUT_PATH.search(message)
             path = found.group(1).split(".") if found else []
+            if variable := _VARIABLE_PATH.match(message):
+                inside = re.findall(r"\w+", variable.group(2) or "")
+                path = [variable.group(1), *inside]
             return {"code": ErrorCode.INVALID_INPUT.value, "field": path}
         return {"code": "GRAPHQL_VALIDATION_FAILED"}
 
@@ -188,12 +201,14 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=500),
+    scalar_overrides={Decimal: BoundedDecimal},
     extensions=[
         # Clients repeat the same documents: parse and validate each once.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        InputLimits,
         ErrorPolicy,
     ],
 )

@@ -24,6 +24,7 @@ USER_RULES = {
     "name": [required, max_length(200)],
     "email": [required, valid_email, max_length(320)],
     "role": [required],
+    "active": [required],
 }
 
 
