@@ -3,6 +3,8 @@
 Limits (A6): query depth 12, 40 aliases, 8,000 tokens, pages of at most 500.
 String inputs (NUL, lone surrogates, lengths) are checked once, before
 execution, by ``api.input_limits``; amounts by the bounded ``Decimal`` scalar.
+Each request is priced before execution (``api.cost``: budget 10,000) and
+refused over budget with QUERY_TOO_COSTLY; ``extensions.cost`` tells the price.
 Errors: expected refusals inside queries become errors with a stable
 ``extensions.code``; unexpected exceptions are masked for clients and logged
 with the request id.
@@ -37,6 +39,7 @@ from api.activities import (
 )
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
+from api.cost import QueryCost
 from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
@@ -208,6 +211,7 @@ schema = strawberry.Schema(
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryCost,
         InputLimits,
         ErrorPolicy,
     ],
