@@ -1,4 +1,12 @@
-"""Users and their API tokens (A6): create, issue, authenticate, revoke."""
+"""Users and their API tokens (A6): create, issue, authenticate, revoke.
+
+Accountability: a change of a user's role or activity, and every token
+issued or revoked, writes an event (D10) naming the actor. The last active
+ADMIN can be neither deactivated nor demoted (``LAST_ACTIVE_ADMIN``); to
+decide it the active ADMIN rows are locked in id order, so two ADMINs
+demoting each other at once cannot both succeed. Deactivating a user revokes
+all its tokens for good: reactivating it does not bring them back.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +15,22 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import ErrorCode
+from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused
 from domain.records import ApiToken, User
 from domain.rules.permissions import Actor, may_manage_users
 from domain.rules.validation import max_length, normalize_email, required, valid_email
-from domain.services.common import apply, check_values, check_version, load, refuse_if
+from domain.services.common import (
+    apply,
+    check_values,
+    check_version,
+    emit,
+    load,
+    refuse_if,
+)
 from domain.sqltypes import utcnow
 
 TOKEN_PREFIX = "sops_"
@@ -26,6 +41,12 @@ USER_RULES = {
     "role": [required],
     "active": [required],
 }
+
+USER_ROLE_CHANGED = "USER_ROLE_CHANGED"
+USER_ACTIVATED = "USER_ACTIVATED"
+USER_DEACTIVATED = "USER_DEACTIVATED"
+API_TOKEN_ISSUED = "API_TOKEN_ISSUED"
+API_TOKEN_REVOKED = "API_TOKEN_REVOKED"
 
 
 def hash_token(token: str) -> str:
@@ -83,9 +104,56 @@ async def update_user(
     if "email" in data:
         data["email"] = normalize_email(data["email"])
         await _refuse_taken_email(session, data["email"], except_id=user.id)
+    role, active = user.role, user.active
+    new_role, new_active = data.get("role", role), data.get("active", active)
+    if role == Role.ADMIN and active and (new_role != Role.ADMIN or not new_active):
+        await _refuse_last_active_admin(session, user_id)
     apply(user, data)
+    if new_role != role:
+        emit(
+            session,
+            USER_ROLE_CHANGED,
+            RecordType.USER,
+            user_id,
+            actor,
+            previous_role=str(role),
+            role=str(new_role),
+        )
+    if new_active != active:
+        revoked = [] if new_active else await _revoke_all_tokens(session, user_id)
+        kind = USER_ACTIVATED if new_active else USER_DEACTIVATED
+        emit(session, kind, RecordType.USER, user_id, actor, revoked_token_ids=revoked)
     await session.flush()
     return user
+
+
+async def _refuse_last_active_admin(session: AsyncSession, user_id: int) -> None:
+    """Refuse when ``user_id`` is the only active ADMIN (rows locked in id order)."""
+    stmt = (
+        select(User.id)  # type: ignore[call-overload]
+        .where(User.role == Role.ADMIN, User.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(User.id)  # type: ignore[arg-type]
+        .with_for_update()
+    )
+    admins = list((await session.execute(stmt)).scalars())
+    if admins == [user_id]:
+        raise Refused.one(
+            ErrorCode.LAST_ACTIVE_ADMIN,
+            "This is the last active ADMIN: make another user an active ADMIN "
+            "before deactivating or demoting this one.",
+            "id",
+        )
+
+
+async def _revoke_all_tokens(session: AsyncSession, user_id: int) -> list[int]:
+    """Revoke every live token of a user; the ids revoked."""
+    stmt = (
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(revoked_at=utcnow())
+        .returning(ApiToken.id)  # type: ignore[call-overload]
+    )
+    return sorted((await session.execute(stmt)).scalars())
 
 
 async def issue_token(
@@ -103,6 +171,15 @@ async def issue_token(
     row = ApiToken(user_id=user_id, token_hash=hash_token(token), label=label)
     session.add(row)
     await session.flush()
+    emit(
+        session,
+        API_TOKEN_ISSUED,
+        RecordType.USER,
+        user_id,
+        actor,
+        token_id=row.id,
+        label=label,
+    )
     return row, token
 
 
@@ -114,6 +191,14 @@ async def revoke_token(
     row = await load(session, ApiToken, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        emit(
+            session,
+            API_TOKEN_REVOKED,
+            RecordType.USER,
+            row.user_id,
+            actor,
+            token_id=row.id,
+        )
     await session.flush()
     return row
 
