@@ -247,6 +247,40 @@ class _Walk:
             yield refusal
 
 
+def literal_path(document: DocumentNode, target: Any) -> list[str]:
+    """The argument path (``["filter", "createdAfter"]``) at which ``target``,
+    a value node of ``document``, is written; [] when it is not an argument's."""
+
+    def within(value: Any, path: list[str]) -> list[str] | None:
+        if value is target:
+            return path
+        children: list[tuple[str, Any]] = []
+        if isinstance(value, ObjectValueNode):
+            children = [(f.name.value, f.value) for f in value.fields]
+        elif isinstance(value, ListValueNode):
+            children = [(str(i), v) for i, v in enumerate(value.values)]
+        for name, child in children:
+            if (found := within(child, [*path, name])) is not None:
+                return found
+        return None
+
+    def selections(selection_set: SelectionSetNode | None) -> list[str] | None:
+        for node in selection_set.selections if selection_set else ():
+            for argument in getattr(node, "arguments", None) or ():
+                found = within(argument.value, [argument.name.value])
+                if found is not None:
+                    return found
+            if (found := selections(node.selection_set)) is not None:
+                return found
+        return None
+
+    for definition in document.definitions:
+        found = selections(getattr(definition, "selection_set", None))
+        if found is not None:
+            return found
+    return []
+
+
 def input_refusals(
     schema: GraphQLSchema,
     document: DocumentNode,

@@ -2,7 +2,8 @@
 
 Limits (A6): query depth 12, 40 aliases, 8,000 tokens, pages of at most 500.
 String inputs (NUL, lone surrogates, lengths) are checked once, before
-execution, by ``api.input_limits``; amounts by the bounded ``Decimal`` scalar.
+execution, by ``api.input_limits``; amounts and dates by bounded scalars
+(``api.scalars``).
 Each request is priced before execution (``api.cost``: budget 10,000) and
 refused over budget with QUERY_TOO_COSTLY; ``extensions.cost`` tells the price.
 Errors: expected refusals inside queries become errors with a stable
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +46,7 @@ from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
 from api.funnel import FunnelQueries
-from api.input_limits import InputLimits
+from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -57,7 +59,7 @@ from api.regions import RegionMutations, RegionQueries
 from api.relay import resolve_node, resolve_nodes
 from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
-from api.scalars import BoundedDecimal
+from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
@@ -154,14 +156,24 @@ class ErrorPolicy(MaskErrors):
                     "field": [camel(f) for f in first.field],
                 },
             )
-        if original is None or isinstance(original, GraphQLError):
+        # A scalar's ValueError while GraphQL checks a value (before execution)
+        # is a bad input, not a bug.
+        bad_value = error.path is None and error.message.startswith(
+            ("Expected value of type", "Variable '$")
+        )
+        if original is None or isinstance(original, GraphQLError) or bad_value:
             if error.extensions and "code" in error.extensions:
                 return error
+            extensions = self._classify(error.message)
+            document = self.execution_context.graphql_document
+            if extensions.get("field") == [] and error.nodes and document:
+                # A literal in the document: name the argument it is written at.
+                extensions["field"] = literal_path(document, error.nodes[0])
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
                 path=error.path,
-                extensions=self._classify(error.message),
+                extensions=extensions,
             )
         request_id = self._request_id()
         log.error(
@@ -182,7 +194,10 @@ class ErrorPolicy(MaskErrors):
         """Bad values for typed inputs (enum, date, ID…) are INVALID_INPUT."""
         if message.startswith(
             ("Variable '$", "Argument '", "Expected value of type")
-        ) or ("got invalid value" in message or "cannot represent" in message):
+        ) or any(
+            words in message
+            for words in ("got invalid value", "cannot represent", "does not exist in")
+        ):
             found = _INPUT_PATH.search(message)
             path = found.group(1).split(".") if found else []
             if variable := _VARIABLE_PATH.match(message):
@@ -204,7 +219,11 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=500),
-    scalar_overrides={Decimal: BoundedDecimal},
+    scalar_overrides={
+        Decimal: BoundedDecimal,
+        date: BoundedDate,
+        datetime: BoundedDateTime,
+    },
     extensions=[
         # Clients repeat the same documents: parse and validate each once.
         lambda: ParserCache(maxsize=512),

@@ -360,3 +360,52 @@ def test_string_limits_follow_the_columns_and_free_text():
     assert string_limit("UpdateOpportunityInput", "pocNotes") == FREE_TEXT_LENGTH
     assert string_limit("LogActivityInput", "idempotencyKey") == 200
     assert string_limit(None, "after") == NAME_LENGTH
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ('{ stageVelocity(closedTo: "9999-12-31") { __typename } }', ["closedTo"]),
+        ('{ stageVelocity(closedFrom: "0001-01-01") { __typename } }', ["closedFrom"]),
+        (
+            '{ pipeToSpend(filter: {createdBefore: "9999-12-31T23:59:59+00:00"}) { __typename } }',
+            ["filter", "createdBefore"],
+        ),
+        (
+            '{ leads(filter: {createdAfter: "garbage"}) { totalCount } }',
+            ["filter", "createdAfter"],
+        ),
+        (
+            'mutation { createAccount(input: {name: "x", annualRevenue: "NaN"}) { userErrors { code } } }',
+            ["input", "annualRevenue"],
+        ),
+        (
+            "{ leads(filter: {status: [NOPE]}) { totalCount } }",
+            ["filter", "status", "0"],
+        ),
+        ("{ leads(first: 2147483648) { totalCount } }", ["first"]),
+    ],
+)
+async def test_a_bad_literal_is_invalid_input_naming_its_argument(
+    api, make, query, field
+):
+    user = await make.user(Role.ADMIN)
+
+    result = await api(query, as_user=user)
+
+    error = only_error(result)
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
+    assert result.data is None
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_refused_as_variables(api, make):
+    user = await make.user(Role.ADMIN)
+
+    result = await api(
+        "query($d: Date) { stageVelocity(closedTo: $d) { __typename } }",
+        {"d": "9999-12-31"},
+        as_user=user,
+    )
+
+    error = only_error(result)
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", ["d"])
