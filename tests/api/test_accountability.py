@@ -235,3 +235,50 @@ async def test_a_refused_user_change_writes_no_event(api, make, sessions):
 
     assert [e["code"] for e in result.ok()["updateUser"]["userErrors"]] == ["FORBIDDEN"]
     assert await row_count(sessions, Event) == 0
+
+
+async def test_admins_deactivating_each_other_at_once_leave_one_active(
+    server, make, sessions
+):
+    from sqlalchemy import func, select
+
+    from domain.records import User
+
+    admins = [await make.user(Role.ADMIN) for _ in range(8)]
+    tokens = [await make.token(admin) for admin in admins]
+
+    async def deactivate(i: int) -> httpx.Response:
+        target = admins[(i + 1) % len(admins)]
+        async with httpx.AsyncClient(
+            base_url=server,
+            headers={"Authorization": f"Bearer {tokens[i]}"},
+            timeout=60,
+        ) as client:
+            return await client.post(
+                "/graphql",
+                json={
+                    "query": UPDATE_USER,
+                    "variables": {"input": {"id": uid(target), "active": False}},
+                },
+            )
+
+    import asyncio
+
+    responses = await asyncio.gather(*(deactivate(i) for i in range(len(admins))))
+
+    outcomes = []
+    for response in responses:
+        if response.status_code == 401:  # its admin was deactivated first
+            outcomes.append("UNAUTHENTICATED")
+            continue
+        errors = response.json()["data"]["updateUser"]["userErrors"]
+        outcomes.append(errors[0]["code"] if errors else "DONE")
+    assert set(outcomes) <= {"DONE", "LAST_ACTIVE_ADMIN", "UNAUTHENTICATED"}
+    async with sessions() as session:
+        active = await session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True))
+        )
+    assert active >= 1
+    assert active == len(admins) - outcomes.count("DONE")
