@@ -3,9 +3,11 @@
 Accountability: a change of a user's role or activity, and every token
 issued or revoked, writes an event (D10) naming the actor. The last active
 ADMIN can be neither deactivated nor demoted (``LAST_ACTIVE_ADMIN``); to
-decide it the active ADMIN rows are locked in id order, so two ADMINs
-demoting each other at once cannot both succeed. Deactivating a user revokes
-all its tokens for good: reactivating it does not bring them back.
+decide it a change of role or activity first locks the active ADMIN rows in
+id order, then the user changed (one order for every such change, so ADMINs
+deactivating each other at once neither deadlock nor all succeed).
+Deactivating a user revokes all its tokens for good: reactivating it does
+not bring them back.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ USER_ACTIVATED = "USER_ACTIVATED"
 USER_DEACTIVATED = "USER_DEACTIVATED"
 API_TOKEN_ISSUED = "API_TOKEN_ISSUED"
 API_TOKEN_REVOKED = "API_TOKEN_REVOKED"
+# Changing these may remove the last active ADMIN.
+ADMIN_FIELDS = frozenset({"role", "active"})
 
 
 def hash_token(token: str) -> str:
@@ -97,6 +101,8 @@ async def update_user(
 ) -> User:
     """Change a user's profile, role, activity or out-of-office (ADMIN only)."""
     refuse_if(may_manage_users(actor))
+    # Lock order: the active ADMIN rows (by id), then the user changed.
+    admins = await _lock_active_admins(session) if ADMIN_FIELDS & set(values) else []
     user = await load(session, User, user_id, lock=True)
     check_version(user, expected_version)
     check_values(values, USER_RULES)
@@ -106,8 +112,14 @@ async def update_user(
         await _refuse_taken_email(session, data["email"], except_id=user.id)
     role, active = user.role, user.active
     new_role, new_active = data.get("role", role), data.get("active", active)
-    if role == Role.ADMIN and active and (new_role != Role.ADMIN or not new_active):
-        await _refuse_last_active_admin(session, user_id)
+    leaving = role == Role.ADMIN and active
+    if leaving and (new_role != Role.ADMIN or not new_active) and admins == [user_id]:
+        raise Refused.one(
+            ErrorCode.LAST_ACTIVE_ADMIN,
+            "This is the last active ADMIN: make another user an active ADMIN "
+            "before deactivating or demoting this one.",
+            "id",
+        )
     apply(user, data)
     if new_role != role:
         emit(
@@ -127,22 +139,15 @@ async def update_user(
     return user
 
 
-async def _refuse_last_active_admin(session: AsyncSession, user_id: int) -> None:
-    """Refuse when ``user_id`` is the only active ADMIN (rows locked in id order)."""
+async def _lock_active_admins(session: AsyncSession) -> list[int]:
+    """The active ADMINs' ids, their rows locked in id order until commit."""
     stmt = (
         select(User.id)  # type: ignore[call-overload]
         .where(User.role == Role.ADMIN, User.active.is_(True))  # type: ignore[attr-defined]
         .order_by(User.id)  # type: ignore[arg-type]
         .with_for_update()
     )
-    admins = list((await session.execute(stmt)).scalars())
-    if admins == [user_id]:
-        raise Refused.one(
-            ErrorCode.LAST_ACTIVE_ADMIN,
-            "This is the last active ADMIN: make another user an active ADMIN "
-            "before deactivating or demoting this one.",
-            "id",
-        )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def _revoke_all_tokens(session: AsyncSession, user_id: int) -> list[int]:
