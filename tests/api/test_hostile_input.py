@@ -409,3 +409,92 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_as_variables(api, m
 
     error = only_error(result)
     assert (error["code"], error["field"]) == ("INVALID_INPUT", ["d"])
+
+
+def _string_inputs() -> list[tuple[str, str, str]]:
+    """(root field, argument, input field) of every String/ID input field of
+    every mutation's input and every query's filter."""
+    from graphql import GraphQLInputObjectType, get_named_type
+
+    from api.schema import schema
+
+    found = []
+    for root in (schema._schema.mutation_type, schema._schema.query_type):
+        for name, field in root.fields.items():
+            for argument, declared in field.args.items():
+                kind = get_named_type(declared.type)
+                if not isinstance(kind, GraphQLInputObjectType):
+                    continue
+                for input_field, definition in kind.fields.items():
+                    if get_named_type(definition.type).name in ("String", "ID"):
+                        found.append((name, argument, input_field))
+    return found
+
+
+def _dummy(kind) -> object:
+    """A value of the right GraphQL type for a required field."""
+    from graphql import (
+        GraphQLEnumType,
+        GraphQLInputObjectType,
+        GraphQLList,
+        GraphQLNonNull,
+    )
+
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if isinstance(kind, GraphQLList):
+        return [_dummy(kind.of_type)]
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    if isinstance(kind, GraphQLInputObjectType):
+        return {
+            name: _dummy(f.type)
+            for name, f in kind.fields.items()
+            if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
+        }
+    return {"Int": 1, "Float": 1.0, "Boolean": True, "Decimal": "1"}.get(kind.name, "x")
+
+
+from graphql import Undefined  # noqa: E402
+
+
+@pytest.mark.parametrize(("root", "argument", "field"), _string_inputs())
+async def test_a_nul_in_any_string_input_is_invalid_input_naming_it(
+    api, make, root, argument, field
+):
+    from graphql import GraphQLList, GraphQLNonNull, get_nullable_type
+
+    from api.schema import schema
+
+    admin = await make.user(Role.ADMIN)
+    is_mutation = root in schema._schema.mutation_type.fields
+    parent = schema._schema.mutation_type if is_mutation else schema._schema.query_type
+    declared = parent.fields[root].args[argument].type
+    value = _dummy(declared)
+    inner = get_nullable_type(get_nullable_type(declared).fields[field].type)
+    value[field] = ["a\x00"] if isinstance(inner, GraphQLList) else "a\x00"
+    others = {
+        name: other.type
+        for name, other in parent.fields[root].args.items()
+        if name != argument and isinstance(other.type, GraphQLNonNull)
+    }
+    operation = "mutation" if is_mutation else "query"
+    selection = "{ userErrors { code field } }" if is_mutation else "{ __typename }"
+    declarations = "".join(f", ${n}: {t}" for n, t in others.items())
+    arguments = "".join(f", {n}: ${n}" for n in others)
+    query = (
+        f"{operation}($v: {declared}{declarations}) "
+        f"{{ {root}({argument}: $v{arguments}) {selection} }}"
+    )
+    variables = {"v": value, **{n: _dummy(t) for n, t in others.items()}}
+
+    result = await api(query, variables, as_user=admin)
+
+    path = [field, "0"] if isinstance(inner, GraphQLList) else [field]
+    if is_mutation and argument == "input":
+        assert result.ok()[root]["userErrors"] == [
+            {"code": "INVALID_INPUT", "field": path}
+        ]
+    else:
+        error = only_error(result)
+        assert (error["code"], error["field"]) == ("INVALID_INPUT", [argument, *path])
