@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -133,6 +134,20 @@ class Mutation(
     """The root of every write."""
 
 
+class CachedParser(ParserCache):
+    """strawberry's ParserCache, but a syntax error is left to strawberry's own
+    parse step: raised from this hook it escaped the operation, so the error
+    policy never saw it (no ``extensions.code``)."""
+
+    def on_parse(self) -> Iterator[None]:
+        """Parse through the cache; on a syntax error, let strawberry reparse."""
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            self.execution_context.graphql_document = None
+            yield
+
+
 class ErrorPolicy(MaskErrors):
     """Typed codes for expected errors; masked, logged internals for the rest."""
 
@@ -172,6 +187,8 @@ class ErrorPolicy(MaskErrors):
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
                 path=error.path,
                 extensions=extensions,
             )
@@ -192,6 +209,8 @@ class ErrorPolicy(MaskErrors):
     @staticmethod
     def _classify(message: str) -> dict[str, Any]:
         """Bad values for typed inputs (enum, date, ID…) are INVALID_INPUT."""
+        if message.startswith("Syntax Error"):
+            return {"code": "GRAPHQL_PARSE_FAILED"}
         if message.startswith(
             ("Variable '$", "Argument '", "Expected value of type")
         ) or any(
@@ -226,7 +245,7 @@ schema = strawberry.Schema(
     },
     extensions=[
         # Clients repeat the same documents: parse and validate each once.
-        lambda: ParserCache(maxsize=512),
+        lambda: CachedParser(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

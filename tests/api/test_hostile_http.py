@@ -212,3 +212,20 @@ def test_a_request_id_with_a_newline_is_replaced():
     assert http_edge.request_id("a\r\nX-Evil: 1") != "a\r\nX-Evil: 1"
     assert http_edge.request_id("ok-123") == "ok-123"
     assert http_edge.request_id(None)
+
+
+async def test_a_syntax_error_has_a_code_and_its_place(http, auth):
+    response = await http.post("/graphql", json={"query": "{ viewer {"}, headers=auth)
+
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert error["locations"] == [{"line": 1, "column": 11}]
+
+
+async def test_a_document_nested_too_deeply_is_a_parse_error(http, auth):
+    query = "{ nodes(ids: " + "[" * 1500 + '"x"' + "]" * 1500 + ") { id } }"
+
+    response = await http.post("/graphql", json={"query": query}, headers=auth)
+
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
