@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from api import http_edge as edge
 from api.context import Context, Viewer
 from api.schema import schema
 from domain.db import (
@@ -53,18 +53,21 @@ query FirstLook {
 
 
 def _unauthorized(message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "data": None,
-            "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
-        },
-        status_code=401,
+    return edge.error_response(
+        401,
+        "UNAUTHENTICATED",
+        message,
         headers={"WWW-Authenticate": 'Bearer realm="salesops"'},
     )
 
 
 def _is_graphiql_page(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    """The GraphiQL HTML page: a browser's GET that carries no operation."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
 
 
 class SalesopsGraphQL(GraphQL[Context, None]):
@@ -105,6 +108,7 @@ class AuthenticatedGraphQL:
     def __init__(self, graphql: ASGIApp, sessions: Any) -> None:
         self.graphql = graphql
         self.sessions = sessions
+        self.max_body = edge.max_body_bytes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One request: session in, viewer checked, session closed afterwards."""
@@ -115,7 +119,15 @@ class AuthenticatedGraphQL:
         if _is_graphiql_page(request):
             await self.graphql(scope, receive, send)
             return
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        rid = edge.request_id(request.headers.get("x-request-id"))
+        try:
+            if request.method == "POST":
+                receive = await edge.read_body(request, receive, self.max_body)
+            else:
+                edge.check_get(request)
+        except edge.Refusal as refusal:
+            await refusal.response()(scope, receive, send)
+            return
         async with self.sessions() as session:
             viewer = await self._viewer(session, request)
             if viewer is None:
@@ -129,13 +141,13 @@ class AuthenticatedGraphQL:
             # The auth read stays in the request's transaction (one round trip
             # fewer); a write ends it before it begins (domain.db.write_transaction).
             scope.setdefault("state", {})["salesops_context"] = Context(
-                session=session, viewer=viewer, request_id=request_id
+                session=session, viewer=viewer, request_id=rid
             )
 
             async def send_with_id(message: Any) -> None:
                 if message["type"] == "http.response.start":
                     message.setdefault("headers", []).append(
-                        (b"x-request-id", request_id.encode())
+                        (b"x-request-id", rid.encode())
                     )
                 await send(message)
 

@@ -53,6 +53,8 @@ class Context:
     request_id: str
     request: Any = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Refused string inputs of root mutations, by response key (api.input_limits).
+    input_refusals: dict[str, list[Any]] = field(default_factory=dict)
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
     @property

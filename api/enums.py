@@ -86,6 +86,10 @@ _ERROR = {
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used with a different input.",
     "MISSING_FIELD": "A required field is missing.",
     "READ_ONLY_RECORD": "The record is read-only (e.g. a converted lead).",
+    "REQUEST_TOO_LARGE": "The HTTP body is over the size limit (HTTP 413).",
+    "QUERY_TOO_COSTLY": "The query's computed cost is over the budget; "
+    "`extensions` carries both.",
+    "LAST_ACTIVE_ADMIN": "The last active ADMIN cannot be deactivated or demoted.",
     "INVALID_TRANSITION": "The target state is not reachable from the current one.",
     "FINAL_STATE": "The record is in a final state.",
     "REASON_REQUIRED": "This move needs a reason.",

@@ -79,7 +79,10 @@ async def mutate(
 
     A unique-constraint race (two requests creating the same idempotency key
     at once on PostgreSQL) is retried once: the retry sees the winner's row.
+    Inputs refused before execution (``api.input_limits``) run nothing.
     """
+    if refused := info.context.input_refusals.get(info.path.key):
+        return None, user_errors(refused)
     try:
         result, refusals = await info.context.attempt(use_case)
     except IntegrityError:

@@ -19,20 +19,25 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Select
+from sqlalchemy.types import TypeDecorator
 from strawberry import relay
 
 from api.context import Info
+from api.input_limits import NAME_LENGTH, string_refusal
 from domain.enums import ErrorCode
 from domain.errors import Refused
 from domain.services.paging import PageWindow, count, fetch_page
+from domain.sqltypes import Money
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+MAX_CURSOR_DECIMAL = Decimal(10) ** 15
 
 N = TypeVar("N")
 F = TypeVar("F", bound=Enum)
@@ -71,18 +76,95 @@ async def load_node(info: Info, node_cls: type[N], record_id: int | None) -> N |
     return node_cls.from_row(row) if row is not None else None  # type: ignore[attr-defined]
 
 
+# Record ids are INTEGER columns: a larger number is no record's id, and a
+# database would refuse to compare with it.
+MAX_RECORD_ID = 2**31 - 1
+
+
+def parse_global_id(value: str, field: str) -> tuple[str, int]:
+    """(type name, database id) inside a global id, or INVALID_INPUT on ``field``."""
+    try:
+        gid = relay.GlobalID.from_id(value)
+        record_id = int(gid.node_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT, f"{value!r} is not a global id.", field
+        ) from exc
+    if not 1 <= record_id <= MAX_RECORD_ID:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            f"{value!r} holds {record_id}, which is no record's id.",
+            field,
+        )
+    return gid.type_name, record_id
+
+
 def decode_id(value: strawberry.ID | str, node_cls: type, field: str) -> int:
     """The database id inside a global id, refusing ids of another type."""
     type_name = node_cls.__strawberry_definition__.name  # type: ignore[attr-defined]
-    try:
-        gid = relay.GlobalID.from_id(value)
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
+    found, record_id = parse_global_id(value, field)
+    if found != type_name:
         raise Refused.one(
             ErrorCode.INVALID_INPUT, f"{value!r} is not the id of a {type_name}.", field
-        ) from exc
+        )
+    return record_id
+
+
+def _record_node_class(info: Info, type_name: str, value: str, field: str) -> Any:
+    definition = info.schema.get_type_by_name(type_name)
+    origin = getattr(definition, "origin", None)
+    if not (isinstance(origin, type) and issubclass(origin, RecordNode)):
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            f"{value!r} is not the id of a record ({type_name!r} is no record type).",
+            field,
+        )
+    return origin
+
+
+async def resolve_node(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The ID of the object.")
+    ],
+) -> relay.Node | None:
+    """``node(id:)``: the record, None when it does not exist; a malformed id,
+    or the id of something that is not a record, is INVALID_INPUT."""
+    type_name, record_id = parse_global_id(id, "id")
+    node_cls = _record_node_class(info, type_name, id, "id")
+    return (await node_cls.resolve_nodes(info=info, node_ids=[record_id]))[0]
+
+
+async def resolve_nodes(
+    info: Info,
+    ids: Annotated[
+        list[strawberry.ID], strawberry.argument(description="The IDs of the objects.")
+    ],
+) -> list[relay.Node | None]:
+    """``nodes(ids:)``: at most a page (500) of records, in the order asked."""
+    if len(ids) > MAX_PAGE_SIZE:
+        raise Refused.one(
+            ErrorCode.INVALID_INPUT,
+            f"Ask for at most {MAX_PAGE_SIZE} ids at once ({len(ids)} given).",
+            "ids",
+        )
+    wanted = []
+    for index, value in enumerate(ids):
+        type_name, record_id = parse_global_id(value, f"ids.{index}")
+        wanted.append((_record_node_class(info, type_name, value, "ids"), record_id))
+    by_type: dict[Any, list[int]] = {}
+    for node_cls, record_id in wanted:
+        by_type.setdefault(node_cls, []).append(record_id)
+    found = {
+        (node_cls, record_id): node
+        for node_cls, record_ids in by_type.items()
+        for record_id, node in zip(
+            record_ids,
+            await node_cls.resolve_nodes(info=info, node_ids=record_ids),
+            strict=True,
+        )
+    }
+    return [found[key] for key in wanted]
 
 
 def encode_id(node_cls: type, record_id: int) -> str:
@@ -131,14 +213,64 @@ def encode_cursor(order_key: str, value: Any, record_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str, order_key: str, argument: str) -> tuple[Any, int]:
-    """The sort key inside a cursor made for the same ordering."""
+def _cursor_type(column: Any) -> type | None:
+    """The Python type of a sort value as cursors carry it (None: unchecked)."""
+    kind = column.type
+    if isinstance(kind, Money):
+        return Decimal
+    if isinstance(kind, SAEnum):
+        return str
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    try:
+        found = kind.python_type
+    except NotImplementedError:
+        return None
+    return None if found is object else found
+
+
+def _valid_sort_value(value: Any, expected: type | None) -> bool:
+    """A decoded sort value the database can compare with its column."""
+    if value is None:
+        return True  # rows with no value sort first or last; their cursors hold None
+    if expected is not None and not isinstance(value, expected):
+        return False
+    if isinstance(value, bool):
+        return expected is bool
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, Decimal):
+        return value.is_finite() and abs(value) < MAX_CURSOR_DECIMAL
+    if isinstance(value, str):
+        return string_refusal(value, ("after",), NAME_LENGTH) is None
+    return isinstance(value, date)
+
+
+def decode_cursor(
+    cursor: str, order_key: str, argument: str, column: Any = None
+) -> tuple[Any, int]:
+    """The sort key inside a cursor made for the same ordering; a cursor that
+    was not made here (its key, id or value of the wrong kind) is refused."""
     try:
         key, value, record_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if key != order_key or not isinstance(record_id, int):
+        value = _decode_value(value)
+        expected = _cursor_type(column) if column is not None else None
+        if (
+            key != order_key
+            or type(record_id) is not int
+            or not 1 <= record_id <= MAX_RECORD_ID
+            or not _valid_sort_value(value, expected)
+        ):
             raise ValueError(key)
-        return _decode_value(value), record_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        return value, record_id
+    except (
+        ValueError,
+        TypeError,
+        binascii.Error,
+        json.JSONDecodeError,
+        RecursionError,
+        ArithmeticError,
+    ) as exc:
         raise GraphQLError(
             f"`{argument}` is not a cursor of this list in this order.",
             extensions={"code": ErrorCode.INVALID_INPUT.value, "field": [argument]},
@@ -151,6 +283,7 @@ def page_window(
     last: int | None,
     before: str | None,
     order_key: str,
+    column: Any = None,
 ) -> PageWindow:
     """Validate Relay arguments into a window (errors name the argument)."""
     if first is not None and last is not None:
@@ -171,9 +304,9 @@ def page_window(
         first = DEFAULT_PAGE_SIZE
     return PageWindow(
         first=first,
-        after=decode_cursor(after, order_key, "after") if after else None,
+        after=decode_cursor(after, order_key, "after", column) if after else None,
         last=last,
-        before=decode_cursor(before, order_key, "before") if before else None,
+        before=decode_cursor(before, order_key, "before", column) if before else None,
     )
 
 
@@ -263,7 +396,7 @@ async def connection(
     (a relation list is in creation order).
     """
     order = order or creation_order(node_cls.model)  # type: ignore[attr-defined]
-    window = page_window(first, after, last, before, order.key)
+    window = page_window(first, after, last, before, order.key, order.column)
     page = await info.context.read(
         lambda s: fetch_page(
             s,

@@ -1,6 +1,11 @@
 """The strawberry schema, assembled from the feature modules, with its guards.
 
 Limits (A6): query depth 12, 40 aliases, 8,000 tokens, pages of at most 500.
+String inputs (NUL, lone surrogates, lengths) are checked once, before
+execution, by ``api.input_limits``; amounts and dates by bounded scalars
+(``api.scalars``).
+Each request is priced before execution (``api.cost``: budget 10,000) and
+refused over budget with QUERY_TOO_COSTLY; ``extensions.cost`` tells the price.
 Errors: expected refusals inside queries become errors with a stable
 ``extensions.code``; unexpected exceptions are masked for clients and logged
 with the request id.
@@ -10,6 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -34,10 +42,12 @@ from api.activities import (
 )
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
+from api.cost import QueryCost
 from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
 from api.funnel import FunnelQueries
+from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
 from api.opportunities import (
@@ -47,8 +57,10 @@ from api.opportunities import (
 )
 from api.ownership import OwnershipMutations
 from api.regions import RegionMutations, RegionQueries
+from api.relay import resolve_node, resolve_nodes
 from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
+from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
@@ -62,6 +74,8 @@ MAX_ALIASES = 40
 MAX_TOKENS = 8_000
 
 _INPUT_PATH = re.compile(r"at '([^']+)'")
+# graphql-core 3.3: "Variable '$input' has invalid value at .domains[1]: …"
+_VARIABLE_PATH = re.compile(r"^Variable '\$(\w+)' has invalid value(?: at ([^:]+))?:")
 
 
 @strawberry.type(description="Read the sales-operations records and reports.")
@@ -84,11 +98,13 @@ class Query(
 ):
     """The root of every read."""
 
-    node: relay.Node | None = relay.node(
-        description="Any record by its global id (null when it does not exist)."
+    node: relay.Node | None = strawberry.field(
+        resolver=resolve_node,
+        description="Any record by its global id (null when it does not exist).",
     )
-    nodes: list[relay.Node | None] = relay.node(
-        description="Several records by global id, in the order asked."
+    nodes: list[relay.Node | None] = strawberry.field(
+        resolver=resolve_nodes,
+        description="Several records by global id, in the order asked.",
     )
 
 
@@ -118,6 +134,20 @@ class Mutation(
     """The root of every write."""
 
 
+class CachedParser(ParserCache):
+    """strawberry's ParserCache, but a syntax error is left to strawberry's own
+    parse step: raised from this hook it escaped the operation, so the error
+    policy never saw it (no ``extensions.code``)."""
+
+    def on_parse(self) -> Iterator[None]:
+        """Parse through the cache; on a syntax error, let strawberry reparse."""
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            self.execution_context.graphql_document = None
+            yield
+
+
 class ErrorPolicy(MaskErrors):
     """Typed codes for expected errors; masked, logged internals for the rest."""
 
@@ -141,14 +171,26 @@ class ErrorPolicy(MaskErrors):
                     "field": [camel(f) for f in first.field],
                 },
             )
-        if original is None or isinstance(original, GraphQLError):
+        # A scalar's ValueError while GraphQL checks a value (before execution)
+        # is a bad input, not a bug.
+        bad_value = error.path is None and error.message.startswith(
+            ("Expected value of type", "Variable '$")
+        )
+        if original is None or isinstance(original, GraphQLError) or bad_value:
             if error.extensions and "code" in error.extensions:
                 return error
+            extensions = self._classify(error.message)
+            document = self.execution_context.graphql_document
+            if extensions.get("field") == [] and error.nodes and document:
+                # A literal in the document: name the argument it is written at.
+                extensions["field"] = literal_path(document, error.nodes[0])
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
                 path=error.path,
-                extensions=self._classify(error.message),
+                extensions=extensions,
             )
         request_id = self._request_id()
         log.error(
@@ -167,11 +209,19 @@ class ErrorPolicy(MaskErrors):
     @staticmethod
     def _classify(message: str) -> dict[str, Any]:
         """Bad values for typed inputs (enum, date, ID…) are INVALID_INPUT."""
+        if message.startswith("Syntax Error"):
+            return {"code": "GRAPHQL_PARSE_FAILED"}
         if message.startswith(
             ("Variable '$", "Argument '", "Expected value of type")
-        ) or ("got invalid value" in message or "cannot represent" in message):
+        ) or any(
+            words in message
+            for words in ("got invalid value", "cannot represent", "does not exist in")
+        ):
             found = _INPUT_PATH.search(message)
             path = found.group(1).split(".") if found else []
+            if variable := _VARIABLE_PATH.match(message):
+                inside = re.findall(r"\w+", variable.group(2) or "")
+                path = [variable.group(1), *inside]
             return {"code": ErrorCode.INVALID_INPUT.value, "field": path}
         return {"code": "GRAPHQL_VALIDATION_FAILED"}
 
@@ -188,12 +238,19 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=500),
+    scalar_overrides={
+        Decimal: BoundedDecimal,
+        date: BoundedDate,
+        datetime: BoundedDateTime,
+    },
     extensions=[
         # Clients repeat the same documents: parse and validate each once.
-        lambda: ParserCache(maxsize=512),
+        lambda: CachedParser(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryCost,
+        InputLimits,
         ErrorPolicy,
     ],
 )

@@ -1,4 +1,14 @@
-"""Users and their API tokens (A6): create, issue, authenticate, revoke."""
+"""Users and their API tokens (A6): create, issue, authenticate, revoke.
+
+Accountability: a change of a user's role or activity, and every token
+issued or revoked, writes an event (D10) naming the actor. The last active
+ADMIN can be neither deactivated nor demoted (``LAST_ACTIVE_ADMIN``); to
+decide it a change of role or activity first locks the active ADMIN rows in
+id order, then the user changed (one order for every such change, so ADMINs
+deactivating each other at once neither deadlock nor all succeed).
+Deactivating a user revokes all its tokens for good: reactivating it does
+not bring them back.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +17,11 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.enums import ErrorCode
+from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
 from domain.records import ApiToken, User
 from domain.rules.permissions import Actor, may_manage_users
@@ -23,6 +33,7 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.loading import apply, check_values, check_version, load
+from domain.services.outbox import emit
 from domain.sqltypes import utcnow
 
 TOKEN_PREFIX = "sops_"
@@ -31,7 +42,16 @@ USER_RULES: dict[str, list[Check]] = {
     "name": [required, max_length(200)],
     "email": [required, valid_email, max_length(320)],
     "role": [required],
+    "active": [required],
 }
+
+USER_ROLE_CHANGED = "USER_ROLE_CHANGED"
+USER_ACTIVATED = "USER_ACTIVATED"
+USER_DEACTIVATED = "USER_DEACTIVATED"
+API_TOKEN_ISSUED = "API_TOKEN_ISSUED"
+API_TOKEN_REVOKED = "API_TOKEN_REVOKED"
+# Changing these may remove the last active ADMIN.
+ADMIN_FIELDS = frozenset({"role", "active"})
 
 
 def hash_token(token: str) -> str:
@@ -82,6 +102,8 @@ async def update_user(
 ) -> User:
     """Change a user's profile, role, activity or out-of-office (ADMIN only)."""
     refuse_if(may_manage_users(actor))
+    # Lock order: the active ADMIN rows (by id), then the user changed.
+    admins = await _lock_active_admins(session) if ADMIN_FIELDS & set(values) else []
     user = await load(session, User, user_id, lock=True)
     check_version(user, expected_version)
     check_values(values, USER_RULES)
@@ -89,9 +111,55 @@ async def update_user(
     if "email" in data:
         data["email"] = normalize_email(data["email"])
         await _refuse_taken_email(session, data["email"], except_id=user.id)
+    role, active = user.role, user.active
+    new_role, new_active = data.get("role", role), data.get("active", active)
+    leaving = role == Role.ADMIN and active
+    if leaving and (new_role != Role.ADMIN or not new_active) and admins == [user_id]:
+        raise Refused.one(
+            ErrorCode.LAST_ACTIVE_ADMIN,
+            "This is the last active ADMIN: make another user an active ADMIN "
+            "before deactivating or demoting this one.",
+            "id",
+        )
     apply(user, data)
+    if new_role != role:
+        emit(
+            session,
+            USER_ROLE_CHANGED,
+            RecordType.USER,
+            user_id,
+            actor,
+            previous_role=str(role),
+            role=str(new_role),
+        )
+    if new_active != active:
+        revoked = [] if new_active else await _revoke_all_tokens(session, user_id)
+        kind = USER_ACTIVATED if new_active else USER_DEACTIVATED
+        emit(session, kind, RecordType.USER, user_id, actor, revoked_token_ids=revoked)
     await session.flush()
     return user
+
+
+async def _lock_active_admins(session: AsyncSession) -> list[int]:
+    """The active ADMINs' ids, their rows locked in id order until commit."""
+    stmt = (
+        select(User.id)  # type: ignore[call-overload]
+        .where(User.role == Role.ADMIN, User.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(User.id)  # type: ignore[arg-type]
+        .with_for_update()
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _revoke_all_tokens(session: AsyncSession, user_id: int) -> list[int]:
+    """Revoke every live token of a user; the ids revoked."""
+    stmt = (
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(revoked_at=utcnow())
+        .returning(ApiToken.id)  # type: ignore[call-overload]
+    )
+    return sorted((await session.execute(stmt)).scalars())
 
 
 async def issue_token(
@@ -109,6 +177,15 @@ async def issue_token(
     row = ApiToken(user_id=user_id, token_hash=hash_token(token), label=label)
     session.add(row)
     await session.flush()
+    emit(
+        session,
+        API_TOKEN_ISSUED,
+        RecordType.USER,
+        user_id,
+        actor,
+        token_id=row.id,
+        label=label,
+    )
     return row, token
 
 
@@ -120,6 +197,14 @@ async def revoke_token(
     row = await load(session, ApiToken, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        emit(
+            session,
+            API_TOKEN_REVOKED,
+            RecordType.USER,
+            row.user_id,
+            actor,
+            token_id=row.id,
+        )
     await session.flush()
     return row
 

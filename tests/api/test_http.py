@@ -39,7 +39,10 @@ async def test_a_valid_token_authenticates_the_viewer(http, make):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": {"name": "Alan", "role": "AE"}}}
+    assert response.json() == {
+        "data": {"viewer": {"name": "Alan", "role": "AE"}},
+        "extensions": {"cost": {"requested": 1, "budget": 10_000}},
+    }
     assert response.headers["x-request-id"]
 
 

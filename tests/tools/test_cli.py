@@ -52,7 +52,8 @@ async def test_users_create_prints_a_working_token_alone_on_the_last_line(
                 "role": "SALES_OPS",
                 "region": "EMEA",
             }
-        }
+        },
+        "extensions": {"cost": {"requested": 1, "budget": 10_000}},
     }
 
 

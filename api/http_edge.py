@@ -1,0 +1,168 @@
+"""What the HTTP edge refuses before GraphQL sees a request (A6).
+
+- A body larger than ``SALESOPS_MAX_BODY_BYTES`` (default 1 MiB) is answered
+  413, judged on ``Content-Length`` first and on the bytes actually read.
+- A POST body must be a JSON object in UTF-8 (``query`` a string,
+  ``variables`` and ``extensions`` objects or null, ``operationName`` a
+  string or null); anything else — ``null``, ``42``, a list, invalid UTF-8,
+  malformed or 100,000-deep JSON, ``NaN`` — is a JSON 400, never a plain-text
+  one or a 500. A GET's ``variables``/``extensions`` parameters likewise.
+- A client's ``X-Request-Id`` is kept only if it is 1 to 128 visible ASCII
+  characters; otherwise the request gets a generated one (it is logged and
+  echoed, so it must not carry newlines or megabytes).
+
+Every refusal has the GraphQL error shape with ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Message, Receive
+
+from domain.enums import ErrorCode
+
+MAX_BODY_BYTES_ENV = "SALESOPS_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+MAX_REQUEST_ID = 128
+_REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_REQUEST_ID}}}")
+# The members of a GraphQL-over-HTTP request and the JSON types they may have.
+_MEMBERS: Mapping[str, tuple[type, ...]] = {
+    "query": (str,),
+    "operationName": (str, type(None)),
+    "variables": (dict, type(None)),
+    "extensions": (dict, type(None)),
+}
+_JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+class Refusal(Exception):  # noqa: N818 - a value carried to the response
+    """A request refused at the edge: its HTTP status and GraphQL error."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def response(self) -> JSONResponse:
+        """The refusal in the GraphQL error shape."""
+        return error_response(self.status, self.code, self.message)
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A GraphQL error body with ``extensions.code`` and no data."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=dict(headers or {}),
+    )
+
+
+def max_body_bytes() -> int:
+    """The configured body limit (``SALESOPS_MAX_BODY_BYTES``, default 1 MiB)."""
+    value = os.environ.get(MAX_BODY_BYTES_ENV, "").strip()
+    return int(value) if value else DEFAULT_MAX_BODY_BYTES
+
+
+def request_id(value: str | None) -> str:
+    """The client's request id if it is short visible ASCII, else a new one."""
+    if value is not None and _REQUEST_ID.fullmatch(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(
+        413,
+        ErrorCode.REQUEST_TOO_LARGE.value,
+        f"The request body is larger than {limit} bytes.",
+    )
+
+
+def _bad(message: str) -> Refusal:
+    return Refusal(400, ErrorCode.INVALID_INPUT.value, message)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes | str, what: str) -> Any:
+    """Strict JSON (UTF-8, no NaN/Infinity, bounded nesting) or a 400."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise _bad(f"The {what} is not valid UTF-8.") from exc
+    except RecursionError as exc:
+        raise _bad(f"The {what} is nested too deeply.") from exc
+    except ValueError as exc:
+        raise _bad(f"The {what} is not valid JSON: {exc}.") from exc
+
+
+def check_request(document: Any, where: str) -> None:
+    """A GraphQL request must be an object whose members have their JSON types."""
+    if not isinstance(document, dict):
+        raise _bad(f"The {where} must be a JSON object with a `query` string.")
+    for name, types in _MEMBERS.items():
+        if name in document and not isinstance(document[name], types):
+            raise _bad(f"`{name}` in the {where} has the wrong JSON type.")
+
+
+def check_get(request: Request) -> None:
+    """A GET's JSON parameters are objects (or absent)."""
+    params = request.query_params
+    for name in ("variables", "extensions"):
+        if name in params:
+            value = parse_json(params[name], f"`{name}` parameter")
+            if value is not None and not isinstance(value, dict):
+                raise _bad(f"The `{name}` parameter must be a JSON object.")
+
+
+async def read_body(request: Request, receive: Receive, limit: int) -> Receive:
+    """Read and check a POST body; a ``receive`` that replays it to the app."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type.lower() not in _JSON_TYPES:
+        raise Refusal(
+            415,
+            ErrorCode.INVALID_INPUT.value,
+            "Send the GraphQL request as JSON (Content-Type: application/json).",
+        )
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    check_request(parse_json(body, "request body"), "request body")
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
