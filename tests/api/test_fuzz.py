@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
-from domain.db import make_async_engine, make_sessionmaker, write_transaction
+from domain.db import make_async_engine, write_transaction
 from domain.enums import Role
+from domain.services.sessions import make_sessions
 from domain.services.users import create_user, issue_token
 from tests.api.conftest import start_server
 
@@ -82,7 +83,7 @@ SCHEMA = schemathesis.graphql.from_path(
 async def _token(database_url: str, role: Role) -> str:
     engine = make_async_engine(database_url)
     try:
-        async with make_sessionmaker(engine)() as session, write_transaction(session):
+        async with make_sessions(engine)() as session, write_transaction(session):
             user = await create_user(
                 {
                     "name": f"Fuzz {role}",
