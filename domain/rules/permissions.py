@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.enums import ErrorCode, Role
+from domain.enums import FIELD_SALES_ROLES, ErrorCode, Role
 from domain.errors import Refusal
 
 # SALES_OPS, and ADMIN with them, act for others wherever the spec says SALES_OPS.
@@ -43,6 +43,11 @@ LEAD_TRANSFER_ROLES = OPS_ROLES
 RULE_TABLE_EDITORS = OPS_ROLES
 # Who may accept a lead that is not theirs (D2: "or SALES_OPS/ADMIN").
 LEAD_ACCEPTORS_FOR_OTHERS = OPS_ROLES
+# Who may take an opportunity out of 0-Pending Acceptance (D3.3, round 2): its
+# owner when field sales ("the SAL or AE should move the opportunity") …
+SALES_ACCEPTING_ROLES = FIELD_SALES_ROLES
+# … or SALES_OPS/ADMIN for them; never the BDR/SDR who sourced it.
+SALES_ACCEPTORS_FOR_OTHERS = OPS_ROLES
 # Who may lift an opportunity stage rule with an override (D3 rules 6, 7).
 STAGE_OVERRIDE_ROLES = frozenset({Role.SALES_OPS})
 # Who set the members of the routing pools (D8).
@@ -60,6 +65,8 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (CAMPAIGN_EDITORS, "may edit campaigns"),
     (LEAD_ACCEPTORS_FOR_OTHERS, "may accept a lead for its owner"),
     (LEAD_TRANSFER_ROLES, "may hand on a BDR's lead"),
+    (SALES_ACCEPTING_ROLES, "may sales-accept the opportunities they own"),
+    (SALES_ACCEPTORS_FOR_OTHERS, "may sales-accept an opportunity for its owner"),
     (STAGE_OVERRIDE_ROLES, "may override stage rules"),
     (REROUTERS, "may re-run routing"),
     (POOL_MANAGERS, "sets the routing pools"),

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import (
     ClosedLostReason,
@@ -46,6 +47,7 @@ from domain.lifecycle.opportunity import (
     UNQUALIFIED_OPPORTUNITY_FEEDBACK,
     OpportunityFacts,
     StageMoveRequest,
+    names_who_may_act,
     stage_effects,
     stage_events,
     terms_modification_refusals,
@@ -128,11 +130,15 @@ async def opportunity_facts(
     roles = select(OpportunityContactRole.id).where(  # type: ignore[call-overload]
         OpportunityContactRole.opportunity_id == opp.id
     )
-    # One round trip: the account's size and whether any contact has a role.
-    is_named, segment, has_roles = (
+    owner_role = (
+        select(col(User.role)).where(col(User.id) == opp.owner_id).scalar_subquery()
+    )
+    # One round trip: the account's size, whether any contact has a role, and
+    # the owner's role (who may accept, D3.3).
+    is_named, segment, has_roles, owner = (
         await session.execute(
             select(  # type: ignore[call-overload]
-                Account.is_named, Account.sales_segment, exists(roles)
+                Account.is_named, Account.sales_segment, exists(roles), owner_role
             ).where(Account.id == opp.account_id)
         )
     ).one()
@@ -142,6 +148,9 @@ async def opportunity_facts(
         stage=opp.stage,
         now=now,
         actor_role=actor.role if actor else None,
+        actor_id=actor.id if actor else None,
+        owner_id=opp.owner_id,
+        owner_role=Role(owner) if owner is not None else None,
         account_is_named=bool(is_named),
         account_segment=segment,
         has_contact_roles=bool(has_roles),
@@ -153,10 +162,15 @@ async def opportunity_facts(
 def move_refusals(
     opp: Opportunity, facts: OpportunityFacts, actor: Actor, request: StageMoveRequest
 ) -> list[Refusal]:
-    """Every reason the move is refused: who may act, then the machine's guards."""
-    return may_edit_record(actor, opp.owner_id, "opportunity") + (
-        OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
-    )
+    """Every reason the move is refused: who may act, then the machine's guards.
+
+    Where the row names who may act itself (sales acceptance: NOT_SALES_OWNER),
+    its guard is the one answer to "who may act", not the permission to edit.
+    """
+    found: list[Refusal] = []
+    if not names_who_may_act(opp.stage, request.to):
+        found += may_edit_record(actor, opp.owner_id, "opportunity")
+    return found + OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
 
 
 async def available_transitions(
