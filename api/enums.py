@@ -101,6 +101,8 @@ _ERROR = {
     "CONTACT_DATA_UNCHANGED": "Email or phone must be corrected first.",
     "PURCHASE_REFERENCE_REQUIRED": "A reference to the purchasing record is needed.",
     "ALREADY_CONVERTED": "The lead was already converted.",
+    "ASSIGNEE_REQUIRED": "A converted opportunity goes to a sales rep: name one "
+    "(ownerId) when the account has no field-sales owner and you are not one.",
     "ALREADY_SALES_ACCEPTED": "The opportunity was sales-accepted; it cannot go there.",
     "NOT_SALES_OWNER": "Leaving 0-Pending Acceptance is done by the opportunity's "
     f"owner when field sales ({p.role_list(p.SALES_ACCEPTING_ROLES)}) or by "

@@ -92,9 +92,14 @@ def test_a_sales_admin_record_is_not_editable_without_adopting_it():
     ) == ["FORBIDDEN"]
 
 
-def test_unowned_leads_stay_read_only_for_reps():
-    assert codes(may_change_lead_owner(Actor(9, Role.AE), None, 9)) == ["FORBIDDEN"]
-    assert may_change_lead_owner(Actor(9, Role.MARKETING_OPS), None, 9) == []
+def test_an_unowned_lead_is_adoptable_by_anyone_but_only_for_themselves():
+    """002_91dd8e67a169a832.txt: "If LEAD or CONTACT is unowned or 'owned by Sales
+    Admin' ..., this record is adoptable by anyone - change Record Owner to your
+    name" (round 2: unowned leads no longer stay read-only for reps)."""
+    assert may_change_lead_owner(Actor(9, Role.AE), None, 9) == []
+    assert may_change_lead_owner(Actor(9, Role.BDR), None, 9) == []
+    assert codes(may_change_lead_owner(Actor(9, Role.AE), None, 8)) == ["FORBIDDEN"]
+    assert may_change_lead_owner(Actor(9, Role.MARKETING_OPS), None, 8) == []
 
 
 def test_an_adoption_is_leaving_the_placeholder_for_a_user():
