@@ -53,6 +53,7 @@ from domain.rules.matching import (
     email_domain,
     is_free_mail,
 )
+from domain.rules.notifications import conversion_recipients
 from domain.rules.ownership import (
     OpportunityOwner,
     contact_owner,
@@ -67,6 +68,7 @@ from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load, require_user
 from domain.services.outbox import emit
 from domain.services.ownership import owner_of
+from domain.services.recipients import account_team, notify, person
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
@@ -527,7 +529,7 @@ async def convert_lead(
     lead.converted_account_id = account.id
     lead.converted_contact_id = contact.id
     lead.converted_opportunity_id = opportunity.id if opportunity else None
-    emit(
+    event = emit(
         session,
         CONVERTED_EVENT,
         RecordType.LEAD,
@@ -543,6 +545,14 @@ async def convert_lead(
             deal_owner and owner_id is not None and owner_id != deal_owner.user_id
         ),
     )
+    # D10: every owner on the account hears of it (attaching especially).
+    told = conversion_recipients(
+        await person(session, account.owner_id),
+        await person(session, opportunity.owner_id if opportunity else None),
+        await account_team(session, account.id),  # type: ignore[arg-type]
+        actor.id,
+    )
+    await notify(session, event, told)
     await session.flush()
     return Conversion(
         lead=lead, account=account, contact=contact, opportunity=opportunity

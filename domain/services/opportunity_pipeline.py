@@ -14,11 +14,12 @@ Decisions where D3 is silent:
 * A transition is recorded ``override: true`` only when the override lifted a
   rule (the same move without it would have been refused); an ``override``
   flag on a move that needed none is not an override.
-* UNQUALIFIED_OPPORTUNITY_FEEDBACK is addressed to the sourcing BDR/SDR (the
-  user who created the opportunity, from its creation ledger row, when that
-  user is a BDR or SDR) and to the owner (the AE, who holds the feedback
-  session). No team structure is recorded on users, so the team lead itself
-  is resolved by whoever consumes the event from the sourcing rep.
+* UNQUALIFIED_OPPORTUNITY_FEEDBACK names the sourcing BDR/SDR (the user who
+  created the opportunity, from its creation ledger row, when that user is a
+  BDR or SDR) and is addressed to their team lead, the owner (the AE, who
+  holds the feedback session) and the sourcing rep; LOST_DEAL_ALERT to the
+  owner and their manager (round 2; who a manager or team lead is, is
+  ``domain.rules.notifications.managers_of``).
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ from domain.records import (
     TransitionRecord,
     User,
 )
+from domain.rules.notifications import (
+    Recipient,
+    lost_deal_recipients,
+    unqualified_feedback_recipients,
+)
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.validation import validate
 from domain.services.ledger import record_transition
@@ -70,6 +76,7 @@ from domain.services.opportunities import (
     OPPORTUNITY_RULES,
 )
 from domain.services.outbox import emit
+from domain.services.recipients import managing_people, notify, person
 from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
@@ -293,6 +300,18 @@ async def _event_payload(
     return payload
 
 
+async def _alert_recipients(
+    session: AsyncSession, kind: str, payload: Mapping[str, Any]
+) -> list[Recipient]:
+    """Who a stage alert is addressed to (D10, ``domain.rules.notifications``)."""
+    people = await managing_people(session)
+    owner = await person(session, payload["owner_id"])
+    if kind == LOST_DEAL_ALERT:
+        return lost_deal_recipients(owner, people)
+    sourcing_rep = await person(session, payload["sourced_by_id"])
+    return unqualified_feedback_recipients(sourcing_rep, owner, people)
+
+
 async def move_opportunity_stage(
     opportunity_id: int,
     request: StageMoveRequest,
@@ -335,7 +354,10 @@ async def move_opportunity_stage(
     )
     for kind in stage_events(facts, request.to):
         payload = await _event_payload(session, kind, opp, facts, request)
-        emit(session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload)
+        event = emit(
+            session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload
+        )
+        await notify(session, event, await _alert_recipients(session, kind, payload))
     opp.stage = request.to
     opp.stage_changed_at = now
     await session.flush()

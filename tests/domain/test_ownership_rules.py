@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.enums import Role
+from domain.enums import Region, Role
 from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
     STRATEGIC_ACCOUNT_INBOUND,
@@ -12,6 +12,7 @@ from domain.rules.notifications import (
     Recipient,
     account_team_recipients,
     adoption_recipients,
+    managers_of,
     owner_change_recipients,
 )
 from domain.rules.permissions import (
@@ -184,3 +185,21 @@ def test_the_placeholder_is_nobody_to_tell():
     assert owner_change_recipients(2, 6, 7, new_is_placeholder=True) == [
         Recipient(6, "PREVIOUS_OWNER")
     ]
+
+
+def test_a_field_sales_reps_manager_is_their_regions_rd_else_sales_ops():
+    people = [
+        Person(1, Role.SALES_OPS),
+        Person(2, Role.RD, region=Region.EMEA),
+        Person(3, Role.RD, active=False, region=Region.APAC),
+        Person(4, Role.SALES_OPS, active=False),
+    ]
+
+    def ids(person):
+        return [p.user_id for p in managers_of(person, people)]
+
+    assert ids(Person(9, Role.AE, region=Region.EMEA)) == [2]
+    assert ids(Person(9, Role.SAL, region=Region.APAC)) == [1]  # the RD is inactive
+    assert ids(Person(9, Role.AM)) == [1]  # no region
+    assert ids(Person(9, Role.BDR, region=Region.EMEA)) == [1]  # no team lead role
+    assert ids(Person(9, Role.RD, region=Region.EMEA)) == [1]
