@@ -2143,6 +2143,7 @@ class _Builder:
                     "parent_account_id": parent_id,
                     "account_source": source,
                     "is_named": named,
+                    "customer_since": None,
                 }
             )
             for d in account_domains:

@@ -68,6 +68,7 @@ from domain.rules.notifications import (
 )
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.validation import validate
+from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
 from domain.services.opportunities import (
@@ -360,6 +361,16 @@ async def move_opportunity_stage(
         await notify(session, event, await _alert_recipients(session, kind, payload))
     opp.stage = request.to
     opp.stage_changed_at = now
+    # Won new business makes a customer; an early reopen reverts it (D1).
+    await follow_the_deal(
+        session,
+        opp,
+        from_stage=facts.stage,
+        to=request.to,
+        closed_at=facts.closed_at,
+        actor=actor,
+        now=now,
+    )
     await session.flush()
     return opp
 

@@ -145,6 +145,7 @@ async def _ticket_facts(
             region=account.region,
             owner=await _owner(session, account.owner_id),
             matched_by=matched_by,
+            type=account.type,
         )
         if kind is SupportTicketKind.RENEWAL:
             renewal = await open_renewal(session, account.id)  # type: ignore[arg-type]

@@ -1252,3 +1252,108 @@ async def test_sixteen_simultaneous_moves_of_one_opportunity_apply_exactly_once(
             .where(TransitionRecord.from_state.is_not(None))
         )
         assert moves == 1
+
+
+# --- customers (D1, D10 round 2) ---------------------------------------------------------
+
+ACCOUNT = "query($id: ID!) { account(id: $id) { type customerSince } }"
+WON = {
+    "signedOrderFormReceived": True,
+    "restrictedPartyScreening": "CLEARED",
+    "financeApproved": True,
+}
+
+
+async def account_of(api: Any, deal: Opportunity, user: User) -> dict[str, Any]:
+    variables = {"id": gid("Account", deal.account_id)}
+    return (await api(ACCOUNT, variables, as_user=user)).ok()["account"]
+
+
+async def a_won_deal(
+    api: Any, make: Any, ae: User, **values: Any
+) -> tuple[Opportunity, dict[str, Any]]:
+    """A deal moved to AWAITING_SIGNATURE, then won through the API."""
+    deal = await a_deal(make, ae, **values)
+    contacts = await negotiation_contacts(make, deal)
+    fields = {**ACCEPTED_FIELDS, **contacts}
+    await move(api, deal, Stage.AWAITING_SIGNATURE, as_user=ae, fields=fields)
+    won = await move(api, deal, Stage.CLOSED_WON, as_user=ae, fields=WON)
+    assert won["userErrors"] == []
+    return deal, won
+
+
+async def test_winning_new_business_makes_the_account_a_customer_since_the_win(
+    api, make
+):
+    """002_91dd8e67a169a832.txt, Customer Lifecycle: "Customer | [Opportunity] |
+    6-Closed Won" — the won deal's account is a customer from that moment."""
+    ae = await make.user(Role.AE)
+    before = utcnow()
+
+    deal, won = await a_won_deal(api, make, ae)
+
+    account = await account_of(api, deal, ae)
+    assert account["type"] == "CUSTOMER"
+    assert account["customerSince"] == won["opportunity"]["closedAt"]
+    assert account["customerSince"] >= before.isoformat()
+
+
+@pytest.mark.parametrize("kind", [OpportunityType.ADD_ON, OpportunityType.RENEWAL])
+async def test_winning_an_add_on_or_renewal_leaves_the_account_type(api, make, kind):
+    """Only new business turns a prospect into a customer (D1 round 2)."""
+    ae = await make.user(Role.AE)
+
+    deal, _ = await a_won_deal(api, make, ae, type=kind)
+
+    assert await account_of(api, deal, ae) == {
+        "type": "PROSPECT",
+        "customerSince": None,
+    }
+
+
+async def test_reopening_the_win_within_30_days_makes_it_a_prospect_again(api, make):
+    """002_91dd8e67a169a832.txt: "Customer | [Opportunity] | 6-Closed Won"; D10
+    round 2: reopening it within the window reverts the type (no other win)."""
+    ae = await make.user(Role.AE)
+    ops = await make.user(Role.SALES_OPS)
+    deal, _ = await a_won_deal(api, make, ae)
+
+    reopened = await move(
+        api,
+        deal,
+        Stage.AWAITING_SIGNATURE,
+        as_user=ops,
+        override=True,
+        reason="Order form was for another entity",
+    )
+
+    assert reopened["userErrors"] == []
+    assert await account_of(api, deal, ae) == {
+        "type": "PROSPECT",
+        "customerSince": None,
+    }
+
+
+async def test_reopening_keeps_the_customer_when_another_deal_is_won_or_time_passed(
+    api, make
+):
+    """D10 round 2: reverting needs the window open and no other won deal."""
+    ae = await make.user(Role.AE)
+    ops = await make.user(Role.SALES_OPS)
+    deal, _ = await a_won_deal(api, make, ae)
+    other = await a_deal(make, ae)
+    await put(make, other.id, account_id=deal.account_id, stage=Stage.CLOSED_WON)
+    late, _ = await a_won_deal(api, make, ae)
+    await put(make, late.id, closed_at=utcnow() - timedelta(days=31))
+
+    for reopened in (deal, late):
+        data = await move(
+            api,
+            reopened,
+            Stage.AWAITING_SIGNATURE,
+            as_user=ops,
+            override=True,
+            reason="Paperwork redone",
+        )
+        assert data["userErrors"] == []
+        assert (await account_of(api, reopened, ae))["type"] == "CUSTOMER"
