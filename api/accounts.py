@@ -91,6 +91,10 @@ class AccountNode(RecordNode):
     is_named: bool = strawberry.field(
         description="A named (strategic) account: segment STRATEGIC."
     )
+    customer_since: datetime | None = strawberry.field(
+        description="When a won NEW_BUSINESS deal made it a CUSTOMER (null: never, "
+        "or reverted by reopening that deal within 30 days)."
+    )
     version: int = strawberry.field(description="Grows by one with every change.")
     created_at: datetime = strawberry.field(description="When the account was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")

@@ -106,7 +106,12 @@ _ERROR = {
     "CONTACT_DATA_UNCHANGED": "Email or phone must be corrected first.",
     "PURCHASE_REFERENCE_REQUIRED": "A reference to the purchasing record is needed.",
     "ALREADY_CONVERTED": "The lead was already converted.",
+    "ASSIGNEE_REQUIRED": "A converted opportunity goes to a sales rep: name one "
+    "(ownerId) when the account has no field-sales owner and you are not one.",
     "ALREADY_SALES_ACCEPTED": "The opportunity was sales-accepted; it cannot go there.",
+    "NOT_SALES_OWNER": "Leaving 0-Pending Acceptance is done by the opportunity's "
+    f"owner when field sales ({p.role_list(p.SALES_ACCEPTING_ROLES)}) or by "
+    f"{p.role_names(p.SALES_ACCEPTORS_FOR_OTHERS)}.",
     "REOPEN_WINDOW_PASSED": f"More than {REOPEN_WINDOW_DAYS} days since closing: "
     "create a new opportunity.",
     "OVERRIDE_NOT_ALLOWED": f"Only {p.role_names(p.STAGE_OVERRIDE_ROLES)} may "

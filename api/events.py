@@ -33,6 +33,7 @@ from api.relay import (
     load_node,
     ordering,
 )
+from api.support import SupportHandOffNode
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, RecordType
@@ -46,6 +47,7 @@ NODE_OF: dict[RecordType, type[RecordNode]] = {
     RecordType.OPPORTUNITY: OpportunityNode,
     RecordType.USER: UserNode,
     RecordType.CAMPAIGN: CampaignNode,
+    RecordType.SUPPORT_HAND_OFF: SupportHandOffNode,
 }
 RECORD_TYPE_OF = {
     node.__strawberry_definition__.name: kind  # type: ignore[attr-defined]
@@ -63,7 +65,9 @@ class EventRecipientNode:
     capacity: str = strawberry.field(
         description="Why this user is told: SAL, SDR, CUSTOMER_SUCCESS (the "
         "account team), SALES_OPS (adoption alerts), NEW_OWNER or PREVIOUS_OWNER "
-        "(ownership transfers)."
+        "(ownership transfers), ACCOUNT_OWNER, OPPORTUNITY_OWNER or ACCOUNT_TEAM "
+        "(a converted lead), ASSIGNEE (a ticket passed to sales), OWNER, MANAGER, "
+        "TEAM_LEAD or SOURCING_REP (lost-deal and unqualified alerts)."
     )
     user_id: strawberry.Private[int]
 
@@ -164,7 +168,7 @@ class EventFilter:
     record_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="About this record (global id of a lead, contact, account, "
-        "opportunity, user or campaign).",
+        "opportunity, user, campaign or support hand-off).",
     )
     recipient_id: strawberry.ID | None = strawberry.field(
         default=None, description="Addressed to this user (their notifications)."

@@ -582,7 +582,9 @@ class ConvertLeadInput:
     )
     owner_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Owner of the new opportunity (default: the account owner).",
+        description="The sales rep (AE, SAL, AM, RD) who takes the new opportunity "
+        "when field sales does not own the account (whose owner takes it); required "
+        "when you are not field sales yourself (ASSIGNEE_REQUIRED).",
     )
     expected_version: int | None = version_guard("lead")
 

@@ -397,7 +397,8 @@ class SalesCapacityInput:
     )
     win_rate: Decimal | None = strawberry.field(
         default=None,
-        description="Share of deals won, above 0 and at most 1 (default 0.33).",
+        description="Share of deals won, above 0 and at most 1 (default 1/3, the "
+        "handbook's 33.3 %).",
     )
     months_to_lose: Decimal | None = strawberry.field(
         default=None,

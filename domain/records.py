@@ -134,6 +134,8 @@ class Account(Versioned, table=True):
     )
     account_source: str | None = Field(default=None, max_length=120)
     is_named: bool = Field(default=False)
+    # When a won NEW_BUSINESS deal made it a CUSTOMER (D1, D10 round 2).
+    customer_since: datetime | None = _time_field()
 
 
 class AccountDomain(SQLModel, table=True):

@@ -167,3 +167,108 @@ def test_no_migration_imports_a_live_rule_or_record():
         for name, modules in imported.items()
         if modules - {"domain.sqltypes"}
     } == {}
+
+
+def test_upgrading_makes_accounts_with_won_new_business_customers(fresh_database):
+    """0009: an account with a won NEW_BUSINESS deal is a CUSTOMER since its first
+    win (002_91dd8e67a169a832.txt: "Customer | [Opportunity] | 6-Closed Won")."""
+    command.upgrade(alembic_config(fresh_database), "0008_idempotent_batches")
+    engine = make_sync_engine(fresh_database)
+    now = datetime(2025, 5, 6, 12, tzinfo=UTC)
+    at = UTCDateTime()
+    accounts = table(
+        "accounts",
+        *(column(n) for n in ("id", "version", "name", "normalized_name", "type")),
+        *(column(n) for n in ("sales_segment", "is_public_sector", "is_named")),
+        *(column(n, at) for n in ("created_at", "updated_at")),
+    )
+    names = [
+        "id",
+        "version",
+        "name",
+        "account_id",
+        "type",
+        "stage",
+        "currency",
+        "incremental_acv",
+        "sales_qualified",
+        "technical_requirements_confirmed",
+        "poc_ran",
+        "business_terms_agreed",
+        "signed_order_form_received",
+        "po_received",
+        "restricted_party_screening",
+        "finance_approved",
+        "closed_lost_reasons",
+    ]
+    opportunities = table(
+        "opportunities",
+        *(column(n) for n in names),
+        *(column(n, at) for n in ("created_at", "updated_at", "closed_at")),
+        column("stage_changed_at", at),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            accounts.insert(),
+            [
+                {
+                    "id": i,
+                    "version": 1,
+                    "name": f"A{i}",
+                    "normalized_name": f"a{i}",
+                    "type": kind,
+                    "sales_segment": "UNKNOWN",
+                    "is_public_sector": False,
+                    "is_named": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, kind in ((1, "PROSPECT"), (2, "PROSPECT"), (3, "RESELLER"))
+            ],
+        )
+        deals = [
+            (1, 1, "NEW_BUSINESS", "CLOSED_WON", 3),
+            (2, 1, "NEW_BUSINESS", "CLOSED_WON", 1),
+            (3, 2, "ADD_ON", "CLOSED_WON", 1),
+            (4, 3, "NEW_BUSINESS", "CLOSED_WON", 2),
+        ]
+        conn.execute(
+            opportunities.insert(),
+            [
+                {
+                    "id": i,
+                    "version": 1,
+                    "name": f"O{i}",
+                    "account_id": account,
+                    "type": kind,
+                    "stage": stage,
+                    "currency": "USD",
+                    "incremental_acv": 0,
+                    "closed_lost_reasons": "[]",
+                    "restricted_party_screening": "CLEARED",
+                    **dict.fromkeys([*names[8:14], "finance_approved"], False),
+                    "created_at": now,
+                    "updated_at": now,
+                    "stage_changed_at": now,
+                    "closed_at": now + timedelta(days=days),
+                }
+                for i, account, kind, stage, days in deals
+            ],
+        )
+
+    command.upgrade(alembic_config(fresh_database), "head")
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            table(
+                "accounts", column("id"), column("type"), column("customer_since", at)
+            )
+            .select()
+            .order_by(column("id"))
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        (1, "CUSTOMER", now + timedelta(days=1)),
+        (2, "PROSPECT", None),
+        (3, "RESELLER", now + timedelta(days=2)),
+    ]

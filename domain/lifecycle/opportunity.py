@@ -22,6 +22,17 @@ Decisions where D3 is silent:
 * CLOSED_LOST reopens only to ``lost_from_stage`` and only while
   ``now - closed_at <= 30 days`` (day 30 included); this is not overridable.
 * Entering any closed stage sets ``closed_at``; leaving one clears it.
+* Sales acceptance (round 2, D3.3): leaving PENDING_ACCEPTANCE for
+  DISCOVERY (or further) or UNQUALIFIED is done by the opportunity's owner
+  when that owner is field sales (SAL, AE, AM, RD), or by SALES_OPS/ADMIN —
+  the handbook: "the SAL or AE should move the opportunity to the next stage"
+  and, when the criteria are not met, "the SAL or AE should move the
+  opportunity to an 8-Unqualified stage". The BDR/SDR who sourced it gets
+  NOT_SALES_OWNER, as does anyone else; an opportunity still owned by a
+  BDR/SDR is handed to a field-sales owner first. The row itself names who
+  may act, so the general permission to edit is not asked again (one cause,
+  one code). PENDING_ACCEPTANCE → DUPLICATE is not acceptance (it is data
+  hygiene): whoever may edit the opportunity may mark it.
 """
 
 from __future__ import annotations
@@ -50,7 +61,13 @@ from domain.lifecycle.machine import (
     TransitionRule,
     guard,
 )
-from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
+from domain.rules.permissions import (
+    SALES_ACCEPTING_ROLES,
+    SALES_ACCEPTORS_FOR_OTHERS,
+    STAGE_OVERRIDE_ROLES,
+    role_list,
+    role_names,
+)
 
 Stage = OpportunityStage
 
@@ -115,6 +132,9 @@ class OpportunityFacts:
     now: datetime
     type: OpportunityType = OpportunityType.NEW_BUSINESS
     actor_role: Role | None = None
+    actor_id: int | None = None
+    owner_id: int | None = None
+    owner_role: Role | None = None
     sales_accepted_date: datetime | None = None
     sales_qualified: bool = False
     lost_from_stage: Stage | None = None
@@ -185,6 +205,46 @@ def is_large_deal(facts: OpportunityFacts) -> bool:
         or facts.account_segment in LARGE_SEGMENTS
         or facts.incremental_acv >= facts.large_deal_iacv
     )
+
+
+# ---- who accepts (D3 rule 3, round 2) -----------------------------------------
+
+# Where sales acceptance leads: DISCOVERY (or further) to accept, UNQUALIFIED to
+# turn the opportunity down.
+ACCEPTANCE_DECISIONS = frozenset({*SALES_ACCEPTED_STAGES, Stage.UNQUALIFIED})
+
+
+@guard(
+    codes=(ErrorCode.NOT_SALES_OWNER,),
+    description="The actor is the opportunity's owner and field sales "
+    f"({role_list(SALES_ACCEPTING_ROLES)}), or "
+    f"{role_names(SALES_ACCEPTORS_FOR_OTHERS)}.",
+)
+def sales_owner_decides(
+    facts: OpportunityFacts, request: StageMoveRequest
+) -> list[Refusal]:
+    """Leaving 0-Pending Acceptance is the field-sales owner's call (D3.3)."""
+    if facts.actor_role in SALES_ACCEPTORS_FOR_OTHERS:
+        return []
+    owner_sells = facts.owner_role in SALES_ACCEPTING_ROLES
+    if owner_sells and facts.owner_id is not None and facts.actor_id == facts.owner_id:
+        return []
+    others = role_names(SALES_ACCEPTORS_FOR_OTHERS)
+    if owner_sells:
+        who = f"only its owner or {others} can move it"
+    else:
+        who = (
+            f"its owner is not field sales ({role_list(SALES_ACCEPTING_ROLES)}): "
+            f"hand it to one first; until then only {others} can move it"
+        )
+    return [
+        Refusal.on(
+            "ownerId",
+            ErrorCode.NOT_SALES_OWNER,
+            "Sales acceptance (leaving 0-Pending Acceptance) is the sales owner's "
+            f"decision, not the sourcing BDR/SDR's: {who}.",
+        )
+    ]
 
 
 # ---- entry requirements, one guard per stage (D3 rules 2, 3, 5) ------------
@@ -563,6 +623,8 @@ def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
     if source == Stage.CLOSED_LOST:
         return (reopen_allowed,)
     guards: list[OpportunityGuard] = []
+    if source == Stage.PENDING_ACCEPTANCE and dest in ACCEPTANCE_DECISIONS:
+        guards.append(sales_owner_decides)
     if source in FINAL_STAGES:
         guards.append(final_unless_override)
     if dest in PRE_ACCEPTANCE_STAGES and not (
@@ -591,6 +653,11 @@ def _pair_description(source: Stage, dest: Stage) -> str:
             f"Reopen to the stage it was lost from, within {REOPEN_WINDOW_DAYS} days."
         )
     if dest == Stage.UNQUALIFIED:
+        if source == Stage.PENDING_ACCEPTANCE:
+            return (
+                "Unqualify, with a reason: the field-sales owner turns it down at "
+                "acceptance."
+            )
         return "Unqualify, with a reason (before sales acceptance)."
     if dest == Stage.DUPLICATE:
         return "Mark as a duplicate of another opportunity (never sales-accepted)."
@@ -603,7 +670,10 @@ def _pair_description(source: Stage, dest: Stage) -> str:
     if dest == Stage.CLOSED_WON:
         return "Close won: every requirement of the stages passed over applies."
     if source == Stage.PENDING_ACCEPTANCE:
-        return "Sales acceptance (SAO), with every stage passed over."
+        return (
+            "Sales acceptance (SAO) by the field-sales owner, with every stage "
+            "passed over."
+        )
     if _POSITION[dest] < _POSITION[source]:
         return "Move back, with a reason."
     return "Move forward: entry requirements of every stage passed over."
@@ -665,6 +735,13 @@ OPPORTUNITY_MACHINE: StateMachine[Stage, OpportunityFacts, StageMoveRequest] = (
 
 
 # ---- pure helpers for the service ---------------------------------------------
+
+
+def names_who_may_act(current: Stage, to: Stage) -> bool:
+    """Whether the row current→to itself says who may make the move (sales
+    acceptance: NOT_SALES_OWNER); the permission to edit is then not asked."""
+    rule = OPPORTUNITY_MACHINE.rule(current, to)
+    return rule is not None and sales_owner_decides in rule.guards
 
 
 def stage_effects(

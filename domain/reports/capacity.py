@@ -22,7 +22,7 @@ inputs (win rate, days to close, months to lose) and the figures.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,7 @@ from domain.rules.capacity import (
     CapacityResult,
     ClosedDeals,
     inputs_from_actuals,
+    round_half_up,
     sales_capacity,
     validate_capacity_inputs,
 )
@@ -132,10 +133,6 @@ class SalesCapacity:
     actuals: Actuals | None
 
 
-def _round(value: Decimal, places: str) -> Decimal:
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
 async def _actuals(query: CapacityQuery, session: AsyncSession) -> Actuals:
     """Closed deals' counts and durations and the active count: one GROUP BY."""
     measured = and_(
@@ -186,8 +183,8 @@ async def sales_capacity_report(
         actuals = await _actuals(query, session)
         inputs = inputs_from_actuals(actuals.deals, inputs.capacity_goal)
     return SalesCapacity(
-        days_to_close=_round(Decimal(inputs.days_to_close), "0.01"),
-        win_rate=_round(inputs.win_rate, "0.0001"),
+        days_to_close=round_half_up(inputs.days_to_close, 2),
+        win_rate=round_half_up(inputs.win_rate, 4),
         capacity_goal=inputs.capacity_goal,
         result=sales_capacity(inputs),
         actuals=actuals,

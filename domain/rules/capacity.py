@@ -4,10 +4,14 @@ months_to_close = days_to_close / 30; months_to_lose defaults to half of it;
 months_on_average = win_rate x months_to_close + (1 - win_rate) x
 months_to_lose; SAOs needed per month = capacity_goal / months_on_average.
 
-**Decision** (the handbook rounds to "≈ 4 months" and "10 SAOs"): a month is
-30 days; every figure is computed exactly with ``Decimal`` and only the
-results are rounded, half up, to 2 places. The defaults therefore give 6.00,
-3.00, 3.99 (0.33 x 6 + 0.67 x 3) and 10.03 (40 / 3.99), not 4 and 10.
+**Decision** (round 2, D11): the default win rate is the handbook's exact
+third — its "33.3 % times 6 and 66.7 % of 3" is 1/3 and 2/3, and its worked
+example gives "Months on average - 4" and "10 (40 opportunities / 4 months)".
+A month is 30 days; every figure is computed exactly (``Fraction``: no
+rounding inside the formula, a third stays a third) and only the results are
+rounded, half up, to 2 places. The defaults therefore give 6.00, 3.00, 4.00
+(1/3 x 6 + 2/3 x 3) and 10.00 (40 / 4). A win rate given as a decimal
+(``0.33``) is taken exactly as given: 0.33 gives 3.99 and 10.03.
 
 From actual closed deals (``inputs_from_actuals``), **decisions**: a deal's
 time runs from its sales acceptance (entering 1-Discovery, where the capacity
@@ -21,14 +25,19 @@ with: that is refused (INVALID_INPUT on ``fromActuals``), never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
 
 DAYS_PER_MONTH = Decimal(30)
 SECONDS_PER_DAY = Decimal(86_400)
-_CENT = Decimal("0.01")
+# The handbook's "33.3 %" and "66.7 %" are thirds: kept exact, never 0.333….
+HANDBOOK_WIN_RATE = Fraction(1, 3)
+
+# A planning figure: a Decimal from a client, or an exact fraction.
+Exact = Decimal | Fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +45,7 @@ class CapacityInputs:
     """The planning assumptions; ``months_to_lose`` None means half of close."""
 
     days_to_close: int | Decimal = 180
-    win_rate: Decimal = Decimal("0.33")
+    win_rate: Exact = HANDBOOK_WIN_RATE
     months_to_lose: Decimal | None = None
     capacity_goal: int = 40
 
@@ -133,9 +142,13 @@ def inputs_from_actuals(deals: ClosedDeals, capacity_goal: int) -> CapacityInput
     )
 
 
-def _cents(value: Decimal) -> Decimal:
-    """Rounded half up to 2 places."""
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+def round_half_up(value: Exact | int, places: int = 2) -> Decimal:
+    """An exact value rounded half up to ``places`` decimals (no float, no
+    28-digit Decimal on the way: the fraction itself is rounded)."""
+    scaled = Fraction(value) * 10**places
+    whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    signed = -whole if scaled < 0 else whole
+    return Decimal(signed).scaleb(-places)
 
 
 def sales_capacity(inputs: CapacityInputs | None = None) -> CapacityResult:
@@ -144,19 +157,18 @@ def sales_capacity(inputs: CapacityInputs | None = None) -> CapacityResult:
     refusals = validate_capacity_inputs(given)
     if refusals:
         raise Refused(refusals)
-    months_to_close = Decimal(given.days_to_close) / DAYS_PER_MONTH
+    win_rate = Fraction(given.win_rate)
+    months_to_close = Fraction(given.days_to_close) / Fraction(DAYS_PER_MONTH)
     months_to_lose = (
-        given.months_to_lose
+        Fraction(given.months_to_lose)
         if given.months_to_lose is not None
         else months_to_close / 2
     )
-    months_on_average = (
-        given.win_rate * months_to_close + (1 - given.win_rate) * months_to_lose
-    )
-    saos = Decimal(given.capacity_goal) / months_on_average
+    months_on_average = win_rate * months_to_close + (1 - win_rate) * months_to_lose
+    saos = given.capacity_goal / months_on_average
     return CapacityResult(
-        months_to_close=_cents(months_to_close),
-        months_to_lose=_cents(months_to_lose),
-        months_on_average=_cents(months_on_average),
-        saos_needed_per_month=_cents(saos),
+        months_to_close=round_half_up(months_to_close),
+        months_to_lose=round_half_up(months_to_lose),
+        months_on_average=round_half_up(months_on_average),
+        saos_needed_per_month=round_half_up(saos),
     )

@@ -18,6 +18,29 @@ told. Decisions where the spec is silent:
   but the adopter: they keep ownership clean.
 - An owner change (an assignment or an ownership transfer) tells the new owner
   and the previous owner, except whoever made the change.
+
+Round 2 (D10; every event names its recipients):
+
+- A manager (``managers_of``): users carry no reporting line, so a field
+  sales rep's (AE, SAL, AM) manager is the active RD (Regional Director) of
+  the rep's region; a BDR/SDR team lead is not a role, so for them — and for
+  an RD, a rep without a region or a region without an RD — SALES_OPS stands
+  in: every active SALES_OPS user.
+- Converting a lead (D7) tells every owner on the account — the account
+  owner, the opportunity's owner (attached to or created) and the account
+  team members — but the converting user (handbook: "In either case, the BDR
+  will notify all Account Owners to maintain open and transparent
+  communication between all parties").
+- ``TICKET_PASSED_TO_SALES`` goes to the rep it was passed to and, when the
+  ticket is escalated, to that rep's manager ("Copy the manager").
+- ``LOST_DEAL_ALERT`` goes to the opportunity owner and the owner's manager
+  (the handbook's #lost-deals channel is read by sales management);
+  ``UNQUALIFIED_OPPORTUNITY_FEEDBACK`` to the team lead of the sourcing
+  BDR/SDR (SALES_OPS, as above), the owner (the AE holds the feedback
+  session) and the sourcing rep ("A notification will be sent to BDR or SDR
+  Team Lead and a feedback session should be scheduled between AE and Team
+  Lead"). These alerts name the owner even when the owner raised them.
+- The Sales Admin placeholder and inactive users are never addressed.
 """
 
 from __future__ import annotations
@@ -25,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from domain.enums import Role
+from domain.enums import FIELD_SALES_ROLES, Region, Role
 
 STRATEGIC_ACCOUNT_INBOUND = "STRATEGIC_ACCOUNT_INBOUND"
 PROFESSIONAL_SERVICES_REQUEST = "PROFESSIONAL_SERVICES_REQUEST"
@@ -37,6 +60,17 @@ CUSTOMER_SUCCESS = "CUSTOMER_SUCCESS"
 SALES_OPS = "SALES_OPS"
 NEW_OWNER = "NEW_OWNER"
 PREVIOUS_OWNER = "PREVIOUS_OWNER"
+OWNER = "OWNER"
+MANAGER = "MANAGER"
+TEAM_LEAD = "TEAM_LEAD"
+SOURCING_REP = "SOURCING_REP"
+ASSIGNEE = "ASSIGNEE"
+ACCOUNT_OWNER = "ACCOUNT_OWNER"
+OPPORTUNITY_OWNER = "OPPORTUNITY_OWNER"
+ACCOUNT_TEAM = "ACCOUNT_TEAM"
+
+# Field sales reps (AE, SAL, AM) report to their region's RD.
+_REPORTS_TO_RD = FIELD_SALES_ROLES - {Role.RD}
 
 # The account-team capacities each notification kind addresses, in order.
 ACCOUNT_TEAM_CAPACITIES: dict[str, tuple[str, ...]] = {
@@ -54,6 +88,12 @@ class Person:
     user_id: int
     role: Role
     active: bool = True
+    region: Region | None = None
+
+
+def _told(person: Person | None) -> bool:
+    """Someone to address: an active user who is not the Sales Admin placeholder."""
+    return person is not None and person.active and person.role is not Role.SALES_ADMIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +166,71 @@ def owner_change_recipients(
     ):
         found.append(Recipient(previous_owner_id, PREVIOUS_OWNER))
     return _once(found)
+
+
+def managers_of(person: Person, people: Sequence[Person]) -> list[Person]:
+    """Who manages ``person``: their region's active RDs for field sales, else
+    every active SALES_OPS user (no reporting line is recorded)."""
+    ranked = sorted(people, key=lambda p: p.user_id)
+    if person.role in _REPORTS_TO_RD and person.region is not None:
+        rds = [
+            p
+            for p in ranked
+            if p.role is Role.RD and p.active and p.region is person.region
+        ]
+        if rds:
+            return rds
+    return [p for p in ranked if p.role is Role.SALES_OPS and p.active]
+
+
+def _as(capacity: str, found: Iterable[Person | None]) -> list[Recipient]:
+    return [Recipient(p.user_id, capacity) for p in found if _told(p)]  # type: ignore[union-attr]
+
+
+def conversion_recipients(
+    account_owner: Person | None,
+    opportunity_owner: Person | None,
+    team: Sequence[Person],
+    actor_id: int,
+) -> list[Recipient]:
+    """Every owner on the account hears of a converted lead, but the converter."""
+    members: list[Person] = sorted(team, key=lambda m: m.user_id)
+    found = (
+        _as(ACCOUNT_OWNER, [account_owner])
+        + _as(OPPORTUNITY_OWNER, [opportunity_owner])
+        + _as(ACCOUNT_TEAM, members)
+    )
+    return _once(r for r in found if r.user_id != actor_id)
+
+
+def hand_off_recipients(
+    assignee: Person | None, people: Sequence[Person], *, escalated: bool
+) -> list[Recipient]:
+    """The rep a ticket is passed to, and their manager when it is escalated."""
+    if not _told(assignee):
+        return []
+    assert assignee is not None
+    managers = managers_of(assignee, people) if escalated else []
+    return _once(_as(ASSIGNEE, [assignee]) + _as(MANAGER, managers))
+
+
+def lost_deal_recipients(
+    owner: Person | None, people: Sequence[Person]
+) -> list[Recipient]:
+    """A lost-deal alert: the opportunity owner and their manager."""
+    if owner is None:
+        ops = sorted(people, key=lambda p: p.user_id)
+        return _once(_as(MANAGER, [p for p in ops if p.role is Role.SALES_OPS]))
+    return _once(_as(OWNER, [owner]) + _as(MANAGER, managers_of(owner, people)))
+
+
+def unqualified_feedback_recipients(
+    sourcing_rep: Person | None, owner: Person | None, people: Sequence[Person]
+) -> list[Recipient]:
+    """Unqualified-opportunity feedback: the sourcing BDR/SDR's team lead, the
+    owner (who holds the feedback session) and the sourcing rep."""
+    lead_of = sourcing_rep or owner
+    leads = managers_of(lead_of, people) if lead_of is not None else []
+    return _once(
+        _as(TEAM_LEAD, leads) + _as(OWNER, [owner]) + _as(SOURCING_REP, [sourcing_rep])
+    )

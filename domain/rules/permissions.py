@@ -9,12 +9,15 @@ tables by SALES_OPS and ADMIN.
 
 Record ownership (D8):
 
-- A record (lead, account, contact, opportunity) owned by the Sales Admin
-  placeholder (a user with the SALES_ADMIN role) is adoptable by anyone:
-  whoever could not otherwise change it may set its owner to *themselves*
-  (the handbook: "change Record Owner to your name"), together with any other
-  change in the same update. Handing it to someone else needs the usual
-  rights. Unowned leads stay read-only (A6 lists who may change leads).
+- A record (lead, account, contact, opportunity) that is unowned or owned by
+  the Sales Admin placeholder (a user with the SALES_ADMIN role) is adoptable
+  by anyone (round 2, D8; the handbook: "If LEAD or CONTACT is unowned or
+  'owned by Sales Admin' …, this record is adoptable by anyone - change
+  Record Owner to your name"): whoever could not otherwise change it may set
+  its owner to *themselves*, together with any other change in the same
+  update. Handing it to someone else needs the usual rights; an unowned lead
+  is otherwise read-only like any lead (A6). Only leaving the placeholder
+  raises the SALES_ADMIN_RECORD_ADOPTED alert.
 - A lead owned by a BDR changes hands only by that BDR or SALES_OPS (ADMIN
   too, as everywhere SALES_OPS may act for others): whether through
   ``transferLeadOwnership`` or an ``ownerId`` in ``updateLead``, the same
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.enums import ErrorCode, Role
+from domain.enums import FIELD_SALES_ROLES, ErrorCode, Role
 from domain.errors import Refusal
 
 # SALES_OPS, and ADMIN with them, act for others wherever the spec says SALES_OPS.
@@ -43,6 +46,11 @@ LEAD_TRANSFER_ROLES = OPS_ROLES
 RULE_TABLE_EDITORS = OPS_ROLES
 # Who may accept a lead that is not theirs (D2: "or SALES_OPS/ADMIN").
 LEAD_ACCEPTORS_FOR_OTHERS = OPS_ROLES
+# Who may take an opportunity out of 0-Pending Acceptance (D3.3, round 2): its
+# owner when field sales ("the SAL or AE should move the opportunity") …
+SALES_ACCEPTING_ROLES = FIELD_SALES_ROLES
+# … or SALES_OPS/ADMIN for them; never the BDR/SDR who sourced it.
+SALES_ACCEPTORS_FOR_OTHERS = OPS_ROLES
 # Who may lift an opportunity stage rule with an override (D3 rules 6, 7).
 STAGE_OVERRIDE_ROLES = frozenset({Role.SALES_OPS})
 # Who set the members of the routing pools (D8).
@@ -60,6 +68,8 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (CAMPAIGN_EDITORS, "may edit campaigns"),
     (LEAD_ACCEPTORS_FOR_OTHERS, "may accept a lead for its owner"),
     (LEAD_TRANSFER_ROLES, "may hand on a BDR's lead"),
+    (SALES_ACCEPTING_ROLES, "may sales-accept the opportunities they own"),
+    (SALES_ACCEPTORS_FOR_OTHERS, "may sales-accept an opportunity for its owner"),
     (STAGE_OVERRIDE_ROLES, "may override stage rules"),
     (REROUTERS, "may re-run routing"),
     (POOL_MANAGERS, "sets the routing pools"),
@@ -123,11 +133,17 @@ class Owner:
 
     id: int
     role: Role
+    active: bool = True
 
 
 def is_placeholder(owner: Owner | None) -> bool:
     """Owned by the Sales Admin placeholder: the record is adoptable (D8)."""
     return owner is not None and owner.role is Role.SALES_ADMIN
+
+
+def is_adoptable(owner: Owner | None) -> bool:
+    """Unowned or owned by the Sales Admin placeholder: anyone may adopt it (D8)."""
+    return owner is None or is_placeholder(owner)
 
 
 def is_adoption(owner: Owner | None, new_owner_id: int | None) -> bool:
@@ -148,7 +164,7 @@ def may_change_lead_owner(
             "A lead owned by a BDR changes hands only through an ownership transfer "
             "by that BDR or SALES_OPS (D8): ask the BDR to transfer it to you."
         )
-    if is_adoption(owner, new_owner_id) and new_owner_id == actor.id:
+    if is_adoptable(owner) and new_owner_id is not None and new_owner_id == actor.id:
         return []
     return may_edit_lead(actor, owner.id if owner else None)
 

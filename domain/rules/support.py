@@ -35,6 +35,12 @@ Decisions where the spec is silent:
   does. With no open renewal, the account owner takes the ticket when a
   sales rep, else the SMB territory. With no account at all a renewal is
   refused (NOT_FOUND on requesterEmail): there is no customer to renew.
+- Customer vs prospect (round 2; the handbook: "Note the Type field in the
+  SFDC account record (Customer vs. Prospect)"): the account's type, kept by
+  won deals (``domain.rules.customers``), is read and named in every reason
+  ("Customer account Acme (3) …", "Prospect account …"). It does not change
+  who takes the ticket: a new-business request from a customer's domain is an
+  add-on for its owner (global account ownership), as above.
 - Escalation reasons are accepted for either kind, deduplicated and kept in
   the enum's order; a hand-off with at least one reason is escalated. Its
   age runs from when it was passed until it is resolved.
@@ -50,6 +56,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.enums import (
+    AccountType,
     ErrorCode,
     EscalationReason,
     HandOffRule,
@@ -115,6 +122,7 @@ class AccountFacts:
     region: Region | None
     owner: OwnerFacts | None
     matched_by: MatchedBy = "DOMAIN"
+    type: AccountType = AccountType.PROSPECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +220,8 @@ def _found(account: AccountFacts, domain: str) -> str:
         if account.matched_by == "DOMAIN"
         else "a contact with this email"
     )
-    return f"Account {account.name} ({account.id}), found by {how},"
+    kind = account.type.value.replace("_", " ").capitalize()
+    return f"{kind} account {account.name} ({account.id}), found by {how},"
 
 
 def _new_business(facts: TicketFacts, table: HandOffTable) -> HandOffDecision:

@@ -1,4 +1,9 @@
-"""Contacts: people at an account (D1, D4, D12)."""
+"""Contacts: people at an account (D1, D4, D12).
+
+Who owns a contact is ``domain.rules.ownership.contact_owner`` (D7): on an
+account owned by field sales, the account owner — asked on creation and when
+a contact moves to another account.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import RecordType
 from domain.errors import refuse_if
 from domain.records import Account, Contact
-from domain.rules.permissions import Actor, may_update_record
+from domain.rules.ownership import contact_owner, contact_owner_refusals
+from domain.rules.permissions import Actor, Owner, may_update_record
 from domain.rules.validation import (
     Check,
     initial_source_change_refusals,
@@ -38,6 +44,12 @@ CONTACT_RULES: dict[str, list[Check]] = {
 }
 
 
+async def account_owner(session: AsyncSession, account_id: int) -> Owner | None:
+    """The owner of the account (the field the contact rules read), or None."""
+    account = await load(session, Account, account_id, field="accountId")
+    return await owner_of(session, account.owner_id)
+
+
 async def create_contact(
     values: Mapping[str, Any],
     *,
@@ -51,14 +63,15 @@ async def create_contact(
         CONTACT_RULES,
         required_fields=("last_name", "account_id", "initial_source"),
     )
-    await load(session, Account, values["account_id"], field="accountId")
+    owner = await account_owner(session, values["account_id"])
     await require_user(session, values.get("owner_id"), "ownerId")
+    refuse_if(contact_owner_refusals(owner, values.get("owner_id")))
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
     await refuse_duplicate_email(
         session, data["email"], allow_duplicate=allow_duplicate
     )
-    data.setdefault("owner_id", actor.id)
+    data["owner_id"] = contact_owner(owner, data.get("owner_id", actor.id))
     contact = Contact(**data)
     session.add(contact)
     await session.flush()
@@ -89,10 +102,18 @@ async def update_contact(
     )
     refuse_if(initial_source_change_refusals(contact.initial_source, values))
     check_values(values, CONTACT_RULES)
-    if "account_id" in values:
-        await load(session, Account, values["account_id"], field="accountId")
     await require_user(session, values.get("owner_id"), "ownerId")
     data = dict(values)
+    if "account_id" in values or "owner_id" in values:
+        # Re-homed, or given an owner: the account's field-sales owner decides.
+        owner = await account_owner(
+            session, values.get("account_id", contact.account_id)
+        )
+        refuse_if(contact_owner_refusals(owner, values.get("owner_id")))
+        data["owner_id"] = contact_owner(
+            owner, values.get("owner_id", contact.owner_id)
+        )
+        changes_owner = data["owner_id"] != contact.owner_id
     if "email" in data:
         data["email"] = normalize_email(data["email"])
     apply(contact, data)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import (
-    FIELD_SALES_ROLES,
     AccountType,
     ActivityChannel,
     ActivityDirection,
@@ -50,13 +49,18 @@ from domain.records import (
     Lead,
     Opportunity,
     OpportunityContactRole,
-    User,
 )
 from domain.rules.matching import (
     email_domain,
     is_free_mail,
 )
-from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.notifications import conversion_recipients
+from domain.rules.ownership import (
+    OpportunityOwner,
+    contact_owner,
+    converted_opportunity_owner,
+)
+from domain.rules.permissions import Actor, Owner, may_edit_lead
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
@@ -64,6 +68,8 @@ from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load, require_user
 from domain.services.outbox import emit
+from domain.services.ownership import owner_of
+from domain.services.recipients import account_team, notify, person
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
 
@@ -336,7 +342,7 @@ class Conversion:
 
 
 async def _new_account(
-    session: AsyncSession, lead: Lead, actor: Actor, regions: RegionTable
+    session: AsyncSession, lead: Lead, owner_id: int, regions: RegionTable
 ) -> Account:
     name = (
         (lead.company or "").strip()
@@ -354,7 +360,7 @@ async def _new_account(
         billing_postal_code=lead.postal_code,
         billing_country=lead.country,
         is_public_sector=lead.is_public_sector,
-        owner_id=lead.owner_id or actor.id,
+        owner_id=owner_id,
         account_source=lead.lead_source or lead.initial_source,
     )
     refresh_account_derived(account, regions)
@@ -395,11 +401,9 @@ async def _contact_for(
         )
         if existing is not None:
             return existing
-    owner_id: int | None = lead.owner_id or actor.id
-    if account.owner_id is not None:
-        owner = await session.get(User, account.owner_id)
-        if owner is not None and owner.role in FIELD_SALES_ROLES:
-            owner_id = owner.id
+    owner_id = contact_owner(
+        await owner_of(session, account.owner_id), lead.owner_id or actor.id
+    )
     contact = Contact(
         first_name=lead.first_name,
         last_name=lead.last_name
@@ -454,15 +458,33 @@ async def convert_lead(
     refuse_if(lead_move_refusals(lead, facts, actor, request))
     await require_user(session, owner_id, "ownerId")
 
+    found: Account | None
     if account_id is not None:
-        account = await load(session, Account, account_id, field="accountId")
+        found = await load(session, Account, account_id, field="accountId")
     else:
         # The account the lead is linked to (by routing or by hand) comes first.
-        account = (
-            await linked_account(session, lead)
-            or await matched_account(session, lead)
-            or await _new_account(session, lead, actor, regions)
+        found = await linked_account(session, lead) or await matched_account(
+            session, lead
         )
+    deal_owner: OpportunityOwner | None = None
+    if opportunity_id is None and create_opportunity:
+        # Who takes the new opportunity (D7): decided before anything is written.
+        decided = converted_opportunity_owner(
+            await owner_of(session, found.owner_id) if found else None,
+            await owner_of(session, owner_id),
+            Owner(actor.id, actor.role),
+        )
+        if isinstance(decided, list):
+            refuse_if(decided)
+        else:
+            deal_owner = decided
+    # A new account goes to the sales rep who takes the deal (else as before).
+    account = found or await _new_account(
+        session,
+        lead,
+        deal_owner.user_id if deal_owner else lead.owner_id or actor.id,
+        regions,
+    )
     contact = await _contact_for(session, lead, account, actor)
 
     opportunity: Opportunity | None = None
@@ -476,7 +498,7 @@ async def convert_lead(
         opportunity = Opportunity(
             name=(opportunity_name or "").strip() or f"{account.name} - New Business",
             account_id=account.id,  # type: ignore[arg-type]
-            owner_id=owner_id or account.owner_id or actor.id,
+            owner_id=deal_owner.user_id,  # type: ignore[union-attr]
             stage=OpportunityStage.PENDING_ACCEPTANCE,
             created_at=now,
             updated_at=now,
@@ -517,7 +539,7 @@ async def convert_lead(
     lead.converted_account_id = account.id
     lead.converted_contact_id = contact.id
     lead.converted_opportunity_id = opportunity.id if opportunity else None
-    emit(
+    event = emit(
         session,
         CONVERTED_EVENT,
         RecordType.LEAD,
@@ -527,7 +549,20 @@ async def convert_lead(
         contact_id=contact.id,
         opportunity_id=opportunity.id if opportunity else None,
         attached_to_existing_opportunity=opportunity_id is not None,
+        opportunity_owner_id=deal_owner.user_id if deal_owner else None,
+        opportunity_owner_rule=deal_owner.rule if deal_owner else None,
+        assignee_overruled=bool(
+            deal_owner and owner_id is not None and owner_id != deal_owner.user_id
+        ),
     )
+    # D10: every owner on the account hears of it (attaching especially).
+    told = conversion_recipients(
+        await person(session, account.owner_id),
+        await person(session, opportunity.owner_id if opportunity else None),
+        await account_team(session, account.id),  # type: ignore[arg-type]
+        actor.id,
+    )
+    await notify(session, event, told)
     await session.flush()
     return Conversion(
         lead=lead, account=account, contact=contact, opportunity=opportunity

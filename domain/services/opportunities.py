@@ -20,6 +20,7 @@ from domain.rules.validation import (
     money,
     required,
 )
+from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import (
     apply,
@@ -109,6 +110,16 @@ async def create_opportunity(
         event_kind="OPPORTUNITY_CREATED",
         stage=stage.value,
         owner_id=opportunity.owner_id,
+    )
+    # A web-direct purchase created won makes its account a customer (D1).
+    await follow_the_deal(
+        session,
+        opportunity,
+        from_stage=None,
+        to=stage,
+        closed_at=None,
+        actor=actor,
+        now=now,
     )
     return opportunity
 

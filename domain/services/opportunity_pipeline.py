@@ -14,11 +14,12 @@ Decisions where D3 is silent:
 * A transition is recorded ``override: true`` only when the override lifted a
   rule (the same move without it would have been refused); an ``override``
   flag on a move that needed none is not an override.
-* UNQUALIFIED_OPPORTUNITY_FEEDBACK is addressed to the sourcing BDR/SDR (the
-  user who created the opportunity, from its creation ledger row, when that
-  user is a BDR or SDR) and to the owner (the AE, who holds the feedback
-  session). No team structure is recorded on users, so the team lead itself
-  is resolved by whoever consumes the event from the sourcing rep.
+* UNQUALIFIED_OPPORTUNITY_FEEDBACK names the sourcing BDR/SDR (the user who
+  created the opportunity, from its creation ledger row, when that user is a
+  BDR or SDR) and is addressed to their team lead, the owner (the AE, who
+  holds the feedback session) and the sourcing rep; LOST_DEAL_ALERT to the
+  owner and their manager (round 2; who a manager or team lead is, is
+  ``domain.rules.notifications.managers_of``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.enums import (
     ClosedLostReason,
@@ -46,6 +48,7 @@ from domain.lifecycle.opportunity import (
     UNQUALIFIED_OPPORTUNITY_FEEDBACK,
     OpportunityFacts,
     StageMoveRequest,
+    names_who_may_act,
     stage_effects,
     stage_events,
     terms_modification_refusals,
@@ -58,8 +61,14 @@ from domain.records import (
     TransitionRecord,
     User,
 )
+from domain.rules.notifications import (
+    Recipient,
+    lost_deal_recipients,
+    unqualified_feedback_recipients,
+)
 from domain.rules.permissions import Actor, may_edit_record
 from domain.rules.validation import validate
+from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
 from domain.services.opportunities import (
@@ -68,6 +77,7 @@ from domain.services.opportunities import (
     OPPORTUNITY_RULES,
 )
 from domain.services.outbox import emit
+from domain.services.recipients import managing_people, notify, person
 from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
@@ -128,11 +138,15 @@ async def opportunity_facts(
     roles = select(OpportunityContactRole.id).where(  # type: ignore[call-overload]
         OpportunityContactRole.opportunity_id == opp.id
     )
-    # One round trip: the account's size and whether any contact has a role.
-    is_named, segment, has_roles = (
+    owner_role = (
+        select(col(User.role)).where(col(User.id) == opp.owner_id).scalar_subquery()
+    )
+    # One round trip: the account's size, whether any contact has a role, and
+    # the owner's role (who may accept, D3.3).
+    is_named, segment, has_roles, owner = (
         await session.execute(
             select(  # type: ignore[call-overload]
-                Account.is_named, Account.sales_segment, exists(roles)
+                Account.is_named, Account.sales_segment, exists(roles), owner_role
             ).where(Account.id == opp.account_id)
         )
     ).one()
@@ -142,6 +156,9 @@ async def opportunity_facts(
         stage=opp.stage,
         now=now,
         actor_role=actor.role if actor else None,
+        actor_id=actor.id if actor else None,
+        owner_id=opp.owner_id,
+        owner_role=Role(owner) if owner is not None else None,
         account_is_named=bool(is_named),
         account_segment=segment,
         has_contact_roles=bool(has_roles),
@@ -153,10 +170,15 @@ async def opportunity_facts(
 def move_refusals(
     opp: Opportunity, facts: OpportunityFacts, actor: Actor, request: StageMoveRequest
 ) -> list[Refusal]:
-    """Every reason the move is refused: who may act, then the machine's guards."""
-    return may_edit_record(actor, opp.owner_id, "opportunity") + (
-        OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
-    )
+    """Every reason the move is refused: who may act, then the machine's guards.
+
+    Where the row names who may act itself (sales acceptance: NOT_SALES_OWNER),
+    its guard is the one answer to "who may act", not the permission to edit.
+    """
+    found: list[Refusal] = []
+    if not names_who_may_act(opp.stage, request.to):
+        found += may_edit_record(actor, opp.owner_id, "opportunity")
+    return found + OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
 
 
 async def available_transitions(
@@ -279,6 +301,18 @@ async def _event_payload(
     return payload
 
 
+async def _alert_recipients(
+    session: AsyncSession, kind: str, payload: Mapping[str, Any]
+) -> list[Recipient]:
+    """Who a stage alert is addressed to (D10, ``domain.rules.notifications``)."""
+    people = await managing_people(session)
+    owner = await person(session, payload["owner_id"])
+    if kind == LOST_DEAL_ALERT:
+        return lost_deal_recipients(owner, people)
+    sourcing_rep = await person(session, payload["sourced_by_id"])
+    return unqualified_feedback_recipients(sourcing_rep, owner, people)
+
+
 async def move_opportunity_stage(
     opportunity_id: int,
     request: StageMoveRequest,
@@ -321,9 +355,22 @@ async def move_opportunity_stage(
     )
     for kind in stage_events(facts, request.to):
         payload = await _event_payload(session, kind, opp, facts, request)
-        emit(session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload)
+        event = emit(
+            session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload
+        )
+        await notify(session, event, await _alert_recipients(session, kind, payload))
     opp.stage = request.to
     opp.stage_changed_at = now
+    # Won new business makes a customer; an early reopen reverts it (D1).
+    await follow_the_deal(
+        session,
+        opp,
+        from_stage=facts.stage,
+        to=request.to,
+        closed_at=facts.closed_at,
+        actor=actor,
+        now=now,
+    )
     await session.flush()
     return opp
 

@@ -55,7 +55,9 @@ async def owner_of(session: AsyncSession, owner_id: int | None) -> Owner | None:
     if owner_id is None:
         return None
     user = await session.get(User, owner_id)
-    return Owner(user.id, user.role) if user is not None else None  # type: ignore[arg-type]
+    if user is None:
+        return None
+    return Owner(user.id, user.role, user.active)  # type: ignore[arg-type]
 
 
 async def record_owner_change(

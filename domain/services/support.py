@@ -36,6 +36,7 @@ from domain.errors import Refused, refuse_if
 from domain.lifecycle.opportunity import CLOSED_STAGES
 from domain.records import Account, Contact, Lead, Opportunity, SupportHandOff, User
 from domain.rules.matching import email_domain, is_free_mail
+from domain.rules.notifications import hand_off_recipients
 from domain.rules.permissions import Actor
 from domain.rules.support import (
     DEFAULT_HAND_OFF_TABLE,
@@ -63,6 +64,7 @@ from domain.services.account_matching import account_matching
 from domain.services.leads import create_lead
 from domain.services.loading import check_values, check_version, load
 from domain.services.outbox import emit
+from domain.services.recipients import managing_people, notify, person
 from domain.services.routing import take_turn
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow
@@ -143,6 +145,7 @@ async def _ticket_facts(
             region=account.region,
             owner=await _owner(session, account.owner_id),
             matched_by=matched_by,
+            type=account.type,
         )
         if kind is SupportTicketKind.RENEWAL:
             renewal = await open_renewal(session, account.id)  # type: ignore[arg-type]
@@ -253,7 +256,7 @@ async def pass_ticket_to_sales(
     )
     session.add(hand_off)
     await session.flush()
-    emit(
+    event = emit(
         session,
         PASSED_EVENT,
         RecordType.SUPPORT_HAND_OFF,
@@ -270,6 +273,13 @@ async def pass_ticket_to_sales(
         reasons=hand_off.reasons,
         escalated=hand_off.escalated,
     )
+    # D10: the rep it was passed to, and their manager when escalated.
+    told = hand_off_recipients(
+        await person(session, assignee),
+        await managing_people(session) if hand_off.escalated else [],
+        escalated=hand_off.escalated,
+    )
+    await notify(session, event, told)
     await session.flush()
     return hand_off
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.leads import LeadNode
 from api.users import UserNode
 from domain.enums import Role
-from domain.records import Contact, User
+from domain.records import Contact, Event, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
@@ -439,7 +442,8 @@ async def test_a_null_last_name_is_refused(api, make, sessions):
 async def test_contacts_filter_by_account_owner_source_and_search(api, make):
     ae = await make.user(Role.AE)
     sdr = await make.user(Role.SDR)
-    acme = await an_account(make, ae, "Acme")
+    # Acme is the SDR's (not field sales): its contacts keep their own owners (D7).
+    acme = await an_account(make, sdr, "Acme")
     globex = await an_account(make, ae, "Globex")
     await a_contact(make, ae, acme.id, last_name="Smith", email="s@acme.example")
     await a_contact(make, sdr, acme.id, last_name="Jones", initial_source="Trade Show")
@@ -492,3 +496,98 @@ async def test_contacts_are_keyset_paged_by_last_name_through_every_page(api, ma
     assert last_names(back) == ["Baker", "Clark", "Miller"]
     assert back["pageInfo"]["hasPreviousPage"] is True
     assert back["pageInfo"]["hasNextPage"] is True
+
+
+# --- ownership (D7, round 2) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.AE, Role.SAL, Role.AM, Role.RD])
+async def test_a_contact_created_on_a_field_sales_account_is_the_account_owners(
+    api, make, role
+):
+    """002_91dd8e67a169a832.txt, Record Ownership: "Contacts on accounts owned by a
+    member of the Field Sales Team (RD/AE/AM/SAL), will be owned by the named
+    Account Owner (i.e both the Account and Contact ownership will match)"."""
+    rep = await make.user(role)
+    sdr = await make.user(Role.SDR)
+    account = await an_account(make, rep)
+
+    data = (
+        await api(
+            CREATE,
+            {
+                "input": {
+                    "lastName": "Doe",
+                    "accountId": gid(AccountNode, account.id),
+                    "initialSource": "Webcast",
+                }
+            },
+            as_user=sdr,
+        )
+    ).ok()["createContact"]
+
+    assert data["userErrors"] == []
+    assert data["contact"]["owner"] == {"id": gid(UserNode, rep.id)}
+
+
+async def test_naming_another_owner_for_a_field_sales_accounts_contact_is_refused(
+    api, make, sessions
+):
+    """002_91dd8e67a169a832.txt: "both the Account and Contact ownership will
+    match" — a contradicting ownerId is refused, not silently overruled."""
+    ae = await make.user(Role.AE)
+    sdr = await make.user(Role.SDR)
+    account = await an_account(make, ae)
+
+    data = (
+        await api(
+            CREATE,
+            {
+                "input": {
+                    "lastName": "Doe",
+                    "accountId": gid(AccountNode, account.id),
+                    "initialSource": "Webcast",
+                    "ownerId": gid(UserNode, sdr.id),
+                }
+            },
+            as_user=sdr,
+        )
+    ).ok()["createContact"]
+
+    assert codes(data) == [("INVALID_INPUT", ["ownerId"])]
+    assert await row_count(sessions, Contact) == 0
+
+
+async def test_a_contact_moved_to_a_field_sales_account_takes_the_account_owner(
+    api, make, sessions
+):
+    """002_91dd8e67a169a832.txt, Record Ownership: "Contacts on accounts owned by a
+    member of the Field Sales Team (RD/AE/AM/SAL), will be owned by the named
+    Account Owner" — on every path that re-homes a contact, too."""
+    sdr = await make.user(Role.SDR)
+    sal = await make.user(Role.SAL)
+    prospect = await an_account(make, sdr, "Prospect")
+    strategic = await an_account(make, sal, "Strategic")
+    contact = await a_contact(make, sdr, prospect.id)
+
+    data = (
+        await api(
+            UPDATE,
+            {
+                "input": {
+                    "id": gid(ContactNode, contact.id),
+                    "accountId": gid(AccountNode, strategic.id),
+                }
+            },
+            as_user=sdr,
+        )
+    ).ok()["updateContact"]
+
+    assert data["userErrors"] == []
+    assert data["contact"]["owner"] == {"id": gid(UserNode, sal.id)}
+    async with sessions() as s:
+        kinds = [
+            (e.kind, e.payload["owner_id"], e.payload["previous_owner_id"])
+            for e in (await s.execute(select(Event))).scalars()
+        ]
+    assert kinds == [("CONTACT_ASSIGNED", sal.id, sdr.id)]

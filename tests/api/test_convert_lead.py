@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from domain.enums import LeadStatus, Role
@@ -33,6 +34,13 @@ mutation($input: ConvertLeadInput!) {
 }"""
 
 
+def handed_to(rep, lead, **input):
+    """convertLead's variables: the lead, handed to the sales rep ``rep``."""
+    return {
+        "input": {"id": gid("Lead", lead.id), "ownerId": gid("User", rep.id), **input}
+    }
+
+
 async def qualifying_lead(make, owner, **overrides):
     lead = await make.lead(owner_id=owner.id, **overrides)
 
@@ -56,6 +64,7 @@ async def test_converting_without_a_match_creates_a_prospect_account_contact_and
     api, make, sessions
 ):
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
     lead = await qualifying_lead(
         make,
         sdr,
@@ -64,12 +73,14 @@ async def test_converting_without_a_match_creates_a_prospect_account_contact_and
         initial_source="Webcast",
     )
 
-    data = (
-        await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sdr)
-    ).ok()["convertLead"]
+    data = (await api(CONVERT, handed_to(ae, lead), as_user=sdr)).ok()["convertLead"]
 
     assert data["userErrors"] == []
     assert data["account"]["name"] == "Globex"
+    # The new account, its contact and the deal go to the sales rep (D7).
+    assert data["account"]["owner"]["id"] == gid("User", ae.id)
+    assert data["contact"]["owner"]["id"] == gid("User", ae.id)
+    assert data["opportunity"]["owner"]["id"] == gid("User", ae.id)
     assert data["account"]["type"] == "PROSPECT"
     assert data["account"]["domains"] == ["globex.example"]
     assert data["contact"]["initialSource"] == "Webcast"
@@ -106,18 +117,18 @@ async def test_the_account_is_matched_by_email_domain_and_field_sales_owns_the_c
 
 async def test_the_account_is_matched_by_normalized_company_name(api, make):
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
     acme = await account(make, sdr, name="Acme, Inc.")
     lead = await qualifying_lead(make, sdr, company="ACME Inc", email="y@gmail.com")
 
-    data = (
-        await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sdr)
-    ).ok()["convertLead"]
+    data = (await api(CONVERT, handed_to(ae, lead), as_user=sdr)).ok()["convertLead"]
 
     assert data["account"]["id"] == gid("Account", acme.id)
 
 
 async def test_an_explicit_account_wins_over_matching(api, make):
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
     await account(make, sdr, name="Acme", domains=["acme.example"])
     chosen = await account(make, sdr, name="Chosen Ltd")
     lead = await qualifying_lead(make, sdr, company="Acme", email="z@acme.example")
@@ -125,12 +136,7 @@ async def test_an_explicit_account_wins_over_matching(api, make):
     data = (
         await api(
             CONVERT,
-            {
-                "input": {
-                    "id": gid("Lead", lead.id),
-                    "accountId": gid("Account", chosen.id),
-                }
-            },
+            handed_to(ae, lead, accountId=gid("Account", chosen.id)),
             as_user=sdr,
         )
     ).ok()["convertLead"]
@@ -172,8 +178,9 @@ async def test_a_lead_can_be_attached_to_an_existing_open_opportunity(
 
 async def test_converting_twice_is_refused(api, make):
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
     lead = await qualifying_lead(make, sdr, company="Initech")
-    await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sdr)
+    await api(CONVERT, handed_to(ae, lead), as_user=sdr)
 
     again = (
         await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sdr)
@@ -184,8 +191,9 @@ async def test_converting_twice_is_refused(api, make):
 
 async def test_a_converted_lead_is_read_only(api, make):
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
     lead = await qualifying_lead(make, sdr, company="Initech")
-    await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sdr)
+    await api(CONVERT, handed_to(ae, lead), as_user=sdr)
 
     data = (
         await api(
@@ -258,3 +266,108 @@ async def test_a_failure_midway_leaves_nothing_behind(api, make, sessions):
 
 async def _log(s, lead_id):
     s.add(Activity(kind="TASK", channel="CALL", subject="call", lead_id=lead_id))
+
+
+# --- who owns the new opportunity (D7, round 2) --------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.BDR, Role.SDR])
+async def test_a_bdr_or_sdr_converting_without_an_assignee_is_refused(
+    api, make, sessions, role
+):
+    """002_91dd8e67a169a832.txt: "BDR to convert the LEAD to a CONTACT and create
+    an `Opportunity` and immediately assign the opportunity to the Account
+    Owner/SAL" — never left with the BDR: ASSIGNEE_REQUIRED, nothing written."""
+    sourcer = await make.user(role)
+    lead = await qualifying_lead(
+        make, sourcer, company="Initech", email="p@initech.example"
+    )
+
+    data = (
+        await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=sourcer)
+    ).ok()["convertLead"]
+
+    assert [(e["code"], e["field"]) for e in data["userErrors"]] == [
+        ("ASSIGNEE_REQUIRED", ["ownerId"])
+    ]
+    for model in (Account, Contact, Opportunity):
+        assert await row_count(sessions, model) == 0
+    async with sessions() as s:
+        assert (await s.get(Lead, lead.id)).status == LeadStatus.QUALIFYING
+
+
+@pytest.mark.parametrize("role", [Role.AE, Role.SAL, Role.AM, Role.RD])
+async def test_the_field_sales_account_owner_takes_the_deal_over_the_assignee(
+    api, make, sessions, role
+):
+    """002_91dd8e67a169a832.txt: "immediately assign the opportunity to the Account
+    Owner/SAL"; D7: the account owner when field sales owns the account."""
+    bdr = await make.user(Role.BDR)
+    owner = await make.user(role)
+    assignee = await make.user(Role.AE)
+    acme = await account(
+        make, owner, name="Acme", owner_id=owner.id, domains=["acme.example"]
+    )
+    lead = await qualifying_lead(make, bdr, email="q@acme.example")
+
+    data = (await api(CONVERT, handed_to(assignee, lead), as_user=bdr)).ok()[
+        "convertLead"
+    ]
+
+    assert data["userErrors"] == []
+    assert data["account"]["id"] == gid("Account", acme.id)
+    assert data["opportunity"]["owner"]["id"] == gid("User", owner.id)
+    assert data["contact"]["owner"]["id"] == gid("User", owner.id)
+    async with sessions() as s:
+        event = (
+            await s.execute(select(Event).where(Event.kind == "LEAD_CONVERTED"))
+        ).scalar_one()
+    assert (
+        event.payload["opportunity_owner_rule"],
+        event.payload["assignee_overruled"],
+    ) == ("ACCOUNT_OWNER", True)
+
+
+async def test_without_a_field_sales_account_owner_the_assignee_takes_the_deal(
+    api, make
+):
+    """D7: "else the named assignee" — the BDR hands it to the rep it names."""
+    bdr = await make.user(Role.BDR)
+    sal = await make.user(Role.SAL)
+    await account(make, bdr, name="Acme", owner_id=bdr.id, domains=["acme.example"])
+    lead = await qualifying_lead(make, bdr, email="r@acme.example")
+
+    data = (await api(CONVERT, handed_to(sal, lead), as_user=bdr)).ok()["convertLead"]
+
+    assert data["userErrors"] == []
+    assert data["opportunity"]["owner"]["id"] == gid("User", sal.id)
+    assert data["opportunity"]["salesQualificationSource"] == "BDR_GENERATED"
+
+
+async def test_a_field_sales_user_converting_alone_owns_the_deal(api, make):
+    """D7: "else the converting user if field sales"."""
+    ae = await make.user(Role.AE)
+    lead = await qualifying_lead(make, ae, company="Hooli", email="s@hooli.example")
+
+    data = (
+        await api(CONVERT, {"input": {"id": gid("Lead", lead.id)}}, as_user=ae)
+    ).ok()["convertLead"]
+
+    assert data["userErrors"] == []
+    assert data["opportunity"]["owner"]["id"] == gid("User", ae.id)
+
+
+@pytest.mark.parametrize("role", [Role.BDR, Role.SDR, Role.SALES_OPS])
+async def test_an_assignee_who_is_not_field_sales_is_refused(api, make, sessions, role):
+    """The opportunity is handed to a sales rep (AE, SAL, AM, RD), who alone may
+    accept it (D3.3): a BDR naming another BDR would leave it with the BDRs."""
+    bdr = await make.user(Role.BDR)
+    other = await make.user(role)
+    lead = await qualifying_lead(make, bdr, company="Initech")
+
+    data = (await api(CONVERT, handed_to(other, lead), as_user=bdr)).ok()["convertLead"]
+
+    assert [(e["code"], e["field"]) for e in data["userErrors"]] == [
+        ("INVALID_INPUT", ["ownerId"])
+    ]
+    assert await row_count(sessions, Opportunity) == 0

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from api.accounts import AccountNode
 from api.leads import LeadNode
 from api.users import UserNode
-from domain.enums import Role
-from domain.records import Account, Event, User
+from domain.enums import LeadStatus, OpportunityStage, Role
+from domain.records import Account, Event, Lead, Opportunity, User
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
+from domain.services.opportunities import create_opportunity
 from domain.sqltypes import utcnow
 from tests.api.ids import gid
 
@@ -384,3 +387,246 @@ async def test_a_page_of_200_events_costs_as_many_statements_as_a_page_of_10(
         "record": {"name": "A7"},
     }
     assert small.count == large.count
+
+
+# --- round 2: every event names its recipients; every record resolves ------------------
+
+PASS = """
+mutation($input: PassTicketToSalesInput!) {
+  passTicketToSales(input: $input) { handOff { id } userErrors { code } }
+}"""
+CONVERT = """
+mutation($input: ConvertLeadInput!) {
+  convertLead(input: $input) { opportunity { id } userErrors { code field } }
+}"""
+MOVE = """
+mutation($input: MoveOpportunityStageInput!) {
+  moveOpportunityStage(input: $input) { opportunity { stage } userErrors { code } }
+}"""
+
+
+def told(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(capacity, user id) of each recipient of an event node."""
+    return [(r["capacity"], r["user"]["id"]) for r in event["recipients"]]
+
+
+async def events_of_type(api: Any, ops: User, kind: str) -> list[dict[str, Any]]:
+    page = (await api(EVENTS, {"filter": {"type": [kind]}}, as_user=ops)).ok()
+    return page["events"]["nodes"]
+
+
+def test_every_kind_of_record_an_event_is_about_has_a_node():
+    """D10: "the record an event is about resolves for every record type"."""
+    from api.events import NODE_OF
+    from domain.enums import RecordType
+
+    assert set(NODE_OF) == set(RecordType)
+
+
+async def test_a_support_hand_off_event_resolves_its_record_and_filters_by_it(
+    api, make
+):
+    """D10: "the record an event is about resolves for every record type" — a
+    TICKET_PASSED_TO_SALES event answered INTERNAL_ERROR for its recordId."""
+    ops = await make.user(Role.SALES_OPS)
+    support = await make.user(Role.CUSTOMER_SUCCESS)
+    ae = await make.user(Role.AE)
+    await an_account(make, ops, ae)
+    passed = (
+        await api(
+            PASS,
+            {"input": {"requesterEmail": "jo@initech.example", "kind": "NEW_BUSINESS"}},
+            as_user=support,
+        )
+    ).ok()["passTicketToSales"]
+    hand_off = passed["handOff"]["id"]
+
+    result = await api(EVENTS, {"filter": {"recordId": hand_off}}, as_user=ops)
+
+    [event] = result.ok()["events"]["nodes"]
+    assert (event["type"], event["recordType"], event["recordId"]) == (
+        "TICKET_PASSED_TO_SALES",
+        "SUPPORT_HAND_OFF",
+        hand_off,
+    )
+
+
+@pytest.mark.parametrize("escalated", [False, True])
+async def test_a_ticket_passed_to_sales_is_addressed_to_the_rep_and_when_escalated_the_manager(
+    api, make, escalated
+):
+    """003_b3e2853270aa1037.txt: "pass the ticket to the Account Owner listed using
+    the Pass to Sales ZD macro" and, for escalated tickets, "Copy the manager" (the
+    rep's manager: the region's RD)."""
+    ops = await make.user(Role.SALES_OPS)
+    support = await make.user(Role.CUSTOMER_SUCCESS)
+    ae = await make.user(Role.AE, region="EMEA")
+    rd = await make.user(Role.RD, region="EMEA")
+    await make.user(Role.RD, region="APAC")
+    await an_account(make, ops, ae)
+    reasons = ["PURCHASE_ORDER"] if escalated else []
+
+    await api(
+        PASS,
+        {
+            "input": {
+                "requesterEmail": "jo@initech.example",
+                "kind": "NEW_BUSINESS",
+                "reasons": reasons,
+            }
+        },
+        as_user=support,
+    )
+
+    [event] = await events_of_type(api, ops, "TICKET_PASSED_TO_SALES")
+    expected = [("ASSIGNEE", uid(ae))] + ([("MANAGER", uid(rd))] if escalated else [])
+    assert told(event) == expected
+
+
+async def test_attaching_a_lead_to_an_opportunity_notifies_every_owner_on_the_account(
+    api, make
+):
+    """002_91dd8e67a169a832.txt: "BDR will convert the LEAD record to a CONTACT and
+    relate it to the existing `Opportunity` ... the BDR will notify all Account
+    Owners to maintain open and transparent communication between all parties"."""
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    sal = await make.user(Role.SAL)
+    ae = await make.user(Role.AE)
+    sdr = await make.user(Role.SDR)
+    account = await an_account(make, ops, sal)
+    await join(api, ops, account, sdr, "SDR")
+    await join(api, ops, account, bdr, "SDR")  # the converting BDR is not told
+    deal = await make.run(
+        lambda s: create_opportunity(
+            {"name": "Initech expansion", "account_id": account.id, "owner_id": ae.id},
+            session=s,
+            actor=Actor(ops.id, ops.role),
+        )
+    )
+    lead = await make.lead(by=ops, owner_id=bdr.id, email="kim@initech.example")
+
+    async def qualifying(s):
+        (await s.get(Lead, lead.id)).status = LeadStatus.QUALIFYING
+
+    await make.run(qualifying)
+
+    data = (
+        await api(
+            CONVERT,
+            {
+                "input": {
+                    "id": gid(LeadNode, lead.id),
+                    "opportunityId": gid("Opportunity", deal.id),
+                }
+            },
+            as_user=bdr,
+        )
+    ).ok()["convertLead"]
+
+    assert data["userErrors"] == []
+    [event] = await events_of_type(api, ops, "LEAD_CONVERTED")
+    assert told(event) == [
+        ("ACCOUNT_OWNER", uid(sal)),
+        ("OPPORTUNITY_OWNER", uid(ae)),
+        ("ACCOUNT_TEAM", uid(sdr)),
+    ]
+
+
+async def test_a_lost_deal_alert_goes_to_the_owner_and_their_manager(api, make):
+    """002_91dd8e67a169a832.txt, 8-Closed Lost: "for new business deals where the
+    opportunity is with a Large/Strategic account OR the Incremental Annual
+    Contract Value (IACV) is equal or greater than USD 12,000, then a notification
+    will be sent to the #lost-deals Slack channel"."""
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE, region="US_EAST")
+    rd = await make.user(Role.RD, region="US_EAST")
+    account = await an_account(make, ops, ae)
+    deal = await make.run(
+        lambda s: create_opportunity(
+            {
+                "name": "Initech - 900 seats",
+                "account_id": account.id,
+                "owner_id": ae.id,
+                "incremental_acv": Decimal("50000"),
+            },
+            session=s,
+            actor=Actor(ops.id, ops.role),
+        )
+    )
+
+    async def in_discovery(s):
+        row = await s.get(Opportunity, deal.id)
+        row.stage = OpportunityStage.DISCOVERY
+        row.sales_accepted_date = utcnow()
+
+    await make.run(in_discovery)
+
+    data = (
+        await api(
+            MOVE,
+            {
+                "input": {
+                    "id": gid("Opportunity", deal.id),
+                    "to": "CLOSED_LOST",
+                    "fields": {
+                        "closedLostReasons": ["PRICING"],
+                        "closedLostDetail": "Went with the incumbent",
+                    },
+                }
+            },
+            as_user=ae,
+        )
+    ).ok()["moveOpportunityStage"]
+
+    assert data["userErrors"] == []
+    [event] = await events_of_type(api, ops, "LOST_DEAL_ALERT")
+    assert told(event) == [("OWNER", uid(ae)), ("MANAGER", uid(rd))]
+
+
+async def test_unqualified_feedback_goes_to_the_team_lead_the_owner_and_the_sourcer(
+    api, make
+):
+    """002_91dd8e67a169a832.txt, 9-Unqualified: "A notification will be sent to BDR
+    or SDR Team Lead and a feedback session should be scheduled between AE and
+    Team Lead" (no team lead is recorded: SALES_OPS stands in)."""
+    ops = await make.user(Role.SALES_OPS)
+    other_ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    ae = await make.user(Role.AE)
+    account = await an_account(make, ops, ae)
+    deal = await make.run(
+        lambda s: create_opportunity(
+            {
+                "name": "Initech",
+                "account_id": account.id,
+                "owner_id": ae.id,
+                "business_problem": "None really",
+            },
+            session=s,
+            actor=Actor(bdr.id, bdr.role),
+        )
+    )
+
+    data = (
+        await api(
+            MOVE,
+            {
+                "input": {
+                    "id": gid("Opportunity", deal.id),
+                    "to": "UNQUALIFIED",
+                    "reason": "No project",
+                }
+            },
+            as_user=ae,
+        )
+    ).ok()["moveOpportunityStage"]
+
+    assert data["userErrors"] == []
+    [event] = await events_of_type(api, ops, "UNQUALIFIED_OPPORTUNITY_FEEDBACK")
+    assert told(event) == [
+        ("TEAM_LEAD", uid(ops)),
+        ("TEAM_LEAD", uid(other_ops)),
+        ("OWNER", uid(ae)),
+        ("SOURCING_REP", uid(bdr)),
+    ]

@@ -268,7 +268,8 @@ async def build_funnel_data(make: Any) -> FunnelData:
     await move(l1, LeadStatus.ACCEPTED, 5)
     await talk(l1, 8)
     await move(l1, LeadStatus.QUALIFYING, 9)
-    done = await convert(l1, "bdr", 17)
+    # The BDR/SDR hands each new deal to the AE (D7, round 2: ASSIGNEE_REQUIRED).
+    done = await convert(l1, "bdr", 17, owner_id=data.users["ae"].id)
     o1 = done.opportunity.id
     data.opportunities["O1"] = o1
     await stage(
@@ -290,7 +291,7 @@ async def build_funnel_data(make: Any) -> FunnelData:
     )  # fmt: skip
     await engage(l2, kinds.CONTACT_US_REQUEST, 4)
     await move(l2, LeadStatus.ACCEPTED, 8)
-    o2 = (await convert(l2, "sdr", 12)).opportunity.id
+    o2 = (await convert(l2, "sdr", 12, owner_id=data.users["ae"].id)).opportunity.id
     data.opportunities["O2"] = o2
     await stage(
         o2, OpportunityStage.DISCOVERY, 20,

@@ -208,9 +208,9 @@ async def test_a_linked_lead_converts_into_its_linked_account_not_a_domain_match
         (await s.get(Lead, lead.id)).status = "ACCEPTED"
 
     await make.run(accepted)
-    converted = (
-        await api(CONVERT, {"input": {"id": gid(LeadNode, lead.id)}}, as_user=ops)
-    ).ok()["convertLead"]
+    ae = await make.user(Role.AE)
+    handed = {"id": gid(LeadNode, lead.id), "ownerId": gid("User", ae.id)}
+    converted = (await api(CONVERT, {"input": handed}, as_user=ops)).ok()["convertLead"]
 
     assert converted == {
         "account": {"id": gid(AccountNode, chosen.id)},

@@ -345,10 +345,13 @@ async def test_converting_an_accepted_lead_stamps_qualifying_and_goes_on_as_the_
 ):
     ops = await make.user(Role.SALES_OPS)
     bdr = await make.user(Role.BDR)
+    ae = await make.user(Role.AE)
     walk = Walk(api, ops)
     lead = await accepted_lead(walk, bdr, numberOfEmployees=40)
 
-    converted = await walk(CONVERT, {"id": gid("Lead", lead)}, bdr)
+    converted = await walk(
+        CONVERT, {"id": gid("Lead", lead), "ownerId": gid("User", ae.id)}, bdr
+    )
 
     opp = raw_id(converted["opportunity"]["id"])
     entry = await entry_of(sessions, lead_id=lead)
@@ -604,7 +607,10 @@ async def test_dimensions_follow_the_lead_until_it_is_converted(api, make, sessi
         other.id,
     )
 
-    converted = await walk(CONVERT, {"id": gid("Lead", lead)}, other)
+    ae = await make.user(Role.AE)
+    converted = await walk(
+        CONVERT, {"id": gid("Lead", lead), "ownerId": gid("User", ae.id)}, other
+    )
     opp = converted["opportunity"]["id"]
     await walk(
         UPDATE_OPP,
@@ -686,7 +692,10 @@ async def test_the_first_engagement_with_a_campaign_is_the_first_touch(
     assert again["lead"]["campaign"] == {"id": first}
     assert (await entry_of(sessions, lead_id=lead)).campaign_id == raw_id(first)
     await walk(TRANSITION, {"id": gid("Lead", lead), "to": "ACCEPTED"}, sdr)
-    converted = await walk(CONVERT, {"id": gid("Lead", lead)}, sdr)
+    ae = await make.user(Role.AE)
+    converted = await walk(
+        CONVERT, {"id": gid("Lead", lead), "ownerId": gid("User", ae.id)}, sdr
+    )
     assert converted["opportunity"]["campaign"] == {"id": first}
 
 

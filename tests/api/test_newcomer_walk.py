@@ -10,6 +10,7 @@ from tests.api.ids import gid
 async def test_a_lead_walks_from_raw_to_a_won_deal_through_the_api(api, make):
     marketing = await make.user(Role.MARKETING_OPS)
     sdr = await make.user(Role.SDR)
+    ae = await make.user(Role.AE)
 
     async def call(query, variables, who=sdr):
         data = (await api(query, variables, as_user=who)).ok()
@@ -74,7 +75,14 @@ async def test_a_lead_walks_from_raw_to_a_won_deal_through_the_api(api, make):
     converted = await call(
         """mutation($i: ConvertLeadInput!) { convertLead(input: $i) {
              contact { id } opportunity { id stage } lead { status } userErrors { code } } }""",
-        {"i": {"id": lid, "opportunityName": "Navy Labs - Premium"}},
+        # The SDR hands the opportunity to a sales rep (D7), who accepts it (D3.3).
+        {
+            "i": {
+                "id": lid,
+                "opportunityName": "Navy Labs - Premium",
+                "ownerId": gid("User", ae.id),
+            }
+        },
     )
     assert converted["lead"]["status"] == "QUALIFIED"
     opp = converted["opportunity"]["id"]
@@ -107,6 +115,7 @@ async def test_a_lead_walks_from_raw_to_a_won_deal_through_the_api(api, make):
                 },
             }
         },
+        ae,
     )
 
     deal = won["opportunity"]

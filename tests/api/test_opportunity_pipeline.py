@@ -39,7 +39,21 @@ from domain.sqltypes import utcnow
 from tests.api.ids import gid
 from tests.api.payloads import codes
 from tests.conftest import row_count
-from tests.domain.test_opportunity_machine import LEGEND, SCENARIOS
+from tests.domain.test_opportunity_machine import (
+    LEGEND,
+    OWNER_ID,
+    PARTIES,
+    SCENARIOS,
+)
+
+# The grids whose actor may edit the deal (its owner, or SALES_OPS): through the
+# API a non-owner's other moves are FORBIDDEN as well (tested on their own).
+EDITING_SCENARIOS = [
+    name
+    for name in SCENARIOS
+    if PARTIES.get(name, (OWNER_ID, Role.AE))[0] == OWNER_ID
+    or SCENARIOS[name][2] == Role.SALES_OPS
+]
 
 Stage = OpportunityStage
 
@@ -242,13 +256,14 @@ def expected_codes(grid: str, current: Stage) -> dict[Stage, list[str]]:
 
 
 @pytest.mark.parametrize("current", list(Stage))
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("scenario", EDITING_SCENARIOS)
 async def test_available_transitions_and_the_move_agree_with_the_d3_grid(
     api, make, scenario, current
 ):
     grid, accepted, role, override, reason = SCENARIOS[scenario]
+    actor_id, owner_role = PARTIES.get(scenario, (OWNER_ID, Role.AE))
     actor = await make.user(role)
-    owner = actor if role == Role.AE else await make.user(Role.AE)
+    owner = actor if actor_id == OWNER_ID else await make.user(owner_role)
     account = await an_account(make, owner, sales_segment=SalesSegment.MID_MARKET)
     contacts = [(await a_contact(make, account.id, n)).id for n in "ABC"]
 
@@ -333,10 +348,92 @@ async def test_someone_else_s_deal_is_forbidden_before_and_during_the_move(
     ).ok()["nodes"][0]["availableTransitions"]
     data = await move(api, deal, Stage.DISCOVERY, as_user=stranger)
 
+    # Sales acceptance names who may act itself (round 2, D3.3): one cause, one
+    # code, NOT_SALES_OWNER; other moves ask the permission to edit.
     discovery = next(o for o in options if o["to"] == "DISCOVERY")
-    assert discovery["blockedBy"] == [{"code": "FORBIDDEN", "field": None}]
-    assert codes(data) == [("FORBIDDEN", None)]
+    duplicate = next(o for o in options if o["to"] == "DUPLICATE")
+    assert discovery["blockedBy"] == [{"code": "NOT_SALES_OWNER", "field": ["ownerId"]}]
+    assert duplicate["blockedBy"] == [
+        {"code": "FORBIDDEN", "field": None},
+        {"code": "MISSING_FIELD", "field": ["duplicateOfId"]},
+    ]
+    assert codes(data) == [("NOT_SALES_OWNER", ["ownerId"])]
     assert (await stored(sessions, deal.id)).stage == Stage.PENDING_ACCEPTANCE
+
+
+# --- who accepts (round 2, D3.3) ----------------------------------------------------
+
+
+async def options_of(api: Any, deal: Opportunity, user: User) -> dict[str, Any]:
+    """availableTransitions of a deal as ``user`` sees them, by target stage."""
+    nodes = (
+        await api(
+            OPTIONS,
+            {"ids": [gid("Opportunity", deal.id)], "override": False, "reason": "x"},
+            as_user=user,
+        )
+    ).ok()["nodes"]
+    return {o["to"]: o for o in nodes[0]["availableTransitions"]}
+
+
+@pytest.mark.parametrize("to", [Stage.DISCOVERY, Stage.UNQUALIFIED])
+@pytest.mark.parametrize("sourcer_role", [Role.BDR, Role.SDR])
+async def test_the_sourcing_bdr_or_sdr_cannot_move_out_of_pending_acceptance(
+    api, make, sessions, sourcer_role, to
+):
+    """002_91dd8e67a169a832.txt, 0-Pending Acceptance: "the SAL or AE should move
+    the opportunity to the next stage" / "the SAL or AE should move the
+    opportunity to an 8-Unqualified stage" — not the BDR or SDR who sourced it,
+    even when they still own it."""
+    sourcer = await make.user(sourcer_role)
+    for owner in (sourcer, await make.user(Role.AE)):
+        deal = await a_deal(make, owner, by=sourcer)
+
+        option = (await options_of(api, deal, sourcer))[to.value]
+        data = await move(api, deal, to, as_user=sourcer, reason="No project")
+
+        assert option["allowed"] is False
+        assert option["blockedBy"] == [
+            {"code": "NOT_SALES_OWNER", "field": ["ownerId"]}
+        ]
+        assert codes(data) == [("NOT_SALES_OWNER", ["ownerId"])]
+        kept = await stored(sessions, deal.id)
+        assert (kept.stage, kept.sales_accepted_date, kept.version) == (
+            Stage.PENDING_ACCEPTANCE,
+            None,
+            deal.version,
+        )
+
+
+@pytest.mark.parametrize("role", [Role.SAL, Role.AE, Role.AM, Role.RD])
+async def test_the_field_sales_owner_accepts_what_the_bdr_sourced(api, make, role):
+    """002_91dd8e67a169a832.txt: "Once it is confirmed that the opportunity meets
+    our Sales Accepted Opportunity criteria, the SAL or AE should move the
+    opportunity to the next stage." """
+    bdr = await make.user(Role.BDR)
+    owner = await make.user(role)
+    deal = await a_deal(make, owner, by=bdr)
+
+    assert (await options_of(api, deal, owner))["DISCOVERY"]["allowed"] is True
+    data = await move(api, deal, Stage.DISCOVERY, as_user=owner)
+
+    assert data["userErrors"] == []
+    assert data["opportunity"]["stage"] == "DISCOVERY"
+    assert data["opportunity"]["salesAcceptedDate"] is not None
+
+
+@pytest.mark.parametrize("role", [Role.SALES_OPS, Role.ADMIN])
+async def test_sales_ops_accepts_for_the_owner_even_a_bdr_owned_deal(api, make, role):
+    """002_91dd8e67a169a832.txt, 0-Pending Acceptance (D3.3 round 2: SALES_OPS or
+    ADMIN act for the owner, e.g. to unblock a deal the BDR still holds)."""
+    bdr = await make.user(Role.BDR)
+    ops = await make.user(role)
+    deal = await a_deal(make, bdr)
+
+    data = await move(api, deal, Stage.UNQUALIFIED, as_user=ops, reason="No budget")
+
+    assert data["userErrors"] == []
+    assert data["opportunity"]["stage"] == "UNQUALIFIED"
 
 
 # --- effects ------------------------------------------------------------------------
@@ -1155,3 +1252,108 @@ async def test_sixteen_simultaneous_moves_of_one_opportunity_apply_exactly_once(
             .where(TransitionRecord.from_state.is_not(None))
         )
         assert moves == 1
+
+
+# --- customers (D1, D10 round 2) ---------------------------------------------------------
+
+ACCOUNT = "query($id: ID!) { account(id: $id) { type customerSince } }"
+WON = {
+    "signedOrderFormReceived": True,
+    "restrictedPartyScreening": "CLEARED",
+    "financeApproved": True,
+}
+
+
+async def account_of(api: Any, deal: Opportunity, user: User) -> dict[str, Any]:
+    variables = {"id": gid("Account", deal.account_id)}
+    return (await api(ACCOUNT, variables, as_user=user)).ok()["account"]
+
+
+async def a_won_deal(
+    api: Any, make: Any, ae: User, **values: Any
+) -> tuple[Opportunity, dict[str, Any]]:
+    """A deal moved to AWAITING_SIGNATURE, then won through the API."""
+    deal = await a_deal(make, ae, **values)
+    contacts = await negotiation_contacts(make, deal)
+    fields = {**ACCEPTED_FIELDS, **contacts}
+    await move(api, deal, Stage.AWAITING_SIGNATURE, as_user=ae, fields=fields)
+    won = await move(api, deal, Stage.CLOSED_WON, as_user=ae, fields=WON)
+    assert won["userErrors"] == []
+    return deal, won
+
+
+async def test_winning_new_business_makes_the_account_a_customer_since_the_win(
+    api, make
+):
+    """002_91dd8e67a169a832.txt, Customer Lifecycle: "Customer | [Opportunity] |
+    6-Closed Won" — the won deal's account is a customer from that moment."""
+    ae = await make.user(Role.AE)
+    before = utcnow()
+
+    deal, won = await a_won_deal(api, make, ae)
+
+    account = await account_of(api, deal, ae)
+    assert account["type"] == "CUSTOMER"
+    assert account["customerSince"] == won["opportunity"]["closedAt"]
+    assert account["customerSince"] >= before.isoformat()
+
+
+@pytest.mark.parametrize("kind", [OpportunityType.ADD_ON, OpportunityType.RENEWAL])
+async def test_winning_an_add_on_or_renewal_leaves_the_account_type(api, make, kind):
+    """Only new business turns a prospect into a customer (D1 round 2)."""
+    ae = await make.user(Role.AE)
+
+    deal, _ = await a_won_deal(api, make, ae, type=kind)
+
+    assert await account_of(api, deal, ae) == {
+        "type": "PROSPECT",
+        "customerSince": None,
+    }
+
+
+async def test_reopening_the_win_within_30_days_makes_it_a_prospect_again(api, make):
+    """002_91dd8e67a169a832.txt: "Customer | [Opportunity] | 6-Closed Won"; D10
+    round 2: reopening it within the window reverts the type (no other win)."""
+    ae = await make.user(Role.AE)
+    ops = await make.user(Role.SALES_OPS)
+    deal, _ = await a_won_deal(api, make, ae)
+
+    reopened = await move(
+        api,
+        deal,
+        Stage.AWAITING_SIGNATURE,
+        as_user=ops,
+        override=True,
+        reason="Order form was for another entity",
+    )
+
+    assert reopened["userErrors"] == []
+    assert await account_of(api, deal, ae) == {
+        "type": "PROSPECT",
+        "customerSince": None,
+    }
+
+
+async def test_reopening_keeps_the_customer_when_another_deal_is_won_or_time_passed(
+    api, make
+):
+    """D10 round 2: reverting needs the window open and no other won deal."""
+    ae = await make.user(Role.AE)
+    ops = await make.user(Role.SALES_OPS)
+    deal, _ = await a_won_deal(api, make, ae)
+    other = await a_deal(make, ae)
+    await put(make, other.id, account_id=deal.account_id, stage=Stage.CLOSED_WON)
+    late, _ = await a_won_deal(api, make, ae)
+    await put(make, late.id, closed_at=utcnow() - timedelta(days=31))
+
+    for reopened in (deal, late):
+        data = await move(
+            api,
+            reopened,
+            Stage.AWAITING_SIGNATURE,
+            as_user=ops,
+            override=True,
+            reason="Paperwork redone",
+        )
+        assert data["userErrors"] == []
+        assert (await account_of(api, reopened, ae))["type"] == "CUSTOMER"

@@ -655,3 +655,56 @@ async def test_two_reps_adopting_the_same_record_at_once_one_wins_one_alert(
         )
     assert (stored.owner_id, stored.version) == (winner.id, 2)
     assert [a["adopted_by_id"] for a in alerts] == [winner.id]
+
+
+# --- unowned leads (round 2) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.AE, Role.BDR, Role.SDR, Role.SAL])
+async def test_anyone_may_adopt_an_unowned_lead_for_themselves_without_an_alert(
+    api, make, sessions, role
+):
+    """002_91dd8e67a169a832.txt, Record Creation: "If LEAD or CONTACT is unowned or
+    'owned by Sales Admin' ..., this record is adoptable by anyone - change `Record
+    Owner` to your name"."""
+    ops = await make.user(Role.SALES_OPS)
+    rep = await make.user(role)
+    friend = await make.user(Role.AE)
+    lead = await make.lead(by=ops)
+    before = await snapshot(sessions, Lead, lead.id)
+
+    for_a_friend = (
+        await api(
+            UPDATE_LEAD,
+            {"input": {"id": gid(LeadNode, lead.id), "ownerId": uid(friend)}},
+            as_user=rep,
+        )
+    ).ok()["updateLead"]
+    assert [e["code"] for e in for_a_friend["userErrors"]] == ["FORBIDDEN"]
+    assert await snapshot(sessions, Lead, lead.id) == before
+
+    adopted = (
+        await api(
+            UPDATE_LEAD,
+            {
+                "input": {
+                    "id": gid(LeadNode, lead.id),
+                    "ownerId": uid(rep),
+                    "phone": "+1 555 0100",
+                }
+            },
+            as_user=rep,
+        )
+    ).ok()["updateLead"]
+
+    assert adopted["userErrors"] == []
+    assert adopted["lead"]["owner"] == {"id": uid(rep)}
+    async with sessions() as s:
+        assert (await s.get(Lead, lead.id)).phone == "+1 555 0100"
+    found = (await events(api, ops))[before[2] :]
+    assert [(e["type"], e["payload"]) for e in found] == [
+        (
+            "LEAD_ASSIGNED",
+            {"owner_id": rep.id, "previous_owner_id": None, "via": "UPDATE"},
+        )
+    ]

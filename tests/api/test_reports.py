@@ -937,18 +937,20 @@ async def capacity_of(api: Any, user: User, **input: Any) -> dict[str, Any]:
     return (await api(CAPACITY, variables, as_user=user)).ok()["salesCapacity"]
 
 
-async def test_the_handbook_defaults_give_3_99_months_and_10_03_saos(api, make):
+async def test_the_handbook_defaults_give_4_months_and_10_saos(api, make):
+    """002_91dd8e67a169a832.txt, SAL Sales Capacity: "Months on average - 4 (33.3%
+    times 6 and 66.7% of 3)" and "per month - 10 (40 opportunities / 4 months)"."""
     reader = await make.user(Role.SDR)
 
     assert await capacity_of(api, reader) == {
         "fromActuals": False,
         "daysToClose": "180.00",
-        "winRate": "0.3300",
+        "winRate": "0.3333",
         "monthsToClose": "6.00",
         "monthsToLose": "3.00",
         "capacityGoal": 40,
-        "monthsOnAverage": "3.99",
-        "saosNeededPerMonth": "10.03",
+        "monthsOnAverage": "4.00",
+        "saosNeededPerMonth": "10.00",
         "actuals": None,
     }
 

@@ -167,7 +167,7 @@ async def test_new_business_from_an_owned_account_goes_to_its_owner_with_an_even
     assert data["userErrors"] == []
     assert hand_off["rule"] == "ACCOUNT_OWNER"
     assert hand_off["reason"] == (
-        f"Account Acme ({account.id}), found by the domain eu.acme.example, is owned "
+        f"Prospect account Acme ({account.id}), found by the domain eu.acme.example, is owned "
         "by a sales rep, who takes the ticket."
     )
     assert hand_off["assignee"] == {"id": gid("User", ae.id)}
@@ -235,7 +235,7 @@ async def test_a_sales_admin_owned_account_goes_round_robin_to_its_territory(api
         ("TERRITORY", "CUSTOMER_ADVOCATE_NCSA")
     }
     assert turns[0]["reason"] == (
-        f"Account SmallCo ({account.id}), found by the domain smallco.example, is "
+        f"Prospect account SmallCo ({account.id}), found by the domain smallco.example, is "
         "owned by the Sales Admin placeholder: its territory decides, SMB segment in "
         "US_EAST: the region's Customer Advocates."
     )
@@ -419,7 +419,7 @@ async def test_a_contact_with_the_exact_email_names_the_account(api, make):
         {"id": gid("User", am.id)},
     )
     assert hand_off["reason"].startswith(
-        f"Account Initech ({account.id}), found by a contact with this email, is owned"
+        f"Prospect account Initech ({account.id}), found by a contact with this email, is owned"
     )
 
 
@@ -456,7 +456,7 @@ async def test_a_renewal_goes_to_the_owner_of_the_upcoming_open_renewal(api, mak
     assert hand_off["opportunity"] == {"id": gid("Opportunity", upcoming.id)}
     assert hand_off["account"] == {"id": gid("Account", account.id)}
     assert hand_off["reason"] == (
-        f"Account Acme ({account.id}), found by the domain acme.example, has the open "
+        f"Prospect account Acme ({account.id}), found by the domain acme.example, has the open "
         f"renewal opportunity {upcoming.id}; its owner takes the ticket."
     )
 
@@ -487,7 +487,7 @@ async def test_a_renewal_owned_by_the_sales_admin_goes_to_the_smb_territory(api,
     )
     assert hand_off["opportunity"] == {"id": gid("Opportunity", renewal.id)}
     assert hand_off["reason"] == (
-        f"Account BigCo ({account.id}), found by the domain bigco.example, has the "
+        f"Prospect account BigCo ({account.id}), found by the domain bigco.example, has the "
         f"open renewal opportunity {renewal.id}, which is owned by the Sales Admin "
         "placeholder: the SMB territory decides, SMB segment in EMEA: the region's "
         "Customer Advocates."
@@ -510,7 +510,7 @@ async def test_a_renewal_without_an_open_renewal_goes_to_the_account_owner(api, 
         None,
     )
     assert hand_off["reason"] == (
-        f"Account Acme ({account.id}), found by the domain acme.example, has no open "
+        f"Prospect account Acme ({account.id}), found by the domain acme.example, has no open "
         "renewal opportunity; the account owner takes the ticket."
     )
 
@@ -533,7 +533,7 @@ async def test_a_renewal_without_renewal_or_sales_rep_owner_goes_to_the_smb_terr
         {"id": gid("User", advocate.id)},
     )
     assert hand_off["reason"] == (
-        f"Account Acme ({account.id}), found by the domain acme.example, has no open "
+        f"Prospect account Acme ({account.id}), found by the domain acme.example, has no open "
         "renewal opportunity, and the account has no owner: the SMB territory "
         "decides, SMB segment in APAC: the region's Customer Advocates."
     )
@@ -913,3 +913,37 @@ async def test_a_repeated_ticket_with_the_same_key_is_passed_once(api, make, ses
     assert codes(other) == [("IDEMPOTENCY_KEY_REUSED", ["idempotencyKey"])]
     assert await row_count(sessions, SupportHandOff) == 1
     assert len(await events_of(sessions, "TICKET_PASSED_TO_SALES")) == 1
+
+
+async def test_the_hand_off_reads_customer_or_prospect_from_the_won_deals(
+    api, make, sessions
+):
+    """003_b3e2853270aa1037.txt: "Note the Type field in the SFDC account record
+    (Customer vs. Prospect)" — a web-direct purchase (won NEW_BUSINESS) made the
+    account a customer, and the hand-off says so."""
+    support = await make.user(Role.CUSTOMER_SUCCESS)
+    ae = await make.user(Role.AE)
+    ops = await make.user(Role.SALES_OPS)
+    account = await an_account(make, ae, ["acme.example"])
+    await make.run(
+        lambda s: create_opportunity(
+            {
+                "name": "Acme web store",
+                "account_id": account.id,
+                "stage": OpportunityStage.CLOSED_WON,
+                "sales_qualification_source": "WEB_DIRECT",
+            },
+            session=s,
+            actor=Actor(ops.id, ops.role),
+        )
+    )
+
+    data = await pass_ticket(api, support, "kim@acme.example")
+
+    assert data["handOff"]["reason"] == (
+        f"Customer account Acme ({account.id}), found by the domain acme.example, is "
+        "owned by a sales rep, who takes the ticket."
+    )
+    async with sessions() as s:
+        stored = await s.get(Account, account.id)
+    assert stored.type == "CUSTOMER" and stored.customer_since is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -20,14 +21,25 @@ from domain.rules.capacity import (
 DAY = 86_400
 
 
-def test_the_handbook_defaults_give_about_4_months_and_10_saos() -> None:
+def test_the_handbook_defaults_give_exactly_4_months_and_10_saos() -> None:
+    """002_91dd8e67a169a832.txt: "Months on average - 4 (33.3% times 6 and 66.7%
+    of 3)" and "per month - 10 (40 opportunities / 4 months)"."""
     result = sales_capacity(CapacityInputs())
 
     assert result == CapacityResult(
         months_to_close=Decimal("6.00"),
         months_to_lose=Decimal("3.00"),
-        months_on_average=Decimal("3.99"),
-        saos_needed_per_month=Decimal("10.03"),
+        months_on_average=Decimal("4.00"),
+        saos_needed_per_month=Decimal("10.00"),
+    )
+
+
+def test_a_win_rate_given_as_0_33_is_taken_as_given() -> None:
+    result = sales_capacity(CapacityInputs(win_rate=Decimal("0.33")))
+
+    assert (result.months_on_average, result.saos_needed_per_month) == (
+        Decimal("3.99"),
+        Decimal("10.03"),
     )
 
 
@@ -39,7 +51,7 @@ def test_the_default_inputs_are_the_handbook_figures() -> None:
     inputs = CapacityInputs()
 
     assert inputs.days_to_close == 180
-    assert inputs.win_rate == Decimal("0.33")
+    assert inputs.win_rate == Fraction(1, 3)
     assert inputs.months_to_lose is None
     assert inputs.capacity_goal == 40
 
@@ -77,7 +89,9 @@ def test_a_win_rate_of_100_percent_uses_only_months_to_close() -> None:
 
 
 def test_results_are_rounded_half_up_to_two_places() -> None:
-    result = sales_capacity(CapacityInputs(days_to_close=100, capacity_goal=7))
+    result = sales_capacity(
+        CapacityInputs(days_to_close=100, win_rate=Decimal("0.33"), capacity_goal=7)
+    )
 
     # 100/30 = 3.333… ; lose 1.666… ; average 0.33*3.333…+0.67*1.666… = 2.2166…
     assert result.months_to_close == Decimal("3.33")

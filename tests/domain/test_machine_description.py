@@ -311,6 +311,7 @@ def test_the_opportunity_description_shows_requirements_passed_over() -> None:
         if t.dest == "PROPOSAL" and "PENDING_ACCEPTANCE" in t.sources
     ]
     assert [g.name for g in row.guards] == [
+        "sales_owner_decides",
         "sao_criteria_confirmed",
         "proposal_requirements_met",
     ]

@@ -43,7 +43,12 @@ LEGEND = {
     "asa": ErrorCode.ALREADY_SALES_ACCEPTED,
     "ona": ErrorCode.OVERRIDE_NOT_ALLOWED,
     "rsn": ErrorCode.REASON_REQUIRED,
+    "nso": ErrorCode.NOT_SALES_OWNER,
 }
+
+# Who acts and who owns: the AE who owns the opportunity acts, unless a
+# scenario says otherwise (PARTIES).
+OWNER_ID, OTHER_ID = 7, 8
 
 # Every entry requirement is met and a reason is given: what remains is
 # reachability, finality, sales acceptance and the override.
@@ -134,6 +139,26 @@ UNQUALIFIED          fin+rsn+asa  fin+rsn+asa  fin+rsn  fin+rsn  fin+rsn  fin+rs
 DUPLICATE            fin+rsn+asa  fin+rsn+asa  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn  fin+rsn+asa  inv
 """
 
+# Never sales-accepted, acted on by the BDR/SDR who sourced it — whether they
+# still own it or the AE does (round 2, D3.3: "the SAL or AE should move the
+# opportunity"): leaving PENDING_ACCEPTANCE for DISCOVERY … CLOSED_WON or
+# UNQUALIFIED is NOT_SALES_OWNER; DUPLICATE is not acceptance.
+#          PRE  PEN  DIS  SCO  TEC  PRO  NEG  AWA  WON  LOST UNQ  DUP
+BEFORE_ACCEPTANCE_SOURCING_REP = """
+PRE_OPPORTUNITY      inv  ok   inv  inv  inv  inv  inv  inv  inv  inv  ok   ok
+PENDING_ACCEPTANCE   inv  inv  nso  nso  nso  nso  nso  nso  nso  inv  nso  ok
+DISCOVERY            ok   ok   inv  ok   ok   ok   ok   ok   ok   ok   ok   ok
+SCOPING              ok   ok   ok   inv  ok   ok   ok   ok   ok   ok   ok   ok
+TECHNICAL_EVALUATION ok   ok   ok   ok   inv  ok   ok   ok   ok   ok   ok   ok
+PROPOSAL             ok   ok   ok   ok   ok   inv  ok   ok   ok   ok   ok   ok
+NEGOTIATING          ok   ok   ok   ok   ok   ok   inv  ok   ok   ok   ok   ok
+AWAITING_SIGNATURE   ok   ok   ok   ok   ok   ok   ok   inv  ok   ok   ok   ok
+CLOSED_WON           fin  fin  fin  fin  fin  fin  fin  fin  inv  fin  fin  fin
+CLOSED_LOST          inv  inv  inv  inv  inv  inv  ok   inv  inv  inv  inv  inv
+UNQUALIFIED          fin  fin  fin  fin  fin  fin  fin  fin  fin  fin  inv  fin
+DUPLICATE            fin  fin  fin  fin  fin  fin  fin  fin  fin  fin  fin  inv
+"""
+
 # name: (grid, sales accepted?, actor role, override?, reason)
 SCENARIOS: dict[str, tuple[str, bool, Role, bool, str | None]] = {
     "before-acceptance": (BEFORE_ACCEPTANCE, False, Role.AE, False, "why"),
@@ -173,6 +198,44 @@ SCENARIOS: dict[str, tuple[str, bool, Role, bool, str | None]] = {
         True,
         None,
     ),
+    "before-acceptance-sales-ops": (
+        BEFORE_ACCEPTANCE,
+        False,
+        Role.SALES_OPS,
+        False,
+        "why",
+    ),
+    "before-acceptance-bdr-owner": (
+        BEFORE_ACCEPTANCE_SOURCING_REP,
+        False,
+        Role.BDR,
+        False,
+        "why",
+    ),
+    "before-acceptance-sdr-for-ae": (
+        BEFORE_ACCEPTANCE_SOURCING_REP,
+        False,
+        Role.SDR,
+        False,
+        "why",
+    ),
+    "before-acceptance-another-ae": (
+        BEFORE_ACCEPTANCE_SOURCING_REP,
+        False,
+        Role.AE,
+        False,
+        "why",
+    ),
+}
+
+# name: (actor id, owner's role) where it is not the AE owner acting.
+PARTIES: dict[str, tuple[int, Role]] = {
+    "before-acceptance-sales-ops": (OTHER_ID, Role.AE),
+    "before-acceptance-sales-ops-override": (OTHER_ID, Role.AE),
+    "after-acceptance-sales-ops": (OTHER_ID, Role.AE),
+    "before-acceptance-bdr-owner": (OWNER_ID, Role.BDR),
+    "before-acceptance-sdr-for-ae": (OTHER_ID, Role.AE),
+    "before-acceptance-another-ae": (OTHER_ID, Role.AE),
 }
 
 
@@ -182,6 +245,9 @@ def make_facts(**overrides: Any) -> OpportunityFacts:
         "stage": Stage.PENDING_ACCEPTANCE,
         "now": NOW,
         "actor_role": Role.AE,
+        "actor_id": OWNER_ID,
+        "owner_id": OWNER_ID,
+        "owner_role": Role.AE,
         "incremental_acv": Decimal("30000"),
         "account_segment": SalesSegment.MID_MARKET,
         "primary_contact_id": 11,
@@ -213,8 +279,15 @@ def make_facts(**overrides: Any) -> OpportunityFacts:
 
 
 def make_empty_facts(**overrides: Any) -> OpportunityFacts:
-    """An opportunity with nothing recorded."""
-    values: dict[str, Any] = {"stage": Stage.PENDING_ACCEPTANCE, "now": NOW}
+    """An opportunity with nothing recorded (its AE owner acts)."""
+    values: dict[str, Any] = {
+        "stage": Stage.PENDING_ACCEPTANCE,
+        "now": NOW,
+        "actor_role": Role.AE,
+        "actor_id": OWNER_ID,
+        "owner_id": OWNER_ID,
+        "owner_role": Role.AE,
+    }
     values.update(overrides)
     return OpportunityFacts(**values)
 
@@ -232,6 +305,7 @@ def move(
 def expand(name: str) -> list[Any]:
     """One pytest param per (from, to) cell of a scenario's grid."""
     grid, accepted, role, override, reason = SCENARIOS[name]
+    actor_id, owner_role = PARTIES.get(name, (OWNER_ID, Role.AE))
     cases = []
     for line in grid.strip().splitlines():
         current, *cells = line.split()
@@ -240,6 +314,8 @@ def expand(name: str) -> list[Any]:
             facts = make_facts(
                 stage=Stage(current),
                 actor_role=role,
+                actor_id=actor_id,
+                owner_role=owner_role,
                 sales_accepted_date=ACCEPTED_AT if accepted else None,
             )
             request = StageMoveRequest(to=to, reason=reason, override=override)
@@ -271,7 +347,16 @@ def test_every_pair_in_every_scenario(
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_options_and_apply_agree_with_check_for_every_pair(name: str) -> None:
     cases = [p.values for p in expand(name)] + [
-        (make_empty_facts(stage=p.values[0].stage), p.values[1], None)
+        (
+            make_empty_facts(
+                stage=p.values[0].stage,
+                actor_role=p.values[0].actor_role,
+                actor_id=p.values[0].actor_id,
+                owner_role=p.values[0].owner_role,
+            ),
+            p.values[1],
+            None,
+        )
         for p in expand(name)
     ]
     for facts, request, _ in cases:

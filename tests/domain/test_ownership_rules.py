@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.enums import Role
+from domain.enums import Region, Role
 from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
     STRATEGIC_ACCOUNT_INBOUND,
@@ -12,6 +12,7 @@ from domain.rules.notifications import (
     Recipient,
     account_team_recipients,
     adoption_recipients,
+    managers_of,
     owner_change_recipients,
 )
 from domain.rules.permissions import (
@@ -92,9 +93,14 @@ def test_a_sales_admin_record_is_not_editable_without_adopting_it():
     ) == ["FORBIDDEN"]
 
 
-def test_unowned_leads_stay_read_only_for_reps():
-    assert codes(may_change_lead_owner(Actor(9, Role.AE), None, 9)) == ["FORBIDDEN"]
-    assert may_change_lead_owner(Actor(9, Role.MARKETING_OPS), None, 9) == []
+def test_an_unowned_lead_is_adoptable_by_anyone_but_only_for_themselves():
+    """002_91dd8e67a169a832.txt: "If LEAD or CONTACT is unowned or 'owned by Sales
+    Admin' ..., this record is adoptable by anyone - change Record Owner to your
+    name" (round 2: unowned leads no longer stay read-only for reps)."""
+    assert may_change_lead_owner(Actor(9, Role.AE), None, 9) == []
+    assert may_change_lead_owner(Actor(9, Role.BDR), None, 9) == []
+    assert codes(may_change_lead_owner(Actor(9, Role.AE), None, 8)) == ["FORBIDDEN"]
+    assert may_change_lead_owner(Actor(9, Role.MARKETING_OPS), None, 8) == []
 
 
 def test_an_adoption_is_leaving_the_placeholder_for_a_user():
@@ -179,3 +185,21 @@ def test_the_placeholder_is_nobody_to_tell():
     assert owner_change_recipients(2, 6, 7, new_is_placeholder=True) == [
         Recipient(6, "PREVIOUS_OWNER")
     ]
+
+
+def test_a_field_sales_reps_manager_is_their_regions_rd_else_sales_ops():
+    people = [
+        Person(1, Role.SALES_OPS),
+        Person(2, Role.RD, region=Region.EMEA),
+        Person(3, Role.RD, active=False, region=Region.APAC),
+        Person(4, Role.SALES_OPS, active=False),
+    ]
+
+    def ids(person):
+        return [p.user_id for p in managers_of(person, people)]
+
+    assert ids(Person(9, Role.AE, region=Region.EMEA)) == [2]
+    assert ids(Person(9, Role.SAL, region=Region.APAC)) == [1]  # the RD is inactive
+    assert ids(Person(9, Role.AM)) == [1]  # no region
+    assert ids(Person(9, Role.BDR, region=Region.EMEA)) == [1]  # no team lead role
+    assert ids(Person(9, Role.RD, region=Region.EMEA)) == [1]

@@ -141,7 +141,7 @@ def test_new_business_decisions_for_each_kind_of_account():
         "BDR_EMEA",
     )
     assert unowned.reason == (
-        "Account Acme (3), found by the domain acme.example, has no owner: its "
+        "Prospect account Acme (3), found by the domain acme.example, has no owner: its "
         "territory decides, MID_MARKET segment in EMEA: the region's BDR pool."
     )
     assert (none.rule, none.new_sales_quote, none.account_id) == (

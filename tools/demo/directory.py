@@ -461,6 +461,7 @@ class Directory:
                     "name": name,
                     "normalized_name": normalize_company_name(name),
                     "type": account_type,
+                    "customer_since": None,
                     "number_of_employees": employees,
                     "sales_segment": segment,
                     "billing_street": street,
