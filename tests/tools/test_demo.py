@@ -39,7 +39,7 @@ from domain.enums import (
     SalesQualificationSource,
     SalesSegment,
 )
-from domain.lifecycle.lead import LEAD_MACHINE
+from domain.lifecycle.lead import INQUIRY_ENGAGEMENT_KINDS, LEAD_MACHINE
 from domain.lifecycle.opportunity import (
     OPPORTUNITY_MACHINE,
     OpportunityFacts,
@@ -82,6 +82,7 @@ from domain.rules.matching import normalize_company_name
 from domain.rules.scoring import EngagementFact, score
 from domain.rules.segmentation import region_for, sales_segment_for
 from tools.demo import DEMO_ADMIN_EMAIL, SALES_ADMIN_NAME, DemoSummary, generate
+from tools.demo.catalog import SOURCE_DEFS
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 HOUR = 3_600
@@ -468,6 +469,46 @@ def test_sla_and_activity_windows_follow_the_engagements(demo: Demo) -> None:
                 if record.to_state == L.ACCEPTED.value:  # D2: only while Active
                     assert lead.active_until and lead.active_until > record.at
     assert with_sla > 20
+
+
+def test_every_inquiry_comes_with_a_hand_raise(demo: Demo) -> None:
+    """D2 (round 2): RAW → INQUIRY only on a hand-raise (a form, content offer,
+    webcast or event, trade-show meeting, trial, Contact Us, web chat), never on
+    a page visit, an email touch or an unsubscribe; NURTURE → INQUIRY on a new
+    one recorded since the lead entered NURTURE."""
+    raised: dict[int, list[datetime]] = defaultdict(list)
+    for e in demo.engagements:
+        assert e.lead_id is not None
+        if e.kind in INQUIRY_ENGAGEMENT_KINDS:
+            raised[e.lead_id].append(e.occurred_at)
+    entries = {e.lead_id: e for e in demo.entries if e.lead_id is not None}
+    checked = renewed = 0
+    for lead in demo.leads:
+        history = demo.transitions[(RecordType.LEAD, lead.id)]
+        if entries[lead.id].inquiry_at is not None:  # the milestone: a move in
+            assert any(t.to_state == L.INQUIRY.value for t in history), lead.id
+        entered_from = lead.created_at
+        for record in history:
+            if record.to_state == L.INQUIRY.value:
+                renewal = record.from_state == L.NURTURE.value
+                since = entered_from if renewal else lead.created_at
+                assert any(since <= at <= record.at for at in raised[lead.id]), (
+                    lead.id,
+                    record.from_state,
+                )
+                checked += 1
+                renewed += renewal
+            entered_from = record.at
+    assert checked > 500
+    assert renewed > 10
+
+
+def test_every_source_opens_its_paths_with_a_hand_raise() -> None:
+    """The catalog's order (D2): the first touch of a source's Inquiry and MQL
+    paths is a hand-raise; its page visits come after."""
+    for name, _form, low, high in SOURCE_DEFS:
+        assert low[0] in INQUIRY_ENGAGEMENT_KINDS, name
+        assert high[0] in INQUIRY_ENGAGEMENT_KINDS, name
 
 
 def test_qualifying_leads_logged_a_two_way_activity_first(demo: Demo) -> None:

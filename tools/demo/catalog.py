@@ -505,24 +505,40 @@ PUBLIC_UNITS = (
 )
 
 # Lead sources: name, form (the lead is created by its inbound touch),
-# low (touches that do not make an MQL alone), high (the path to MQL).
+# low (the touches of an Inquiry that stays below the MQL threshold), high (the
+# path to MQL). The first kind of each is the hand-raise that makes the lead an
+# Inquiry (D2 round 2: a kind of ``INQUIRY_ENGAGEMENT_KINDS``, light enough in
+# ``low`` to stay below the threshold); page visits only come after it.
 SOURCE_DEFS: tuple[tuple[str, bool, tuple[K, ...], tuple[K, ...]], ...] = (
     (
         "Web Direct",
         True,
-        (K.PRICING_PAGE_VISIT, K.FEATURES_PAGE_VISIT, K.INSTALLATION_PAGE_VISIT),
-        (K.PRICING_PAGE_VISIT, K.ENTERPRISE_TRIAL_PAGE_VISIT, K.TRIAL_REQUEST),
+        # a question in the site's chat; the pages it was asked from after
+        (
+            K.WEB_CHAT,
+            K.PRICING_PAGE_VISIT,
+            K.FEATURES_PAGE_VISIT,
+            K.INSTALLATION_PAGE_VISIT,
+        ),
+        (K.TRIAL_REQUEST, K.PRICING_PAGE_VISIT, K.ENTERPRISE_TRIAL_PAGE_VISIT),
     ),
     (
         "Trial - Enterprise",
         True,
-        (K.ENTERPRISE_TRIAL_PAGE_VISIT, K.FEATURES_PAGE_VISIT),
+        # asked in the trial page's chat, never completed the form
+        (K.WEB_CHAT, K.ENTERPRISE_TRIAL_PAGE_VISIT, K.FEATURES_PAGE_VISIT),
         (K.TRIAL_REQUEST,),
     ),
     (
         "GitLab.com",
         True,
-        (K.INSTALLATION_PAGE_VISIT, K.FEATURES_PAGE_VISIT, K.PRICING_PAGE_VISIT),
+        # signed up with the marketing opt-in ticked
+        (
+            K.NEWSLETTER_OPT_IN,
+            K.INSTALLATION_PAGE_VISIT,
+            K.FEATURES_PAGE_VISIT,
+            K.PRICING_PAGE_VISIT,
+        ),
         (K.TRIAL_REQUEST,),
     ),
     (
@@ -551,7 +567,7 @@ SOURCE_DEFS: tuple[tuple[str, bool, tuple[K, ...], tuple[K, ...]], ...] = (
     (
         "Organic Search",
         True,
-        (K.FEATURES_PAGE_VISIT, K.GATED_ASSET_DOWNLOAD, K.NEWSLETTER_OPT_IN),
+        (K.GATED_ASSET_DOWNLOAD, K.FEATURES_PAGE_VISIT, K.NEWSLETTER_OPT_IN),
         (K.GATED_ASSET_DOWNLOAD, K.CONTACT_US_REQUEST),
     ),
     (
@@ -575,8 +591,9 @@ SOURCE_DEFS: tuple[tuple[str, bool, tuple[K, ...], tuple[K, ...]], ...] = (
     (
         "CE Download",
         False,
-        (K.INSTALLATION_PAGE_VISIT, K.SECURITY_NEWSLETTER_OPT_IN),
-        (K.INSTALLATION_PAGE_VISIT, K.TRIAL_REQUEST),
+        # subscribed to the security release notices of the edition it runs
+        (K.SECURITY_NEWSLETTER_OPT_IN, K.INSTALLATION_PAGE_VISIT),
+        (K.TRIAL_REQUEST, K.INSTALLATION_PAGE_VISIT),
     ),
     (
         "Support",
@@ -599,7 +616,7 @@ SOURCE_DEFS: tuple[tuple[str, bool, tuple[K, ...], tuple[K, ...]], ...] = (
     (
         "Professional Services",
         True,
-        (K.FEATURES_PAGE_VISIT,),
+        (K.WEB_CHAT, K.FEATURES_PAGE_VISIT),
         (K.PROFESSIONAL_SERVICES_REQUEST,),
     ),
     (

@@ -1,6 +1,9 @@
 """The leads of the demo data set: each drawn from its own random stream, with its
 engagements, activities, status history and funnel entry (D11).
 
+A lead enters INQUIRY on a hand-raise (D2: a kind of
+``INQUIRY_ENGAGEMENT_KINDS``, the first engagement of its path; page visits only
+after it) and comes back from NURTURE on a new one.
 A lead's ``person_score`` is exactly its D6 demographic points plus the points
 of its engagements (no same-day repeat visits, no careers visits), below the
 MQL threshold unless its path went through MQL; a lead at the routing
@@ -28,7 +31,7 @@ from domain.enums import (
     Region,
     Role,
 )
-from domain.lifecycle.lead import MQL_THRESHOLD
+from domain.lifecycle.lead import INQUIRY_ENGAGEMENT_KINDS, MQL_THRESHOLD
 from domain.rules.business_days import sla_due_at
 from domain.rules.funnel import lead_stamps, milestone_of_status, reach
 from domain.rules.matching import email_domain
@@ -192,6 +195,12 @@ class Leads:
             )
         }
         self.pick_title = Picker([(i, w) for i, (_t, w) in enumerate(LEAD_TITLES)])
+        # the hand-raises (D2) among each source's lighter touches: what brings
+        # a nurtured lead back to INQUIRY
+        self.hand_raises = [
+            tuple(kind for kind in low if kind in INQUIRY_ENGAGEMENT_KINDS)
+            for _name, _form, low, _high in SOURCE_DEFS
+        ]
         # D6 demographic points by title and by (company, free-mail) email
         self.demographic = [
             (
@@ -392,16 +401,20 @@ class Leads:
                     if warm_up is not None:
                         kinds.insert(0, warm_up)
                 else:
-                    kinds = []
-                    total = score
-                    for kind in low:
-                        if kinds and rand() < 0.4:
+                    # the source's hand-raise makes the Inquiry (D2), a web
+                    # chat when that alone would cross the threshold; lighter
+                    # touches follow
+                    hand_raise = low[0]
+                    if score + _POINTS[hand_raise] >= MQL_THRESHOLD:
+                        hand_raise = K.WEB_CHAT
+                    kinds = [hand_raise]
+                    total = score + _POINTS[hand_raise]
+                    for kind in low[1:]:
+                        if rand() < 0.4:
                             continue
                         if total + _POINTS[kind] < MQL_THRESHOLD:
                             kinds.append(kind)
                             total += _POINTS[kind]
-                    if not kinds:
-                        kinds.append(K.WEB_CHAT)
                 for k, kind in enumerate(kinds):
                     if k == 1 and warm_up is not None:
                         lo, hi = LEAD_STEP[L.MQL]
@@ -418,10 +431,11 @@ class Leads:
                     current = L.MQL
             elif state is L.MQL:
                 continue  # reached with the engagement that crossed the threshold
-            elif state is L.INQUIRY:  # back from NURTURE on a new touch
+            elif state is L.INQUIRY:  # back from NURTURE on a new hand-raise
                 lo, hi = LEAD_STEP[L.INQUIRY]
                 t += int(log_uniform(rand(), lo, hi))
-                kind = low[int(rand() * len(low))]
+                raises = self.hand_raises[src]
+                kind = raises[int(rand() * len(raises))]
                 if score + _POINTS[kind] >= MQL_THRESHOLD or kind in {
                     e[0] for e in engagements
                 }:
