@@ -71,6 +71,10 @@ ACCOUNT_TEAM = "ACCOUNT_TEAM"
 
 # Field sales reps (AE, SAL, AM) report to their region's RD.
 _REPORTS_TO_RD = FIELD_SALES_ROLES - {Role.RD}
+# The roles ``managers_of`` picks a manager among (RDs, else SALES_OPS).
+MANAGER_ROLES = frozenset({Role.RD, Role.SALES_OPS})
+# The roles whose creation of a deal makes them its sourcing rep.
+SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
 
 # The account-team capacities each notification kind addresses, in order.
 ACCOUNT_TEAM_CAPACITIES: dict[str, tuple[str, ...]] = {

@@ -62,6 +62,7 @@ from domain.records import (
     User,
 )
 from domain.rules.notifications import (
+    SOURCING_ROLES,
     Recipient,
     lost_deal_recipients,
     unqualified_feedback_recipients,
@@ -82,7 +83,6 @@ from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
 TERMS_MODIFICATION_REQUESTED = "TERMS_MODIFICATION_REQUESTED"
-SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
 
 # What a client may set together with a move (D3 rule 5's stage fields, the
 # SAO criteria, and the IACV the SQO snapshot takes).

@@ -9,14 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.enums import Role
 from domain.records import AccountTeamMember, Event, User
-from domain.rules.notifications import Person, Recipient
+from domain.rules.notifications import MANAGER_ROLES, Person, Recipient
 from domain.services.bulk import HeldRow
 from domain.services.outbox import address
-
-# The roles a manager is found among (``managers_of``).
-_MANAGING_ROLES = (Role.RD, Role.SALES_OPS)
 
 
 def _person(user: User) -> Person:
@@ -34,7 +30,7 @@ async def person(session: AsyncSession, user_id: int | None) -> Person | None:
 async def managing_people(session: AsyncSession) -> list[Person]:
     """The users a manager is picked from: every RD and SALES_OPS user."""
     users = (
-        await session.execute(select(User).where(col(User.role).in_(_MANAGING_ROLES)))
+        await session.execute(select(User).where(col(User.role).in_(MANAGER_ROLES)))
     ).scalars()
     return [_person(u) for u in users]
 
