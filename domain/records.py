@@ -484,7 +484,9 @@ class FunnelEntry(SQLModel, table=True):
     opportunity_id: int | None = Field(
         default=None, foreign_key="opportunities.id", unique=True
     )
-    raw_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    # None for a direct record (an opportunity created without a lead): it
+    # enters the funnel at PENDING_ACCEPTANCE, never stamped with lead milestones.
+    raw_at: datetime | None = Field(sa_type=UTCDateTime, nullable=True, index=True)
     inquiry_at: datetime | None = _time_field()
     mql_at: datetime | None = _time_field()
     accepted_at: datetime | None = _time_field()

@@ -1,18 +1,27 @@
 """The customer-lifecycle funnel (D11, A5), aggregated by the database.
 
 Each milestone's count is the number of funnel records (``FunnelEntry``: a
-lead, or an opportunity created without one) that reached it; its conversion
-rate is that count over the previous milestone's (null when the previous
-count is 0, and for RAW); its median is over those records of the seconds
-from the previous milestone to it (null when the count is 0, and for RAW).
-The median of an even number of values is the mean of the two middle ones.
+lead, or an opportunity created without one) that reached it. A lead enters
+the funnel at RAW, a *direct* record (an opportunity created without a lead)
+at PENDING_ACCEPTANCE: it reaches no lead milestone (D11, Decision round 2).
+A milestone's conversion rate is the share of the records at the previous
+milestone that went on to reach it (null when the previous count is 0, and
+for RAW): for leads alone it is the count over the previous count; direct
+records entering at PENDING_ACCEPTANCE count there but not in its rate. Its
+median is over the records that moved from the previous milestone to it, of
+the seconds between the two (null when none did, and for RAW): medians into
+lead milestones and into PENDING_ACCEPTANCE come from leads only. The median
+of an even number of values is the mean of the two middle ones.
 
-Filters (all given must hold): created in the window (the cohort: RAW at or
-after ``created_after``, before ``created_before``), and any of the given
-segments, regions, initial sources, sales qualification sources, campaign
-channels, or exactly the owner (dimensions: ``domain.services.milestones``).
-Grouped by one dimension, every record falls in exactly one group (a record
-without a value is in the group ``None``), so the groups sum to the total.
+Filters (all given must hold): where the records came from (``source``:
+LEAD, DIRECT or ALL), entered the funnel in the window (the cohort: RAW, or
+PENDING_ACCEPTANCE for a direct record, at or after ``created_after``,
+before ``created_before``), and any of the given segments, regions, initial
+sources, sales qualification sources, campaign channels, or exactly the
+owner (dimensions: ``domain.services.milestones``). Grouped by one dimension,
+every record counted falls in exactly one group (a record without a value is
+in the group ``None``), so the groups sum to the total; a group none of whose
+records reached a milestone is not shown.
 
 Two statements, neither loading rows: the counts, then the medians. When
 the indexes serve the request (no filter but segments, grouped by segment or
@@ -58,6 +67,7 @@ from domain.enums import (
     ErrorCode,
     FunnelDimension,
     FunnelMilestone,
+    FunnelSource,
     Region,
     SalesQualificationSource,
     SalesSegment,
@@ -70,6 +80,31 @@ from domain.services.milestones import SECONDS_COLUMNS
 ENTRIES = FunnelEntry.__table__  # type: ignore[attr-defined]
 CAMPAIGNS = Campaign.__table__  # type: ignore[attr-defined]
 _TOTAL = object()  # the key of the ungrouped figures
+_PENDING = MILESTONES.index(FunnelMilestone.PENDING_ACCEPTANCE)
+# What is counted, per group: [0] records at RAW (leads), [1..8] records that
+# moved from the previous milestone into milestone i (``seconds_to_*`` set),
+# [9] direct records at PENDING_ACCEPTANCE (their entry: no previous one).
+_COUNTED = len(MILESTONES) + 1
+
+
+def _cohort() -> ColumnElement[Any]:
+    """The moment a record entered the funnel: RAW, or PENDING_ACCEPTANCE for a
+    direct record."""
+    return func.coalesce(ENTRIES.c.raw_at, ENTRIES.c.pending_acceptance_at)
+
+
+def _counted_column(i: int) -> Any:
+    """The column whose non-null values count ``_COUNTED`` figure ``i``."""
+    if i == 0:
+        return ENTRIES.c.raw_at
+    if i == len(MILESTONES):
+        return ENTRIES.c.pending_acceptance_at
+    return ENTRIES.c[SECONDS_COLUMNS[i - 1]]
+
+
+def _only_direct(i: int) -> list[ColumnElement[bool]]:
+    """The extra condition of figure ``i`` (direct records for the last one)."""
+    return [ENTRIES.c.raw_at.is_(None)] if i == len(MILESTONES) else []
 
 
 @dataclass(frozen=True)
@@ -84,11 +119,14 @@ class FunnelFilter:
     sales_qualification_source: Sequence[SalesQualificationSource] = ()
     owner_id: int | None = None
     campaign_channel: Sequence[CampaignChannel] = ()
+    source: FunnelSource = FunnelSource.ALL
 
     def only_segments(self) -> bool:
         """Whether nothing but segments is asked (the index serves the medians)."""
-        return all(
-            not getattr(self, f.name) for f in fields(self) if f.name != "segment"
+        return self.source is FunnelSource.ALL and all(
+            not getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("segment", "source")
         )
 
 
@@ -146,10 +184,14 @@ def _source_of(group_column: Any) -> Any:
 
 def _conditions(f: FunnelFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
+    if f.source is FunnelSource.LEAD:
+        found.append(ENTRIES.c.raw_at.is_not(None))
+    elif f.source is FunnelSource.DIRECT:
+        found.append(ENTRIES.c.raw_at.is_(None))
     if f.created_after is not None:
-        found.append(ENTRIES.c.raw_at >= f.created_after)
+        found.append(_cohort() >= f.created_after)
     if f.created_before is not None:
-        found.append(ENTRIES.c.raw_at < f.created_before)
+        found.append(_cohort() < f.created_before)
     for column, values in (
         (ENTRIES.c.sales_segment, f.segment),
         (ENTRIES.c.region, f.region),
@@ -204,12 +246,12 @@ async def _indexed_counts(
     f: FunnelFilter,
     group_by: FunnelDimension | None,
 ) -> dict[Any, list[int]]:
-    """One ``COUNT(*)`` per milestone (and segment), each from its own index."""
+    """One ``COUNT(*)`` per figure (and segment), each from its own index."""
     by_segment = group_by is FunnelDimension.SEGMENT
     segment = ENTRIES.c.sales_segment
     terms = []
-    for m in range(len(MILESTONES)):
-        reached = [ENTRIES.c[SECONDS_COLUMNS[m - 1]].is_not(None)] if m else []
+    for m in range(_COUNTED):
+        reached = [_counted_column(m).is_not(None), *_only_direct(m)]
         term = (
             select(
                 literal_column(str(m), Integer).label("m"),
@@ -223,9 +265,9 @@ async def _indexed_counts(
     counts: dict[Any, list[int]] = {}
     for m, key, n in await session.execute(union_all(*terms)):
         key = key if by_segment else _TOTAL
-        counts.setdefault(key, [0] * len(MILESTONES))[m] = int(n)
+        counts.setdefault(key, [0] * _COUNTED)[m] = int(n)
     if not by_segment:
-        counts.setdefault(_TOTAL, [0] * len(MILESTONES))
+        counts.setdefault(_TOTAL, [0] * _COUNTED)
     return counts
 
 
@@ -237,7 +279,14 @@ async def _counts(
     """Records reaching each milestone, by group key (or under ``_TOTAL``)."""
     if _indexed(f, group_by):
         return await _indexed_counts(session, f, group_by)
-    counted = [func.count()] + [func.count(ENTRIES.c[c]) for c in SECONDS_COLUMNS]
+    # direct records at PENDING_ACCEPTANCE: those there without a previous step
+    direct = func.count(ENTRIES.c.pending_acceptance_at) - func.count(
+        ENTRIES.c[SECONDS_COLUMNS[_PENDING - 1]]
+    )
+    counted = [
+        *(func.count(_counted_column(i)) for i in range(len(MILESTONES))),
+        direct,
+    ]
     if group_by is None:
         row = (await session.execute(select(*counted).where(*_conditions(f)))).one()
         return {_TOTAL: [int(n) for n in row]}
@@ -365,16 +414,24 @@ async def _medians(
     return found
 
 
+def _reached(counts: list[int]) -> list[int]:
+    """Records at each milestone, from the ``_COUNTED`` figures."""
+    reached = counts[: len(MILESTONES)]
+    reached[_PENDING] += counts[len(MILESTONES)]
+    return reached
+
+
 def _figures(
     counts: list[int], medians: dict[tuple[Any, int], float], key: Any
 ) -> list[MilestoneFigures]:
+    reached = _reached(counts)
     figures = []
     for i, milestone in enumerate(MILESTONES):
-        before = counts[i - 1] if i else 0
+        before = reached[i - 1] if i else 0
         figures.append(
             MilestoneFigures(
                 milestone=milestone,
-                count=counts[i],
+                count=reached[i],
                 conversion_rate=counts[i] / before if before else None,
                 median_seconds_from_previous=medians.get((key, i - 1)) if i else None,
             )
@@ -401,10 +458,11 @@ async def funnel(
     refusals = await _refusals(session, f)
     if refusals:
         raise Refused(refusals)
-    counts = await _counts(session, f, group_by)
+    counts = {k: c for k, c in (await _counts(session, f, group_by)).items() if any(c)}
     if group_by is not None:
         total = [sum(column) for column in zip(*counts.values(), strict=True)]
-        counts[_TOTAL] = total or [0] * len(MILESTONES)
+        counts[_TOTAL] = total or [0] * _COUNTED
+    counts.setdefault(_TOTAL, [0] * _COUNTED)
     medians = await _medians(session, f, group_by, counts)
     groups = [
         GroupFigures(key=key, milestones=_figures(counts[key], medians, key))

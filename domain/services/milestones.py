@@ -1,17 +1,18 @@
 """Milestones (D11): every funnel record's ``FunnelEntry``, kept by the unit of work.
 
 Design. The funnel counts *funnel records*: each lead, and each opportunity
-created without a lead. A lead converted into a new opportunity goes on as
-that opportunity ("the lead is duplicated to an opportunity", D7), in the
-same entry. One row per record, holding its nine milestone moments, the
-seconds between consecutive milestones and its dimensions, makes the funnel
-one aggregate over one narrow table: counts are a GROUP BY, and each median
-walks an index on ``(seconds_to_<milestone>, sales_segment)`` to its middle
-row instead of sorting (see ``domain.reports.funnel``). Stamps on the leads
-and opportunities themselves would have split every milestone over two wide
-tables (a union and a sort for each median; measured on SQLite at 1,000,000
-leads: a GROUP BY over ``leads`` 5 s, one window median 1 s, one index walk
-5 ms).
+created without a lead (a *direct* record: it enters at PENDING_ACCEPTANCE,
+its lead milestones stay empty, D11 round 2). A lead converted into a new
+opportunity goes on as that opportunity ("the lead is duplicated to an
+opportunity", D7), in the same entry. One row per record, holding its nine
+milestone moments, the seconds between consecutive milestones and its
+dimensions, makes the funnel one aggregate over one narrow table: counts are a
+GROUP BY, and each median walks an index on ``(seconds_to_<milestone>,
+sales_segment)`` to its middle row instead of sorting (see
+``domain.reports.funnel``). Stamps on the leads and opportunities themselves
+would have split every milestone over two wide tables (a union and a sort for
+each median; measured on SQLite at 1,000,000 leads: a GROUP BY over ``leads``
+5 s, one window median 1 s, one index walk 5 ms).
 
 How it stays true. An ``after_flush`` hook (``follow_records``) looks at every
 lead, opportunity and account the flush wrote: a new lead or opportunity gets
