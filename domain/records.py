@@ -442,6 +442,50 @@ _SECONDS = (
 )
 
 
+# The funnel's grouping columns besides the segment, by a short name for their
+# indexes (a campaign channel groups by its campaigns).
+_FUNNEL_DIMENSIONS = {
+    "region": "region",
+    "owner": "owner_id",
+    "source": "initial_source",
+    "sqs": "sales_qualification_source",
+    "campaign": "campaign_id",
+}
+# What a walk checks without reading the row: the segment and region filters,
+# and whether the record is a lead (``source``).
+_FUNNEL_COVERED = ("sales_segment", "region", "lead_id")
+
+
+def _funnel_walk_indexes() -> list[Index]:
+    """Per grouping column: one index per milestone reached, ordered by the group
+    then the seconds (each group's median is a walk to its middle row), and one
+    of the leads (their count at RAW by group); covering the filters."""
+    found = []
+    for short, column in _FUNNEL_DIMENSIONS.items():
+        rest = [c for c in _FUNNEL_COVERED if c != column]
+        for name in _SECONDS:
+            found.append(
+                Index(
+                    f"ix_funnel_{short}_{name[len('seconds_to_') :]}",
+                    column,
+                    name,
+                    *rest,
+                    sqlite_where=text(f"{name} IS NOT NULL"),
+                    postgresql_where=text(f"{name} IS NOT NULL"),
+                )
+            )
+        found.append(
+            Index(
+                f"ix_funnel_{short}_raw",
+                column,
+                *rest,
+                sqlite_where=text("raw_at IS NOT NULL"),
+                postgresql_where=text("raw_at IS NOT NULL"),
+            )
+        )
+    return found
+
+
 class FunnelEntry(SQLModel, table=True):
     """One record's way through the customer-lifecycle funnel (D11).
 
@@ -461,7 +505,7 @@ class FunnelEntry(SQLModel, table=True):
             Index(
                 f"ix_funnel_entries_{name}",
                 name,
-                "sales_segment",
+                *_FUNNEL_COVERED,
                 sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"),
             )
@@ -472,11 +516,31 @@ class FunnelEntry(SQLModel, table=True):
                 f"ix_funnel_entries_segment_{name[len('seconds_to_') :]}",
                 "sales_segment",
                 name,
+                "region",
+                "lead_id",
                 sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"),
             )
             for name in _SECONDS
         ),
+        Index(
+            "ix_funnel_segment_raw",
+            "sales_segment",
+            "region",
+            "lead_id",
+            sqlite_where=text("raw_at IS NOT NULL"),
+            postgresql_where=text("raw_at IS NOT NULL"),
+        ),
+        # the direct records at PENDING_ACCEPTANCE, by any group, in any window
+        Index(
+            "ix_funnel_direct",
+            "pending_acceptance_at",
+            "sales_segment",
+            *_FUNNEL_DIMENSIONS.values(),
+            sqlite_where=text("raw_at IS NULL"),
+            postgresql_where=text("raw_at IS NULL"),
+        ),
+        *_funnel_walk_indexes(),
     )
 
     id: int | None = Field(default=None, primary_key=True)

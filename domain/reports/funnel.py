@@ -121,14 +121,6 @@ class FunnelFilter:
     campaign_channel: Sequence[CampaignChannel] = ()
     source: FunnelSource = FunnelSource.ALL
 
-    def only_segments(self) -> bool:
-        """Whether nothing but segments is asked (the index serves the medians)."""
-        return self.source is FunnelSource.ALL and all(
-            not getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("segment", "source")
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class MilestoneFigures:
@@ -184,10 +176,11 @@ def _source_of(group_column: Any) -> Any:
 
 def _conditions(f: FunnelFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
+    # a lead's entry names it (the walk indexes cover ``lead_id``)
     if f.source is FunnelSource.LEAD:
-        found.append(ENTRIES.c.raw_at.is_not(None))
+        found.append(ENTRIES.c.lead_id.is_not(None))
     elif f.source is FunnelSource.DIRECT:
-        found.append(ENTRIES.c.raw_at.is_(None))
+        found.append(ENTRIES.c.lead_id.is_(None))
     if f.created_after is not None:
         found.append(_cohort() >= f.created_after)
     if f.created_before is not None:
@@ -236,38 +229,61 @@ async def _refusals(session: AsyncSession, f: FunnelFilter) -> list[Refusal]:
     return found
 
 
-def _indexed(f: FunnelFilter, group_by: FunnelDimension | None) -> bool:
-    """Whether the per-milestone indexes answer the request (see the docstring)."""
-    return group_by in (None, FunnelDimension.SEGMENT) and f.only_segments()
+def _indexed(f: FunnelFilter) -> bool:
+    """Whether the walk indexes answer the request, whatever the grouping: no
+    filter but segments, regions and the source (see the docstring)."""
+    return all(
+        not getattr(f, f_.name)
+        for f_ in fields(f)
+        if f_.name not in ("segment", "region", "source")
+    )
+
+
+def _walk_column(group_by: FunnelDimension | None) -> Any:
+    """The entries' column a grouping walks (a channel walks its campaigns)."""
+    if group_by is None:
+        return None
+    if group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+        return ENTRIES.c.campaign_id
+    return _group_column(group_by)
+
+
+async def _channels(session: AsyncSession) -> dict[Any, Any]:
+    """Each campaign's channel (None: no campaign)."""
+    rows = await session.execute(select(CAMPAIGNS.c.id, CAMPAIGNS.c.channel))
+    return {None: None, **{campaign: channel for campaign, channel in rows}}
 
 
 async def _indexed_counts(
     session: AsyncSession,
     f: FunnelFilter,
     group_by: FunnelDimension | None,
+    channels: dict[Any, Any],
 ) -> dict[Any, list[int]]:
-    """One ``COUNT(*)`` per figure (and segment), each from its own index."""
-    by_segment = group_by is FunnelDimension.SEGMENT
-    segment = ENTRIES.c.sales_segment
+    """One ``COUNT(*)`` per figure (and group), each read from its own partial
+    index in the order of the group (no sort); a channel's counts are the sums
+    of its campaigns'."""
+    column = _walk_column(group_by)
     terms = []
     for m in range(_COUNTED):
         reached = [_counted_column(m).is_not(None), *_only_direct(m)]
         term = (
             select(
                 literal_column(str(m), Integer).label("m"),
-                (segment if by_segment else null()).label("key"),
+                (column if column is not None else null()).label("key"),
                 func.count().label("n"),
             )
             .select_from(ENTRIES)
             .where(*reached, *_conditions(f))
         )
-        terms.append(term.group_by(segment) if by_segment else term)
+        terms.append(term.group_by(column) if column is not None else term)
     counts: dict[Any, list[int]] = {}
     for m, key, n in await session.execute(union_all(*terms)):
-        key = key if by_segment else _TOTAL
-        counts.setdefault(key, [0] * _COUNTED)[m] = int(n)
-    if not by_segment:
-        counts.setdefault(_TOTAL, [0] * _COUNTED)
+        if column is None:
+            key = _TOTAL
+        elif group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+            key = channels[key]
+        counts.setdefault(key, [0] * _COUNTED)[m] += int(n)
     return counts
 
 
@@ -275,10 +291,11 @@ async def _counts(
     session: AsyncSession,
     f: FunnelFilter,
     group_by: FunnelDimension | None,
+    channels: dict[Any, Any],
 ) -> dict[Any, list[int]]:
     """Records reaching each milestone, by group key (or under ``_TOTAL``)."""
-    if _indexed(f, group_by):
-        return await _indexed_counts(session, f, group_by)
+    if _indexed(f):
+        return await _indexed_counts(session, f, group_by, channels)
     # direct records at PENDING_ACCEPTANCE: those there without a previous step
     direct = func.count(ENTRIES.c.pending_acceptance_at) - func.count(
         ENTRIES.c[SECONDS_COLUMNS[_PENDING - 1]]
@@ -300,41 +317,71 @@ async def _counts(
     return {row[0]: [int(n) for n in row[1:]] for row in rows}
 
 
+# At most this many walks in one statement (SQLite allows 500 terms in a
+# compound SELECT; a channel's walk is a compound of its campaigns' walks).
+_WALKS_PER_STATEMENT = 120
+
+
+def _walk(f: FunnelFilter, seconds: Any, same_group: list[list[Any]], n: int) -> Any:
+    """The middle value(s) of ``seconds`` over the group: one index walk, or, for
+    a group of several values (a channel's campaigns), a merge of their walks in
+    order (each database merges ordered compound arms without sorting)."""
+    limit, offset = 2 - n % 2, (n - 1) // 2
+    arms = [
+        select(seconds.label("x")).where(seconds.is_not(None), *_conditions(f), *c)
+        for c in same_group
+    ]
+    if len(arms) == 1:
+        middle = arms[0].order_by(seconds).limit(limit).offset(offset).subquery()
+    else:
+        ordered = [arm.order_by(seconds).subquery() for arm in arms]
+        middle = (
+            union_all(*(select(o.c.x) for o in ordered))
+            .order_by(literal_column("x"))
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+    return func.avg(middle.c.x)
+
+
 def _offset_medians(
     f: FunnelFilter,
     group_by: FunnelDimension | None,
     counts: dict[Any, list[int]],
-) -> tuple[Any, list[Any]]:
-    """One UNION ALL of index walks to each (group, milestone)'s middle row(s)."""
-    keys = list(counts)
-    terms = []
-    for k, key in enumerate(keys):
-        same_group = (
-            [ENTRIES.c.sales_segment == key]
-            if group_by is FunnelDimension.SEGMENT and key is not _TOTAL
-            else []
-        )
+    channels: dict[Any, Any],
+) -> list[tuple[Any, list[Any]]]:
+    """UNION ALLs of index walks to each (group, milestone)'s middle row(s), with
+    the (group, milestone) of each term."""
+    column = _walk_column(group_by)
+    terms: list[tuple[tuple[Any, int], Any]] = []
+    for key, figures in counts.items():
+        if key is _TOTAL or column is None:
+            same_group: list[list[Any]] = [[]]
+        elif group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+            same_group = [
+                [column == c] if c is not None else [column.is_(None)]
+                for c, channel in channels.items()
+                if channel == key
+            ]
+        else:
+            same_group = [[column == key] if key is not None else [column.is_(None)]]
         for m, name in enumerate(SECONDS_COLUMNS):
-            n = counts[key][m + 1]
-            if n == 0:
-                continue
-            seconds = ENTRIES.c[name]
-            middle = (
-                select(seconds.label("x"))
-                .where(seconds.is_not(None), *_conditions(f), *same_group)
-                .order_by(seconds)
-                .limit(2 - n % 2)
-                .offset((n - 1) // 2)
-                .subquery()
+            n = figures[m + 1]
+            if n:
+                walk = _walk(f, ENTRIES.c[name], same_group, n)
+                terms.append(((key, m), walk))
+    statements = []
+    for start in range(0, len(terms), _WALKS_PER_STATEMENT):
+        chunk = terms[start : start + _WALKS_PER_STATEMENT]
+        statement = union_all(
+            *(
+                select(literal_column(str(i), Integer), walk)
+                for i, (_where, walk) in enumerate(chunk)
             )
-            terms.append(
-                select(
-                    literal_column(str(k), Integer),
-                    literal_column(str(m), Integer),
-                    func.avg(middle.c.x),
-                )
-            )
-    return (union_all(*terms) if terms else None), keys
+        )
+        statements.append((statement, [where for where, _walk in chunk]))
+    return statements
 
 
 def _ranked_medians(f: FunnelFilter, group_column: Any) -> Any:
@@ -383,34 +430,31 @@ async def _medians(
     f: FunnelFilter,
     group_by: FunnelDimension | None,
     counts: dict[Any, list[int]],
+    channels: dict[Any, Any],
 ) -> dict[tuple[Any, int], float]:
     """Median seconds from the previous milestone, by (group key, milestone index).
 
     Index walks where the indexes serve (the groups and total of an indexed
-    request; the total of any request filtered by segments at most), ranking
-    otherwise.
+    request), ranking otherwise.
     """
     found: dict[tuple[Any, int], float] = {}
 
     async def walk(keyed: dict[Any, list[int]], grouping: Any) -> None:
-        statement, keys = _offset_medians(f, grouping, keyed)
-        if statement is not None:
-            for k, m, value in await session.execute(statement):
-                found[(keys[k], m)] = float(value)
+        for statement, wheres in _offset_medians(f, grouping, keyed, channels):
+            for i, value in await session.execute(statement):
+                if value is not None:
+                    found[wheres[i]] = float(value)
 
     async def rank(group_column: Any) -> None:
         for key, m, value in await session.execute(_ranked_medians(f, group_column)):
             found[(key if group_column is not None else _TOTAL, m)] = float(value)
 
-    if _indexed(f, group_by):
+    if _indexed(f):
         await walk(counts, group_by)
         return found
     if group_by is not None:
         await rank(_group_column(group_by))
-    if f.only_segments():
-        await walk({_TOTAL: counts[_TOTAL]}, None)
-    else:
-        await rank(None)
+    await rank(None)
     return found
 
 
@@ -458,12 +502,18 @@ async def funnel(
     refusals = await _refusals(session, f)
     if refusals:
         raise Refused(refusals)
-    counts = {k: c for k, c in (await _counts(session, f, group_by)).items() if any(c)}
+    channels = (
+        await _channels(session)
+        if group_by is FunnelDimension.CAMPAIGN_CHANNEL and _indexed(f)
+        else {}
+    )
+    found = await _counts(session, f, group_by, channels)
+    counts = {k: c for k, c in found.items() if any(c)}
     if group_by is not None:
         total = [sum(column) for column in zip(*counts.values(), strict=True)]
         counts[_TOTAL] = total or [0] * _COUNTED
     counts.setdefault(_TOTAL, [0] * _COUNTED)
-    medians = await _medians(session, f, group_by, counts)
+    medians = await _medians(session, f, group_by, counts, channels)
     groups = [
         GroupFigures(key=key, milestones=_figures(counts[key], medians, key))
         for key in sorted((k for k in counts if k is not _TOTAL), key=_order)
