@@ -523,6 +523,14 @@ class FunnelEntry(SQLModel, table=True):
             )
             for name in _SECONDS
         ),
+        # the leads' cohorts (partial: the direct records are read from
+        # ix_funnel_direct, never by scanning this one for a NULL)
+        Index(
+            "ix_funnel_entries_raw_at",
+            "raw_at",
+            sqlite_where=text("raw_at IS NOT NULL"),
+            postgresql_where=text("raw_at IS NOT NULL"),
+        ),
         Index(
             "ix_funnel_segment_raw",
             "sales_segment",
@@ -550,7 +558,7 @@ class FunnelEntry(SQLModel, table=True):
     )
     # None for a direct record (an opportunity created without a lead): it
     # enters the funnel at PENDING_ACCEPTANCE, never stamped with lead milestones.
-    raw_at: datetime | None = Field(sa_type=UTCDateTime, nullable=True, index=True)
+    raw_at: datetime | None = Field(sa_type=UTCDateTime, nullable=True)
     inquiry_at: datetime | None = _time_field()
     mql_at: datetime | None = _time_field()
     accepted_at: datetime | None = _time_field()

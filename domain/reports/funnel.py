@@ -56,6 +56,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -87,10 +88,22 @@ _PENDING = MILESTONES.index(FunnelMilestone.PENDING_ACCEPTANCE)
 _COUNTED = len(MILESTONES) + 1
 
 
-def _cohort() -> ColumnElement[Any]:
-    """The moment a record entered the funnel: RAW, or PENDING_ACCEPTANCE for a
-    direct record."""
-    return func.coalesce(ENTRIES.c.raw_at, ENTRIES.c.pending_acceptance_at)
+def _in_window(after: datetime | None, before: datetime | None) -> Any:
+    """Entered the funnel in the window: a lead by its RAW, a direct record by its
+    PENDING_ACCEPTANCE — two ranges, each read from an index (``raw_at``'s, and
+    the direct records' ``ix_funnel_direct``)."""
+
+    def inside(column: Any) -> list[ColumnElement[bool]]:
+        return [
+            *([column >= after] if after is not None else []),
+            *([column < before] if before is not None else []),
+        ]
+
+    raw, pending = ENTRIES.c.raw_at, ENTRIES.c.pending_acceptance_at
+    return or_(
+        and_(raw.is_not(None), *inside(raw)),
+        and_(raw.is_(None), *inside(pending)),
+    )
 
 
 def _counted_column(i: int) -> Any:
@@ -181,10 +194,8 @@ def _conditions(f: FunnelFilter) -> list[ColumnElement[bool]]:
         found.append(ENTRIES.c.lead_id.is_not(None))
     elif f.source is FunnelSource.DIRECT:
         found.append(ENTRIES.c.lead_id.is_(None))
-    if f.created_after is not None:
-        found.append(_cohort() >= f.created_after)
-    if f.created_before is not None:
-        found.append(_cohort() < f.created_before)
+    if f.created_after is not None or f.created_before is not None:
+        found.append(_in_window(f.created_after, f.created_before))
     for column, values in (
         (ENTRIES.c.sales_segment, f.segment),
         (ENTRIES.c.region, f.region),
@@ -397,15 +408,27 @@ def _ranked_medians(f: FunnelFilter, group_column: Any) -> Any:
             for m in range(len(SECONDS_COLUMNS))
         )
     ).subquery("milestone")
-    seconds = case(
-        *((numbers.c.m == m, ENTRIES.c[name]) for m, name in enumerate(SECONDS_COLUMNS))
-    )
     key = group_column if group_column is not None else null()
     source = ENTRIES if group_column is None else _source_of(group_column)
+    # The filtered rows, read once (materialized: else the planner may read them
+    # again for each milestone number).
+    filtered = (
+        select(key.label("key"), *(ENTRIES.c[name] for name in SECONDS_COLUMNS))
+        .select_from(source)
+        .where(*_conditions(f))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    seconds = case(
+        *(
+            (numbers.c.m == m, filtered.c[name])
+            for m, name in enumerate(SECONDS_COLUMNS)
+        )
+    )
     rows = (
-        select(key.label("key"), numbers.c.m, seconds.label("x"))
-        .select_from(source.join(numbers, true()))
-        .where(seconds.is_not(None), *_conditions(f))
+        select(filtered.c.key, numbers.c.m, seconds.label("x"))
+        .select_from(filtered.join(numbers, true()))
+        .where(seconds.is_not(None))
         .subquery("reached")
     )
     window = {"partition_by": (rows.c.key, rows.c.m)}

@@ -77,6 +77,7 @@ def walk_indexes() -> Iterator[tuple[str, list[str], str]]:
             ["sales_segment", name, "region", "lead_id"],
             f"{name} IS NOT NULL",
         )
+    yield "ix_funnel_entries_raw_at", ["raw_at"], "raw_at IS NOT NULL"
     yield (
         "ix_funnel_segment_raw",
         ["sales_segment", "region", "lead_id"],
@@ -98,8 +99,9 @@ def walk_indexes() -> Iterator[tuple[str, list[str], str]]:
         yield f"ix_funnel_{short}_raw", [column, *rest], "raw_at IS NOT NULL"
 
 
-def _replaced() -> Iterator[tuple[str, list[str], str]]:
-    """The per-milestone indexes of 0007 that this revision widens."""
+def _replaced() -> Iterator[tuple[str, list[str], str | None]]:
+    """The indexes of 0007 that this revision widens (or makes partial)."""
+    yield "ix_funnel_entries_raw_at", ["raw_at"], None
     for name in SECONDS:
         yield (
             f"ix_funnel_entries_{name}",
@@ -113,15 +115,14 @@ def _replaced() -> Iterator[tuple[str, list[str], str]]:
         )
 
 
-def _create(indexes: Iterator[tuple[str, list[str], str]]) -> None:
+def _create(indexes: Iterator[tuple[str, list[str], str | None]]) -> None:
     for name, columns, where in indexes:
-        op.create_index(
-            name,
-            "funnel_entries",
-            columns,
-            sqlite_where=sa.text(where),
-            postgresql_where=sa.text(where),
+        partial = (
+            {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
+            if where is not None
+            else {}
         )
+        op.create_index(name, "funnel_entries", columns, **partial)
 
 
 def upgrade() -> None:
