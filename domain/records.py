@@ -498,9 +498,11 @@ class FunnelEntry(SQLModel, table=True):
 
     __tablename__ = "funnel_entries"
     __table_args__ = (
-        # Counts and medians walk these instead of reading and sorting rows:
-        # one pair per milestone, partial (only the records that reached it),
-        # ordered by seconds (all records) and by segment then seconds.
+        # Counts and medians walk these instead of reading and sorting rows
+        # (domain.reports.funnel): per milestone, partial (only the records
+        # that reached it), ordered by seconds (all records) and by segment then
+        # seconds, covering the filters; the same per other grouping column
+        # (_funnel_walk_indexes); the leads' cohorts; the direct records.
         *(
             Index(
                 f"ix_funnel_entries_{name}",

@@ -23,21 +23,27 @@ every record counted falls in exactly one group (a record without a value is
 in the group ``None``), so the groups sum to the total; a group none of whose
 records reached a milestone is not shown.
 
-Two statements, neither loading rows: the counts, then the medians. When
-the indexes serve the request (no filter but segments, grouped by segment or
-not at all), both walk the per-milestone partial indexes (records that
-reached the milestone, by seconds and by segment then seconds): the counts
-are one ``COUNT(*)`` per milestone (and segment) read from its index, and
-each median walks to the middle row (``ORDER BY seconds LIMIT 1 or 2 OFFSET
-(n - 1) / 2``, n from the counts). Any other request counts with one GROUP
-BY over the filtered rows and ranks their seconds with ``ROW_NUMBER()`` over
-(group, milestone) in one read of the rows, averaging the middle rank(s);
-its total still walks the indexes when only segments filter it. Both give
-the same numbers on SQLite and PostgreSQL (integer seconds; the mean of two
-integers is exact in a float); the walks sort nothing, which is what keeps
-the funnel fast at a million records (measured at 1,200,000 records, SQLite
-/ PostgreSQL: unfiltered 0.1 / 0.2 s, by segment 0.3 / 0.4 s, a 30-day
-cohort 0.6 / 0.4 s; ranking all of them, by owner or region, 9 / 5 s).
+Two kinds of statement, neither loading rows: the counts, then the medians.
+When the indexes serve the request (any grouping; no filter but segments,
+regions and the source), both walk the partial indexes of migration 0009:
+per grouping column and milestone one ordered by the group then the seconds
+(the records that reached it), covering the segment, the region and
+``lead_id``; per grouping column one of the leads; one of the direct
+records. The counts are one ``COUNT(*)`` per figure and group, read from its
+index in group order, and each median walks to the middle row (``ORDER BY
+seconds LIMIT 1 or 2 OFFSET (n - 1) / 2``, n from the counts); a channel
+merges the ordered walks of its campaigns (``UNION ALL`` arms with an
+``ORDER BY``: both databases merge them without sorting). Any other request
+counts with one GROUP BY over the filtered rows and ranks their seconds with
+``ROW_NUMBER()`` over (group, milestone), reading the rows once (a
+materialized CTE); a cohort window reads them from the leads' partial
+``raw_at`` index and the direct records' index. Both give the same numbers
+on SQLite and PostgreSQL (integer seconds; the mean of two integers is exact
+in a float); the walks sort nothing, which is what keeps the funnel fast at
+a million records (measured at 1,200,000 records on SQLite / PostgreSQL,
+every grouping: unfiltered 0.09-0.69 / 0.16-1.1 s, by segment or region
+0.06-0.53 / 0.10-0.67 s, a 30-day cohort 0.36-0.79 / 0.21-0.46 s; before,
+ranking every row, 30-45 s by region, owner, source or channel on SQLite).
 """
 
 from __future__ import annotations

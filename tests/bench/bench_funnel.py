@@ -166,15 +166,28 @@ def by_hand(conn: Connection, group_by: str | None, where: Filter) -> dict[str, 
     channel_of: dict[Any, Any] = {}
     if group_by == "CAMPAIGN_CHANNEL":
         channel_of = dict(conn.execute(text("SELECT id, channel FROM campaigns")).all())
-    counted = " UNION ALL ".join(
-        f"SELECT {i}, {key}, COUNT(*) FROM funnel_entries "
-        f"WHERE {condition} AND {where.sql}{group}"
-        for i, condition in enumerate(COUNTED)
-    )
     figures: dict[Any, list[int]] = {}
-    for i, value, n in conn.execute(text(counted)):
-        group_key = channel_of.get(value) if channel_of else value
-        figures.setdefault(group_key, [0] * len(COUNTED))[i] += n
+    if where.window:  # the window's rows, read once from the cohort indexes
+        pending = f"COUNT(pending_acceptance_at) - COUNT({SECONDS[PENDING - 1]})"
+        counted = (
+            f"SELECT {key}, COUNT(raw_at), "
+            f"{', '.join(f'COUNT({c})' for c in SECONDS)}, {pending} "
+            f"FROM funnel_entries WHERE {where.sql}{group}"
+        )
+        for value, *ns in conn.execute(text(counted)):
+            group_key = channel_of.get(value) if channel_of else value
+            into = figures.setdefault(group_key, [0] * len(COUNTED))
+            for i, n in enumerate(ns):
+                into[i] += n
+    else:  # each figure's count from its partial index, in group order
+        counted = " UNION ALL ".join(
+            f"SELECT {i}, {key}, COUNT(*) FROM funnel_entries "
+            f"WHERE {condition} AND {where.sql}{group}"
+            for i, condition in enumerate(COUNTED)
+        )
+        for i, value, n in conn.execute(text(counted)):
+            group_key = channel_of.get(value) if channel_of else value
+            figures.setdefault(group_key, [0] * len(COUNTED))[i] += n
     figures = {k: f for k, f in figures.items() if any(f)}
     medians: dict[tuple[Any, int], float] = {}
     if where.window:
