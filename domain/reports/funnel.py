@@ -437,13 +437,13 @@ def _ranked_medians(f: FunnelFilter, group_column: Any) -> Any:
         .where(seconds.is_not(None))
         .subquery("reached")
     )
-    window = {"partition_by": (rows.c.key, rows.c.m)}
+    partition = (rows.c.key, rows.c.m)
     ranked = select(
         rows.c.key,
         rows.c.m,
         rows.c.x,
-        func.row_number().over(order_by=rows.c.x, **window).label("rank"),
-        func.count().over(**window).label("n"),
+        func.row_number().over(order_by=rows.c.x, partition_by=partition).label("rank"),
+        func.count().over(partition_by=partition).label("n"),
     ).subquery("ranked")
     return (
         select(ranked.c.key, ranked.c.m, func.avg(ranked.c.x))
