@@ -263,6 +263,18 @@ _DIMENSION = {
     "OWNER": "Owner (the lead's; a direct opportunity's).",
     "CAMPAIGN_CHANNEL": "Channel of the first-touch (or primary) campaign.",
 }
+_FUNNEL_SOURCE = {
+    "ALL": "Every funnel record: leads and opportunities created without a lead.",
+    "LEAD": "Lead-sourced records: leads (going on as the opportunity they became).",
+    "DIRECT": "Opportunities created without a lead: they enter the funnel at "
+    "PENDING_ACCEPTANCE and reach no lead milestone.",
+}
+FunnelSourceGQL = _register(
+    d.FunnelSource,
+    "FunnelSource",
+    "Which funnel records count, by where they came from (D11).",
+    _FUNNEL_SOURCE,
+)
 FunnelMilestoneNameGQL = _register(
     d.FunnelMilestone,
     "FunnelMilestoneName",

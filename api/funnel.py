@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -20,13 +20,14 @@ from api.enums import (
     CampaignChannelGQL,
     FunnelDimensionGQL,
     FunnelMilestoneNameGQL,
+    FunnelSourceGQL,
     RegionGQL,
     SalesQualificationSourceGQL,
     SalesSegmentGQL,
 )
 from api.relay import decode_id, encode_id
 from api.users import UserNode
-from domain.enums import FunnelDimension
+from domain.enums import FunnelDimension, FunnelSource
 from domain.errors import Refused
 from domain.reports import funnel as funnel_report
 from domain.reports import spend as spend_report
@@ -43,12 +44,14 @@ class FunnelFilter:
 
     created_after: datetime | None = strawberry.field(
         default=None,
-        description="Cohort window start: records created at or after this time.",
+        description="Cohort window start: records that entered the funnel (a "
+        "lead at RAW, a direct opportunity at PENDING_ACCEPTANCE) at or after "
+        "this time.",
     )
     created_before: datetime | None = strawberry.field(
         default=None,
-        description="Cohort window end: records created before this time (not "
-        "before createdAfter).",
+        description="Cohort window end: records that entered the funnel before "
+        "this time (not before createdAfter).",
     )
     segment: list[SalesSegmentGQL] | None = strawberry.field(
         default=None, description="Any of these sales segments."
@@ -88,13 +91,16 @@ class FunnelMilestoneFigures:
         description="Records that reached it (a skipped milestone counts as reached)."
     )
     conversion_rate: float | None = strawberry.field(
-        description="count / the previous milestone's count (null for RAW, or "
-        "when the previous count is 0)."
+        description="The share of the records at the previous milestone that "
+        "reached this one (for leads: count / the previous count; direct "
+        "opportunities entering at PENDING_ACCEPTANCE are not in its rate; null "
+        "for RAW, or when the previous count is 0)."
     )
     median_seconds_from_previous: float | None = strawberry.field(
         description="Median seconds from the previous milestone to this one over "
-        "the records that reached it (an even number of them: the mean of the two "
-        "middle values; null for RAW or when none reached it)."
+        "the records that moved from one to the other (leads only up to "
+        "PENDING_ACCEPTANCE; an even number of them: the mean of the two middle "
+        "values; null for RAW or when none did)."
     )
 
     @classmethod
@@ -200,7 +206,7 @@ def _key(dimension: FunnelDimension, value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
-def _filter(f: FunnelFilter | None) -> funnel_report.FunnelFilter:
+def _filter(f: FunnelFilter | None, source: FunnelSource) -> funnel_report.FunnelFilter:
     f = f or FunnelFilter()
     owner = None
     if f.owner_id is not None:
@@ -219,6 +225,7 @@ def _filter(f: FunnelFilter | None) -> funnel_report.FunnelFilter:
         sales_qualification_source=f.sales_qualification_source or (),
         owner_id=owner,
         campaign_channel=f.campaign_channel or (),
+        source=source,
     )
 
 
@@ -235,9 +242,17 @@ class FunnelQueries:
         info: Info,
         filter: FunnelFilter | None = None,
         group_by: FunnelDimensionGQL | None = None,
+        source: Annotated[
+            FunnelSourceGQL,
+            strawberry.argument(
+                description="Which records count: LEAD (leads, entering at RAW), "
+                "DIRECT (opportunities created without a lead, entering at "
+                "PENDING_ACCEPTANCE) or ALL (both; the default)."
+            ),
+        ] = FunnelSource.ALL,
     ) -> Funnel:
         """The funnel."""
-        criteria = _filter(filter)
+        criteria = _filter(filter, FunnelSource(source.value))
         dimension = FunnelDimension(group_by.value) if group_by else None
         report = await info.context.read(
             lambda s: funnel_report.funnel(s, criteria, dimension)

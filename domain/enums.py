@@ -252,6 +252,14 @@ class FunnelDimension(StrEnum):
     CAMPAIGN_CHANNEL = "CAMPAIGN_CHANNEL"
 
 
+class FunnelSource(StrEnum):
+    """Which funnel records count, by where they came from (D11, round 2)."""
+
+    ALL = "ALL"
+    LEAD = "LEAD"
+    DIRECT = "DIRECT"
+
+
 class RecordType(StrEnum):
     """The kinds of record a transition, activity or event can point at."""
 

@@ -444,6 +444,50 @@ _SECONDS = (
 )
 
 
+# The funnel's grouping columns besides the segment, by a short name for their
+# indexes (a campaign channel groups by its campaigns).
+_FUNNEL_DIMENSIONS = {
+    "region": "region",
+    "owner": "owner_id",
+    "source": "initial_source",
+    "sqs": "sales_qualification_source",
+    "campaign": "campaign_id",
+}
+# What a walk checks without reading the row: the segment and region filters,
+# and whether the record is a lead (``source``).
+_FUNNEL_COVERED = ("sales_segment", "region", "lead_id")
+
+
+def _funnel_walk_indexes() -> list[Index]:
+    """Per grouping column: one index per milestone reached, ordered by the group
+    then the seconds (each group's median is a walk to its middle row), and one
+    of the leads (their count at RAW by group); covering the filters."""
+    found = []
+    for short, column in _FUNNEL_DIMENSIONS.items():
+        rest = [c for c in _FUNNEL_COVERED if c != column]
+        for name in _SECONDS:
+            found.append(
+                Index(
+                    f"ix_funnel_{short}_{name[len('seconds_to_') :]}",
+                    column,
+                    name,
+                    *rest,
+                    sqlite_where=text(f"{name} IS NOT NULL"),
+                    postgresql_where=text(f"{name} IS NOT NULL"),
+                )
+            )
+        found.append(
+            Index(
+                f"ix_funnel_{short}_raw",
+                column,
+                *rest,
+                sqlite_where=text("raw_at IS NOT NULL"),
+                postgresql_where=text("raw_at IS NOT NULL"),
+            )
+        )
+    return found
+
+
 class FunnelEntry(SQLModel, table=True):
     """One record's way through the customer-lifecycle funnel (D11).
 
@@ -456,14 +500,16 @@ class FunnelEntry(SQLModel, table=True):
 
     __tablename__ = "funnel_entries"
     __table_args__ = (
-        # Counts and medians walk these instead of reading and sorting rows:
-        # one pair per milestone, partial (only the records that reached it),
-        # ordered by seconds (all records) and by segment then seconds.
+        # Counts and medians walk these instead of reading and sorting rows
+        # (domain.reports.funnel): per milestone, partial (only the records
+        # that reached it), ordered by seconds (all records) and by segment then
+        # seconds, covering the filters; the same per other grouping column
+        # (_funnel_walk_indexes); the leads' cohorts; the direct records.
         *(
             Index(
                 f"ix_funnel_entries_{name}",
                 name,
-                "sales_segment",
+                *_FUNNEL_COVERED,
                 sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"),
             )
@@ -474,11 +520,39 @@ class FunnelEntry(SQLModel, table=True):
                 f"ix_funnel_entries_segment_{name[len('seconds_to_') :]}",
                 "sales_segment",
                 name,
+                "region",
+                "lead_id",
                 sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"),
             )
             for name in _SECONDS
         ),
+        # the leads' cohorts (partial: the direct records are read from
+        # ix_funnel_direct, never by scanning this one for a NULL)
+        Index(
+            "ix_funnel_entries_raw_at",
+            "raw_at",
+            sqlite_where=text("raw_at IS NOT NULL"),
+            postgresql_where=text("raw_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_funnel_segment_raw",
+            "sales_segment",
+            "region",
+            "lead_id",
+            sqlite_where=text("raw_at IS NOT NULL"),
+            postgresql_where=text("raw_at IS NOT NULL"),
+        ),
+        # the direct records at PENDING_ACCEPTANCE, by any group, in any window
+        Index(
+            "ix_funnel_direct",
+            "pending_acceptance_at",
+            "sales_segment",
+            *_FUNNEL_DIMENSIONS.values(),
+            sqlite_where=text("raw_at IS NULL"),
+            postgresql_where=text("raw_at IS NULL"),
+        ),
+        *_funnel_walk_indexes(),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -486,7 +560,9 @@ class FunnelEntry(SQLModel, table=True):
     opportunity_id: int | None = Field(
         default=None, foreign_key="opportunities.id", unique=True
     )
-    raw_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    # None for a direct record (an opportunity created without a lead): it
+    # enters the funnel at PENDING_ACCEPTANCE, never stamped with lead milestones.
+    raw_at: datetime | None = Field(sa_type=UTCDateTime, nullable=True)
     inquiry_at: datetime | None = _time_field()
     mql_at: datetime | None = _time_field()
     accepted_at: datetime | None = _time_field()

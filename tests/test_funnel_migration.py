@@ -1,4 +1,5 @@
-"""Migration 0007 fills the funnel of the records already there, from their history."""
+"""Migration 0007 fills the funnel of the records already there, from their history;
+0009 takes the lead milestones off the opportunities created without a lead."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ def stamp(moment: datetime, sqlite: bool) -> object:
     return moment.replace(tzinfo=None) if sqlite else moment
 
 
-def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database):  # noqa: F811
-    command.upgrade(alembic_config(fresh_database), "0002")
-    engine = make_sync_engine(fresh_database)
+def given_records_and_their_history(url: str) -> None:
+    """Two leads, a converted one's opportunity and a direct one, at 0002."""
+    command.upgrade(alembic_config(url), "0002")
+    engine = make_sync_engine(url)
     sqlite = engine.dialect.name == "sqlite"
 
     def at(hours: float) -> object:
@@ -118,18 +120,30 @@ def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database): 
                 },
             )
 
+    engine.dispose()
+
+
+ENTRIES = (
+    "SELECT lead_id, opportunity_id, seconds_to_inquiry, seconds_to_mql, "
+    "seconds_to_accepted, seconds_to_qualifying, seconds_to_pending_acceptance, "
+    "seconds_to_sao, sales_segment, sales_qualification_source, campaign_id "
+    "FROM funnel_entries ORDER BY id"
+)
+STAMPS = (
+    "SELECT raw_at, inquiry_at, mql_at, accepted_at, qualifying_at, "
+    "pending_acceptance_at, sao_at FROM funnel_entries ORDER BY id"
+)
+HOUR = 3600
+
+
+def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database):  # noqa: F811
+    given_records_and_their_history(fresh_database)
+
     command.upgrade(alembic_config(fresh_database), "0007_funnel")
 
+    engine = make_sync_engine(fresh_database)
     with engine.connect() as conn:
-        entries = conn.execute(
-            text(
-                "SELECT lead_id, opportunity_id, seconds_to_inquiry, seconds_to_mql, "
-                "seconds_to_accepted, seconds_to_qualifying, "
-                "seconds_to_pending_acceptance, seconds_to_sao, sales_segment, "
-                "sales_qualification_source, campaign_id FROM funnel_entries "
-                "ORDER BY id"
-            )
-        ).all()
+        entries = conn.execute(text(ENTRIES)).all()
         leads = conn.execute(
             text("SELECT id, campaign_id FROM leads ORDER BY id")
         ).all()
@@ -137,7 +151,7 @@ def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database): 
             text("SELECT id, lead_id, campaign_id FROM opportunities ORDER BY id")
         ).all()
     engine.dispose()
-    hour = 3600
+    hour = HOUR
     assert [tuple(e) for e in entries] == [
         (1, None, 1 * hour, 2 * hour, None, None, None, None, "SMB", None, 1),
         (2, 1, 4 * hour, 0, 0, 7 * hour, 0, 9 * hour, "SMB", "BDR_GENERATED", None),
@@ -145,3 +159,37 @@ def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database): 
     ]
     assert [tuple(r) for r in leads] == [(1, 1), (2, None)]
     assert [tuple(r) for r in opportunities] == [(1, 2, None), (2, None, None)]
+
+
+def test_upgrading_takes_the_lead_milestones_off_direct_opportunities(fresh_database):  # noqa: F811
+    """domain.md D11, Decision (round 2): "a direct opportunity (no lead) enters
+    the funnel at PENDING_ACCEPTANCE and is never stamped with lead milestones";
+    0009 clears the zero-length lead milestones 0007 gave it, and downgrading
+    gives them back."""
+    given_records_and_their_history(fresh_database)
+    command.upgrade(alembic_config(fresh_database), "0008_idempotent_batches")
+    engine = make_sync_engine(fresh_database)
+    with engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(text(ENTRIES))]
+        stamps_before = [tuple(r) for r in conn.execute(text(STAMPS))]
+
+    command.upgrade(alembic_config(fresh_database), "0009_funnel_direct")
+
+    with engine.connect() as conn:
+        after = [tuple(r) for r in conn.execute(text(ENTRIES))]
+        stamps_after = [tuple(r) for r in conn.execute(text(STAMPS))]
+    assert after[:2] == before[:2]  # the leads' entries are untouched
+    assert stamps_after[:2] == stamps_before[:2]
+    assert after[2] == (
+        None, 2, None, None, None, None, None, 3 * HOUR, "LARGE", "BDR_GENERATED",
+        None,
+    )  # fmt: skip
+    assert stamps_after[2][:5] == (None,) * 5
+    assert stamps_after[2][5:] == stamps_before[2][5:]
+
+    command.downgrade(alembic_config(fresh_database), "0008_idempotent_batches")
+
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(ENTRIES))] == before
+        assert [tuple(r) for r in conn.execute(text(STAMPS))] == stamps_before
+    engine.dispose()

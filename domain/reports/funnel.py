@@ -1,34 +1,49 @@
 """The customer-lifecycle funnel (D11, A5), aggregated by the database.
 
 Each milestone's count is the number of funnel records (``FunnelEntry``: a
-lead, or an opportunity created without one) that reached it; its conversion
-rate is that count over the previous milestone's (null when the previous
-count is 0, and for RAW); its median is over those records of the seconds
-from the previous milestone to it (null when the count is 0, and for RAW).
-The median of an even number of values is the mean of the two middle ones.
+lead, or an opportunity created without one) that reached it. A lead enters
+the funnel at RAW, a *direct* record (an opportunity created without a lead)
+at PENDING_ACCEPTANCE: it reaches no lead milestone (D11, Decision round 2).
+A milestone's conversion rate is the share of the records at the previous
+milestone that went on to reach it (null when the previous count is 0, and
+for RAW): for leads alone it is the count over the previous count; direct
+records entering at PENDING_ACCEPTANCE count there but not in its rate. Its
+median is over the records that moved from the previous milestone to it, of
+the seconds between the two (null when none did, and for RAW): medians into
+lead milestones and into PENDING_ACCEPTANCE come from leads only. The median
+of an even number of values is the mean of the two middle ones.
 
-Filters (all given must hold): created in the window (the cohort: RAW at or
-after ``created_after``, before ``created_before``), and any of the given
-segments, regions, initial sources, sales qualification sources, campaign
-channels, or exactly the owner (dimensions: ``domain.services.milestones``).
-Grouped by one dimension, every record falls in exactly one group (a record
-without a value is in the group ``None``), so the groups sum to the total.
+Filters (all given must hold): where the records came from (``source``:
+LEAD, DIRECT or ALL), entered the funnel in the window (the cohort: RAW, or
+PENDING_ACCEPTANCE for a direct record, at or after ``created_after``,
+before ``created_before``), and any of the given segments, regions, initial
+sources, sales qualification sources, campaign channels, or exactly the
+owner (dimensions: ``domain.services.milestones``). Grouped by one dimension,
+every record counted falls in exactly one group (a record without a value is
+in the group ``None``), so the groups sum to the total; a group none of whose
+records reached a milestone is not shown.
 
-Two statements, neither loading rows: the counts, then the medians. When
-the indexes serve the request (no filter but segments, grouped by segment or
-not at all), both walk the per-milestone partial indexes (records that
-reached the milestone, by seconds and by segment then seconds): the counts
-are one ``COUNT(*)`` per milestone (and segment) read from its index, and
-each median walks to the middle row (``ORDER BY seconds LIMIT 1 or 2 OFFSET
-(n - 1) / 2``, n from the counts). Any other request counts with one GROUP
-BY over the filtered rows and ranks their seconds with ``ROW_NUMBER()`` over
-(group, milestone) in one read of the rows, averaging the middle rank(s);
-its total still walks the indexes when only segments filter it. Both give
-the same numbers on SQLite and PostgreSQL (integer seconds; the mean of two
-integers is exact in a float); the walks sort nothing, which is what keeps
-the funnel fast at a million records (measured at 1,200,000 records, SQLite
-/ PostgreSQL: unfiltered 0.1 / 0.2 s, by segment 0.3 / 0.4 s, a 30-day
-cohort 0.6 / 0.4 s; ranking all of them, by owner or region, 9 / 5 s).
+Two kinds of statement, neither loading rows: the counts, then the medians.
+When the indexes serve the request (any grouping; no filter but segments,
+regions and the source), both walk the partial indexes of migration 0009:
+per grouping column and milestone one ordered by the group then the seconds
+(the records that reached it), covering the segment, the region and
+``lead_id``; per grouping column one of the leads; one of the direct
+records. The counts are one ``COUNT(*)`` per figure and group, read from its
+index in group order, and each median walks to the middle row (``ORDER BY
+seconds LIMIT 1 or 2 OFFSET (n - 1) / 2``, n from the counts); a channel
+merges the ordered walks of its campaigns (``UNION ALL`` arms with an
+``ORDER BY``: both databases merge them without sorting). Any other request
+counts with one GROUP BY over the filtered rows and ranks their seconds with
+``ROW_NUMBER()`` over (group, milestone), reading the rows once (a
+materialized CTE); a cohort window reads them from the leads' partial
+``raw_at`` index and the direct records' index. Both give the same numbers
+on SQLite and PostgreSQL (integer seconds; the mean of two integers is exact
+in a float); the walks sort nothing, which is what keeps the funnel fast at
+a million records (measured at 1,200,000 records on SQLite / PostgreSQL,
+every grouping: unfiltered 0.09-0.69 / 0.16-1.1 s, by segment or region
+0.06-0.53 / 0.10-0.67 s, a 30-day cohort 0.36-0.79 / 0.21-0.46 s; before,
+ranking every row, 30-45 s by region, owner, source or channel on SQLite).
 """
 
 from __future__ import annotations
@@ -47,6 +62,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -58,6 +74,7 @@ from domain.enums import (
     ErrorCode,
     FunnelDimension,
     FunnelMilestone,
+    FunnelSource,
     Region,
     SalesQualificationSource,
     SalesSegment,
@@ -70,6 +87,43 @@ from domain.services.milestones import SECONDS_COLUMNS
 ENTRIES = FunnelEntry.__table__  # type: ignore[attr-defined]
 CAMPAIGNS = Campaign.__table__  # type: ignore[attr-defined]
 _TOTAL = object()  # the key of the ungrouped figures
+_PENDING = MILESTONES.index(FunnelMilestone.PENDING_ACCEPTANCE)
+# What is counted, per group: [0] records at RAW (leads), [1..8] records that
+# moved from the previous milestone into milestone i (``seconds_to_*`` set),
+# [9] direct records at PENDING_ACCEPTANCE (their entry: no previous one).
+_COUNTED = len(MILESTONES) + 1
+
+
+def _in_window(after: datetime | None, before: datetime | None) -> Any:
+    """Entered the funnel in the window: a lead by its RAW, a direct record by its
+    PENDING_ACCEPTANCE — two ranges, each read from an index (``raw_at``'s, and
+    the direct records' ``ix_funnel_direct``)."""
+
+    def inside(column: Any) -> list[ColumnElement[bool]]:
+        return [
+            *([column >= after] if after is not None else []),
+            *([column < before] if before is not None else []),
+        ]
+
+    raw, pending = ENTRIES.c.raw_at, ENTRIES.c.pending_acceptance_at
+    return or_(
+        and_(raw.is_not(None), *inside(raw)),
+        and_(raw.is_(None), *inside(pending)),
+    )
+
+
+def _counted_column(i: int) -> Any:
+    """The column whose non-null values count ``_COUNTED`` figure ``i``."""
+    if i == 0:
+        return ENTRIES.c.raw_at
+    if i == len(MILESTONES):
+        return ENTRIES.c.pending_acceptance_at
+    return ENTRIES.c[SECONDS_COLUMNS[i - 1]]
+
+
+def _only_direct(i: int) -> list[ColumnElement[bool]]:
+    """The extra condition of figure ``i`` (direct records for the last one)."""
+    return [ENTRIES.c.raw_at.is_(None)] if i == len(MILESTONES) else []
 
 
 @dataclass(frozen=True)
@@ -84,12 +138,7 @@ class FunnelFilter:
     sales_qualification_source: Sequence[SalesQualificationSource] = ()
     owner_id: int | None = None
     campaign_channel: Sequence[CampaignChannel] = ()
-
-    def only_segments(self) -> bool:
-        """Whether nothing but segments is asked (the index serves the medians)."""
-        return all(
-            not getattr(self, f.name) for f in fields(self) if f.name != "segment"
-        )
+    source: FunnelSource = FunnelSource.ALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +195,13 @@ def _source_of(group_column: Any) -> Any:
 
 def _conditions(f: FunnelFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
-    if f.created_after is not None:
-        found.append(ENTRIES.c.raw_at >= f.created_after)
-    if f.created_before is not None:
-        found.append(ENTRIES.c.raw_at < f.created_before)
+    # a lead's entry names it (the walk indexes cover ``lead_id``)
+    if f.source is FunnelSource.LEAD:
+        found.append(ENTRIES.c.lead_id.is_not(None))
+    elif f.source is FunnelSource.DIRECT:
+        found.append(ENTRIES.c.lead_id.is_(None))
+    if f.created_after is not None or f.created_before is not None:
+        found.append(_in_window(f.created_after, f.created_before))
     for column, values in (
         (ENTRIES.c.sales_segment, f.segment),
         (ENTRIES.c.region, f.region),
@@ -194,38 +246,61 @@ async def _refusals(session: AsyncSession, f: FunnelFilter) -> list[Refusal]:
     return found
 
 
-def _indexed(f: FunnelFilter, group_by: FunnelDimension | None) -> bool:
-    """Whether the per-milestone indexes answer the request (see the docstring)."""
-    return group_by in (None, FunnelDimension.SEGMENT) and f.only_segments()
+def _indexed(f: FunnelFilter) -> bool:
+    """Whether the walk indexes answer the request, whatever the grouping: no
+    filter but segments, regions and the source (see the docstring)."""
+    return all(
+        not getattr(f, f_.name)
+        for f_ in fields(f)
+        if f_.name not in ("segment", "region", "source")
+    )
+
+
+def _walk_column(group_by: FunnelDimension | None) -> Any:
+    """The entries' column a grouping walks (a channel walks its campaigns)."""
+    if group_by is None:
+        return None
+    if group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+        return ENTRIES.c.campaign_id
+    return _group_column(group_by)
+
+
+async def _channels(session: AsyncSession) -> dict[Any, Any]:
+    """Each campaign's channel (None: no campaign)."""
+    rows = await session.execute(select(CAMPAIGNS.c.id, CAMPAIGNS.c.channel))
+    return {None: None, **{campaign: channel for campaign, channel in rows}}
 
 
 async def _indexed_counts(
     session: AsyncSession,
     f: FunnelFilter,
     group_by: FunnelDimension | None,
+    channels: dict[Any, Any],
 ) -> dict[Any, list[int]]:
-    """One ``COUNT(*)`` per milestone (and segment), each from its own index."""
-    by_segment = group_by is FunnelDimension.SEGMENT
-    segment = ENTRIES.c.sales_segment
+    """One ``COUNT(*)`` per figure (and group), each read from its own partial
+    index in the order of the group (no sort); a channel's counts are the sums
+    of its campaigns'."""
+    column = _walk_column(group_by)
     terms = []
-    for m in range(len(MILESTONES)):
-        reached = [ENTRIES.c[SECONDS_COLUMNS[m - 1]].is_not(None)] if m else []
+    for m in range(_COUNTED):
+        reached = [_counted_column(m).is_not(None), *_only_direct(m)]
         term = (
             select(
                 literal_column(str(m), Integer).label("m"),
-                (segment if by_segment else null()).label("key"),
+                (column if column is not None else null()).label("key"),
                 func.count().label("n"),
             )
             .select_from(ENTRIES)
             .where(*reached, *_conditions(f))
         )
-        terms.append(term.group_by(segment) if by_segment else term)
+        terms.append(term.group_by(column) if column is not None else term)
     counts: dict[Any, list[int]] = {}
     for m, key, n in await session.execute(union_all(*terms)):
-        key = key if by_segment else _TOTAL
-        counts.setdefault(key, [0] * len(MILESTONES))[m] = int(n)
-    if not by_segment:
-        counts.setdefault(_TOTAL, [0] * len(MILESTONES))
+        if column is None:
+            key = _TOTAL
+        elif group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+            key = channels[key]
+        counts.setdefault(key, [0] * _COUNTED)[m] += int(n)
     return counts
 
 
@@ -233,11 +308,19 @@ async def _counts(
     session: AsyncSession,
     f: FunnelFilter,
     group_by: FunnelDimension | None,
+    channels: dict[Any, Any],
 ) -> dict[Any, list[int]]:
     """Records reaching each milestone, by group key (or under ``_TOTAL``)."""
-    if _indexed(f, group_by):
-        return await _indexed_counts(session, f, group_by)
-    counted = [func.count()] + [func.count(ENTRIES.c[c]) for c in SECONDS_COLUMNS]
+    if _indexed(f):
+        return await _indexed_counts(session, f, group_by, channels)
+    # direct records at PENDING_ACCEPTANCE: those there without a previous step
+    direct = func.count(ENTRIES.c.pending_acceptance_at) - func.count(
+        ENTRIES.c[SECONDS_COLUMNS[_PENDING - 1]]
+    )
+    counted = [
+        *(func.count(_counted_column(i)) for i in range(len(MILESTONES))),
+        direct,
+    ]
     if group_by is None:
         row = (await session.execute(select(*counted).where(*_conditions(f)))).one()
         return {_TOTAL: [int(n) for n in row]}
@@ -251,41 +334,71 @@ async def _counts(
     return {row[0]: [int(n) for n in row[1:]] for row in rows}
 
 
+# At most this many walks in one statement (SQLite allows 500 terms in a
+# compound SELECT; a channel's walk is a compound of its campaigns' walks).
+_WALKS_PER_STATEMENT = 120
+
+
+def _walk(f: FunnelFilter, seconds: Any, same_group: list[list[Any]], n: int) -> Any:
+    """The middle value(s) of ``seconds`` over the group: one index walk, or, for
+    a group of several values (a channel's campaigns), a merge of their walks in
+    order (each database merges ordered compound arms without sorting)."""
+    limit, offset = 2 - n % 2, (n - 1) // 2
+    arms = [
+        select(seconds.label("x")).where(seconds.is_not(None), *_conditions(f), *c)
+        for c in same_group
+    ]
+    if len(arms) == 1:
+        middle = arms[0].order_by(seconds).limit(limit).offset(offset).subquery()
+    else:
+        ordered = [arm.order_by(seconds).subquery() for arm in arms]
+        middle = (
+            union_all(*(select(o.c.x) for o in ordered))
+            .order_by(literal_column("x"))
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+    return func.avg(middle.c.x)
+
+
 def _offset_medians(
     f: FunnelFilter,
     group_by: FunnelDimension | None,
     counts: dict[Any, list[int]],
-) -> tuple[Any, list[Any]]:
-    """One UNION ALL of index walks to each (group, milestone)'s middle row(s)."""
-    keys = list(counts)
-    terms = []
-    for k, key in enumerate(keys):
-        same_group = (
-            [ENTRIES.c.sales_segment == key]
-            if group_by is FunnelDimension.SEGMENT and key is not _TOTAL
-            else []
-        )
+    channels: dict[Any, Any],
+) -> list[tuple[Any, list[Any]]]:
+    """UNION ALLs of index walks to each (group, milestone)'s middle row(s), with
+    the (group, milestone) of each term."""
+    column = _walk_column(group_by)
+    terms: list[tuple[tuple[Any, int], Any]] = []
+    for key, figures in counts.items():
+        if key is _TOTAL or column is None:
+            same_group: list[list[Any]] = [[]]
+        elif group_by is FunnelDimension.CAMPAIGN_CHANNEL:
+            same_group = [
+                [column == c] if c is not None else [column.is_(None)]
+                for c, channel in channels.items()
+                if channel == key
+            ]
+        else:
+            same_group = [[column == key] if key is not None else [column.is_(None)]]
         for m, name in enumerate(SECONDS_COLUMNS):
-            n = counts[key][m + 1]
-            if n == 0:
-                continue
-            seconds = ENTRIES.c[name]
-            middle = (
-                select(seconds.label("x"))
-                .where(seconds.is_not(None), *_conditions(f), *same_group)
-                .order_by(seconds)
-                .limit(2 - n % 2)
-                .offset((n - 1) // 2)
-                .subquery()
+            n = figures[m + 1]
+            if n:
+                walk = _walk(f, ENTRIES.c[name], same_group, n)
+                terms.append(((key, m), walk))
+    statements = []
+    for start in range(0, len(terms), _WALKS_PER_STATEMENT):
+        chunk = terms[start : start + _WALKS_PER_STATEMENT]
+        statement = union_all(
+            *(
+                select(literal_column(str(i), Integer), walk)
+                for i, (_where, walk) in enumerate(chunk)
             )
-            terms.append(
-                select(
-                    literal_column(str(k), Integer),
-                    literal_column(str(m), Integer),
-                    func.avg(middle.c.x),
-                )
-            )
-    return (union_all(*terms) if terms else None), keys
+        )
+        statements.append((statement, [where for where, _walk in chunk]))
+    return statements
 
 
 def _ranked_medians(f: FunnelFilter, group_column: Any) -> Any:
@@ -301,15 +414,27 @@ def _ranked_medians(f: FunnelFilter, group_column: Any) -> Any:
             for m in range(len(SECONDS_COLUMNS))
         )
     ).subquery("milestone")
-    seconds = case(
-        *((numbers.c.m == m, ENTRIES.c[name]) for m, name in enumerate(SECONDS_COLUMNS))
-    )
     key = group_column if group_column is not None else null()
     source = ENTRIES if group_column is None else _source_of(group_column)
+    # The filtered rows, read once (materialized: else the planner may read them
+    # again for each milestone number).
+    filtered = (
+        select(key.label("key"), *(ENTRIES.c[name] for name in SECONDS_COLUMNS))
+        .select_from(source)
+        .where(*_conditions(f))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    seconds = case(
+        *(
+            (numbers.c.m == m, filtered.c[name])
+            for m, name in enumerate(SECONDS_COLUMNS)
+        )
+    )
     rows = (
-        select(key.label("key"), numbers.c.m, seconds.label("x"))
-        .select_from(source.join(numbers, true()))
-        .where(seconds.is_not(None), *_conditions(f))
+        select(filtered.c.key, numbers.c.m, seconds.label("x"))
+        .select_from(filtered.join(numbers, true()))
+        .where(seconds.is_not(None))
         .subquery("reached")
     )
     partition = (rows.c.key, rows.c.m)
@@ -334,47 +459,52 @@ async def _medians(
     f: FunnelFilter,
     group_by: FunnelDimension | None,
     counts: dict[Any, list[int]],
+    channels: dict[Any, Any],
 ) -> dict[tuple[Any, int], float]:
     """Median seconds from the previous milestone, by (group key, milestone index).
 
     Index walks where the indexes serve (the groups and total of an indexed
-    request; the total of any request filtered by segments at most), ranking
-    otherwise.
+    request), ranking otherwise.
     """
     found: dict[tuple[Any, int], float] = {}
 
     async def walk(keyed: dict[Any, list[int]], grouping: Any) -> None:
-        statement, keys = _offset_medians(f, grouping, keyed)
-        if statement is not None:
-            for k, m, value in await session.execute(statement):
-                found[(keys[k], m)] = float(value)
+        for statement, wheres in _offset_medians(f, grouping, keyed, channels):
+            for i, value in await session.execute(statement):
+                if value is not None:
+                    found[wheres[i]] = float(value)
 
     async def rank(group_column: Any) -> None:
         for key, m, value in await session.execute(_ranked_medians(f, group_column)):
             found[(key if group_column is not None else _TOTAL, m)] = float(value)
 
-    if _indexed(f, group_by):
+    if _indexed(f):
         await walk(counts, group_by)
         return found
     if group_by is not None:
         await rank(_group_column(group_by))
-    if f.only_segments():
-        await walk({_TOTAL: counts[_TOTAL]}, None)
-    else:
-        await rank(None)
+    await rank(None)
     return found
+
+
+def _reached(counts: list[int]) -> list[int]:
+    """Records at each milestone, from the ``_COUNTED`` figures."""
+    reached = counts[: len(MILESTONES)]
+    reached[_PENDING] += counts[len(MILESTONES)]
+    return reached
 
 
 def _figures(
     counts: list[int], medians: dict[tuple[Any, int], float], key: Any
 ) -> list[MilestoneFigures]:
+    reached = _reached(counts)
     figures = []
     for i, milestone in enumerate(MILESTONES):
-        before = counts[i - 1] if i else 0
+        before = reached[i - 1] if i else 0
         figures.append(
             MilestoneFigures(
                 milestone=milestone,
-                count=counts[i],
+                count=reached[i],
                 conversion_rate=counts[i] / before if before else None,
                 median_seconds_from_previous=medians.get((key, i - 1)) if i else None,
             )
@@ -401,11 +531,18 @@ async def funnel(
     refusals = await _refusals(session, f)
     if refusals:
         raise Refused(refusals)
-    counts = await _counts(session, f, group_by)
+    channels = (
+        await _channels(session)
+        if group_by is FunnelDimension.CAMPAIGN_CHANNEL and _indexed(f)
+        else {}
+    )
+    found = await _counts(session, f, group_by, channels)
+    counts = {k: c for k, c in found.items() if any(c)}
     if group_by is not None:
         total = [sum(column) for column in zip(*counts.values(), strict=True)]
-        counts[_TOTAL] = total or [0] * len(MILESTONES)
-    medians = await _medians(session, f, group_by, counts)
+        counts[_TOTAL] = total or [0] * _COUNTED
+    counts.setdefault(_TOTAL, [0] * _COUNTED)
+    medians = await _medians(session, f, group_by, counts, channels)
     groups = [
         GroupFigures(key=key, milestones=_figures(counts[key], medians, key))
         for key in sorted((k for k in counts if k is not _TOTAL), key=_order)

@@ -19,10 +19,14 @@ Decisions where D11 is silent:
   without ever being sales qualified, is SAO (and SQO) at that move. Stamps
   are therefore never earlier than the stamp before them, and a skipped
   milestone takes 0 seconds from the previous one.
-* **An opportunity created without a lead** passed every lead milestone
-  (RAW … QUALIFYING) at its creation; it reaches PENDING_ACCEPTANCE when it is
-  an opportunity: at creation, or, when created in 00-Pre Opportunity
-  ("not yet an opportunity"), when it moves on to 0-Pending Acceptance.
+* **An opportunity created without a lead** (a *direct* record) enters the
+  funnel at PENDING_ACCEPTANCE and is never stamped with lead milestones
+  (D11, Decision round 2): RAW … QUALIFYING stay empty, so no lead-milestone
+  median counts it as a zero-length step. It reaches PENDING_ACCEPTANCE when
+  it is an opportunity: at creation, or, when created in 00-Pre Opportunity
+  ("not yet an opportunity"), when it moves on to 0-Pending Acceptance. Its
+  skipped milestones are filled from PENDING_ACCEPTANCE on, never before. A
+  record is direct exactly when its RAW stamp is empty.
 * Lead statuses: INQUIRY, MQL, ACCEPTED and QUALIFYING reach their
   milestone; QUALIFIED (conversion) reaches QUALIFYING. Stages: 0-Pending
   Acceptance reaches PENDING_ACCEPTANCE, 1-Discovery SAO, 2-Scoping …
@@ -88,16 +92,27 @@ def previous(milestone: FunnelMilestone) -> FunnelMilestone | None:
     return MILESTONES[i - 1] if i else None
 
 
+def entry_milestone(stamps: Stamps) -> FunnelMilestone:
+    """Where this record entered the funnel: RAW for a lead, PENDING_ACCEPTANCE
+    for a direct record (no RAW stamp)."""
+    return M.RAW if stamps[0] is not None else M.PENDING_ACCEPTANCE
+
+
 def reach(stamps: Stamps, milestone: FunnelMilestone | None, at: datetime) -> Stamps:
     """The stamps after reaching ``milestone`` at ``at``: first reach kept, every
-    earlier milestone not yet reached stamped ``at`` too."""
+    earlier milestone not yet reached, from the record's entry milestone on,
+    stamped ``at`` too (a direct record never reaches a lead milestone)."""
     if milestone is None:
         return stamps
+    first = _INDEX[entry_milestone(stamps)]
     last = _INDEX[milestone] + 1
-    head = stamps[:last]
-    if None not in head:
+    if last <= first:
         return stamps
-    return tuple(at if stamp is None else stamp for stamp in head) + stamps[last:]
+    middle = stamps[first:last]
+    if None not in middle:
+        return stamps
+    filled = tuple(at if stamp is None else stamp for stamp in middle)
+    return stamps[:first] + filled + stamps[last:]
 
 
 def lead_stamps(created_at: datetime) -> Stamps:
@@ -106,10 +121,10 @@ def lead_stamps(created_at: datetime) -> Stamps:
 
 
 def opportunity_stamps(created_at: datetime, stage: OpportunityStage) -> Stamps:
-    """An opportunity created without a lead, in ``stage``: every lead milestone at
-    its creation, then the stage's own milestone."""
-    stamps = reach(lead_stamps(created_at), M.QUALIFYING, created_at)
-    return reach(stamps, milestone_of_stage(stage), created_at)
+    """An opportunity created without a lead, in ``stage``: no lead milestone;
+    the stage's own milestone (and those it skipped from PENDING_ACCEPTANCE on)
+    at its creation."""
+    return reach((None,) * len(MILESTONES), milestone_of_stage(stage), created_at)
 
 
 def replay(

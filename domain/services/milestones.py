@@ -1,17 +1,18 @@
 """Milestones (D11): every funnel record's ``FunnelEntry``, kept by the unit of work.
 
 Design. The funnel counts *funnel records*: each lead, and each opportunity
-created without a lead. A lead converted into a new opportunity goes on as
-that opportunity ("the lead is duplicated to an opportunity", D7), in the
-same entry. One row per record, holding its nine milestone moments, the
-seconds between consecutive milestones and its dimensions, makes the funnel
-one aggregate over one narrow table: counts are a GROUP BY, and each median
-walks an index on ``(seconds_to_<milestone>, sales_segment)`` to its middle
-row instead of sorting (see ``domain.reports.funnel``). Stamps on the leads
-and opportunities themselves would have split every milestone over two wide
-tables (a union and a sort for each median; measured on SQLite at 1,000,000
-leads: a GROUP BY over ``leads`` 5 s, one window median 1 s, one index walk
-5 ms).
+created without a lead (a *direct* record: it enters at PENDING_ACCEPTANCE,
+its lead milestones stay empty, D11 round 2). A lead converted into a new
+opportunity goes on as that opportunity ("the lead is duplicated to an
+opportunity", D7), in the same entry. One row per record, holding its nine
+milestone moments, the seconds between consecutive milestones and its
+dimensions, makes the funnel one aggregate over one narrow table: counts are a
+GROUP BY, and each median walks an index on ``(seconds_to_<milestone>,
+sales_segment)`` to its middle row instead of sorting (see
+``domain.reports.funnel``). Stamps on the leads and opportunities themselves
+would have split every milestone over two wide tables (a union and a sort for
+each median; measured on SQLite at 1,000,000 leads: a GROUP BY over ``leads``
+5 s, one window median 1 s, one index walk 5 ms).
 
 How it stays true. An ``after_flush`` hook (``follow_records``) looks at every
 lead, opportunity and account the flush wrote: a new lead or opportunity gets
@@ -148,8 +149,14 @@ def _lead_entry(session: Session, lead: Lead) -> Stamps:
 
 
 def _follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
-    """The entries of new (or changed) leads, in a constant number of statements
-    however many leads a flush wrote (a batch of engagements moves hundreds)."""
+    """The entries of new (or changed) leads, in a bounded number of statements
+    however many leads a flush wrote (a batch of engagements moves hundreds).
+
+    An entry's UPDATE sets only the columns whose value changes, and none is
+    sent when nothing does (a move reaching no milestone): every index holding
+    a column set is rewritten (funnel_entries has one per milestone and
+    grouping), so a column set for nothing costs index writes. Leads changed
+    alike share one UPDATE (one per distinct set of changed columns)."""
     if not new:
         leads = [lead for lead in leads if _changed(lead, "status", *LEAD_DIMENSIONS)]
     if not leads:
@@ -163,30 +170,36 @@ def _follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
         )
     }
     inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lead in leads:
-        stamps = stored.get(lead.id)
-        missing = stamps is None
-        if stamps is None:
-            stamps = lead_stamps(lead.created_at)
+        before = stored.get(lead.id)
+        stamps = before if before is not None else lead_stamps(lead.created_at)
         if new or _changed(lead, "status"):
             stamps = reach(
                 stamps, milestone_of_status(lead.status), lead.status_changed_at
             )
         values = {**stamp_values(stamps), **_lead_dimensions(lead)}
-        if missing:
+        if before is None:
             inserts.append({"lead_id": lead.id, **values})
-        else:
-            updates.append({"entry_lead_id": lead.id, **values})
+            continue
+        old = stamp_values(before)
+        changed = {
+            name: value
+            for name, value in values.items()
+            if (old[name] != value if name in old else _changed(lead, name))
+        }
+        if changed:
+            updates.setdefault(tuple(changed), []).append(
+                {"entry_lead_id": lead.id, **changed}
+            )
     if inserts:
         session.execute(insert(ENTRIES), inserts)
-    if updates:
-        columns = [name for name in updates[0] if name != "entry_lead_id"]
+    for columns, rows in updates.items():
         session.execute(
             update(ENTRIES)
             .where(ENTRIES.c.lead_id == bindparam("entry_lead_id"))
             .values({name: bindparam(name) for name in columns}),
-            updates,
+            rows,
         )
 
 

@@ -86,6 +86,16 @@ class Record:
     def stamps(self) -> list[datetime | None]:
         return [T0 + h * H if h is not None else None for h in self.hours]
 
+    @property
+    def entered(self) -> float | None:
+        """When it entered the funnel (hours): RAW, or PENDING_ACCEPTANCE for an
+        opportunity created without a lead (None: not in the funnel yet)."""
+        return next((h for h in self.hours if h is not None), None)
+
+    @property
+    def direct(self) -> bool:
+        return self.name.startswith("O")
+
 
 @dataclass
 class FunnelData:
@@ -122,9 +132,10 @@ L3 = (4, 9, None, None, None, None, None, None, None)
 L4 = (6, None, None, None, None, None, None, None, None)
 L5 = (720, 722, 723, 725, None, None, None, None, None)
 L6 = (8, 10, 11, 13, 20, None, None, None, None)
-O7 = (10, 10, 10, 10, 10, 10, 16, 26, None)
-O8 = (12,) * 9
-O9 = (14, 14, 14, 14, 14, None, None, None, None)
+# created without a lead: they enter at PENDING_ACCEPTANCE (D11, round 2)
+O7 = (None, None, None, None, None, 10, 16, 26, None)
+O8 = (None,) * 5 + (12,) * 4
+O9 = (None,) * 9
 
 WON_FIELDS = {
     "technical_requirements_confirmed": True,
@@ -420,20 +431,21 @@ async def build_funnel_data(make: Any) -> FunnelData:
 
 
 def expected(records: list[Record]) -> list[dict[str, Any]]:
-    """The funnel of these records, by definition (statistics.median: the mean of
-    the two middle values of an even count)."""
+    """The funnel of these records, by definition: the count of those at each
+    milestone; the share of those at the previous one that moved on to it; the
+    median seconds of that move (statistics.median: the mean of the two middle
+    values of an even count)."""
     figures = []
     for i, milestone in enumerate(MILESTONES):
         reached = [r for r in records if r.stamps[i] is not None]
         before = sum(1 for r in records if r.stamps[i - 1] is not None) if i else 0
-        seconds = [
-            (r.stamps[i] - r.stamps[i - 1]).total_seconds() for r in reached if i
-        ]
+        moved = [r for r in reached if i and r.stamps[i - 1] is not None]
+        seconds = [(r.stamps[i] - r.stamps[i - 1]).total_seconds() for r in moved]
         figures.append(
             {
                 "milestone": milestone.value,
                 "count": len(reached),
-                "conversionRate": len(reached) / before if before else None,
+                "conversionRate": len(moved) / before if before else None,
                 "medianSecondsFromPrevious": float(statistics.median(seconds))
                 if i and seconds
                 else None,
@@ -471,12 +483,12 @@ async def test_every_milestone_with_its_count_rate_and_median(api, data):
 
     assert [m["milestone"] for m in got["milestones"]] == [m.value for m in MILESTONES]
     assert table(got["milestones"]) == [
-        row(9, None, None),
-        row(8, 8 / 9, 5400.0),  # 0 0 0 3600 | 7200 7200 7200 18000: even
-        row(7, 7 / 8, 0.0),  # 0 0 0 0 3600 3600 7200: odd
-        row(7, 1.0, 7200.0),
-        row(6, 6 / 7, 7200.0),  # 0 0 0 | 14400 14400 25200
-        row(4, 4 / 6, 0.0),
+        row(6, None, None),  # the six leads: O7 … O9 have no RAW
+        row(5, 5 / 6, 7200.0),  # 3600 7200 7200 7200 18000: odd
+        row(4, 4 / 5, 3600.0),  # 0 3600 | 3600 7200: even
+        row(4, 1.0, 7200.0),
+        row(3, 3 / 4, 14400.0),  # 14400 14400 25200
+        row(4, 2 / 3, 14400.0),  # L1, L2 moved; O7, O8 entered here
         row(4, 1.0, 25200.0),  # 0 21600 | 28800 57600
         row(3, 0.75, 36000.0),
         row(2, 2 / 3, 115200.0),  # 0 | 230400
@@ -511,19 +523,26 @@ async def test_every_milestone_with_its_count_rate_and_median(api, data):
                 "createdAfter": T0.isoformat(),
                 "createdBefore": (T0 + 24 * H).isoformat(),
             },
-            lambda d, r: r.hours[0] < 24,
+            lambda d, r: r.entered is not None and r.entered < 24,
         ),
         (
             {
                 "createdAfter": (T0 + 5 * H).isoformat(),
                 "createdBefore": (T0 + 13 * H).isoformat(),
             },
-            lambda d, r: 5 <= r.hours[0] < 13,
+            lambda d, r: r.entered is not None and 5 <= r.entered < 13,
         ),
-        ({"createdAfter": (T0 + 6 * H).isoformat()}, lambda d, r: r.hours[0] >= 6),
+        (
+            {"createdAfter": (T0 + 6 * H).isoformat()},
+            lambda d, r: r.entered is not None and r.entered >= 6,
+        ),
         (
             {"segment": ["SMB"], "createdBefore": (T0 + 24 * H).isoformat()},
-            lambda d, r: r.segment is SalesSegment.SMB and r.hours[0] < 24,
+            lambda d, r: (
+                r.segment is SalesSegment.SMB
+                and r.entered is not None
+                and r.entered < 24
+            ),
         ),
     ],
 )
@@ -533,6 +552,80 @@ async def test_each_filter_counts_only_its_records(api, data, criteria, keep):
     chosen = [r for r in data.records if keep(data, r)]
     assert 0 < len(chosen) < len(data.records)
     assert got["milestones"] == expected(chosen)
+
+
+SOURCED = """
+query($source: FunnelSource!, $groupBy: FunnelDimension) {
+  funnel(source: $source, groupBy: $groupBy) {
+    milestones { milestone count conversionRate medianSecondsFromPrevious }
+    groups { key milestones { milestone count conversionRate medianSecondsFromPrevious } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("group_by", [None, "OWNER", "SEGMENT"])
+async def test_lead_sourced_and_direct_records_are_reported_separately(
+    api, data, group_by
+):
+    """domain.md D11, Decision (round 2): "a direct opportunity (no lead) enters
+    the funnel at PENDING_ACCEPTANCE and is never stamped with lead milestones;
+    the funnel reports lead-sourced and direct records separately (`source:
+    LEAD | DIRECT | ALL`), and medians between lead milestones come from leads
+    only — a median of 0 s must mean records really moved at the same
+    instant" (handbook, Customer Lifecycle: Raw … Qualifying are [Lead or
+    Contact] stages; Pending Acceptance is the first [Opportunity] one)."""
+    ops = data.users["ops"]
+
+    def sourced(source: str) -> Any:
+        return api(SOURCED, {"source": source, "groupBy": group_by}, as_user=ops)
+
+    leads = (await sourced("LEAD")).ok()["funnel"]
+    direct = (await sourced("DIRECT")).ok()["funnel"]
+    both = (await sourced("ALL")).ok()["funnel"]
+
+    assert leads["milestones"] == expected([r for r in data.records if not r.direct])
+    assert direct["milestones"] == expected([r for r in data.records if r.direct])
+    assert both == await funnel(api, ops, group_by=group_by)
+    assert table(direct["milestones"]) == [row(0, None, None)] * 5 + [
+        row(2, None, None),  # O7, O8 enter here; O9 is not an opportunity yet
+        row(2, 1.0, 10800.0),  # 0 | 21600
+        row(2, 1.0, 18000.0),  # 0 | 36000
+        row(1, 0.5, 0.0),  # O8, won at its creation: really the same instant
+    ]
+    # every median up to PENDING_ACCEPTANCE is the leads' alone
+    for i in range(1, 6):
+        assert (
+            both["milestones"][i]["medianSecondsFromPrevious"]
+            == leads["milestones"][i]["medianSecondsFromPrevious"]
+        )
+        assert both["milestones"][i]["medianSecondsFromPrevious"] != 0.0
+    for i, m in enumerate(both["milestones"]):
+        assert m["count"] == (
+            leads["milestones"][i]["count"] + direct["milestones"][i]["count"]
+        )
+    if group_by is not None:
+        for answer, records in (
+            (leads, [r for r in data.records if not r.direct]),
+            (direct, [r for r in data.records if r.direct]),
+        ):
+            by_key: dict[str, list[Record]] = {}
+            for record in records:
+                if record.entered is not None:
+                    key = data.value(record, FunnelDimension(group_by))
+                    by_key.setdefault(key, []).append(record)
+            assert {g["key"]: g["milestones"] for g in answer["groups"]} == {
+                key: expected(chosen) for key, chosen in by_key.items()
+            }
+
+
+async def test_an_unknown_source_is_refused_naming_the_enum(api, make):
+    ops = await make.user(Role.SALES_OPS)
+
+    result = await api(SOURCED, {"source": "CONTACT"}, as_user=ops)
+
+    assert result.data is None
+    assert [e["code"] for e in result.errors] == ["INVALID_INPUT"]
+    assert "FunnelSource" in result.errors[0]["message"]
 
 
 async def test_the_owner_filter_counts_the_records_the_owner_brought(api, data):
@@ -627,7 +720,9 @@ async def test_grouping_a_filtered_funnel(api, data):
     chosen = [
         r
         for r in data.records
-        if r.hours[0] < 24 and r.segment in (SalesSegment.SMB, SalesSegment.LARGE)
+        if r.entered is not None
+        and r.entered < 24
+        and r.segment in (SalesSegment.SMB, SalesSegment.LARGE)
     ]
     assert got["milestones"] == expected(chosen)
     assert {g["key"]: g["milestones"] for g in got["groups"]} == {
@@ -637,15 +732,19 @@ async def test_grouping_a_filtered_funnel(api, data):
     }
 
 
-async def test_the_index_walk_and_the_ranking_give_the_same_medians(api, data):
-    """Unfiltered (index walk) and a window holding everything (ranking) agree."""
+@pytest.mark.parametrize("group_by", [None, *(d.value for d in FunnelDimension)])
+async def test_the_index_walk_and_the_ranking_give_the_same_medians(
+    api, data, group_by
+):
+    """Unfiltered or by segment or region (index walks) and the same with a window
+    holding everything (ranking) agree, under every grouping."""
     ops = data.users["ops"]
     everything = {"createdAfter": (T0 - 24 * H).isoformat()}
 
-    for group_by in (None, "SEGMENT"):
-        walked = await funnel(api, ops, None, group_by)
-        ranked = await funnel(api, ops, everything, group_by)
-        assert walked == ranked
+    for criteria in ({}, {"segment": ["SMB", "LARGE"]}, {"region": ["EMEA"]}):
+        walked = await funnel(api, ops, criteria or None, group_by)
+        ranked = await funnel(api, ops, {**criteria, **everything}, group_by)
+        assert walked == ranked, criteria
 
 
 async def test_an_empty_database_gives_zeros_and_no_groups(api, make):

@@ -424,9 +424,13 @@ async def test_converting_without_an_opportunity_stops_at_qualifying(
 # --- opportunities ------------------------------------------------------------------
 
 
-async def test_a_deal_created_without_a_lead_passed_every_lead_milestone(
+async def test_a_deal_created_without_a_lead_enters_at_pending_acceptance(
     api, make, sessions
 ):
+    """domain.md D11, Decision (round 2): "a direct opportunity (no lead) enters
+    the funnel at PENDING_ACCEPTANCE and is never stamped with lead milestones"
+    (handbook, Customer Lifecycle: Raw … Qualifying are [Lead or Contact]
+    stages, Pending Acceptance the first [Opportunity] one)."""
     ops = await make.user(Role.SALES_OPS)
     ae = await make.user(Role.AE)
 
@@ -436,9 +440,16 @@ async def test_a_deal_created_without_a_lead_passed_every_lead_milestone(
     async with sessions() as session:
         deal = await session.get(Opportunity, opp)
     assert entry.lead_id is None
-    assert reached(entry) == [m.value for m in MILESTONES[:6]]
-    assert set(stamps(entry)[:6]) == {deal.created_at}
-    assert entry.seconds_to_pending_acceptance == 0
+    assert reached(entry) == ["PENDING_ACCEPTANCE"]
+    assert stamps(entry)[:5] == (None,) * 5
+    assert entry.pending_acceptance_at == deal.created_at
+    assert (
+        entry.seconds_to_inquiry,
+        entry.seconds_to_mql,
+        entry.seconds_to_accepted,
+        entry.seconds_to_qualifying,
+        entry.seconds_to_pending_acceptance,
+    ) == (None,) * 5
     assert (entry.sales_segment, entry.region, entry.owner_id) == (
         SalesSegment.SMB,
         Region.EMEA,
@@ -454,17 +465,17 @@ async def test_a_pre_opportunity_reaches_pending_acceptance_when_it_moves_there(
     ae = await make.user(Role.AE)
     walk = Walk(api, ops)
     opp, _ = await a_direct_deal(walk, ae, stage="PRE_OPPORTUNITY")
-    assert reached(await entry_of(sessions, opportunity_id=opp))[-1] == "QUALIFYING"
+    assert reached(await entry_of(sessions, opportunity_id=opp)) == []
 
     await walk(MOVE, {"id": gid("Opportunity", opp), "to": "PENDING_ACCEPTANCE"}, ae)
 
     entry = await entry_of(sessions, opportunity_id=opp)
     history = await ledger(sessions, RecordType.OPPORTUNITY, opp)
-    assert reached(entry)[-1] == "PENDING_ACCEPTANCE"
+    assert reached(entry) == ["PENDING_ACCEPTANCE"]
     assert entry.pending_acceptance_at == history[-1].at
 
 
-async def test_a_web_direct_deal_created_won_reached_every_milestone_at_once(
+async def test_a_web_direct_deal_created_won_reached_every_deal_milestone_at_once(
     api, make, sessions
 ):
     ops = await make.user(Role.SALES_OPS)
@@ -478,8 +489,9 @@ async def test_a_web_direct_deal_created_won_reached_every_milestone_at_once(
     )
 
     entry = await entry_of(sessions, opportunity_id=opp)
-    assert reached(entry) == [m.value for m in MILESTONES]
-    assert len(set(stamps(entry))) == 1
+    assert reached(entry) == [m.value for m in MILESTONES[5:]]
+    assert len(set(stamps(entry)[5:])) == 1
+    assert stamps(entry)[:5] == (None,) * 5
     assert entry.seconds_to_won == 0
 
 
@@ -881,9 +893,13 @@ async def test_a_bulk_write_refreshes_the_entries_of_its_records(api, make, sess
             as_user=ops,
         )
     ).ok()["funnel"]["groups"]
-    assert {g["key"]: g["milestones"][0]["count"] for g in by_owner} == {
-        gid("User", sdr.id): 1,
-        gid("User", other.id): 2,
+    # (at RAW: the leads, at PENDING_ACCEPTANCE: the direct deal, D11 round 2)
+    assert {
+        g["key"]: (g["milestones"][0]["count"], g["milestones"][5]["count"])
+        for g in by_owner
+    } == {
+        gid("User", sdr.id): (1, 0),
+        gid("User", other.id): (1, 1),
     }
     assert untouched[1] != dimensions(await entry_of(sessions, opportunity_id=opp))
 

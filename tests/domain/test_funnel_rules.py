@@ -10,6 +10,7 @@ from domain.enums import FunnelMilestone, LeadStatus, OpportunityStage
 from domain.rules.funnel import (
     LEAD_MILESTONES,
     MILESTONES,
+    entry_milestone,
     lead_stamps,
     milestone_of_stage,
     milestone_of_status,
@@ -119,17 +120,35 @@ def test_reaching_an_earlier_milestone_after_a_later_one_changes_nothing():
 @pytest.mark.parametrize(
     ("stage", "last"),
     [
-        (S.PRE_OPPORTUNITY, M.QUALIFYING),
+        (S.PRE_OPPORTUNITY, None),
         (S.PENDING_ACCEPTANCE, M.PENDING_ACCEPTANCE),
         (S.CLOSED_WON, M.WON),
     ],
 )
-def test_an_opportunity_created_without_a_lead_passed_every_lead_milestone(stage, last):
+def test_an_opportunity_created_without_a_lead_enters_at_pending_acceptance(
+    stage, last
+):
+    """D11, Decision (round 2): a direct opportunity "enters the funnel at
+    PENDING_ACCEPTANCE and is never stamped with lead milestones"."""
     stamps = opportunity_stamps(T0, stage)
 
-    reached = MILESTONES.index(last) + 1
-    assert stamps == (T0,) * reached + (None,) * (len(MILESTONES) - reached)
-    assert seconds_between(stamps)[: reached - 1] == (0,) * (reached - 1)
+    first = MILESTONES.index(M.PENDING_ACCEPTANCE)
+    reached = MILESTONES.index(last) + 1 if last else first
+    assert stamps == (None,) * first + (T0,) * (reached - first) + (None,) * (
+        len(MILESTONES) - reached
+    )
+    assert seconds_between(stamps)[:first] == (None,) * first
+    assert entry_milestone(stamps) is M.PENDING_ACCEPTANCE
+
+
+def test_a_direct_record_never_reaches_a_lead_milestone():
+    pre = opportunity_stamps(T0, S.PRE_OPPORTUNITY)
+
+    assert reach(pre, M.QUALIFYING, at(1)) == pre
+    sao = reach(pre, M.SAO, at(2))
+    assert sao == (None,) * 5 + (at(2), at(2)) + (None, None)
+    assert seconds_between(sao) == (None,) * 5 + (0, None, None)
+    assert entry_milestone(lead_stamps(T0)) is M.RAW
 
 
 def test_seconds_are_whole_and_never_negative():

@@ -781,17 +781,27 @@ def test_the_funnel_narrows_and_every_milestone_is_reached(demo: Demo) -> None:
         sum(1 for stamp in column if stamp is not None)
         for column in zip(*(_stamps(e) for e in demo.entries), strict=True)
     ]
-    direct = sum(1 for o in demo.opportunities if o.lead_id is None)
-    assert counts[0] == len(demo.leads) + direct
-    assert counts == sorted(counts, reverse=True)
+    # D11 (round 2): only leads are at RAW … QUALIFYING; direct opportunities
+    # enter at PENDING_ACCEPTANCE
+    direct = [e for e in demo.entries if e.lead_id is None]
+    assert counts[0] == len(demo.leads)
+    assert counts[:5] == sorted(counts[:5], reverse=True)
+    assert counts[5:] == sorted(counts[5:], reverse=True)
+    assert all(_stamps(e)[:5] == (None,) * 5 for e in direct)
+    assert any(_stamps(e)[5] is not None for e in direct)
     assert counts[-1] > 0
-    # every milestone is sometimes reached by a move, sometimes skipped
+    # every milestone is sometimes reached by a move, and every one but
+    # QUALIFYING and PENDING_ACCEPTANCE sometimes skipped (a zero step): the
+    # demo's leads reach QUALIFYING by a logged conversation and are converted
+    # from it, and direct opportunities no longer pass the lead milestones at
+    # their creation (D11, round 2: a zero step is a real one)
     for i in range(1, len(MILESTONES)):
         seconds = [
             getattr(e, f"seconds_to_{MILESTONES[i].value.lower()}")
             for e in demo.entries
         ]
-        assert any(s == 0 for s in seconds), MILESTONES[i]
+        if MILESTONES[i].value not in ("QUALIFYING", "PENDING_ACCEPTANCE"):
+            assert any(s == 0 for s in seconds), MILESTONES[i]
         assert any(s for s in seconds), MILESTONES[i]
 
 
