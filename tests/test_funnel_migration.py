@@ -1,5 +1,5 @@
 """Migration 0007 fills the funnel of the records already there, from their history;
-0009 takes the lead milestones off the opportunities created without a lead."""
+0010 takes the lead milestones off the opportunities created without a lead."""
 
 from __future__ import annotations
 
@@ -164,16 +164,16 @@ def test_upgrading_stamps_the_existing_leads_and_opportunities(fresh_database): 
 def test_upgrading_takes_the_lead_milestones_off_direct_opportunities(fresh_database):  # noqa: F811
     """domain.md D11, Decision (round 2): "a direct opportunity (no lead) enters
     the funnel at PENDING_ACCEPTANCE and is never stamped with lead milestones";
-    0009 clears the zero-length lead milestones 0007 gave it, and downgrading
+    0010 clears the zero-length lead milestones 0007 gave it, and downgrading
     gives them back."""
     given_records_and_their_history(fresh_database)
-    command.upgrade(alembic_config(fresh_database), "0008_idempotent_batches")
+    command.upgrade(alembic_config(fresh_database), "0009_customer_since")
     engine = make_sync_engine(fresh_database)
     with engine.connect() as conn:
         before = [tuple(r) for r in conn.execute(text(ENTRIES))]
         stamps_before = [tuple(r) for r in conn.execute(text(STAMPS))]
 
-    command.upgrade(alembic_config(fresh_database), "0009_funnel_direct")
+    command.upgrade(alembic_config(fresh_database), "0010_funnel_direct")
 
     with engine.connect() as conn:
         after = [tuple(r) for r in conn.execute(text(ENTRIES))]
@@ -187,7 +187,7 @@ def test_upgrading_takes_the_lead_milestones_off_direct_opportunities(fresh_data
     assert stamps_after[2][:5] == (None,) * 5
     assert stamps_after[2][5:] == stamps_before[2][5:]
 
-    command.downgrade(alembic_config(fresh_database), "0008_idempotent_batches")
+    command.downgrade(alembic_config(fresh_database), "0009_customer_since")
 
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(text(ENTRIES))] == before

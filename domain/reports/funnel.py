@@ -25,7 +25,7 @@ records reached a milestone is not shown.
 
 Two kinds of statement, neither loading rows: the counts, then the medians.
 When the indexes serve the request (any grouping; no filter but segments,
-regions and the source), both walk the partial indexes of migration 0009:
+regions and the source), both walk the partial indexes of migration 0010:
 per grouping column and milestone one ordered by the group then the seconds
 (the records that reached it), covering the segment, the region and
 ``lead_id``; per grouping column one of the leads; one of the direct

@@ -1,7 +1,7 @@
 """funnel: direct records enter at PENDING_ACCEPTANCE
 
-Revision ID: 0009_funnel_direct
-Revises: 0008_idempotent_batches
+Revision ID: 0010_funnel_direct
+Revises: 0009_customer_since
 Create Date: 2026-12-02 15:20:00.000000
 
 D11 (Decision, round 2): an opportunity created without a lead enters the
@@ -29,8 +29,8 @@ from alembic import op
 
 import domain.sqltypes
 
-revision: str = "0009_funnel_direct"
-down_revision: str | None = "0008_idempotent_batches"
+revision: str = "0010_funnel_direct"
+down_revision: str | None = "0009_customer_since"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
