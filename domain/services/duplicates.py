@@ -1,4 +1,18 @@
-"""Duplicate people (D12): a lead or contact already using an email."""
+"""Duplicate people (D12): a lead or contact already using an email.
+
+One identity per person under any concurrency: the check is not a plain
+check-then-insert. ``find_person_by_email`` (and so ``refuse_duplicate_email``)
+first takes a transaction-scoped lock on the normalized email
+(``lock_email``: a PostgreSQL advisory lock on a stable hash of it; on SQLite
+the write transaction, begun IMMEDIATE, already runs alone), then searches.
+A second transaction creating or re-emailing a person with the same email
+waits at the lock until the first commits (or rolls back), then sees its row
+and is refused with DUPLICATE_RECORD naming it. Every path that creates a
+lead or contact or changes its email goes through here (createLead,
+updateLead, createContact, updateContact, conversion, the support hand-off's
+quote lead). ``allowDuplicate: true`` skips the refusal and the lock. The
+lock's place among the others is ``domain.services.locks``'s order.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +24,25 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
 from domain.records import Contact, Lead
 from domain.rules.validation import normalize_email
+from domain.services.locks import lock_key
+
+EMAIL_LOCKS = "person-email"
+
+
+async def lock_email(session: AsyncSession, email: str) -> None:
+    """Hold the normalized ``email``'s lock until commit (see the module doc)."""
+    await lock_key(session, EMAIL_LOCKS, email)
 
 
 async def find_person_by_email(
     session: AsyncSession, email: str | None
 ) -> tuple[str, int] | None:
-    """The first lead or contact already using this email (case-insensitive)."""
+    """The first lead or contact already using this email (case-insensitive),
+    the email locked first until commit."""
     email = normalize_email(email)
     if email is None:
         return None
+    await lock_email(session, email)
     for model, kind in ((Lead, "Lead"), (Contact, "Contact")):
         found = (
             await session.execute(

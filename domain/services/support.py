@@ -61,6 +61,7 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.account_matching import account_matching
+from domain.services.duplicates import lock_email
 from domain.services.leads import create_lead
 from domain.services.loading import check_values, check_version, load
 from domain.services.outbox import emit
@@ -168,7 +169,12 @@ async def _ticket_facts(
 async def _quote_lead(
     session: AsyncSession, email: str, actor: Actor, table: HandOffTable
 ) -> tuple[Lead, bool]:
-    """(lead, created): the lead that has this email, or a new Support lead."""
+    """(lead, created): the lead that has this email, or a new Support lead.
+
+    The email is locked before the search (``duplicates.lock_email``): two
+    hand-offs of one new requester at once make one lead, the second reuses it.
+    """
+    await lock_email(session, email)
     existing = (
         (
             await session.execute(
@@ -215,6 +221,9 @@ async def pass_ticket_to_sales(
     assert email is not None
     kind = SupportTicketKind(values["kind"])
     reasons: Sequence[EscalationReason] = normalize_reasons(values.get("reasons") or ())
+    # The lock order of ``domain.services.locks``: the rule-table heads (a
+    # quote lead is scored) before the email, the email before the pool.
+    await rule_tables(session, lock=True)
     facts = await _ticket_facts(session, email, kind)
     refuse_if(hand_off_refusals(facts))
     decision: HandOffDecision = decide_hand_off(facts, table)
