@@ -34,6 +34,9 @@ PASS = """
 mutation($input: PassTicketToSalesInput!) {
   passTicketToSales(input: $input) {
     handOff { leadCreated lead { id } } userErrors { code field recordId } } }"""
+UPDATE_ACCOUNT = """
+mutation($input: UpdateAccountInput!) {
+  updateAccount(input: $input) { account { id } userErrors { code } } }"""
 EDIT_SCORING = """
 mutation($input: UpdateScoringTableInput!) {
   updateScoringTable(input: $input) { scoringTable { version } userErrors { code } } }"""
@@ -58,13 +61,16 @@ async def post_all(
     return [a["data"] for a in answers]
 
 
-async def an_account(make: Any, owner: User) -> Any:
-    """An account owned by ``owner``."""
+async def an_account(
+    make: Any, by: User, owner: User | None, domains: list[str] | None = None
+) -> Any:
+    """An account owned by ``owner`` (or nobody), with these email domains."""
     return await make.run(
         lambda s: create_account(
-            {"name": "Acme", "owner_id": owner.id},
+            {"name": "Acme", "owner_id": owner.id if owner else None},
             session=s,
-            actor=Actor(owner.id, owner.role),
+            actor=Actor(by.id, by.role),
+            domains=domains or [],
         )
     )
 
@@ -122,7 +128,7 @@ async def test_simultaneous_create_contacts_with_one_email_create_one(
 ):
     ops = await make.user(Role.SALES_OPS)
     token = await make.token(ops)
-    account = await an_account(make, ops)
+    account = await an_account(make, ops, ops)
 
     data = await post_all(
         server,
@@ -143,7 +149,7 @@ async def test_leads_and_contacts_racing_on_one_email_make_one_person(
 ):
     ops = await make.user(Role.SALES_OPS)
     token = await make.token(ops)
-    account = await an_account(make, ops)
+    account = await an_account(make, ops, ops)
     email = "kim@acme.example"
     bodies = [
         (CREATE_LEAD, lead_input(email))
@@ -206,23 +212,34 @@ async def test_simultaneous_replays_of_one_key_all_answer_the_first_answer(
 async def test_paths_locking_several_things_run_in_parallel_without_deadlock(
     server, make, sessions
 ):
-    """Creations and hand-offs (heads, then the email), and scoring-table edits
-    (heads for update, then every lead) in parallel: they queue, none fails."""
+    """Creations and hand-offs (heads, then the email), hand-offs to a
+    territory (heads, the account, then a pool), account edits (heads, then the
+    account) and scoring-table edits (heads for update, then every lead) in
+    parallel: they queue in ``domain.services.locks``' order, none fails."""
     ops = await make.user(Role.SALES_OPS)
     token = await make.token(ops)
     for n in range(4):
         await make.lead(email=f"old{n}@acme.example", title="Manager")
+    unowned = await an_account(make, ops, None, ["territory.example"])
     emails = [f"p{n}@nowhere{n}.example" for n in range(3)]
     edits = [
         (EDIT_SCORING, {"input": {"expectedVersion": 1, "routingThreshold": 40 + n}})
-        for n in range(4)
+        for n in range(3)
     ]
     bodies = [
         *[(CREATE_LEAD, lead_input(e)) for e in emails for _ in range(2)],
         *[
-            (PASS, {"input": {"requesterEmail": e, "kind": "NEW_BUSINESS"}})
-            for e in emails
-            for _ in range(2)
+            (PASS, {"input": {"requesterEmail": e, "kind": kind}})
+            for e, kind in [(e, "NEW_BUSINESS") for e in emails]
+            + [(f"t{n}@territory.example", "NEW_BUSINESS") for n in range(3)]
+            + [(f"r{n}@territory.example", "RENEWAL") for n in range(3)]
+        ],
+        *[
+            (
+                UPDATE_ACCOUNT,
+                {"input": {"id": gid("Account", unowned.id), "name": f"Acme {n}"}},
+            )
+            for n in range(3)
         ],
         *edits,
     ]
@@ -241,3 +258,4 @@ async def test_paths_locking_several_things_run_in_parallel_without_deadlock(
     assert codes.count("STALE_VERSION") == len(edits) - 1
     for e in emails:
         assert await count(sessions, Lead, e) == 1
+    assert await row_count(sessions, SupportHandOff) == 9
