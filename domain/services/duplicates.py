@@ -35,10 +35,14 @@ async def lock_email(session: AsyncSession, email: str) -> None:
 
 
 async def find_person_by_email(
-    session: AsyncSession, email: str | None
+    session: AsyncSession,
+    email: str | None,
+    *,
+    exclude: tuple[str, int] | None = None,
 ) -> tuple[str, int] | None:
     """The first lead or contact already using this email (case-insensitive),
-    the email locked first until commit."""
+    the email locked first until commit; ``exclude`` (kind, id): a record
+    changing its own email does not count."""
     email = normalize_email(email)
     if email is None:
         return None
@@ -47,7 +51,16 @@ async def find_person_by_email(
         found = (
             await session.execute(
                 # Emails are stored normalized, so the index on email serves this.
-                select(col(model.id)).where(col(model.email) == email).limit(1)
+                select(col(model.id))
+                .where(
+                    col(model.email) == email,
+                    *(
+                        [col(model.id) != exclude[1]]
+                        if exclude is not None and exclude[0] == kind
+                        else []
+                    ),
+                )
+                .limit(1)
             )
         ).scalar_one_or_none()
         if found is not None:
@@ -56,12 +69,17 @@ async def find_person_by_email(
 
 
 async def refuse_duplicate_email(
-    session: AsyncSession, email: str | None, *, allow_duplicate: bool
+    session: AsyncSession,
+    email: str | None,
+    *,
+    allow_duplicate: bool,
+    exclude: tuple[str, int] | None = None,
 ) -> None:
-    """D12: an exact duplicate email is refused, naming the existing record."""
+    """D12: an exact duplicate email is refused, naming the existing record
+    (``exclude``: the record being re-emailed)."""
     if allow_duplicate:
         return
-    existing = await find_person_by_email(session, email)
+    existing = await find_person_by_email(session, email, exclude=exclude)
     if existing is not None:
         kind, record_id = existing
         raise Refused(
@@ -69,7 +87,7 @@ async def refuse_duplicate_email(
                 Refusal(
                     code=ErrorCode.DUPLICATE_RECORD,
                     message=f"{kind} {record_id} already has the email {email!r}; "
-                    "pass allowDuplicate: true to create anyway.",
+                    "pass allowDuplicate: true to use it anyway.",
                     field=("email",),
                     record=(kind, record_id),
                 )

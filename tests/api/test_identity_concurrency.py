@@ -26,6 +26,13 @@ CLIENTS = 8
 CREATE_LEAD = """
 mutation($input: CreateLeadInput!) {
   createLead(input: $input) { lead { id } userErrors { code field recordId } } }"""
+UPDATE_LEAD = """
+mutation($input: UpdateLeadInput!) {
+  updateLead(input: $input) { lead { id } userErrors { code field recordId } } }"""
+UPDATE_CONTACT = """
+mutation($input: UpdateContactInput!) {
+  updateContact(input: $input) {
+    contact { id } userErrors { code field recordId } } }"""
 CREATE_CONTACT = """
 mutation($input: CreateContactInput!) {
   createContact(input: $input) {
@@ -170,6 +177,65 @@ async def test_leads_and_contacts_racing_on_one_email_make_one_person(
     assert (
         await count(sessions, Lead, email) + await count(sessions, Contact, email) == 1
     )
+
+
+async def test_simultaneous_re_emails_to_one_address_keep_one_person(
+    server, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    token = await make.token(ops)
+    account = await an_account(make, ops, ops)
+    leads = [await make.lead(by=ops) for _ in range(CLIENTS // 2)]
+    contacts = [
+        (await post_all(server, token, [(CREATE_CONTACT, contact_input(
+            f"c{n}@acme.example", account.id))]))[0]["createContact"]["contact"]["id"]
+        for n in range(CLIENTS // 2)
+    ]  # fmt: skip
+    email = "moved@acme.example"
+    bodies = [
+        (UPDATE_LEAD, {"input": {"id": gid("Lead", lead.id), "email": email}})
+        for lead in leads
+    ] + [(UPDATE_CONTACT, {"input": {"id": c, "email": email}}) for c in contacts]
+
+    data = await post_all(server, token, bodies)
+
+    payloads = [d.get("updateLead") or d["updateContact"] for d in data]
+    winners = [p for p in payloads if not p["userErrors"]]
+    assert len(winners) == 1
+    winner = (winners[0].get("lead") or winners[0]["contact"])["id"]
+    assert [p["userErrors"] for p in payloads if p["userErrors"]] == [
+        [{"code": "DUPLICATE_RECORD", "field": ["email"], "recordId": winner}]
+    ] * (CLIENTS - 1)
+    assert (
+        await count(sessions, Lead, email) + await count(sessions, Contact, email) == 1
+    )
+
+
+async def test_allow_duplicate_still_creates_and_re_emails_under_concurrency(
+    server, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    token = await make.token(ops)
+    await make.lead(by=ops, email="twin@acme.example")
+    body = lead_input("twin@acme.example")
+    body["input"]["allowDuplicate"] = True
+    other = await make.lead(by=ops)
+    re_email = {
+        "input": {
+            "id": gid("Lead", other.id),
+            "email": "twin@acme.example",
+            "allowDuplicate": True,
+        }
+    }
+
+    data = await post_all(
+        server, token, [(CREATE_LEAD, body)] * (CLIENTS - 1) + [(UPDATE_LEAD, re_email)]
+    )
+
+    assert [(d.get("createLead") or d["updateLead"])["userErrors"] for d in data] == [
+        []
+    ] * CLIENTS
+    assert await count(sessions, Lead, "twin@acme.example") == CLIENTS + 1
 
 
 async def test_simultaneous_hand_offs_of_a_new_requester_create_one_lead(
