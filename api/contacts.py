@@ -231,6 +231,10 @@ class UpdateContactInput(RecordChange, ContactFields):
 
     id: strawberry.ID = strawberry.field(description="The contact.")
     expected_version: int | None = version_guard("contact")
+    allow_duplicate: bool = strawberry.field(
+        default=False,
+        description="Change the email even if another lead/contact has it.",
+    )
 
 
 @strawberry.type(description="Result of createContact.")
@@ -289,6 +293,7 @@ class ContactMutations:
                 session=s,
                 actor=actor,
                 expected_version=given(input.expected_version),
+                allow_duplicate=input.allow_duplicate,
             ),
         )
         return UpdateContactPayload(

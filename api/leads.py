@@ -452,6 +452,10 @@ class UpdateLeadInput(RecordChange, LeadFields):
 
     id: strawberry.ID = strawberry.field(description="The lead.")
     expected_version: int | None = version_guard("lead")
+    allow_duplicate: bool = strawberry.field(
+        default=False,
+        description="Change the email even if another lead/contact has it.",
+    )
 
 
 @strawberry.type(description="Result of createLead.")
@@ -519,6 +523,7 @@ class LeadMutations:
                 session=s,
                 actor=actor,
                 expected_version=given(input.expected_version),
+                allow_duplicate=input.allow_duplicate,
             ),
         )
         return UpdateLeadPayload(

@@ -85,8 +85,10 @@ async def update_contact(
     session: AsyncSession,
     actor: Actor,
     expected_version: int | None = None,
+    allow_duplicate: bool = False,
 ) -> Contact:
-    """Change a contact; its initial source never changes (D4)."""
+    """Change a contact; its initial source never changes (D4). A new email
+    another lead or contact has is refused unless ``allow_duplicate`` (D12)."""
     contact = await load(session, Contact, contact_id, lock=True)
     check_version(contact, expected_version)
     previous = await owner_of(session, contact.owner_id)
@@ -116,6 +118,13 @@ async def update_contact(
         changes_owner = data["owner_id"] != contact.owner_id
     if "email" in data:
         data["email"] = normalize_email(data["email"])
+        if data["email"] != contact.email:
+            await refuse_duplicate_email(
+                session,
+                data["email"],
+                allow_duplicate=allow_duplicate,
+                exclude=("Contact", contact.id),  # type: ignore[arg-type]
+            )
     apply(contact, data)
     await session.flush()
     if changes_owner:

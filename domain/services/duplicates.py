@@ -1,4 +1,18 @@
-"""Duplicate people (D12): a lead or contact already using an email."""
+"""Duplicate people (D12): a lead or contact already using an email.
+
+One identity per person under any concurrency: the check is not a plain
+check-then-insert. ``find_person_by_email`` (and so ``refuse_duplicate_email``)
+first takes a transaction-scoped lock on the normalized email
+(``lock_email``: a PostgreSQL advisory lock on a stable hash of it; on SQLite
+the write transaction, begun IMMEDIATE, already runs alone), then searches.
+A second transaction creating or re-emailing a person with the same email
+waits at the lock until the first commits (or rolls back), then sees its row
+and is refused with DUPLICATE_RECORD naming it. Every path that creates a
+lead or contact or changes its email goes through here (createLead,
+updateLead, createContact, updateContact, conversion, the support hand-off's
+quote lead). ``allowDuplicate: true`` skips the refusal and the lock. The
+lock's place among the others is ``domain.services.locks``'s order.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +24,43 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
 from domain.records import Contact, Lead
 from domain.rules.validation import normalize_email
+from domain.services.locks import lock_key
+
+EMAIL_LOCKS = "person-email"
+
+
+async def lock_email(session: AsyncSession, email: str) -> None:
+    """Hold the normalized ``email``'s lock until commit (see the module doc)."""
+    await lock_key(session, EMAIL_LOCKS, email)
 
 
 async def find_person_by_email(
-    session: AsyncSession, email: str | None
+    session: AsyncSession,
+    email: str | None,
+    *,
+    exclude: tuple[str, int] | None = None,
 ) -> tuple[str, int] | None:
-    """The first lead or contact already using this email (case-insensitive)."""
+    """The first lead or contact already using this email (case-insensitive),
+    the email locked first until commit; ``exclude`` (kind, id): a record
+    changing its own email does not count."""
     email = normalize_email(email)
     if email is None:
         return None
+    await lock_email(session, email)
     for model, kind in ((Lead, "Lead"), (Contact, "Contact")):
         found = (
             await session.execute(
                 # Emails are stored normalized, so the index on email serves this.
-                select(col(model.id)).where(col(model.email) == email).limit(1)
+                select(col(model.id))
+                .where(
+                    col(model.email) == email,
+                    *(
+                        [col(model.id) != exclude[1]]
+                        if exclude is not None and exclude[0] == kind
+                        else []
+                    ),
+                )
+                .limit(1)
             )
         ).scalar_one_or_none()
         if found is not None:
@@ -32,12 +69,17 @@ async def find_person_by_email(
 
 
 async def refuse_duplicate_email(
-    session: AsyncSession, email: str | None, *, allow_duplicate: bool
+    session: AsyncSession,
+    email: str | None,
+    *,
+    allow_duplicate: bool,
+    exclude: tuple[str, int] | None = None,
 ) -> None:
-    """D12: an exact duplicate email is refused, naming the existing record."""
+    """D12: an exact duplicate email is refused, naming the existing record
+    (``exclude``: the record being re-emailed)."""
     if allow_duplicate:
         return
-    existing = await find_person_by_email(session, email)
+    existing = await find_person_by_email(session, email, exclude=exclude)
     if existing is not None:
         kind, record_id = existing
         raise Refused(
@@ -45,7 +87,7 @@ async def refuse_duplicate_email(
                 Refusal(
                     code=ErrorCode.DUPLICATE_RECORD,
                     message=f"{kind} {record_id} already has the email {email!r}; "
-                    "pass allowDuplicate: true to create anyway.",
+                    "pass allowDuplicate: true to use it anyway.",
                     field=("email",),
                     record=(kind, record_id),
                 )

@@ -6,6 +6,16 @@ Only successful results are remembered: a refused attempt wrote nothing, so
 repeating it simply asks again. Keys are scoped per user and mutation. A batch
 mutation's first answer is the list of its records, in input order
 (``once_many``).
+
+Under concurrency the key is claimed before the work: ``_first_answer`` takes
+a transaction-scoped lock on (user, mutation, key) (``locks.lock_key``, the
+first lock of ``domain.services.locks``'s order) and only then reads the key's
+row. Requests repeating one key at once queue on that lock: the first runs the
+mutation and stores its answer in the same transaction; the others wake after
+its commit, read the stored answer and return it (not DUPLICATE_RECORD, not a
+unique-constraint error). If the first was refused it wrote nothing, and the
+next one runs the mutation itself. On SQLite the write transaction already
+runs alone.
 """
 
 from __future__ import annotations
@@ -24,9 +34,11 @@ from domain.errors import Refused
 from domain.records import IdempotencyKey
 from domain.rules.permissions import Actor
 from domain.services.loading import load
+from domain.services.locks import lock_key
 from domain.services.lookups import by_ids
 
 T = TypeVar("T", bound=SQLModel)
+KEY_LOCKS = "idempotency-key"
 
 
 def input_fingerprint(values: Any) -> str:
@@ -51,6 +63,7 @@ async def _first_answer(
             "idempotencyKey must be 1 to 200 characters.",
             "idempotencyKey",
         )
+    await lock_key(session, KEY_LOCKS, f"{actor.id}\x00{mutation}\x00{key}")
     stmt = (
         select(IdempotencyKey)
         .where(

@@ -64,6 +64,7 @@ from domain.rules.permissions import Actor, Owner, may_edit_lead
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
+from domain.services.duplicates import lock_email
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load, require_user
@@ -387,6 +388,9 @@ async def _contact_for(
     session: AsyncSession, lead: Lead, account: Account, actor: Actor
 ) -> Contact:
     if lead.email:
+        # The email's lock (after the lead's row, ``domain.services.locks``):
+        # two conversions of one email into the account make one contact.
+        await lock_email(session, lead.email)
         existing = (
             (
                 await session.execute(

@@ -154,8 +154,10 @@ async def update_lead(
     session: AsyncSession,
     actor: Actor,
     expected_version: int | None = None,
+    allow_duplicate: bool = False,
 ) -> Lead:
-    """Change a lead's profile; a converted lead is read-only (D7)."""
+    """Change a lead's profile; a converted lead is read-only (D7). A new email
+    another lead or contact has is refused unless ``allow_duplicate`` (D12)."""
     # The tables first, then the lead's row (see rule_tables on lock order).
     tables = await rule_tables(session, lock=True)
     lead = await load(session, Lead, lead_id, lock=True)
@@ -174,6 +176,13 @@ async def update_lead(
     data = dict(values)
     if "email" in data:
         data["email"] = normalize_email(data["email"])
+        if data["email"] != lead.email:
+            await refuse_duplicate_email(
+                session,
+                data["email"],
+                allow_duplicate=allow_duplicate,
+                exclude=("Lead", lead.id),  # type: ignore[arg-type]
+            )
     if "account_id" in data:
         await load_optional(session, Account, data["account_id"], field="accountId")
     apply(lead, data)

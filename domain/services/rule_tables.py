@@ -11,7 +11,8 @@ time, so nothing interleaves there):
 
 - A use case that scores a lead or derives a region from the tables
   (``lock=True``) holds both head rows ``FOR KEY SHARE`` until it commits, and
-  takes them *before* it locks any lead or account row.
+  takes them *before* it locks any lead or account row, email or pool (the
+  one order of every lock is ``domain.services.locks``'s).
 - An edit holds both head rows ``FOR UPDATE`` (``lock_for_edit``) for its whole
   transaction: it waits for the writers already running, and writers that
   start meanwhile wait for it, then read the new head (PostgreSQL re-reads a

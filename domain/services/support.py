@@ -61,6 +61,7 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.account_matching import account_matching
+from domain.services.duplicates import lock_email
 from domain.services.leads import create_lead
 from domain.services.loading import check_values, check_version, load
 from domain.services.outbox import emit
@@ -168,7 +169,12 @@ async def _ticket_facts(
 async def _quote_lead(
     session: AsyncSession, email: str, actor: Actor, table: HandOffTable
 ) -> tuple[Lead, bool]:
-    """(lead, created): the lead that has this email, or a new Support lead."""
+    """(lead, created): the lead that has this email, or a new Support lead.
+
+    The email is locked before the search (``duplicates.lock_email``): two
+    hand-offs of one new requester at once make one lead, the second reuses it.
+    """
+    await lock_email(session, email)
     existing = (
         (
             await session.execute(
@@ -196,6 +202,23 @@ async def _quote_lead(
     return lead, True
 
 
+async def _hold_referenced_rows(
+    session: AsyncSession, decision: HandOffDecision
+) -> None:
+    """Key-share the account and opportunity the hand-off will point at, as its
+    foreign keys would at insert, but before the pool (``locks``' order)."""
+    for model, record_id in (
+        (Account, decision.account_id),
+        (Opportunity, decision.opportunity_id),
+    ):
+        if record_id is not None:
+            await session.execute(
+                select(col(model.id))
+                .where(col(model.id) == record_id)
+                .with_for_update(read=True, key_share=True)
+            )
+
+
 async def pass_ticket_to_sales(
     values: Mapping[str, Any],
     *,
@@ -215,17 +238,16 @@ async def pass_ticket_to_sales(
     assert email is not None
     kind = SupportTicketKind(values["kind"])
     reasons: Sequence[EscalationReason] = normalize_reasons(values.get("reasons") or ())
+    # The lock order of ``domain.services.locks``: the rule-table heads (a
+    # quote lead is scored), the rows the hand-off points at, the email (a
+    # quote lead), the pool last.
+    await rule_tables(session, lock=True)
     facts = await _ticket_facts(session, email, kind)
     refuse_if(hand_off_refusals(facts))
     decision: HandOffDecision = decide_hand_off(facts, table)
+    await _hold_referenced_rows(session, decision)
     assignee = decision.assignee_user_id
     reason = decision.reason
-    if decision.pool is not None:
-        assignee = await take_turn(session, decision.pool, now)
-        if assignee is None:
-            reason += (
-                f" Nobody in {decision.pool} is available: the ticket waits unassigned."
-            )
     lead: Lead | None = None
     lead_created = False
     if decision.new_sales_quote:
@@ -237,6 +259,12 @@ async def pass_ticket_to_sales(
             else f" Lead {lead.id} already has this email and is reused"
             + (f"; its owner ({assignee}) takes the ticket." if assignee else ".")
         )
+    if decision.pool is not None:
+        assignee = await take_turn(session, decision.pool, now)
+        if assignee is None:
+            reason += (
+                f" Nobody in {decision.pool} is available: the ticket waits unassigned."
+            )
     hand_off = SupportHandOff(
         requester_email=email,
         kind=kind,

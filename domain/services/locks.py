@@ -1,0 +1,54 @@
+"""Every lock a use case takes, and the one order in which it takes them.
+
+A use case that locks several things takes them in this order, each kind at
+most once per kind (several rows of one kind in one statement, in id or key
+order), and never goes back to an earlier kind:
+
+1. its idempotency key (``idempotency.once``: a key lock, then the key's row);
+2. the rule-table heads, ``FOR KEY SHARE`` to write scores or regions, ``FOR
+   UPDATE`` to edit a table (``rule_tables.rule_tables(lock=True)`` /
+   ``lock_for_edit``);
+3. existing lead, account, contact or opportunity rows it changes, ``FOR
+   UPDATE`` (``loading.load(lock=True)``; a batch of leads in id order);
+4. the normalized email of a person it creates or re-emails
+   (``duplicates.lock_email``), before it looks for a duplicate;
+5. routing pools, ``FOR UPDATE``, in key order (``routing.take_turn`` takes one,
+   a batch takes every pool at once);
+6. the active ADMIN rows (``users``), only by user changes, which take nothing
+   else.
+
+On PostgreSQL two transactions taking locks in one order can only queue, never
+deadlock (a cycle needs one of them to go back to an earlier kind). On SQLite
+a write transaction begins ``IMMEDIATE`` and holds the database's write lock
+from its first statement, so writers run one at a time and these locks are
+no-ops or row locks SQLite does not have.
+
+Key locks (1, 4) are PostgreSQL transaction-scoped advisory locks
+(``pg_advisory_xact_lock``) on a stable 64-bit hash of a namespace and the
+key: released at commit or rollback, so a waiter proceeds once the holder's
+rows are visible (or gone). A hash collision only makes two keys queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def key_lock_id(namespace: str, key: str) -> int:
+    """A stable signed 64-bit id of ``key`` in ``namespace`` (not ``hash()``,
+    which differs between processes)."""
+    digest = hashlib.sha256(f"{namespace}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def lock_key(session: AsyncSession, namespace: str, key: str) -> None:
+    """Hold a lock on ``key`` until the transaction ends (PostgreSQL); SQLite's
+    write transaction already runs alone."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(
+        select(func.pg_advisory_xact_lock(key_lock_id(namespace, key)))
+    )
