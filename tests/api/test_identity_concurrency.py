@@ -90,6 +90,22 @@ async def count(sessions: Any, model: type, email: str) -> int:
         )
 
 
+async def assert_one_person_won(
+    payloads: list[dict[str, Any]], sessions: Any, email: str
+) -> None:
+    """One payload made the person; every other one names it as the duplicate,
+    and one lead or contact has the email."""
+    winners = [p for p in payloads if not p["userErrors"]]
+    assert len(winners) == 1
+    winner = (winners[0].get("lead") or winners[0]["contact"])["id"]
+    assert [p["userErrors"] for p in payloads if p["userErrors"]] == [
+        [{"code": "DUPLICATE_RECORD", "field": ["email"], "recordId": winner}]
+    ] * (CLIENTS - 1)
+    assert (
+        await count(sessions, Lead, email) + await count(sessions, Contact, email) == 1
+    )
+
+
 def lead_input(email: str) -> dict[str, Any]:
     return {"input": {"email": email, "initialSource": "Webcast"}}
 
@@ -167,15 +183,8 @@ async def test_leads_and_contacts_racing_on_one_email_make_one_person(
 
     data = await post_all(server, token, bodies)
 
-    payloads = [d.get("createLead") or d["createContact"] for d in data]
-    winners = [p for p in payloads if not p["userErrors"]]
-    assert len(winners) == 1
-    winner = (winners[0].get("lead") or winners[0]["contact"])["id"]
-    assert [p["userErrors"] for p in payloads if p["userErrors"]] == [
-        [{"code": "DUPLICATE_RECORD", "field": ["email"], "recordId": winner}]
-    ] * (CLIENTS - 1)
-    assert (
-        await count(sessions, Lead, email) + await count(sessions, Contact, email) == 1
+    await assert_one_person_won(
+        [d.get("createLead") or d["createContact"] for d in data], sessions, email
     )
 
 
@@ -199,15 +208,8 @@ async def test_simultaneous_re_emails_to_one_address_keep_one_person(
 
     data = await post_all(server, token, bodies)
 
-    payloads = [d.get("updateLead") or d["updateContact"] for d in data]
-    winners = [p for p in payloads if not p["userErrors"]]
-    assert len(winners) == 1
-    winner = (winners[0].get("lead") or winners[0]["contact"])["id"]
-    assert [p["userErrors"] for p in payloads if p["userErrors"]] == [
-        [{"code": "DUPLICATE_RECORD", "field": ["email"], "recordId": winner}]
-    ] * (CLIENTS - 1)
-    assert (
-        await count(sessions, Lead, email) + await count(sessions, Contact, email) == 1
+    await assert_one_person_won(
+        [d.get("updateLead") or d["updateContact"] for d in data], sessions, email
     )
 
 
