@@ -62,15 +62,23 @@ def parse_decimal(value: object) -> Decimal:
     return amount
 
 
-BoundedDecimal = ScalarDefinition(
-    name=DecimalDefinition.name,
-    description=DecimalDefinition.description,
-    specified_by_url=None,
-    serialize=DecimalDefinition.serialize,
-    parse_value=parse_decimal,
-    parse_literal=None,
-    origin=Decimal,
-)
+def _bounded(
+    definition: ScalarDefinition, parse: Callable[[object], Any], origin: type
+) -> ScalarDefinition:
+    """Strawberry's scalar of the same name and description, parsing with ``parse``
+    (literals are parsed through the value path, so one check serves both)."""
+    return ScalarDefinition(
+        name=definition.name,
+        description=definition.description,
+        specified_by_url=None,
+        serialize=definition.serialize,
+        parse_value=parse,
+        parse_literal=None,
+        origin=origin,
+    )
+
+
+BoundedDecimal = _bounded(DecimalDefinition, parse_decimal, Decimal)
 
 
 MIN_YEAR = 1000
@@ -93,21 +101,11 @@ def _within_years(parse: Callable[[object], Any], name: str) -> Callable[[object
     return parse_bounded
 
 
-BoundedDate = ScalarDefinition(
-    name=DateDefinition.name,
-    description=DateDefinition.description,
-    specified_by_url=None,
-    serialize=DateDefinition.serialize,
-    parse_value=_within_years(DateDefinition.parse_value, "Date"),
-    parse_literal=None,
-    origin=date,
+BoundedDate = _bounded(
+    DateDefinition, _within_years(DateDefinition.parse_value, "Date"), date
 )
-BoundedDateTime = ScalarDefinition(
-    name=DateTimeDefinition.name,
-    description=DateTimeDefinition.description,
-    specified_by_url=None,
-    serialize=DateTimeDefinition.serialize,
-    parse_value=_within_years(DateTimeDefinition.parse_value, "DateTime"),
-    parse_literal=None,
-    origin=datetime,
+BoundedDateTime = _bounded(
+    DateTimeDefinition,
+    _within_years(DateTimeDefinition.parse_value, "DateTime"),
+    datetime,
 )
