@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import col
 
 from domain.enums import (
@@ -292,10 +292,21 @@ class EventQuery:
     actor_id: int | None = None
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
+    # Events addressed to others are hidden from this user (None: from nobody;
+    # ``permissions.private_reader``); events addressed to nobody are open.
+    reader_id: int | None = None
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
         stmt = select(Event)
+        if self.reader_id is not None:
+            addressed = select(col(EventRecipient.id)).where(
+                col(EventRecipient.event_id) == Event.id
+            )
+            stmt = stmt.where(
+                ~exists(addressed)
+                | exists(addressed.where(col(EventRecipient.user_id) == self.reader_id))
+            )
         if self.kinds:
             stmt = stmt.where(Event.kind.in_(self.kinds))  # type: ignore[attr-defined]
         if self.record is not None:
