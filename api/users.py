@@ -20,7 +20,7 @@ from api.relay import (
     ordering,
 )
 from domain import records as rec
-from domain.rules.permissions import USER_ADMINS, role_names
+from domain.rules.permissions import USER_ADMINS, may_read_private, role_names
 from domain.services import users as service
 from domain.services.listing import UserQuery
 
@@ -34,7 +34,6 @@ class UserNode(RecordNode):
     model = rec.User
 
     name: str = strawberry.field(description="Full name.")
-    email: str = strawberry.field(description="Work email (unique).")
     role: RoleGQL = strawberry.field(
         description="What the user does; decides permissions."
     )
@@ -45,6 +44,17 @@ class UserNode(RecordNode):
     )
     version: int = strawberry.field(description="Grows by one with every change.")
     created_at: datetime = strawberry.field(description="When the user was created.")
+
+    @strawberry.field(
+        description="Work email (unique): shown to the user themselves, SALES_OPS "
+        "and ADMIN; null for anyone else."
+    )
+    async def email(self, info: Info) -> str | None:
+        """The email, when the viewer may read it (``may_read_private``)."""
+        if not may_read_private(info.context.actor, {int(self.id)}):
+            return None
+        row = await info.context.records(rec.User).load(int(self.id))
+        return row.email if row is not None else None
 
 
 @strawberry.enum(description="Fields users can be sorted by.")

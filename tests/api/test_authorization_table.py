@@ -18,9 +18,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
-from domain.enums import LeadStatus, OpportunityStage, Role, SupportTicketKind
+from domain.db import write_transaction
+from domain.enums import (
+    LeadStatus,
+    OpportunityStage,
+    RecordType,
+    Role,
+    SupportTicketKind,
+)
 from domain.records import (
     Account,
     AccountTeamMember,
@@ -50,7 +57,9 @@ from domain.services.activities import log_activity
 from domain.services.contacts import create_contact
 from domain.services.leads import create_lead
 from domain.services.opportunities import create_opportunity
+from domain.services.outbox import address, emit
 from domain.services.support import pass_ticket_to_sales
+from domain.services.users import create_user
 from tests.api.ids import gid
 
 R = Relation
@@ -74,6 +83,17 @@ class World:
     other_bdr: User
     placeholder: User  # the Sales Admin placeholder
     target: User  # an active AE to hand things to
+    # While set, builders write in this one transaction (a cell's records are
+    # all set up before the first call: one commit per operation).
+    session: Any = None
+
+    async def run(self, use_case: Any) -> Any:
+        """A builder step: in the setup transaction, else in its own."""
+        if self.session is None:
+            return await self.make.run(use_case)
+        result = await use_case(self.session)
+        await self.session.flush()
+        return result
 
     @property
     def as_admin(self) -> Actor:
@@ -87,11 +107,11 @@ class World:
                 update(model).where(model.id == record_id).values(**values)  # type: ignore[attr-defined]
             )
 
-        await self.make.run(change)
+        await self.run(change)
 
     async def account(self, owner: User | None, team: User | None = None) -> int:
         values = {"name": f"Account {n()}", "owner_id": owner.id if owner else None}
-        account = await self.make.run(
+        account = await self.run(
             lambda s: create_account(values, session=s, actor=self.as_admin)
         )
         if team is not None:
@@ -103,7 +123,7 @@ class World:
                     )
                 )
 
-            await self.make.run(join)
+            await self.run(join)
         return account.id
 
     async def lead(
@@ -119,7 +139,7 @@ class World:
             "initial_source": "Web Direct",
             "account_id": account_id,
         }
-        lead = await self.make.run(
+        lead = await self.run(
             lambda s: create_lead(values, session=s, actor=self.as_admin)
         )
         await self.set(Lead, lead.id, owner_id=owner.id if owner else None)
@@ -133,7 +153,7 @@ class World:
             "account_id": account_id,
             "initial_source": "Web Direct",
         }
-        contact = await self.make.run(
+        contact = await self.run(
             lambda s: create_contact(values, session=s, actor=self.as_admin)
         )
         await self.set(Contact, contact.id, owner_id=owner.id if owner else None)
@@ -143,7 +163,7 @@ class World:
         self, owner: User | None, account_id: int, **values: Any
     ) -> int:
         values = {"name": f"Deal {n()}", "account_id": account_id, **values}
-        opp = await self.make.run(
+        opp = await self.run(
             lambda s: create_opportunity(values, session=s, actor=self.as_admin)
         )
         await self.set(Opportunity, opp.id, owner_id=owner.id if owner else None)
@@ -169,11 +189,12 @@ class World:
 
 @dataclass
 class Call:
-    """One mutation to run: its name, its document and variables."""
+    """One mutation to run: its name and input; ``late`` fills what can only be
+    read right before the call (a table's current version)."""
 
     mutation: str
     input: dict[str, Any]
-    selection: str = ""
+    late: Callable[[World], Awaitable[dict[str, Any]]] | None = None
 
 
 Scenario = Callable[[World, User, Relation], Awaitable[Call]]
@@ -324,17 +345,22 @@ async def set_routing_pools(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
-async def edit_rule_tables(w: World, actor: User, rel: Relation) -> Call:
+async def _scoring_version(w: World) -> dict[str, Any]:
     async with w.sessions() as s:
         version = await s.scalar(
             select(RuleTableHead.version).where(RuleTableHead.name == "SCORING")  # type: ignore[arg-type]
         )
-    return call(
+    return {"expectedVersion": version}
+
+
+async def edit_rule_tables(w: World, actor: User, rel: Relation) -> Call:
+    c = call(
         "updateScoringTable",
         "UpdateScoringTableInput",
-        expectedVersion=version,
         freeMailDomains=["gmail.com", f"free{n()}.example"],
     )
+    c.late = _scoring_version
+    return c
 
 
 async def create_account_(w: World, actor: User, rel: Relation) -> Call:
@@ -508,9 +534,7 @@ async def log_activity_(w: World, actor: User, rel: Relation) -> Call:
 async def complete_activity(w: World, actor: User, rel: Relation) -> Call:
     lead = await w.lead(actor)
     values = {"kind": "TASK", "channel": "CALL", "subject": "Call", "lead_id": lead}
-    activity = await w.make.run(
-        lambda s: log_activity(values, session=s, actor=w.as_admin)
-    )
+    activity = await w.run(lambda s: log_activity(values, session=s, actor=w.as_admin))
     owner = w.owner(actor, rel)
     await w.set(Activity, activity.id, owner_id=owner.id if owner else None)
     return call(
@@ -539,7 +563,7 @@ async def resolve_hand_off(w: World, actor: User, rel: Relation) -> Call:
         "requester_email": f"buyer{n()}@shop{n()}.example",
         "kind": SupportTicketKind.NEW_BUSINESS,
     }
-    hand_off = await w.make.run(
+    hand_off = await w.run(
         lambda s: pass_ticket_to_sales(values, session=s, actor=Actor(by.id, by.role))
     )
     return call(
@@ -644,38 +668,163 @@ def test_every_operation_has_a_scenario_and_every_mutation_an_operation():
     assert mutations == named
 
 
+async def people(make: Any) -> dict[str, Any]:
+    """One user of every role, and the others the cells need, in one transaction."""
+
+    async def create(s: Any) -> dict[str, Any]:
+        async def user(role: Role) -> User:
+            k = n()
+            values = {"name": f"U{k}", "email": f"u{k}@example.com", "role": role}
+            return await create_user(values, session=s, actor=None)
+
+        return {
+            "admin": await user(Role.ADMIN),
+            "actors": {role: await user(role) for role in Role},
+            "other": await user(Role.AE),
+            "other_bdr": await user(Role.BDR),
+            "placeholder": await user(Role.SALES_ADMIN),
+            "target": await user(Role.AE),
+        }
+
+    return await make.run(create)
+
+
 @pytest.mark.parametrize("operation", list(Operation), ids=lambda o: o.value)
 async def test_every_cell_of_the_permission_table(api, make, sessions, operation):
-    admin = await make.user(Role.ADMIN)
-    world = World(
-        make=make,
-        sessions=sessions,
-        admin=admin,
-        actors={role: await make.user(role) for role in Role},
-        other=await make.user(Role.AE),
-        other_bdr=await make.user(Role.BDR),
-        placeholder=await make.user(Role.SALES_ADMIN),
-        target=await make.user(Role.AE),
-    )
+    world = World(make=make, sessions=sessions, **await people(make))
     scenario = SCENARIOS[operation]
+    cells = [
+        (role, relation)
+        for relation in relations_named(operation)
+        for role in Role
+        if possible(operation, role, relation)
+    ]
+    async with sessions() as session, write_transaction(session):
+        world.session = session
+        calls = [
+            await scenario(world, world.actors[role], relation)
+            for role, relation in cells
+        ]
+    world.session = None
     wrong = []
-    for relation in relations_named(operation):
-        for role in Role:
-            if not possible(operation, role, relation):
-                continue
-            actor = world.actors[role]
-            c = await scenario(world, actor, relation)
-            before = await fingerprint(sessions)
-            query, variables = document(c)
-            result = await api(query, variables, as_user=actor)
-            errors = result.ok()[c.mutation]["userErrors"]
-            cell = (role.value, relation.value)
-            if may(role, operation, relation):
-                if errors:
-                    wrong.append((*cell, "allowed, but", errors))
-            else:
-                if [e["code"] for e in errors] != ["FORBIDDEN"]:
-                    wrong.append((*cell, "should be FORBIDDEN, got", errors))
-                elif await fingerprint(sessions) != before:
-                    wrong.append((*cell, "refused, but something changed"))
+    before = await fingerprint(sessions)
+    for (role, relation), c in zip(cells, calls, strict=True):
+        if c.late is not None:
+            c.input.update(await c.late(world))
+        query, variables = document(c)
+        result = await api(query, variables, as_user=world.actors[role])
+        errors = result.ok()[c.mutation]["userErrors"]
+        after = await fingerprint(sessions)
+        cell = (role.value, relation.value)
+        if may(role, operation, relation):
+            if errors:
+                wrong.append((*cell, "allowed, but", errors))
+        elif [e["code"] for e in errors] != ["FORBIDDEN"]:
+            wrong.append((*cell, "should be FORBIDDEN, got", errors))
+        elif after != before:
+            wrong.append((*cell, "refused, but something changed"))
+        before = after
     assert wrong == []
+
+
+# --- reads: every record is open; events to others and emails are not -------------
+
+EVENTS = """
+query($types: [String!]) { events(filter: {type: $types}) { nodes { id type } } }"""
+NODE = "query($id: ID!) { node(id: $id) { id ... on Event { type } } }"
+USERS = "{ users(first: 50) { nodes { id email } } viewer { id email } }"
+
+
+async def test_events_addressed_to_others_are_read_only_by_their_recipients_and_ops(
+    api, make
+):
+    rep, stranger = await make.user(Role.AE), await make.user(Role.SDR)
+    ops, admin = await make.user(Role.SALES_OPS), await make.user(Role.ADMIN)
+    lead = await make.lead()
+
+    async def write(s: Any) -> Any:
+        alert = emit(s, "TEST_ALERT", RecordType.LEAD, lead.id, None)
+        await address(s, alert, [(rep.id, "OWNER")])
+        emit(s, "TEST_CHANGE", RecordType.LEAD, lead.id, None)
+        await s.flush()
+        return alert.id
+
+    alert_id = await make.run(write)
+
+    async def seen(user: User) -> list[str]:
+        data = (
+            await api(EVENTS, {"types": ["TEST_ALERT", "TEST_CHANGE"]}, as_user=user)
+        ).ok()
+        return sorted(e["type"] for e in data["events"]["nodes"])
+
+    async def node(user: User) -> Any:
+        return (await api(NODE, {"id": gid("Event", alert_id)}, as_user=user)).ok()[
+            "node"
+        ]
+
+    both = ["TEST_ALERT", "TEST_CHANGE"]
+    assert [await seen(u) for u in (rep, stranger, ops, admin)] == [
+        both,
+        ["TEST_CHANGE"],
+        both,
+        both,
+    ]
+    assert await node(stranger) is None
+    assert await node(rep) == {"id": gid("Event", alert_id), "type": "TEST_ALERT"}
+    assert (await node(ops))["type"] == "TEST_ALERT"
+
+
+async def test_a_users_email_is_read_by_themselves_sales_ops_and_admin_only(api, make):
+    rep, other = await make.user(Role.AE), await make.user(Role.BDR)
+    ops, admin = await make.user(Role.SALES_OPS), await make.user(Role.ADMIN)
+
+    async def emails(user: User) -> tuple[dict[str, Any], dict[str, Any]]:
+        data = (await api(USERS, as_user=user)).ok()
+        listed = {u["id"]: u["email"] for u in data["users"]["nodes"]}
+        return listed, data["viewer"]
+
+    listed, viewer = await emails(rep)
+    assert viewer == {"id": gid("User", rep.id), "email": rep.email}
+    assert listed == {
+        gid("User", u.id): (u.email if u is rep else None)
+        for u in (rep, other, ops, admin)
+    }
+    for reader in (ops, admin):
+        listed, _ = await emails(reader)
+        assert listed == {gid("User", u.id): u.email for u in (rep, other, ops, admin)}
+
+
+# --- lock order (domain/services/locks.py) ------------------------------------------
+
+
+async def test_route_lead_takes_the_rule_table_heads_before_the_leads_row(
+    api, make, engine
+):
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lower())
+
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        data = (
+            await api(
+                "mutation($id: ID!) { routeLead(input: {id: $id}) "
+                "{ userErrors { code } } }",
+                {"id": gid("Lead", lead.id)},
+                as_user=ops,
+            )
+        ).ok()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+
+    assert data["routeLead"]["userErrors"] == []
+    heads = next(i for i, s in enumerate(statements) if "from rule_table_heads" in s)
+    lead_row = next(i for i, s in enumerate(statements) if "\nfrom leads" in s)
+    assert heads < lead_row
+    if engine.dialect.name == "postgresql":
+        assert "for key share" in statements[heads]
+        assert "for update" in statements[lead_row]
