@@ -160,37 +160,18 @@ async def test_a_task_defaults_to_outbound_owned_by_the_caller(api, make):
             as_user=sdr,
         )
     ).ok()["logActivity"]["activity"]
-    theirs = (
-        await api(
-            LOG,
-            {
-                "input": {
-                    "kind": "TASK",
-                    "channel": "CALL",
-                    "subject": "Hand over",
-                    "ownerId": gid(UserNode, rep.id),
-                    "leadId": gid(LeadNode, lead.id),
-                }
-            },
-            as_user=ops,
-        )
-    ).ok()["logActivity"]["activity"]
+    hand_over = {
+        "input": {
+            "kind": "TASK",
+            "channel": "CALL",
+            "subject": "Hand over",
+            "ownerId": gid(UserNode, rep.id),
+            "leadId": gid(LeadNode, lead.id),
+        }
+    }
+    theirs = (await api(LOG, hand_over, as_user=ops)).ok()["logActivity"]["activity"]
     # Issue 17: a task owned by someone else is for SALES_OPS/ADMIN to log.
-    refused = (
-        await api(
-            LOG,
-            {
-                "input": {
-                    "kind": "TASK",
-                    "channel": "CALL",
-                    "subject": "Hand over",
-                    "ownerId": gid(UserNode, rep.id),
-                    "leadId": gid(LeadNode, lead.id),
-                }
-            },
-            as_user=sdr,
-        )
-    ).ok()["logActivity"]
+    refused = (await api(LOG, hand_over, as_user=sdr)).ok()["logActivity"]
     assert codes(refused) == [("FORBIDDEN", ["ownerId"])]
 
     assert mine["direction"] == "OUTBOUND"
