@@ -20,7 +20,12 @@ from api.relay import (
     ordering,
 )
 from domain import records as rec
-from domain.rules.permissions import USER_ADMINS, may_read_private, role_names
+from domain.rules.permissions import (
+    USER_ADMINS,
+    may_read_private,
+    private_reader,
+    role_names,
+)
 from domain.services import users as service
 from domain.services.listing import UserQuery
 
@@ -82,7 +87,9 @@ class UserFilter:
     )
     active: bool | None = strawberry.field(default=None, description="Active or not.")
     search: str | None = strawberry.field(
-        default=None, description="Substring of name or email."
+        default=None,
+        description="Substring of name or email (other users' emails: for "
+        "SALES_OPS and ADMIN only).",
     )
 
 
@@ -113,7 +120,11 @@ class UserQueries:
         """A page of users."""
         f = filter or UserFilter()
         statement = UserQuery(
-            role=f.role or (), region=f.region or (), active=f.active, search=f.search
+            role=f.role or (),
+            region=f.region or (),
+            active=f.active,
+            search=f.search,
+            reader_id=private_reader(info.context.actor),
         ).statement()
         order = ordering(USER_ORDER, order_by)
         return await connection(

@@ -250,6 +250,9 @@ class UserQuery:
     region: Sequence[Region] = ()
     active: bool | None = None
     search: str | None = None
+    # Emails are private (``permissions.private_reader``): the search looks in
+    # other users' emails only for a reader who may see them all (None).
+    reader_id: int | None = None
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
@@ -260,8 +263,13 @@ class UserQuery:
             stmt = stmt.where(User.region.in_(self.region))  # type: ignore[union-attr]
         if self.active is not None:
             stmt = stmt.where(col(User.active) == self.active)
-        if self.search:
+        if self.search and self.reader_id is None:
             stmt = stmt.where(_contains([User.name, User.email], self.search))
+        elif self.search:
+            own_email = _contains([User.email], self.search) & (
+                col(User.id) == self.reader_id
+            )
+            stmt = stmt.where(_contains([User.name], self.search) | own_email)
         return stmt
 
 

@@ -793,6 +793,16 @@ async def test_a_users_email_is_read_by_themselves_sales_ops_and_admin_only(api,
         listed, _ = await emails(reader)
         assert listed == {gid("User", u.id): u.email for u in (rep, other, ops, admin)}
 
+    async def found(search: str, user: User) -> list[str]:
+        query = "query($s: String) { users(filter: {search: $s}) { nodes { id } } }"
+        data = (await api(query, {"s": search}, as_user=user)).ok()
+        return [u["id"] for u in data["users"]["nodes"]]
+
+    # Searching by email is no way round it: others' emails only for ops.
+    assert await found(other.email, rep) == []
+    assert await found(rep.email, rep) == [gid("User", rep.id)]
+    assert await found(other.email, ops) == [gid("User", other.id)]
+
 
 # --- lock order (domain/services/locks.py) ------------------------------------------
 
