@@ -40,6 +40,10 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   ``NOT_OWNER``), conversion or engagement; a BDR's lead changes hands only
   by that BDR, SALES_OPS or ADMIN (D8); unowned and placeholder records are
   adoptable by anyone for themselves (D8, round 2).
+- Contacts are created on any account (the handbook: "Ideally all ACCOUNTS
+  exist in Salesforce and team members are only creating CONTACT records");
+  their owner follows the account's field-sales owner (D7), so naming that
+  owner is no choice of the actor's.
 - Accounts: the owner, anyone while unowned, SALES_ADMIN, SALES_OPS, ADMIN;
   the same for its team. Contacts: those, plus the account owner and the
   account team (the handbook: the GitLab Team "populates down to the related
