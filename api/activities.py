@@ -26,7 +26,7 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
-from domain.rules.permissions import RECORD_EDITORS, role_names
+from domain.rules.permissions import CREATORS_FOR_OTHERS, role_names
 from domain.services import activities as service
 from domain.services.listing import ActivityQuery
 
@@ -300,7 +300,8 @@ class ActivityCompletionMutations:
 
     @strawberry.mutation(
         description="Complete an open task or event (its owner, "
-        f"{role_names(RECORD_EDITORS)}); completing twice is refused."
+        f"{role_names(CREATORS_FOR_OTHERS)}, who may also log activities on its "
+        "records); completing twice is refused."
     )
     async def complete_activity(
         self, info: Info, input: CompleteActivityInput

@@ -8,6 +8,7 @@ users (``recipients``), so a user's notifications are
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -37,6 +38,7 @@ from api.support import SupportHandOffNode
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, RecordType
+from domain.rules.permissions import private_reader
 from domain.services.listing import EventQuery
 from domain.services.lookups import recipients_of
 
@@ -106,6 +108,23 @@ class EventNode(RecordNode):
     )
     record_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Any, required: bool = False
+    ) -> list[EventNode | None]:
+        """``node(id)`` of an event addressed to others is null (as if absent)."""
+        nodes = await super().resolve_nodes(info=info, node_ids=node_ids)
+        reader = private_reader(info.context.actor)
+        if reader is None:
+            return nodes
+        addressed = await info.context.loader(
+            "event_recipients", recipients_of
+        ).load_many([int(i) for i in node_ids])
+        return [
+            node if not rows or reader in {r.user_id for r in rows} else None
+            for node, rows in zip(nodes, addressed, strict=True)
+        ]
 
     @strawberry.field(name="recordId", description="Global id of the record.")
     def record_global_id(self) -> strawberry.ID:
@@ -220,7 +239,8 @@ class EventQueries:
 
     @strawberry.field(
         description="Events (D10), filtered and sorted, keyset paged; a user's "
-        "notifications are the events whose recipients include them."
+        "notifications are the events whose recipients include them. An event "
+        "addressed to others is listed only to its recipients, SALES_OPS and ADMIN."
     )
     async def events(
         self,
@@ -233,7 +253,8 @@ class EventQueries:
         before: str | None = None,
     ) -> Connection[EventNode]:
         """A page of events."""
-        statement = event_query(filter).statement()
+        reader = private_reader(info.context.actor)
+        statement = replace(event_query(filter), reader_id=reader).statement()
         order = ordering(EVENT_ORDER, order_by)
         return await connection(
             info, EventNode, statement, first, after, last, before, order=order

@@ -20,7 +20,12 @@ from api.relay import (
     ordering,
 )
 from domain import records as rec
-from domain.rules.permissions import USER_ADMINS, role_names
+from domain.rules.permissions import (
+    USER_ADMINS,
+    may_read_private,
+    private_reader,
+    role_names,
+)
 from domain.services import users as service
 from domain.services.listing import UserQuery
 
@@ -34,7 +39,6 @@ class UserNode(RecordNode):
     model = rec.User
 
     name: str = strawberry.field(description="Full name.")
-    email: str = strawberry.field(description="Work email (unique).")
     role: RoleGQL = strawberry.field(
         description="What the user does; decides permissions."
     )
@@ -45,6 +49,17 @@ class UserNode(RecordNode):
     )
     version: int = strawberry.field(description="Grows by one with every change.")
     created_at: datetime = strawberry.field(description="When the user was created.")
+
+    @strawberry.field(
+        description="Work email (unique): shown to the user themselves, SALES_OPS "
+        "and ADMIN; null for anyone else."
+    )
+    async def email(self, info: Info) -> str | None:
+        """The email, when the viewer may read it (``may_read_private``)."""
+        if not may_read_private(info.context.actor, {int(self.id)}):
+            return None
+        row = await info.context.records(rec.User).load(int(self.id))
+        return row.email if row is not None else None
 
 
 @strawberry.enum(description="Fields users can be sorted by.")
@@ -72,7 +87,9 @@ class UserFilter:
     )
     active: bool | None = strawberry.field(default=None, description="Active or not.")
     search: str | None = strawberry.field(
-        default=None, description="Substring of name or email."
+        default=None,
+        description="Substring of name or email (other users' emails: for "
+        "SALES_OPS and ADMIN only).",
     )
 
 
@@ -103,7 +120,11 @@ class UserQueries:
         """A page of users."""
         f = filter or UserFilter()
         statement = UserQuery(
-            role=f.role or (), region=f.region or (), active=f.active, search=f.search
+            role=f.role or (),
+            region=f.region or (),
+            active=f.active,
+            search=f.search,
+            reader_id=private_reader(info.context.actor),
         ).statement()
         order = ordering(USER_ORDER, order_by)
         return await connection(

@@ -34,3 +34,14 @@ def test_ci_runs_the_readme_test_command():
     test_command = re.search(r"```bash\n.*?\n(.*?)\n```", README, re.S).group(1)
 
     assert f"TEST_COMMAND='{test_command}'" in ci
+
+
+def test_the_readme_permission_table_is_the_code_s_own():
+    from domain.rules.permissions import permissions_markdown
+
+    shown = re.search(
+        r"<!-- permissions:start -->\n(.*?)\n<!-- permissions:end -->", README, re.S
+    )
+
+    assert shown is not None
+    assert shown.group(1).strip() == permissions_markdown().strip()

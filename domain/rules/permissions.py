@@ -1,11 +1,84 @@
-"""Who may change what (A6): pure rules over the acting user and the record.
+"""Who may change what (A6, issue 17): ONE table decides every mutation.
 
-Decisions where the spec is silent: every authenticated user may read every
-record (the go-to-market team works in the open); accounts, contacts and
-opportunities may be changed by their owner, by anyone while unowned, and by
-SALES_OPS, SALES_ADMIN and ADMIN; campaigns by MARKETING_OPS, SALES_OPS and
-ADMIN; users and tokens by ADMIN only; the scoring (D6) and region (D5)
-tables by SALES_OPS and ADMIN.
+``PERMISSIONS`` reads like the state machines' tables: for each operation, the
+relation of the acting user to the record (``Relation``) and the roles that
+may act in that relation. Services ask it through ``refusals`` (or one of the
+helpers below that work out the relation first); nothing else decides who
+may write. A refused cell is one ``FORBIDDEN`` refusal naming the rule. The
+README's "Who may do what" is ``permissions_markdown()`` (a test keeps the
+copy equal) and ``tests/api/test_authorization_table.py`` drives every cell
+through the API.
+
+Relations (``relation_of``; an operation that does not name a relation counts
+it as OTHER):
+
+- OWNER: the actor owns the record; on creation, names itself as ``ownerId``.
+- ACCOUNT_OWNER: the actor owns the record's account (a contact's, a deal's,
+  the account a lead is linked to).
+- TEAM: the actor is on the account team (the handbook's "GitLab Team", D1)
+  of the record's account.
+- UNOWNED: nobody owns the record; on creation, ``ownerId`` is left empty (for
+  routing, or the default owner the use case documents).
+- PLACEHOLDER: the Sales Admin placeholder owns it (adoptable, D8).
+- OTHER: someone else owns it (or the creation names someone else).
+- ANY: the operation is about no record an actor could own (tables, users).
+
+Decisions where the spec is silent (issue 17 item 2 and the handbook):
+
+- Reads: every authenticated user may read every record (A6: the
+  go-to-market team works in the open), except events addressed to others and
+  other users' emails (``may_read_private``: the recipient or the user
+  themselves, SALES_OPS, ADMIN).
+- Creating a record owned by someone else is for SALES_OPS and ADMIN, and for
+  MARKETING_OPS on leads (list loads and campaign syncs); everyone else
+  creates records they own or leaves the owner empty (routing, or the use
+  case's documented default). An owner decided by a rule (a contact on a
+  field-sales account is the account owner's, D7; a deal created on an owned
+  account defaults to its owner) is not the actor's choice and needs nothing.
+- Leads: the owner, MARKETING_OPS, SALES_OPS and ADMIN change them (A6), by
+  update, status move (except →ACCEPTED, whose row names who may act:
+  ``NOT_OWNER``), conversion or engagement; a BDR's lead changes hands only
+  by that BDR, SALES_OPS or ADMIN (D8); unowned and placeholder records are
+  adoptable by anyone for themselves (D8, round 2).
+- Contacts are created on any account (the handbook: "Ideally all ACCOUNTS
+  exist in Salesforce and team members are only creating CONTACT records");
+  their owner follows the account's field-sales owner (D7), so naming that
+  owner is no choice of the actor's.
+- Accounts: the owner, anyone while unowned, SALES_ADMIN, SALES_OPS, ADMIN;
+  the same for its team. Contacts: those, plus the account owner and the
+  account team (the handbook: the GitLab Team "populates down to the related
+  Contact records"). Opportunities: as accounts, for their fields, stage moves
+  and terms requests alike (sales acceptance and overrides stay guards of the
+  stage machine).
+- A deal is put on an account (``createOpportunity``, ``updateOpportunity``
+  moving it) only when the actor owns the account, is on its team, or it is
+  unowned — else SALES_ADMIN, SALES_OPS, ADMIN; and BDRs and SDRs, who create
+  the deals they source on the account owner's account and assign them to that
+  owner (the handbook: "BDR will create a new Opportunity and assign to the
+  appropriate Account Owner"; D3.3 names the creator as the sourcing rep), so
+  they may also create an opportunity owned by someone else. Moving a deal
+  between accounts has no such exception. A deal is created only in
+  its entry stages (a guard, MUST_PASS_PENDING_ACCEPTANCE); the WEB_DIRECT
+  purchase created in CLOSED_WON (D3 rule 1) is for SALES_OPS and ADMIN —
+  tokens carry no "integration" marker, so an integration writes with a token
+  of a SALES_OPS or ADMIN user — and it still needs an account it may write.
+- Conversion: the lead by whoever may change it; into an existing account or
+  opportunity only when the actor owns it, owns its account, is on the
+  account team, or it is unowned — except BDRs and SDRs, whose job the
+  handbook makes exactly that ("BDR will convert the LEAD record to a CONTACT
+  and relate it to the existing Opportunity"; "create an Opportunity and
+  immediately assign the opportunity to the Account Owner/SAL"), and
+  SALES_ADMIN, SALES_OPS, ADMIN.
+- Activities: logged on a record the actor owns, whose account they own, or
+  whose account team they are on (a lead: its linked account); else by
+  MARKETING_OPS (leads), SALES_ADMIN (other records), SALES_OPS, ADMIN. An
+  unowned record is adopted first. Completing one needs the activity to be
+  yours (or ops') and the same right on every record it is about.
+- Campaigns: MARKETING_OPS, SALES_OPS, ADMIN. Users and API tokens: ADMIN.
+  Scoring and region tables, routing pools: SALES_OPS, ADMIN; re-running
+  routing: MARKETING_OPS too. Passing a support ticket to sales: anyone
+  (support works through any account); resolving a hand-off: whoever passed
+  it, its assignee, SALES_OPS, ADMIN.
 
 Record ownership (D8):
 
@@ -28,13 +101,16 @@ Record ownership (D8):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from domain.enums import FIELD_SALES_ROLES, ErrorCode, Role
 from domain.errors import Refusal
 
 # SALES_OPS, and ADMIN with them, act for others wherever the spec says SALES_OPS.
 OPS_ROLES = frozenset({Role.SALES_OPS, Role.ADMIN})
+EVERYONE = frozenset(Role)
 
 # --- the named permissions: who may do what, each written once --------------------
 LEAD_EDITORS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
@@ -59,6 +135,332 @@ POOL_MANAGERS = OPS_ROLES
 REROUTERS = frozenset({Role.MARKETING_OPS, *POOL_MANAGERS})
 # Who resolve any support hand-off, besides whoever passed it and its assignee.
 HAND_OFF_RESOLVERS = OPS_ROLES
+# Who create records owned by someone else (issue 17): ops; leads, marketing too.
+CREATORS_FOR_OTHERS = OPS_ROLES
+LEAD_CREATORS_FOR_OTHERS = LEAD_EDITORS
+# Whose job is converting leads into the accounts and deals of others (D7).
+SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
+# Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
+# integrations writing with their tokens, never a field role.
+WON_DEAL_CREATORS = OPS_ROLES
+
+
+class Relation(StrEnum):
+    """How the acting user stands to the record (see the module docstring)."""
+
+    OWNER = "OWNER"
+    ACCOUNT_OWNER = "ACCOUNT_OWNER"
+    TEAM = "TEAM"
+    UNOWNED = "UNOWNED"
+    PLACEHOLDER = "PLACEHOLDER"
+    OTHER = "OTHER"
+    ANY = "ANY"
+
+
+class Operation(StrEnum):
+    """Every kind of write, each decided by one row group of ``PERMISSIONS``."""
+
+    MANAGE_USERS = "MANAGE_USERS"
+    CREATE_LEAD = "CREATE_LEAD"
+    UPDATE_LEAD = "UPDATE_LEAD"
+    TRANSITION_LEAD = "TRANSITION_LEAD"
+    CONVERT_LEAD = "CONVERT_LEAD"
+    CONVERT_INTO_ACCOUNT = "CONVERT_INTO_ACCOUNT"
+    CONVERT_INTO_OPPORTUNITY = "CONVERT_INTO_OPPORTUNITY"
+    RECORD_ENGAGEMENT = "RECORD_ENGAGEMENT"
+    TRANSFER_LEAD = "TRANSFER_LEAD"
+    TRANSFER_BDR_LEAD = "TRANSFER_BDR_LEAD"
+    ADOPT_RECORD = "ADOPT_RECORD"
+    ROUTE_LEAD = "ROUTE_LEAD"
+    SET_ROUTING_POOLS = "SET_ROUTING_POOLS"
+    EDIT_RULE_TABLES = "EDIT_RULE_TABLES"
+    CREATE_ACCOUNT = "CREATE_ACCOUNT"
+    UPDATE_ACCOUNT = "UPDATE_ACCOUNT"
+    EDIT_ACCOUNT_TEAM = "EDIT_ACCOUNT_TEAM"
+    CREATE_CONTACT = "CREATE_CONTACT"
+    UPDATE_CONTACT = "UPDATE_CONTACT"
+    CREATE_OPPORTUNITY = "CREATE_OPPORTUNITY"
+    CREATE_WON_OPPORTUNITY = "CREATE_WON_OPPORTUNITY"
+    CREATE_DEAL_ON_ACCOUNT = "CREATE_DEAL_ON_ACCOUNT"
+    MOVE_DEAL_TO_ACCOUNT = "MOVE_DEAL_TO_ACCOUNT"
+    UPDATE_OPPORTUNITY = "UPDATE_OPPORTUNITY"
+    MOVE_OPPORTUNITY_STAGE = "MOVE_OPPORTUNITY_STAGE"
+    REQUEST_TERMS_MODIFICATION = "REQUEST_TERMS_MODIFICATION"
+    LOG_ACTIVITY = "LOG_ACTIVITY"
+    LOG_LEAD_ACTIVITY = "LOG_LEAD_ACTIVITY"
+    COMPLETE_ACTIVITY = "COMPLETE_ACTIVITY"
+    CREATE_CAMPAIGN = "CREATE_CAMPAIGN"
+    PASS_TICKET_TO_SALES = "PASS_TICKET_TO_SALES"
+    RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One operation's row group: the mutations it decides, what it guards, and
+    for each relation it names, the roles that may act."""
+
+    mutations: tuple[str, ...]
+    what: str
+    allowed: dict[Relation, frozenset[Role]] = field(default_factory=dict)
+
+
+R = Relation
+_ = frozenset[Role]()  # nobody
+_CREATE = {R.OWNER: EVERYONE, R.UNOWNED: EVERYONE, R.OTHER: CREATORS_FOR_OTHERS}
+_LEAD = {R.OWNER: EVERYONE, R.OTHER: LEAD_EDITORS}
+_ACCOUNT = {R.OWNER: EVERYONE, R.UNOWNED: EVERYONE, R.OTHER: RECORD_EDITORS}
+_CONTACT = {
+    R.OWNER: EVERYONE,
+    R.ACCOUNT_OWNER: EVERYONE,
+    R.TEAM: EVERYONE,
+    R.UNOWNED: EVERYONE,
+    R.OTHER: RECORD_EDITORS,
+}
+_ON_ACCOUNT = {
+    R.OWNER: EVERYONE,
+    R.TEAM: EVERYONE,
+    R.UNOWNED: EVERYONE,
+    R.OTHER: RECORD_EDITORS,
+}
+_CONVERT_INTO = {
+    R.OWNER: EVERYONE,
+    R.ACCOUNT_OWNER: EVERYONE,
+    R.TEAM: EVERYONE,
+    R.UNOWNED: EVERYONE,
+    R.OTHER: SOURCING_ROLES | RECORD_EDITORS,
+}
+_WORK_ON = {R.OWNER: EVERYONE, R.ACCOUNT_OWNER: EVERYONE, R.TEAM: EVERYONE}
+
+# fmt: off
+PERMISSIONS: dict[Operation, Rule] = {
+    Operation.MANAGE_USERS: Rule(
+        ("createUser", "updateUser", "createApiToken", "revokeApiToken"),
+        "users and API tokens", {R.ANY: USER_ADMINS}),
+    Operation.CREATE_LEAD: Rule(
+        ("createLead",), "a lead, by the owner it names",
+        {**_CREATE, R.OTHER: LEAD_CREATORS_FOR_OTHERS}),
+    Operation.UPDATE_LEAD: Rule(("updateLead",), "a lead's fields", _LEAD),
+    Operation.TRANSITION_LEAD: Rule(
+        ("transitionLead",), "a lead's status (→ACCEPTED: its NOT_OWNER guard)",
+        _LEAD),
+    Operation.CONVERT_LEAD: Rule(("convertLead",), "the lead converted", _LEAD),
+    Operation.CONVERT_INTO_ACCOUNT: Rule(
+        ("convertLead",), "the existing account a lead is converted into",
+        _CONVERT_INTO),
+    Operation.CONVERT_INTO_OPPORTUNITY: Rule(
+        ("convertLead",), "the open opportunity a lead is attached to",
+        _CONVERT_INTO),
+    Operation.RECORD_ENGAGEMENT: Rule(
+        ("recordEngagement", "recordEngagements"), "the lead engaged", _LEAD),
+    Operation.TRANSFER_LEAD: Rule(
+        ("transferLeadOwnership", "updateLead"),
+        "the owner of a lead not owned by a BDR", _LEAD),
+    Operation.TRANSFER_BDR_LEAD: Rule(
+        ("transferLeadOwnership", "updateLead", "routeLead"),
+        "the owner of a BDR's lead (D8)",
+        {R.OWNER: frozenset({Role.BDR}), R.OTHER: LEAD_TRANSFER_ROLES}),
+    Operation.ADOPT_RECORD: Rule(
+        ("updateLead", "updateAccount", "updateContact", "updateOpportunity",
+         "transferLeadOwnership"),
+        "taking an unowned or Sales Admin record for yourself (D8)",
+        {R.UNOWNED: EVERYONE, R.PLACEHOLDER: EVERYONE}),
+    Operation.ROUTE_LEAD: Rule(("routeLead",), "re-running routing",
+                               {R.ANY: REROUTERS}),
+    Operation.SET_ROUTING_POOLS: Rule(
+        ("setRoutingPoolMembers",), "the routing pools", {R.ANY: POOL_MANAGERS}),
+    Operation.EDIT_RULE_TABLES: Rule(
+        ("updateScoringTable", "updateRegionTable"),
+        "the scoring and region tables", {R.ANY: RULE_TABLE_EDITORS}),
+    Operation.CREATE_ACCOUNT: Rule(
+        ("createAccount",), "an account, by the owner it names", _CREATE),
+    Operation.UPDATE_ACCOUNT: Rule(("updateAccount",), "an account", _ACCOUNT),
+    Operation.EDIT_ACCOUNT_TEAM: Rule(
+        ("addAccountTeamMember", "removeAccountTeamMember"), "an account's team",
+        _ACCOUNT),
+    Operation.CREATE_CONTACT: Rule(
+        ("createContact",), "a contact, by the owner it names", _CREATE),
+    Operation.UPDATE_CONTACT: Rule(
+        ("updateContact",), "a contact", _CONTACT),
+    Operation.CREATE_OPPORTUNITY: Rule(
+        ("createOpportunity",), "an opportunity, by the owner it names",
+        {**_CREATE, R.OTHER: SOURCING_ROLES | CREATORS_FOR_OTHERS}),
+    Operation.CREATE_WON_OPPORTUNITY: Rule(
+        ("createOpportunity",), "a WEB_DIRECT purchase created in 7-Closed Won",
+        {R.ANY: WON_DEAL_CREATORS}),
+    Operation.CREATE_DEAL_ON_ACCOUNT: Rule(
+        ("createOpportunity",), "the account a deal is created on",
+        {**_ON_ACCOUNT, R.OTHER: SOURCING_ROLES | RECORD_EDITORS}),
+    Operation.MOVE_DEAL_TO_ACCOUNT: Rule(
+        ("updateOpportunity",), "the account a deal is moved to", _ON_ACCOUNT),
+    Operation.UPDATE_OPPORTUNITY: Rule(
+        ("updateOpportunity",), "an opportunity's fields", _ACCOUNT),
+    Operation.MOVE_OPPORTUNITY_STAGE: Rule(
+        ("moveOpportunityStage",),
+        "an opportunity's stage (acceptance: its NOT_SALES_OWNER guard)", _ACCOUNT),
+    Operation.REQUEST_TERMS_MODIFICATION: Rule(
+        ("requestTermsModification",), "a terms request on an opportunity",
+        _ACCOUNT),
+    Operation.LOG_LEAD_ACTIVITY: Rule(
+        ("logActivity", "completeActivity"), "an activity about a lead",
+        {**_WORK_ON, R.OTHER: LEAD_EDITORS}),
+    Operation.LOG_ACTIVITY: Rule(
+        ("logActivity", "completeActivity"),
+        "an activity about an account, contact or opportunity",
+        {**_WORK_ON, R.OTHER: RECORD_EDITORS}),
+    Operation.COMPLETE_ACTIVITY: Rule(
+        ("completeActivity", "logActivity"),
+        "the activity itself, by its owner (logged: the owner it names)",
+        _CREATE),
+    Operation.CREATE_CAMPAIGN: Rule(
+        ("createCampaign",), "campaigns", {R.ANY: CAMPAIGN_EDITORS}),
+    Operation.PASS_TICKET_TO_SALES: Rule(
+        ("passTicketToSales",), "a support ticket passed to sales",
+        {R.ANY: EVERYONE}),
+    Operation.RESOLVE_SUPPORT_HAND_OFF: Rule(
+        ("resolveSupportHandOff",),
+        "a support hand-off (OWNER: whoever passed it, or its assignee)",
+        {R.OWNER: EVERYONE, R.OTHER: HAND_OFF_RESOLVERS}),
+}
+# fmt: on
+
+
+def relations_named(operation: Operation) -> tuple[Relation, ...]:
+    """The relations an operation distinguishes, in the enum's order."""
+    allowed = PERMISSIONS[operation].allowed
+    return tuple(r for r in Relation if r in allowed)
+
+
+def may(role: Role, operation: Operation, relation: Relation) -> bool:
+    """The table's answer for one cell; a relation the operation does not name
+    counts as OTHER."""
+    allowed = PERMISSIONS[operation].allowed
+    if relation not in allowed:
+        relation = Relation.OTHER if Relation.OTHER in allowed else Relation.ANY
+    return role in allowed.get(relation, _)
+
+
+def _who(operation: Operation) -> str:
+    """Who may act, in words: 'its owner, MARKETING_OPS, SALES_OPS or ADMIN'."""
+    allowed = PERMISSIONS[operation].allowed
+    everyone = [r for r, roles in allowed.items() if roles == EVERYONE]
+    words = [_RELATION_WORDS[r] for r in everyone if r in _RELATION_WORDS]
+    partial = frozenset().union(
+        *(roles for roles in allowed.values() if roles != EVERYONE)
+    )
+    if partial:
+        words.append(role_names(partial))
+    return ", ".join(words) or "nobody"
+
+
+_RELATION_WORDS = {
+    Relation.OWNER: "its owner",
+    Relation.ACCOUNT_OWNER: "its account's owner",
+    Relation.TEAM: "its account team",
+    Relation.UNOWNED: "anyone while unowned",
+    Relation.PLACEHOLDER: "anyone from the Sales Admin placeholder",
+}
+
+
+def refusals(
+    actor: Actor,
+    operation: Operation,
+    relation: Relation = Relation.ANY,
+    *,
+    message: str | None = None,
+) -> list[Refusal]:
+    """[] when the table allows the cell, else one FORBIDDEN naming the rule
+    (``message`` when the use case words it better)."""
+    if may(actor.role, operation, relation):
+        return []
+    rule = PERMISSIONS[operation]
+    return _forbidden(
+        message
+        or f"{operation.value}: {rule.what} may be changed only by "
+        f"{_who(operation)} (you are {actor.role.value}, relation {relation.value})."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What decides the actor's relation to a record: its owner (and whether
+    that is the Sales Admin placeholder), its account's owner and team."""
+
+    owner_id: int | None
+    placeholder: bool = False
+    account_owner_id: int | None = None
+    team: Collection[int] = ()
+
+
+def relation_of(actor: Actor, operation: Operation, standing: Standing) -> Relation:
+    """The first relation that holds and the operation names, else OTHER."""
+    named = PERMISSIONS[operation].allowed
+    holds = (
+        (Relation.OWNER, standing.owner_id is not None
+         and standing.owner_id == actor.id),
+        (Relation.ACCOUNT_OWNER, standing.account_owner_id is not None
+         and standing.account_owner_id == actor.id),
+        (Relation.TEAM, actor.id in standing.team),
+        (Relation.PLACEHOLDER, standing.placeholder),
+        (Relation.UNOWNED, standing.owner_id is None),
+    )  # fmt: skip
+    for relation, true in holds:
+        if true and relation in named:
+            return relation
+    return Relation.OTHER
+
+
+def refusals_for(
+    actor: Actor, operation: Operation, standing: Standing
+) -> list[Refusal]:
+    """``refusals`` for the relation ``standing`` gives the actor."""
+    return refusals(actor, operation, relation_of(actor, operation, standing))
+
+
+def creation_relation(actor: Actor, owner_id: int | None) -> Relation:
+    """A new record's ``ownerId``: yourself, left empty, or someone else."""
+    if owner_id is None:
+        return Relation.UNOWNED
+    return Relation.OWNER if owner_id == actor.id else Relation.OTHER
+
+
+def may_create(
+    actor: Actor, operation: Operation, owner_id: int | None
+) -> list[Refusal]:
+    """Creating a record owned by ``owner_id`` (issue 17): yours, or nobody's;
+    a refusal names ``ownerId``."""
+    found = refusals(actor, operation, creation_relation(actor, owner_id))
+    return [replace(r, field=("ownerId",)) for r in found]
+
+
+def may_read_private(actor: Actor, person_ids: Collection[int]) -> bool:
+    """Events addressed to others and users' emails: the recipients (or the user
+    themselves), SALES_OPS and ADMIN."""
+    return actor.role in OPS_ROLES or actor.id in person_ids
+
+
+def private_reader(actor: Actor) -> int | None:
+    """Whose private items the actor reads: ``None`` for every one (SALES_OPS,
+    ADMIN), else only their own (their id)."""
+    return None if actor.role in OPS_ROLES else actor.id
+
+
+def permissions_markdown() -> str:
+    """The table as Markdown: one row per operation and relation, a column per
+    role (the README's "Who may do what")."""
+    roles = list(Role)
+    head = "| operation | relation | " + " | ".join(r.value for r in roles) + " |"
+    rule = "|" + "---|" * (len(roles) + 2)
+    rows = [head, rule]
+    for operation, entry in PERMISSIONS.items():
+        mutations = ", ".join(f"`{m}`" for m in entry.mutations)
+        for relation in relations_named(operation):
+            marks = " | ".join(
+                "✓" if role in entry.allowed[relation] else "·" for role in roles
+            )
+            rows.append(
+                f"| **{operation.value}** ({mutations}) | {relation.value} | {marks} |"
+            )
+    return "\n".join(rows)
 
 
 # What each named permission lets its roles do, in words (the API's role list).
@@ -76,6 +478,9 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (RULE_TABLE_EDITORS, "edits the scoring and region tables"),
     (HAND_OFF_RESOLVERS, "may resolve any support hand-off"),
     (USER_ADMINS, "manages users and API tokens"),
+    (CREATORS_FOR_OTHERS, "may create records owned by others"),
+    (SOURCING_ROLES, "may source deals into others' accounts"),
+    (WON_DEAL_CREATORS, "may create a won WEB_DIRECT purchase"),
 )
 
 
@@ -109,22 +514,26 @@ def _forbidden(message: str) -> list[Refusal]:
     return [Refusal(code=ErrorCode.FORBIDDEN, message=message)]
 
 
-def may_edit_lead(actor: Actor, owner_id: int | None) -> list[Refusal]:
+def may_edit_lead(
+    actor: Actor, owner_id: int | None, operation: Operation = Operation.UPDATE_LEAD
+) -> list[Refusal]:
     """Leads are read-only except for their owner, MARKETING_OPS, SALES_OPS, ADMIN."""
-    if actor.role in LEAD_EDITORS or (owner_id is not None and owner_id == actor.id):
-        return []
-    return _forbidden(
-        f"Leads may be changed only by their owner, {role_names(LEAD_EDITORS)}."
-    )
+    return refusals_for(actor, operation, Standing(owner_id))
 
 
-def may_edit_record(actor: Actor, owner_id: int | None, kind: str) -> list[Refusal]:
+def may_edit_record(
+    actor: Actor, owner_id: int | None, kind: str, operation: Operation | None = None
+) -> list[Refusal]:
     """Owned records: the owner, SALES_OPS, SALES_ADMIN, ADMIN; unowned: anyone."""
-    if owner_id is None or owner_id == actor.id or actor.role in RECORD_EDITORS:
-        return []
-    return _forbidden(
-        f"This {kind} may be changed only by its owner, {role_names(RECORD_EDITORS)}."
-    )
+    return refusals_for(actor, operation or _UPDATE_OF[kind], Standing(owner_id))
+
+
+_UPDATE_OF = {
+    "account": Operation.UPDATE_ACCOUNT,
+    "contact": Operation.UPDATE_CONTACT,
+    "opportunity": Operation.UPDATE_OPPORTUNITY,
+    "activity": Operation.COMPLETE_ACTIVITY,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,20 +562,42 @@ def is_adoption(owner: Owner | None, new_owner_id: int | None) -> bool:
     )
 
 
+def standing_of(owner: Owner | None, **account: object) -> Standing:
+    """The standing a record's current owner gives (plus its account's)."""
+    return Standing(
+        owner.id if owner else None,
+        is_placeholder(owner),
+        **account,  # type: ignore[arg-type]
+    )
+
+
+def _adopts(actor: Actor, owner: Owner | None, new_owner_id: int | None) -> bool:
+    """Taking an adoptable record for yourself: the ADOPT_RECORD cell says yes."""
+    return (
+        is_adoptable(owner)
+        and new_owner_id is not None
+        and new_owner_id == actor.id
+        and not refusals_for(actor, Operation.ADOPT_RECORD, standing_of(owner))
+    )
+
+
 def may_change_lead_owner(
     actor: Actor, owner: Owner | None, new_owner_id: int | None
 ) -> list[Refusal]:
     """Who may give a lead another owner (D8): BDR leads by transfer only."""
     if owner is not None and owner.role is Role.BDR:
-        if actor.id == owner.id or actor.role in LEAD_TRANSFER_ROLES:
-            return []
-        return _forbidden(
-            "A lead owned by a BDR changes hands only through an ownership transfer "
-            "by that BDR or SALES_OPS (D8): ask the BDR to transfer it to you."
+        op = Operation.TRANSFER_BDR_LEAD
+        return refusals(
+            actor,
+            op,
+            relation_of(actor, op, standing_of(owner)),
+            message="A lead owned by a BDR changes hands only through an ownership "
+            "transfer by that BDR or SALES_OPS (D8): ask the BDR to transfer it to "
+            "you.",
         )
-    if is_adoptable(owner) and new_owner_id is not None and new_owner_id == actor.id:
+    if _adopts(actor, owner, new_owner_id):
         return []
-    return may_edit_lead(actor, owner.id if owner else None)
+    return refusals_for(actor, Operation.TRANSFER_LEAD, standing_of(owner))
 
 
 def may_update_lead(
@@ -185,47 +616,47 @@ def may_update_record(
     kind: str,
     *,
     changes_owner: bool,
+    account_owner_id: int | None = None,
+    team: Collection[int] = (),
 ) -> list[Refusal]:
     """An update of an account, contact or opportunity; adopting is open to all."""
-    if changes_owner and is_adoption(owner, new_owner_id) and new_owner_id == actor.id:
+    if (
+        changes_owner
+        and is_adoption(owner, new_owner_id)
+        and _adopts(actor, owner, new_owner_id)
+    ):
         return []
-    return may_edit_record(actor, owner.id if owner else None, kind)
+    return refusals_for(
+        actor,
+        _UPDATE_OF[kind],
+        Standing(owner.id if owner else None, False, account_owner_id, team),
+    )
 
 
 def may_edit_campaigns(actor: Actor) -> list[Refusal]:
     """Campaigns belong to marketing: MARKETING_OPS, SALES_OPS, ADMIN."""
-    if actor.role in CAMPAIGN_EDITORS:
-        return []
-    return _forbidden(
-        f"Campaigns may be changed only by {role_names(CAMPAIGN_EDITORS)}."
-    )
+    return refusals(actor, Operation.CREATE_CAMPAIGN)
 
 
 def may_manage_users(actor: Actor) -> list[Refusal]:
     """Users and API tokens are managed by ADMIN only."""
-    if actor.role in USER_ADMINS:
-        return []
-    return _forbidden(
-        f"Only {role_names(USER_ADMINS)} may manage users and API tokens."
-    )
+    return refusals(actor, Operation.MANAGE_USERS)
 
 
 def may_edit_rule_tables(actor: Actor, table: str) -> list[Refusal]:
     """The scoring and region tables are sales ops' data: SALES_OPS, ADMIN."""
-    if actor.role in RULE_TABLE_EDITORS:
-        return []
-    return _forbidden(f"Only {role_names(RULE_TABLE_EDITORS)} may change {table}.")
+    return refusals(
+        actor,
+        Operation.EDIT_RULE_TABLES,
+        message=f"Only {role_names(RULE_TABLE_EDITORS)} may change {table}.",
+    )
 
 
 def may_manage_pools(actor: Actor) -> list[Refusal]:
     """The routing pools' members are set by SALES_OPS and ADMIN (D8)."""
-    if actor.role in POOL_MANAGERS:
-        return []
-    return _forbidden(f"Only {role_names(POOL_MANAGERS)} manage pools.")
+    return refusals(actor, Operation.SET_ROUTING_POOLS)
 
 
 def may_reroute(actor: Actor) -> list[Refusal]:
     """Routing is re-run for a lead by MARKETING_OPS, SALES_OPS and ADMIN."""
-    if actor.role in REROUTERS:
-        return []
-    return _forbidden(f"Only {role_names(REROUTERS)} re-run routing.")
+    return refusals(actor, Operation.ROUTE_LEAD)

@@ -67,7 +67,7 @@ from domain.enums import (
 )
 from domain.errors import Refusal
 from domain.rules.business_days import require_utc
-from domain.rules.permissions import HAND_OFF_RESOLVERS, Actor, role_names
+from domain.rules.permissions import Actor, Operation, Relation, refusals
 from domain.rules.routing import DEFAULT_ROUTING_TABLE, RoutingTable, territory_pool
 
 DEFAULT_SELLING_ROLES: frozenset[Role] = frozenset(
@@ -320,12 +320,9 @@ def may_resolve_hand_off(
     actor: Actor, passed_by_id: int | None, assignee_id: int | None
 ) -> list[Refusal]:
     """The user who passed it, its assignee, SALES_OPS or ADMIN resolve a hand-off."""
-    if actor.role in HAND_OFF_RESOLVERS or actor.id in (passed_by_id, assignee_id):
-        return []
-    return [
-        Refusal(
-            code=ErrorCode.FORBIDDEN,
-            message="A hand-off may be resolved only by whoever passed it, its "
-            f"assignee, {role_names(HAND_OFF_RESOLVERS)}.",
-        )
-    ]
+    mine = actor.id in (passed_by_id, assignee_id)
+    return refusals(
+        actor,
+        Operation.RESOLVE_SUPPORT_HAND_OFF,
+        Relation.OWNER if mine else Relation.OTHER,
+    )

@@ -3,7 +3,7 @@
 The handbook's "GitLab Team" on an account: e.g. an SDR assigned to help with
 outreach, the Customer Success manager, a second SAL. Notifications about the
 account go to them (``domain.rules.notifications``). Who may change the team:
-whoever may change the account (``may_edit_record``).
+whoever may change the account (EDIT_ACCOUNT_TEAM in the permission table).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import col
 from domain.enums import ErrorCode, Role
 from domain.errors import Refused, refuse_if
 from domain.records import Account, AccountTeamMember, User
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import Actor, Operation, may_edit_record
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
@@ -26,7 +26,9 @@ async def _editable_account(
     session: AsyncSession, account_id: int, actor: Actor
 ) -> Account:
     account = await load(session, Account, account_id, lock=True, field="accountId")
-    refuse_if(may_edit_record(actor, account.owner_id, "account"))
+    refuse_if(
+        may_edit_record(actor, account.owner_id, "account", Operation.EDIT_ACCOUNT_TEAM)
+    )
     return account
 
 

@@ -13,7 +13,12 @@ from domain.enums import ErrorCode, RecordType
 from domain.errors import Refusal, Refused, refuse_if
 from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
-from domain.rules.permissions import Actor, may_update_record
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    may_create,
+    may_update_record,
+)
 from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 from domain.rules.validation import Check, max_length, money, non_negative, required
 from domain.services.lead_profile import refresh_linked_leads
@@ -136,6 +141,7 @@ async def create_account(
     check_values(values, ACCOUNT_RULES, required_fields=("name",))
     regions = (await rule_tables(session, lock=True)).regions
     await _check_references(session, values, None)
+    refuse_if(may_create(actor, Operation.CREATE_ACCOUNT, values.get("owner_id")))
     account = Account(**values, normalized_name="")
     refresh_account_derived(account, regions)
     session.add(account)

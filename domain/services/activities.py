@@ -18,7 +18,13 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Activity, Contact, Lead, Opportunity
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    may_create,
+    may_edit_record,
+    refusals_for,
+)
 from domain.rules.sla import sla_met_at_after
 from domain.rules.validation import Check, max_length, required
 from domain.services.loading import (
@@ -29,6 +35,7 @@ from domain.services.loading import (
     load_optional,
     require_user,
 )
+from domain.services.ownership import standing
 from domain.sqltypes import as_utc, utcnow
 
 ACTIVITY_RULES: dict[str, list[Check]] = {
@@ -45,6 +52,23 @@ TARGETS: dict[str, type[SQLModel]] = {
     "account_id": Account,
     "opportunity_id": Opportunity,
 }
+
+
+async def _may_work_on(
+    session: AsyncSession, actor: Actor, targets: Mapping[str, Any]
+) -> None:
+    """An activity is about records the actor owns, whose account they own or
+    whose account team they are on (else ops; LOG_[LEAD_]ACTIVITY)."""
+    for name, model in TARGETS.items():
+        if targets.get(name) is None:
+            continue
+        record: Any = await load(session, model, targets[name], field=name)
+        account_id = record.id if model is Account else record.account_id
+        on = await standing(session, owner_id=record.owner_id, account_id=account_id)
+        operation = (
+            Operation.LOG_LEAD_ACTIVITY if model is Lead else Operation.LOG_ACTIVITY
+        )
+        refuse_if(refusals_for(actor, operation, on))
 
 
 async def note_follow_up(
@@ -91,6 +115,8 @@ async def log_activity(
     for name, model in TARGETS.items():
         await load_optional(session, model, values.get(name), field=name)
     await require_user(session, values.get("owner_id"), "ownerId")
+    refuse_if(may_create(actor, Operation.COMPLETE_ACTIVITY, values.get("owner_id")))
+    await _may_work_on(session, actor, values)
     data = dict(values)
     if data.get("owner_id") is None:
         data["owner_id"] = actor.id
@@ -113,13 +139,15 @@ async def complete_activity(
 ) -> Activity:
     """Mark an open activity completed (now, or at ``completed_at``), with outcome.
 
-    Its owner may, like SALES_OPS, SALES_ADMIN and ADMIN (and anyone while it
-    is unowned); completing it twice is refused.
+    Its owner may, like SALES_OPS and ADMIN (and anyone while it is unowned),
+    when they may also log activities on its records; completing it twice is
+    refused.
     """
     now = now or utcnow()
     activity = await load(session, Activity, activity_id, lock=True)
     check_version(activity, expected_version)
     refuse_if(may_edit_record(actor, activity.owner_id, "activity"))
+    await _may_work_on(session, actor, activity.model_dump(include=set(TARGETS)))
     if activity.completed_at is not None:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,

@@ -16,7 +16,13 @@ from domain.enums import RecordType
 from domain.errors import refuse_if
 from domain.records import Account, Contact
 from domain.rules.ownership import contact_owner, contact_owner_refusals
-from domain.rules.permissions import Actor, Owner, may_update_record
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    Owner,
+    may_create,
+    may_update_record,
+)
 from domain.rules.validation import (
     Check,
     initial_source_change_refusals,
@@ -34,7 +40,7 @@ from domain.services.loading import (
     load,
     require_user,
 )
-from domain.services.ownership import owner_of, record_owner_change
+from domain.services.ownership import owner_of, record_owner_change, standing
 
 CONTACT_RULES: dict[str, list[Check]] = {
     "last_name": [required, max_length(120)],
@@ -65,7 +71,11 @@ async def create_contact(
     )
     owner = await account_owner(session, values["account_id"])
     await require_user(session, values.get("owner_id"), "ownerId")
+    requested = values.get("owner_id")
+    # Naming the field-sales account owner is the rule's choice, not the actor's.
+    ruled = requested is not None and contact_owner(owner, None) == requested
     refuse_if(contact_owner_refusals(owner, values.get("owner_id")))
+    refuse_if(may_create(actor, Operation.CREATE_CONTACT, None if ruled else requested))
     data = dict(values)
     data["email"] = normalize_email(data.get("email"))
     await refuse_duplicate_email(
@@ -93,6 +103,7 @@ async def update_contact(
     check_version(contact, expected_version)
     previous = await owner_of(session, contact.owner_id)
     changes_owner = "owner_id" in values and values["owner_id"] != contact.owner_id
+    on = await standing(session, owner_id=None, account_id=contact.account_id)
     refuse_if(
         may_update_record(
             actor,
@@ -100,6 +111,8 @@ async def update_contact(
             values.get("owner_id"),
             "contact",
             changes_owner=changes_owner,
+            account_owner_id=on.account_owner_id,
+            team=on.team,
         )
     )
     refuse_if(initial_source_change_refusals(contact.initial_source, values))

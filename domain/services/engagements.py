@@ -62,7 +62,7 @@ from domain.lifecycle.lead import (
     converted_lead_refusals,
 )
 from domain.records import Campaign, Engagement, Lead
-from domain.rules.permissions import Actor, may_edit_lead
+from domain.rules.permissions import Actor, Operation, may_edit_lead
 from domain.rules.routing import active_until_after, routing_trigger
 from domain.rules.scoring import (
     EngagementFact,
@@ -320,7 +320,7 @@ def engagement_refusals(
             )
         )
     else:
-        found += may_edit_lead(actor, lead.owner_id)
+        found += may_edit_lead(actor, lead.owner_id, Operation.RECORD_ENGAGEMENT)
         found += converted_lead_refusals(lead.id, lead.converted_at, "leadId")
     if engagement.occurred_at is not None and as_utc(engagement.occurred_at) > now:
         found.append(

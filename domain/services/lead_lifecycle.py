@@ -60,7 +60,13 @@ from domain.rules.ownership import (
     contact_owner,
     converted_opportunity_owner,
 )
-from domain.rules.permissions import Actor, Owner, may_edit_lead
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    Owner,
+    may_edit_lead,
+    refusals_for,
+)
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
@@ -69,7 +75,7 @@ from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load, require_user
 from domain.services.outbox import emit
-from domain.services.ownership import owner_of
+from domain.services.ownership import owner_of, standing
 from domain.services.recipients import account_team, notify, person
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import utcnow
@@ -200,6 +206,9 @@ async def contact_data_changed(session: AsyncSession, lead: Lead) -> bool:
     return (marked.get("email"), marked.get("phone")) != (lead.email, lead.phone)
 
 
+_OPERATION = {False: Operation.TRANSITION_LEAD, True: Operation.CONVERT_LEAD}
+
+
 def lead_move_refusals(
     lead: Lead, facts: LeadFacts, actor: Actor | None, request: LeadTransitionRequest
 ) -> list[Refusal]:
@@ -214,7 +223,7 @@ def lead_move_refusals(
         and not request.automatic
         and not names_who_may_act(lead.status, request.to)
     ):
-        found += may_edit_lead(actor, lead.owner_id)
+        found += may_edit_lead(actor, lead.owner_id, _OPERATION[request.via_conversion])
     return found + LEAD_MACHINE.check(lead.status, request.to, facts, request)
 
 
@@ -470,6 +479,9 @@ async def convert_lead(
         found = await linked_account(session, lead) or await matched_account(
             session, lead
         )
+    if found is not None:
+        on = await standing(session, owner_id=found.owner_id, account_id=found.id)
+        refuse_if(refusals_for(actor, Operation.CONVERT_INTO_ACCOUNT, on))
     deal_owner: OpportunityOwner | None = None
     if opportunity_id is None and create_opportunity:
         # Who takes the new opportunity (D7): decided before anything is written.
@@ -497,6 +509,10 @@ async def convert_lead(
             session, Opportunity, opportunity_id, field="opportunityId"
         )
         _refuse_unattachable(opportunity, account)
+        on = await standing(
+            session, owner_id=opportunity.owner_id, account_id=account.id
+        )
+        refuse_if(refusals_for(actor, Operation.CONVERT_INTO_OPPORTUNITY, on))
         await _add_contact_role(session, opportunity, contact, primary=False)
     elif create_opportunity:
         opportunity = Opportunity(

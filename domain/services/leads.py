@@ -18,7 +18,13 @@ from domain.errors import refuse_if
 from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Campaign, Lead
 from domain.rules.notifications import owner_change_recipients
-from domain.rules.permissions import Actor, is_placeholder, may_update_lead
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    is_placeholder,
+    may_create,
+    may_update_lead,
+)
 from domain.rules.routing import score_check_routes
 from domain.rules.scoring import ScoringTable, score
 from domain.rules.validation import (
@@ -75,6 +81,7 @@ async def create_lead(
     check_values(values, LEAD_RULES, required_fields=("initial_source",))
     tables = await rule_tables(session, lock=True)
     await require_user(session, values.get("owner_id"), "ownerId")
+    refuse_if(may_create(actor, Operation.CREATE_LEAD, values.get("owner_id")))
     await load_optional(
         session, Campaign, values.get("campaign_id"), field="campaignId"
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import col
 
 from domain.enums import (
@@ -250,6 +250,9 @@ class UserQuery:
     region: Sequence[Region] = ()
     active: bool | None = None
     search: str | None = None
+    # Emails are private (``permissions.private_reader``): the search looks in
+    # other users' emails only for a reader who may see them all (None).
+    reader_id: int | None = None
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
@@ -260,8 +263,13 @@ class UserQuery:
             stmt = stmt.where(User.region.in_(self.region))  # type: ignore[union-attr]
         if self.active is not None:
             stmt = stmt.where(col(User.active) == self.active)
-        if self.search:
+        if self.search and self.reader_id is None:
             stmt = stmt.where(_contains([User.name, User.email], self.search))
+        elif self.search:
+            own_email = _contains([User.email], self.search) & (
+                col(User.id) == self.reader_id
+            )
+            stmt = stmt.where(_contains([User.name], self.search) | own_email)
         return stmt
 
 
@@ -292,10 +300,21 @@ class EventQuery:
     actor_id: int | None = None
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
+    # Events addressed to others are hidden from this user (None: from nobody;
+    # ``permissions.private_reader``); events addressed to nobody are open.
+    reader_id: int | None = None
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
         stmt = select(Event)
+        if self.reader_id is not None:
+            addressed = select(col(EventRecipient.id)).where(
+                col(EventRecipient.event_id) == Event.id
+            )
+            stmt = stmt.where(
+                ~exists(addressed)
+                | exists(addressed.where(col(EventRecipient.user_id) == self.reader_id))
+            )
         if self.kinds:
             stmt = stmt.where(Event.kind.in_(self.kinds))  # type: ignore[attr-defined]
         if self.record is not None:

@@ -12,7 +12,14 @@ from domain.enums import OpportunityStage, RecordType
 from domain.errors import refuse_if
 from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Campaign, Contact, Opportunity
-from domain.rules.permissions import Actor, may_update_record
+from domain.rules.permissions import (
+    Actor,
+    Operation,
+    may_create,
+    may_update_record,
+    refusals,
+    refusals_for,
+)
 from domain.rules.validation import (
     Check,
     currency_code,
@@ -30,7 +37,7 @@ from domain.services.loading import (
     load_optional,
     require_user,
 )
-from domain.services.ownership import owner_of, record_owner_change
+from domain.services.ownership import owner_of, record_owner_change, standing
 from domain.sqltypes import utcnow
 
 OPPORTUNITY_RULES: dict[str, list[Check]] = {
@@ -64,6 +71,16 @@ async def _check_references(session: AsyncSession, values: Mapping[str, Any]) ->
         await load_optional(session, Opportunity, values.get(name), field=name)
 
 
+async def _may_place_on(
+    session: AsyncSession, actor: Actor, account_id: int, operation: Operation
+) -> None:
+    """A deal goes only on an account the actor may write (``operation``:
+    CREATE_DEAL_ON_ACCOUNT or MOVE_DEAL_TO_ACCOUNT)."""
+    account = await load(session, Account, account_id, field="accountId")
+    on = await standing(session, owner_id=account.owner_id, account_id=account.id)
+    refuse_if(refusals_for(actor, operation, on))
+
+
 async def create_opportunity(
     values: Mapping[str, Any],
     *,
@@ -73,14 +90,21 @@ async def create_opportunity(
 ) -> Opportunity:
     """Create an opportunity in PENDING_ACCEPTANCE (or PRE_OPPORTUNITY; D3 rule 1).
 
-    Only a WEB_DIRECT opportunity may be created directly in CLOSED_WON. The
+    Only a WEB_DIRECT opportunity may be created directly in CLOSED_WON, by
+    SALES_OPS or ADMIN; every deal needs an account the actor may write. The
     owner defaults to the account owner, then to the creating user.
     ``campaign_id`` is its primary campaign (D11 attribution).
     """
     check_values(values, OPPORTUNITY_RULES, required_fields=("name", "account_id"))
     stage = values.get("stage") or OpportunityStage.PENDING_ACCEPTANCE
     refuse_if(creation_refusals(stage, values.get("sales_qualification_source")))
+    if stage == OpportunityStage.CLOSED_WON:
+        refuse_if(refusals(actor, Operation.CREATE_WON_OPPORTUNITY))
     await _check_references(session, values)
+    refuse_if(may_create(actor, Operation.CREATE_OPPORTUNITY, values.get("owner_id")))
+    await _may_place_on(
+        session, actor, values["account_id"], Operation.CREATE_DEAL_ON_ACCOUNT
+    )
     await load_optional(
         session, Campaign, values.get("campaign_id"), field="campaignId"
     )
@@ -148,6 +172,11 @@ async def update_opportunity(
     )
     check_values(values, OPPORTUNITY_RULES)
     await _check_references(session, values)
+    if values.get("account_id", opportunity.account_id) != opportunity.account_id:
+        # Moving a deal between accounts: onto one the actor may write.
+        await _may_place_on(
+            session, actor, values["account_id"], Operation.MOVE_DEAL_TO_ACCOUNT
+        )
     apply(opportunity, values)
     await session.flush()
     if changes_owner:

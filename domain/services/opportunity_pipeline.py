@@ -67,7 +67,7 @@ from domain.rules.notifications import (
     lost_deal_recipients,
     unqualified_feedback_recipients,
 )
-from domain.rules.permissions import Actor, may_edit_record
+from domain.rules.permissions import Actor, Operation, may_edit_record
 from domain.rules.validation import validate
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
@@ -177,7 +177,9 @@ def move_refusals(
     """
     found: list[Refusal] = []
     if not names_who_may_act(opp.stage, request.to):
-        found += may_edit_record(actor, opp.owner_id, "opportunity")
+        found += may_edit_record(
+            actor, opp.owner_id, "opportunity", Operation.MOVE_OPPORTUNITY_STAGE
+        )
     return found + OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
 
 
@@ -381,7 +383,9 @@ async def request_terms_modification(
     """Ask to modify the standard terms (D3 rule 9): an event, or the refusals."""
     opp = await load(session, Opportunity, opportunity_id)
     refuse_if(
-        may_edit_record(actor, opp.owner_id, "opportunity")
+        may_edit_record(
+            actor, opp.owner_id, "opportunity", Operation.REQUEST_TERMS_MODIFICATION
+        )
         + terms_modification_refusals(opp.incremental_acv, opp.edition)
     )
     emit(

@@ -24,7 +24,7 @@ from sqlmodel import col
 from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
 from domain.lifecycle.lead import converted_lead_refusals
-from domain.records import Lead, User
+from domain.records import Account, AccountTeamMember, Lead, User
 from domain.rules.notifications import (
     SALES_ADMIN_RECORD_ADOPTED,
     Person,
@@ -34,6 +34,7 @@ from domain.rules.notifications import (
 from domain.rules.permissions import (
     Actor,
     Owner,
+    Standing,
     is_adoption,
     is_placeholder,
     may_change_lead_owner,
@@ -58,6 +59,30 @@ async def owner_of(session: AsyncSession, owner_id: int | None) -> Owner | None:
     if user is None:
         return None
     return Owner(user.id, user.role, user.active)  # type: ignore[arg-type]
+
+
+async def standing(
+    session: AsyncSession, *, owner_id: int | None, account_id: int | None
+) -> Standing:
+    """What the permission table needs to know of a record: its owner (the
+    Sales Admin placeholder?), its account's owner and team."""
+    owner = await owner_of(session, owner_id)
+    account_owner_id: int | None = None
+    team: frozenset[int] = frozenset()
+    if account_id is not None:
+        account_owner_id = await session.scalar(
+            select(col(Account.owner_id)).where(col(Account.id) == account_id)
+        )
+        team = frozenset(
+            (
+                await session.scalars(
+                    select(col(AccountTeamMember.user_id)).where(
+                        col(AccountTeamMember.account_id) == account_id
+                    )
+                )
+            ).all()
+        )
+    return Standing(owner_id, is_placeholder(owner), account_owner_id, team)
 
 
 async def record_owner_change(

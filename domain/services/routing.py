@@ -436,6 +436,9 @@ async def route_lead_again(
     """`routeLead`: re-run routing for one lead (SALES_OPS, MARKETING_OPS, ADMIN;
     a BDR's lead by SALES_OPS or ADMIN only)."""
     refuse_if(may_reroute(actor))
+    # The rule-table heads before the lead's row (``domain.services.locks``):
+    # routing links the lead to an account and writes its region.
+    await rule_tables(session, lock=True)
     lead = await load(session, Lead, lead_id, lock=True)
     refuse_if(converted_lead_refusals(lead.id, lead.converted_at))
     if lead.owner_id is not None:

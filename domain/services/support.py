@@ -37,7 +37,7 @@ from domain.lifecycle.opportunity import CLOSED_STAGES
 from domain.records import Account, Contact, Lead, Opportunity, SupportHandOff, User
 from domain.rules.matching import email_domain, is_free_mail
 from domain.rules.notifications import hand_off_recipients
-from domain.rules.permissions import Actor
+from domain.rules.permissions import Actor, Operation, refusals
 from domain.rules.support import (
     DEFAULT_HAND_OFF_TABLE,
     AccountFacts,
@@ -233,6 +233,7 @@ async def pass_ticket_to_sales(
     and ``ticket_reference`` (the support system's ticket id).
     """
     now = now or utcnow()
+    refuse_if(refusals(actor, Operation.PASS_TICKET_TO_SALES))
     check_values(values, TICKET_RULES, required_fields=("requester_email", "kind"))
     email = normalize_email(values["requester_email"])
     assert email is not None

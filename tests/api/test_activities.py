@@ -12,6 +12,7 @@ from api.users import UserNode
 from domain.enums import ActivityChannel, ActivityKind, Role
 from domain.records import Activity, User
 from domain.rules.permissions import Actor
+from domain.services.account_team import add_team_member
 from domain.services.accounts import create_account
 from domain.services.activities import log_activity
 from domain.services.contacts import create_contact
@@ -76,7 +77,7 @@ async def test_log_activity_on_every_kind_of_record_reads_back_its_relations(
     api, make, sessions
 ):
     sdr = await make.user(Role.SDR)
-    lead = await make.lead()
+    lead = await make.lead(owner_id=sdr.id)  # activities go on records one works
     account = await an_account(make, sdr)
     contact = await make.run(
         lambda s: create_contact(
@@ -141,7 +142,8 @@ async def test_log_activity_on_every_kind_of_record_reads_back_its_relations(
 async def test_a_task_defaults_to_outbound_owned_by_the_caller(api, make):
     sdr = await make.user(Role.SDR)
     rep = await make.user(Role.AE)
-    lead = await make.lead()
+    ops = await make.user(Role.SALES_OPS)
+    lead = await make.lead(owner_id=sdr.id)
 
     mine = (
         await api(
@@ -158,21 +160,19 @@ async def test_a_task_defaults_to_outbound_owned_by_the_caller(api, make):
             as_user=sdr,
         )
     ).ok()["logActivity"]["activity"]
-    theirs = (
-        await api(
-            LOG,
-            {
-                "input": {
-                    "kind": "TASK",
-                    "channel": "CALL",
-                    "subject": "Hand over",
-                    "ownerId": gid(UserNode, rep.id),
-                    "leadId": gid(LeadNode, lead.id),
-                }
-            },
-            as_user=sdr,
-        )
-    ).ok()["logActivity"]["activity"]
+    hand_over = {
+        "input": {
+            "kind": "TASK",
+            "channel": "CALL",
+            "subject": "Hand over",
+            "ownerId": gid(UserNode, rep.id),
+            "leadId": gid(LeadNode, lead.id),
+        }
+    }
+    theirs = (await api(LOG, hand_over, as_user=ops)).ok()["logActivity"]["activity"]
+    # Issue 17: a task owned by someone else is for SALES_OPS/ADMIN to log.
+    refused = (await api(LOG, hand_over, as_user=sdr)).ok()["logActivity"]
+    assert codes(refused) == [("FORBIDDEN", ["ownerId"])]
 
     assert mine["direction"] == "OUTBOUND"
     assert mine["dueAt"] == "2030-05-01T09:00:00+00:00"
@@ -281,9 +281,16 @@ async def test_a_target_id_of_another_type_is_invalid_input(api, make, sessions)
 async def test_activities_filter_by_record_owner_channel_and_completion(api, make):
     sdr = await make.user(Role.SDR)
     bdr = await make.user(Role.BDR)
-    lead = await make.lead()
-    other_lead = await make.lead()
+    # Issue 17: each logs on records they own, or on an account whose team
+    # they are on.
+    lead = await make.lead(owner_id=sdr.id)
+    other_lead = await make.lead(owner_id=bdr.id)
     account = await an_account(make, sdr)
+    await make.run(
+        lambda s: add_team_member(
+            account.id, bdr.id, None, session=s, actor=Actor(sdr.id, sdr.role)
+        )
+    )
     await an_activity(make, sdr, "Open call", lead_id=lead.id)
     await an_activity(
         make,
@@ -330,7 +337,7 @@ async def test_activities_filter_by_record_owner_channel_and_completion(api, mak
 
 async def test_activities_are_keyset_paged_newest_first_through_every_page(api, make):
     sdr = await make.user(Role.SDR)
-    lead = await make.lead()
+    lead = await make.lead(owner_id=sdr.id)
     for n in range(5):
         await an_activity(make, sdr, f"A{n}", lead_id=lead.id)
     order = {"field": "CREATED_AT", "direction": "DESC"}

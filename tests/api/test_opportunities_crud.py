@@ -190,19 +190,21 @@ async def test_closed_won_at_creation_is_refused_unless_web_direct(api, make, se
     assert codes(refused) == [("WEB_DIRECT_ONLY", ["stage"])]
     assert await row_count(sessions, Opportunity) == 0
 
-    won = (
-        await api(
-            CREATE,
-            {
-                "input": {
-                    **base,
-                    "stage": "CLOSED_WON",
-                    "salesQualificationSource": "WEB_DIRECT",
-                }
-            },
-            as_user=ae,
-        )
-    ).ok()["createOpportunity"]
+    web_direct = {
+        "input": {
+            **base,
+            "stage": "CLOSED_WON",
+            "salesQualificationSource": "WEB_DIRECT",
+        }
+    }
+    # Issue 17: never a field role; SALES_OPS/ADMIN (and integrations with
+    # such a user's token) create the won purchase.
+    by_ae = (await api(CREATE, web_direct, as_user=ae)).ok()["createOpportunity"]
+    assert [e["code"] for e in by_ae["userErrors"]] == ["FORBIDDEN"]
+    assert await row_count(sessions, Opportunity) == 0
+
+    ops = await make.user(Role.SALES_OPS)
+    won = (await api(CREATE, web_direct, as_user=ops)).ok()["createOpportunity"]
     assert won["userErrors"] == []
     assert won["opportunity"]["stage"] == "CLOSED_WON"
     assert won["opportunity"]["closedAt"] is not None
@@ -522,7 +524,7 @@ async def test_opportunities_filter_by_stage_owner_account_type_and_search(api, 
     )
     await an_opportunity(
         make,
-        ae,
+        await make.user(Role.SALES_OPS),  # a won purchase: ops only (issue 17)
         globex.id,
         name="Globex web",
         stage=OpportunityStage.CLOSED_WON,

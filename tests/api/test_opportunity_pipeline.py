@@ -1069,20 +1069,37 @@ mutation($input: CreateOpportunityInput!) {
 
 
 @pytest.mark.parametrize(
-    ("stage", "source", "expected"),
+    ("role", "stage", "source", "expected"),
     [
-        ("PENDING_ACCEPTANCE", "BDR_GENERATED", None),
-        ("PRE_OPPORTUNITY", "AE_GENERATED", None),
-        ("CLOSED_WON", "WEB_DIRECT", None),
-        ("CLOSED_WON", "AE_GENERATED", ("WEB_DIRECT_ONLY", ["stage"])),
-        ("DISCOVERY", "WEB_DIRECT", ("MUST_PASS_PENDING_ACCEPTANCE", ["stage"])),
+        (Role.AE, "PENDING_ACCEPTANCE", "BDR_GENERATED", None),
+        (Role.AE, "PRE_OPPORTUNITY", "AE_GENERATED", None),
+        # Issue 17: a won purchase comes from SALES_OPS/ADMIN (integrations
+        # write with such a user's token), never from a field role.
+        (Role.SALES_OPS, "CLOSED_WON", "WEB_DIRECT", None),
+        (Role.ADMIN, "CLOSED_WON", "WEB_DIRECT", None),
+        (Role.AE, "CLOSED_WON", "WEB_DIRECT", ("FORBIDDEN", None)),
+        (Role.AE, "CLOSED_WON", "AE_GENERATED", ("WEB_DIRECT_ONLY", ["stage"])),
+        (Role.SALES_OPS, "CLOSED_WON", "AE_GENERATED", ("WEB_DIRECT_ONLY", ["stage"])),
+        (
+            Role.AE,
+            "DISCOVERY",
+            "WEB_DIRECT",
+            ("MUST_PASS_PENDING_ACCEPTANCE", ["stage"]),
+        ),
+        (
+            Role.ADMIN,
+            "DISCOVERY",
+            "WEB_DIRECT",
+            ("MUST_PASS_PENDING_ACCEPTANCE", ["stage"]),
+        ),
     ],
 )
 async def test_only_web_direct_deals_may_be_created_closed_won(
-    api, make, sessions, stage, source, expected
+    api, make, sessions, role, stage, source, expected
 ):
     ae = await make.user(Role.AE)
     account = await an_account(make, ae)
+    creator = ae if role is Role.AE else await make.user(role)
 
     data = (
         await api(
@@ -1095,7 +1112,7 @@ async def test_only_web_direct_deals_may_be_created_closed_won(
                     "salesQualificationSource": source,
                 }
             },
-            as_user=ae,
+            as_user=creator,
         )
     ).ok()["createOpportunity"]
 

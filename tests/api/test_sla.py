@@ -73,6 +73,16 @@ async def requested(
     return row
 
 
+async def owned_by(make: Any, lead: Any, user: User) -> None:
+    """The lead's owner is ``user`` (issue 17: follow-ups are logged by whoever
+    works the lead — its owner, its account's owner or team, or ops)."""
+
+    async def own(s: Any) -> None:
+        (await s.get(Lead, lead.id)).owner_id = user.id
+
+    await make.run(own)
+
+
 async def sla(api: Any, lead: Any, as_user: User) -> dict[str, Any]:
     return (await api(SLA, {"id": gid(LeadNode, lead.id)}, as_user=as_user)).ok()[
         "lead"
@@ -147,6 +157,8 @@ async def test_a_follow_up_at_the_due_time_meets_the_sla_and_a_minute_later_brea
     bdr = await make.user(Role.BDR)
     on_time = await requested(api, make, monkeypatch, ops, FRIDAY)
     late = await requested(api, make, monkeypatch, ops, FRIDAY)
+    await owned_by(make, on_time, bdr)
+    await owned_by(make, late, bdr)
 
     logged = [
         await log(api, on_time, bdr, MONDAY),
@@ -289,6 +301,7 @@ async def test_completing_an_open_task_in_time_meets_the_sla(api, make, monkeypa
     ops = await make.user(Role.SALES_OPS)
     bdr = await make.user(Role.BDR)
     lead = await requested(api, make, monkeypatch, ops)
+    await owned_by(make, lead, bdr)
     task = (await log(api, lead, bdr, None))["activity"]
 
     before = await sla(api, lead, ops)
@@ -325,6 +338,7 @@ async def test_completing_twice_someone_elses_task_or_a_stale_one_is_refused(
     bdr = await make.user(Role.BDR)
     other = await make.user(Role.BDR)
     lead = await requested(api, make, monkeypatch, ops)
+    await owned_by(make, lead, bdr)
     task = (await log(api, lead, bdr, None))["activity"]
     done = (await log(api, lead, bdr, utcnow()))["activity"]
 
