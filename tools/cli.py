@@ -94,7 +94,10 @@ def db_history() -> None:
 @db_app.command("downgrade")
 def db_downgrade(
     revision: Annotated[
-        str, typer.Argument(help="Target revision (an id, or -1 for one step).")
+        str,
+        typer.Argument(
+            help="Target revision: an id (`db history`), or `-- -1` for one step."
+        ),
     ],
 ) -> None:
     """Migrate the database down to REVISION (under the migration lock)."""

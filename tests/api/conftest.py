@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,16 +16,29 @@ import pytest
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
 
-def start_server(database_url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    """`salesops serve` on a free loopback port, once it is ready."""
+def free_port() -> int:
+    """A loopback port nobody listens on (now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def start_server(
+    database_url: str,
+    workers: int = 1,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stderr: Any = subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, str]:
+    """`salesops serve` on a free loopback port, once it is ready (``env`` and
+    ``args`` added; ``stderr`` where its log goes)."""
+    port = free_port()
     process = subprocess.Popen(
-        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, "DATABASE_URL": database_url},
+        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers), *args],
+        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
