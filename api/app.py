@@ -52,16 +52,19 @@ DEMO_TOKEN_ENV = "SALESOPS_DEMO_TOKEN"
 STATIC = Path(__file__).resolve().parent / "static"
 GRAPHIQL_PAGE = STATIC / "graphiql" / "index.html"
 
-# Lines of at most 60 characters: the query editor of a 1,280-px window shows
-# them whole (tests/api/test_graphiql_offline.py).
-DEMO_QUERY = """# Welcome to salesops, signed in as the demo admin.
-# Run it (the play button), then open the Docs panel:
-# every type and field is described there.
+# Lines of at most 50 characters: in a 1,280-px window the query editor shows
+# them whole, left of its toolbar (tests/api/test_graphiql_offline.py).
+DEMO_QUERY = """# Welcome to salesops (signed in as demo admin).
+# Run it with the play button, then open the
+# Docs panel: every type and field is there.
 query FirstLook {
   viewer { name role }
   leads(first: 5, filter: {status: [MQL]}) {
     totalCount
-    nodes { id firstName lastName company status personScore owner { name } }
+    nodes {
+      id firstName lastName company status
+      personScore owner { name }
+    }
   }
 }
 """
