@@ -54,10 +54,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from api.context import OperationReport
+from api.settings import MULTIPROC_ENV
 from domain.records import TransitionRecord
 from domain.reports.outbox import OutboxLag
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 ACCESS = logging.getLogger("salesops.access")
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "cookie")
 MAX_ROOT_FIELDS = 3
@@ -304,7 +304,7 @@ class Observed:
         context = state.get("salesops_context")
         report: OperationReport | None = getattr(context, "operation", None)
         viewer = getattr(context, "viewer", None)
-        if report is not None and report.type is not None:
+        if report is not None and (report.type is not None or report.codes):
             fields.update(
                 operation_name=report.name,
                 operation_type=report.type,

@@ -25,6 +25,9 @@ from api.cost import QUERY_COST_BUDGET
 from api.http_edge import DEFAULT_MAX_BODY_BYTES
 
 ENV_PREFIX = "SALESOPS_"
+# prometheus-client's multiprocess directory (``serve`` sets it up); named here
+# so that nothing need import prometheus_client before it is set.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DEFAULT_DATABASE_URL = "sqlite:///salesops.db"
 # PostgreSQL's default max_connections is 100: the processes of one `serve`
 # share this many, leaving the rest to migrations, the CLI, the worker and psql.

@@ -10,6 +10,7 @@ the traceback instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import tempfile
@@ -20,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from api.settings import Settings, load_settings
+from api.settings import MULTIPROC_ENV, Settings, load_settings
 from domain.db import (
     alembic_config,
     make_async_engine,
@@ -40,7 +41,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+# serve speaks through the log (JSON or console, as configured).
+log = logging.getLogger("salesops.cli")
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -312,8 +315,6 @@ def _metrics_directory() -> None:
     Set before anything imports prometheus_client, so every process (one or
     many) writes its samples there and /metrics sums them.
     """
-    from api.observability import MULTIPROC_ENV
-
     given = os.environ.get(MULTIPROC_ENV)
     if given:
         directory = Path(given)
@@ -331,22 +332,25 @@ def _demo(host: str, port: int) -> None:
     if not _has_demo_admin():
         users, leads = _counts()
         if users or leads:
-            err.print(
-                f"[yellow]Demo data not loaded: the database already has {users} "
-                f"users and {leads} leads but no demo data, and the demo set loads "
-                "into an empty database only; serving it as it is (GraphiQL not "
-                "signed in). For the demo, use an empty database.[/yellow]"
+            log.warning(
+                "Demo data not loaded: the database already has %d users and %d "
+                "leads but no demo data, and the demo set loads into an empty "
+                "database only; serving it as it is (GraphiQL not signed in). "
+                "For the demo, use an empty database.",
+                users,
+                leads,
             )
             return
-        err.print("Empty database: loading the demo data set…")
+        log.info("Empty database: loading the demo data set")
         _load_demo(1.0, 7)
     if host in LOOPBACK_HOSTS:
         os.environ[DEMO_TOKEN_ENV] = asyncio.run(_demo_token())
-        err.print("[green]Demo mode:[/green] GraphiQL is signed in as the demo admin.")
+        log.info("Demo mode: GraphiQL is signed in as the demo admin.")
     else:
-        err.print(
-            "[yellow]Demo data loaded, but GraphiQL is not pre-authenticated: "
-            f"{host} is not a loopback address.[/yellow]"
+        log.warning(
+            "Demo data loaded, but GraphiQL is not pre-authenticated: %s is not "
+            "a loopback address.",
+            host,
         )
 
 
@@ -373,19 +377,23 @@ def serve(
     if config.metrics:
         _metrics_directory()
     _port_free(host, port)
+    from api.observability import configure_logging
+
+    configure_logging(config.log_format, config.log_level)
     upgrade_to_head(config.database_url)
     if demo:
         _demo(host, port)
     import uvicorn
 
-    from api.observability import configure_logging
-
-    configure_logging(config.log_format, config.log_level)
     shown = "[::1]" if host == "::1" else host
-    err.print(
-        f"[green]salesops serving GraphQL at http://{shown}:{port}/graphql[/green] "
-        f"({workers} worker{'s' if workers > 1 else ''}, "
-        f"{hide_password(config.database_url)})"
+    url = f"http://{shown}:{port}/graphql"
+    log.info(
+        "salesops serving GraphQL at %s (%d worker%s, %s)",
+        url,
+        workers,
+        "s" if workers > 1 else "",
+        hide_password(config.database_url),
+        extra={"url": url, "workers": workers},
     )
     uvicorn.run(
         "api.app:create_app_from_env",

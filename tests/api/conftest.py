@@ -7,11 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
@@ -69,3 +72,48 @@ def two_servers(database_url):
     for process, _ in started:
         process.terminate()
         process.wait(15)
+
+
+@dataclass
+class Observed:
+    """`salesops serve --workers 2` with its log file and metrics directory."""
+
+    base: str
+    log: Path
+    metrics_dir: Path
+
+    def log_lines(self) -> list[str]:
+        """Every line the server logged so far."""
+        return self.log.read_text().splitlines()
+
+    def samples(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        """The /metrics samples by (name, labels)."""
+        text = httpx.get(f"{self.base}/metrics", timeout=30).text
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+
+@pytest.fixture(scope="module")
+def observed(database_url, tmp_path_factory) -> Iterator[Observed]:
+    """Two workers, JSON logs to a file, a known metrics directory."""
+    folder = tmp_path_factory.mktemp("observed")
+    log = folder / "serve.log"
+    metrics_dir = folder / "metrics"
+    with open(log, "w") as handle:
+        process, base = start_server(
+            database_url,
+            workers=2,
+            env={
+                "SALESOPS_LOG_FORMAT": "json",
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            },
+            stderr=handle,
+        )
+        try:
+            yield Observed(base, log, metrics_dir)
+        finally:
+            process.terminate()
+            process.wait(15)
