@@ -153,6 +153,7 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _exact_origins(cls, origins: list[str]) -> list[str]:
+        origins = [origin.rstrip("/") for origin in origins]
         for origin in origins:
             if origin == "*":
                 raise ValueError(
@@ -163,7 +164,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{origin!r} is not an origin (scheme://host[:port], no path)"
                 )
-        return [origin.rstrip("/") for origin in origins]
+        return origins
 
     @field_validator("log_level", mode="before")
     @classmethod

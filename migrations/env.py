@@ -41,6 +41,9 @@ def sqlite_file_lock(url: str) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    if not lock_path.parent.is_dir():  # SQLite will say it cannot open the file
+        yield
+        return
     with open(lock_path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
