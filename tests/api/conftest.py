@@ -26,6 +26,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def spawn_server(
+    database_url: str,
+    workers: int = 1,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stderr: Any = subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, str]:
+    """Start `salesops serve` on a free loopback port (``env`` and ``args``
+    added; ``stderr`` where its log goes); do not wait for it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers), *args],
+        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(process: subprocess.Popen, base: str) -> None:
+    """Wait until the server's /readyz answers 200 (fail if it exits or never does)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with status {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail("the server did not become ready")
+
+
 def start_server(
     database_url: str,
     workers: int = 1,
@@ -34,25 +70,12 @@ def start_server(
     args: tuple[str, ...] = (),
     stderr: Any = subprocess.DEVNULL,
 ) -> tuple[subprocess.Popen, str]:
-    """`salesops serve` on a free loopback port, once it is ready (``env`` and
-    ``args`` added; ``stderr`` where its log goes)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers), *args],
-        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
+    """`salesops serve` on a free loopback port, once it is ready."""
+    process, base = spawn_server(
+        database_url, workers, env=env, args=args, stderr=stderr
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail("the server did not become ready")
+    wait_ready(process, base)
+    return process, base
 
 
 @pytest.fixture(scope="module")

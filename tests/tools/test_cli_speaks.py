@@ -49,6 +49,22 @@ def _postgres(database_url: str) -> tuple[str, int]:
     return url.host or "127.0.0.1", url.port or 5432
 
 
+def add_admin(url: str) -> None:
+    """One user (an ADMIN) in the database at ``url``."""
+    made = cli(
+        "users",
+        "create",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+        "--role",
+        "ADMIN",
+        DATABASE_URL=url,
+    )
+    assert made.returncode == 0, made.stderr
+
+
 def test_a_bad_setting_is_one_line_naming_the_variable():
     line = one_line(cli("db", "upgrade", SALESOPS_LOG_LEVEL="LOUD"))
 
