@@ -1,4 +1,8 @@
-"""The Starlette application: /graphql (GraphiQL for browsers), /healthz, /readyz.
+"""The Starlette application: /graphql (GraphiQL for browsers), /healthz, /readyz,
+/metrics, and GraphiQL's own assets under /static (no CDN).
+
+Settings (``api.settings``) are read once per process by ``create_app_from_env``
+and passed in; ``create_app`` takes them as values.
 
 Authentication (A6): every GraphQL request carries ``Authorization: Bearer
 <token>``; without a valid token the answer is HTTP 401 with a GraphQL error
@@ -14,24 +18,30 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from api import http_edge as edge
+from api import observability
 from api.context import Context, Viewer
 from api.schema import schema
+from api.settings import Settings, load_settings
 from domain.db import (
     current_revision,
     head_revision,
     make_async_engine,
 )
+from domain.reports.outbox import OutboxLag, outbox_lag
 from domain.services.sessions import make_sessions
 from domain.services.users import authenticate
 
@@ -39,14 +49,22 @@ log = logging.getLogger("salesops.api")
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 DEMO_TOKEN_ENV = "SALESOPS_DEMO_TOKEN"
+STATIC = Path(__file__).resolve().parent / "static"
+GRAPHIQL_PAGE = STATIC / "graphiql" / "index.html"
 
-DEMO_QUERY = """# Welcome to salesops. You are signed in as the demo admin.
-# Run this, then open the Docs panel: every type and field is described.
+# Lines of at most 50 characters: in a 1,280-px window the query editor shows
+# them whole, left of its toolbar (tests/api/test_graphiql_offline.py).
+DEMO_QUERY = """# Welcome to salesops (signed in as demo admin).
+# Run it with the play button, then open the
+# Docs panel: every type and field is there.
 query FirstLook {
   viewer { name role }
   leads(first: 5, filter: {status: [MQL]}) {
     totalCount
-    nodes { id firstName lastName company status personScore owner { name } }
+    nodes {
+      id firstName lastName company status
+      personScore owner { name }
+    }
   }
 }
 """
@@ -86,6 +104,11 @@ class SalesopsGraphQL(GraphQL[Context, None]):
             context.request = request
         return context  # type: ignore[return-value]
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """strawberry's GraphiQL page with its scripts served by us (no CDN)."""
+        return GRAPHIQL_PAGE.read_text(encoding="utf-8")
+
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL; preloaded with the demo token for a loopback browser."""
         html = self.graphql_ide_html
@@ -105,10 +128,18 @@ class SalesopsGraphQL(GraphQL[Context, None]):
 class AuthenticatedGraphQL:
     """Opens the request's session, authenticates the bearer token, then serves."""
 
-    def __init__(self, graphql: ASGIApp, sessions: Any) -> None:
+    def __init__(
+        self,
+        graphql: ASGIApp,
+        sessions: Any,
+        *,
+        max_body: int = edge.DEFAULT_MAX_BODY_BYTES,
+        cost_budget: int | None = None,
+    ) -> None:
         self.graphql = graphql
         self.sessions = sessions
-        self.max_body = edge.max_body_bytes()
+        self.max_body = max_body
+        self.cost_budget = cost_budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One request: session in, viewer checked, session closed afterwards."""
@@ -119,7 +150,9 @@ class AuthenticatedGraphQL:
         if _is_graphiql_page(request):
             await self.graphql(scope, receive, send)
             return
-        rid = edge.request_id(request.headers.get("x-request-id"))
+        rid = scope.get("state", {}).get("request_id") or edge.request_id(
+            request.headers.get("x-request-id")
+        )
         try:
             if request.method == "POST":
                 receive = await edge.read_body(request, receive, self.max_body)
@@ -141,7 +174,10 @@ class AuthenticatedGraphQL:
             # The auth read stays in the request's transaction (one round trip
             # fewer); a write ends it before it begins (domain.db.write_transaction).
             scope.setdefault("state", {})["salesops_context"] = Context(
-                session=session, viewer=viewer, request_id=rid
+                session=session,
+                viewer=viewer,
+                request_id=rid,
+                cost_budget=self.cost_budget,
             )
 
             async def send_with_id(message: Any) -> None:
@@ -165,14 +201,23 @@ class AuthenticatedGraphQL:
 
 
 def create_app(
-    database_url: str | None = None, demo_token: str | None = None
+    database_url: str | None = None,
+    demo_token: str | None = None,
+    settings: Settings | None = None,
 ) -> Starlette:
-    """The ASGI application for a database (default: ``DATABASE_URL``)."""
-    engine = make_async_engine(database_url)
+    """The ASGI application for ``settings`` (default: read from the environment;
+    ``database_url`` overrides the settings' database)."""
+    if settings is None:
+        settings = load_settings()
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    engine = make_async_engine(settings.database_url, **settings.engine_options())
     sessions = make_sessions(engine)
+    observability.watch_pool(engine)
+    observability.watch_transitions(sessions)
     graphql = SalesopsGraphQL(
         schema,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
         demo_token=demo_token,
     )
@@ -181,9 +226,8 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
+        """Ready when the database answers, is at head and accepts a write."""
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
             at, head = await current_revision(engine), head_revision()
         except Exception as exc:  # the database is unreachable: not ready
             log.warning("readiness check failed: %s", exc)
@@ -195,30 +239,69 @@ def create_app(
                 {"status": "unavailable", "migration": at, "head": head},
                 status_code=503,
             )
+        try:
+            await _try_write(engine)
+        except Exception as exc:  # read-only, full disk, replica: not ready
+            log.warning("readiness write check failed: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "database": "read-only", "migration": at},
+                status_code=503,
+            )
         return JSONResponse({"status": "ready", "migration": at})
+
+    async def lag() -> OutboxLag:
+        async with sessions() as session:
+            return await outbox_lag(session)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await engine.dispose()
+        observability.process_exited()
 
-    app = Starlette(
-        routes=[
-            Route(
-                "/graphql",
-                AuthenticatedGraphQL(graphql, sessions),
-                methods=["GET", "POST"],
+    routes = [
+        Route(
+            "/graphql",
+            AuthenticatedGraphQL(
+                graphql,
+                sessions,
+                max_body=settings.max_body_bytes,
+                cost_budget=settings.query_cost_budget,
             ),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            methods=["GET", "POST"],
+        ),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    if settings.metrics:
+        routes.append(Route("/metrics", observability.metrics_endpoint(lag)))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(observability.Observed, request_id=edge.request_id),
+            edge.cors(settings.cors_origins),
         ],
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.settings = settings
     return app
 
 
+async def _try_write(engine: Any) -> None:
+    """Write a row and roll it back: a read-only or full database refuses."""
+    async with engine.connect() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        await conn.rollback()
+
+
 def create_app_from_env() -> Starlette:
-    """App factory for ``uvicorn --factory`` (several worker processes)."""
-    return create_app(demo_token=os.environ.get(DEMO_TOKEN_ENV) or None)
+    """App factory for ``uvicorn --factory`` (each worker process): settings and
+    logging from the environment."""
+    settings = load_settings()
+    observability.configure_logging(settings.log_format, settings.log_level)
+    return create_app(
+        settings=settings, demo_token=os.environ.get(DEMO_TOKEN_ENV) or None
+    )

@@ -45,6 +45,19 @@ class Viewer:
 
 
 @dataclass
+class OperationReport:
+    """What a GraphQL operation was and how it ended (api.observability fills
+    it; the access log and the metrics read it)."""
+
+    name: str | None = None
+    type: str | None = None
+    fields: str = "-"
+    cost: int | None = None
+    outcome: str = "ok"
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Context:
     """Everything a resolver may use for one request."""
 
@@ -53,6 +66,11 @@ class Context:
     request_id: str
     request: Any = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The most this request may cost (SALESOPS_QUERY_COST_BUDGET); None: the
+    # default of api.cost.
+    cost_budget: int | None = None
+    # What the operation was and how it ended, for the access log and metrics.
+    operation: OperationReport = field(default_factory=OperationReport)
     # Refused string inputs of root mutations, by response key (api.input_limits).
     input_refusals: dict[str, list[Any]] = field(default_factory=dict)
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)

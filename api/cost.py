@@ -15,8 +15,10 @@ The cost model (documented in the README too):
 - a root mutation field costs 10 plus its payload's selections;
 - fragments count once per place they are spread (all type conditions).
 
-A request above ``QUERY_COST_BUDGET`` (10,000) is refused before anything
-runs, with ``QUERY_TOO_COSTLY`` and ``extensions.cost`` / ``extensions.budget``;
+A request above the budget (``SALESOPS_QUERY_COST_BUDGET``, default
+``QUERY_COST_BUDGET`` = 10,000, carried by the request's context) is refused
+before anything runs, with ``QUERY_TOO_COSTLY`` and ``extensions.cost`` /
+``extensions.budget``;
 every response carries ``extensions.cost = {requested, budget}`` (0 for a
 request refused before it could be priced, e.g. a syntax error).
 """
@@ -196,9 +198,18 @@ def query_cost(
 class QueryCost(SchemaExtension):
     """Prices each operation before it runs; refuses one over the budget."""
 
-    def __init__(self, budget: int = QUERY_COST_BUDGET) -> None:
-        self.budget = budget
+    def __init__(self, budget: int | None = None) -> None:
+        self._budget = budget
         self.cost: int | None = None
+
+    @property
+    def budget(self) -> int:
+        """The request's budget (its context's), else the default."""
+        if self._budget is None:
+            context = self.execution_context.context
+            budget = getattr(context, "cost_budget", None)
+            self._budget = budget if budget is not None else QUERY_COST_BUDGET
+        return self._budget
 
     def _price(self) -> int:
         context = self.execution_context
@@ -211,6 +222,9 @@ class QueryCost(SchemaExtension):
                     context.operation_name,
                     context.variables,
                 )
+            report = getattr(context.context, "operation", None)
+            if report is not None:
+                report.cost = self.cost
         return self.cost
 
     def on_execute(self) -> Iterator[None]:

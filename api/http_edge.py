@@ -2,6 +2,9 @@
 
 - A body larger than ``SALESOPS_MAX_BODY_BYTES`` (default 1 MiB) is answered
   413, judged on ``Content-Length`` first and on the bytes actually read.
+- Browsers on the origins of ``SALESOPS_CORS_ORIGINS`` may call the API (CORS,
+  with credentials and the headers a client sends); the same list gates
+  WebSocket upgrades (``origin_allowed``).
 - A POST body must be a JSON object in UTF-8 (``query`` a string,
   ``variables`` and ``extensions`` objects or null, ``operationName`` a
   string or null); anything else — ``null``, ``42``, a list, invalid UTF-8,
@@ -17,12 +20,13 @@ Every refusal has the GraphQL error shape with ``extensions.code``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive
@@ -68,10 +72,43 @@ def error_response(
     )
 
 
-def max_body_bytes() -> int:
-    """The configured body limit (``SALESOPS_MAX_BODY_BYTES``, default 1 MiB)."""
-    value = os.environ.get(MAX_BODY_BYTES_ENV, "").strip()
-    return int(value) if value else DEFAULT_MAX_BODY_BYTES
+CORS_HEADERS = ("Authorization", "Content-Type", "X-Request-Id")
+CORS_MAX_AGE = 600
+
+
+def cors(origins: list[str]) -> Middleware:
+    """Starlette's CORS middleware for the configured origins.
+
+    Credentials are allowed (so the origins are listed, never ``*``), with the
+    headers clients send; ``X-Request-Id`` is readable by the page; browsers
+    may cache a preflight for ten minutes. A preflight from another origin is
+    refused (400) and its actual request gets no ``Access-Control-Allow-Origin``,
+    so the browser withholds the answer.
+    """
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_credentials=True,
+        allow_methods=["GET", "POST"],
+        allow_headers=list(CORS_HEADERS),
+        expose_headers=["X-Request-Id"],
+        max_age=CORS_MAX_AGE,
+    )
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """Whether a WebSocket upgrade's ``Origin`` may connect.
+
+    No ``Origin`` (a non-browser client) and the service's own origin (its
+    GraphiQL page) may; a browser page elsewhere only from a configured origin.
+    """
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed:
+        return True
+    _, _, authority = origin.partition("://")
+    return host is not None and authority == host
 
 
 def request_id(value: str | None) -> str:

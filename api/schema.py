@@ -50,6 +50,7 @@ from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
+from api.observability import OperationObserver
 from api.opportunities import (
     OpportunityMutations,
     OpportunityPipelineMutations,
@@ -251,6 +252,8 @@ schema = strawberry.Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         QueryCost,
         InputLimits,
+        # Before the error policy: it reads the errors' final codes afterwards.
+        OperationObserver,
         ErrorPolicy,
     ],
 )

@@ -1,57 +1,146 @@
-"""The ``salesops`` command line (A7): serve, db upgrade, users create, export-schema,
-demo-data."""
+"""The ``salesops`` command line (A7): serve, db upgrade|current|history|downgrade,
+users create, export-schema, demo-data.
+
+Expected mistakes (bad settings, a database that is missing, unreachable or
+not empty, an unknown role or region, a port in use) end with one line on
+stderr and exit status 1 (``tools.cli_errors``); ``salesops --debug …`` shows
+the traceback instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from api.settings import MULTIPROC_ENV, Settings, load_settings
 from domain.db import (
-    database_url,
+    alembic_config,
     make_async_engine,
     make_sync_engine,
     upgrade_to_head,
 )
 from domain.enums import Region, Role
 from domain.services.sessions import make_sessions
+from tools.cli_errors import CliError, hide_password, run_cli
 
 app = typer.Typer(
-    help="salesops: the sales-operations core as a GraphQL API.", no_args_is_help=True
+    help="salesops: the sales-operations core as a GraphQL API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+# serve speaks through the log (JSON or console, as configured).
+log = logging.getLogger("salesops.cli")
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
+_loaded: list[Settings] = []
+
+
+def settings() -> Settings:
+    """The settings the callback read (every command runs after it)."""
+    if not _loaded:
+        _loaded.append(load_settings())
+    return _loaded[-1]
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of errors.")
+    ] = False,
+) -> None:
+    """Read the settings once (SALESOPS_* variables, .env, DATABASE_URL)."""
+    _loaded.append(load_settings())
+    # Commands and the worker processes they start read the one database URL.
+    os.environ["DATABASE_URL"] = _loaded[-1].database_url
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database (DATABASE_URL, default ./salesops.db) to head."""
-    upgrade_to_head()
-    err.print(f"[green]Database at head:[/green] {database_url()}")
+    """Migrate the database to head (replicas doing it at once queue on a lock)."""
+    url = settings().database_url
+    upgrade_to_head(url)
+    err.print(f"[green]Database at head:[/green] {hide_password(url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the revision the database is at."""
+    from alembic import command
+
+    command.current(alembic_config(settings().database_url))
+
+
+@db_app.command("history")
+def db_history() -> None:
+    """List the migrations shipped with this version, newest first."""
+    from alembic import command
+
+    command.history(alembic_config(settings().database_url), indicate_current=True)
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="Target revision: an id (`db history`), or `-- -1` for one step."
+        ),
+    ],
+) -> None:
+    """Migrate the database down to REVISION (under the migration lock)."""
+    from alembic import command
+
+    url = settings().database_url
+    command.downgrade(alembic_config(url), revision)
+    err.print(f"[green]Database at {revision}:[/green] {hide_password(url)}")
+
+
+def _choice(kind: str, value: str, names: list[str]) -> str:
+    """The API's name for ``value`` (any case), or a one-line refusal."""
+    for name in names:
+        if value.upper() == name:
+            return name
+    raise CliError(f"unknown {kind} {value!r}: use one of {', '.join(names)}")
 
 
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Work email (unique).")],
     name: Annotated[str, typer.Option(help="Full name.")],
-    role: Annotated[Role, typer.Option(help="Role.", case_sensitive=False)],
+    role: Annotated[
+        str, typer.Option(help=f"Role, as the API names it: {', '.join(Role)}.")
+    ],
     region: Annotated[
-        Region | None, typer.Option(help="Region.", case_sensitive=False)
+        str | None,
+        typer.Option(help=f"Region, as the API names it: {', '.join(Region)}."),
     ] = None,
 ) -> None:
     """Create a user and print its new API token alone on the last line."""
-    upgrade_to_head()
-    token = asyncio.run(_create_user(email, name, role, region))
-    err.print(f"[green]Created {role.value} {name} <{email}>.[/green] API token:")
+    the_role = Role(_choice("role", role, [r.value for r in Role]))
+    the_region = (
+        Region(_choice("region", region, [r.value for r in Region]))
+        if region is not None
+        else None
+    )
+    upgrade_to_head(settings().database_url)
+    token = asyncio.run(_create_user(email, name, the_role, the_region))
+    err.print(f"[green]Created {the_role.value} {name} <{email}>.[/green] API token:")
     typer.echo(token)
 
 
@@ -76,9 +165,9 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
                     user.id, session=session, actor=None, label="cli"
                 )
             except Refused as refused:
-                for r in refused.refusals:
-                    err.print(f"[red]{r.code.value}[/red]: {r.message}")
-                raise typer.Exit(1) from None
+                raise CliError(
+                    "; ".join(f"{r.code.value}: {r.message}" for r in refused.refusals)
+                ) from None
         return token
     finally:
         await engine.dispose()
@@ -100,7 +189,14 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
 ) -> None:
     """Load the deterministic demo data set into an empty database."""
-    upgrade_to_head()
+    upgrade_to_head(settings().database_url)
+    users, leads = _counts()
+    if users or leads:
+        raise CliError(
+            f"the database is not empty ({users} users, {leads} leads): demo-data "
+            "loads into an empty database only — point SALESOPS_DATABASE_URL at "
+            "a new one (createdb …, or a new SQLite file)"
+        )
     summary = _load_demo(scale, seed)
     err.print(f"[green]Demo data loaded:[/green] {summary}")
 
@@ -129,7 +225,8 @@ def _load_demo(scale: float, seed: int) -> object:
         engine.dispose()
 
 
-def _database_is_empty() -> bool:
+def _counts() -> tuple[int, int]:
+    """How many users and leads the database holds."""
     from sqlalchemy import func, select
 
     from domain.records import Lead, User
@@ -139,7 +236,27 @@ def _database_is_empty() -> bool:
         with engine.connect() as conn:
             users = conn.execute(select(func.count()).select_from(User)).scalar_one()
             leads = conn.execute(select(func.count()).select_from(Lead)).scalar_one()
-            return users == 0 and leads == 0
+            return users, leads
+    finally:
+        engine.dispose()
+
+
+def _has_demo_admin() -> bool:
+    """Whether the demo data set is loaded (its admin exists)."""
+    from sqlalchemy import func, select
+
+    from domain.records import User
+    from tools.demo import DEMO_ADMIN_EMAIL
+
+    engine = make_sync_engine()
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(func.count())
+                .select_from(User)
+                .where(User.email == DEMO_ADMIN_EMAIL)  # type: ignore[arg-type]
+            ).scalar_one()
+            return bool(found)
     finally:
         engine.dispose()
 
@@ -178,6 +295,65 @@ async def _demo_token() -> str:
         await engine.dispose()
 
 
+def _port_free(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port another process holds."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror} — stop what holds "
+                "it or choose another port with --port"
+            ) from None
+
+
+def _metrics_directory() -> None:
+    """A fresh PROMETHEUS_MULTIPROC_DIR shared by this serve's workers.
+
+    Set before anything imports prometheus_client, so every process (one or
+    many) writes its samples there and /metrics sums them.
+    """
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="salesops-metrics-")
+
+
+def _demo(host: str, port: int) -> None:
+    """Demo mode: load the demo set into an empty database, sign GraphiQL in."""
+    from api.app import DEMO_TOKEN_ENV
+
+    if not _has_demo_admin():
+        users, leads = _counts()
+        if users or leads:
+            log.warning(
+                "Demo data not loaded: the database already has %d users and %d "
+                "leads but no demo data, and the demo set loads into an empty "
+                "database only; serving it as it is (GraphiQL not signed in). "
+                "For the demo, use an empty database.",
+                users,
+                leads,
+            )
+            return
+        log.info("Empty database: loading the demo data set")
+        _load_demo(1.0, 7)
+    if host in LOOPBACK_HOSTS:
+        os.environ[DEMO_TOKEN_ENV] = asyncio.run(_demo_token())
+        log.info("Demo mode: GraphiQL is signed in as the demo admin.")
+    else:
+        log.warning(
+            "Demo data loaded, but GraphiQL is not pre-authenticated: %s is not "
+            "a loopback address.",
+            host,
+        )
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -185,40 +361,54 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo data when the database is empty.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default SALESOPS_WORKERS, 1)."),
+    ] = None,
 ) -> None:
     """Migrate to head, then serve GraphQL at http://HOST:PORT/graphql."""
+    config = settings()
+    workers = workers or config.workers
+    if workers < 1:
+        raise CliError(f"--workers must be at least 1, not {workers}")
+    demo = demo or config.demo
+    # Every worker process reads its settings from the environment.
+    os.environ["SALESOPS_WORKERS"] = str(workers)
+    if config.metrics:
+        _metrics_directory()
+    _port_free(host, port)
+    from api.observability import configure_logging
+
+    configure_logging(config.log_format, config.log_level)
+    upgrade_to_head(config.database_url)
+    if demo:
+        _demo(host, port)
     import uvicorn
 
-    from api.app import DEMO_TOKEN_ENV
-
-    upgrade_to_head()
-    if demo:
-        if _database_is_empty():
-            err.print("Empty database: loading the demo data set…")
-            _load_demo(1.0, 7)
-        if host in LOOPBACK_HOSTS:
-            os.environ[DEMO_TOKEN_ENV] = asyncio.run(_demo_token())
-            err.print(
-                f"[green]Demo mode:[/green] open http://{host}:{port}/graphql — "
-                "GraphiQL "
-                "is signed in as the demo admin (loopback only)."
-            )
-        else:
-            err.print(
-                "[yellow]Demo data loaded, but GraphiQL is not pre-authenticated: "
-                f"{host} is not a loopback address.[/yellow]"
-            )
+    shown = "[::1]" if host == "::1" else host
+    url = f"http://{shown}:{port}/graphql"
+    log.info(
+        "salesops serving GraphQL at %s (%d worker%s, %s)",
+        url,
+        workers,
+        "s" if workers > 1 else "",
+        hide_password(config.database_url),
+        extra={"url": url, "workers": workers},
+    )
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
+        # A worker imports the whole schema before it answers the supervisor's
+        # health check: on a busy machine that takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
     )
 
 
 def main() -> None:
-    """Entry point."""
-    app()
+    """Entry point: expected mistakes in one line, tracebacks only with --debug."""
+    run_cli(app)

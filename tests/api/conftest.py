@@ -7,35 +7,75 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 SALESOPS = str(Path(sys.executable).parent / "salesops")
 
 
-def start_server(database_url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    """`salesops serve` on a free loopback port, once it is ready."""
+def free_port() -> int:
+    """A loopback port nobody listens on (now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def spawn_server(
+    database_url: str,
+    workers: int = 1,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stderr: Any = subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, str]:
+    """Start `salesops serve` on a free loopback port (``env`` and ``args``
+    added; ``stderr`` where its log goes); do not wait for it."""
+    port = free_port()
     process = subprocess.Popen(
-        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, "DATABASE_URL": database_url},
+        [SALESOPS, "serve", "--port", str(port), "--workers", str(workers), *args],
+        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(process: subprocess.Popen, base: str) -> None:
+    """Wait until the server's /readyz answers 200 (fail if it exits or never does)."""
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with status {process.returncode}")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return process, base
+                return
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     process.kill()
     pytest.fail("the server did not become ready")
+
+
+def start_server(
+    database_url: str,
+    workers: int = 1,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stderr: Any = subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, str]:
+    """`salesops serve` on a free loopback port, once it is ready."""
+    process, base = spawn_server(
+        database_url, workers, env=env, args=args, stderr=stderr
+    )
+    wait_ready(process, base)
+    return process, base
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +95,48 @@ def two_servers(database_url):
     for process, _ in started:
         process.terminate()
         process.wait(15)
+
+
+@dataclass
+class Observed:
+    """`salesops serve --workers 2` with its log file and metrics directory."""
+
+    base: str
+    log: Path
+    metrics_dir: Path
+
+    def log_lines(self) -> list[str]:
+        """Every line the server logged so far."""
+        return self.log.read_text().splitlines()
+
+    def samples(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        """The /metrics samples by (name, labels)."""
+        text = httpx.get(f"{self.base}/metrics", timeout=30).text
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+
+@pytest.fixture(scope="module")
+def observed(database_url, tmp_path_factory) -> Iterator[Observed]:
+    """Two workers, JSON logs to a file, a known metrics directory."""
+    folder = tmp_path_factory.mktemp("observed")
+    log = folder / "serve.log"
+    metrics_dir = folder / "metrics"
+    with open(log, "w") as handle:
+        process, base = start_server(
+            database_url,
+            workers=2,
+            env={
+                "SALESOPS_LOG_FORMAT": "json",
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            },
+            stderr=handle,
+        )
+        try:
+            yield Observed(base, log, metrics_dir)
+        finally:
+            process.terminate()
+            process.wait(15)
