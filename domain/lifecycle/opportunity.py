@@ -135,6 +135,7 @@ class OpportunityFacts:
     actor_id: int | None = None
     owner_id: int | None = None
     owner_role: Role | None = None
+    account_owner_id: int | None = None
     sales_accepted_date: datetime | None = None
     sales_qualified: bool = False
     lost_from_stage: Stage | None = None

@@ -47,9 +47,16 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
 - Accounts: the owner, anyone while unowned, SALES_ADMIN, SALES_OPS, ADMIN;
   the same for its team. Contacts: those, plus the account owner and the
   account team (the handbook: the GitLab Team "populates down to the related
-  Contact records"). Opportunities: as accounts, for their fields, stage moves
-  and terms requests alike (sales acceptance and overrides stay guards of the
-  stage machine).
+  Contact records"). Opportunities: as accounts, plus the owner of the deal's
+  account (who answers for the whole account, D7), for their fields, stage
+  moves and terms requests alike (sales acceptance and overrides stay guards
+  of the stage machine, so an account owner does not accept a deal they do
+  not own).
+- A contact moves to another account (``updateContact(accountId)``) only onto
+  one the actor could convert a lead into: owned by them, their team's,
+  unowned, else BDR/SDR (who relate people to accounts for a living) and the
+  record editors. Creating a contact stays open on any account (above): a new
+  person adds to an account, a move re-homes a record and its history.
 - A deal is put on an account (``createOpportunity``, ``updateOpportunity``
   moving it) only when the actor owns the account, is on its team, or it is
   unowned — else SALES_ADMIN, SALES_OPS, ADMIN; and BDRs and SDRs, who create
@@ -179,6 +186,7 @@ class Operation(StrEnum):
     EDIT_ACCOUNT_TEAM = "EDIT_ACCOUNT_TEAM"
     CREATE_CONTACT = "CREATE_CONTACT"
     UPDATE_CONTACT = "UPDATE_CONTACT"
+    MOVE_CONTACT_TO_ACCOUNT = "MOVE_CONTACT_TO_ACCOUNT"
     CREATE_OPPORTUNITY = "CREATE_OPPORTUNITY"
     CREATE_WON_OPPORTUNITY = "CREATE_WON_OPPORTUNITY"
     CREATE_DEAL_ON_ACCOUNT = "CREATE_DEAL_ON_ACCOUNT"
@@ -228,6 +236,14 @@ _CONVERT_INTO = {
     R.TEAM: EVERYONE,
     R.UNOWNED: EVERYONE,
     R.OTHER: SOURCING_ROLES | RECORD_EDITORS,
+}
+# A deal: its owner, its account's owner (who answers for the account, D7),
+# anyone while unowned, else the record editors.
+_DEAL = {
+    R.OWNER: EVERYONE,
+    R.ACCOUNT_OWNER: EVERYONE,
+    R.UNOWNED: EVERYONE,
+    R.OTHER: RECORD_EDITORS,
 }
 _WORK_ON = {R.OWNER: EVERYONE, R.ACCOUNT_OWNER: EVERYONE, R.TEAM: EVERYONE}
 
@@ -281,6 +297,8 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("createContact",), "a contact, by the owner it names", _CREATE),
     Operation.UPDATE_CONTACT: Rule(
         ("updateContact",), "a contact", _CONTACT),
+    Operation.MOVE_CONTACT_TO_ACCOUNT: Rule(
+        ("updateContact",), "the account a contact is moved to", _CONVERT_INTO),
     Operation.CREATE_OPPORTUNITY: Rule(
         ("createOpportunity",), "an opportunity, by the owner it names",
         {**_CREATE, R.OTHER: SOURCING_ROLES | CREATORS_FOR_OTHERS}),
@@ -293,13 +311,13 @@ PERMISSIONS: dict[Operation, Rule] = {
     Operation.MOVE_DEAL_TO_ACCOUNT: Rule(
         ("updateOpportunity",), "the account a deal is moved to", _ON_ACCOUNT),
     Operation.UPDATE_OPPORTUNITY: Rule(
-        ("updateOpportunity",), "an opportunity's fields", _ACCOUNT),
+        ("updateOpportunity",), "an opportunity's fields", _DEAL),
     Operation.MOVE_OPPORTUNITY_STAGE: Rule(
         ("moveOpportunityStage",),
-        "an opportunity's stage (acceptance: its NOT_SALES_OWNER guard)", _ACCOUNT),
+        "an opportunity's stage (acceptance: its NOT_SALES_OWNER guard)", _DEAL),
     Operation.REQUEST_TERMS_MODIFICATION: Rule(
         ("requestTermsModification",), "a terms request on an opportunity",
-        _ACCOUNT),
+        _DEAL),
     Operation.LOG_LEAD_ACTIVITY: Rule(
         ("logActivity", "completeActivity"), "an activity about a lead",
         {**_WORK_ON, R.OTHER: LEAD_EDITORS}),

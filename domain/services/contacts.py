@@ -40,7 +40,12 @@ from domain.services.loading import (
     load,
     require_user,
 )
-from domain.services.ownership import owner_of, record_owner_change, standing
+from domain.services.ownership import (
+    may_place_on,
+    owner_of,
+    record_owner_change,
+    standing,
+)
 
 CONTACT_RULES: dict[str, list[Check]] = {
     "last_name": [required, max_length(120)],
@@ -117,6 +122,11 @@ async def update_contact(
     )
     refuse_if(initial_source_change_refusals(contact.initial_source, values))
     check_values(values, CONTACT_RULES)
+    if values.get("account_id", contact.account_id) != contact.account_id:
+        # Re-homing a person: onto an account the actor may write (issue 17).
+        await may_place_on(
+            session, actor, values["account_id"], Operation.MOVE_CONTACT_TO_ACCOUNT
+        )
     await require_user(session, values.get("owner_id"), "ownerId")
     data = dict(values)
     if "account_id" in values or "owner_id" in values:

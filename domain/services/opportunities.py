@@ -18,7 +18,6 @@ from domain.rules.permissions import (
     may_create,
     may_update_record,
     refusals,
-    refusals_for,
 )
 from domain.rules.validation import (
     Check,
@@ -37,7 +36,12 @@ from domain.services.loading import (
     load_optional,
     require_user,
 )
-from domain.services.ownership import owner_of, record_owner_change, standing
+from domain.services.ownership import (
+    may_place_on,
+    owner_of,
+    record_owner_change,
+    standing,
+)
 from domain.sqltypes import utcnow
 
 OPPORTUNITY_RULES: dict[str, list[Check]] = {
@@ -71,16 +75,6 @@ async def _check_references(session: AsyncSession, values: Mapping[str, Any]) ->
         await load_optional(session, Opportunity, values.get(name), field=name)
 
 
-async def _may_place_on(
-    session: AsyncSession, actor: Actor, account_id: int, operation: Operation
-) -> None:
-    """A deal goes only on an account the actor may write (``operation``:
-    CREATE_DEAL_ON_ACCOUNT or MOVE_DEAL_TO_ACCOUNT)."""
-    account = await load(session, Account, account_id, field="accountId")
-    on = await standing(session, owner_id=account.owner_id, account_id=account.id)
-    refuse_if(refusals_for(actor, operation, on))
-
-
 async def create_opportunity(
     values: Mapping[str, Any],
     *,
@@ -102,7 +96,7 @@ async def create_opportunity(
         refuse_if(refusals(actor, Operation.CREATE_WON_OPPORTUNITY))
     await _check_references(session, values)
     refuse_if(may_create(actor, Operation.CREATE_OPPORTUNITY, values.get("owner_id")))
-    await _may_place_on(
+    await may_place_on(
         session, actor, values["account_id"], Operation.CREATE_DEAL_ON_ACCOUNT
     )
     await load_optional(
@@ -161,6 +155,7 @@ async def update_opportunity(
     check_version(opportunity, expected_version)
     previous = await owner_of(session, opportunity.owner_id)
     changes_owner = "owner_id" in values and values["owner_id"] != opportunity.owner_id
+    on = await standing(session, owner_id=None, account_id=opportunity.account_id)
     refuse_if(
         may_update_record(
             actor,
@@ -168,13 +163,14 @@ async def update_opportunity(
             values.get("owner_id"),
             "opportunity",
             changes_owner=changes_owner,
+            account_owner_id=on.account_owner_id,
         )
     )
     check_values(values, OPPORTUNITY_RULES)
     await _check_references(session, values)
     if values.get("account_id", opportunity.account_id) != opportunity.account_id:
         # Moving a deal between accounts: onto one the actor may write.
-        await _may_place_on(
+        await may_place_on(
             session, actor, values["account_id"], Operation.MOVE_DEAL_TO_ACCOUNT
         )
     apply(opportunity, values)

@@ -67,7 +67,7 @@ from domain.rules.notifications import (
     lost_deal_recipients,
     unqualified_feedback_recipients,
 )
-from domain.rules.permissions import Actor, Operation, may_edit_record
+from domain.rules.permissions import Actor, Operation, Standing, refusals_for
 from domain.rules.validation import validate
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
@@ -78,6 +78,7 @@ from domain.services.opportunities import (
     OPPORTUNITY_RULES,
 )
 from domain.services.outbox import emit
+from domain.services.ownership import standing
 from domain.services.recipients import managing_people, notify, person
 from domain.sqltypes import utcnow
 
@@ -143,10 +144,14 @@ async def opportunity_facts(
     )
     # One round trip: the account's size, whether any contact has a role, and
     # the owner's role (who may accept, D3.3).
-    is_named, segment, has_roles, owner = (
+    is_named, segment, account_owner_id, has_roles, owner = (
         await session.execute(
             select(  # type: ignore[call-overload]
-                Account.is_named, Account.sales_segment, exists(roles), owner_role
+                Account.is_named,
+                Account.sales_segment,
+                Account.owner_id,
+                exists(roles),
+                owner_role,
             ).where(Account.id == opp.account_id)
         )
     ).one()
@@ -159,6 +164,7 @@ async def opportunity_facts(
         actor_id=actor.id if actor else None,
         owner_id=opp.owner_id,
         owner_role=Role(owner) if owner is not None else None,
+        account_owner_id=account_owner_id,
         account_is_named=bool(is_named),
         account_segment=segment,
         has_contact_roles=bool(has_roles),
@@ -177,8 +183,10 @@ def move_refusals(
     """
     found: list[Refusal] = []
     if not names_who_may_act(opp.stage, request.to):
-        found += may_edit_record(
-            actor, opp.owner_id, "opportunity", Operation.MOVE_OPPORTUNITY_STAGE
+        found += refusals_for(
+            actor,
+            Operation.MOVE_OPPORTUNITY_STAGE,
+            Standing(opp.owner_id, account_owner_id=facts.account_owner_id),
         )
     return found + OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
 
@@ -382,10 +390,9 @@ async def request_terms_modification(
 ) -> Opportunity:
     """Ask to modify the standard terms (D3 rule 9): an event, or the refusals."""
     opp = await load(session, Opportunity, opportunity_id)
+    on = await standing(session, owner_id=opp.owner_id, account_id=opp.account_id)
     refuse_if(
-        may_edit_record(
-            actor, opp.owner_id, "opportunity", Operation.REQUEST_TERMS_MODIFICATION
-        )
+        refusals_for(actor, Operation.REQUEST_TERMS_MODIFICATION, on)
         + terms_modification_refusals(opp.incremental_acv, opp.edition)
     )
     emit(

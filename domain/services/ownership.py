@@ -33,11 +33,13 @@ from domain.rules.notifications import (
 )
 from domain.rules.permissions import (
     Actor,
+    Operation,
     Owner,
     Standing,
     is_adoption,
     is_placeholder,
     may_change_lead_owner,
+    refusals_for,
 )
 from domain.services.loading import check_version, load
 from domain.services.outbox import address, emit
@@ -83,6 +85,17 @@ async def standing(
             ).all()
         )
     return Standing(owner_id, is_placeholder(owner), account_owner_id, team)
+
+
+async def may_place_on(
+    session: AsyncSession, actor: Actor, account_id: int, operation: Operation
+) -> None:
+    """A record goes onto an account only when the table lets the actor write
+    there (``operation``: CREATE_DEAL_ON_ACCOUNT, MOVE_DEAL_TO_ACCOUNT,
+    MOVE_CONTACT_TO_ACCOUNT); refused with FORBIDDEN, or NOT_FOUND on accountId."""
+    account = await load(session, Account, account_id, field="accountId")
+    on = await standing(session, owner_id=account.owner_id, account_id=account.id)
+    refuse_if(refusals_for(actor, operation, on))
 
 
 async def record_owner_change(

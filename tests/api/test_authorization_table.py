@@ -470,8 +470,26 @@ async def move_deal_to_account(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def _deal_account(w: World, actor: User, rel: Relation) -> int:
+    """The account of a deal in ``rel`` to the actor: theirs for ACCOUNT_OWNER."""
+    if rel is R.ACCOUNT_OWNER:
+        return await w.account_for(actor, rel)
+    return await w.account(None)
+
+
+async def move_contact_to_account(w: World, actor: User, rel: Relation) -> Call:
+    contact = await w.contact(actor, await w.account(None))
+    account = await _account_in(w, actor, rel)
+    return call(
+        "updateContact",
+        "UpdateContactInput",
+        id=gid("Contact", contact),
+        accountId=gid("Account", account),
+    )
+
+
 async def update_opportunity(w: World, actor: User, rel: Relation) -> Call:
-    opp = await w.opportunity(w.owner(actor, rel), await w.account(None))
+    opp = await w.opportunity(w.owner(actor, rel), await _deal_account(w, actor, rel))
     return call(
         "updateOpportunity",
         "UpdateOpportunityInput",
@@ -483,7 +501,7 @@ async def update_opportunity(w: World, actor: User, rel: Relation) -> Call:
 async def move_opportunity_stage(w: World, actor: User, rel: Relation) -> Call:
     opp = await w.opportunity(
         w.owner(actor, rel),
-        await w.account(None),
+        await _deal_account(w, actor, rel),
         stage=OpportunityStage.PRE_OPPORTUNITY,
     )
     return call(
@@ -498,7 +516,7 @@ async def move_opportunity_stage(w: World, actor: User, rel: Relation) -> Call:
 async def request_terms_modification(w: World, actor: User, rel: Relation) -> Call:
     opp = await w.opportunity(
         w.owner(actor, rel),
-        await w.account(None),
+        await _deal_account(w, actor, rel),
         incremental_acv=Decimal("50000.00"),
         edition="Ultimate",
     )
@@ -593,6 +611,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.EDIT_ACCOUNT_TEAM: edit_account_team,
     Operation.CREATE_CONTACT: create_contact_,
     Operation.UPDATE_CONTACT: update_contact,
+    Operation.MOVE_CONTACT_TO_ACCOUNT: move_contact_to_account,
     Operation.CREATE_OPPORTUNITY: create_opportunity_,
     Operation.CREATE_WON_OPPORTUNITY: create_won_opportunity,
     Operation.CREATE_DEAL_ON_ACCOUNT: create_deal_on_account,
