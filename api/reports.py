@@ -117,11 +117,13 @@ class PipelineFilter(OpportunityReportFilter):
         description="Only these open stages (default: 0-Pending Acceptance to "
         "6-Awaiting Signature; a closed stage is refused).",
     )
-    close_date_from: date | None = strawberry.field(
+    close_date_after: date | None = strawberry.field(
         default=None, description="Expected to close on or after this day."
     )
-    close_date_to: date | None = strawberry.field(
-        default=None, description="Expected to close on or before this day."
+    close_date_before: date | None = strawberry.field(
+        default=None,
+        description="Expected to close before this day (not on it): a quarter is "
+        "closeDateAfter 2024-01-01, closeDateBefore 2024-04-01.",
     )
 
 
@@ -258,7 +260,7 @@ class SaoPeriod:
     )
     groups: list[SaoGroup] = strawberry.field(
         description="Per key with a non-zero count, sorted by key (empty without "
-        "a dimension)."
+        "groupBy)."
     )
 
 
@@ -274,7 +276,7 @@ class SalesAcceptedOpportunities:
     sqo: int = strawberry.field(description="SQOs of the whole window.")
     sclau: int = strawberry.field(description="SCLAUs of the whole window.")
     groups: list[SaoGroup] = strawberry.field(
-        description="The window's totals per key (empty without a dimension)."
+        description="The window's totals per key (empty without groupBy)."
     )
 
 
@@ -414,11 +416,12 @@ class SalesCapacityInput:
         description="Measure days to close, win rate and months to lose on the "
         "closed deals instead (then do not give them).",
     )
-    closed_from: date | None = strawberry.field(
+    closed_after: date | None = strawberry.field(
         default=None, description="fromActuals: deals closed on or after this day."
     )
-    closed_to: date | None = strawberry.field(
-        default=None, description="fromActuals: deals closed on or before this day."
+    closed_before: date | None = strawberry.field(
+        default=None,
+        description="fromActuals: deals closed before this day (not on it).",
     )
     filter: OpportunityReportFilter | None = strawberry.field(
         default=None, description="fromActuals: which deals to measure."
@@ -479,7 +482,7 @@ def _capacity_query(data: SalesCapacityInput | None) -> capacity.CapacityQuery:
         months_to_lose=data.months_to_lose,
         capacity_goal=data.capacity_goal,
         from_actuals=data.from_actuals,
-        closed_window=DayRange(data.closed_from, data.closed_to),
+        closed_window=DayRange(data.closed_after, data.closed_before),
         scope=_scope(data.filter),
     )
 
@@ -535,7 +538,7 @@ class ReportQueries:
         query = pipeline.PipelineQuery(
             scope=_scope(f),
             stages=f.stage or (),
-            close_window=DayRange(f.close_date_from, f.close_date_to),
+            close_window=DayRange(f.close_date_after, f.close_date_before),
             group_by=group_by,
         )
         found = await info.context.read(lambda s: pipeline.pipeline(query, session=s))
@@ -548,16 +551,23 @@ class ReportQueries:
     async def sales_accepted_opportunities(
         self,
         info: Info,
-        from_date: Annotated[
-            date, _arg("First day; the report starts with the period holding it.")
+        after: Annotated[
+            date,
+            _arg(
+                "The window's first day; the report starts with the period holding it."
+            ),
         ],
-        to_date: Annotated[
-            date, _arg("Last day; the report ends with the period holding it.")
+        before: Annotated[
+            date,
+            _arg(
+                "The day after the window (not in it); the report ends with the "
+                "period holding the day before it."
+            ),
         ],
         period: Annotated[
             ReportPeriodGQL, _arg("Month or quarter (at most 120 periods).")
         ] = sales_accepted.ReportPeriod.MONTH,
-        dimension: Annotated[
+        group_by: Annotated[
             SaoDimensionGQL | None, _arg("Break the counts down by this.")
         ] = None,
         filter: Annotated[
@@ -566,10 +576,10 @@ class ReportQueries:
     ) -> SalesAcceptedOpportunities:
         """The SAO report."""
         query = sales_accepted.SalesAcceptedQuery(
-            first_day=from_date,
-            last_day=to_date,
+            after=after,
+            before=before,
             unit=period,
-            dimension=dimension,
+            group_by=group_by,
             scope=_scope(filter),
         )
         found = await info.context.read(
@@ -584,11 +594,11 @@ class ReportQueries:
     async def stage_velocity(
         self,
         info: Info,
-        closed_from: Annotated[
+        closed_after: Annotated[
             date | None, _arg("Deals closed on or after this day (UTC).")
         ] = None,
-        closed_to: Annotated[
-            date | None, _arg("Deals closed on or before this day (UTC).")
+        closed_before: Annotated[
+            date | None, _arg("Deals closed before this day (UTC; not on it).")
         ] = None,
         filter: Annotated[
             OpportunityReportFilter | None, _arg("Which deals to measure.")
@@ -596,7 +606,7 @@ class ReportQueries:
     ) -> StageVelocity:
         """The stage velocity report."""
         query = velocity.VelocityQuery(
-            scope=_scope(filter), closed_window=DayRange(closed_from, closed_to)
+            scope=_scope(filter), closed_window=DayRange(closed_after, closed_before)
         )
         found = await info.context.read(
             lambda s: velocity.stage_velocity(query, session=s)

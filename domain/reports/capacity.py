@@ -83,8 +83,8 @@ class CapacityQuery:
         else:
             window = self.closed_window
             for name, api_name, given in (
-                ("closed_from", "closedFrom", window.first is not None),
-                ("closed_to", "closedTo", window.last is not None),
+                ("closed_after", "closedAfter", window.after is not None),
+                ("closed_before", "closedBefore", window.before is not None),
                 ("filter", "filter", not self.scope.is_empty),
             ):
                 if given:
@@ -96,7 +96,7 @@ class CapacityQuery:
                             "measures; ask fromActuals: true with it.",
                         )
                     )
-        found += self.closed_window.refusals("closed_from", "closed_to")
+        found += self.closed_window.refusals("closed_after", "closed_before")
         return found
 
     def planning_inputs(self) -> CapacityInputs:

@@ -77,7 +77,7 @@ class PipelineQuery:
 
     def refusals(self) -> list[Refusal]:
         """Criteria that make no sense: closed stages, a backwards window."""
-        found = self.close_window.refusals("close_date_from", "close_date_to")
+        found = self.close_window.refusals("close_date_after", "close_date_before")
         closed = [s.value for s in self.stages if s not in OPEN_STAGES]
         if closed:
             found.insert(
@@ -157,10 +157,10 @@ async def pipeline(query: PipelineQuery, *, session: AsyncSession) -> Pipeline:
         in (PipelineDimension.SEGMENT, PipelineDimension.REGION),
     )
     window = query.close_window
-    if window.first is not None:
-        stmt = stmt.where(col(Opp.close_date) >= window.first)
-    if window.last is not None:
-        stmt = stmt.where(col(Opp.close_date) <= window.last)
+    if window.after is not None:
+        stmt = stmt.where(col(Opp.close_date) >= window.after)
+    if window.before is not None:
+        stmt = stmt.where(col(Opp.close_date) < window.before)
     stmt = stmt.group_by(
         col(Opp.stage), *([group_column] if group_column is not None else [])
     )

@@ -141,25 +141,26 @@ def _dimension_column(dimension: SaoDimension | None) -> ColumnElement[Any]:
 class SalesAcceptedQuery:
     """What to count: the days, the period length, the breakdown, the scope."""
 
-    first_day: date
-    last_day: date
+    after: date
+    before: date
     unit: ReportPeriod = ReportPeriod.MONTH
-    dimension: SaoDimension | None = None
+    group_by: SaoDimension | None = None
     scope: OpportunityScope = field(default_factory=OpportunityScope)
 
+    @property
+    def window(self) -> DayRange:
+        """The days asked: ``after`` up to, not including, ``before``."""
+        return DayRange(self.after, self.before)
+
     def refusals(self) -> list[Refusal]:
-        """A backwards window, or one of more than MAX_PERIODS periods."""
-        found = DayRange(self.first_day, self.last_day).refusals("from_date", "to_date")
+        """An empty window, or one of more than MAX_PERIODS periods."""
+        found = self.window.refusals("after", "before")
         if not found:
-            count = (
-                period_index(self.last_day, self.unit)
-                - period_index(self.first_day, self.unit)
-                + 1
-            )
+            count = len(self._indexes())
             if count > MAX_PERIODS:
                 found.append(
                     Refusal.on(
-                        "to_date",
+                        "before",
                         ErrorCode.INVALID_INPUT,
                         f"The window spans {count} periods; at most {MAX_PERIODS} "
                         "are reported at once.",
@@ -167,11 +168,16 @@ class SalesAcceptedQuery:
                 )
         return found
 
+    def _indexes(self) -> range:
+        last_day = self.window.last
+        assert last_day is not None
+        return range(
+            period_index(self.after, self.unit), period_index(last_day, self.unit) + 1
+        )
+
     def periods(self) -> list[Period]:
-        """Every period of the window, in order."""
-        first = period_index(self.first_day, self.unit)
-        last = period_index(self.last_day, self.unit)
-        return [period(i, self.unit) for i in range(first, last + 1)]
+        """Every period holding a day of the window, in order."""
+        return [period(i, self.unit) for i in self._indexes()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +231,11 @@ async def sales_accepted_opportunities(
     refuse_if(query.refusals())
     await query.scope.check(session)
     periods = query.periods()
-    window = DayRange(periods[0].first, periods[-1].last)
+    window = DayRange(periods[0].first, periods[-1].last + timedelta(days=1))
     bucket_of = (
         utc_month_index if query.unit == ReportPeriod.MONTH else utc_quarter_index
     )
-    key = _dimension_column(query.dimension)
+    key = _dimension_column(query.group_by)
     large_and_up = case((col(Acct.sales_segment).in_(LARGE_AND_UP), 1), else_=0)
 
     def leg(moment: Any, sao: int, sqo: int, sclau: Any) -> Any:
@@ -268,11 +274,11 @@ async def sales_accepted_opportunities(
             SaoPeriod(
                 period=p,
                 counts=sum(found.values(), SaoCounts()),
-                groups=_groups(found) if query.dimension else [],
+                groups=_groups(found) if query.group_by else [],
             )
         )
     return SalesAcceptedReport(
         periods=report_periods,
         counts=sum(totals.values(), SaoCounts()),
-        groups=_groups(totals) if query.dimension else [],
+        groups=_groups(totals) if query.group_by else [],
     )

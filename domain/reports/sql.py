@@ -9,7 +9,7 @@
   on both databases, so durations add up exactly.
 - ``middle_rows``: the median of a group, as the sum and the number (1 or 2)
   of its middle values (see ``Median``).
-- ``DayRange``: an inclusive range of UTC days as a half-open range of instants.
+- ``DayRange``: UTC days [after, before) as a half-open range of instants.
 """
 
 from __future__ import annotations
@@ -123,30 +123,42 @@ def median(middle_sum: int | None, middle_count: int | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class DayRange:
-    """Inclusive UTC days ``first``…``last`` (either open), as instants [start, end)."""
+    """UTC days from ``after`` (inside) up to ``before`` (outside), either open:
+    the API's one window shape (``…After`` / ``…Before``), as instants
+    [start, end). A quarter is ``after=2024-01-01, before=2024-04-01``."""
 
-    first: date | None = None
-    last: date | None = None
+    after: date | None = None
+    before: date | None = None
 
     @property
     def start(self) -> datetime | None:
-        """The first instant inside (00:00 UTC of the first day)."""
-        return day_start(self.first) if self.first is not None else None
+        """The first instant inside (00:00 UTC of ``after``)."""
+        return day_start(self.after) if self.after is not None else None
 
     @property
     def end(self) -> datetime | None:
-        """The first instant after (00:00 UTC of the day after the last day)."""
-        return day_start(self.last + timedelta(days=1)) if self.last else None
+        """The first instant outside (00:00 UTC of ``before``)."""
+        return day_start(self.before) if self.before is not None else None
 
-    def refusals(self, first_field: str, last_field: str) -> list[Refusal]:
-        """A window that ends before it starts is refused (on its last field)."""
-        if self.first is not None and self.last is not None and self.last < self.first:
+    @property
+    def last(self) -> date | None:
+        """The last day inside."""
+        return self.before - timedelta(days=1) if self.before is not None else None
+
+    def refusals(self, after_field: str, before_field: str) -> list[Refusal]:
+        """An empty window (``before`` not after ``after``) is refused on
+        ``before_field``."""
+        if (
+            self.after is not None
+            and self.before is not None
+            and self.before <= self.after
+        ):
             return [
                 Refusal.on(
-                    last_field,
+                    before_field,
                     ErrorCode.INVALID_INPUT,
-                    f"The window ends ({self.last.isoformat()}) before it starts "
-                    f"({self.first.isoformat()}).",
+                    f"The window is empty: it ends before {self.before.isoformat()}, "
+                    f"which is not after its start ({self.after.isoformat()}).",
                 )
             ]
         return []

@@ -13,8 +13,8 @@ A second small GROUP BY counts the won and lost opportunities themselves.
 **Decisions** where D11 is silent:
 
 * Won and lost are the opportunities now in 7-Closed Won and 8-Closed Lost
-  (a reopened one counts again once it closes). ``closedFrom``/``closedTo``
-  are inclusive UTC days on ``closed_at``.
+  (a reopened one counts again once it closes). ``closedAfter``/``closedBefore``
+  are UTC days on ``closed_at``: on or after the first, before the second.
 * The time an opportunity spent in a stage is the sum of its visits (a deal
   moved back to 3-Technical Evaluation and forward again spent both spells
   there); the statistics are over opportunities: ``count`` is how many
@@ -99,7 +99,7 @@ async def stage_velocity(
     query: VelocityQuery, *, session: AsyncSession
 ) -> StageVelocity:
     """Time in stage for won versus lost deals (two queries)."""
-    refuse_if(query.closed_window.refusals("closed_from", "closed_to"))
+    refuse_if(query.closed_window.refusals("closed_after", "closed_before"))
     await query.scope.check(session)
 
     # The deals measured, as an IN list: the ledger is then read through its

@@ -365,8 +365,14 @@ def test_string_limits_follow_the_columns_and_free_text():
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ('{ stageVelocity(closedTo: "9999-12-31") { __typename } }', ["closedTo"]),
-        ('{ stageVelocity(closedFrom: "0001-01-01") { __typename } }', ["closedFrom"]),
+        (
+            '{ stageVelocity(closedBefore: "9999-12-31") { __typename } }',
+            ["closedBefore"],
+        ),
+        (
+            '{ stageVelocity(closedAfter: "0001-01-01") { __typename } }',
+            ["closedAfter"],
+        ),
         (
             '{ pipeToSpend(filter: {createdBefore: "9999-12-31T23:59:59+00:00"}) { __typename } }',
             ["filter", "createdBefore"],
@@ -402,7 +408,7 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_as_variables(api, m
     user = await make.user(Role.ADMIN)
 
     result = await api(
-        "query($d: Date) { stageVelocity(closedTo: $d) { __typename } }",
+        "query($d: Date) { stageVelocity(closedBefore: $d) { __typename } }",
         {"d": "9999-12-31"},
         as_user=user,
     )

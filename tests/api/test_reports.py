@@ -421,11 +421,11 @@ async def test_pipeline_groups_by_segment_region_and_type(
         ({"type": ["RENEWAL", "ADD_ON"]}, {"DISCOVERY": 1, "SCOPING": 1}),
         ({"salesQualificationSource": ["SDR_GENERATED"]},
          {"PENDING_ACCEPTANCE": 1, "PROPOSAL": 1}),
-        ({"closeDateFrom": "2024-06-30", "closeDateTo": "2024-06-30"},
+        ({"closeDateAfter": "2024-06-30", "closeDateBefore": "2024-07-01"},
          {"PENDING_ACCEPTANCE": 1, "SCOPING": 1}),
-        ({"closeDateTo": "2024-06-30"},
+        ({"closeDateBefore": "2024-07-01"},
          {"PENDING_ACCEPTANCE": 1, "SCOPING": 1, "PROPOSAL": 1}),
-        ({"closeDateFrom": "2024-07-01"}, {"DISCOVERY": 1, "NEGOTIATING": 1}),
+        ({"closeDateAfter": "2024-07-01"}, {"DISCOVERY": 1, "NEGOTIATING": 1}),
         ({"stage": ["PROPOSAL", "DISCOVERY"]}, {"DISCOVERY": 1, "PROPOSAL": 1}),
         ({"segment": ["LARGE"], "type": ["ADD_ON"]}, {}),
     ],
@@ -502,8 +502,8 @@ async def test_a_single_unowned_deal_is_the_group_none(api, make):
     ("criteria", "code", "field"),
     [
         ({"stage": ["DISCOVERY", "CLOSED_WON"]}, "INVALID_INPUT", ["stage"]),
-        ({"closeDateFrom": "2024-06-02", "closeDateTo": "2024-06-01"},
-         "INVALID_INPUT", ["closeDateTo"]),
+        ({"closeDateAfter": "2024-06-02", "closeDateBefore": "2024-06-02"},
+         "INVALID_INPUT", ["closeDateBefore"]),
         ({"ownerId": gid("User", 999)}, "NOT_FOUND", ["ownerId"]),
         ({"ownerId": gid("Lead", 1)}, "INVALID_INPUT", ["ownerId"]),
         ({"segment": ["HUGE"]}, "INVALID_INPUT", None),
@@ -532,10 +532,10 @@ async def test_a_closed_stage_in_the_criteria_is_named_in_the_message(api, make)
 # --- SAO / SQO / SCLAU --------------------------------------------------------------
 
 SAO = """
-query($from: Date!, $to: Date!, $period: ReportPeriod!, $dimension: SaoDimension,
+query($after: Date!, $before: Date!, $period: ReportPeriod!, $groupBy: SaoDimension,
       $filter: OpportunityReportFilter) {
-  salesAcceptedOpportunities(fromDate: $from, toDate: $to, period: $period,
-                             dimension: $dimension, filter: $filter) {
+  salesAcceptedOpportunities(after: $after, before: $before, period: $period,
+                             groupBy: $groupBy, filter: $filter) {
     sao sqo sclau
     groups { key sao sqo sclau }
     periods { label start end sao sqo sclau groups { key sao sqo sclau } }
@@ -546,13 +546,15 @@ query($from: Date!, $to: Date!, $period: ReportPeriod!, $dimension: SaoDimension
 async def sao_of(
     api: Any,
     user: User,
-    first: str = "2024-01-01",
-    last: str = "2024-06-30",
+    after: str = "2024-01-01",
+    before: str = "2024-07-01",
     period: str = "MONTH",
     **variables: Any,
 ) -> dict[str, Any]:
     result = await api(
-        SAO, {"from": first, "to": last, "period": period, **variables}, as_user=user
+        SAO,
+        {"after": after, "before": before, "period": period, **variables},
+        as_user=user,
     )
     return result.ok()["salesAcceptedOpportunities"]
 
@@ -592,7 +594,7 @@ async def test_sao_per_quarter(api, book):
 
 
 async def test_sao_by_initial_source_type_per_month(api, book):
-    report = await sao_of(api, book.viewer, dimension="INITIAL_SOURCE_TYPE")
+    report = await sao_of(api, book.viewer, groupBy="INITIAL_SOURCE_TYPE")
 
     assert [counts(p["groups"]) for p in report["periods"]] == [
         [("INBOUND", 2, 1, 1), ("OTHER", 1, 0, 0), ("OUTBOUND", 1, 0, 1),
@@ -622,7 +624,7 @@ async def test_sao_by_initial_source_type_per_month(api, book):
 
 async def test_sao_by_sales_qualification_source_per_quarter(api, book):
     report = await sao_of(
-        api, book.viewer, period="QUARTER", dimension="SALES_QUALIFICATION_SOURCE"
+        api, book.viewer, period="QUARTER", groupBy="SALES_QUALIFICATION_SOURCE"
     )
 
     assert [counts(p["groups"]) for p in report["periods"]] == [
@@ -637,8 +639,8 @@ async def test_sao_by_sales_qualification_source_per_quarter(api, book):
 
 
 async def test_the_window_is_whole_periods(api, book):
-    # January 15 to February 2 by month: all of January and February
-    report = await sao_of(api, book.viewer, "2024-01-15", "2024-02-02")
+    # January 15 to February 2 (before February 3) by month: all of January and February
+    report = await sao_of(api, book.viewer, "2024-01-15", "2024-02-03")
 
     assert counts(report["periods"]) == [("2024-01", 5, 1, 2), ("2024-02", 3, 3, 1)]
 
@@ -648,7 +650,7 @@ async def test_the_last_second_of_a_period_and_the_first_of_the_next(api, book):
     # P2 accepted 03-31 23:59:59 (Q1); P3 accepted 04-01 00:00 (Q2).
     criteria = {"ownerId": gid("User", book.ae1.id), "type": ["NEW_BUSINESS"]}
     january = await sao_of(
-        api, book.viewer, "2024-01-01", "2024-02-29", filter=criteria
+        api, book.viewer, "2024-01-01", "2024-03-01", filter=criteria
     )
     quarters = await sao_of(
         api, book.viewer, period="QUARTER", filter={"type": ["ADD_ON"]}
@@ -667,7 +669,7 @@ async def test_the_last_second_of_a_period_and_the_first_of_the_next(api, book):
 
 async def test_periods_are_utc_whatever_the_database_session_time_zone(book, sessions):
     query = SalesAcceptedQuery(
-        first_day=date(2024, 1, 1), last_day=date(2024, 6, 30), unit=ReportPeriod.MONTH
+        after=date(2024, 1, 1), before=date(2024, 7, 1), unit=ReportPeriod.MONTH
     )
     async with sessions() as session:
         if session.bind.dialect.name == "postgresql":
@@ -686,8 +688,8 @@ async def test_periods_are_utc_whatever_the_database_session_time_zone(book, ses
 
 async def test_an_empty_window_lists_its_periods_with_zeros(api, book):
     report = await sao_of(
-        api, book.viewer, "2023-01-01", "2023-12-31", "QUARTER",
-        dimension="INITIAL_SOURCE_TYPE",
+        api, book.viewer, "2023-01-01", "2024-01-01", "QUARTER",
+        groupBy="INITIAL_SOURCE_TYPE",
     )  # fmt: skip
 
     assert counts(report["periods"]) == [
@@ -713,7 +715,7 @@ async def test_one_sao_in_a_one_day_window(api, make):
     )  # fmt: skip
 
     report = await sao_of(
-        api, owner, "2024-12-31", "2024-12-31", dimension="INITIAL_SOURCE_TYPE"
+        api, owner, "2024-12-31", "2025-01-01", groupBy="INITIAL_SOURCE_TYPE"
     )
 
     assert counts(report["periods"]) == [("2024-12", 1, 0, 1)]
@@ -734,7 +736,7 @@ async def test_the_database_groups_initial_sources_as_the_rule_does(api, make, s
     )  # fmt: skip
 
     report = await sao_of(
-        api, owner, "2024-05-01", "2024-05-31", dimension="INITIAL_SOURCE_TYPE"
+        api, owner, "2024-05-01", "2024-06-01", groupBy="INITIAL_SOURCE_TYPE"
     )
 
     assert counts(report["groups"]) == [(initial_source_type(source).value, 1, 0, 0)]
@@ -756,9 +758,10 @@ async def test_initial_source_types_is_the_mapping_table(api, make):
 @pytest.mark.parametrize(
     ("first", "last", "period", "field"),
     [
-        ("2024-02-01", "2024-01-31", "MONTH", ["toDate"]),
-        ("2014-01-01", "2024-01-01", "MONTH", ["toDate"]),  # 121 months
-        ("1990-01-01", "2024-12-31", "QUARTER", ["toDate"]),  # 140 quarters
+        ("2024-02-01", "2024-01-31", "MONTH", ["before"]),
+        ("2024-02-01", "2024-02-01", "MONTH", ["before"]),  # empty
+        ("2014-01-01", "2024-01-02", "MONTH", ["before"]),  # 121 months
+        ("1990-01-01", "2025-01-01", "QUARTER", ["before"]),  # 140 quarters
     ],
 )
 async def test_a_backwards_or_too_long_window_is_refused(
@@ -767,7 +770,7 @@ async def test_a_backwards_or_too_long_window_is_refused(
     reader = await make.user(Role.SDR)
 
     result = await api(
-        SAO, {"from": first, "to": last, "period": period}, as_user=reader
+        SAO, {"after": first, "before": last, "period": period}, as_user=reader
     )
 
     assert failure(result) == ("INVALID_INPUT", field)
@@ -776,7 +779,7 @@ async def test_a_backwards_or_too_long_window_is_refused(
 async def test_ten_years_of_months_is_the_longest_window(api, make):
     reader = await make.user(Role.SDR)
 
-    report = await sao_of(api, reader, "2015-01-01", "2024-12-31")
+    report = await sao_of(api, reader, "2015-01-01", "2025-01-01")
 
     assert len(report["periods"]) == 120
 
@@ -787,8 +790,8 @@ async def test_sao_for_an_owner_that_does_not_exist_is_refused(api, make):
     result = await api(
         SAO,
         {
-            "from": "2024-01-01",
-            "to": "2024-01-31",
+            "after": "2024-01-01",
+            "before": "2024-02-01",
             "period": "MONTH",
             "filter": {"ownerId": gid("User", 4242)},
         },
@@ -801,8 +804,8 @@ async def test_sao_for_an_owner_that_does_not_exist_is_refused(api, make):
 # --- stage velocity -------------------------------------------------------------
 
 VELOCITY = """
-query($from: Date, $to: Date, $filter: OpportunityReportFilter) {
-  stageVelocity(closedFrom: $from, closedTo: $to, filter: $filter) {
+query($after: Date, $before: Date, $filter: OpportunityReportFilter) {
+  stageVelocity(closedAfter: $after, closedBefore: $before, filter: $filter) {
     wonCount lostCount
     stages {
       stage label
@@ -851,10 +854,10 @@ async def test_time_in_stage_for_won_versus_lost_deals(api, book):
         assert rows[stage] == (NOTHING, NOTHING)
 
 
-async def test_velocity_of_deals_closed_in_a_window_of_inclusive_days(api, book):
+async def test_velocity_of_deals_closed_in_a_window_of_days(api, book):
     # W2 closed 03-22, W1 and W3 03-31; L3 closed 03-11 is outside
     report = await velocity_of(
-        api, book.viewer, **{"from": "2024-03-22", "to": "2024-03-31"}
+        api, book.viewer, after="2024-03-22", before="2024-04-01"
     )
 
     assert (report["wonCount"], report["lostCount"]) == (3, 0)
@@ -912,7 +915,11 @@ async def test_velocity_with_no_closed_deal_is_all_zero(api, make):
 @pytest.mark.parametrize(
     ("variables", "code", "field"),
     [
-        ({"from": "2024-03-02", "to": "2024-03-01"}, "INVALID_INPUT", ["closedTo"]),
+        (
+            {"after": "2024-03-02", "before": "2024-03-01"},
+            "INVALID_INPUT",
+            ["closedBefore"],
+        ),
         ({"filter": {"ownerId": gid("User", 77)}}, "NOT_FOUND", ["ownerId"]),
     ],
 )
@@ -1021,8 +1028,8 @@ async def test_capacity_from_one_owners_actuals_with_a_goal(api, book):
 async def test_capacity_from_deals_closed_in_a_window(api, book):
     # closed 03-11 to 03-22: W2 (50 days) won, L3 (30 days) lost
     report = await capacity_of(
-        api, book.viewer, fromActuals=True, closedFrom="2024-03-11",
-        closedTo="2024-03-22",
+        api, book.viewer, fromActuals=True, closedAfter="2024-03-11",
+        closedBefore="2024-03-23",
     )  # fmt: skip
 
     assert (report["daysToClose"], report["winRate"], report["monthsToLose"]) == (
@@ -1040,8 +1047,8 @@ async def test_capacity_from_deals_closed_in_a_window(api, book):
 async def test_only_won_deals_lose_nothing_and_take_half_of_close_to_lose(api, book):
     # 03-31 closes: W1 (90 days) and W3 (60 days)
     report = await capacity_of(
-        api, book.viewer, fromActuals=True, closedFrom="2024-03-31",
-        closedTo="2024-03-31",
+        api, book.viewer, fromActuals=True, closedAfter="2024-03-31",
+        closedBefore="2024-04-01",
     )  # fmt: skip
 
     assert (
@@ -1054,7 +1061,7 @@ async def test_only_won_deals_lose_nothing_and_take_half_of_close_to_lose(api, b
 
 
 @pytest.mark.parametrize(
-    ("first", "last"), [(None, None), ("2024-06-01", "2024-06-30")]
+    ("first", "last"), [(None, None), ("2024-06-01", "2024-07-01")]
 )
 async def test_capacity_from_actuals_without_a_won_deal_is_refused(
     api, make, book, first, last
@@ -1068,7 +1075,13 @@ async def test_capacity_from_actuals_without_a_won_deal_is_refused(
     else:  # only L4, lost 06-09
         result = await api(
             CAPACITY,
-            {"input": {"fromActuals": True, "closedFrom": first, "closedTo": last}},
+            {
+                "input": {
+                    "fromActuals": True,
+                    "closedAfter": first,
+                    "closedBefore": last,
+                }
+            },
             as_user=reader,
         )
 
@@ -1088,10 +1101,10 @@ async def test_capacity_from_actuals_without_a_won_deal_is_refused(
         ({"capacityGoal": 0}, ["capacityGoal"]),
         ({"fromActuals": True, "winRate": "0.4"}, ["winRate"]),
         ({"fromActuals": True, "daysToClose": 100}, ["daysToClose"]),
-        ({"closedFrom": "2024-01-01"}, ["closedFrom"]),
+        ({"closedAfter": "2024-01-01"}, ["closedAfter"]),
         ({"filter": {"segment": ["SMB"]}}, ["filter"]),
-        ({"fromActuals": True, "closedFrom": "2024-02-01", "closedTo": "2024-01-01"},
-         ["closedTo"]),
+        ({"fromActuals": True, "closedAfter": "2024-02-01", "closedBefore": "2024-01-01"},
+         ["closedBefore"]),
         ({"fromActuals": True, "filter": {"ownerId": gid("User", 999)}},
          ["ownerId"]),
     ],
@@ -1140,8 +1153,8 @@ async def test_each_report_costs_the_same_statements_on_any_amount_of_data(
     reader = await make.user(Role.SDR)
     calls = [
         (PIPELINE, {"groupBy": "OWNER"}),
-        (SAO, {"from": "2024-01-01", "to": "2024-12-31", "period": "MONTH",
-               "dimension": "INITIAL_SOURCE_TYPE"}),
+        (SAO, {"after": "2024-01-01", "before": "2025-01-01", "period": "MONTH",
+               "groupBy": "INITIAL_SOURCE_TYPE"}),
         (VELOCITY, {}),
         (CAPACITY, {"input": {"fromActuals": True}}),
     ]  # fmt: skip

@@ -37,24 +37,24 @@ REPORTS: dict[str, tuple[str, dict[str, Any]]] = {
         {},
     ),
     "pipeline, one owner, close window": (
-        """query($o: ID!) { pipeline(filter: {ownerId: $o, closeDateFrom: "2020-01-01",
-        closeDateTo: "2030-12-31"}) { count iacv } }""",
+        """query($o: ID!) { pipeline(filter: {ownerId: $o, closeDateAfter: "2020-01-01",
+        closeDateBefore: "2031-01-01"}) { count iacv } }""",
         {"o": "owner"},
     ),
     "SAO by month, all history, by source type": (
-        """{ salesAcceptedOpportunities(fromDate: "2015-01-01", toDate: "2030-12-31",
-        period: QUARTER, dimension: INITIAL_SOURCE_TYPE) { sao sqo sclau periods {
+        """{ salesAcceptedOpportunities(after: "2015-01-01", before: "2031-01-01",
+        period: QUARTER, groupBy: INITIAL_SOURCE_TYPE) { sao sqo sclau periods {
         label sao groups { key sao } } } }""",
         {},
     ),
     "SAO by month, last 90 days, by qualification source": (
         """query($from: Date!, $to: Date!) { salesAcceptedOpportunities(
-        fromDate: $from, toDate: $to, dimension: SALES_QUALIFICATION_SOURCE) {
+        after: $from, before: $to, groupBy: SALES_QUALIFICATION_SOURCE) {
         sao sqo sclau } }""",
         {"from": "last90", "to": "today"},
     ),
     "stage velocity, closed in the last 90 days": (
-        """query($from: Date!) { stageVelocity(closedFrom: $from) {
+        """query($from: Date!) { stageVelocity(closedAfter: $from) {
         wonCount lostCount stages { stage
         won { count averageSeconds medianSeconds }
         lost { count averageSeconds medianSeconds } } } }""",
