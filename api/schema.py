@@ -14,14 +14,23 @@ with the request id.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    Undefined,
+    VariableDefinitionNode,
+    is_input_type,
+)
+from graphql.utilities import type_from_ast
+from graphql.utilities.validate_input_value import validate_input_value
+from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -30,6 +39,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -73,10 +83,6 @@ log = logging.getLogger("salesops.api")
 MAX_DEPTH = 12
 MAX_ALIASES = 40
 MAX_TOKENS = 8_000
-
-_INPUT_PATH = re.compile(r"at '([^']+)'")
-# graphql-core 3.3: "Variable '$input' has invalid value at .domains[1]: …"
-_VARIABLE_PATH = re.compile(r"^Variable '\$(\w+)' has invalid value(?: at ([^:]+))?:")
 
 
 @strawberry.type(description="Read the sales-operations records and reports.")
@@ -172,27 +178,43 @@ class ErrorPolicy(MaskErrors):
                     "field": [camel(f) for f in first.field],
                 },
             )
-        # A scalar's ValueError while GraphQL checks a value (before execution)
-        # is a bad input, not a bug.
-        bad_value = error.path is None and error.message.startswith(
-            ("Expected value of type", "Variable '$")
+        if error.extensions and "code" in error.extensions:
+            return error  # typed where it was raised (a coded rule, the cost guard)
+        extensions = self._kind(error)
+        if extensions is None:
+            return self._internal(error, original)
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
         )
-        if original is None or isinstance(original, GraphQLError) or bad_value:
-            if error.extensions and "code" in error.extensions:
-                return error
-            extensions = self._classify(error.message)
-            document = self.execution_context.graphql_document
-            if extensions.get("field") == [] and error.nodes and document:
-                # A literal in the document: name the argument it is written at.
-                extensions["field"] = literal_path(document, error.nodes[0])
-            return GraphQLError(
-                error.message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                extensions=extensions,
-            )
+
+    def _kind(self, error: GraphQLError) -> dict[str, Any] | None:
+        """The code of an error GraphQL itself raised, by its type and origin
+        (never by its message): a syntax error, a variable that does not
+        coerce (validation errors are coded by ``CodedValidation``), another
+        error GraphQL raised on purpose; None for anything else (a bug)."""
+        original = error.original_error
+        if isinstance(error, GraphQLSyntaxError) or isinstance(
+            original, GraphQLSyntaxError
+        ):
+            return {"code": "GRAPHQL_PARSE_FAILED"}
+        node = error.nodes[0] if error.nodes else None
+        if isinstance(node, VariableDefinitionNode):
+            context = self.execution_context
+            path = variable_path(context.schema._schema, node, context.variables)
+            return {"code": ErrorCode.INVALID_INPUT.value, "field": path}
+        if original is None or isinstance(original, GraphQLError):
+            # A validation rule's error, or one GraphQL raised on purpose.
+            return {"code": "GRAPHQL_VALIDATION_FAILED"}
+        return None
+
+    def _internal(
+        self, error: GraphQLError, original: Exception | None
+    ) -> GraphQLError:
         request_id = self._request_id()
         log.error(
             "unexpected error in request %s at %s",
@@ -207,24 +229,64 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
         )
 
-    @staticmethod
-    def _classify(message: str) -> dict[str, Any]:
-        """Bad values for typed inputs (enum, date, ID…) are INVALID_INPUT."""
-        if message.startswith("Syntax Error"):
-            return {"code": "GRAPHQL_PARSE_FAILED"}
-        if message.startswith(
-            ("Variable '$", "Argument '", "Expected value of type")
-        ) or any(
-            words in message
-            for words in ("got invalid value", "cannot represent", "does not exist in")
-        ):
-            found = _INPUT_PATH.search(message)
-            path = found.group(1).split(".") if found else []
-            if variable := _VARIABLE_PATH.match(message):
-                inside = re.findall(r"\w+", variable.group(2) or "")
-                path = [variable.group(1), *inside]
-            return {"code": ErrorCode.INVALID_INPUT.value, "field": path}
-        return {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+def variable_path(
+    schema: GraphQLSchema, node: VariableDefinitionNode, variables: Any
+) -> list[str]:
+    """``["input", "domains", "1"]``: the variable, then the path inside its value
+    where it first fails to coerce (graphql-core's own walk)."""
+    name = node.variable.name.value
+    value = (variables or {}).get(name, Undefined)
+    type_ = type_from_ast(schema, node.type)
+    found: list[list[str]] = []
+    if value is not Undefined and is_input_type(type_):
+        validate_input_value(
+            value,
+            type_,  # type: ignore[arg-type]
+            lambda _error, path: found.append([str(p) for p in path]),
+        )
+    return [name, *(found[0] if found else [])]
+
+
+class CodedValuesRule(ValuesOfCorrectTypeRule):
+    """graphql-core's check of literal values, whose errors are bad input:
+    INVALID_INPUT naming the argument the literal is written at."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        node = error.nodes[0] if error.nodes else None
+        error.extensions = {
+            **(error.extensions or {}),
+            "code": ErrorCode.INVALID_INPUT.value,
+            "field": literal_path(self.context.document, node) if node else [],
+        }
+        super().report_error(error)
+
+
+class CodedValidation(SchemaExtension):
+    """Validation with graphql-core's rules, literal values checked by
+    ``CodedValuesRule`` (the same class every request, so the validation cache
+    still hits); every other validation error is GRAPHQL_VALIDATION_FAILED.
+    Listed before ``ValidationCache``: its validate hook closes after the
+    cache's has run the rules."""
+
+    def on_operation(self) -> Iterator[None]:
+        """Swap the literal-value rule for its coded twin."""
+        context = self.execution_context
+        context.validation_rules = tuple(
+            CodedValuesRule if rule is ValuesOfCorrectTypeRule else rule
+            for rule in context.validation_rules
+        )
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        """Code what the rules found."""
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if not (error.extensions and "code" in error.extensions):
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": "GRAPHQL_VALIDATION_FAILED",
+                }
 
 
 # The limiters' rules are built once: the same rule classes on every request let
@@ -247,6 +309,7 @@ schema = strawberry.Schema(
     extensions=[
         # Clients repeat the same documents: parse and validate each once.
         lambda: CachedParser(maxsize=512),
+        CodedValidation,
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -504,3 +504,55 @@ async def test_a_nul_in_any_string_input_is_invalid_input_naming_it(
     else:
         error = only_error(result)
         assert (error["code"], error["field"]) == ("INVALID_INPUT", [argument, *path])
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code", "field"),
+    [
+        ("{ nope }", {}, "GRAPHQL_VALIDATION_FAILED", None),
+        (
+            "{ leads { totalCount } leads { edges } }",
+            {},
+            "GRAPHQL_VALIDATION_FAILED",
+            None,
+        ),
+        (
+            "query($x: Int) { leads { totalCount } }",
+            {},
+            "GRAPHQL_VALIDATION_FAILED",
+            None,
+        ),
+        ("{ leads(", {}, "GRAPHQL_PARSE_FAILED", None),
+        (
+            "query($f: LeadFilter) { leads(filter: $f) { totalCount } }",
+            {"f": {"status": ["RAW", "NOPE"]}},
+            "INVALID_INPUT",
+            ["f", "status", "1"],
+        ),
+        (
+            "query($f: LeadFilter!) { leads(filter: $f) { totalCount } }",
+            {},
+            "INVALID_INPUT",
+            ["f"],
+        ),
+        (
+            "query($n: Int) { leads(first: $n) { totalCount } }",
+            {"n": "ten"},
+            "INVALID_INPUT",
+            ["n"],
+        ),
+    ],
+)
+async def test_graphql_s_own_errors_are_coded_by_their_kind(
+    api, make, query, variables, code, field
+):
+    """Issue 16 item 8: the code comes from the error's kind (a syntax error, a
+    validation rule, a variable that does not coerce), never from its text."""
+    user = await make.user()
+
+    result = await api(query, variables, as_user=user)
+
+    error = result.errors[0]
+    assert error["code"] == code
+    assert error.get("field") == field
+    assert result.data is None
