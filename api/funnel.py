@@ -169,7 +169,7 @@ class PipeToSpendLine:
     campaigns: int = strawberry.field(description="Campaigns of the channel counted.")
     spend: Decimal = strawberry.field(description="Their spend (exact decimal).")
     ratio: float | None = strawberry.field(
-        description="pipelineIacv / spend (null when spend is 0)."
+        description="The pipeline IACV divided by the spend (null when spend is 0)."
     )
 
 
@@ -188,7 +188,8 @@ class PipeToSpend:
     )
     spend: Decimal = strawberry.field(description="Spend over all channels.")
     ratio: float | None = strawberry.field(
-        description="pipelineIacv / spend over all channels (null when spend is 0)."
+        description="The pipeline IACV divided by the spend, over all channels (null "
+        "when spend is 0)."
     )
     unattributed_opportunities: int = strawberry.field(
         description="Opportunities created without a campaign (in no channel)."
@@ -240,8 +241,14 @@ class FunnelQueries:
     async def funnel(
         self,
         info: Info,
-        filter: FunnelFilter | None = None,
-        group_by: FunnelDimensionGQL | None = None,
+        filter: Annotated[
+            FunnelFilter | None,
+            strawberry.argument(description="Which records count (all by default)."),
+        ] = None,
+        group_by: Annotated[
+            FunnelDimensionGQL | None,
+            strawberry.argument(description="Break the funnel down by this."),
+        ] = None,
         source: Annotated[
             FunnelSourceGQL,
             strawberry.argument(

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
+from domain.errors import Refusal
 from domain.services.idempotency import input_fingerprint, once, once_many
 
 T = TypeVar("T")
@@ -73,9 +74,13 @@ def given(value: T | None) -> T | None:
 
 
 async def mutate(
-    info: Info, use_case: Callable[[AsyncSession], Awaitable[T]]
+    info: Info,
+    use_case: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    refusals_as: Callable[[list[Refusal]], list[Refusal]] = list,
 ) -> tuple[T | None, list[UserError]]:
-    """Run one use case atomically; refusals come back as user errors.
+    """Run one use case atomically; refusals come back as user errors
+    (``refusals_as`` turns the domain's field names into the input's paths).
 
     A unique-constraint race (two requests creating the same idempotency key
     at once on PostgreSQL) is retried once: the retry sees the winner's row.
@@ -87,7 +92,7 @@ async def mutate(
         result, refusals = await info.context.attempt(use_case)
     except IntegrityError:
         result, refusals = await info.context.attempt(use_case)
-    return result, user_errors(refusals)
+    return result, user_errors(refusals_as(list(refusals)))
 
 
 def _raw(data: Any) -> dict[str, Any]:

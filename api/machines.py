@@ -134,7 +134,7 @@ class MachineTransition:
 class StateMachine:
     """States, transitions and a diagram."""
 
-    name: str = strawberry.field(description="lead or opportunity.")
+    name: str = strawberry.field(description="Which machine: lead or opportunity.")
     initial: str = strawberry.field(description="The state records start in.")
     states: list[MachineState] = strawberry.field(description="Every state.")
     transitions: list[MachineTransition] = strawberry.field(

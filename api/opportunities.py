@@ -6,6 +6,8 @@ that the stages require (D3 rule 5) are recorded.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,7 +28,7 @@ from api.enums import (
     RestrictedPartyScreeningGQL,
     SalesQualificationSourceGQL,
 )
-from api.errors import UserError, user_errors
+from api.errors import UserError, camel, user_errors
 from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
@@ -41,7 +43,7 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ClosedLostReason, RecordType
-from domain.errors import Refused
+from domain.errors import Refusal, Refused
 from domain.lifecycle.opportunity import (
     OPPORTUNITY_MACHINE,
     TERMS_MINIMUM_IACV,
@@ -208,7 +210,7 @@ class OpportunityNode(RecordNode):
                 to=o.to,
                 label=OPPORTUNITY_MACHINE.label(o.to),
                 allowed=o.allowed,
-                blocked_by=user_errors(o.blocked_by),
+                blocked_by=user_errors(as_move_input(o.blocked_by)),
             )
             for o in options
         ]
@@ -697,6 +699,26 @@ def stage_field_values(data: OpportunityStageFieldsInput | None) -> dict[str, An
         ) from None
 
 
+# The stage fields' names as the domain may spell them: snake or camel case.
+_STAGE_INPUT_FIELDS = frozenset(
+    name
+    for f in dataclasses.fields(OpportunityStageFieldsInput)
+    for name in (f.name, camel(f.name))
+)
+
+
+def as_move_input(refusals: Iterable[Refusal]) -> list[Refusal]:
+    """A refusal about a stage field names where moveOpportunityStage takes it,
+    ``["fields", "businessProblem"]``, whether or not it was given (the same
+    path in ``availableTransitions`` and the move's ``userErrors``)."""
+    return [
+        replace(r, field=("fields", *r.field))
+        if r.field and r.field[0] in _STAGE_INPUT_FIELDS
+        else r
+        for r in refusals
+    ]
+
+
 @strawberry.type
 class OpportunityPipelineMutations:
     """Root mutations of the opportunity pipeline."""
@@ -727,6 +749,7 @@ class OpportunityPipelineMutations:
                 actor=actor,
                 expected_version=input.expected_version,
             ),
+            refusals_as=as_move_input,
         )
         return MoveOpportunityStagePayload(
             opportunity=row and OpportunityNode.from_row(row), user_errors=errors

@@ -297,10 +297,35 @@ LIMIT_RULES = [
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
 
+PAGE_MAX = 500
+
+# Arguments many fields share, described once: every argument has a
+# description (the schema linter's rule) without 100 copies of these words.
+SHARED_ARGUMENTS = {
+    "first": f"Return the first n items (1 to {PAGE_MAX}; 50 by default).",
+    "after": "Return the items after this cursor (a page's endCursor).",
+    "last": f"Return the last n items (1 to {PAGE_MAX}).",
+    "before": "Return the items before this cursor (a page's startCursor).",
+    "input": "What to do (see the input type).",
+    "filter": "Which records (every record when omitted).",
+    "orderBy": "The order (the default order when omitted).",
+    "id": "The record's global id.",
+}
+
+
+def describe_shared_arguments(graphql_schema: GraphQLSchema) -> None:
+    """Give the shared arguments that have no description of their own theirs."""
+    for type_ in graphql_schema.type_map.values():
+        for field in getattr(type_, "fields", {}).values():
+            for name, argument in getattr(field, "args", {}).items():
+                if not argument.description and name in SHARED_ARGUMENTS:
+                    argument.description = SHARED_ARGUMENTS[name]
+
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    config=StrawberryConfig(relay_max_results=500),
+    config=StrawberryConfig(relay_max_results=PAGE_MAX),
     scalar_overrides={
         Decimal: BoundedDecimal,
         date: BoundedDate,
@@ -320,3 +345,4 @@ schema = strawberry.Schema(
         ErrorPolicy,
     ],
 )
+describe_shared_arguments(schema._schema)

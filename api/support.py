@@ -123,7 +123,7 @@ class SupportHandOffNode(RecordNode):
         """The age in seconds."""
         return age_seconds(self.passed_at, self.resolved_at, self.as_of or utcnow())
 
-    @strawberry.field(description="ageSeconds in whole days (rounded down).")
+    @strawberry.field(description="The age in whole days (rounded down).")
     def age_days(self) -> int:
         """The age in days."""
         return self.age_seconds() // SECONDS_PER_DAY

@@ -355,7 +355,7 @@ async def test_someone_else_s_deal_is_forbidden_before_and_during_the_move(
     assert discovery["blockedBy"] == [{"code": "NOT_SALES_OWNER", "field": ["ownerId"]}]
     assert duplicate["blockedBy"] == [
         {"code": "FORBIDDEN", "field": None},
-        {"code": "MISSING_FIELD", "field": ["duplicateOfId"]},
+        {"code": "MISSING_FIELD", "field": ["fields", "duplicateOfId"]},
     ]
     assert codes(data) == [("NOT_SALES_OWNER", ["ownerId"])]
     assert (await stored(sessions, deal.id)).stage == Stage.PENDING_ACCEPTANCE
@@ -537,17 +537,23 @@ async def test_skipping_forward_lists_the_requirements_of_every_stage_passed_ove
 
     assert data["opportunity"] is None
     assert codes(data) == [
-        ("MISSING_FIELD", ["businessProblem"]),  # 1-Discovery
-        ("REQUIREMENT_NOT_MET", ["technicalRequirementsConfirmed"]),  # 4-Proposal
-        ("MISSING_FIELD", ["billToContactId"]),  # 5-Negotiating
-        ("MISSING_FIELD", ["soldToContactId"]),
-        ("MISSING_FIELD", ["poWillBeIssued"]),
-        ("MISSING_FIELD", ["purchasingPlan"]),
-        ("REQUIREMENT_NOT_MET", ["businessTermsAgreed"]),  # 6-Awaiting Signature
-        ("MISSING_FIELD", ["referenceableCustomer"]),
-        ("REQUIREMENT_NOT_MET", ["signedOrderFormReceived"]),  # 7-Closed Won
-        ("REQUIREMENT_NOT_MET", ["restrictedPartyScreening"]),
-        ("REQUIREMENT_NOT_MET", ["financeApproved"]),
+        ("MISSING_FIELD", ["fields", "businessProblem"]),  # 1-Discovery
+        (
+            "REQUIREMENT_NOT_MET",
+            ["fields", "technicalRequirementsConfirmed"],
+        ),  # 4-Proposal
+        ("MISSING_FIELD", ["fields", "billToContactId"]),  # 5-Negotiating
+        ("MISSING_FIELD", ["fields", "soldToContactId"]),
+        ("MISSING_FIELD", ["fields", "poWillBeIssued"]),
+        ("MISSING_FIELD", ["fields", "purchasingPlan"]),
+        (
+            "REQUIREMENT_NOT_MET",
+            ["fields", "businessTermsAgreed"],
+        ),  # 6-Awaiting Signature
+        ("MISSING_FIELD", ["fields", "referenceableCustomer"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "signedOrderFormReceived"]),  # 7-Closed Won
+        ("REQUIREMENT_NOT_MET", ["fields", "restrictedPartyScreening"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "financeApproved"]),
     ]
     assert await row_count(sessions, TransitionRecord) == 1  # the creation
 
@@ -595,7 +601,7 @@ async def test_a_refused_move_leaves_the_supplied_fields_unapplied(api, make, se
     )
 
     assert data["opportunity"] is None
-    assert codes(data) == [("MISSING_FIELD", ["referenceableCustomer"])]
+    assert codes(data) == [("MISSING_FIELD", ["fields", "referenceableCustomer"])]
     after = await stored(sessions, deal.id)
     assert (after.stage, after.version) == (Stage.PENDING_ACCEPTANCE, 1)
     assert (after.purchasing_plan, after.bill_to_contact_id) == (None, None)
@@ -833,11 +839,11 @@ async def test_closing_won_needs_the_paperwork_and_details_for_a_big_deal(
     )
 
     assert codes(refused) == [
-        ("REQUIREMENT_NOT_MET", ["signedOrderFormReceived"]),
-        ("REQUIREMENT_NOT_MET", ["poReceived"]),
-        ("REQUIREMENT_NOT_MET", ["restrictedPartyScreening"]),
-        ("REQUIREMENT_NOT_MET", ["financeApproved"]),
-        ("MISSING_FIELD", ["closedWonDetails"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "signedOrderFormReceived"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "poReceived"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "restrictedPartyScreening"]),
+        ("REQUIREMENT_NOT_MET", ["fields", "financeApproved"]),
+        ("MISSING_FIELD", ["fields", "closedWonDetails"]),
     ]
     assert won["userErrors"] == []
     assert won["opportunity"]["stage"] == "CLOSED_WON"
@@ -874,10 +880,10 @@ async def test_closing_lost_needs_reasons_a_detail_and_the_merged_into_deal(api,
     )
 
     assert codes(nothing) == [
-        ("MISSING_FIELD", ["closedLostReasons"]),
-        ("MISSING_FIELD", ["closedLostDetail"]),
+        ("MISSING_FIELD", ["fields", "closedLostReasons"]),
+        ("MISSING_FIELD", ["fields", "closedLostDetail"]),
     ]
-    assert codes(merged) == [("MISSING_FIELD", ["mergedIntoId"])]
+    assert codes(merged) == [("MISSING_FIELD", ["fields", "mergedIntoId"])]
     assert lost["userErrors"] == []
     assert lost["opportunity"]["stage"] == "CLOSED_LOST"
     assert lost["opportunity"]["lostFromStage"] == "DISCOVERY"
