@@ -33,7 +33,8 @@ from strawberry.asgi import GraphQL
 
 from api import http_edge as edge
 from api import observability
-from api.context import Context, Viewer
+from api.auth import Authenticator, bearer_token
+from api.context import Context
 from api.schema import schema
 from api.settings import Settings, load_settings
 from domain.db import (
@@ -43,7 +44,6 @@ from domain.db import (
 )
 from domain.reports.outbox import OutboxLag, outbox_lag
 from domain.services.sessions import make_sessions
-from domain.services.users import authenticate
 
 log = logging.getLogger("salesops.api")
 
@@ -132,12 +132,14 @@ class AuthenticatedGraphQL:
         self,
         graphql: ASGIApp,
         sessions: Any,
+        authenticator: Authenticator,
         *,
         max_body: int = edge.DEFAULT_MAX_BODY_BYTES,
         cost_budget: int | None = None,
     ) -> None:
         self.graphql = graphql
         self.sessions = sessions
+        self.authenticator = authenticator
         self.max_body = max_body
         self.cost_budget = cost_budget
 
@@ -162,8 +164,9 @@ class AuthenticatedGraphQL:
             await refusal.response()(scope, receive, send)
             return
         async with self.sessions() as session:
-            viewer = await self._viewer(session, request)
-            if viewer is None:
+            token = bearer_token(request.headers.get("authorization"))
+            principal = token and await self.authenticator.principal(session, token)
+            if not principal:
                 await session.rollback()
                 response = _unauthorized(
                     "Authentication required: send 'Authorization: Bearer <token>' "
@@ -175,7 +178,7 @@ class AuthenticatedGraphQL:
             # fewer); a write ends it before it begins (domain.db.write_transaction).
             scope.setdefault("state", {})["salesops_context"] = Context(
                 session=session,
-                viewer=viewer,
+                viewer=principal.viewer,
                 request_id=rid,
                 cost_budget=self.cost_budget,
             )
@@ -188,16 +191,6 @@ class AuthenticatedGraphQL:
                 await send(message)
 
             await self.graphql(scope, receive, send_with_id)
-
-    @staticmethod
-    async def _viewer(session: Any, request: Request) -> Viewer | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        user = await authenticate(session, token.strip())
-        if user is None:
-            return None
-        return Viewer(id=user.id, name=user.name, email=user.email, role=user.role)
 
 
 def create_app(
@@ -213,6 +206,7 @@ def create_app(
         settings = settings.model_copy(update={"database_url": database_url})
     engine = make_async_engine(settings.database_url, **settings.engine_options())
     sessions = make_sessions(engine)
+    authenticator = Authenticator(settings.token_cache_seconds)
     observability.watch_pool(engine)
     observability.watch_transitions(sessions)
     graphql = SalesopsGraphQL(
@@ -265,6 +259,7 @@ def create_app(
             AuthenticatedGraphQL(
                 graphql,
                 sessions,
+                authenticator,
                 max_body=settings.max_body_bytes,
                 cost_budget=settings.query_cost_budget,
             ),
@@ -286,6 +281,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessions = sessions
+    # The one token → principal lookup (and its cache) of this process.
+    app.state.authenticator = authenticator
     app.state.settings = settings
     return app
 

@@ -8,6 +8,12 @@ id order, then the user changed (one order for every such change, so ADMINs
 deactivating each other at once neither deadlock nor all succeed).
 Deactivating a user revokes all its tokens for good: reactivating it does
 not bring them back.
+
+API processes cache the tokens they checked (``api.auth``). Every change that
+must end a cached token — a token revoked, a user changed (role, activity,
+name) — bumps the one ``auth_generation`` row in its own transaction
+(``bump_auth_generation``); a process re-reads it at most every second and
+drops its cache when it moved.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,7 +30,7 @@ from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType, Role
 from domain.errors import Refused, refuse_if
-from domain.records import ApiToken, User
+from domain.records import ApiToken, AuthGeneration, User
 from domain.rules.permissions import Actor, may_manage_users
 from domain.rules.validation import (
     Check,
@@ -122,6 +129,7 @@ async def update_user(
             "id",
         )
     apply(user, data)
+    await bump_auth_generation(session)
     if new_role != role:
         emit(
             session,
@@ -197,6 +205,7 @@ async def revoke_token(
     row = await load(session, ApiToken, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        await bump_auth_generation(session)
         emit(
             session,
             API_TOKEN_REVOKED,
@@ -209,17 +218,56 @@ async def revoke_token(
     return row
 
 
-async def authenticate(session: AsyncSession, token: str) -> User | None:
-    """The active user a valid, unrevoked token belongs to, else None."""
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """Who a valid token belongs to, as plain values (safe to keep in a cache)."""
+
+    token_id: int
+    user_id: int
+    name: str
+    email: str
+    role: Role
+
+
+async def token_holder(session: AsyncSession, token_hash: str) -> TokenHolder | None:
+    """The active user an unrevoked token (by its hash) belongs to, else None."""
     stmt = (
-        select(User)
-        .join(ApiToken, col(ApiToken.user_id) == User.id)
+        select(
+            col(ApiToken.id),
+            col(User.id),
+            col(User.name),
+            col(User.email),
+            col(User.role),
+        )
+        .join(User, col(ApiToken.user_id) == User.id)
         .where(
-            col(ApiToken.token_hash) == hash_token(token),
+            col(ApiToken.token_hash) == token_hash,
             col(ApiToken.revoked_at).is_(None),
+            col(User.active).is_(True),
         )
     )
-    user = (await session.execute(stmt)).scalar_one_or_none()
-    if user is None or not user.active:
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
         return None
-    return user
+    token_id, user_id, name, email, role = row
+    return TokenHolder(token_id, user_id, name, email, Role(role))  # type: ignore[arg-type]
+
+
+AUTH_GENERATION_ID = 1
+
+
+async def auth_generation(session: AsyncSession) -> int:
+    """The counter that grows with every change ending cached tokens."""
+    stmt = select(col(AuthGeneration.generation)).where(
+        col(AuthGeneration.id) == AUTH_GENERATION_ID
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() or 0
+
+
+async def bump_auth_generation(session: AsyncSession) -> None:
+    """Tell every API process to drop its cached tokens (once this commits)."""
+    await session.execute(
+        update(AuthGeneration)
+        .where(col(AuthGeneration.id) == AUTH_GENERATION_ID)
+        .values(generation=col(AuthGeneration.generation) + 1)
+    )
