@@ -33,7 +33,7 @@ from strawberry.asgi import GraphQL
 
 from api import http_edge as edge
 from api import observability
-from api.auth import Authenticator, bearer_token
+from api.auth import Authenticator, NotAuthenticated
 from api.context import Context
 from api.schema import schema
 from api.settings import Settings, load_settings
@@ -164,21 +164,20 @@ class AuthenticatedGraphQL:
             await refusal.response()(scope, receive, send)
             return
         async with self.sessions() as session:
-            token = bearer_token(request.headers.get("authorization"))
-            principal = token and await self.authenticator.principal(session, token)
-            if not principal:
-                await session.rollback()
-                response = _unauthorized(
-                    "Authentication required: send 'Authorization: Bearer <token>' "
-                    "with a valid, unrevoked token."
+            try:
+                principal = await self.authenticator.authenticate(
+                    session, request.headers.get("authorization")
                 )
-                await response(scope, receive, send)
+            except NotAuthenticated as refused:
+                await session.rollback()
+                await _unauthorized(str(refused))(scope, receive, send)
                 return
             # The auth read stays in the request's transaction (one round trip
             # fewer); a write ends it before it begins (domain.db.write_transaction).
             scope.setdefault("state", {})["salesops_context"] = Context(
                 session=session,
                 viewer=principal.viewer,
+                scopes=principal.scopes,
                 request_id=rid,
                 cost_budget=self.cost_budget,
             )

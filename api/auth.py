@@ -11,18 +11,38 @@ after that — and drops its whole cache when it moved. So a request that
 reaches any process more than 1 s after a revocation (or a deactivation, or
 a role change) commits is judged on the new state
 (``tests/api/test_token_cache.py`` measures it with two processes).
+
+A token may expire (``expiresAt``): past it, HTTP 401 saying so. Its scopes
+(READ, WRITE, ADMIN) are checked before execution by ``TokenScopes``, with the
+pure rule ``domain.rules.token_scopes``; the role is checked by the services.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_operation_ast,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions import SchemaExtension
 
 from api.context import Viewer
+from domain.enums import TokenScope
+from domain.rules.token_scopes import scope_refusals
 from domain.services.users import auth_generation, hash_token, token_holder
+from domain.sqltypes import utcnow
 
 # How often a process re-reads the generation counter: the bound on how long a
 # revoked token may still be accepted by a process that cached it.
@@ -38,6 +58,22 @@ class Principal:
 
     viewer: Viewer
     token_id: int
+    scopes: frozenset[TokenScope]
+    expires_at: datetime | None = None
+
+    def expired(self) -> bool:
+        """Whether the token is past its expiry."""
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+
+class NotAuthenticated(Exception):  # noqa: N818 - what the request is
+    """No valid token: the message says which way (HTTP 401)."""
+
+
+MISSING = (
+    "Authentication required: send 'Authorization: Bearer <token>' with a "
+    "valid, unrevoked token."
+)
 
 
 class Authenticator:
@@ -60,8 +96,26 @@ class Authenticator:
         # must not put back what it read (it may predate the revocation).
         self._epoch = 0
 
+    async def authenticate(
+        self, session: AsyncSession, authorization: str | None
+    ) -> Principal:
+        """The principal of an ``Authorization`` header value; else
+        ``NotAuthenticated`` (missing, unknown, revoked, inactive user, expired)."""
+        token = bearer_token(authorization)
+        principal = token and await self.principal(session, token)
+        if not principal:
+            raise NotAuthenticated(MISSING)
+        if principal.expired():
+            assert principal.expires_at is not None
+            raise NotAuthenticated(
+                f"This API token expired at {principal.expires_at.isoformat()}: "
+                "issue a new one (createApiToken)."
+            )
+        return principal
+
     async def principal(self, session: AsyncSession, token: str) -> Principal | None:
-        """The principal of a bearer token (``None``: unknown, revoked, inactive)."""
+        """The principal of a bearer token (``None``: unknown, revoked, inactive
+        user); an expired token's too (``Principal.expired``)."""
         now = self.clock()
         if self.ttl <= 0:
             return await self._lookup(session, hash_token(token))
@@ -102,7 +156,12 @@ class Authenticator:
         viewer = Viewer(
             id=holder.user_id, name=holder.name, email=holder.email, role=holder.role
         )
-        return Principal(viewer=viewer, token_id=holder.token_id)
+        return Principal(
+            viewer=viewer,
+            token_id=holder.token_id,
+            scopes=holder.scopes,
+            expires_at=holder.expires_at,
+        )
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -111,3 +170,47 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[str]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                yield from _root_fields(fragment.selection_set, fragments)
+
+
+class TokenScopes(SchemaExtension):
+    """Refuses, before execution, an operation the token's scopes do not cover
+    (``INSUFFICIENT_SCOPE``); calls without a token's scopes pass."""
+
+    def on_execute(self) -> Iterator[None]:
+        """Check the operation's root fields against the calling token."""
+        context = self.execution_context
+        granted = getattr(context.context, "scopes", None)
+        document = context.graphql_document
+        if granted is not None and document is not None and context.result is None:
+            operation = get_operation_ast(document, context.operation_name)
+            if isinstance(operation, OperationDefinitionNode):
+                fragments = {
+                    d.name.value: d
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                fields = list(_root_fields(operation.selection_set, fragments))
+                refusals = scope_refusals(granted, operation.operation.value, fields)
+                if refusals:
+                    context.result = ExecutionResult(
+                        data=None,
+                        errors=[
+                            GraphQLError(r.message, extensions={"code": r.code.value})
+                            for r in refusals
+                        ],
+                    )
+        yield

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlmodel import Field, SQLModel
 
@@ -112,6 +113,11 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _now_field()
     last_used_at: datetime | None = _time_field()
     revoked_at: datetime | None = _time_field()
+    # Scopes (independent flags); a session token (the CLI's) has all three.
+    scope_read: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    scope_write: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    scope_admin: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    expires_at: datetime | None = _time_field()
 
 
 class AuthGeneration(SQLModel, table=True):

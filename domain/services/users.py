@@ -20,18 +20,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.enums import ErrorCode, RecordType, Role
-from domain.errors import Refused, refuse_if
+from domain.enums import ErrorCode, RecordType, Role, TokenScope
+from domain.errors import Refusal, Refused, refuse_if
 from domain.records import ApiToken, AuthGeneration, User
-from domain.rules.permissions import Actor, may_manage_users
+from domain.rules.permissions import (
+    Actor,
+    may_manage_tokens,
+    may_manage_users,
+)
+from domain.rules.token_scopes import ALL_SCOPES, widening_refusals
 from domain.rules.validation import (
     Check,
     max_length,
@@ -170,19 +176,57 @@ async def _revoke_all_tokens(session: AsyncSession, user_id: int) -> list[int]:
     return sorted((await session.execute(stmt)).scalars())
 
 
+TOKEN_RULES: dict[str, list[Check]] = {"name": [max_length(200)]}
+
+
+def scopes_from(read: bool, write: bool, admin: bool) -> frozenset[TokenScope]:
+    """A token's scopes, from its three flags."""
+    flags = {TokenScope.READ: read, TokenScope.WRITE: write, TokenScope.ADMIN: admin}
+    return frozenset(scope for scope, held in flags.items() if held)
+
+
 async def issue_token(
     user_id: int,
     *,
     session: AsyncSession,
     actor: Actor | None,
     label: str | None = None,
+    scopes: Collection[TokenScope] = ALL_SCOPES,
+    expires_at: datetime | None = None,
+    granted: Collection[TokenScope] = ALL_SCOPES,
 ) -> tuple[ApiToken, str]:
-    """A new token for a user; the clear text is returned once, never stored."""
+    """A new token for a user; the clear text is returned once, never stored.
+
+    Anyone may issue their own tokens, an ADMIN anyone's (``actor=None``: the
+    command line, whose session tokens carry every scope). The new token's
+    ``scopes`` must be among those of the calling token (``granted``).
+    """
     if actor is not None:
-        refuse_if(may_manage_users(actor))
+        refuse_if(may_manage_tokens(actor, user_id))
+    problems = widening_refusals(granted, scopes)
+    if not scopes:
+        problems.append(
+            Refusal.on("scopes", ErrorCode.INVALID_INPUT, "Give at least one scope.")
+        )
+    if expires_at is not None and expires_at <= utcnow():
+        problems.append(
+            Refusal.on(
+                "expires_at", ErrorCode.INVALID_INPUT, "Expiry must be in the future."
+            )
+        )
+    refuse_if(problems)
+    check_values({"name": label}, TOKEN_RULES)
     await load(session, User, user_id, field="userId")
     token = new_token()
-    row = ApiToken(user_id=user_id, token_hash=hash_token(token), label=label)
+    row = ApiToken(
+        user_id=user_id,
+        token_hash=hash_token(token),
+        label=label,
+        scope_read=TokenScope.READ in scopes,
+        scope_write=TokenScope.WRITE in scopes,
+        scope_admin=TokenScope.ADMIN in scopes,
+        expires_at=expires_at,
+    )
     session.add(row)
     await session.flush()
     emit(
@@ -193,6 +237,8 @@ async def issue_token(
         actor,
         token_id=row.id,
         label=label,
+        scopes=sorted(scopes),
+        expires_at=expires_at.isoformat() if expires_at else None,
     )
     return row, token
 
@@ -200,9 +246,10 @@ async def issue_token(
 async def revoke_token(
     token_id: int, *, session: AsyncSession, actor: Actor
 ) -> ApiToken:
-    """Revoke a token: it stops working at once."""
-    refuse_if(may_manage_users(actor))
+    """Revoke a token (your own, or as ADMIN anyone's): every process stops
+    accepting it within a second (``api.auth``)."""
     row = await load(session, ApiToken, token_id)
+    refuse_if(may_manage_tokens(actor, row.user_id))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await bump_auth_generation(session)
@@ -218,6 +265,26 @@ async def revoke_token(
     return row
 
 
+def may_see_token(actor: Actor, user_id: int) -> bool:
+    """A token's metadata is shown to its user and to ADMINs."""
+    return actor.role == Role.ADMIN or user_id == actor.id
+
+
+def token_list(actor: Actor, user_id: int | None, active: bool | None) -> Select[Any]:
+    """The tokens an actor may list: every one for an ADMIN, else their own."""
+    stmt = select(ApiToken)
+    if actor.role != Role.ADMIN:
+        stmt = stmt.where(col(ApiToken.user_id) == actor.id)
+    if user_id is not None:
+        stmt = stmt.where(col(ApiToken.user_id) == user_id)
+    if active is not None:
+        live = col(ApiToken.revoked_at).is_(None) & (
+            col(ApiToken.expires_at).is_(None) | (col(ApiToken.expires_at) > utcnow())
+        )
+        stmt = stmt.where(live if active else ~live)
+    return stmt
+
+
 @dataclass(frozen=True, slots=True)
 class TokenHolder:
     """Who a valid token belongs to, as plain values (safe to keep in a cache)."""
@@ -227,17 +294,24 @@ class TokenHolder:
     name: str
     email: str
     role: Role
+    scopes: frozenset[TokenScope]
+    expires_at: datetime | None
 
 
 async def token_holder(session: AsyncSession, token_hash: str) -> TokenHolder | None:
-    """The active user an unrevoked token (by its hash) belongs to, else None."""
+    """The active user an unrevoked token (by its hash) belongs to, else None;
+    an expired one too (its ``expires_at`` tells)."""
     stmt = (
         select(
             col(ApiToken.id),
-            col(User.id),
+            col(ApiToken.user_id),
             col(User.name),
             col(User.email),
             col(User.role),
+            col(ApiToken.scope_read),
+            col(ApiToken.scope_write),
+            col(ApiToken.scope_admin),
+            col(ApiToken.expires_at),
         )
         .join(User, col(ApiToken.user_id) == User.id)
         .where(
@@ -249,8 +323,16 @@ async def token_holder(session: AsyncSession, token_hash: str) -> TokenHolder | 
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         return None
-    token_id, user_id, name, email, role = row
-    return TokenHolder(token_id, user_id, name, email, Role(role))  # type: ignore[arg-type]
+    token_id, user_id, name, email, role, read, write, admin, expires_at = row
+    return TokenHolder(
+        token_id=token_id,  # type: ignore[arg-type]  # a stored row's id
+        user_id=user_id,
+        name=name,
+        email=email,
+        role=Role(role),
+        scopes=scopes_from(read, write, admin),
+        expires_at=expires_at,
+    )
 
 
 AUTH_GENERATION_ID = 1

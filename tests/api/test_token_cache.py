@@ -31,7 +31,7 @@ mutation($input: UpdateUserInput!) {
 }"""
 REVOKE_TOKEN = """
 mutation($input: RevokeApiTokenInput!) {
-  revokeApiToken(input: $input) { revokedAt userErrors { code } }
+  revokeApiToken(input: $input) { apiToken { revokedAt } userErrors { code } }
 }"""
 # A process re-reads the generation at most every CHECK_SECONDS; a loaded,
 # shared machine adds the polling request's own latency on top.
@@ -191,7 +191,8 @@ async def test_a_change_through_one_process_is_obeyed_by_another_within_the_boun
     admin, rep = await make.user(Role.ADMIN), await make.user(Role.SDR)
     admin_token, rep_token = await make.token(admin), await make.token(rep)
     if change == "revoke":
-        variables = {"input": {"tokenId": await token_id_of(sessions, rep)}}
+        token_id = await token_id_of(sessions, rep)
+        variables = {"input": {"id": gid("ApiToken", token_id)}}
         body = {"query": REVOKE_TOKEN, "variables": variables}
     else:
         variables = {"input": {"id": gid("User", rep.id), "active": False}}
