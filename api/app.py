@@ -41,9 +41,11 @@ from domain.db import (
     current_revision,
     head_revision,
     make_async_engine,
+    write_transaction,
 )
 from domain.reports.outbox import OutboxLag, outbox_lag
 from domain.services.sessions import make_sessions
+from domain.services.users import record_token_use
 
 log = logging.getLogger("salesops.api")
 
@@ -190,6 +192,17 @@ class AuthenticatedGraphQL:
                 await send(message)
 
             await self.graphql(scope, receive, send_with_id)
+        # After the response: a background step, like Starlette's BackgroundTask.
+        if self.authenticator.use_due(principal):
+            await self._stamp_use(principal.token_id)
+
+    async def _stamp_use(self, token_id: int) -> None:
+        """``lastUsedAt`` of the token; a failure only costs the stamp."""
+        try:
+            async with self.sessions() as session, write_transaction(session):
+                await record_token_use(session, token_id)
+        except Exception as exc:  # a busy or read-only database: skip the stamp
+            log.warning("could not stamp lastUsedAt of token %s: %s", token_id, exc)
 
 
 def create_app(

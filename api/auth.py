@@ -47,6 +47,9 @@ from domain.sqltypes import utcnow
 # How often a process re-reads the generation counter: the bound on how long a
 # revoked token may still be accepted by a process that cached it.
 CHECK_SECONDS = 1.0
+# A process stamps a token's ``lastUsedAt`` at most this often (the database
+# write is conditional too, so several processes add at most one each).
+LAST_USED_SECONDS = 60.0
 # Past this many cached tokens the expired ones are dropped (and, when none
 # had expired, all of them): memory stays bounded whatever clients send.
 MAX_ENTRIES = 10_000
@@ -95,6 +98,7 @@ class Authenticator:
         # Grows when the cache is dropped: a lookup that began before a drop
         # must not put back what it read (it may predate the revocation).
         self._epoch = 0
+        self._used_at: dict[int, float] = {}
 
     async def authenticate(
         self, session: AsyncSession, authorization: str | None
@@ -135,6 +139,20 @@ class Authenticator:
         if principal is not None and epoch == self._epoch:
             self._remember(key, now + self.ttl, principal)
         return principal
+
+    def use_due(self, principal: Principal) -> bool:
+        """Whether this process should stamp the token's ``lastUsedAt`` now (at
+        most once a minute per token); marks it stamped."""
+        now = self.clock()
+        last = self._used_at.get(principal.token_id, float("-inf"))
+        if now - last < LAST_USED_SECONDS:
+            return False
+        if len(self._used_at) >= MAX_ENTRIES:
+            self._used_at = {
+                k: at for k, at in self._used_at.items() if now - at < LAST_USED_SECONDS
+            }
+        self._used_at[principal.token_id] = now
+        return True
 
     def _drop(self) -> None:
         self._entries.clear()

@@ -22,7 +22,7 @@ import hashlib
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -332,6 +332,25 @@ async def token_holder(session: AsyncSession, token_hash: str) -> TokenHolder | 
         role=Role(role),
         scopes=scopes_from(read, write, admin),
         expires_at=expires_at,
+    )
+
+
+# ``lastUsedAt`` is written at most this often per token.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+async def record_token_use(session: AsyncSession, token_id: int) -> None:
+    """Stamp ``last_used_at`` now, unless it was stamped less than a minute ago
+    (by any process): one cheap UPDATE, no event."""
+    now = utcnow()
+    stamp = col(ApiToken.last_used_at)
+    await session.execute(
+        update(ApiToken)
+        .where(
+            col(ApiToken.id) == token_id,
+            stamp.is_(None) | (stamp <= now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
     )
 
 

@@ -100,8 +100,30 @@ async def test_a_cold_request_reads_the_token_once(app, http, make):
         response = await http.post("/graphql", json=VIEWER, headers=bearer(token))
 
     assert response.status_code == 200
-    assert len([s for s in statements.sent if "api_tokens" in s]) == 1
-    assert len([s for s in statements.sent if "auth_generation" in s]) == 1
+    reads = [s for s in statements.sent if s.startswith("SELECT")]
+    assert len([s for s in reads if "api_tokens" in s]) == 1
+    assert len([s for s in reads if "auth_generation" in s]) == 1
+    # lastUsedAt, after the response.
+    assert len([s for s in statements.sent if s.startswith("UPDATE api_tokens")]) == 1
+
+
+async def test_last_used_at_is_stamped_at_most_once_a_minute(app, http, make, sessions):
+    user = await make.user(Role.AE)
+    token = await make.token(user)
+
+    async def last_used() -> Any:
+        async with sessions() as session:
+            return await session.scalar(select(ApiToken.last_used_at))
+
+    assert await last_used() is None
+    await http.post("/graphql", json=VIEWER, headers=bearer(token))
+    first = await last_used()
+    with Statements(app.state.engine) as statements:
+        await http.post("/graphql", json=VIEWER, headers=bearer(token))
+
+    assert first is not None
+    assert await last_used() == first
+    assert not [s for s in statements.sent if s.startswith("UPDATE")]
 
 
 async def test_a_revoked_token_is_refused_once_the_generation_is_rechecked(
