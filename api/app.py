@@ -35,6 +35,7 @@ from api import http_edge as edge
 from api import observability
 from api.auth import Authenticator, NotAuthenticated
 from api.context import Context
+from api.rate_limit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
 from domain.db import (
@@ -43,6 +44,7 @@ from domain.db import (
     make_async_engine,
     write_transaction,
 )
+from domain.enums import ErrorCode
 from domain.reports.outbox import OutboxLag, outbox_lag
 from domain.services.sessions import make_sessions
 from domain.services.users import record_token_use
@@ -135,6 +137,7 @@ class AuthenticatedGraphQL:
         graphql: ASGIApp,
         sessions: Any,
         authenticator: Authenticator,
+        limiter: RateLimiter,
         *,
         max_body: int = edge.DEFAULT_MAX_BODY_BYTES,
         cost_budget: int | None = None,
@@ -142,6 +145,7 @@ class AuthenticatedGraphQL:
         self.graphql = graphql
         self.sessions = sessions
         self.authenticator = authenticator
+        self.limiter = limiter
         self.max_body = max_body
         self.cost_budget = cost_budget
 
@@ -173,6 +177,17 @@ class AuthenticatedGraphQL:
             except NotAuthenticated as refused:
                 await session.rollback()
                 await _unauthorized(str(refused))(scope, receive, send)
+                return
+            if (wait := self.limiter.retry_after(principal.token_id)) is not None:
+                await session.rollback()
+                response = edge.error_response(
+                    429,
+                    ErrorCode.RATE_LIMITED.value,
+                    f"This API token made more than {self.limiter.per_minute:,} "
+                    f"requests in a minute: retry in {wait} s.",
+                    headers={"Retry-After": str(wait)},
+                )
+                await response(scope, receive, send)
                 return
             # The auth read stays in the request's transaction (one round trip
             # fewer); a write ends it before it begins (domain.db.write_transaction).
@@ -219,6 +234,7 @@ def create_app(
     engine = make_async_engine(settings.database_url, **settings.engine_options())
     sessions = make_sessions(engine)
     authenticator = Authenticator(settings.token_cache_seconds)
+    limiter = RateLimiter(settings.token_rate_limit)
     observability.watch_pool(engine)
     observability.watch_transitions(sessions)
     graphql = SalesopsGraphQL(
@@ -272,6 +288,7 @@ def create_app(
                 graphql,
                 sessions,
                 authenticator,
+                limiter,
                 max_body=settings.max_body_bytes,
                 cost_budget=settings.query_cost_budget,
             ),
@@ -295,6 +312,7 @@ def create_app(
     app.state.sessions = sessions
     # The one token → principal lookup (and its cache) of this process.
     app.state.authenticator = authenticator
+    app.state.rate_limiter = limiter
     app.state.settings = settings
     return app
 

@@ -90,6 +90,8 @@ _ERROR = {
     "QUERY_TOO_COSTLY": "The query's computed cost is over the budget; "
     "`extensions` carries both.",
     "LAST_ACTIVE_ADMIN": "The last active ADMIN cannot be deactivated or demoted.",
+    "RATE_LIMITED": "The API token made more requests than its limit a minute "
+    "(HTTP 429; `Retry-After` says when to try again).",
     "INSUFFICIENT_SCOPE": "The API token lacks the scope this operation needs "
     "(queries READ, mutations WRITE, users, tokens and rule tables ADMIN), or "
     "a new token asks for a scope the calling token lacks.",

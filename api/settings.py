@@ -124,10 +124,10 @@ class Settings(BaseSettings):
         "1 s whatever this is.",
     )
     token_rate_limit: int = Field(
-        600,
+        60_000,
         ge=0,
-        description="Requests per minute one API token may make (HTTP 429 "
-        "above; 0: no limit).",
+        description="Requests per minute one API token may make to one server "
+        "process (HTTP 429 with `Retry-After` above; 0: no limit).",
     )
     webhook_https_only: bool = Field(
         True, description="Deliver webhooks to `https://` URLs only."
