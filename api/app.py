@@ -6,8 +6,11 @@ and passed in; ``create_app`` takes them as values.
 
 Authentication (A6): every GraphQL request carries ``Authorization: Bearer
 <token>``; without a valid token the answer is HTTP 401 with a GraphQL error
-body. The GraphiQL page itself is served without a token; in demo mode, and
-only to a browser on the loopback interface, it comes preloaded with a demo
+body. ``api.auth`` maps the token to its principal (cached per process, see
+there; expired tokens say so), ``api.rate_limit`` answers 429 past the
+token's limit, and ``lastUsedAt`` is stamped after the response. The
+GraphiQL page itself is served without a token; in demo mode, and only to a
+browser on the loopback interface, it comes preloaded with a demo
 admin token so a newcomer can run queries at once.
 """
 
