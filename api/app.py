@@ -6,8 +6,11 @@ and passed in; ``create_app`` takes them as values.
 
 Authentication (A6): every GraphQL request carries ``Authorization: Bearer
 <token>``; without a valid token the answer is HTTP 401 with a GraphQL error
-body. The GraphiQL page itself is served without a token; in demo mode, and
-only to a browser on the loopback interface, it comes preloaded with a demo
+body. ``api.auth`` maps the token to its principal (cached per process, see
+there; expired tokens say so), ``api.rate_limit`` answers 429 past the
+token's limit, and ``lastUsedAt`` is stamped after the response. The
+GraphiQL page itself is served without a token; in demo mode, and only to a
+browser on the loopback interface, it comes preloaded with a demo
 admin token so a newcomer can run queries at once.
 """
 
@@ -33,17 +36,21 @@ from strawberry.asgi import GraphQL
 
 from api import http_edge as edge
 from api import observability
-from api.context import Context, Viewer
+from api.auth import Authenticator, NotAuthenticated
+from api.context import Context
+from api.rate_limit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
 from domain.db import (
     current_revision,
     head_revision,
     make_async_engine,
+    write_transaction,
 )
+from domain.enums import ErrorCode
 from domain.reports.outbox import OutboxLag, outbox_lag
 from domain.services.sessions import make_sessions
-from domain.services.users import authenticate
+from domain.services.users import record_token_use
 
 log = logging.getLogger("salesops.api")
 
@@ -132,12 +139,16 @@ class AuthenticatedGraphQL:
         self,
         graphql: ASGIApp,
         sessions: Any,
+        authenticator: Authenticator,
+        limiter: RateLimiter,
         *,
         max_body: int = edge.DEFAULT_MAX_BODY_BYTES,
         cost_budget: int | None = None,
     ) -> None:
         self.graphql = graphql
         self.sessions = sessions
+        self.authenticator = authenticator
+        self.limiter = limiter
         self.max_body = max_body
         self.cost_budget = cost_budget
 
@@ -162,12 +173,22 @@ class AuthenticatedGraphQL:
             await refusal.response()(scope, receive, send)
             return
         async with self.sessions() as session:
-            viewer = await self._viewer(session, request)
-            if viewer is None:
+            try:
+                principal = await self.authenticator.authenticate(
+                    session, request.headers.get("authorization")
+                )
+            except NotAuthenticated as refused:
                 await session.rollback()
-                response = _unauthorized(
-                    "Authentication required: send 'Authorization: Bearer <token>' "
-                    "with a valid, unrevoked token."
+                await _unauthorized(str(refused))(scope, receive, send)
+                return
+            if (wait := self.limiter.retry_after(principal.token_id)) is not None:
+                await session.rollback()
+                response = edge.error_response(
+                    429,
+                    ErrorCode.RATE_LIMITED.value,
+                    f"This API token made more than {self.limiter.per_minute:,} "
+                    f"requests in a minute: retry in {wait} s.",
+                    headers={"Retry-After": str(wait)},
                 )
                 await response(scope, receive, send)
                 return
@@ -175,7 +196,8 @@ class AuthenticatedGraphQL:
             # fewer); a write ends it before it begins (domain.db.write_transaction).
             scope.setdefault("state", {})["salesops_context"] = Context(
                 session=session,
-                viewer=viewer,
+                viewer=principal.viewer,
+                scopes=principal.scopes,
                 request_id=rid,
                 cost_budget=self.cost_budget,
             )
@@ -188,16 +210,17 @@ class AuthenticatedGraphQL:
                 await send(message)
 
             await self.graphql(scope, receive, send_with_id)
+        # After the response: a background step, like Starlette's BackgroundTask.
+        if self.authenticator.use_due(principal):
+            await self._stamp_use(principal.token_id)
 
-    @staticmethod
-    async def _viewer(session: Any, request: Request) -> Viewer | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        user = await authenticate(session, token.strip())
-        if user is None:
-            return None
-        return Viewer(id=user.id, name=user.name, email=user.email, role=user.role)
+    async def _stamp_use(self, token_id: int) -> None:
+        """``lastUsedAt`` of the token; a failure only costs the stamp."""
+        try:
+            async with self.sessions() as session, write_transaction(session):
+                await record_token_use(session, token_id)
+        except Exception as exc:  # a busy or read-only database: skip the stamp
+            log.warning("could not stamp lastUsedAt of token %s: %s", token_id, exc)
 
 
 def create_app(
@@ -213,6 +236,8 @@ def create_app(
         settings = settings.model_copy(update={"database_url": database_url})
     engine = make_async_engine(settings.database_url, **settings.engine_options())
     sessions = make_sessions(engine)
+    authenticator = Authenticator(settings.token_cache_seconds)
+    limiter = RateLimiter(settings.token_rate_limit)
     observability.watch_pool(engine)
     observability.watch_transitions(sessions)
     graphql = SalesopsGraphQL(
@@ -265,6 +290,8 @@ def create_app(
             AuthenticatedGraphQL(
                 graphql,
                 sessions,
+                authenticator,
+                limiter,
                 max_body=settings.max_body_bytes,
                 cost_budget=settings.query_cost_budget,
             ),
@@ -286,6 +313,9 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessions = sessions
+    # The one token → principal lookup (and its cache) of this process.
+    app.state.authenticator = authenticator
+    app.state.rate_limiter = limiter
     app.state.settings = settings
     return app
 

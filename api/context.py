@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from domain.db import write_transaction
-from domain.enums import ErrorCode, Role
+from domain.enums import ErrorCode, Role, TokenScope
 from domain.errors import Refused
 from domain.rules.permissions import Actor
 from domain.services.lookups import by_ids
@@ -65,6 +65,9 @@ class Context:
     viewer: Viewer | None
     request_id: str
     request: Any = None
+    # The calling token's scopes (``api.auth``); None: every scope (in-process
+    # calls, tests).
+    scopes: frozenset[TokenScope] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The most this request may cost (SALESOPS_QUERY_COST_BUDGET); None: the
     # default of api.cost.

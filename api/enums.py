@@ -90,6 +90,11 @@ _ERROR = {
     "QUERY_TOO_COSTLY": "The query's computed cost is over the budget; "
     "`extensions` carries both.",
     "LAST_ACTIVE_ADMIN": "The last active ADMIN cannot be deactivated or demoted.",
+    "RATE_LIMITED": "The API token made more requests than its limit a minute "
+    "(HTTP 429; `Retry-After` says when to try again).",
+    "INSUFFICIENT_SCOPE": "The API token lacks the scope this operation needs "
+    "(queries READ, mutations WRITE, users, tokens and rule tables ADMIN), or "
+    "a new token asks for a scope the calling token lacks.",
     "INVALID_TRANSITION": "The target state is not reachable from the current one.",
     "FINAL_STATE": "The record is in a final state.",
     "REASON_REQUIRED": "This move needs a reason.",
@@ -286,4 +291,15 @@ FunnelDimensionGQL = _register(
     "FunnelDimension",
     "What the funnel can be filtered and grouped by (D11).",
     _DIMENSION,
+)
+TokenScopeGQL = _register(
+    d.TokenScope,
+    "TokenScope",
+    "What an API token may be used for; a token carries any of them.",
+    {
+        "READ": "Queries (and subscriptions).",
+        "WRITE": "Mutations that change records.",
+        "ADMIN": "Mutations of users, API tokens, routing pools and rule tables "
+        "(the role must allow them too).",
+    },
 )

@@ -91,7 +91,7 @@ def cors(origins: list[str]) -> Middleware:
         allow_credentials=True,
         allow_methods=["GET", "POST"],
         allow_headers=list(CORS_HEADERS),
-        expose_headers=["X-Request-Id"],
+        expose_headers=["X-Request-Id", "Retry-After"],
         max_age=CORS_MAX_AGE,
     )
 

@@ -50,6 +50,7 @@ from api.activities import (
     ActivityMutations,
     ActivityQueries,
 )
+from api.auth import TokenScopes
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.cost import QueryCost
@@ -74,7 +75,7 @@ from api.routing import RoutingMutations, RoutingQueries
 from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
-from api.users import UserMutations, UserQueries
+from api.users import ApiTokenQueries, UserMutations, UserQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
 
@@ -88,6 +89,7 @@ MAX_TOKENS = 8_000
 @strawberry.type(description="Read the sales-operations records and reports.")
 class Query(
     UserQueries,
+    ApiTokenQueries,
     LeadQueries,
     AccountQueries,
     ContactQueries,
@@ -339,6 +341,7 @@ schema = strawberry.Schema(
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         QueryCost,
+        TokenScopes,
         InputLimits,
         # Before the error policy: it reads the errors' final codes afterwards.
         OperationObserver,

@@ -116,16 +116,18 @@ class Settings(BaseSettings):
     )
     metrics: bool = Field(True, description="Serve Prometheus metrics at `/metrics`.")
     token_cache_seconds: int = Field(
-        30,
+        60,
         ge=0,
         le=3600,
-        description="How long a process may trust a token it checked (0: never).",
+        description="How long a process may trust a token it checked (0: never); "
+        "a revocation, deactivation or role change reaches every process within "
+        "1 s whatever this is.",
     )
     token_rate_limit: int = Field(
-        600,
+        60_000,
         ge=0,
-        description="Requests per minute one API token may make (HTTP 429 "
-        "above; 0: no limit).",
+        description="Requests per minute one API token may make to one server "
+        "process (HTTP 429 with `Retry-After` above; 0: no limit).",
     )
     webhook_https_only: bool = Field(
         True, description="Deliver webhooks to `https://` URLs only."

@@ -1,14 +1,16 @@
-"""Users and API tokens: the `User` type, `users`/`viewer`, createUser, tokens."""
+"""Users and API tokens: `User`, `users`/`viewer`, createUser; `ApiToken`,
+`apiTokens`, createApiToken, revokeApiToken (issue 16 item 9)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
 from api.context import Info
-from api.enums import RegionGQL, RoleGQL
+from api.enums import RegionGQL, RoleGQL, TokenScopeGQL
 from api.errors import UserError
 from api.inputs import RecordChange, given, mutate, provided, version_guard
 from api.relay import (
@@ -17,15 +19,18 @@ from api.relay import (
     RecordNode,
     connection,
     decode_id,
+    load_node,
     ordering,
 )
 from domain import records as rec
+from domain.enums import TokenScope
 from domain.rules.permissions import (
     USER_ADMINS,
     may_read_private,
     private_reader,
     role_names,
 )
+from domain.rules.token_scopes import ALL_SCOPES
 from domain.services import users as service
 from domain.services.listing import UserQuery
 
@@ -190,12 +195,117 @@ class UpdateUserPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-@strawberry.input(description=f"Issue an API token for a user ({_ONLY}).")
+@strawberry.type(
+    name="ApiToken",
+    description="An API token's metadata (the secret is never shown again): "
+    "to its user and to ADMINs.",
+)
+class ApiTokenNode(RecordNode):
+    """An API token."""
+
+    model = rec.ApiToken
+
+    label: strawberry.Private[str | None]
+    user_id: strawberry.Private[int]
+    scope_read: strawberry.Private[bool]
+    scope_write: strawberry.Private[bool]
+    scope_admin: strawberry.Private[bool]
+    created_at: datetime = strawberry.field(description="When it was issued.")
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working (null: never)."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When it was last used (updated at most once a minute)."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (null: live)."
+    )
+
+    @strawberry.field(description="What it is for.")
+    def name(self) -> str | None:
+        """The token's name."""
+        return self.label
+
+    @strawberry.field(description="What it may be used for.")
+    def scopes(self) -> list[TokenScopeGQL]:  # type: ignore[valid-type]
+        """Its scopes, in the enum's order."""
+        return sorted(
+            service.scopes_from(self.scope_read, self.scope_write, self.scope_admin),
+            key=list(TokenScope).index,
+        )
+
+    @strawberry.field(description="Whose token it is.")
+    async def user(self, info: Info) -> UserNode | None:
+        """The token's user."""
+        return await load_node(info, UserNode, self.user_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Any, required: bool = False
+    ) -> list[ApiTokenNode | None]:
+        """``node(id)`` of someone else's token is null (ADMINs see every one)."""
+        nodes = await super().resolve_nodes(info=info, node_ids=node_ids)
+        actor = info.context.actor
+        return [
+            n if n is not None and service.may_see_token(actor, n.user_id) else None
+            for n in nodes
+        ]
+
+
+@strawberry.input(description="Filter API tokens; all given criteria must hold.")
+class ApiTokenFilter:
+    """Token criteria."""
+
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tokens of this user (ADMINs only see others')."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="Live (not revoked, not expired) or not."
+    )
+
+
+@strawberry.type
+class ApiTokenQueries:
+    """Root fields about API tokens."""
+
+    @strawberry.field(
+        description="API tokens: an ADMIN sees every one, anyone else their own."
+    )
+    async def api_tokens(
+        self,
+        info: Info,
+        filter: ApiTokenFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ApiTokenNode]:
+        """A page of tokens, oldest first."""
+        f = filter or ApiTokenFilter()
+        user_id = decode_id(f.user_id, UserNode, "userId") if f.user_id else None
+        statement = service.token_list(info.context.actor, user_id, f.active)
+        return await connection(
+            info, ApiTokenNode, statement, first, after, last, before
+        )
+
+
+@strawberry.input(
+    description="Issue an API token: your own, or (ADMIN) anyone's. The scopes "
+    "must be among those of the token you call with."
+)
 class CreateApiTokenInput:
     """createApiToken input."""
 
-    user_id: strawberry.ID = strawberry.field(description="Whose token.")
-    label: str | None = strawberry.field(default=None, description="What it is for.")
+    name: str = strawberry.field(description="What it is for (at most 200 characters).")
+    scopes: list[TokenScopeGQL] = strawberry.field(  # type: ignore[valid-type]
+        description="What it may be used for (at least one)."
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When it stops working (null: never)."
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Whose token (default: yours; others': ADMIN)."
+    )
 
 
 @strawberry.type(description="A new API token. The secret is shown once, here only.")
@@ -203,23 +313,26 @@ class CreateApiTokenPayload:
     """The token, or why not."""
 
     token: str | None = strawberry.field(description="The bearer token (store it now).")
-    token_id: int | None = strawberry.field(description="Id to revoke it with.")
+    api_token: ApiTokenNode | None = strawberry.field(description="Its metadata.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
 
-@strawberry.input(description=f"Revoke an API token ({_ONLY}).")
+@strawberry.input(
+    description="Revoke an API token (your own, or as ADMIN anyone's): every "
+    "server process refuses it within a second."
+)
 class RevokeApiTokenInput:
     """revokeApiToken input."""
 
-    token_id: int = strawberry.field(description="The token's id.")
+    id: strawberry.ID = strawberry.field(description="The token.")
 
 
 @strawberry.type(description="Result of revokeApiToken.")
 class RevokeApiTokenPayload:
-    """When it was revoked, or why not."""
+    """The revoked token, or why not."""
 
-    revoked_at: datetime | None = strawberry.field(
-        description="When it stopped working."
+    api_token: ApiTokenNode | None = strawberry.field(
+        description="The token (revokedAt set)."
     )
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
 
@@ -263,36 +376,47 @@ class UserMutations:
             user=row and UserNode.from_row(row), user_errors=errors
         )
 
-    @strawberry.mutation(description=f"Issue an API token ({_ONLY}).")
+    @strawberry.mutation(description="Issue an API token (your own; ADMIN: anyone's).")
     async def create_api_token(
         self, info: Info, input: CreateApiTokenInput
     ) -> CreateApiTokenPayload:
         """Issue a token."""
         actor = info.context.actor
-        result, errors = await mutate(
-            info,
-            lambda s: service.issue_token(
-                decode_id(input.user_id, UserNode, "userId"),
+        granted = info.context.scopes
+
+        async def use_case(s):  # type: ignore[no-untyped-def]
+            user_id = actor.id
+            if input.user_id is not None:
+                user_id = decode_id(input.user_id, UserNode, "userId")
+            return await service.issue_token(
+                user_id,
                 session=s,
                 actor=actor,
-                label=input.label,
-            ),
-        )
+                label=input.name,
+                scopes=frozenset(input.scopes),
+                expires_at=input.expires_at,
+                granted=ALL_SCOPES if granted is None else granted,
+            )
+
+        result, errors = await mutate(info, use_case)
         return CreateApiTokenPayload(
             token=result[1] if result else None,
-            token_id=result[0].id if result else None,
+            api_token=ApiTokenNode.from_row(result[0]) if result else None,
             user_errors=errors,
         )
 
-    @strawberry.mutation(description=f"Revoke an API token ({_ONLY}).")
+    @strawberry.mutation(description="Revoke an API token (your own; ADMIN: anyone's).")
     async def revoke_api_token(
         self, info: Info, input: RevokeApiTokenInput
     ) -> RevokeApiTokenPayload:
         """Revoke a token."""
         actor = info.context.actor
         row, errors = await mutate(
-            info, lambda s: service.revoke_token(input.token_id, session=s, actor=actor)
+            info,
+            lambda s: service.revoke_token(
+                decode_id(input.id, ApiTokenNode, "id"), session=s, actor=actor
+            ),
         )
         return RevokeApiTokenPayload(
-            revoked_at=row and row.revoked_at, user_errors=errors
+            api_token=row and ApiTokenNode.from_row(row), user_errors=errors
         )

@@ -322,6 +322,8 @@ class ErrorCode(StrEnum):
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     LAST_ACTIVE_ADMIN = "LAST_ACTIVE_ADMIN"
+    INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
+    RATE_LIMITED = "RATE_LIMITED"
     # state machines
     INVALID_TRANSITION = "INVALID_TRANSITION"
     FINAL_STATE = "FINAL_STATE"
@@ -346,3 +348,11 @@ class ErrorCode(StrEnum):
     WEB_DIRECT_ONLY = "WEB_DIRECT_ONLY"
     TERMS_NOT_MODIFIABLE = "TERMS_NOT_MODIFIABLE"
     REQUIREMENT_NOT_MET = "REQUIREMENT_NOT_MET"
+
+
+class TokenScope(StrEnum):
+    """What an API token may be used for (independent flags, issue 16 item 9)."""
+
+    READ = "READ"
+    WRITE = "WRITE"
+    ADMIN = "ADMIN"

@@ -14,7 +14,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -103,6 +113,21 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _now_field()
     last_used_at: datetime | None = _time_field()
     revoked_at: datetime | None = _time_field()
+    # Scopes (independent flags); a session token (the CLI's) has all three.
+    scope_read: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    scope_write: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    scope_admin: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    expires_at: datetime | None = _time_field()
+
+
+class AuthGeneration(SQLModel, table=True):
+    """One row (id 1) whose counter grows with every change that must end a
+    token an API process holds in its cache (issue 15 item 3)."""
+
+    __tablename__ = "auth_generation"
+
+    id: int = Field(primary_key=True)
+    generation: int = Field(sa_type=BigInteger)
 
 
 class Account(Versioned, table=True):

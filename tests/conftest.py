@@ -113,7 +113,9 @@ async def empty_database(
 ) -> None:
     """Empty tables (ids from 1): every test that touches the database starts so."""
     # Reference data seeded by migrations stays (its mutable state is reset).
-    seeded = {"routing_pools"}
+    # The auth generation only grows: served processes of a module outlive a
+    # test and must see it move, never go back.
+    seeded = {"routing_pools", "auth_generation"}
     tables = [
         t.name
         for t in reversed(SQLModel.metadata.sorted_tables)

@@ -267,7 +267,7 @@ async def _demo_token() -> str:
 
     from domain.db import write_transaction
     from domain.records import ApiToken, User
-    from domain.services.users import issue_token
+    from domain.services.users import bump_auth_generation, issue_token
     from domain.sqltypes import utcnow
     from tools.demo import DEMO_ADMIN_EMAIL
 
@@ -287,6 +287,7 @@ async def _demo_token() -> str:
                 .where(ApiToken.label == "graphiql-demo", ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
                 .values(revoked_at=utcnow())
             )
+            await bump_auth_generation(session)
             _, token = await issue_token(
                 admin.id, session=session, actor=None, label="graphiql-demo"
             )

@@ -81,7 +81,10 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   MARKETING_OPS (leads), SALES_ADMIN (other records), SALES_OPS, ADMIN. An
   unowned record is adopted first. Completing one needs the activity to be
   yours (or ops') and the same right on every record it is about.
-- Campaigns: MARKETING_OPS, SALES_OPS, ADMIN. Users and API tokens: ADMIN.
+- Campaigns: MARKETING_OPS, SALES_OPS, ADMIN. Users: ADMIN. API tokens:
+  anyone issues and revokes their own (an integration gets a token of its
+  own, scoped), ADMIN everyone's (issue 16 item 9); the token's scopes
+  narrow this further (``token_scopes``).
   Scoring and region tables, routing pools: SALES_OPS, ADMIN; re-running
   routing: MARKETING_OPS too. Passing a support ticket to sales: anyone
   (support works through any account); resolving a hand-off: whoever passed
@@ -168,6 +171,7 @@ class Operation(StrEnum):
     """Every kind of write, each decided by one row group of ``PERMISSIONS``."""
 
     MANAGE_USERS = "MANAGE_USERS"
+    MANAGE_TOKENS = "MANAGE_TOKENS"
     CREATE_LEAD = "CREATE_LEAD"
     UPDATE_LEAD = "UPDATE_LEAD"
     TRANSITION_LEAD = "TRANSITION_LEAD"
@@ -250,8 +254,10 @@ _WORK_ON = {R.OWNER: EVERYONE, R.ACCOUNT_OWNER: EVERYONE, R.TEAM: EVERYONE}
 # fmt: off
 PERMISSIONS: dict[Operation, Rule] = {
     Operation.MANAGE_USERS: Rule(
-        ("createUser", "updateUser", "createApiToken", "revokeApiToken"),
-        "users and API tokens", {R.ANY: USER_ADMINS}),
+        ("createUser", "updateUser"), "users", {R.ANY: USER_ADMINS}),
+    Operation.MANAGE_TOKENS: Rule(
+        ("createApiToken", "revokeApiToken"), "API tokens (OWNER: your own)",
+        {R.OWNER: EVERYONE, R.OTHER: USER_ADMINS}),
     Operation.CREATE_LEAD: Rule(
         ("createLead",), "a lead, by the owner it names",
         {**_CREATE, R.OTHER: LEAD_CREATORS_FOR_OTHERS}),
@@ -495,7 +501,7 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (POOL_MANAGERS, "sets the routing pools"),
     (RULE_TABLE_EDITORS, "edits the scoring and region tables"),
     (HAND_OFF_RESOLVERS, "may resolve any support hand-off"),
-    (USER_ADMINS, "manages users and API tokens"),
+    (USER_ADMINS, "manages users and everyone's API tokens"),
     (CREATORS_FOR_OTHERS, "may create records owned by others"),
     (SOURCING_ROLES, "may source deals into others' accounts"),
     (WON_DEAL_CREATORS, "may create a won WEB_DIRECT purchase"),
@@ -657,8 +663,14 @@ def may_edit_campaigns(actor: Actor) -> list[Refusal]:
 
 
 def may_manage_users(actor: Actor) -> list[Refusal]:
-    """Users and API tokens are managed by ADMIN only."""
+    """Users are managed by ADMIN only."""
     return refusals(actor, Operation.MANAGE_USERS)
+
+
+def may_manage_tokens(actor: Actor, user_id: int) -> list[Refusal]:
+    """Your own API tokens are yours to issue and revoke; others', ADMIN's."""
+    relation = Relation.OWNER if user_id == actor.id else Relation.OTHER
+    return refusals(actor, Operation.MANAGE_TOKENS, relation)
 
 
 def may_edit_rule_tables(actor: Actor, table: str) -> list[Refusal]:

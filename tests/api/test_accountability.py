@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from strawberry import relay
 
 from api.app import create_app
 from api.relay import encode_id
@@ -24,11 +25,13 @@ mutation($input: UpdateUserInput!) {
 }"""
 CREATE_TOKEN = """
 mutation($input: CreateApiTokenInput!) {
-  createApiToken(input: $input) { token tokenId userErrors { code field } }
+  createApiToken(input: $input) {
+    token apiToken { id } userErrors { code field }
+  }
 }"""
 REVOKE_TOKEN = """
 mutation($input: RevokeApiTokenInput!) {
-  revokeApiToken(input: $input) { revokedAt userErrors { code field } }
+  revokeApiToken(input: $input) { apiToken { revokedAt } userErrors { code field } }
 }"""
 EVENTS = """
 query($record: ID!) {
@@ -104,7 +107,12 @@ async def test_deactivation_revokes_every_token_and_writes_an_event(
         {
             "type": "API_TOKEN_ISSUED",
             "recordType": "USER",
-            "payload": {"token_id": token_id, "label": None},
+            "payload": {
+                "token_id": token_id,
+                "label": None,
+                "scopes": ["ADMIN", "READ", "WRITE"],
+                "expires_at": None,
+            },
             "actor": None,
         }
         for token_id, _ in sorted(revoked)
@@ -121,6 +129,9 @@ async def test_deactivation_revokes_every_token_and_writes_an_event(
 @pytest.fixture
 async def http(database_url):
     app = create_app(database_url)
+    # Revocations are checked on every request here (the cache's bound across
+    # processes is tests/api/test_token_cache.py's).
+    app.state.authenticator.check_seconds = 0
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
@@ -158,23 +169,32 @@ async def test_issuing_and_revoking_a_token_write_events(api, make):
 
     issued = (
         await api(
-            CREATE_TOKEN, {"input": {"userId": uid(rep), "label": "crm"}}, as_user=admin
+            CREATE_TOKEN,
+            {"input": {"userId": uid(rep), "name": "crm", "scopes": ["READ"]}},
+            as_user=admin,
         )
     ).ok()["createApiToken"]
-    await api(REVOKE_TOKEN, {"input": {"tokenId": issued["tokenId"]}}, as_user=admin)
-    await api(REVOKE_TOKEN, {"input": {"tokenId": issued["tokenId"]}}, as_user=admin)
+    token_gid = issued["apiToken"]["id"]
+    token_id = int(relay.GlobalID.from_id(token_gid).node_id)
+    await api(REVOKE_TOKEN, {"input": {"id": token_gid}}, as_user=admin)
+    await api(REVOKE_TOKEN, {"input": {"id": token_gid}}, as_user=admin)
 
     assert await events_of(api, rep, admin) == [
         {
             "type": "API_TOKEN_ISSUED",
             "recordType": "USER",
-            "payload": {"token_id": issued["tokenId"], "label": "crm"},
+            "payload": {
+                "token_id": token_id,
+                "label": "crm",
+                "scopes": ["READ"],
+                "expires_at": None,
+            },
             "actor": {"id": uid(admin)},
         },
         {
             "type": "API_TOKEN_REVOKED",
             "recordType": "USER",
-            "payload": {"token_id": issued["tokenId"]},
+            "payload": {"token_id": token_id},
             "actor": {"id": uid(admin)},
         },
     ]

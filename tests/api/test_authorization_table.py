@@ -218,6 +218,18 @@ async def manage_users(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def manage_tokens(w: World, actor: User, rel: Relation) -> Call:
+    owner = w.owner(actor, rel)
+    assert owner is not None
+    return call(
+        "createApiToken",
+        "CreateApiTokenInput",
+        name="integration",
+        scopes=["READ"],
+        userId=gid("User", owner.id),
+    )
+
+
 async def create_lead_(w: World, actor: User, rel: Relation) -> Call:
     owner = w.owner(actor, rel)
     return call(
@@ -593,6 +605,7 @@ async def resolve_hand_off(w: World, actor: User, rel: Relation) -> Call:
 
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
+    Operation.MANAGE_TOKENS: manage_tokens,
     Operation.CREATE_LEAD: create_lead_,
     Operation.UPDATE_LEAD: update_lead,
     Operation.TRANSITION_LEAD: transition_lead,

@@ -16,6 +16,9 @@ QUERY = {"query": "{ viewer { name role } }"}
 @pytest.fixture
 async def http(database_url):
     app = create_app(database_url, demo_token="demo-secret")
+    # Revocations are checked on every request here (the cache's bound across
+    # processes is tests/api/test_token_cache.py's).
+    app.state.authenticator.check_seconds = 0
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client

@@ -53,7 +53,11 @@ async def test_each_request_logs_one_json_line_and_no_secret(observed, make):
                 "query": "mutation($input: CreateApiTokenInput!) {"
                 " createApiToken(input: $input) { token userErrors { code } } }",
                 "variables": {
-                    "input": {"userId": gid("User", admin.id), "label": "ci"}
+                    "input": {
+                        "userId": gid("User", admin.id),
+                        "name": "ci",
+                        "scopes": ["READ"],
+                    }
                 },
             },
             headers={**auth, "X-Request-Id": "log-token"},
