@@ -65,6 +65,7 @@ from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
+from api.webhooks import WebhookMutations, WebhookQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
 
@@ -96,6 +97,7 @@ class Query(
     ScoringQueries,
     RegionQueries,
     FunnelQueries,
+    WebhookQueries,
 ):
     """The root of every read."""
 
@@ -131,6 +133,7 @@ class Mutation(
     ActivityCompletionMutations,
     CampaignMutations,
     SupportMutations,
+    WebhookMutations,
 ):
     """The root of every write."""
 
