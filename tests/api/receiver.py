@@ -124,7 +124,7 @@ def running_receiver() -> Iterator[Receiver]:
         app,
         host="127.0.0.1",
         port=port,
-        log_level="warning",
+        log_level="critical",
         access_log=False,
         timeout_graceful_shutdown=1,
         lifespan="off",
