@@ -321,15 +321,16 @@ async def record(
                     for o in outcomes
                 ],
             )
-        delivered = [o for o in outcomes if o.succeeded]
-        for o in delivered:
+        delivered = [o.delivery_id for o in outcomes if o.succeeded]
+        if delivered:
+            # One statement for the batch (each outcome is its row's next attempt).
             await session.execute(
                 update(WebhookDelivery)
-                .where(col(WebhookDelivery.id) == o.delivery_id)
+                .where(col(WebhookDelivery.id).in_(delivered))
                 .values(
                     status=DeliveryStatus.DELIVERED,
-                    attempts=o.attempt,
-                    delivered_at=o.at,
+                    attempts=col(WebhookDelivery.attempts) + 1,
+                    delivered_at=now,
                 )
             )
         for o in outcomes:
