@@ -439,6 +439,11 @@ def worker(
     from api.observability import configure_logging
     from tools.worker import WorkerOptions, run_worker
 
+    if lease_seconds <= 2 * timeout:
+        raise CliError(
+            f"--lease-seconds ({lease_seconds:g}) must exceed twice --timeout "
+            f"({timeout:g}): a slow target would outlive the lease"
+        )
     config = settings()
     configure_logging(config.log_format, config.log_level)
     options = WorkerOptions(

@@ -232,8 +232,11 @@ class Worker:
 
         async def task() -> bool:
             served = False
-            while not self.stopping.is_set() and await self.serve_one():
-                served = True
+            try:
+                while not self.stopping.is_set() and await self.serve_one():
+                    served = True
+            except Exception:  # a lost connection, a bug: log it, keep serving
+                log.exception("webhook delivery round failed; retrying")
             return served
 
         results = await asyncio.gather(

@@ -138,7 +138,7 @@ async def claim(
                 .where(
                     col(WebhookSubscription.status) == WebhookStatus.ACTIVE,
                     or_(
-                        col(WebhookSubscription.lease_expires_at).is_(None),
+                        col(WebhookSubscription.lease_owner).is_(None),
                         col(WebhookSubscription.lease_expires_at) < now,
                     ),
                     or_(
@@ -150,6 +150,7 @@ async def claim(
                         has_pending,
                     ),
                 )
+                # Least recently served first (a release keeps the expiry).
                 .order_by(
                     col(WebhookSubscription.lease_expires_at).is_not(None),
                     col(WebhookSubscription.lease_expires_at),
@@ -161,7 +162,6 @@ async def claim(
         ).scalar_one_or_none()
         if row is None:
             return None
-        # The lease expiry also orders the next claims: least recently served first.
         await session.execute(
             update(WebhookSubscription)
             .where(col(WebhookSubscription.id) == row.id)
@@ -190,6 +190,13 @@ async def fan_out(
     if held.cursor_event_id >= watermark:
         return 0
     async with write_transaction(session):
+        alive = await session.scalar(
+            select(col(WebhookSubscription.id))
+            .where(col(WebhookSubscription.id) == held.id)
+            .with_for_update()
+        )
+        if alive is None:  # deleted since the claim
+            return 0
         rows = (
             await session.execute(
                 select(
@@ -294,7 +301,8 @@ async def record(
     now: datetime,
 ) -> list[int]:
     """Write the attempts and their deliveries' new state, set the retry time
-    after a failure, and release the lease; the ids dead-lettered."""
+    after a failure, and release the lease (its expiry stays: it orders the
+    next claims); the ids dead-lettered."""
     dead: list[int] = []
     retry_at: datetime | None = None
     async with write_transaction(session):
@@ -357,7 +365,7 @@ async def record(
                 col(WebhookSubscription.id) == held.id,
                 col(WebhookSubscription.lease_owner) == worker,
             )
-            .values(lease_owner=None, lease_expires_at=None, retry_at=retry_at)
+            .values(lease_owner=None, retry_at=retry_at)
         )
     return dead
 

@@ -47,6 +47,8 @@ class Receiver:
     secrets: dict[str, str] = field(default_factory=dict)
     fail_first: dict[str, int] = field(default_factory=dict)
     got: list[Received] = field(default_factory=list)
+    # (name, event id) of every accepted request: counted without a scan.
+    accepted: set[tuple[str, int]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, name: str) -> str:
@@ -85,10 +87,13 @@ class Receiver:
             if left:
                 self.fail_first[name] = left - 1
             status = 500 if left else 200
+            event_id = int(request.headers.get(EVENT_ID_HEADER, "0"))
+            if status == 200:
+                self.accepted.add((name, event_id))
             self.got.append(
                 Received(
                     name=name,
-                    event_id=int(request.headers.get(EVENT_ID_HEADER, "0")),
+                    event_id=event_id,
                     body=json.loads(body),
                     signed=signed,
                     answered=status,

@@ -273,8 +273,21 @@ def test_the_worker_command_refuses_bad_options(database_url):
         timeout=60,
     )
 
+    short_lease = subprocess.run(
+        [SALESOPS, "worker", "--timeout", "20", "--lease-seconds", "30"],
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": database_url},
+        timeout=60,
+    )
+
     assert done.returncode == 2
     assert "--max-attempts" in done.stderr
+    assert short_lease.returncode == 1
+    assert short_lease.stderr.strip().splitlines() == [
+        "salesops: --lease-seconds (30) must exceed twice --timeout (20): a slow "
+        "target would outlive the lease"
+    ]
 
 
 async def test_an_event_still_being_written_is_never_skipped(
