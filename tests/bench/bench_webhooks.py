@@ -181,11 +181,11 @@ def main() -> None:
         url = fresh(name)
         with running_receiver() as receiver:
             asyncio.run(subscribe(url, receiver, args.subscriptions))
-            seconds, _ = write_events(url, args.events)
-            write_rate = args.events / seconds
+            seconds, written = write_events(url, args.events)
+            write_rate = len(written) / seconds
             running = workers(url, count)
             try:
-                backlog = args.events * args.subscriptions
+                backlog = len(written) * args.subscriptions
                 wait_for(receiver, names, backlog, 600)
                 with receiver.lock:
                     times = sorted(r.at for r in receiver.got if r.answered == 200)
