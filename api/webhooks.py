@@ -417,12 +417,11 @@ class WebhookMutations:
     ) -> UpdateWebhookSubscriptionPayload:
         """Change a webhook."""
         actor, strict = info.context.actor, https_only(info)
-        subscription_id = decode_id(input.id, WebhookSubscriptionNode, "id")
         values = provided(input, skip=frozenset({"rotate_secret"}))
         row, errors = await mutate(
             info,
             lambda s: service.update_webhook_subscription(
-                subscription_id,
+                decode_id(input.id, WebhookSubscriptionNode, "id"),
                 values,
                 session=s,
                 actor=actor,
@@ -443,11 +442,12 @@ class WebhookMutations:
     ) -> DeleteWebhookSubscriptionPayload:
         """Remove a webhook."""
         actor = info.context.actor
-        subscription_id = decode_id(input.id, WebhookSubscriptionNode, "id")
         gone, errors = await mutate(
             info,
             lambda s: service.delete_webhook_subscription(
-                subscription_id, session=s, actor=actor
+                decode_id(input.id, WebhookSubscriptionNode, "id"),
+                session=s,
+                actor=actor,
             ),
         )
         return DeleteWebhookSubscriptionPayload(
@@ -460,14 +460,15 @@ class WebhookMutations:
     ) -> RedeliverEventPayload:
         """Queue a redelivery."""
         actor = info.context.actor
-        subscription_id = decode_id(
-            input.subscription_id, WebhookSubscriptionNode, "subscriptionId"
-        )
-        event_id = decode_id(input.event_id, EventNode, "eventId")
         row, errors = await mutate(
             info,
             lambda s: service.redeliver_event(
-                subscription_id, event_id, session=s, actor=actor
+                decode_id(
+                    input.subscription_id, WebhookSubscriptionNode, "subscriptionId"
+                ),
+                decode_id(input.event_id, EventNode, "eventId"),
+                session=s,
+                actor=actor,
             ),
         )
         return RedeliverEventPayload(
@@ -481,11 +482,13 @@ class WebhookMutations:
     ) -> ReplayWebhookSubscriptionPayload:
         """Move a webhook back in time."""
         actor = info.context.actor
-        subscription_id = decode_id(input.id, WebhookSubscriptionNode, "id")
         row, errors = await mutate(
             info,
             lambda s: service.replay_webhook_subscription(
-                subscription_id, input.since, session=s, actor=actor
+                decode_id(input.id, WebhookSubscriptionNode, "id"),
+                input.since,
+                session=s,
+                actor=actor,
             ),
         )
         return ReplayWebhookSubscriptionPayload(
