@@ -303,3 +303,25 @@ TokenScopeGQL = _register(
         "(the role must allow them too).",
     },
 )
+WebhookStatusGQL = _register(
+    d.WebhookStatus,
+    "WebhookStatus",
+    "Whether a webhook subscription is delivered to.",
+    {
+        "ACTIVE": "Events are delivered.",
+        "PAUSED": "Nothing is sent; events are kept and delivered on resuming.",
+        "DISABLED": "Nothing is sent and events go by: enabling it again starts "
+        "after the newest event.",
+    },
+)
+DeliveryStatusGQL = _register(
+    d.DeliveryStatus,
+    "DeliveryStatus",
+    "Where one event stands for one webhook subscription.",
+    {
+        "PENDING": "Not delivered yet (waiting for its turn or for a retry).",
+        "DELIVERED": "The target answered 2xx.",
+        "DEAD_LETTERED": "Given up after the worker's maximum number of attempts "
+        "(redeliverEvent sends it again).",
+    },
+)

@@ -406,7 +406,7 @@ class _OutboxCollector(Collector):
         """Two gauges: events waiting, and the oldest one's age."""
         yield GaugeMetricFamily(
             "salesops_outbox_undelivered_events",
-            "Events written but not yet delivered (no delivered_at).",
+            "Events not yet delivered to every matching ACTIVE webhook subscription.",
             value=self.lag.undelivered,
         )
         yield GaugeMetricFamily(

@@ -76,6 +76,7 @@ from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
 from api.support import SupportMutations, SupportQueries
 from api.users import ApiTokenQueries, UserMutations, UserQueries
+from api.webhooks import WebhookMutations, WebhookQueries
 from domain.enums import ErrorCode
 from domain.errors import Refused
 
@@ -104,6 +105,7 @@ class Query(
     ScoringQueries,
     RegionQueries,
     FunnelQueries,
+    WebhookQueries,
 ):
     """The root of every read."""
 
@@ -139,6 +141,7 @@ class Mutation(
     ActivityCompletionMutations,
     CampaignMutations,
     SupportMutations,
+    WebhookMutations,
 ):
     """The root of every write."""
 

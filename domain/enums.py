@@ -260,6 +260,22 @@ class FunnelSource(StrEnum):
     DIRECT = "DIRECT"
 
 
+class WebhookStatus(StrEnum):
+    """Whether a webhook subscription is delivered to (issue 12)."""
+
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one event stands for one webhook subscription (issue 12)."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    DEAD_LETTERED = "DEAD_LETTERED"
+
+
 class RecordType(StrEnum):
     """The kinds of record a transition, activity or event can point at."""
 

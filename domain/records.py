@@ -33,6 +33,7 @@ from domain.enums import (
     ActivityDirection,
     ActivityKind,
     CampaignChannel,
+    DeliveryStatus,
     EngagementKind,
     HandOffRule,
     LeadStatus,
@@ -46,6 +47,7 @@ from domain.enums import (
     SalesQualificationSource,
     SalesSegment,
     SupportTicketKind,
+    WebhookStatus,
 )
 from domain.sqltypes import Money, UTCDateTime, enum_column, utcnow
 
@@ -796,3 +798,79 @@ class SupportHandOff(Versioned, table=True):
     resolved_at: datetime | None = _time_field()
     resolved_by_id: int | None = Field(default=None, foreign_key="users.id")
     resolution_note: str | None = _text_field()
+
+
+class WebhookSubscription(Versioned, table=True):
+    """An integration told about events by signed HTTP POSTs (issue 12).
+
+    The filter lists are ANDed, each "any of" (empty: any). ``cursor_event_id``
+    is the last event the worker looked at for it; ``retry_at`` holds the whole
+    subscription back while its oldest pending delivery waits for a retry (order
+    per subscription); ``lease_*`` is the worker that delivers it right now.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=100)
+    description: str | None = Field(default=None, max_length=200)
+    status: WebhookStatus = _enum_field(WebhookStatus, default=WebhookStatus.ACTIVE)
+    event_types: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    record_types: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    from_states: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    to_states: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    cursor_event_id: int = Field(default=0)
+    retry_at: datetime | None = _time_field()
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = _time_field()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event owed to one subscription, and how its delivery went (issue 12)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_webhook_deliveries_subscription_status",
+            "subscription_id",
+            "status",
+            "id",
+        ),
+        Index("ix_webhook_deliveries_event", "event_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="webhook_subscriptions.id")
+    event_id: int = Field(foreign_key="events.id")
+    status: DeliveryStatus = _enum_field(DeliveryStatus, default=DeliveryStatus.PENDING)
+    attempts: int = Field(default=0)
+    # Asked for again by redeliverEvent (out of order, on purpose).
+    redelivery: bool = Field(default=False)
+    created_at: datetime = _now_field()
+    delivered_at: datetime | None = _time_field()
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One POST of a delivery: when, the answer, how long it took (issue 12)."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id")
+    attempt: int
+    attempted_at: datetime = _now_field()
+    response_code: int | None = None
+    latency_ms: int
+    error: str | None = Field(default=None, max_length=500)
+    succeeded: bool

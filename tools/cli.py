@@ -1,5 +1,5 @@
 """The ``salesops`` command line (A7): serve, db upgrade|current|history|downgrade,
-users create, export-schema, demo-data.
+users create, export-schema, demo-data, worker (webhook delivery).
 
 Expected mistakes (bad settings, a database that is missing, unreachable or
 not empty, an unknown role or region, a port in use) end with one line on
@@ -29,6 +29,7 @@ from domain.db import (
     upgrade_to_head,
 )
 from domain.enums import Region, Role
+from domain.rules.webhooks import DEFAULT_MAX_ATTEMPTS
 from domain.services.sessions import make_sessions
 from tools.cli_errors import CliError, hide_password, run_cli
 
@@ -408,6 +409,57 @@ def serve(
         # health check: on a busy machine that takes longer than uvicorn's 5 s.
         timeout_worker_healthcheck=60,
     )
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due, then exit.")
+    ] = False,
+    poll_interval: Annotated[
+        float, typer.Option(help="Seconds to wait when nothing is due.", min=0.01)
+    ] = 1.0,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts before a delivery is dead-lettered.", min=1)
+    ] = DEFAULT_MAX_ATTEMPTS,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a target has to answer a POST.", min=0.01)
+    ] = 10.0,
+    backoff_base: Annotated[
+        float, typer.Option(help="First retry delay in seconds (then doubled).", min=0)
+    ] = 1.0,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(help="How long a claim lasts if this worker dies.", min=0.1),
+    ] = 30.0,
+    concurrency: Annotated[
+        int, typer.Option(help="Subscriptions served at once.", min=1, max=64)
+    ] = 4,
+) -> None:
+    """Deliver the outbox to webhook subscriptions (run one or several)."""
+    from api.observability import configure_logging
+    from tools.worker import WorkerOptions, run_worker
+
+    if lease_seconds <= 2 * timeout:
+        raise CliError(
+            f"--lease-seconds ({lease_seconds:g}) must exceed twice --timeout "
+            f"({timeout:g}): a slow target would outlive the lease"
+        )
+    config = settings()
+    configure_logging(config.log_format, config.log_level)
+    options = WorkerOptions(
+        once=once,
+        poll_interval=poll_interval,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        lease_seconds=lease_seconds,
+        concurrency=concurrency,
+        backoff_base=backoff_base,
+    )
+    engine = {"hide_parameters": True}
+    if config.is_postgresql:
+        engine.update(pool_size=concurrency + 1, max_overflow=2)
+    asyncio.run(run_worker(config.database_url, options, engine_options=engine))
 
 
 def main() -> None:

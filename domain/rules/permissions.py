@@ -88,7 +88,8 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   Scoring and region tables, routing pools: SALES_OPS, ADMIN; re-running
   routing: MARKETING_OPS too. Passing a support ticket to sales: anyone
   (support works through any account); resolving a hand-off: whoever passed
-  it, its assignee, SALES_OPS, ADMIN.
+  it, its assignee, SALES_OPS, ADMIN. Webhook subscriptions, their delivery
+  log, redeliveries and replays: SALES_OPS, ADMIN (the log shows every event).
 
 Record ownership (D8):
 
@@ -153,6 +154,9 @@ SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
 # Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
 # integrations writing with their tokens, never a field role.
 WON_DEAL_CREATORS = OPS_ROLES
+# Who register webhooks and read their delivery log (issue 12): integrations
+# are set up by sales ops.
+WEBHOOK_MANAGERS = OPS_ROLES
 
 
 class Relation(StrEnum):
@@ -204,6 +208,7 @@ class Operation(StrEnum):
     CREATE_CAMPAIGN = "CREATE_CAMPAIGN"
     PASS_TICKET_TO_SALES = "PASS_TICKET_TO_SALES"
     RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
+    MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +349,10 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("resolveSupportHandOff",),
         "a support hand-off (OWNER: whoever passed it, or its assignee)",
         {R.OWNER: EVERYONE, R.OTHER: HAND_OFF_RESOLVERS}),
+    Operation.MANAGE_WEBHOOKS: Rule(
+        ("createWebhookSubscription", "updateWebhookSubscription",
+         "deleteWebhookSubscription", "redeliverEvent", "replayWebhookSubscription"),
+        "webhook subscriptions and their deliveries", {R.ANY: WEBHOOK_MANAGERS}),
 }
 # fmt: on
 
@@ -690,3 +699,8 @@ def may_manage_pools(actor: Actor) -> list[Refusal]:
 def may_reroute(actor: Actor) -> list[Refusal]:
     """Routing is re-run for a lead by MARKETING_OPS, SALES_OPS and ADMIN."""
     return refusals(actor, Operation.ROUTE_LEAD)
+
+
+def may_manage_webhooks(actor: Actor) -> list[Refusal]:
+    """Webhook subscriptions and their delivery log: SALES_OPS and ADMIN."""
+    return refusals(actor, Operation.MANAGE_WEBHOOKS)

@@ -78,6 +78,34 @@ def start_server(
     return process, base
 
 
+def spawn_worker(
+    database_url: str, *args: str, stderr: Any = subprocess.DEVNULL
+) -> subprocess.Popen:
+    """Start `salesops worker` (webhook delivery) with ``args``; do not wait."""
+    return subprocess.Popen(
+        [SALESOPS, "worker", *args],
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SALESOPS_LOG_FORMAT": "console",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
+def run_worker_once(database_url: str, *args: str) -> None:
+    """`salesops worker --once`: deliver what is due, then exit (it must succeed)."""
+    done = subprocess.run(
+        [SALESOPS, "worker", "--once", *args],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture(scope="module")
 def server(database_url):
     """`salesops serve --workers 2` (two processes behind one port)."""

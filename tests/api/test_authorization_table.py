@@ -43,6 +43,7 @@ from domain.records import (
     SupportHandOff,
     TransitionRecord,
     User,
+    WebhookSubscription,
 )
 from domain.rules.permissions import (
     PERMISSIONS,
@@ -578,6 +579,14 @@ async def create_campaign(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def manage_webhooks(w: World, actor: User, rel: Relation) -> Call:
+    return call(
+        "createWebhookSubscription",
+        "CreateWebhookSubscriptionInput",
+        url=f"https://hooks{n()}.example.com/in",
+    )
+
+
 async def pass_ticket(w: World, actor: User, rel: Relation) -> Call:
     return call(
         "passTicketToSales",
@@ -638,6 +647,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.CREATE_CAMPAIGN: create_campaign,
     Operation.PASS_TICKET_TO_SALES: pass_ticket,
     Operation.RESOLVE_SUPPORT_HAND_OFF: resolve_hand_off,
+    Operation.MANAGE_WEBHOOKS: manage_webhooks,
 }
 
 
@@ -664,6 +674,7 @@ WATCHED = (
     TransitionRecord,
     Event,
     RuleTableHead,
+    WebhookSubscription,
 )
 
 

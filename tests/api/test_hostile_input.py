@@ -458,7 +458,13 @@ def _dummy(kind) -> object:
             for name, f in kind.fields.items()
             if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
         }
-    return {"Int": 1, "Float": 1.0, "Boolean": True, "Decimal": "1"}.get(kind.name, "x")
+    return {
+        "Int": 1,
+        "Float": 1.0,
+        "Boolean": True,
+        "Decimal": "1",
+        "DateTime": "2026-01-01T00:00:00+00:00",
+    }.get(kind.name, "x")
 
 
 from graphql import Undefined  # noqa: E402

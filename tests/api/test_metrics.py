@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from domain.enums import Role
 from domain.records import Event
+from domain.rules.permissions import Actor
+from domain.services.webhooks import create_webhook_subscription
 from tests.api.ids import gid
 
 MOVE = """mutation($input: TransitionLeadInput!) {
@@ -27,6 +29,14 @@ async def test_metrics_add_up_every_worker_requests_transitions_refusals_and_out
 ):
     ops = await make.user(Role.SALES_OPS)
     token = await make.token(ops)
+    # An ACTIVE webhook that no worker serves: every event from now on waits.
+    hook = await make.run(
+        lambda s: create_webhook_subscription(
+            {"url": "https://hooks.example.com/in"},
+            session=s,
+            actor=Actor(ops.id, ops.role),
+        )
+    )
     leads = [await make.lead() for _ in range(3)]
     before = observed.samples()
     auth = {"Authorization": f"Bearer {token}"}
@@ -101,7 +111,9 @@ async def test_metrics_add_up_every_worker_requests_transitions_refusals_and_out
     )
     assert ("salesops_db_pool_in_use", frozenset()) in after
     async with sessions() as s:
-        events = await s.scalar(select(func.count()).select_from(Event))
+        events = await s.scalar(
+            select(func.count()).where(Event.id > hook.cursor_event_id)
+        )
     assert _value(after, "salesops_outbox_undelivered_events") == events > 0
     # Both workers answered: each wrote its own samples file.
     writers = {
