@@ -50,6 +50,7 @@ from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
+from api.merges import MergeMutations, MergeQueries
 from api.observability import OperationObserver
 from api.opportunities import (
     OpportunityMutations,
@@ -96,6 +97,7 @@ class Query(
     ScoringQueries,
     RegionQueries,
     FunnelQueries,
+    MergeQueries,
 ):
     """The root of every read."""
 
@@ -131,6 +133,7 @@ class Mutation(
     ActivityCompletionMutations,
     CampaignMutations,
     SupportMutations,
+    MergeMutations,
 ):
     """The root of every write."""
 

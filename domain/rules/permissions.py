@@ -81,6 +81,10 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   MARKETING_OPS (leads), SALES_ADMIN (other records), SALES_OPS, ADMIN. An
   unowned record is adopted first. Completing one needs the activity to be
   yours (or ops') and the same right on every record it is about.
+- Merges (D12): merging duplicates of any kind, undoing a merge and scanning
+  for duplicates are the data stewards' (MARKETING_OPS, SALES_ADMIN,
+  SALES_OPS, ADMIN), whoever owns the records: a merge deletes records, so
+  it is not an owner's edit.
 - Campaigns: MARKETING_OPS, SALES_OPS, ADMIN. Users and API tokens: ADMIN.
   Scoring and region tables, routing pools: SALES_OPS, ADMIN; re-running
   routing: MARKETING_OPS too. Passing a support ticket to sales: anyone
@@ -147,6 +151,9 @@ CREATORS_FOR_OTHERS = OPS_ROLES
 LEAD_CREATORS_FOR_OTHERS = LEAD_EDITORS
 # Whose job is converting leads into the accounts and deals of others (D7).
 SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
+# Who merge duplicates, undo merges and scan for duplicates (D12): the data's
+# stewards — marketing ops (lists), the Sales Admin, sales ops.
+DATA_STEWARDS = frozenset({Role.MARKETING_OPS, Role.SALES_ADMIN, *OPS_ROLES})
 # Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
 # integrations writing with their tokens, never a field role.
 WON_DEAL_CREATORS = OPS_ROLES
@@ -200,6 +207,7 @@ class Operation(StrEnum):
     CREATE_CAMPAIGN = "CREATE_CAMPAIGN"
     PASS_TICKET_TO_SALES = "PASS_TICKET_TO_SALES"
     RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
+    MERGE_RECORDS = "MERGE_RECORDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +346,11 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("resolveSupportHandOff",),
         "a support hand-off (OWNER: whoever passed it, or its assignee)",
         {R.OWNER: EVERYONE, R.OTHER: HAND_OFF_RESOLVERS}),
+    Operation.MERGE_RECORDS: Rule(
+        ("mergeLeads", "mergeContacts", "mergeAccounts", "undoMerge",
+         "startDuplicateScan"),
+        "merging duplicates, undoing a merge, scanning for duplicates (D12)",
+        {R.ANY: DATA_STEWARDS}),
 }
 # fmt: on
 
@@ -499,6 +512,7 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (CREATORS_FOR_OTHERS, "may create records owned by others"),
     (SOURCING_ROLES, "may source deals into others' accounts"),
     (WON_DEAL_CREATORS, "may create a won WEB_DIRECT purchase"),
+    (DATA_STEWARDS, "merges duplicates and undoes merges"),
 )
 
 

@@ -591,6 +591,17 @@ async def resolve_hand_off(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def merge_records(w: World, actor: User, rel: Relation) -> Call:
+    survivor = await w.lead(w.other)
+    duplicate = await w.lead(w.other)
+    return call(
+        "mergeLeads",
+        "MergeLeadsInput",
+        survivorId=gid("Lead", survivor),
+        duplicateIds=[gid("Lead", duplicate)],
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.CREATE_LEAD: create_lead_,
@@ -625,6 +636,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.CREATE_CAMPAIGN: create_campaign,
     Operation.PASS_TICKET_TO_SALES: pass_ticket,
     Operation.RESOLVE_SUPPORT_HAND_OFF: resolve_hand_off,
+    Operation.MERGE_RECORDS: merge_records,
 }
 
 
