@@ -28,9 +28,10 @@ into a survivor, in one transaction:
 
 ``undo_merge`` restores within ``UNDO_WINDOW``: the merged-away and displaced
 rows are inserted again with their ids, what moved is moved back, and the
-survivor's row is put back as it was. It refuses with CHANGED_SINCE_MERGE when
-the survivor changed after the merge, a moved row points elsewhere now or is
-gone, or a merged-away id was taken — anything else would lose a later change.
+survivor's row (and a lead's funnel entry) is put back as it was. It refuses
+with CHANGED_SINCE_MERGE when the survivor changed after the merge, a moved
+row points elsewhere now or is gone, or a merged-away id was taken — anything
+else would lose a later change.
 
 Decisions where the spec is silent: moved rows keep their version (they were
 re-pointed, not edited), so an undo leaves every row as it was before the merge,
@@ -62,7 +63,14 @@ from sqlmodel import SQLModel
 
 from domain.enums import ErrorCode, MergeKind, RecordType
 from domain.errors import Refusal, Refused, refuse_if
-from domain.records import Account, Contact, Lead, Opportunity, RecordMerge
+from domain.records import (
+    Account,
+    Contact,
+    FunnelEntry,
+    Lead,
+    Opportunity,
+    RecordMerge,
+)
 from domain.rules.permissions import Actor, Operation, refusals
 from domain.services.accounts import update_account
 from domain.services.contacts import update_contact
@@ -336,7 +344,23 @@ async def merge_records(
         ),
         "deleted": [],
         "moved": [],
+        # Rows the survivor's own changes touch through hooks (its funnel
+        # entry: a chosen email may rescore and move it), put back whole.
+        "restore": [],
     }
+    if kind is MergeKind.LEAD:
+        entries = _table(FunnelEntry.__tablename__)
+        snapshot["restore"].append(
+            {
+                "table": entries.name,
+                "rows": [
+                    _row_json(r)
+                    for r in await _rows(
+                        session, entries, entries.c.lead_id == survivor_id
+                    )
+                ],
+            }
+        )
     dup_ids = [d.id for d in dups]
     snapshot["deleted"].append(
         {"table": table.name, "rows": [
@@ -551,12 +575,14 @@ async def undo_merge(
     await session.execute(
         update(table).where(table.c.id == merge.survivor_id).values(before)
     )
+    for entry in snapshot.get("restore", []):
+        ref = _table(entry["table"])
+        for row in entry["rows"]:
+            await session.execute(
+                update(ref).where(ref.c.id == row["id"]).values(_row_values(row))
+            )
     await session.run_sync(
-        lambda s: refresh_entries(
-            s,
-            lead_ids=[merge.survivor_id] if kind is MergeKind.LEAD else [],
-            opportunity_ids=moved_opportunities,
-        )
+        lambda s: refresh_entries(s, lead_ids=[], opportunity_ids=moved_opportunities)
     )
     merge.undone_at = now
     merge.undone_by_id = actor.id
