@@ -114,14 +114,17 @@ async def possible_duplicates(
 
 
 async def start_duplicate_scan(
-    kind: MergeKind, *, session: AsyncSession, actor: Actor
+    kind: MergeKind, *, session: AsyncSession, actor: Actor | None
 ) -> DuplicateScan:
-    """Queue a full scan of leads or contacts (run it with ``run_duplicate_scan``)."""
-    if refused := refusals(actor, Operation.MERGE_RECORDS):
+    """Queue a full scan of leads or contacts (run it with ``run_duplicate_scan``);
+    ``actor`` None: the system (the CLI, run by whoever runs the service)."""
+    if actor is not None and (refused := refusals(actor, Operation.MERGE_RECORDS)):
         raise Refused(refused)
     model_of(kind)
     scan = DuplicateScan(
-        kind=kind, status=DuplicateScanStatus.QUEUED, requested_by_id=actor.id
+        kind=kind,
+        status=DuplicateScanStatus.QUEUED,
+        requested_by_id=actor.id if actor else None,
     )
     session.add(scan)
     await session.flush()
