@@ -496,6 +496,8 @@ async def undo_merge(
 ) -> RecordMerge:
     """Undo a merge within ``UNDO_WINDOW`` (see the module docstring)."""
     refuse_if(refusals(actor, Operation.MERGE_RECORDS))
+    # The lock order (domain.services.locks): the rule tables, then the rows.
+    await rule_tables(session, lock=True)
     merge = await load(session, RecordMerge, merge_id, lock=True, field="mergeId")
     now = now or utcnow()
     if merge.undone_at is not None:
@@ -511,8 +513,6 @@ async def undo_merge(
     kind = merge.kind
     model = MODELS[kind]
     table: Table = model.__table__
-    if kind is not MergeKind.CONTACT:
-        await rule_tables(session, lock=True)
     snapshot = merge.snapshot
     current = (
         await session.execute(
