@@ -10,8 +10,8 @@ SQLite, ``generate_series`` on PostgreSQL). Their match keys are what
 ``domain.rules.matching`` gives for such values (lower-case ASCII names and
 emails), with duplicates planted: every 10th lead is the one before again
 (email, name, company), every other 25th has the name, domain and company of
-the lead 7 before, every 40th the phone of the lead 3 before, and 2,000 first by 5,000 last names spread the
-rest. Then ``lead(id) { possibleDuplicates { … } }`` is executed through the
+the lead 7 before, every 40th the phone of the lead 3 before, and 1,999 first
+by 4,999 last names keep the rest apart. Then ``lead(id) { possibleDuplicates { … } }`` is executed through the
 real schema (in process, one request per sample) for random leads, and the
 p50 / p95 / p99 latencies are printed. ``--scan`` also times a full scan job.
 """
@@ -66,8 +66,9 @@ _COLUMNS = """
 
 def _select(sqlite: bool) -> str:
     cat = "||"
-    fn = "'f' || ((k * 7919) % 2000)"
-    ln = "'l' || ((k * 104729) % 5000)"
+    # Every k below 1,999 x 4,999 gets a name of its own.
+    fn = "'f' || (k % 1999)"
+    ln = "'l' || ((k / 1999) % 4999)"
     dom = "'d' || (k % 50000) || '.example'"
     now = "'2026-01-01 00:00:00'" if sqlite else "TIMESTAMPTZ '2026-01-01 00:00:00Z'"
     phone = "'415' || substr('0000000' || ((m * 7) % 10000000), -7, 7)"
