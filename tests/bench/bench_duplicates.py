@@ -172,13 +172,23 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--scan", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure a database filled before."
+    )
     args = parser.parse_args()
     url = args.database_url or (
         f"sqlite:///{tempfile.mkdtemp(prefix='salesops-bench-')}/dups.db"
     )
-    seconds = fill(url, args.leads)
     print(f"{machine()}; load {os.getloadavg()[0]:.2f}")
-    print(f"{url.split(':')[0]}: {args.leads:,} leads written in {seconds:.1f} s")
+    if args.reuse:
+        engine = make_sync_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM duplicate_scans"))
+            conn.execute(text("DELETE FROM users"))
+        engine.dispose()
+    else:
+        seconds = fill(url, args.leads)
+        print(f"{url.split(':')[0]}: {args.leads:,} leads written in {seconds:.1f} s")
     figures = asyncio.run(measure(url, args.leads, args.samples, args.scan))
     print(
         f"possibleDuplicates (one lead, through the schema, {args.samples} samples): "
