@@ -263,3 +263,26 @@ async def test_contacts_have_their_keys_too(make, sessions):
             )
         ).one()
     assert tuple(row) == ("ann.bo@acme.com", "ann bo", "acme.com", "2125550199")
+
+
+async def test_a_scan_pairs_leads_by_name_and_company(api, make):
+    ops = await make.user(Role.MARKETING_OPS)
+    a = await lead(make, ops, first_name="Al", email="al@gmail.com", company="Acme")
+    b = await lead(
+        make, ops, first_name="AL", email="al2@yahoo.com", company="ACME Inc."
+    )
+    await lead(make, ops, first_name="Al", email="al3@gmail.com", company="Other")
+
+    scan = (await api(SCAN, {"kind": "LEAD"}, as_user=ops)).ok()["startDuplicateScan"][
+        "scan"
+    ]
+
+    assert scan["pairs"] == [
+        {
+            "firstId": gid("Lead", a.id),
+            "secondId": gid("Lead", b.id),
+            "reason": "SAME_NAME_AND_COMPANY",
+            "reasons": ["SAME_NAME_AND_COMPANY"],
+            "score": 70,
+        }
+    ]
