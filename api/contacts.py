@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+
+if TYPE_CHECKING:
+    from api.merges import PossibleDuplicate
 
 from api.accounts import AccountNode
 from api.context import Info
@@ -22,8 +26,11 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
+from domain.enums import MergeKind
 from domain.services import contacts as service
 from domain.services.listing import ContactQuery
+
+DuplicateRef = Annotated["PossibleDuplicate", strawberry.lazy("api.merges")]
 
 
 @strawberry.type(
@@ -64,6 +71,22 @@ class ContactNode(RecordNode):
     async def account(self, info: Info) -> AccountNode | None:
         """The account (null only if it is not visible)."""
         return await load_node(info, AccountNode, self.account_id)
+
+    @strawberry.field(
+        description="Contacts that are likely the same person (D12), best first: "
+        "same normalized email, same name and email domain or account, same phone."
+    )
+    async def possible_duplicates(
+        self,
+        info: Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many (1 to 500).")
+        ] = 10,
+    ) -> list[DuplicateRef]:
+        """Likely duplicates of this contact."""
+        from api.merges import duplicates_of
+
+        return await duplicates_of(info, MergeKind.CONTACT, self.id, first)
 
     @strawberry.field(description="Who owns the contact.")
     async def owner(self, info: Info) -> UserNode | None:

@@ -125,6 +125,10 @@ _ERROR = {
     "WEB_DIRECT_ONLY": "Only a WEB_DIRECT opportunity may be created Closed Won.",
     "TERMS_NOT_MODIFIABLE": "Standard terms cannot be modified for this deal.",
     "REQUIREMENT_NOT_MET": "An entry requirement of the target stage is not met.",
+    "CHANGED_SINCE_MERGE": "Something the merge moved or kept changed since: undoing "
+    "it would lose that change (the message says what).",
+    "UNDO_WINDOW_PASSED": "The merge is older than the undo window (30 days).",
+    "ALREADY_UNDONE": "The merge was undone already.",
 }
 
 
@@ -323,5 +327,34 @@ DeliveryStatusGQL = _register(
         "DELIVERED": "The target answered 2xx.",
         "DEAD_LETTERED": "Given up after the worker's maximum number of attempts "
         "(redeliverEvent sends it again).",
+    },
+)
+MergeKindGQL = _register(
+    d.MergeKind,
+    "MergeKind",
+    "The kinds of record that merge and have duplicates (D12).",
+)
+DuplicateReasonGQL = _register(
+    d.DuplicateReason,
+    "DuplicateReason",
+    "Why two records look like one person (D12), strongest first.",
+    {
+        "SAME_EMAIL": "The same email, compared normalized (case, +tags, Gmail dots).",
+        "SAME_NAME_AND_DOMAIN": "The same name and the same (non free-mail) email "
+        "domain.",
+        "SAME_NAME_AND_COMPANY": "The same name and the same company (a lead's "
+        "normalized company name; a contact's account).",
+        "SAME_PHONE": "The same phone number (its last ten digits).",
+    },
+)
+DuplicateScanStatusGQL = _register(
+    d.DuplicateScanStatus,
+    "DuplicateScanStatus",
+    "Where a full duplicate scan stands.",
+    {
+        "QUEUED": "Requested, not started.",
+        "RUNNING": "Scanning.",
+        "DONE": "Finished: its pairs are readable.",
+        "FAILED": "Stopped by an error (see error).",
     },
 )

@@ -35,7 +35,7 @@ from api.relay import (
 from api.routing import RoutingDecision
 from api.users import UserNode
 from domain import records as rec
-from domain.enums import RecordType
+from domain.enums import MergeKind, RecordType
 from domain.lifecycle.lead import LEAD_MACHINE, LeadTransitionRequest
 from domain.rules.permissions import LEAD_TRANSFER_ROLES, role_names
 from domain.rules.sla import sla_flags
@@ -47,10 +47,12 @@ from domain.sqltypes import utcnow
 
 if TYPE_CHECKING:
     from api.contacts import ContactNode
+    from api.merges import PossibleDuplicate
     from api.opportunities import OpportunityNode
 
 ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
 OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
+DuplicateRef = Annotated["PossibleDuplicate", strawberry.lazy("api.merges")]
 
 
 @strawberry.type(description="A lead status reachable from the current one.")
@@ -209,6 +211,22 @@ class LeadNode(RecordNode):
     async def owner(self, info: Info) -> UserNode | None:
         """The owner."""
         return await load_node(info, UserNode, self.owner_id)
+
+    @strawberry.field(
+        description="Leads that are likely the same person (D12), best first: same "
+        "normalized email, same name and email domain or company, same phone."
+    )
+    async def possible_duplicates(
+        self,
+        info: Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many (1 to 500).")
+        ] = 10,
+    ) -> list[DuplicateRef]:
+        """Likely duplicates of this lead."""
+        from api.merges import duplicates_of
+
+        return await duplicates_of(info, MergeKind.LEAD, self.id, first)
 
     @strawberry.field(
         description="First-touch campaign: given at creation, else the campaign of "

@@ -26,6 +26,7 @@ from graphql import (
     GraphQLSyntaxError,
     Undefined,
     VariableDefinitionNode,
+    get_named_type,
     is_input_type,
 )
 from graphql.utilities import type_from_ast
@@ -61,6 +62,7 @@ from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
+from api.merges import MergeMutations, MergeQueries
 from api.observability import OperationObserver
 from api.opportunities import (
     OpportunityMutations,
@@ -106,6 +108,7 @@ class Query(
     RegionQueries,
     FunnelQueries,
     WebhookQueries,
+    MergeQueries,
 ):
     """The root of every read."""
 
@@ -142,6 +145,7 @@ class Mutation(
     CampaignMutations,
     SupportMutations,
     WebhookMutations,
+    MergeMutations,
 ):
     """The root of every write."""
 
@@ -318,13 +322,21 @@ SHARED_ARGUMENTS = {
 }
 
 
+PAGING_ARGUMENTS = frozenset({"first", "after", "last", "before"})
+
+
 def describe_shared_arguments(graphql_schema: GraphQLSchema) -> None:
-    """Give the shared arguments that have no description of their own theirs."""
+    """Give the shared arguments that have no description of their own theirs
+    (the paging ones on connections only)."""
     for type_ in graphql_schema.type_map.values():
         for field in getattr(type_, "fields", {}).values():
+            connection = "pageInfo" in getattr(get_named_type(field.type), "fields", {})
             for name, argument in getattr(field, "args", {}).items():
-                if not argument.description and name in SHARED_ARGUMENTS:
-                    argument.description = SHARED_ARGUMENTS[name]
+                if argument.description or name not in SHARED_ARGUMENTS:
+                    continue
+                if name in PAGING_ARGUMENTS and not connection:
+                    continue
+                argument.description = SHARED_ARGUMENTS[name]
 
 
 schema = strawberry.Schema(

@@ -364,6 +364,36 @@ class ErrorCode(StrEnum):
     WEB_DIRECT_ONLY = "WEB_DIRECT_ONLY"
     TERMS_NOT_MODIFIABLE = "TERMS_NOT_MODIFIABLE"
     REQUIREMENT_NOT_MET = "REQUIREMENT_NOT_MET"
+    # merges (D12)
+    CHANGED_SINCE_MERGE = "CHANGED_SINCE_MERGE"
+    UNDO_WINDOW_PASSED = "UNDO_WINDOW_PASSED"
+    ALREADY_UNDONE = "ALREADY_UNDONE"
+
+
+class MergeKind(StrEnum):
+    """The kinds of record that merge (D12): survivor and duplicates of one kind."""
+
+    LEAD = "LEAD"
+    CONTACT = "CONTACT"
+    ACCOUNT = "ACCOUNT"
+
+
+class DuplicateReason(StrEnum):
+    """Why two people look like one (D12), strongest first."""
+
+    SAME_EMAIL = "SAME_EMAIL"
+    SAME_NAME_AND_DOMAIN = "SAME_NAME_AND_DOMAIN"
+    SAME_NAME_AND_COMPANY = "SAME_NAME_AND_COMPANY"
+    SAME_PHONE = "SAME_PHONE"
+
+
+class DuplicateScanStatus(StrEnum):
+    """Where a full duplicate scan (a job) stands."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
 
 
 class TokenScope(StrEnum):

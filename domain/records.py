@@ -34,9 +34,11 @@ from domain.enums import (
     ActivityKind,
     CampaignChannel,
     DeliveryStatus,
+    DuplicateScanStatus,
     EngagementKind,
     HandOffRule,
     LeadStatus,
+    MergeKind,
     OpportunityStage,
     OpportunityType,
     RecordType,
@@ -191,6 +193,12 @@ class Contact(Versioned, table=True):
     """A person at an account (D1)."""
 
     __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_match_email", "match_email"),
+        Index("ix_contacts_match_name_domain", "match_name", "match_domain"),
+        Index("ix_contacts_match_name_account", "match_name", "account_id"),
+        Index("ix_contacts_match_phone", "match_phone"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     first_name: str | None = Field(default=None, max_length=120)
@@ -207,6 +215,11 @@ class Contact(Versioned, table=True):
     owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     initial_source: str = Field(max_length=120)
     lead_source: str | None = Field(default=None, max_length=120)
+    # Duplicate match keys (D12), as on leads; a contact's company is its account.
+    match_email: str | None = Field(default=None, max_length=320)
+    match_name: str | None = Field(default=None, max_length=255)
+    match_domain: str | None = Field(default=None, max_length=255)
+    match_phone: str | None = Field(default=None, max_length=40)
 
 
 class Lead(Versioned, table=True):
@@ -218,6 +231,10 @@ class Lead(Versioned, table=True):
         Index("ix_leads_owner_id_id", "owner_id", "id"),
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_segment_region", "sales_segment", "region"),
+        Index("ix_leads_match_email", "match_email"),
+        Index("ix_leads_match_name_domain", "match_name", "match_domain"),
+        Index("ix_leads_match_name_company", "match_name", "match_company"),
+        Index("ix_leads_match_phone", "match_phone"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -280,6 +297,13 @@ class Lead(Versioned, table=True):
     score_careers_penalties: int = Field(
         default=0, sa_column_kwargs={"server_default": "0"}
     )
+    # Duplicate match keys (D12, ``domain.rules.matching.match_keys``), kept by
+    # ``domain.services.match_keys`` on every flush and by bulk loads.
+    match_email: str | None = Field(default=None, max_length=320)
+    match_name: str | None = Field(default=None, max_length=255)
+    match_domain: str | None = Field(default=None, max_length=255)
+    match_company: str | None = Field(default=None, max_length=255)
+    match_phone: str | None = Field(default=None, max_length=40)
 
 
 class RoutingPool(Versioned, table=True):
@@ -874,3 +898,50 @@ class WebhookAttempt(SQLModel, table=True):
     latency_ms: int
     error: str | None = Field(default=None, max_length=500)
     succeeded: bool
+
+
+class RecordMerge(SQLModel, table=True):
+    """One merge (D12): the ledger's entry, and what undoing it needs.
+
+    ``snapshot`` is taken at merge time: the survivor's row and every
+    merged-away (or displaced) row as they were, and which rows moved from
+    which record (see ``domain.services.merges``).
+    """
+
+    __tablename__ = "record_merges"
+    __table_args__ = (Index("ix_record_merges_kind_survivor", "kind", "survivor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: MergeKind = _enum_field(MergeKind)
+    survivor_id: int
+    duplicate_ids: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    merged_at: datetime = _now_field()
+    survivor_version: int
+    snapshot: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    undone_at: datetime | None = _time_field()
+    undone_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class DuplicateScan(SQLModel, table=True):
+    """A full duplicate scan of leads or contacts (a job): status and result."""
+
+    __tablename__ = "duplicate_scans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: MergeKind = _enum_field(MergeKind)
+    status: DuplicateScanStatus = _enum_field(DuplicateScanStatus)
+    requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = _now_field()
+    started_at: datetime | None = _time_field()
+    finished_at: datetime | None = _time_field()
+    pair_count: int = Field(default=0)
+    # [[id, other id, score, [reasons…]], …], best first.
+    pairs: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    error: str | None = _text_field()

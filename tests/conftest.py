@@ -112,6 +112,13 @@ async def empty_database(
     engine: AsyncEngine, seeded_rows: dict[str, list[dict[str, Any]]]
 ) -> None:
     """Empty tables (ids from 1): every test that touches the database starts so."""
+    await empty_tables(engine, seeded_rows)
+
+
+async def empty_tables(
+    engine: AsyncEngine, seeded_rows: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Empty every table (ids from 1), the rule tables back to their seeds."""
     # Reference data seeded by migrations stays (its mutable state is reset).
     # The auth generation only grows: served processes of a module outlive a
     # test and must see it move, never go back.

@@ -272,3 +272,78 @@ def test_upgrading_makes_accounts_with_won_new_business_customers(fresh_database
         (2, "PROSPECT", None),
         (3, "RESELLER", now + timedelta(days=2)),
     ]
+
+
+def test_upgrading_keys_existing_people_as_the_live_rules_do(fresh_database):
+    """0015: leads and contacts already there get their duplicate match keys from
+    the migration's frozen copy of the normalizers, equal to the live ones."""
+    from domain.services.match_keys import keys_of_row
+
+    command.upgrade(alembic_config(fresh_database), "0012_webhooks")
+    engine = make_sync_engine(fresh_database)
+    now = datetime(2025, 5, 6, 12, tzinfo=UTC)
+    at = UTCDateTime()
+    people = [
+        ("Jöse", "O'Neil", "Jose.ONeil+x@GoogleMail.com", "The Acme Co.", "0044 20 1"),
+        (None, "Lee", "sam@acme.io", "ACME, Inc.", "+1 (415) 555-0100"),
+        ("Ann", None, "broken", None, None),
+    ]
+    leads = table(
+        "leads",
+        *(column(n) for n in ("id", "version", "first_name", "last_name", "email")),
+        *(column(n) for n in ("company", "phone", "initial_source", "status")),
+        *(column(n) for n in ("person_score", "is_public_sector", "sales_segment")),
+        *(column(n, at) for n in ("created_at", "updated_at", "status_changed_at")),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            leads.insert(),
+            [
+                {
+                    "id": i,
+                    "version": 1,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "company": company,
+                    "phone": phone,
+                    "initial_source": "Web Direct",
+                    "status": "RAW",
+                    "person_score": 0,
+                    "is_public_sector": False,
+                    "sales_segment": "UNKNOWN",
+                    "created_at": now,
+                    "updated_at": now,
+                    "status_changed_at": now,
+                }
+                for i, (first, last, email, company, phone) in enumerate(people, 1)
+            ],
+        )
+
+    command.upgrade(alembic_config(fresh_database), "head")
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT match_email, match_name, match_domain, match_company, "
+                "match_phone FROM leads ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    expected = [
+        tuple(
+            keys_of_row(
+                {
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "company": company,
+                    "phone": phone,
+                },
+                contact=False,
+            ).values()
+        )
+        for first, last, email, company, phone in people
+    ]
+    assert [tuple(r) for r in rows] == expected
+    assert expected[0] == ("joseoneil@gmail.com", "jose oneil", None, "acme", None)

@@ -42,6 +42,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+duplicates_app = typer.Typer(help="Duplicate leads and contacts.", no_args_is_help=True)
+app.add_typer(duplicates_app, name="duplicates")
 err = Console(stderr=True, soft_wrap=True)
 # serve speaks through the log (JSON or console, as configured).
 log = logging.getLogger("salesops.cli")
@@ -170,6 +172,54 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
                     "; ".join(f"{r.code.value}: {r.message}" for r in refused.refusals)
                 ) from None
         return token
+    finally:
+        await engine.dispose()
+
+
+@duplicates_app.command("scan")
+def duplicates_scan(
+    kind: Annotated[str, typer.Option(help="LEAD or CONTACT.")] = "LEAD",
+    top: Annotated[int, typer.Option(help="How many pairs to print.")] = 20,
+) -> None:
+    """Run a full duplicate scan (a job, as startDuplicateScan runs it): its id,
+    status and pair count, then the best pairs (id, other id, score, reasons)."""
+    the_kind = _choice("kind", kind, ["LEAD", "CONTACT"])
+    upgrade_to_head(settings().database_url)
+    lines = asyncio.run(_scan(the_kind, top))
+    for line in lines:
+        typer.echo(line)
+
+
+async def _scan(kind: str, top: int) -> list[str]:
+    from domain.db import write_transaction
+    from domain.enums import MergeKind
+    from domain.records import DuplicateScan
+    from domain.services.possible_duplicates import (
+        run_duplicate_scan,
+        scan_result,
+        start_duplicate_scan,
+    )
+
+    engine = make_async_engine()
+    try:
+        async with make_sessions(engine)() as session:
+            async with write_transaction(session):
+                scan = await start_duplicate_scan(
+                    MergeKind(kind), session=session, actor=None
+                )
+                scan_id = scan.id
+            assert scan_id is not None
+            await run_duplicate_scan(scan_id, session=session)
+            done = await session.get(DuplicateScan, scan_id, populate_existing=True)
+            assert done is not None
+            pairs = "pair" if done.pair_count == 1 else "pairs"
+            head = f"scan {scan_id}: {done.status.value}, {done.pair_count:,} {pairs}"
+            if done.error:
+                head += f" ({done.error})"
+            return [head] + [
+                f"{a}\t{b}\t{score}\t{','.join(r.value for r in why)}"
+                for a, b, score, why in scan_result(done, top)
+            ]
     finally:
         await engine.dispose()
 

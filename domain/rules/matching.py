@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from domain.enums import Region, SalesSegment
+from domain.enums import DuplicateReason, Region, SalesSegment
 
 DEFAULT_FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {
@@ -299,3 +299,126 @@ def lead_segment_and_region(
     segment = account[0] if account[0] is not SalesSegment.UNKNOWN else own[0]
     region = account[1] if account[1] is not None else own[1]
     return segment, region
+
+
+# --- duplicate people (D12): match keys and scores -------------------------------
+#
+# Decisions where the spec is silent:
+# - The email key is the lowercased address without a "+tag" in the local part;
+#   Gmail ignores dots too ("Jane.Doe+news@googlemail.com" → "janedoe@gmail.com").
+# - The name key is the casefolded, accent-free words of first and last name,
+#   sorted (so "Doe Jane" meets "Jane Doe"); None without a last name.
+# - The domain key is the email's domain, None for free mail (every "Jane Doe
+#   @gmail.com" is not one person).
+# - The phone key is the digits, without a leading international "00"; only
+#   the last 10 are kept (a country code written or not), None under 7 digits.
+# - Scores (0 to 100): one per reason (``REASON_SCORES``); several reasons combine
+#   like independent evidence, 1 - prod(1 - s), rounded.
+
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_PHONE_DIGITS = 10
+_MIN_PHONE_DIGITS = 7
+
+REASON_SCORES: dict[DuplicateReason, int] = {
+    DuplicateReason.SAME_EMAIL: 95,
+    DuplicateReason.SAME_NAME_AND_DOMAIN: 80,
+    DuplicateReason.SAME_NAME_AND_COMPANY: 70,
+    DuplicateReason.SAME_PHONE: 60,
+}
+
+
+def email_key(email: str | None) -> str | None:
+    """The comparable form of an email (see above); None when invalid or blank."""
+    parts = _email_parts(email)
+    if parts is None:
+        return None
+    local, domain = parts
+    local = local.lower().split("+", 1)[0]
+    if domain in _GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}" if local else None
+
+
+def name_key(first_name: str | None, last_name: str | None) -> str | None:
+    """The comparable form of a person's name; None without a last name."""
+    last = _name_words(last_name or "")
+    if not last:
+        return None
+    return " ".join(sorted(_name_words(first_name or "") + last))[:255]
+
+
+def domain_key(
+    email: str | None,
+    free_mail_domains: Collection[str] = DEFAULT_FREE_MAIL_DOMAINS,
+) -> str | None:
+    """The email's domain when it names an organization (never free mail)."""
+    domain = email_domain(email)
+    if domain is None or is_free_mail(domain, free_mail_domains):
+        return None
+    return domain
+
+
+def company_key(company: str | None) -> str | None:
+    """The normalized company name; None when there is none."""
+    return normalize_company_name(company)[:255] or None
+
+
+def phone_key(phone: str | None) -> str | None:
+    """The comparable digits of a phone number; None when too short."""
+    digits = "".join(c for c in (phone or "") if c.isdigit())
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if len(digits) < _MIN_PHONE_DIGITS:
+        return None
+    return digits[-_PHONE_DIGITS:]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchKeys:
+    """A person's match keys, as stored on the lead or contact row."""
+
+    match_email: str | None
+    match_name: str | None
+    match_domain: str | None
+    match_company: str | None
+    match_phone: str | None
+
+
+MATCH_KEY_COLUMNS = (
+    "match_email",
+    "match_name",
+    "match_domain",
+    "match_company",
+    "match_phone",
+)
+
+
+def match_keys(
+    *,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    company: str | None,
+    phone: str | None,
+) -> MatchKeys:
+    """Every match key of a person (a contact's company: its account's name)."""
+    return MatchKeys(
+        match_email=email_key(email),
+        match_name=name_key(first_name, last_name),
+        match_domain=domain_key(email),
+        match_company=company_key(company),
+        match_phone=phone_key(phone),
+    )
+
+
+def duplicate_score(reasons: Collection[DuplicateReason]) -> int:
+    """0 to 100: how sure two records are one person, from why they match."""
+    unlikely = 1.0
+    for reason in set(reasons):
+        unlikely *= 1 - REASON_SCORES[reason] / 100
+    return round(100 * (1 - unlikely))
+
+
+def ordered_reasons(reasons: Collection[DuplicateReason]) -> list[DuplicateReason]:
+    """The reasons, strongest first."""
+    return [r for r in DuplicateReason if r in reasons]

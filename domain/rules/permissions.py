@@ -81,6 +81,10 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   MARKETING_OPS (leads), SALES_ADMIN (other records), SALES_OPS, ADMIN. An
   unowned record is adopted first. Completing one needs the activity to be
   yours (or ops') and the same right on every record it is about.
+- Merges (D12): merging duplicates of any kind, undoing a merge and scanning
+  for duplicates are the data stewards' (MARKETING_OPS, SALES_ADMIN,
+  SALES_OPS, ADMIN), whoever owns the records: a merge deletes records, so
+  it is not an owner's edit.
 - Campaigns: MARKETING_OPS, SALES_OPS, ADMIN. Users: ADMIN. API tokens:
   anyone issues and revokes their own (an integration gets a token of its
   own, scoped), ADMIN everyone's (issue 16 item 9); the token's scopes
@@ -151,6 +155,9 @@ CREATORS_FOR_OTHERS = OPS_ROLES
 LEAD_CREATORS_FOR_OTHERS = LEAD_EDITORS
 # Whose job is converting leads into the accounts and deals of others (D7).
 SOURCING_ROLES = frozenset({Role.BDR, Role.SDR})
+# Who merge duplicates, undo merges and scan for duplicates (D12): the data's
+# stewards — marketing ops (lists), the Sales Admin, sales ops.
+DATA_STEWARDS = frozenset({Role.MARKETING_OPS, Role.SALES_ADMIN, *OPS_ROLES})
 # Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
 # integrations writing with their tokens, never a field role.
 WON_DEAL_CREATORS = OPS_ROLES
@@ -209,6 +216,7 @@ class Operation(StrEnum):
     PASS_TICKET_TO_SALES = "PASS_TICKET_TO_SALES"
     RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
     MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
+    MERGE_RECORDS = "MERGE_RECORDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +361,11 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("createWebhookSubscription", "updateWebhookSubscription",
          "deleteWebhookSubscription", "redeliverEvent", "replayWebhookSubscription"),
         "webhook subscriptions and their deliveries", {R.ANY: WEBHOOK_MANAGERS}),
+    Operation.MERGE_RECORDS: Rule(
+        ("mergeLeads", "mergeContacts", "mergeAccounts", "undoMerge",
+         "startDuplicateScan"),
+        "merging duplicates, undoing a merge, scanning for duplicates (D12)",
+        {R.ANY: DATA_STEWARDS}),
 }
 # fmt: on
 
@@ -514,6 +527,7 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (CREATORS_FOR_OTHERS, "may create records owned by others"),
     (SOURCING_ROLES, "may source deals into others' accounts"),
     (WON_DEAL_CREATORS, "may create a won WEB_DIRECT purchase"),
+    (DATA_STEWARDS, "merges duplicates and undoes merges"),
 )
 
 

@@ -9,7 +9,8 @@ order), and never goes back to an earlier kind:
    UPDATE`` to edit a table (``rule_tables.rule_tables(lock=True)`` /
    ``lock_for_edit``);
 3. existing lead, account, contact or opportunity rows it changes, ``FOR
-   UPDATE`` (``loading.load(lock=True)``; a batch of leads in id order);
+   UPDATE`` (``loading.load(lock=True)``; a batch of leads in id order; a
+   merge, all its records in id order, or an undo, its merge row first);
 4. the normalized email of a person it creates or re-emails
    (``duplicates.lock_email``), before it looks for a duplicate;
 5. routing pools, ``FOR UPDATE``, in key order (``routing.take_turn`` takes one,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import SessionHook, make_sessionmaker
-from domain.services import milestones
+from domain.services import match_keys, milestones
 
-# Funnel entries follow every flush (D11).
-DOMAIN_HOOKS: tuple[SessionHook, ...] = (milestones.install,)
+# Funnel entries (D11) and duplicate match keys (D12) follow every flush.
+DOMAIN_HOOKS: tuple[SessionHook, ...] = (milestones.install, match_keys.install)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

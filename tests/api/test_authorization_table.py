@@ -612,6 +612,17 @@ async def resolve_hand_off(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def merge_records(w: World, actor: User, rel: Relation) -> Call:
+    survivor = await w.lead(w.other)
+    duplicate = await w.lead(w.other)
+    return call(
+        "mergeLeads",
+        "MergeLeadsInput",
+        survivorId=gid("Lead", survivor),
+        duplicateIds=[gid("Lead", duplicate)],
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.MANAGE_TOKENS: manage_tokens,
@@ -648,6 +659,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.PASS_TICKET_TO_SALES: pass_ticket,
     Operation.RESOLVE_SUPPORT_HAND_OFF: resolve_hand_off,
     Operation.MANAGE_WEBHOOKS: manage_webhooks,
+    Operation.MERGE_RECORDS: merge_records,
 }
 
 

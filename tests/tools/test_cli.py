@@ -91,3 +91,19 @@ def test_db_upgrade_is_repeatable(database_url):
     second = run(database_url, "db", "upgrade")
 
     assert (first.returncode, second.returncode) == (0, 0)
+
+
+async def test_duplicates_scan_runs_a_scan_job_and_prints_its_best_pairs(
+    database_url, make
+):
+    ops = await make.user()
+    await make.lead(by=ops, email="pat@acme.example", phone="+1 415 555 0100")
+    await make.lead(by=ops, email="kim@other.example", phone="415-555-0100")
+
+    done = run(database_url, "duplicates", "scan", "--kind", "lead")
+    wrong = run(database_url, "duplicates", "scan", "--kind", "account")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["scan 1: DONE, 1 pair", "1\t2\t60\tSAME_PHONE"]
+    assert wrong.returncode != 0
+    assert "unknown kind 'account'" in wrong.stderr

@@ -78,9 +78,10 @@ from domain.rules.funnel import (
     replay,
     seconds_between,
 )
-from domain.rules.matching import normalize_company_name
+from domain.rules.matching import MATCH_KEY_COLUMNS, normalize_company_name
 from domain.rules.scoring import EngagementFact, score
 from domain.rules.segmentation import region_for, sales_segment_for
+from domain.services.match_keys import CONTACT_KEY_COLUMNS, keys_of_row
 from tools.demo import DEMO_ADMIN_EMAIL, SALES_ADMIN_NAME, DemoSummary, generate
 from tools.demo.catalog import SOURCE_DEFS
 
@@ -390,6 +391,19 @@ def test_lead_emails_are_unique_lower_case_and_fields_derived(demo: Demo) -> Non
     assert None in titles
     assert any(t and "VP" in t for t in titles)
     assert any(t and "Engineer" in t for t in titles)
+
+
+def test_demo_people_carry_their_duplicate_match_keys(demo: Demo) -> None:
+    """The bulk load keys its rows as the session hook keys the API's (D12)."""
+    for lead in demo.leads:
+        assert {k: getattr(lead, k) for k in MATCH_KEY_COLUMNS} == keys_of_row(
+            lead.model_dump(), contact=False
+        )
+    for contact in demo.contacts:
+        assert {k: getattr(contact, k) for k in CONTACT_KEY_COLUMNS} == keys_of_row(
+            contact.model_dump(), contact=True
+        )
+    assert all(lead.match_email for lead in demo.leads)
 
 
 def test_person_score_is_the_d6_score_of_profile_and_engagements(demo: Demo) -> None:

@@ -55,6 +55,7 @@ from domain.records import (
     TransitionRecord,
     User,
 )
+from domain.services.match_keys import fill_match_keys
 from domain.sqltypes import UTCDateTime
 from tools.demo.draw import DAY, utc_of
 
@@ -155,6 +156,8 @@ class Sink:
         """Write ``rows`` into ``table`` in chunks (PostgreSQL: via the writer)."""
         if not rows:
             return
+        if table is LEADS or table is CONTACTS:  # the duplicate match keys (D12)
+            fill_match_keys(rows, contact=table is CONTACTS)
         plan = self._plans.get(table.name)
         if plan is None:
             plan = self._plans[table.name] = _InsertPlan(table, self.conn.dialect)
