@@ -14,14 +14,21 @@ from sqlmodel import SQLModel
 from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
-from domain.services.idempotency import input_fingerprint, once, once_many
+from domain.records import IdempotencyKey
+from domain.services.idempotency import (
+    KEY_RETENTION,
+    input_fingerprint,
+    once,
+    once_many,
+    once_with,
+)
 
 T = TypeVar("T")
 R = TypeVar("R", bound=SQLModel)  # a record: what idempotent writes load again
 
 # Input fields that are not record values (handled by the mutation itself).
 CONTROL_FIELDS = frozenset(
-    {"id", "expected_version", "allow_duplicate", "idempotency_key"}
+    {"id", "expected_version", "allow_duplicate", "idempotency_key", "dry_run"}
 )
 
 
@@ -30,6 +37,17 @@ def version_guard(record: str) -> Any:
     return strawberry.field(
         default=None,
         description=f"Refuse with STALE_VERSION if the {record} moved on.",
+    )
+
+
+def idempotency_field(answer: str) -> Any:
+    """The optional ``idempotencyKey`` field of a create or transition input (A3)."""
+    hours = int(KEY_RETENTION.total_seconds() // 3600)
+    return strawberry.field(
+        default=None,
+        description=f"Repeat-safe key, kept {hours} hours: the same key and input "
+        f"return {answer} without doing it again; the same key with another input "
+        "is IDEMPOTENCY_KEY_REUSED.",
     )
 
 
@@ -73,20 +91,24 @@ def given(value: T | None) -> T | None:
 
 
 async def mutate(
-    info: Info, use_case: Callable[[AsyncSession], Awaitable[T]]
+    info: Info,
+    use_case: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    dry_run: bool = False,
 ) -> tuple[T | None, list[UserError]]:
     """Run one use case atomically; refusals come back as user errors.
 
     A unique-constraint race (two requests creating the same idempotency key
     at once on PostgreSQL) is retried once: the retry sees the winner's row.
     Inputs refused before execution (``api.input_limits``) run nothing.
+    ``dry_run``: the use case is rolled back at its end (``api.dry_runs``).
     """
     if refused := info.context.input_refusals.get(info.path.key):
         return None, user_errors(refused)
     try:
-        result, refusals = await info.context.attempt(use_case)
+        result, refusals = await info.context.attempt(use_case, dry_run=dry_run)
     except IntegrityError:
-        result, refusals = await info.context.attempt(use_case)
+        result, refusals = await info.context.attempt(use_case, dry_run=dry_run)
     return result, user_errors(refusals)
 
 
@@ -155,5 +177,33 @@ async def mutate_once_many(
             fingerprint=fingerprint,
             model=model,
             run=lambda: use_case(s),
+        ),
+    )
+
+
+async def mutate_once_with(
+    info: Info,
+    mutation: str,
+    data: Any,
+    use_case: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    remember: Callable[[T], dict[str, Any]],
+    recall: Callable[[AsyncSession, IdempotencyKey], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """``mutate_once`` for an answer of several records (``once_with``)."""
+    actor = info.context.actor
+    key = given(getattr(data, "idempotency_key", None))
+    fingerprint = input_fingerprint(_raw(data))
+    return await mutate(
+        info,
+        lambda s: once_with(
+            s,
+            actor=actor,
+            mutation=mutation,
+            key=key,
+            fingerprint=fingerprint,
+            run=lambda: use_case(s),
+            remember=remember,
+            recall=lambda seen: recall(s, seen),
         ),
     )

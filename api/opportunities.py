@@ -6,6 +6,7 @@ that the stages require (D3 rule 5) are recorded.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,11 +14,13 @@ from enum import Enum
 from typing import Annotated, Any, Self
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.contacts import ContactNode
 from api.context import Info
+from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import (
     ClosedLostReasonGQL,
     OpportunityStageGQL,
@@ -27,7 +30,15 @@ from api.enums import (
     SalesQualificationSourceGQL,
 )
 from api.errors import UserError, user_errors
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
     Connection,
@@ -423,6 +434,9 @@ class OpportunityFields:
 class CreateOpportunityInput(OpportunityFields):
     """createOpportunity input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the first opportunity (no second one)"
+    )
     name: str = strawberry.field(description="Name of the deal.")
     account_id: strawberry.ID = strawberry.field(description="The account.")
     owner_id: strawberry.ID | None = strawberry.field(
@@ -578,8 +592,11 @@ class OpportunityMutations:
     ) -> CreateOpportunityPayload:
         """Create an opportunity."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createOpportunity",
+            input,
+            rec.Opportunity,
             lambda s: service.create_opportunity(
                 opportunity_values(input), session=s, actor=actor
             ),
@@ -635,6 +652,10 @@ class OpportunityStageFieldsInput(OpportunityStageFields):
 class MoveOpportunityStageInput:
     """moveOpportunityStage input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the opportunity (as it is now, moved once)"
+    )
+    dry_run: bool = dry_run_field()
     id: strawberry.ID = strawberry.field(description="The opportunity.")
     to: OpportunityStageGQL = strawberry.field(description="The stage to move to.")
     reason: str | None = strawberry.field(
@@ -666,12 +687,16 @@ class MoveOpportunityStagePayload:
     user_errors: list[UserError] = strawberry.field(
         description="Every reason the move was refused (same as availableTransitions)."
     )
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.input(description="Ask to modify the standard terms of a deal (D3 rule 9).")
 class RequestTermsModificationInput:
     """requestTermsModification input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the opportunity (one request, one event)"
+    )
     id: strawberry.ID = strawberry.field(description="The opportunity.")
 
 
@@ -717,19 +742,29 @@ class OpportunityPipelineMutations:
             note=input.note,
             override=input.override,
         )
-        row, errors = await mutate(
-            info,
-            lambda s: pipeline.move_opportunity_stage(
+
+        def use_case(s: AsyncSession) -> Awaitable[rec.Opportunity]:
+            return pipeline.move_opportunity_stage(
                 decode_id(input.id, OpportunityNode, "id"),
                 request,
                 fields=stage_field_values(input.fields),
                 session=s,
                 actor=actor,
                 expected_version=input.expected_version,
+            )
+
+        row, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once(
+                info, "moveOpportunityStage", input, rec.Opportunity, use_case
             ),
         )
         return MoveOpportunityStagePayload(
-            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+            opportunity=row and OpportunityNode.from_row(row),
+            user_errors=errors,
+            dry_run=dry_run,
         )
 
     @strawberry.mutation(
@@ -742,8 +777,11 @@ class OpportunityPipelineMutations:
     ) -> RequestTermsModificationPayload:
         """Request a terms modification."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "requestTermsModification",
+            input,
+            rec.Opportunity,
             lambda s: pipeline.request_terms_modification(
                 decode_id(input.id, OpportunityNode, "id"), session=s, actor=actor
             ),

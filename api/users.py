@@ -10,7 +10,15 @@ import strawberry
 from api.context import Info
 from api.enums import RegionGQL, RoleGQL
 from api.errors import UserError
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.relay import (
     Connection,
     Order,
@@ -161,6 +169,7 @@ class UserFields:
 class CreateUserInput(UserFields):
     """createUser input."""
 
+    idempotency_key: str | None = idempotency_field("the first user (no second user)")
     name: str = strawberry.field(description="Full name.")
     email: str = strawberry.field(description="Work email (unique).")
     role: RoleGQL = strawberry.field(description="Role.")
@@ -234,8 +243,11 @@ class UserMutations:
     ) -> CreateUserPayload:
         """Create a user."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createUser",
+            input,
+            rec.User,
             lambda s: service.create_user(provided(input), session=s, actor=actor),
         )
         return CreateUserPayload(
