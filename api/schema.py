@@ -63,6 +63,7 @@ from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
+from api.subscriptions import Subscription
 from api.support import SupportMutations, SupportQueries
 from api.users import UserMutations, UserQueries
 from domain.enums import ErrorCode
@@ -238,6 +239,7 @@ LIMIT_RULES = [
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(relay_max_results=500),
     scalar_overrides={
         Decimal: BoundedDecimal,
