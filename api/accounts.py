@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.context import Info
 from api.enums import AccountTypeGQL, RegionGQL, RoleGQL, SalesSegmentGQL
 from api.errors import UserError
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.relay import (
     Connection,
     Order,
@@ -362,6 +370,9 @@ class AccountFields:
 class CreateAccountInput(AccountFields):
     """createAccount input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the first account (no second account)"
+    )
     name: str = strawberry.field(description="Name of the organization.")
     domains: list[str] | None = strawberry.field(
         default=strawberry.UNSET,
@@ -417,8 +428,11 @@ class AccountMutations:
     ) -> CreateAccountPayload:
         """Create an account."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createAccount",
+            input,
+            rec.Account,
             lambda s: service.create_account(
                 provided(input, ids=ACCOUNT_IDS, skip=NOT_VALUES),
                 session=s,
@@ -458,6 +472,7 @@ class AccountMutations:
 class AddAccountTeamMemberInput:
     """addAccountTeamMember input."""
 
+    idempotency_key: str | None = idempotency_field("the account (as it is now)")
     account_id: strawberry.ID = strawberry.field(description="The account.")
     user_id: strawberry.ID = strawberry.field(description="The user to add.")
     role: RoleGQL | None = strawberry.field(
@@ -500,8 +515,11 @@ class AccountTeamMutations:
     ) -> AccountTeamPayload:
         """Add a team member."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "addAccountTeamMember",
+            input,
+            rec.Account,
             lambda s: team.add_team_member(
                 decode_id(input.account_id, AccountNode, "accountId"),
                 decode_id(input.user_id, UserNode, "userId"),

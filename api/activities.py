@@ -12,7 +12,7 @@ from api.contacts import ContactNode
 from api.context import Info
 from api.enums import ActivityChannelGQL, ActivityDirectionGQL, ActivityKindGQL
 from api.errors import UserError
-from api.inputs import mutate, mutate_once, provided, version_guard
+from api.inputs import idempotency_field, mutate_once, provided, version_guard
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
 from api.relay import (
@@ -188,10 +188,8 @@ class ActivityQueries:
 class LogActivityInput:
     """logActivity input."""
 
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key for integrations: the same key and input return "
-        "the first activity; another input is IDEMPOTENCY_KEY_REUSED.",
+    idempotency_key: str | None = idempotency_field(
+        "the first activity (no second activity)"
     )
 
     kind: ActivityKindGQL = strawberry.field(description="TASK or EVENT.")
@@ -271,6 +269,7 @@ class ActivityMutations:
 class CompleteActivityInput:
     """completeActivity input."""
 
+    idempotency_key: str | None = idempotency_field("the activity (completed once)")
     id: strawberry.ID = strawberry.field(description="The activity (still open).")
     completed_at: datetime | None = strawberry.field(
         default=None, description="When it was done (default: now)."
@@ -308,8 +307,11 @@ class ActivityCompletionMutations:
     ) -> CompleteActivityPayload:
         """Complete an activity."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "completeActivity",
+            input,
+            rec.Activity,
             lambda s: service.complete_activity(
                 decode_id(input.id, ActivityNode, "id"),
                 {

@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -41,6 +41,7 @@ from api.context import Context
 from api.rate_limit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
+from api.subscriptions import SubscriptionsGraphQL
 from domain.db import (
     current_revision,
     head_revision,
@@ -300,6 +301,13 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        # Subscriptions (graphql-transport-ws) on the same path: api.subscriptions.
+        WebSocketRoute(
+            "/graphql",
+            SubscriptionsGraphQL(
+                schema, sessions, settings.cors_origins, authenticator
+            ),
+        ),
     ]
     if settings.metrics:
         routes.append(Route("/metrics", observability.metrics_endpoint(lag)))

@@ -11,7 +11,7 @@ import strawberry
 from api.context import Info
 from api.enums import CampaignChannelGQL
 from api.errors import UserError
-from api.inputs import mutate, provided
+from api.inputs import idempotency_field, mutate_once, provided
 from api.relay import (
     Connection,
     Order,
@@ -111,6 +111,9 @@ class CampaignQueries:
 class CreateCampaignInput:
     """createCampaign input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the first campaign (no second campaign)"
+    )
     name: str = strawberry.field(description="Name (webcasts: YYYYMMDD_Title).")
     channel: CampaignChannelGQL = strawberry.field(description="Marketing channel.")
     spend: Decimal | None = strawberry.field(
@@ -142,8 +145,11 @@ class CampaignMutations:
     ) -> CreateCampaignPayload:
         """Create a campaign."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createCampaign",
+            input,
+            rec.Campaign,
             lambda s: service.create_campaign(provided(input), session=s, actor=actor),
         )
         return CreateCampaignPayload(

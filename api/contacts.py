@@ -14,7 +14,15 @@ if TYPE_CHECKING:
 from api.accounts import AccountNode
 from api.context import Info
 from api.errors import UserError
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.relay import (
     Connection,
     Order,
@@ -235,6 +243,9 @@ class ContactFields:
 class CreateContactInput(ContactFields):
     """createContact input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the first contact (no second contact)"
+    )
     last_name: str = strawberry.field(description="Last name (required).")
     account_id: strawberry.ID = strawberry.field(description="The account (required).")
     initial_source: str = strawberry.field(
@@ -289,8 +300,11 @@ class ContactMutations:
     ) -> CreateContactPayload:
         """Create a contact."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createContact",
+            input,
+            rec.Contact,
             lambda s: service.create_contact(
                 provided(input, ids=CONTACT_IDS),
                 session=s,

@@ -91,19 +91,25 @@ class Context:
             return await fn(self.session)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One atomic use case; cached reads are dropped so payloads read fresh."""
+    async def write(self, *, dry_run: bool = False) -> AsyncIterator[AsyncSession]:
+        """One atomic use case; cached reads are dropped so payloads read fresh.
+
+        ``dry_run``: the use case runs and is rolled back (nothing is written).
+        """
         async with self.lock:
             self._loaders.clear()
-            async with write_transaction(self.session) as session:
+            async with write_transaction(self.session, commit=not dry_run) as session:
                 yield session
 
     async def attempt(
-        self, use_case: Callable[[AsyncSession], Awaitable[T]]
+        self,
+        use_case: Callable[[AsyncSession], Awaitable[T]],
+        *,
+        dry_run: bool = False,
     ) -> tuple[T | None, list[Any]]:
         """Run a write use case: (result, []) or (None, refusals); nothing half-done."""
         try:
-            async with self.write() as session:
+            async with self.write(dry_run=dry_run) as session:
                 return await use_case(session), []
         except Refused as refused:
             return None, refused.refusals

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
+from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import EngagementKindGQL
 from api.errors import UserError
-from api.inputs import mutate_once, mutate_once_many
+from api.inputs import idempotency_field, mutate_once, mutate_once_many
 from api.relay import RecordNode, decode_id, load_node
 from domain import records as rec
 from domain.errors import Refusal, Refused, refuse_if
@@ -114,11 +116,10 @@ class NewEngagementInput:
 class RecordEngagementInput(NewEngagementInput):
     """recordEngagement input."""
 
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key for integrations: the same key and input "
-        "return the first engagement; another input is IDEMPOTENCY_KEY_REUSED.",
+    idempotency_key: str | None = idempotency_field(
+        "the first engagement (no second engagement)"
     )
+    dry_run: bool = dry_run_field()
 
 
 @strawberry.input(
@@ -132,11 +133,8 @@ class RecordEngagementsInput:
         description=f"The engagements, applied in this order: 1 to "
         f"{service.MAX_BATCH:,} per call."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key for integrations: the same key and input "
-        "return the first answer (the same engagements); another input is "
-        "IDEMPOTENCY_KEY_REUSED.",
+    idempotency_key: str | None = idempotency_field(
+        "the first answer (the same engagements)"
     )
 
 
@@ -190,6 +188,7 @@ class RecordEngagementPayload:
     )
     engagement: EngagementNode | None = strawberry.field(description="The engagement.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.type(description="One engagement of a batch, as recorded, and its lead.")
@@ -240,9 +239,9 @@ class EngagementMutations:
 
         actor = info.context.actor
 
-        async def use_case(s):  # type: ignore[no-untyped-def]
+        async def recorded(s: AsyncSession) -> tuple[rec.Lead, rec.Engagement]:
             new = new_engagement(input)
-            _, engagement = await service.record_engagement(
+            return await service.record_engagement(
                 new.lead_id,
                 new.kind,
                 session=s,
@@ -250,19 +249,41 @@ class EngagementMutations:
                 occurred_at=new.occurred_at,
                 campaign_id=new.campaign_id,
             )
-            return engagement
 
-        engagement, errors = await mutate_once(
-            info, "recordEngagement", input, rec.Engagement, use_case
-        )
-        if engagement is None:
-            return RecordEngagementPayload(
-                lead=None, engagement=None, user_errors=errors
+        async def real() -> tuple[
+            tuple[rec.Lead | None, rec.Engagement] | None, list[UserError]
+        ]:
+            async def use_case(s: AsyncSession) -> rec.Engagement:
+                return (await recorded(s))[1]
+
+            engagement, errors = await mutate_once(
+                info, "recordEngagement", input, rec.Engagement, use_case
             )
+            return (engagement and (None, engagement)), errors
+
+        async def breakdown(
+            s: AsyncSession, done: tuple[rec.Lead | None, rec.Engagement]
+        ) -> list[ScoreLineNode]:
+            assert done[0] is not None
+            scored = await service.score_of(s, done[0])
+            return [ScoreLineNode.from_line(line) for line in scored.breakdown]
+
+        done, errors, dry_run = await rehearsable(
+            info, input.dry_run, recorded, real, score_breakdown=breakdown
+        )
+        if done is None:
+            return RecordEngagementPayload(
+                lead=None, engagement=None, user_errors=errors, dry_run=dry_run
+            )
+        lead, engagement = done
         return RecordEngagementPayload(
-            lead=await load_node(info, LeadNode, engagement.lead_id),
+            # A dry run's lead is as it would be; a real one's is read again.
+            lead=LeadNode.from_row(lead)
+            if lead is not None
+            else await load_node(info, LeadNode, engagement.lead_id),
             engagement=EngagementNode.from_row(engagement),
             user_errors=[],
+            dry_run=dry_run,
         )
 
     @strawberry.mutation(

@@ -15,14 +15,21 @@ from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
 from domain.errors import Refusal
-from domain.services.idempotency import input_fingerprint, once, once_many
+from domain.records import IdempotencyKey
+from domain.services.idempotency import (
+    KEY_RETENTION,
+    input_fingerprint,
+    once,
+    once_many,
+    once_with,
+)
 
 T = TypeVar("T")
 R = TypeVar("R", bound=SQLModel)  # a record: what idempotent writes load again
 
 # Input fields that are not record values (handled by the mutation itself).
 CONTROL_FIELDS = frozenset(
-    {"id", "expected_version", "allow_duplicate", "idempotency_key"}
+    {"id", "expected_version", "allow_duplicate", "idempotency_key", "dry_run"}
 )
 
 
@@ -31,6 +38,17 @@ def version_guard(record: str) -> Any:
     return strawberry.field(
         default=None,
         description=f"Refuse with STALE_VERSION if the {record} moved on.",
+    )
+
+
+def idempotency_field(answer: str) -> Any:
+    """The optional ``idempotencyKey`` field of a create or transition input (A3)."""
+    hours = int(KEY_RETENTION.total_seconds() // 3600)
+    return strawberry.field(
+        default=None,
+        description=f"Repeat-safe key, kept {hours} hours: the same key and input "
+        f"return {answer} without doing it again; the same key with another input "
+        "is IDEMPOTENCY_KEY_REUSED.",
     )
 
 
@@ -77,6 +95,7 @@ async def mutate(
     info: Info,
     use_case: Callable[[AsyncSession], Awaitable[T]],
     *,
+    dry_run: bool = False,
     refusals_as: Callable[[list[Refusal]], list[Refusal]] = list,
 ) -> tuple[T | None, list[UserError]]:
     """Run one use case atomically; refusals come back as user errors
@@ -85,13 +104,14 @@ async def mutate(
     A unique-constraint race (two requests creating the same idempotency key
     at once on PostgreSQL) is retried once: the retry sees the winner's row.
     Inputs refused before execution (``api.input_limits``) run nothing.
+    ``dry_run``: the use case is rolled back at its end (``api.dry_runs``).
     """
     if refused := info.context.input_refusals.get(info.path.key):
         return None, user_errors(refused)
     try:
-        result, refusals = await info.context.attempt(use_case)
+        result, refusals = await info.context.attempt(use_case, dry_run=dry_run)
     except IntegrityError:
-        result, refusals = await info.context.attempt(use_case)
+        result, refusals = await info.context.attempt(use_case, dry_run=dry_run)
     return result, user_errors(refusals_as(list(refusals)))
 
 
@@ -120,6 +140,8 @@ async def mutate_once(
     data: Any,
     model: type[R],
     use_case: Callable[[AsyncSession], Awaitable[R]],
+    *,
+    refusals_as: Callable[[list[Refusal]], list[Refusal]] = list,
 ) -> tuple[R | None, list[UserError]]:
     """``mutate`` honouring the input's ``idempotencyKey`` (A3)."""
     actor = info.context.actor
@@ -136,6 +158,7 @@ async def mutate_once(
             model=model,
             run=lambda: use_case(s),
         ),
+        refusals_as=refusals_as,
     )
 
 
@@ -160,5 +183,33 @@ async def mutate_once_many(
             fingerprint=fingerprint,
             model=model,
             run=lambda: use_case(s),
+        ),
+    )
+
+
+async def mutate_once_with(
+    info: Info,
+    mutation: str,
+    data: Any,
+    use_case: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    remember: Callable[[T], dict[str, Any]],
+    recall: Callable[[AsyncSession, IdempotencyKey], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """``mutate_once`` for an answer of several records (``once_with``)."""
+    actor = info.context.actor
+    key = given(getattr(data, "idempotency_key", None))
+    fingerprint = input_fingerprint(_raw(data))
+    return await mutate(
+        info,
+        lambda s: once_with(
+            s,
+            actor=actor,
+            mutation=mutation,
+            key=key,
+            fingerprint=fingerprint,
+            run=lambda: use_case(s),
+            remember=remember,
+            recall=lambda seen: recall(s, seen),
         ),
     )

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.context import Info
+from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.engagements import ScoreLineNode
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
 from api.errors import UserError, user_errors
 from api.inputs import (
     RecordChange,
     given,
+    idempotency_field,
     mutate,
     mutate_once,
+    mutate_once_with,
     provided,
     version_guard,
 )
@@ -457,11 +462,7 @@ class CreateLeadInput(LeadFields):
     allow_duplicate: bool = strawberry.field(
         default=False, description="Create even if a lead/contact has this email."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key: the same key and input return the first lead "
-        "instead of creating another; another input is IDEMPOTENCY_KEY_REUSED.",
-    )
+    idempotency_key: str | None = idempotency_field("the first lead (no second lead)")
 
 
 @strawberry.input(description="Change a lead's profile; only the given fields change.")
@@ -553,6 +554,9 @@ class LeadMutations:
 class TransitionLeadInput:
     """transitionLead input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the lead (as it is now, moved once)"
+    )
     id: strawberry.ID = strawberry.field(description="The lead.")
     to: LeadStatusGQL = strawberry.field(description="The status to move to.")
     reason: str | None = strawberry.field(
@@ -565,6 +569,7 @@ class TransitionLeadInput:
         description="The purchasing record, required for WEB_PORTAL_PURCHASE.",
     )
     expected_version: int | None = version_guard("lead")
+    dry_run: bool = dry_run_field()
 
 
 @strawberry.type(description="Result of transitionLead.")
@@ -575,6 +580,7 @@ class TransitionLeadPayload:
     user_errors: list[UserError] = strawberry.field(
         description="Every reason the move was refused (same as availableTransitions)."
     )
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.input(
@@ -584,6 +590,9 @@ class TransitionLeadPayload:
 class ConvertLeadInput:
     """convertLead input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the records of the first conversion (converted once)"
+    )
     id: strawberry.ID = strawberry.field(
         description="The lead (ACCEPTED or QUALIFYING)."
     )
@@ -610,6 +619,7 @@ class ConvertLeadInput:
         "when you are not field sales yourself (ASSIGNEE_REQUIRED).",
     )
     expected_version: int | None = version_guard("lead")
+    dry_run: bool = dry_run_field()
 
 
 @strawberry.type(description="Result of convertLead: what the lead became.")
@@ -623,6 +633,7 @@ class ConvertLeadPayload:
         description="The new or attached opportunity (null when none)."
     )
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.type
@@ -643,18 +654,24 @@ class LeadLifecycleMutations:
             note=input.note,
             purchase_reference=input.purchase_reference,
         )
-        row, errors = await mutate(
-            info,
-            lambda s: lifecycle.transition_lead(
+
+        def use_case(s: AsyncSession) -> Awaitable[rec.Lead]:
+            return lifecycle.transition_lead(
                 decode_id(input.id, LeadNode, "id"),
                 request,
                 session=s,
                 actor=actor,
                 expected_version=input.expected_version,
-            ),
+            )
+
+        row, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once(info, "transitionLead", input, rec.Lead, use_case),
         )
         return TransitionLeadPayload(
-            lead=row and LeadNode.from_row(row), user_errors=errors
+            lead=row and LeadNode.from_row(row), user_errors=errors, dry_run=dry_run
         )
 
     @strawberry.mutation(
@@ -686,7 +703,21 @@ class LeadLifecycleMutations:
                 expected_version=input.expected_version,
             )
 
-        done, errors = await mutate(info, use_case)
+        done, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once_with(
+                info,
+                "convertLead",
+                input,
+                use_case,
+                remember=lifecycle.Conversion.remembered,
+                recall=lambda s, seen: lifecycle.recalled_conversion(
+                    s, seen.record_ids
+                ),
+            ),
+        )
         if done is None:
             return ConvertLeadPayload(
                 lead=None,
@@ -694,6 +725,7 @@ class LeadLifecycleMutations:
                 contact=None,
                 opportunity=None,
                 user_errors=errors,
+                dry_run=dry_run,
             )
         return ConvertLeadPayload(
             lead=LeadNode.from_row(done.lead),
@@ -701,4 +733,5 @@ class LeadLifecycleMutations:
             contact=ContactNode.from_row(done.contact),
             opportunity=done.opportunity and OpportunityNode.from_row(done.opportunity),
             user_errors=[],
+            dry_run=dry_run,
         )

@@ -7,7 +7,7 @@ that the stages require (D3 rule 5) are recorded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,11 +15,13 @@ from enum import Enum
 from typing import Annotated, Any, Self
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.contacts import ContactNode
 from api.context import Info
+from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import (
     ClosedLostReasonGQL,
     OpportunityStageGQL,
@@ -29,7 +31,15 @@ from api.enums import (
     SalesQualificationSourceGQL,
 )
 from api.errors import UserError, camel, user_errors
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.machines import TransitionOption, TransitionRecordNode, history_of
 from api.relay import (
     Connection,
@@ -425,6 +435,9 @@ class OpportunityFields:
 class CreateOpportunityInput(OpportunityFields):
     """createOpportunity input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the first opportunity (no second one)"
+    )
     name: str = strawberry.field(description="Name of the deal.")
     account_id: strawberry.ID = strawberry.field(description="The account.")
     owner_id: strawberry.ID | None = strawberry.field(
@@ -580,8 +593,11 @@ class OpportunityMutations:
     ) -> CreateOpportunityPayload:
         """Create an opportunity."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createOpportunity",
+            input,
+            rec.Opportunity,
             lambda s: service.create_opportunity(
                 opportunity_values(input), session=s, actor=actor
             ),
@@ -637,6 +653,10 @@ class OpportunityStageFieldsInput(OpportunityStageFields):
 class MoveOpportunityStageInput:
     """moveOpportunityStage input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the opportunity (as it is now, moved once)"
+    )
+    dry_run: bool = dry_run_field()
     id: strawberry.ID = strawberry.field(description="The opportunity.")
     to: OpportunityStageGQL = strawberry.field(description="The stage to move to.")
     reason: str | None = strawberry.field(
@@ -668,12 +688,16 @@ class MoveOpportunityStagePayload:
     user_errors: list[UserError] = strawberry.field(
         description="Every reason the move was refused (same as availableTransitions)."
     )
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.input(description="Ask to modify the standard terms of a deal (D3 rule 9).")
 class RequestTermsModificationInput:
     """requestTermsModification input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the opportunity (one request, one event)"
+    )
     id: strawberry.ID = strawberry.field(description="The opportunity.")
 
 
@@ -739,20 +763,35 @@ class OpportunityPipelineMutations:
             note=input.note,
             override=input.override,
         )
-        row, errors = await mutate(
-            info,
-            lambda s: pipeline.move_opportunity_stage(
+
+        def use_case(s: AsyncSession) -> Awaitable[rec.Opportunity]:
+            return pipeline.move_opportunity_stage(
                 decode_id(input.id, OpportunityNode, "id"),
                 request,
                 fields=stage_field_values(input.fields),
                 session=s,
                 actor=actor,
                 expected_version=input.expected_version,
+            )
+
+        row, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once(
+                info,
+                "moveOpportunityStage",
+                input,
+                rec.Opportunity,
+                use_case,
+                refusals_as=as_move_input,
             ),
             refusals_as=as_move_input,
         )
         return MoveOpportunityStagePayload(
-            opportunity=row and OpportunityNode.from_row(row), user_errors=errors
+            opportunity=row and OpportunityNode.from_row(row),
+            user_errors=errors,
+            dry_run=dry_run,
         )
 
     @strawberry.mutation(
@@ -765,8 +804,11 @@ class OpportunityPipelineMutations:
     ) -> RequestTermsModificationPayload:
         """Request a terms modification."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "requestTermsModification",
+            input,
+            rec.Opportunity,
             lambda s: pipeline.request_terms_modification(
                 decode_id(input.id, OpportunityNode, "id"), session=s, actor=actor
             ),

@@ -11,10 +11,11 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError
-from api.inputs import mutate, version_guard
+from api.inputs import idempotency_field, mutate_once, version_guard
 from api.leads import LeadNode
 from api.relay import decode_id
 from api.users import UserNode
+from domain.records import Lead
 from domain.rules.permissions import LEAD_TRANSFER_ROLES, role_names
 from domain.services import ownership as service
 
@@ -27,6 +28,9 @@ from domain.services import ownership as service
 class TransferLeadOwnershipInput:
     """transferLeadOwnership input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the lead (as it is now, transferred once)"
+    )
     id: strawberry.ID = strawberry.field(description="The lead.")
     to_user_id: strawberry.ID = strawberry.field(
         description="The new owner: an active user other than the current owner."
@@ -61,8 +65,11 @@ class OwnershipMutations:
     ) -> TransferLeadOwnershipPayload:
         """Transfer a lead."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "transferLeadOwnership",
+            input,
+            Lead,
             lambda s: service.transfer_lead_ownership(
                 decode_id(input.id, LeadNode, "id"),
                 decode_id(input.to_user_id, UserNode, "toUserId"),

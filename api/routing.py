@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
+from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.errors import UserError
-from api.inputs import mutate
+from api.inputs import idempotency_field, mutate, mutate_once
 from api.relay import decode_id, load_node
 from api.users import UserNode
-from domain.records import RoutingPool, RoutingPoolMember
+from domain.records import Lead, RoutingPool, RoutingPoolMember
 from domain.rules.permissions import POOL_MANAGERS, role_list
 from domain.rules.routing import RULES
 from domain.services import routing as service
@@ -130,6 +133,10 @@ class SetRoutingPoolMembersPayload:
 class RouteLeadInput:
     """routeLead input."""
 
+    idempotency_key: str | None = idempotency_field(
+        "the lead (as it is now, routed once)"
+    )
+    dry_run: bool = dry_run_field()
     id: strawberry.ID = strawberry.field(description="The lead.")
 
 
@@ -139,6 +146,7 @@ class RouteLeadPayload:
 
     lead: LeadRef | None = strawberry.field(description="The lead with its decision.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+    dry_run: DryRun | None = dry_run_outcome()
 
 
 @strawberry.type
@@ -171,10 +179,18 @@ class RoutingMutations:
         from api.leads import LeadNode
 
         actor = info.context.actor
-        row, errors = await mutate(
-            info,
-            lambda s: service.route_lead_again(
+
+        def use_case(s: AsyncSession) -> Awaitable[Lead]:
+            return service.route_lead_again(
                 decode_id(input.id, LeadNode, "id"), session=s, actor=actor
-            ),
+            )
+
+        row, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once(info, "routeLead", input, Lead, use_case),
         )
-        return RouteLeadPayload(lead=row and LeadNode.from_row(row), user_errors=errors)
+        return RouteLeadPayload(
+            lead=row and LeadNode.from_row(row), user_errors=errors, dry_run=dry_run
+        )

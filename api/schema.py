@@ -76,6 +76,7 @@ from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
+from api.subscriptions import Subscription
 from api.support import SupportMutations, SupportQueries
 from api.users import ApiTokenQueries, UserMutations, UserQueries
 from api.webhooks import WebhookMutations, WebhookQueries
@@ -342,6 +343,7 @@ def describe_shared_arguments(graphql_schema: GraphQLSchema) -> None:
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(relay_max_results=PAGE_MAX),
     scalar_overrides={
         Decimal: BoundedDecimal,

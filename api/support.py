@@ -18,7 +18,7 @@ import strawberry
 from api.context import Info
 from api.enums import EscalationReasonGQL, HandOffRuleGQL, SupportTicketKindGQL
 from api.errors import UserError
-from api.inputs import mutate, mutate_once
+from api.inputs import idempotency_field, mutate_once
 from api.relay import (
     Connection,
     Ordering,
@@ -260,10 +260,8 @@ class PassTicketToSalesInput:
         default=None,
         description="The support system's ticket id (up to 120 characters).",
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Repeat-safe key for integrations: the same key and input "
-        "return the first hand-off; another input is IDEMPOTENCY_KEY_REUSED.",
+    idempotency_key: str | None = idempotency_field(
+        "the first hand-off (no second hand-off)"
     )
 
 
@@ -284,6 +282,7 @@ class PassTicketToSalesPayload:
 class ResolveSupportHandOffInput:
     """resolveSupportHandOff input."""
 
+    idempotency_key: str | None = idempotency_field("the hand-off (resolved once)")
     id: strawberry.ID = strawberry.field(description="The hand-off.")
     note: str | None = strawberry.field(
         default=None, description="How it was resolved."
@@ -344,8 +343,11 @@ class SupportMutations:
     ) -> ResolveSupportHandOffPayload:
         """Resolve a hand-off."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "resolveSupportHandOff",
+            input,
+            rec.SupportHandOff,
             lambda s: service.resolve_hand_off(
                 decode_id(input.id, SupportHandOffNode, "id"),
                 session=s,

@@ -12,7 +12,15 @@ import strawberry
 from api.context import Info
 from api.enums import RegionGQL, RoleGQL, TokenScopeGQL
 from api.errors import UserError
-from api.inputs import RecordChange, given, mutate, provided, version_guard
+from api.inputs import (
+    RecordChange,
+    given,
+    idempotency_field,
+    mutate,
+    mutate_once,
+    provided,
+    version_guard,
+)
 from api.relay import (
     Connection,
     Order,
@@ -166,6 +174,7 @@ class UserFields:
 class CreateUserInput(UserFields):
     """createUser input."""
 
+    idempotency_key: str | None = idempotency_field("the first user (no second user)")
     name: str = strawberry.field(description="Full name.")
     email: str = strawberry.field(description="Work email (unique).")
     role: RoleGQL = strawberry.field(description="Role.")
@@ -347,8 +356,11 @@ class UserMutations:
     ) -> CreateUserPayload:
         """Create a user."""
         actor = info.context.actor
-        row, errors = await mutate(
+        row, errors = await mutate_once(
             info,
+            "createUser",
+            input,
+            rec.User,
             lambda s: service.create_user(provided(input), session=s, actor=actor),
         )
         return CreateUserPayload(

@@ -169,13 +169,19 @@ def _writer_lock(session: AsyncSession) -> asyncio.Lock | None:
 
 
 @asynccontextmanager
-async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+async def write_transaction(
+    session: AsyncSession, *, commit: bool = True
+) -> AsyncIterator[AsyncSession]:
     """Run one write use case atomically: commit on success, roll back on error.
 
     Any read transaction the session had open is ended first (objects read so
     far are detached, keeping their values), so the write starts from a fresh
     snapshot; on SQLite it begins IMMEDIATE and thereby queues behind other
     writers instead of failing.
+
+    ``commit=False`` is a dry run: the use case runs to its end (flushed, so
+    new rows have their ids), then everything is rolled back; the objects it
+    returned are detached first and keep the values they would have had.
     """
     async with AsyncExitStack() as stack:
         lock = _writer_lock(session)
@@ -187,7 +193,12 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
         await session.connection(execution_options={_IMMEDIATE: True})
         try:
             yield session
-            await session.commit()
+            if commit:
+                await session.commit()
+            else:
+                await session.flush()
+                session.expunge_all()
+                await session.rollback()
         except BaseException:
             await session.rollback()
             session.expunge_all()

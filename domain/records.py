@@ -774,7 +774,11 @@ class IdempotencyKey(SQLModel, table=True):
     """The first answer to a repeated mutation (A3 ``idempotencyKey``)."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "mutation", "key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "mutation", "key"),
+        # Pruning deletes by age (``idempotency.prune_expired_keys``).
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id")

@@ -279,7 +279,7 @@ def test_upgrading_keys_existing_people_as_the_live_rules_do(fresh_database):
     the migration's frozen copy of the normalizers, equal to the live ones."""
     from domain.services.match_keys import keys_of_row
 
-    command.upgrade(alembic_config(fresh_database), "0012_webhooks")
+    command.upgrade(alembic_config(fresh_database), "0013_idempotency")
     engine = make_sync_engine(fresh_database)
     now = datetime(2025, 5, 6, 12, tzinfo=UTC)
     at = UTCDateTime()

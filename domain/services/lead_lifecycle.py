@@ -350,6 +350,24 @@ class Conversion:
     contact: Contact
     opportunity: Opportunity | None
 
+    def remembered(self) -> dict[str, Any]:
+        """The ids an idempotency key keeps of this conversion (in field order)."""
+        opportunity_id = self.opportunity.id if self.opportunity else None
+        return {
+            "record_ids": [self.lead.id, self.account.id, self.contact.id]
+            + ([opportunity_id] if opportunity_id else [])
+        }
+
+
+async def recalled_conversion(session: AsyncSession, ids: list[int]) -> Conversion:
+    """A remembered conversion (``Conversion.remembered``) loaded again."""
+    return Conversion(
+        lead=await load(session, Lead, ids[0]),
+        account=await load(session, Account, ids[1]),
+        contact=await load(session, Contact, ids[2]),
+        opportunity=await load(session, Opportunity, ids[3]) if len(ids) > 3 else None,
+    )
+
 
 async def _new_account(
     session: AsyncSession, lead: Lead, owner_id: int, regions: RegionTable

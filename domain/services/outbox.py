@@ -3,7 +3,9 @@ the users each event is addressed to."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -13,6 +15,58 @@ from domain.enums import RecordType
 from domain.records import Event, EventRecipient
 from domain.rules.permissions import Actor
 from domain.services.bulk import HeldRow, add_row, write_after_bulk
+
+_CAPTURE = "salesops.emitted"
+
+
+@dataclass(frozen=True)
+class EmittedEvent:
+    """An event as a use case wrote it: what, about which record, to whom."""
+
+    kind: str
+    record_type: RecordType
+    record_id: int
+    actor_id: int | None
+    payload: dict[str, Any]
+    # (user id, capacity), in the order addressed, each user once.
+    recipients: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Emitted:
+    """The events written while ``capture_emitted`` is active, in order."""
+
+    rows: list[Event | HeldRow] = field(default_factory=list)
+    recipients: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def events(self) -> list[EmittedEvent]:
+        """Each captured event with its recipients."""
+        found = []
+        for row in self.rows:
+            values = row.values if isinstance(row, HeldRow) else row.model_dump()
+            found.append(
+                EmittedEvent(
+                    kind=values["kind"],
+                    record_type=values["record_type"],
+                    record_id=values["record_id"],
+                    actor_id=values["actor_id"],
+                    payload=dict(values["payload"]),
+                    recipients=list(self.recipients.get(id(row), [])),
+                )
+            )
+        return found
+
+
+@contextmanager
+def capture_emitted(session: AsyncSession) -> Iterator[Emitted]:
+    """Keep every event ``emit`` writes on this session meanwhile (a dry run
+    reports what it would emit, whichever path wrote them)."""
+    emitted = Emitted()
+    session.info[_CAPTURE] = emitted
+    try:
+        yield emitted
+    finally:
+        session.info.pop(_CAPTURE, None)
 
 
 def emit(
@@ -24,7 +78,7 @@ def emit(
     **payload: Any,
 ) -> Event | HeldRow:
     """Write an outbox event in the current transaction (D10)."""
-    return add_row(
+    row = add_row(
         session,
         Event,
         kind=kind,
@@ -33,6 +87,9 @@ def emit(
         actor_id=actor.id if actor else None,
         payload=payload,
     )
+    if (emitted := session.info.get(_CAPTURE)) is not None:
+        emitted.rows.append(row)
+    return row
 
 
 async def address(
@@ -46,6 +103,13 @@ async def address(
     bulk use case the recipients are written by ``flush_bulk``, after the event.
     """
     rows = partial(_recipient_rows, event, list(recipients))
+    if (emitted := session.info.get(_CAPTURE)) is not None:
+        addressed = emitted.recipients.setdefault(id(event), [])
+        known = {user_id for user_id, _ in addressed}
+        for user_id, capacity in recipients:
+            if user_id not in known:
+                known.add(user_id)
+                addressed.append((user_id, capacity))
     if not write_after_bulk(session, event, rows):
         await session.flush()
         session.add_all(rows())

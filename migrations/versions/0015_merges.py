@@ -1,7 +1,7 @@
 """merges: duplicate match keys on leads and contacts, the merge ledger, scans
 
 Revision ID: 0015_merges
-Revises: 0012_webhooks
+Revises: 0013_idempotency
 Create Date: 2026-12-03 08:00:00.000000
 
 D12 (issue 13 items 3, 4): leads and contacts get their match keys (email,
@@ -22,7 +22,7 @@ from alembic import op
 import domain.sqltypes
 
 revision: str = "0015_merges"
-down_revision: str | None = "0012_webhooks"
+down_revision: str | None = "0013_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,14 @@ import httpx
 from sqlalchemy import func, select
 
 from domain.enums import Role
-from domain.records import Contact, IdempotencyKey, Lead, SupportHandOff, User
+from domain.records import (
+    Contact,
+    IdempotencyKey,
+    Lead,
+    SupportHandOff,
+    TransitionRecord,
+    User,
+)
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from tests.api.ids import gid
@@ -327,3 +334,34 @@ async def test_paths_locking_several_things_run_in_parallel_without_deadlock(
     for e in emails:
         assert await count(sessions, Lead, e) == 1
     assert await row_count(sessions, SupportHandOff) == 9
+
+
+TRANSITION = """
+mutation($input: TransitionLeadInput!) {
+  transitionLead(input: $input) { lead { id status version } userErrors { code } } }"""
+
+
+async def test_simultaneous_replays_of_one_transition_all_get_the_first_answer(
+    server, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    token = await make.token(ops)
+    lead = await make.lead()
+    body = {
+        "input": {
+            "id": gid("Lead", lead.id),
+            "to": "NURTURE",
+            "reason": "Not this quarter",
+            "expectedVersion": lead.version,
+            "idempotencyKey": "sync-move-7",
+        }
+    }
+
+    data = await post_all(server, token, [(TRANSITION, body)] * CLIENTS)
+
+    payloads = [d["transitionLead"] for d in data]
+    assert payloads == [payloads[0]] * CLIENTS
+    assert payloads[0]["userErrors"] == []
+    assert payloads[0]["lead"]["status"] == "NURTURE"
+    assert await row_count(sessions, TransitionRecord) == 1
+    assert await row_count(sessions, IdempotencyKey) == 1
