@@ -74,6 +74,21 @@ EXEMPT = {
     # The answer is a secret shown once and stored only hashed: a first answer
     # cannot be returned again, so a repeat must ask for a new token.
     "createApiToken": "secret shown once",
+    "createWebhookSubscription": "secret shown once",
+    "updateWebhookSubscription": "update",
+    "deleteWebhookSubscription": "delete",
+    # Re-sends: delivery is at least once, and subscribers de-duplicate by the
+    # event id every delivery carries.
+    "redeliverEvent": "re-send",
+    "replayWebhookSubscription": "re-send",
+    # A repeated merge finds its duplicates gone and is refused without a
+    # change; the merge it repeats is readable and undoable (undoMerge).
+    "mergeLeads": "merge",
+    "mergeContacts": "merge",
+    "mergeAccounts": "merge",
+    "undoMerge": "merge",
+    # A scan job only reads: a repeat scans again and finds the same pairs.
+    "startDuplicateScan": "read-only job",
 }
 
 
