@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from domain.enums import EngagementKind, Role
+from domain.enums import EngagementKind, LeadStatus, Role
+from domain.lifecycle.lead import LEAD_MACHINE
 from domain.records import Account, Contact
 from domain.rules.permissions import Actor
 from domain.services.opportunities import create_opportunity
@@ -25,7 +26,7 @@ from tests.api.ids import gid
 
 # (SQLite, PostgreSQL)
 BUDGETS: dict[str, tuple[int, int]] = {
-    "transitionLead": (8, 7),
+    "transitionLead": (5, 4),
     "moveOpportunityStage": (8, 7),
     "createLead": (7, 7),
     "recordEngagement": (16, 11),
@@ -220,3 +221,22 @@ async def test_a_batch_of_three_engagements_stays_within_its_budget(
         "INQUIRY"
     ] * 3
     within(engine, "recordEngagements(3)", sent)
+
+
+async def test_a_lead_move_runs_its_guards_once(api, make, monkeypatch):
+    admin = await make.user(Role.ADMIN)
+    lead = await make.lead()
+    runs: list[LeadStatus] = []
+    run_guards = LEAD_MACHINE._run_guards
+
+    def counted_run(rule: Any, facts: Any, request: Any) -> Any:
+        runs.append(rule.dest)
+        return run_guards(rule, facts, request)
+
+    monkeypatch.setattr(LEAD_MACHINE, "_run_guards", counted_run)
+    variables = {"input": {"id": gid("Lead", lead.id), "to": "NURTURE", "reason": "r"}}
+
+    data = (await api(MOVE_LEAD, variables, as_user=admin)).ok()
+
+    assert data["transitionLead"]["userErrors"] == []
+    assert runs == [LeadStatus.NURTURE]
