@@ -27,7 +27,7 @@ from tests.api.ids import gid
 # (SQLite, PostgreSQL)
 BUDGETS: dict[str, tuple[int, int]] = {
     "transitionLead": (5, 4),
-    "moveOpportunityStage": (8, 7),
+    "moveOpportunityStage": (6, 5),
     "createLead": (7, 7),
     "recordEngagement": (16, 11),
     "recordEngagements(3)": (16, 11),
