@@ -7,7 +7,6 @@ guards, so the API's "why not" and the mutation's refusal can never differ.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,7 +108,7 @@ QUALIFICATION_SOURCE_BY_ROLE = {
 }
 
 
-def _two_way_activities() -> Select[Any]:
+def two_way_activities() -> Select[Any]:
     """Completed two-way activities (call, meeting, web chat, an email reply)."""
     return select(col(Activity.lead_id)).where(
         Activity.completed_at.is_not(None),  # type: ignore[union-attr]
@@ -133,7 +132,7 @@ def _fact_columns(lead_id: Any, status_changed_at: Any) -> list[Any]:
     return [
         exists(engagements),
         exists(engagements.where(col(Engagement.created_at) >= status_changed_at)),
-        exists(_two_way_activities().where(col(Activity.lead_id) == lead_id)),
+        exists(two_way_activities().where(col(Activity.lead_id) == lead_id)),
     ]
 
 
@@ -186,20 +185,6 @@ def lead_facts_of(
         has_completed_two_way_activity=has_completed_two_way_activity,
         contact_data_changed_since_bad_data=contact_data_changed_since_bad_data,
     )
-
-
-async def leads_with_two_way_activity(
-    session: AsyncSession, lead_ids: Collection[int]
-) -> set[int]:
-    """Which of these leads have a completed two-way activity (one statement)."""
-    if not lead_ids:
-        return set()
-    rows = await session.execute(
-        _two_way_activities()
-        .where(Activity.lead_id.in_(lead_ids))  # type: ignore[union-attr]
-        .distinct()
-    )
-    return {lead_id for lead_id in rows.scalars() if lead_id is not None}
 
 
 def _last_status_payload(lead_id: Any) -> Select[Any]:

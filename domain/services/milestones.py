@@ -195,19 +195,22 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
         leads = [lead for lead in leads if _changed(lead, "status", *LEAD_DIMENSIONS)]
     if not leads:
         return
-    # A lead this flush inserted has no entry yet: nothing to read.
-    stored = (
-        {}
-        if new
-        else {
+    # A lead this flush inserted has no entry yet: nothing to read; nor for a
+    # lead whose stamps were read with its row's lock (``remember_stamps``).
+    known = _known_stamps(session)
+    stored: dict[int | None, Stamps] = {
+        lead.id: known[lead.id] for lead in leads if lead.id in known
+    }
+    unread = [lead.id for lead in leads if lead.id not in stored]
+    if unread and not new:
+        stored |= {
             row[0]: tuple(row[1:])
             for row in session.execute(
                 select(ENTRIES.c.lead_id, *stamp_columns()).where(
-                    ENTRIES.c.lead_id.in_([lead.id for lead in leads])
+                    ENTRIES.c.lead_id.in_(unread)
                 )
             )
         }
-    )
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lead in leads:
@@ -221,6 +224,8 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
         if before is None:
             inserts.append({"lead_id": lead.id, **values})
             continue
+        if lead.id in known:
+            known[lead.id] = stamps
         changed = stamp_changes(before, stamps) | {
             name: value
             for name, value in _lead_dimensions(lead).items()
@@ -241,8 +246,32 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
         )
 
 
+_STAMPS = "salesops.funnel_stamps"
+
+
+def remember_stamps(session: Session, stamps: dict[int, Stamps]) -> None:
+    """The stamps of these leads' entries, read in this transaction with their
+    rows' lock (so no one else changes them): the flush hook uses them instead
+    of reading them again, and keeps them up to date as it writes."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_STAMPS)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[_STAMPS] = (transaction, dict[int, Stamps]())
+    memo[1].update(stamps)
+
+
+def _known_stamps(session: Session) -> dict[int, Stamps]:
+    """``remember_stamps``'s stamps of the current transaction (empty: none)."""
+    memo = session.info.get(_STAMPS)
+    if memo is None or memo[0] is not session.get_transaction():
+        return {}
+    return memo[1]  # type: ignore[no-any-return]
+
+
 def _new_opportunity(session: Session, opp: Opportunity) -> None:
     reached = milestone_of_stage(opp.stage)
+    # The lead's entry is stamped below, past ``follow_leads``.
+    _known_stamps(session).pop(opp.lead_id, None)  # type: ignore[arg-type]
     if opp.lead_id is None:
         stamps = opportunity_stamps(opp.created_at, opp.stage)
         session.execute(

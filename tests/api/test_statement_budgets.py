@@ -28,9 +28,9 @@ from tests.api.ids import gid
 BUDGETS: dict[str, tuple[int, int]] = {
     "transitionLead": (5, 4),
     "moveOpportunityStage": (6, 5),
-    "createLead": (7, 7),
-    "recordEngagement": (16, 11),
-    "recordEngagements(3)": (16, 11),
+    "createLead": (5, 5),
+    "recordEngagement": (11, 9),
+    "recordEngagements(3)": (12, 9),
 }
 
 MOVE_LEAD = """
@@ -171,6 +171,7 @@ async def test_an_opportunity_move_stays_within_its_statement_budget(api, make, 
 
 async def test_creating_a_lead_stays_within_its_statement_budget(api, make, engine):
     ops = await make.user(Role.MARKETING_OPS)
+    await make.lead()  # the rule tables are read once per process: not counted
     variables = {
         "input": {
             "lastName": "Lovelace",
