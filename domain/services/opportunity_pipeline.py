@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -195,16 +196,18 @@ def _facts_of(
     )
 
 
-def locking_statements(opportunity_id: int) -> Select[Any]:
-    """The one statement a stage move starts with: the opportunity's row,
-    locked until commit (PostgreSQL ``FOR UPDATE OF opportunities``; SQLite's
-    write transaction holds the database), with what the guards ask
-    (``_fact_columns``) and its funnel entry's stamps."""
+@cache
+def locking_statements() -> Select[Any]:
+    """The one statement a stage move starts with (the id bound as
+    ``opportunity_id``): the opportunity's row, locked until commit
+    (PostgreSQL ``FOR UPDATE OF opportunities``; SQLite's write transaction
+    holds the database), with what the guards ask (``_fact_columns``) and its
+    funnel entry's stamps. Built once per process (as the lead's)."""
     return (
         select(Opportunity, *_fact_columns(), ENTRIES.c.id, *stamp_columns())
         .join(Account, col(Account.id) == Opportunity.account_id)
         .outerjoin(ENTRIES, ENTRIES.c.opportunity_id == Opportunity.id)
-        .where(col(Opportunity.id) == opportunity_id)
+        .where(col(Opportunity.id) == bindparam("opportunity_id"))
         .with_for_update(of=Opportunity.__table__)  # type: ignore[attr-defined]
     )
 
@@ -390,7 +393,9 @@ async def move_opportunity_stage(
     adds its ``BEGIN IMMEDIATE``.
     """
     now = now or utcnow()
-    row = (await session.execute(locking_statements(opportunity_id))).one_or_none()
+    row = (
+        await session.execute(locking_statements(), {"opportunity_id": opportunity_id})
+    ).one_or_none()
     if row is None:
         raise Refused.one(
             ErrorCode.NOT_FOUND, f"No Opportunity with id {opportunity_id}.", "id"

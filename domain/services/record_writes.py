@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,10 +37,19 @@ async def write_record(
     (as ``domain.db.bump_versions`` does for a flushed change), one statement.
 
     The caller holds the row's lock (the version it read is the row's)."""
-    table = type(record).__table__  # type: ignore[attr-defined]
     changes = {**values, "version": record.version + 1, "updated_at": now}
-    await session.execute(
-        update(table).where(table.c.id == record.id).values(**changes)  # type: ignore[attr-defined]
-    )
+    statement = _update(type(record).__table__, tuple(changes))  # type: ignore[attr-defined]
+    await session.execute(statement, {**changes, "record_id": record.id})  # type: ignore[attr-defined]
     for name, value in changes.items():
         set_committed_value(record, name, value)
+
+
+@lru_cache(maxsize=256)
+def _update(table: Table, columns: tuple[str, ...]) -> Update:
+    """The UPDATE of these columns of one row, built once per set of columns
+    (its cache key too: building it cost as much as running it)."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("record_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
