@@ -55,12 +55,12 @@ from sqlalchemy import (
     bindparam,
     event,
     insert,
-    inspect,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history
 
 from domain.enums import FunnelMilestone
 from domain.records import Account, FunnelEntry, Lead, Opportunity
@@ -133,8 +133,9 @@ def reached_update(
 
 
 def _changed(record: Any, *names: str) -> bool:
-    attrs = inspect(record).attrs
-    return any(attrs[name].history.has_changes() for name in names)
+    # ``get_history`` per name: ``inspect(record).attrs`` builds a state for
+    # every attribute of the record (measured: a fifth of a batch's walk).
+    return any(get_history(record, name).has_changes() for name in names)
 
 
 def _lead_dimensions(lead: Lead) -> dict[str, Any]:
