@@ -227,6 +227,8 @@ async def number_new_rows(session: AsyncSession) -> None:
         if len(key) == 1 and key[0].name == "id" and getattr(obj, "id", 0) is None:
             waiting.setdefault(key[0], []).append(state)
     for column, states in waiting.items():
+        if len(states) == 1:
+            continue  # one row: the driver's lastrowid, no statement of our own
         largest = await session.scalar(select(func.max(column)))
         states.sort(key=lambda state: state.insert_order)
         for n, state in enumerate(states, start=(largest or 0) + 1):

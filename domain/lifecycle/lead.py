@@ -494,7 +494,9 @@ def automatic_steps(
         for to in path:
             request = LeadTransitionRequest(to=to, reason=reason, automatic=True)
             step = AutomaticStep(replace(base, status=at), request)
-            if LEAD_MACHINE.check(at, to, step.facts, request):
+            # Fired, not only checked: the steps returned are already decided by
+            # the machine, and whoever applies them runs no guard again.
+            if LEAD_MACHINE.apply(at, to, step.facts, request):
                 break
             steps.append(step)
             at = to

@@ -225,6 +225,8 @@ class StateMachine(Generic[S, F, R]):
             auto_transitions=False,
             send_event=True,
         )
+        self._binding = _Binding(None, None)
+        self._machine.add_model(self._binding, initial=initial.value)
 
     def _condition(self, rule: TransitionRule[S, F, R]) -> Callable[[Any], bool]:
         # transitions stops at the first failing condition and only says False,
@@ -336,21 +338,24 @@ class StateMachine(Generic[S, F, R]):
         self._same_target(to, request)
         if (current, to) not in self._rule_for:
             return [self._unreachable(current, to)]
-        binding = _Binding(facts, request)
         with self._lock:
-            self._machine.add_model(binding, initial=current.value)
+            # One binding, added once, serves every call in turn (under the
+            # lock): ``add_model`` binds every trigger and state of the table to
+            # the model (measured 0.3 ms a call), setting its state costs nothing.
+            binding = self._binding
+            binding.facts, binding.request, binding.refusals = facts, request, []
+            self._machine.set_state(current.value, model=binding)
             try:
                 moved = bool(getattr(binding, _trigger_name(to))())
             except MachineError:  # pragma: no cover - reachability was checked
                 return [self._unreachable(current, to)]
             finally:
-                # the machine keeps strong references to its models
-                self._machine.remove_model(binding)
-        if moved != (not binding.refusals) or (
-            moved and self._by_value[binding.state] != to
-        ):
+                # the binding keeps no facts between calls
+                binding.facts = binding.request = None
+            refusals, state = binding.refusals, binding.state
+        if moved != (not refusals) or (moved and self._by_value[state] != to):
             raise RuntimeError(f"{self.name}: machine and guards disagree")
-        return binding.refusals
+        return refusals
 
     def mermaid(self) -> str:
         """A Mermaid ``stateDiagram-v2`` generated from the table."""

@@ -47,24 +47,32 @@ async def find_person_by_email(
     if email is None:
         return None
     await lock_email(session, email)
-    for model, kind in ((Lead, "Lead"), (Contact, "Contact")):
-        found = (
-            await session.execute(
-                # Emails are stored normalized, so the index on email serves this.
-                select(col(model.id))
-                .where(
-                    col(model.email) == email,
-                    *(
-                        [col(model.id) != exclude[1]]
-                        if exclude is not None and exclude[0] == kind
-                        else []
-                    ),
+    kinds = ((Lead, "Lead"), (Contact, "Contact"))
+    # One round trip for both (after the lock: a statement's snapshot is taken
+    # when it starts). Emails are stored normalized: the index on email serves.
+    found = (
+        await session.execute(
+            select(
+                *(
+                    select(col(model.id))
+                    .where(
+                        col(model.email) == email,
+                        *(
+                            [col(model.id) != exclude[1]]
+                            if exclude is not None and exclude[0] == kind
+                            else []
+                        ),
+                    )
+                    .limit(1)
+                    .scalar_subquery()
+                    for model, kind in kinds
                 )
-                .limit(1)
             )
-        ).scalar_one_or_none()
-        if found is not None:
-            return kind, found
+        )
+    ).one()
+    for (_, kind), record_id in zip(kinds, found, strict=True):
+        if record_id is not None:
+            return kind, record_id
     return None
 
 

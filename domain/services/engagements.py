@@ -46,7 +46,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -61,7 +61,8 @@ from domain.lifecycle.lead import (
     LeadFacts,
     converted_lead_refusals,
 )
-from domain.records import Campaign, Engagement, Lead
+from domain.records import Activity, Campaign, Engagement, Lead
+from domain.rules.funnel import Stamps
 from domain.rules.permissions import Actor, Operation, may_edit_lead
 from domain.rules.routing import active_until_after, routing_trigger
 from domain.rules.scoring import (
@@ -76,8 +77,9 @@ from domain.services.lead_lifecycle import (
     apply_automatic_moves,
     contact_data_changed,
     lead_facts_of,
-    leads_with_two_way_activity,
+    two_way_activities,
 )
+from domain.services.milestones import ENTRIES, remember_stamps, stamp_columns
 from domain.services.outbox import emit
 from domain.services.routing import RoutingLookups, route, routing_table
 from domain.services.rule_tables import rule_tables
@@ -258,7 +260,7 @@ async def _record(
     now = now or utcnow()
     # The tables first, then the leads' rows (see rule_tables on lock order).
     table = (await rule_tables(session, lock=True)).scoring
-    leads = await _lock_leads(session, {e.lead_id for e in engagements})
+    leads, two_way = await _lock_leads(session, {e.lead_id for e in engagements})
     campaigns = await _existing_campaigns(
         session, {e.campaign_id for e in engagements if e.campaign_id is not None}
     )
@@ -293,7 +295,7 @@ async def _record(
     session.add_all(rows)
     await number_new_rows(session)
     await session.flush()
-    walk = _Walk(session, actor, now, table, leads, stored)
+    walk = _Walk(session, actor, now, table, leads, stored, two_way)
     write_in_bulk(session)
     for row in rows:
         await walk.apply(row)
@@ -341,15 +343,33 @@ def engagement_refusals(
 
 async def _lock_leads(
     session: AsyncSession, lead_ids: Collection[int]
-) -> dict[int, Lead]:
-    """The leads, their rows locked until commit in id order (one statement)."""
+) -> tuple[dict[int, Lead], set[int]]:
+    """The leads, their rows locked until commit in id order, and which of them
+    have a completed two-way activity (one statement). Their funnel stamps,
+    read with them, spare the flush hook its read (``remember_stamps``)."""
     rows = await session.execute(
-        select(Lead)
+        select(
+            Lead,
+            exists(two_way_activities().where(col(Activity.lead_id) == Lead.id)),
+            ENTRIES.c.id,
+            *stamp_columns(),
+        )
+        .outerjoin(ENTRIES, ENTRIES.c.lead_id == Lead.id)
         .where(Lead.id.in_(sorted(lead_ids)))  # type: ignore[union-attr]
         .order_by(Lead.id)  # type: ignore[arg-type]
-        .with_for_update()
+        .with_for_update(of=Lead.__table__)  # type: ignore[attr-defined]
     )
-    return {lead.id: lead for lead in rows.scalars()}  # type: ignore[misc]
+    leads: dict[int, Lead] = {}
+    two_way: set[int] = set()
+    stamps: dict[int, Stamps] = {}
+    for lead, has_two_way, entry_id, *stamped in rows:
+        leads[lead.id] = lead
+        if has_two_way:
+            two_way.add(lead.id)
+        if entry_id is not None:
+            stamps[lead.id] = tuple(stamped)
+    remember_stamps(session.sync_session, stamps)
+    return leads, two_way
 
 
 async def _existing_campaigns(
@@ -415,6 +435,7 @@ class _Walk:
         table: ScoringTable,
         leads: Mapping[int, Lead],
         stored: dict[int, _Stored],
+        two_way: set[int],
     ) -> None:
         self.session = session
         self.actor = actor
@@ -427,7 +448,8 @@ class _Walk:
         self.lookups = RoutingLookups(
             session, [lead for lead in leads.values() if lead.owner_id is None]
         )
-        self._two_way: set[int] | None = None
+        # The leads with a completed two-way activity (read with their lock).
+        self.two_way = two_way
 
     async def apply(self, engagement: Engagement) -> None:
         """Store, score, move and route for one engagement (already inserted)."""
@@ -484,10 +506,8 @@ class _Walk:
             )
 
     async def _facts(self, lead: Lead) -> LeadFacts:
-        """``lead_facts`` of the lead now, from what the walk knows (its stored
-        engagements so far) and one statement for the batch's activities."""
-        if self._two_way is None:
-            self._two_way = await leads_with_two_way_activity(self.session, self.leads)
+        """``lead_facts`` of the lead now, from what the walk knows: its stored
+        engagements so far and the activities read with the batch's lock."""
         stored = self.stored[lead.id]  # type: ignore[index]
         return lead_facts_of(
             lead,
@@ -499,7 +519,7 @@ class _Walk:
                 stored.newest_created_at is not None
                 and stored.newest_created_at >= lead.status_changed_at
             ),
-            has_completed_two_way_activity=lead.id in self._two_way,
+            has_completed_two_way_activity=lead.id in self.two_way,
             contact_data_changed_since_bad_data=await contact_data_changed(
                 self.session, lead
             ),

@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,7 +41,7 @@ from domain.enums import (
     RecordType,
     Role,
 )
-from domain.errors import Refusal, refuse_if
+from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.machine import TransitionOption
 from domain.lifecycle.opportunity import (
     LOST_DEAL_ALERT,
@@ -61,6 +62,7 @@ from domain.records import (
     TransitionRecord,
     User,
 )
+from domain.rules.funnel import milestone_of_stage
 from domain.rules.notifications import (
     SOURCING_ROLES,
     Recipient,
@@ -69,9 +71,11 @@ from domain.rules.notifications import (
 )
 from domain.rules.permissions import Actor, Operation, Standing, refusals_for
 from domain.rules.validation import validate
+from domain.services.bulk import flush_bulk, write_in_bulk
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
+from domain.services.milestones import ENTRIES, reached_update, stamp_columns
 from domain.services.opportunities import (
     CONTACT_FIELDS,
     OPPORTUNITY_FIELDS,
@@ -80,6 +84,7 @@ from domain.services.opportunities import (
 from domain.services.outbox import emit
 from domain.services.ownership import standing
 from domain.services.recipients import managing_people, notify, person
+from domain.services.record_writes import write_record
 from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
@@ -127,6 +132,31 @@ _RECORD_FACTS = (
 )
 
 
+def _fact_columns() -> list[Any]:
+    """What the guards ask beyond the opportunity's row, as columns correlated
+    to it: the account's size and owner (who may edit the deal too), whether
+    any contact has a role, and the deal owner's role (who may accept, D3.3)."""
+    roles = select(OpportunityContactRole.id).where(  # type: ignore[call-overload]
+        OpportunityContactRole.opportunity_id == Opportunity.id
+    )
+    owner_role = (
+        select(col(User.role))
+        .where(col(User.id) == Opportunity.owner_id)
+        .scalar_subquery()
+    )
+    return [
+        Account.is_named,
+        Account.sales_segment,
+        Account.owner_id,
+        exists(roles),
+        owner_role,
+    ]
+
+
+# How many columns ``_fact_columns`` adds after the opportunity's row.
+_FACT_COUNT = len(_fact_columns())
+
+
 async def opportunity_facts(
     session: AsyncSession,
     opp: Opportunity,
@@ -135,26 +165,32 @@ async def opportunity_facts(
     fields: Mapping[str, Any] | None = None,
 ) -> OpportunityFacts:
     """Snapshot what the guards need, with the client's ``fields`` merged in."""
-    given = dict(fields or {})
-    roles = select(OpportunityContactRole.id).where(  # type: ignore[call-overload]
-        OpportunityContactRole.opportunity_id == opp.id
-    )
-    owner_role = (
-        select(col(User.role)).where(col(User.id) == opp.owner_id).scalar_subquery()
-    )
-    # One round trip: the account's size, whether any contact has a role, and
-    # the owner's role (who may accept, D3.3).
-    is_named, segment, account_owner_id, has_roles, owner = (
+    # One round trip for what the row does not hold.
+    row = (
         await session.execute(
-            select(  # type: ignore[call-overload]
-                Account.is_named,
-                Account.sales_segment,
-                Account.owner_id,
-                exists(roles),
-                owner_role,
-            ).where(Account.id == opp.account_id)
+            select(*_fact_columns())
+            .select_from(Opportunity)
+            .join(Account, col(Account.id) == Opportunity.account_id)
+            .where(col(Opportunity.id) == opp.id)
         )
     ).one()
+    return _facts_of(opp, actor, now, fields, *row)
+
+
+def _facts_of(
+    opp: Opportunity,
+    actor: Actor | None,
+    now: datetime,
+    fields: Mapping[str, Any] | None,
+    is_named: Any,
+    segment: Any,
+    account_owner_id: Any,
+    has_roles: Any,
+    owner: Any,
+) -> OpportunityFacts:
+    """The guards' facts from the opportunity, the given ``fields`` and what
+    ``_fact_columns`` read."""
+    given = dict(fields or {})
     values = {name: given.get(name, getattr(opp, name)) for name in _RECORD_FACTS}
     reasons = given.get("closed_lost_reasons", opp.closed_lost_reasons) or ()
     return OpportunityFacts(
@@ -173,13 +209,36 @@ async def opportunity_facts(
     )
 
 
+@cache
+def locking_statements() -> Select[Any]:
+    """The one statement a stage move starts with (the id bound as
+    ``opportunity_id``): the opportunity's row, locked until commit
+    (PostgreSQL ``FOR UPDATE OF opportunities``; SQLite's write transaction
+    holds the database), with what the guards ask (``_fact_columns``) and its
+    funnel entry's stamps. Built once per process (as the lead's)."""
+    return (
+        select(Opportunity, *_fact_columns(), ENTRIES.c.id, *stamp_columns())
+        .join(Account, col(Account.id) == Opportunity.account_id)
+        .outerjoin(ENTRIES, ENTRIES.c.opportunity_id == Opportunity.id)
+        .where(col(Opportunity.id) == bindparam("opportunity_id"))
+        .with_for_update(of=Opportunity.__table__)  # type: ignore[attr-defined]
+    )
+
+
 def move_refusals(
-    opp: Opportunity, facts: OpportunityFacts, actor: Actor, request: StageMoveRequest
+    opp: Opportunity,
+    facts: OpportunityFacts,
+    actor: Actor,
+    request: StageMoveRequest,
+    *,
+    fire: bool = False,
 ) -> list[Refusal]:
     """Every reason the move is refused: who may act, then the machine's guards.
 
     Where the row names who may act itself (sales acceptance: NOT_SALES_OWNER),
     its guard is the one answer to "who may act", not the permission to edit.
+    ``fire``: the machine fires the transition (``StateMachine.apply``): one run
+    of the guards both refuses and decides the move the use case writes.
     """
     found: list[Refusal] = []
     if not names_who_may_act(opp.stage, request.to):
@@ -188,7 +247,8 @@ def move_refusals(
             Operation.MOVE_OPPORTUNITY_STAGE,
             Standing(opp.owner_id, account_owner_id=facts.account_owner_id),
         )
-    return found + OPPORTUNITY_MACHINE.check(opp.stage, request.to, facts, request)
+    decide = OPPORTUNITY_MACHINE.apply if fire else OPPORTUNITY_MACHINE.check
+    return found + decide(opp.stage, request.to, facts, request)
 
 
 async def available_transitions(
@@ -338,17 +398,31 @@ async def move_opportunity_stage(
     All in the caller's transaction: fields, stage, effects, ledger row and
     events, or (on any refusal) nothing. The row is locked, so concurrent
     moves of one opportunity serialize: the first applies, the others see it.
+
+    Statement budget (``tests/api/test_statement_budgets.py``): at most 5 for
+    a move without alerts or a customer change — the row lock that also reads
+    the guards' facts and the funnel stamps (``locking_statements``), the
+    opportunity's UPDATE, the ledger row, the event, and the funnel entry's
+    UPDATE when a milestone is reached; a contact or opportunity given in
+    ``fields`` is looked up (one each), an alert reads its recipients. SQLite
+    adds its ``BEGIN IMMEDIATE``.
     """
     now = now or utcnow()
-    opp = await load(session, Opportunity, opportunity_id, lock=True)
+    row = (
+        await session.execute(locking_statements(), {"opportunity_id": opportunity_id})
+    ).one_or_none()
+    if row is None:
+        raise Refused.one(
+            ErrorCode.NOT_FOUND, f"No Opportunity with id {opportunity_id}.", "id"
+        )
+    facts_end = 1 + _FACT_COUNT
+    opp, entry_id, stamps = row[0], row[facts_end], tuple(row[facts_end + 1 :])
     check_version(opp, expected_version)
     await _check_fields(session, opp, fields)
-    facts = await opportunity_facts(session, opp, actor, now, fields)
-    refuse_if(move_refusals(opp, facts, actor, request))
-    refuse_if(OPPORTUNITY_MACHINE.apply(opp.stage, request.to, facts, request))
+    facts = _facts_of(opp, actor, now, fields, *row[1:facts_end])
+    refuse_if(move_refusals(opp, facts, actor, request, fire=True))
 
-    for name, value in {**fields, **stage_effects(facts, request.to, now)}.items():
-        setattr(opp, name, value)
+    write_in_bulk(session)
     record_transition(
         session,
         record_type=RecordType.OPPORTUNITY,
@@ -369,8 +443,28 @@ async def move_opportunity_stage(
             session, kind, RecordType.OPPORTUNITY, opportunity_id, actor, **payload
         )
         await notify(session, event, await _alert_recipients(session, kind, payload))
-    opp.stage = request.to
-    opp.stage_changed_at = now
+    # The row is locked and every changed column is known: one Core UPDATE
+    # (``record_writes``); the funnel entry from the stamps read with the lock.
+    await write_record(
+        session,
+        opp,
+        {
+            **fields,
+            **stage_effects(facts, request.to, now),
+            "stage": request.to,
+            "stage_changed_at": now,
+        },
+        now=now,
+    )
+    if entry_id is not None:
+        stamping = reached_update(
+            ENTRIES.c.opportunity_id == opp.id,
+            stamps,
+            milestone_of_stage(request.to),
+            now,
+        )
+        if stamping is not None:
+            await session.execute(stamping)
     # Won new business makes a customer; an early reopen reverts it (D1).
     await follow_the_deal(
         session,
@@ -381,7 +475,7 @@ async def move_opportunity_stage(
         actor=actor,
         now=now,
     )
-    await session.flush()
+    await flush_bulk(session)
     return opp
 
 

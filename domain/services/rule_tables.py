@@ -173,6 +173,25 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
     return tables
 
 
+def scoring_head_columns() -> tuple[Any, Any]:
+    """The scoring table's head (version, changed_at) as two scalar subqueries,
+    for a use case that reads it in the statement that locks its record (no
+    lock on the head: for reads that only check, as the MQL guard)."""
+    head = RuleTableHead.__table__.c  # type: ignore[attr-defined]
+    return tuple(  # type: ignore[return-value]
+        select(column).where(head.name == SCORING).scalar_subquery()
+        for column in (head.version, head.changed_at)
+    )
+
+
+async def scoring_table_at(
+    session: AsyncSession, version: int, changed_at: datetime
+) -> ScoringTable:
+    """The scoring table of the head read by ``scoring_head_columns`` (loaded
+    once per process, as ``rule_tables`` loads it)."""
+    return await _cached(session, SCORING, (version, changed_at), load_scoring_table)
+
+
 async def rule_tables(session: AsyncSession, *, lock: bool = False) -> RuleTables:
     """The current tables; ``lock`` when the use case writes scores or regions
     from them (call it before locking any lead or account row)."""

@@ -23,7 +23,9 @@ from sqlalchemy import create_engine, text
 
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/salesops_bench"
+# BENCH_PG_DB names the benchmark database (dropped and made again each run).
+PG_BENCH_DB = os.environ.get("BENCH_PG_DB", "salesops_bench")
+PG_BENCH = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 
 
 def machine() -> str:
@@ -40,8 +42,8 @@ def fresh_database(kind: str) -> str:
         return f"sqlite:///{tempfile.mkdtemp(prefix='salesops-bench-')}/bench.db"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS salesops_bench WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE salesops_bench"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{PG_BENCH_DB}"'))
     admin.dispose()
     return PG_BENCH
 

@@ -116,12 +116,14 @@ def test_one_condition_collects_every_failing_guard_of_a_rule() -> None:
     assert door.apply(Door.CLOSED, Door.LOCKED, facts, request) == expected
 
 
-def test_apply_moves_when_every_guard_passes_and_unbinds_the_wrapper() -> None:
+def test_apply_moves_when_every_guard_passes_and_keeps_nothing_of_the_call() -> None:
     door = make_door()
     facts = DoorFacts(has_key=True, is_shut=True)
     assert door.apply(Door.CLOSED, Door.LOCKED, facts, DoorRequest(Door.LOCKED)) == []
-    # the shared machine keeps no reference to the call's wrapper
-    assert door._machine.models == []
+    # the shared machine holds its one binding, with no reference to the call's
+    # facts or request
+    [binding] = door._machine.models
+    assert (binding.facts, binding.request) == (None, None)
 
 
 def test_reachable_follows_the_declared_state_order_and_skips_self() -> None:
