@@ -104,7 +104,10 @@ class EventNode(RecordNode):
     )
     occurred_at: datetime = strawberry.field(description="When it happened.")
     delivered_at: datetime | None = strawberry.field(
-        description="When it was delivered to integrations (null: not yet)."
+        description="Always null: an event is delivered to each webhook "
+        "subscription on its own.",
+        deprecation_reason="Delivery is per webhook subscription: read "
+        "webhookDeliveries (status, attempts, deliveredAt per subscription).",
     )
     record_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
