@@ -40,12 +40,15 @@ REPORT_QUESTIONS: list[tuple[str, dict[str, Any]]] = [
     *[(PIPELINE, {"groupBy": g}) for g in ("OWNER", "SEGMENT", "REGION", "TYPE")],
     (PIPELINE, {"filter": {"segment": "LARGE"}}),
     *[
-        (SAO, {"from": "2023-10-01", "to": "2024-09-30", "period": p, "dimension": d})
+        (
+            SAO,
+            {"after": "2023-10-01", "before": "2024-10-01", "period": p, "groupBy": d},
+        )
         for p in ("MONTH", "QUARTER")
         for d in (None, "INITIAL_SOURCE_TYPE", "SALES_QUALIFICATION_SOURCE")
     ],
     (VELOCITY, {}),
-    (VELOCITY, {"from": "2024-02-01", "to": "2024-12-31"}),
+    (VELOCITY, {"after": "2024-02-01", "before": "2025-01-01"}),
     (CAPACITY, {}),
     (CAPACITY, {"input": {"fromActuals": True}}),
     (CAPACITY, {"input": {"daysToClose": 90, "winRate": 0.25, "capacityGoal": 30}}),
