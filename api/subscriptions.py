@@ -293,6 +293,22 @@ async def _matching(
             await _fresh(info)
 
 
+async def _transitions(
+    info: Info,
+    after: strawberry.ID | None,
+    kind: str,
+    ids: list[int],
+    from_: list[Any] | None,
+    to: list[Any] | None,
+) -> AsyncIterator[tuple[FeedEvent, str | None, str]]:
+    """The transition events of ``kind`` a filter wants: (event, from, to)."""
+    wanted = TransitionFilter(kind, set(ids), set(_names(from_)), set(_names(to)))
+    async for event in _matching(
+        info, after, lambda e: wanted.matches(e.kind, e.record_id, e.payload)
+    ):
+        yield event, event.payload.get("from_state"), event.payload["to_state"]
+
+
 @strawberry.type(
     description="Live events over graphql-transport-ws on /graphql: authenticate "
     'in connection_init ({Authorization: "Bearer <token>"}); pass `after:` '
@@ -312,20 +328,14 @@ class Subscription:
     ) -> AsyncGenerator[LeadStatusChange, None]:
         """Lead status changes."""
         given = filter or LeadStatusChangedFilter()
-        wanted = TransitionFilter(
-            STATUS_EVENT,
-            set(_ids(given.lead_ids, LeadNode, "filter.leadIds")),
-            set(_names(given.from_)),
-            set(_names(given.to)),
-        )
-        async for event in _matching(
-            info, after, lambda e: wanted.matches(e.kind, e.record_id, e.payload)
+        ids = _ids(given.lead_ids, LeadNode, "filter.leadIds")
+        async for event, start, end in _transitions(
+            info, after, STATUS_EVENT, ids, given.from_, given.to
         ):
-            start = event.payload.get("from_state")
             yield LeadStatusChange(
                 event=EventNode.from_row(event),
                 from_=LeadStatus(start) if start else None,
-                to=LeadStatus(event.payload["to_state"]),
+                to=LeadStatus(end),
                 lead_id=event.record_id,
             )
 
@@ -341,20 +351,14 @@ class Subscription:
     ) -> AsyncGenerator[OpportunityStageChange, None]:
         """Stage changes."""
         given = filter or OpportunityStageChangedFilter()
-        wanted = TransitionFilter(
-            STAGE_EVENT,
-            set(_ids(given.opportunity_ids, OpportunityNode, "filter.opportunityIds")),
-            set(_names(given.from_)),
-            set(_names(given.to)),
-        )
-        async for event in _matching(
-            info, after, lambda e: wanted.matches(e.kind, e.record_id, e.payload)
+        ids = _ids(given.opportunity_ids, OpportunityNode, "filter.opportunityIds")
+        async for event, start, end in _transitions(
+            info, after, STAGE_EVENT, ids, given.from_, given.to
         ):
-            start = event.payload.get("from_state")
             yield OpportunityStageChange(
                 event=EventNode.from_row(event),
                 from_=OpportunityStage(start) if start else None,
-                to=OpportunityStage(event.payload["to_state"]),
+                to=OpportunityStage(end),
                 opportunity_id=event.record_id,
             )
 
