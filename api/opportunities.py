@@ -723,11 +723,9 @@ def stage_field_values(data: OpportunityStageFieldsInput | None) -> dict[str, An
         ) from None
 
 
-# The stage fields' names as the domain may spell them: snake or camel case.
+# The stage fields, as the API names them.
 _STAGE_INPUT_FIELDS = frozenset(
-    name
-    for f in dataclasses.fields(OpportunityStageFieldsInput)
-    for name in (f.name, camel(f.name))
+    camel(f.name) for f in dataclasses.fields(OpportunityStageFieldsInput)
 )
 
 
@@ -737,7 +735,7 @@ def as_move_input(refusals: Iterable[Refusal]) -> list[Refusal]:
     path in ``availableTransitions`` and the move's ``userErrors``)."""
     return [
         replace(r, field=("fields", *r.field))
-        if r.field and r.field[0] in _STAGE_INPUT_FIELDS
+        if r.field and camel(r.field[0]) in _STAGE_INPUT_FIELDS
         else r
         for r in refusals
     ]

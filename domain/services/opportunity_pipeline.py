@@ -279,7 +279,7 @@ async def _check_fields(
 ) -> None:
     """The supplied fields: known names, valid values, existing records.
 
-    Refusals name the input path (``fields.<name>``).
+    Refusals name the field (the API says where its input takes it).
     """
     unknown = set(fields) - STAGE_FIELDS
     if unknown:
@@ -307,7 +307,7 @@ async def _check_fields(
                     f"No {model.__name__} with id {record_id}.",
                 )
             )
-    refuse_if([replace(r, field=("fields", *r.field)) for r in found])
+    refuse_if(found)
 
 
 def _override_used(facts: OpportunityFacts, request: StageMoveRequest) -> bool:
