@@ -128,18 +128,46 @@ async def empty_tables(
         for t in reversed(SQLModel.metadata.sorted_tables)
         if t.name not in seeded
     ]
+    # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table costs
+    # ~0.2 s (new files for each relation), a DELETE of a test's few rows
+    # ~0.02 s; the id sequences are reset by hand (what RESTART IDENTITY did).
+    # On PostgreSQL the statements go as one script, in one round trip.
+    deletes = [f'DELETE FROM "{name}"' for name in tables]
     async with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
-            for name in tables:
-                await conn.execute(text(f'DELETE FROM "{name}"'))
+            for statement in deletes:
+                await conn.execute(text(statement))
         else:
-            quoted = ", ".join(f'"{n}"' for n in tables)
-            await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            resets = [
+                f"SELECT setval('{seq}', 1, false)"
+                for seq in await _id_sequences(conn, tables)
+            ]
+            await conn.exec_driver_sql(";\n".join(deletes + resets))
         await conn.execute(text("UPDATE routing_pools SET last_position = NULL"))
         for name in RULE_TABLES:
             await conn.execute(
                 SQLModel.metadata.tables[name].insert(), seeded_rows[name]
             )
+
+
+_SEQUENCES: dict[tuple[str, ...], list[str]] = {}
+
+
+async def _id_sequences(conn: Any, tables: list[str]) -> list[str]:
+    """The sequences that number the tables' rows (PostgreSQL), looked up once."""
+    key = tuple(tables)
+    if key not in _SEQUENCES:
+        rows = await conn.execute(
+            text(
+                "SELECT s.oid::regclass::text FROM pg_class s"
+                " JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
+                " JOIN pg_class t ON t.oid = d.refobjid"
+                " WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"
+            ),
+            {"tables": list(tables)},
+        )
+        _SEQUENCES[key] = sorted(row[0] for row in rows)
+    return _SEQUENCES[key]
 
 
 @dataclass
