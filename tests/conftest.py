@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
@@ -38,6 +39,58 @@ from domain.services.sessions import make_sessions
 from domain.services.users import create_user, issue_token
 
 _TMP = tempfile.mkdtemp(prefix="salesops-tests-")
+
+
+def _own_database(url: str, worker: str) -> str:
+    """The PostgreSQL database of one xdist worker beside ``url`` (made if
+    missing); an unreachable server is left for ``database_url`` to report."""
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    admin = make_sync_engine(
+        own.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": own.database},
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    except Exception:  # reported by the database_url fixture, which fails the run
+        return url
+    finally:
+        admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+# Under pytest-xdist each worker has its own database: its own SQLite file (the
+# temporary folder is per process), and on PostgreSQL the test database's name
+# with the worker's suffix. DATABASE_URL is rewritten for this process, so that
+# everything it starts (served processes, the CLI) uses the worker's database.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if (
+    _WORKER
+    and os.environ.get("DATABASE_URL")
+    and not is_sqlite(os.environ["DATABASE_URL"])
+):
+    os.environ["DATABASE_URL"] = _own_database(os.environ["DATABASE_URL"], _WORKER)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail the run at once, before any worker starts, when the PostgreSQL the
+    run is asked to use does not answer (never skip, never fall back)."""
+    url = os.environ.get("DATABASE_URL")
+    if _WORKER or not url or is_sqlite(url):
+        return
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.exit(f"The test database {url} is unreachable: {exc}", returncode=3)
+    finally:
+        engine.dispose()
 
 
 def _test_database_url() -> str:
