@@ -8,13 +8,27 @@ import strawberry
 from strawberry import relay
 
 from api.enums import ErrorCodeGQL
-from domain.errors import Refusal
+from domain.errors import RecordRef, Refusal, camel, render_refs
+
+# record class name -> its GraphQL node type, filled as the node types are
+# defined (api/relay.py's RecordNode registers each one).
+NODE_OF_MODEL: dict[str, type] = {}
 
 
-def camel(name: str) -> str:
-    """snake_case -> camelCase (idempotent on camelCase)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+def global_id(model_name: str, record_id: int) -> str:
+    """The global id of the record ``model_name`` #``record_id``."""
+    node = NODE_OF_MODEL[model_name]
+    type_name = node.__strawberry_definition__.name  # type: ignore[attr-defined]
+    return str(relay.GlobalID(type_name, str(record_id)))
+
+
+def client_message(message: str) -> str:
+    """A domain message as clients read it: every record it names by global id."""
+    return render_refs(message, global_id)
+
+
+def _record_id(ref: RecordRef | None) -> strawberry.ID | None:
+    return strawberry.ID(global_id(ref.type, ref.id)) if ref else None
 
 
 @strawberry.type(
@@ -44,10 +58,8 @@ def user_errors(refusals: Iterable[Refusal]) -> list[UserError]:
         UserError(
             code=r.code,
             field=[camel(f) for f in r.field] or None,
-            message=r.message,
-            record_id=strawberry.ID(str(relay.GlobalID(*map(str, r.record))))
-            if r.record
-            else None,
+            message=client_message(r.message),
+            record_id=_record_id(r.record),
         )
         for r in refusals
     ]

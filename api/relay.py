@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 from strawberry import relay
 
 from api.context import Info
+from api.errors import NODE_OF_MODEL
 from api.input_limits import NAME_LENGTH, string_refusal
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -48,6 +49,11 @@ class RecordNode(relay.Node):
 
     id: relay.NodeID[int]
     model: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__:
+            NODE_OF_MODEL[cls.model.__name__] = cls
 
     @classmethod
     def from_row(cls, row: Any) -> Self:

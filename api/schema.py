@@ -56,7 +56,7 @@ from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.cost import QueryCost
 from api.engagements import EngagementMutations
-from api.errors import camel
+from api.errors import camel, client_message
 from api.events import EventQueries
 from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
@@ -180,7 +180,7 @@ class ErrorPolicy(MaskErrors):
         if isinstance(original, Refused):
             first = original.refusals[0]
             return GraphQLError(
-                "; ".join(r.message for r in original.refusals),
+                "; ".join(client_message(r.message) for r in original.refusals),
                 nodes=error.nodes,
                 path=error.path,
                 extensions={

@@ -226,6 +226,8 @@ class AccountFacts:
     owner_active: bool = False
     owner_is_sales_admin: bool = False
     is_named: bool = False
+    # How reasons name it (a routing reason is kept with the lead: no ids in it).
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +383,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
     if account is not None and account.is_named and field_sales_owner:
         return RoutingDecision(
             NAMED_ACCOUNT,
-            f"The lead matches named account {account.id}: its owner takes it, "
+            f"The lead matches named account {account.name!r}: its owner takes it, "
             "whatever the request.",
             assignee_user_id=account.owner_id,
         )
@@ -390,7 +392,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
             return RoutingDecision(
                 PROFESSIONAL_SERVICES,
                 "A Professional Services request goes to the owner of account "
-                f"{account.id}.",
+                f"{account.name!r}.",
                 assignee_user_id=account.owner_id,
             )
         pool, why = _contact_us_pool(facts, table)
@@ -420,7 +422,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
     if account is not None and field_sales_owner:
         return RoutingDecision(
             OWNED_ACCOUNT,
-            f"The lead matches account {account.id}, owned by an active "
+            f"The lead matches account {account.name!r}, owned by an active "
             "field-sales user.",
             assignee_user_id=account.owner_id,
         )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.records import Account, AccountDomain
 from domain.rules.matching import normalize_company_name, web_domain
 from domain.rules.permissions import (
@@ -85,14 +85,15 @@ async def _set_domains(
             .first()
         )
         if taken is not None:
+            owner = RecordRef("Account", taken.account_id)
             raise Refused(
                 [
                     Refusal(
                         code=ErrorCode.DUPLICATE_RECORD,
                         message=f"The domain {taken.domain!r} belongs to account "
-                        f"{taken.account_id}.",
+                        f"{owner}.",
                         field=("domains",),
-                        record=("Account", taken.account_id),
+                        record=owner,
                     )
                 ]
             )

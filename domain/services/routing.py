@@ -222,6 +222,7 @@ class RoutingLookups:
             owner_active=bool(owner and owner.active),
             owner_is_sales_admin=bool(owner and owner.role == Role.SALES_ADMIN),
             is_named=account.is_named,
+            name=account.name,
         )
 
     async def turn(self, pool_key: str, now: datetime) -> int | None:
