@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
 
 from api.enums import ErrorCodeGQL
-from domain.errors import RecordRef, Refusal, camel, render_refs
+from domain.errors import RecordRef, Refusal, Refused, camel, refuse_if, render_refs
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # record class name -> its GraphQL node type, filled as the node types are
 # defined (api/relay.py's RecordNode registers each one).
@@ -63,3 +67,17 @@ def user_errors(refusals: Iterable[Refusal]) -> list[UserError]:
         )
         for r in refusals
     ]
+
+
+def each_item(items: Sequence[T], convert: Callable[[T], R], *path: str) -> list[R]:
+    """``convert`` every item of a list input; every refusal of every item is
+    raised at once, its field under ``path.<index>`` (a batch reports them all)."""
+    found: list[Refusal] = []
+    converted: list[R] = []
+    for index, item in enumerate(items):
+        try:
+            converted.append(convert(item))
+        except Refused as refused:
+            found += [r.under(*path, str(index)) for r in refused.refusals]
+    refuse_if(found)
+    return converted

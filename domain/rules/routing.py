@@ -75,7 +75,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from domain.enums import FIELD_SALES_ROLES, EngagementKind, Region, Role, SalesSegment
+from domain.enums import (
+    FIELD_SALES_ROLES,
+    EngagementKind,
+    ErrorCode,
+    Region,
+    Role,
+    SalesSegment,
+)
+from domain.errors import RecordRef, Refusal
 from domain.rules.business_days import require_utc
 from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
@@ -569,3 +577,18 @@ def next_in_rotation(
         if is_available(members[position], now):
             return members[position].user_id, position
     return None
+
+
+def member_refusals(user_ids: Sequence[int], existing: set[int]) -> list[Refusal]:
+    """Every reason a pool's new member list is refused, each under its index."""
+    found: list[Refusal] = []
+    for index, user_id in enumerate(user_ids):
+        where = ("user_ids", str(index))
+        ref = RecordRef("User", user_id)
+        if user_id not in existing:
+            found.append(Refusal(ErrorCode.NOT_FOUND, f"No such record: {ref}.", where))
+        elif user_id in user_ids[:index]:
+            found.append(
+                Refusal(ErrorCode.INVALID_INPUT, f"User {ref} is listed twice.", where)
+            )
+    return found

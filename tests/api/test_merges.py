@@ -163,7 +163,7 @@ async def test_a_refused_merge_names_every_reason_and_changes_nothing(
     ]
     assert await merge(
         ops, survivorId=gid("Lead", a), duplicateIds=[gid("Account", account)]
-    ) == [("INVALID_INPUT", ["duplicateIds.0"])]
+    ) == [("INVALID_INPUT", ["duplicateIds", "0"])]
     assert await merge(
         ops,
         survivorId=gid("Lead", a),
