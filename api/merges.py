@@ -307,7 +307,9 @@ class MergeAccountsInput(MergeFields):
 class UndoMergeInput:
     """The merge to undo."""
 
-    merge_id: strawberry.ID = strawberry.field(description="The merge (a `Merge` id).")
+    id: strawberry.ID = strawberry.field(
+        description="The merge to undo (a `Merge` id)."
+    )
 
 
 @strawberry.input(description="startDuplicateScan input.")
@@ -459,7 +461,7 @@ class MergeMutations:
         row, errors = await mutate(
             info,
             lambda s: merging.undo_merge(
-                decode_id(input.merge_id, MergeNode, "mergeId"), session=s, actor=actor
+                decode_id(input.id, MergeNode, "id"), session=s, actor=actor
             ),
         )
         return MergePayload(merge=row and MergeNode.from_row(row), user_errors=errors)

@@ -485,7 +485,7 @@ async def _move(
 
 
 def _changed(message: str) -> Refused:
-    return Refused.one(ErrorCode.CHANGED_SINCE_MERGE, message, "mergeId")
+    return Refused.one(ErrorCode.CHANGED_SINCE_MERGE, message, "id")
 
 
 async def undo_merge(
@@ -495,17 +495,17 @@ async def undo_merge(
     refuse_if(refusals(actor, Operation.MERGE_RECORDS))
     # The lock order (domain.services.locks): the rule tables, then the rows.
     await rule_tables(session, lock=True)
-    merge = await load(session, RecordMerge, merge_id, lock=True, field="mergeId")
+    merge = await load(session, RecordMerge, merge_id, lock=True, field="id")
     now = now or utcnow()
     if merge.undone_at is not None:
         raise Refused.one(
-            ErrorCode.ALREADY_UNDONE, "This merge was undone already.", "mergeId"
+            ErrorCode.ALREADY_UNDONE, "This merge was undone already.", "id"
         )
     if now - as_utc(merge.merged_at) > UNDO_WINDOW:
         raise Refused.one(
             ErrorCode.UNDO_WINDOW_PASSED,
             f"Merges are undone within {UNDO_WINDOW.days} days; this one is older.",
-            "mergeId",
+            "id",
         )
     kind = merge.kind
     model = MODELS[kind]
