@@ -150,7 +150,7 @@ def users_create(
 
 async def _create_user(email: str, name: str, role: Role, region: Region | None) -> str:
     from domain.db import write_transaction
-    from domain.errors import Refused
+    from domain.errors import Refused, plain_refs
     from domain.services.users import create_user, issue_token
 
     engine = make_async_engine()
@@ -170,7 +170,10 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
                 )
             except Refused as refused:
                 raise CliError(
-                    "; ".join(f"{r.code.value}: {r.message}" for r in refused.refusals)
+                    "; ".join(
+                        f"{r.code.value}: {plain_refs(r.message)}"
+                        for r in refused.refusals
+                    )
                 ) from None
         return token
     finally:
