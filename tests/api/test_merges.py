@@ -162,8 +162,27 @@ async def test_a_refused_merge_names_every_reason_and_changes_nothing(
         ("INVALID_INPUT", ["duplicateIds"])
     ]
     assert await merge(
-        ops, survivorId=gid("Lead", a), duplicateIds=[gid("Account", account)]
-    ) == [("INVALID_INPUT", ["duplicateIds", "0"])]
+        ops,
+        survivorId=gid("Lead", a),
+        duplicateIds=[gid("Account", account), gid("Lead", b), "nope"],
+    ) == [
+        ("INVALID_INPUT", ["duplicateIds", "0"]),
+        ("INVALID_INPUT", ["duplicateIds", "2"]),
+    ]
+    # Every malformed id of every choice, each at its index.
+    assert await merge(
+        ops,
+        survivorId=gid("Lead", a),
+        duplicateIds=[gid("Lead", b)],
+        fieldChoices=[
+            {"field": "title", "fromId": "nope"},
+            {"field": "title", "fromId": gid("Lead", b)},
+            {"field": "phone", "fromId": gid("Account", account)},
+        ],
+    ) == [
+        ("INVALID_INPUT", ["fieldChoices", "0", "fromId"]),
+        ("INVALID_INPUT", ["fieldChoices", "2", "fromId"]),
+    ]
     assert await merge(
         ops,
         survivorId=gid("Lead", a),
