@@ -42,6 +42,7 @@ from api.rate_limit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
 from api.subscriptions import SubscriptionsGraphQL
+from api.tracing import traced_schema
 from domain.db import (
     current_revision,
     head_revision,
@@ -241,8 +242,10 @@ def create_app(
     limiter = RateLimiter(settings.token_rate_limit)
     observability.watch_pool(engine)
     observability.watch_transitions(sessions)
+    tracing = traced_schema(settings.otlp_endpoint) if settings.otlp_endpoint else None
+    served = tracing.schema if tracing else schema
     graphql = SalesopsGraphQL(
-        schema,
+        served,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
         demo_token=demo_token,
@@ -283,6 +286,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await engine.dispose()
+        if tracing is not None:
+            tracing.shutdown()
         observability.process_exited()
 
     routes = [
@@ -305,7 +310,7 @@ def create_app(
         WebSocketRoute(
             "/graphql",
             SubscriptionsGraphQL(
-                schema, sessions, settings.cors_origins, authenticator
+                served, sessions, settings.cors_origins, authenticator
             ),
         ),
     ]
@@ -325,6 +330,7 @@ def create_app(
     app.state.authenticator = authenticator
     app.state.rate_limiter = limiter
     app.state.settings = settings
+    app.state.tracing = tracing
     return app
 
 

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 
 from api.context import Viewer
+from api.errors import client_message
 from domain.enums import TokenScope
 from domain.rules.token_scopes import scope_refusals
 from domain.services.users import auth_generation, hash_token, token_holder
@@ -227,7 +228,10 @@ class TokenScopes(SchemaExtension):
                     context.result = ExecutionResult(
                         data=None,
                         errors=[
-                            GraphQLError(r.message, extensions={"code": r.code.value})
+                            GraphQLError(
+                                client_message(r.message),
+                                extensions={"code": r.code.value},
+                            )
                             for r in refusals
                         ],
                     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.context import Info
 from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import EngagementKindGQL
-from api.errors import UserError
+from api.errors import UserError, each_item
 from api.inputs import idempotency_field, mutate_once, mutate_once_many
 from api.relay import RecordNode, decode_id, load_node
 from domain import records as rec
@@ -168,15 +168,7 @@ def new_engagement(item: NewEngagementInput) -> service.NewEngagement:
 def new_engagements(items: list[NewEngagementInput]) -> list[service.NewEngagement]:
     """A batch's items -> the domain's engagements; every malformed id of every
     item refused at once, under ``engagements.<index>``."""
-    found: list[Refusal] = []
-    decoded: list[service.NewEngagement] = []
-    for i, item in enumerate(items):
-        try:
-            decoded.append(new_engagement(item))
-        except Refused as refused:
-            found += [r.under("engagements", str(i)) for r in refused.refusals]
-    refuse_if(found)
-    return decoded
+    return each_item(items, new_engagement, "engagements")
 
 
 @strawberry.type(description="Result of recordEngagement.")

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
 
 from api.enums import ErrorCodeGQL
-from domain.errors import Refusal
+from domain.errors import RecordRef, Refusal, Refused, camel, refuse_if, render_refs
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# record class name -> its GraphQL node type, filled as the node types are
+# defined (api/relay.py's RecordNode registers each one).
+NODE_OF_MODEL: dict[str, type] = {}
 
 
-def camel(name: str) -> str:
-    """snake_case -> camelCase (idempotent on camelCase)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+def global_id(model_name: str, record_id: int) -> str:
+    """The global id of the record ``model_name`` #``record_id``."""
+    node = NODE_OF_MODEL[model_name]
+    type_name = node.__strawberry_definition__.name  # type: ignore[attr-defined]
+    return str(relay.GlobalID(type_name, str(record_id)))
+
+
+def client_message(message: str) -> str:
+    """A domain message as clients read it: every record it names by global id."""
+    return render_refs(message, global_id)
+
+
+def _record_id(ref: RecordRef | None) -> strawberry.ID | None:
+    return strawberry.ID(global_id(ref.type, ref.id)) if ref else None
 
 
 @strawberry.type(
@@ -44,10 +62,22 @@ def user_errors(refusals: Iterable[Refusal]) -> list[UserError]:
         UserError(
             code=r.code,
             field=[camel(f) for f in r.field] or None,
-            message=r.message,
-            record_id=strawberry.ID(str(relay.GlobalID(*map(str, r.record))))
-            if r.record
-            else None,
+            message=client_message(r.message),
+            record_id=_record_id(r.record),
         )
         for r in refusals
     ]
+
+
+def each_item(items: Sequence[T], convert: Callable[[T], R], *path: str) -> list[R]:
+    """``convert`` every item of a list input; every refusal of every item is
+    raised at once, its field under ``path.<index>`` (a batch reports them all)."""
+    found: list[Refusal] = []
+    converted: list[R] = []
+    for index, item in enumerate(items):
+        try:
+            converted.append(convert(item))
+        except Refused as refused:
+            found += [r.under(*path, str(index)) for r in refused.refusals]
+    refuse_if(found)
+    return converted

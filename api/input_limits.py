@@ -49,7 +49,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from api.errors import camel
+from api.errors import camel, client_message
 from domain import records
 from domain.enums import ErrorCode
 from domain.errors import Refusal
@@ -359,7 +359,7 @@ class InputLimits(SchemaExtension):
 def refusal_error(refusal: Refusal) -> GraphQLError:
     """A refusal outside any payload: a GraphQL error with code and field."""
     return GraphQLError(
-        refusal.message,
+        client_message(refusal.message),
         extensions={
             "code": refusal.code.value,
             "field": [camel(f) for f in refusal.field],

@@ -20,11 +20,18 @@ from api.accounts import AccountNode
 from api.contacts import ContactNode
 from api.context import Info
 from api.enums import DuplicateReasonGQL, DuplicateScanStatusGQL, MergeKindGQL
-from api.errors import UserError
+from api.errors import UserError, each_item
 from api.events import NODE_OF
 from api.inputs import mutate
 from api.leads import LeadNode
-from api.relay import MAX_PAGE_SIZE, RecordNode, decode_id, encode_id, load_node
+from api.relay import (
+    MAX_PAGE_SIZE,
+    RecordNode,
+    decode_id,
+    decode_ids,
+    encode_id,
+    load_node,
+)
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, MergeKind, RecordType
@@ -300,7 +307,9 @@ class MergeAccountsInput(MergeFields):
 class UndoMergeInput:
     """The merge to undo."""
 
-    merge_id: strawberry.ID = strawberry.field(description="The merge (a `Merge` id).")
+    id: strawberry.ID = strawberry.field(
+        description="The merge to undo (a `Merge` id)."
+    )
 
 
 @strawberry.input(description="startDuplicateScan input.")
@@ -334,13 +343,13 @@ def _snake(name: str) -> str:
 
 def _choices(kind: MergeKind, data: MergeFields) -> list[merging.FieldChoice]:
     node = NODE_OF_KIND[kind]
-    return [
-        merging.FieldChoice(
-            field=_snake(c.field),
-            from_id=decode_id(c.from_id, node, f"fieldChoices.{n}.fromId"),
-        )
-        for n, c in enumerate(data.field_choices)
-    ]
+    return each_item(
+        data.field_choices,
+        lambda c: merging.FieldChoice(
+            field=_snake(c.field), from_id=decode_id(c.from_id, node, "fromId")
+        ),
+        "fieldChoices",
+    )
 
 
 async def _merge(info: Info, kind: MergeKind, data: MergeFields) -> MergePayload:
@@ -351,10 +360,7 @@ async def _merge(info: Info, kind: MergeKind, data: MergeFields) -> MergePayload
         return await merging.merge_records(
             kind,
             decode_id(data.survivor_id, node, "survivorId"),
-            [
-                decode_id(d, node, f"duplicateIds.{n}")
-                for n, d in enumerate(data.duplicate_ids)
-            ],
+            decode_ids(data.duplicate_ids, node, "duplicateIds"),
             _choices(kind, data),
             session=s,
             actor=actor,
@@ -455,7 +461,7 @@ class MergeMutations:
         row, errors = await mutate(
             info,
             lambda s: merging.undo_merge(
-                decode_id(input.merge_id, MergeNode, "mergeId"), session=s, actor=actor
+                decode_id(input.id, MergeNode, "id"), session=s, actor=actor
             ),
         )
         return MergePayload(merge=row and MergeNode.from_row(row), user_errors=errors)

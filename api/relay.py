@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 from strawberry import relay
 
 from api.context import Info
+from api.errors import NODE_OF_MODEL, each_item
 from api.input_limits import NAME_LENGTH, string_refusal
 from domain.enums import ErrorCode
 from domain.errors import Refused
@@ -48,6 +49,11 @@ class RecordNode(relay.Node):
 
     id: relay.NodeID[int]
     model: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__:
+            NODE_OF_MODEL[cls.model.__name__] = cls
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -110,6 +116,12 @@ def decode_id(value: strawberry.ID | str, node_cls: type, field: str) -> int:
     return record_id
 
 
+def decode_ids(values: list[strawberry.ID], node_cls: type, *path: str) -> list[int]:
+    """The database ids inside a list input of global ids; every malformed one
+    is refused at once, under ``path.<index>``."""
+    return each_item(values, lambda value: decode_id(value, node_cls, ""), *path)
+
+
 def _record_node_class(info: Info, type_name: str, value: str, field: str) -> Any:
     definition = info.schema.get_type_by_name(type_name)
     origin = getattr(definition, "origin", None)
@@ -148,10 +160,12 @@ async def resolve_nodes(
             f"Ask for at most {MAX_PAGE_SIZE} ids at once ({len(ids)} given).",
             "ids",
         )
-    wanted = []
-    for index, value in enumerate(ids):
-        type_name, record_id = parse_global_id(value, f"ids.{index}")
-        wanted.append((_record_node_class(info, type_name, value, "ids"), record_id))
+
+    def node_key(value: strawberry.ID) -> tuple[Any, int]:
+        type_name, record_id = parse_global_id(value, "")
+        return _record_node_class(info, type_name, value, ""), record_id
+
+    wanted = each_item(ids, node_key, "ids")
     by_type: dict[Any, list[int]] = {}
     for node_cls, record_id in wanted:
         by_type.setdefault(node_cls, []).append(record_id)

@@ -14,7 +14,7 @@ from api.context import Info
 from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.errors import UserError
 from api.inputs import idempotency_field, mutate, mutate_once
-from api.relay import decode_id, load_node
+from api.relay import decode_id, decode_ids, load_node
 from api.users import UserNode
 from domain.records import Lead, RoutingPool, RoutingPoolMember
 from domain.rules.permissions import POOL_MANAGERS, role_list
@@ -163,7 +163,7 @@ class RoutingMutations:
         actor = info.context.actor
 
         async def use_case(s):  # type: ignore[no-untyped-def]
-            ids = [decode_id(u, UserNode, "userIds") for u in input.user_ids]
+            ids = decode_ids(input.user_ids, UserNode, "userIds")
             await service.set_pool_members(input.pool, ids, session=s, actor=actor)
             return (await _pools(s, [input.pool]))[0]
 

@@ -14,7 +14,7 @@ with the request id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,7 +56,7 @@ from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.cost import QueryCost
 from api.engagements import EngagementMutations
-from api.errors import camel
+from api.errors import camel, client_message
 from api.events import EventQueries
 from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
@@ -180,7 +180,7 @@ class ErrorPolicy(MaskErrors):
         if isinstance(original, Refused):
             first = original.refusals[0]
             return GraphQLError(
-                "; ".join(r.message for r in original.refusals),
+                "; ".join(client_message(r.message) for r in original.refusals),
                 nodes=error.nodes,
                 path=error.path,
                 extensions={
@@ -340,29 +340,36 @@ def describe_shared_arguments(graphql_schema: GraphQLSchema) -> None:
                 argument.description = SHARED_ARGUMENTS[name]
 
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    config=StrawberryConfig(relay_max_results=PAGE_MAX),
-    scalar_overrides={
-        Decimal: BoundedDecimal,
-        date: BoundedDate,
-        datetime: BoundedDateTime,
-    },
-    extensions=[
-        # Clients repeat the same documents: parse and validate each once.
-        lambda: CachedParser(maxsize=512),
-        CodedValidation,
-        lambda: ValidationCache(maxsize=512),
-        lambda: AddValidationRules(LIMIT_RULES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryCost,
-        TokenScopes,
-        InputLimits,
-        # Before the error policy: it reads the errors' final codes afterwards.
-        OperationObserver,
-        ErrorPolicy,
-    ],
-)
-describe_shared_arguments(schema._schema)
+def build_schema(outermost: Sequence[Any] = ()) -> strawberry.Schema:
+    """The schema; ``outermost`` extensions (tracing) wrap all the others."""
+    built = strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(relay_max_results=PAGE_MAX),
+        scalar_overrides={
+            Decimal: BoundedDecimal,
+            date: BoundedDate,
+            datetime: BoundedDateTime,
+        },
+        extensions=[
+            *outermost,
+            # Clients repeat the same documents: parse and validate each once.
+            lambda: CachedParser(maxsize=512),
+            CodedValidation,
+            lambda: ValidationCache(maxsize=512),
+            lambda: AddValidationRules(LIMIT_RULES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            QueryCost,
+            TokenScopes,
+            InputLimits,
+            # Before the error policy: it reads the errors' final codes afterwards.
+            OperationObserver,
+            ErrorPolicy,
+        ],
+    )
+    describe_shared_arguments(built._schema)
+    return built
+
+
+schema = build_schema()

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     webhook_https_only: bool = Field(
         True, description="Deliver webhooks to `https://` URLs only."
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry: base URL of an OTLP/HTTP collector, e.g. "
+        "`http://collector:4318`; every GraphQL operation is traced to "
+        "`<url>/v1/traces` (needs the `otel` extra). Unset: no tracing.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -167,6 +173,16 @@ class Settings(BaseSettings):
                     f"{origin!r} is not an origin (scheme://host[:port], no path)"
                 )
         return origins
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("log_level", mode="before")
     @classmethod

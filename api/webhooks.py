@@ -14,7 +14,7 @@ import strawberry
 
 from api.context import Info, refused
 from api.enums import DeliveryStatusGQL, RecordTypeGQL, WebhookStatusGQL
-from api.errors import UserError
+from api.errors import UserError, client_message
 from api.events import EventNode
 from api.inputs import given, mutate, provided
 from api.relay import Connection, RecordNode, connection, decode_id, load_node
@@ -39,7 +39,9 @@ def _reader(info: Info) -> None:
     try:
         service.require_webhook_reader(info.context.actor)
     except Refused as exc:
-        raise refused(ErrorCode.FORBIDDEN, exc.refusals[0].message) from exc
+        raise refused(
+            ErrorCode.FORBIDDEN, client_message(exc.refusals[0].message)
+        ) from exc
 
 
 @strawberry.type(

@@ -15,10 +15,12 @@ none). Read transactions stay deferred so readers never block writers.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import os
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,16 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,6 +46,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from domain.records import Versioned
 from domain.sqltypes import utcnow
@@ -250,6 +262,48 @@ def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
 # --- migrations -------------------------------------------------------------
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for ``name``."""
+    digest = hashlib.sha256(f"salesops:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def database_lock(url: str, name: str) -> Iterator[None]:
+    """Hold an exclusive lock named ``name`` on the database for a job of many
+    transactions (the demo load), as the migrations hold theirs: so that
+    replicas starting together queue, and each re-checks under the lock.
+
+    PostgreSQL: a session advisory lock on a connection of its own, held until
+    the block ends. SQLite file: an exclusive ``flock`` on ``<file>.<name>.lock``
+    beside the database (in-memory databases have one process: no lock).
+    """
+    if is_sqlite(url):
+        database = make_url(url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        lock_path = Path(database).with_name(f"{Path(database).name}.{name}.lock")
+        with open(lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = make_sync_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            key = {"key": lock_key(name)}
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), key)
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:

@@ -37,6 +37,7 @@ from domain.rules.permissions import Actor
 from domain.services.leads import create_lead
 from domain.services.sessions import make_sessions
 from domain.services.users import create_user, issue_token
+from tests.messages import assert_clean_messages
 
 _TMP = tempfile.mkdtemp(prefix="salesops-tests-")
 
@@ -258,6 +259,8 @@ class Api:
             {"message": e.message, "path": e.path, **(e.extensions or {})}
             for e in result.errors or []
         ]
+        # Every user error the suite provokes is read as a client would read it.
+        assert_clean_messages(result.data)
         return Result(data=result.data, errors=errors)
 
 

@@ -95,3 +95,46 @@ def test_the_cli_and_the_demo_data_live_in_tools():
     assert not (ROOT / "domain" / "demo.py").exists()
     assert (ROOT / "tools" / "cli.py").exists()
     assert (ROOT / "tools" / "demo" / "__init__.py").exists()
+
+
+# f-strings of domain/ that do format a database id, and why none is a message.
+RAW_ID_ALLOWED = {
+    # the RecordRef marker itself, and its plain rendering for logs and the CLI
+    ("domain/errors.py", "self.id"),
+    ("domain/errors.py", "record_id"),
+    # a lock key, never shown
+    ("domain/services/idempotency.py", "actor.id"),
+    # an assertion for developers
+    ("domain/services/milestones.py", "opp.id"),
+    # the last-resort *name* of an account/contact made from a lead with no name,
+    # company or email: data, not a message
+    ("domain/services/lead_lifecycle.py", "lead.id"),
+}
+
+
+def id_formatting_sites(path: Path) -> set[tuple[str, str]]:
+    """(file, expression) of every f-string value that is an id (``x.id``,
+    ``lead_id``): a raw database id pasted into text."""
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(node, ast.FormattedValue):
+            continue
+        value = node.value
+        name = (
+            value.attr
+            if isinstance(value, ast.Attribute)
+            else value.id
+            if isinstance(value, ast.Name)
+            else ""
+        )
+        if name == "id" or name.endswith(("_id", "_ids")):
+            found.add((str(path.relative_to(ROOT)), ast.unparse(value)))
+    return found
+
+
+def test_domain_messages_name_records_by_reference_never_by_raw_database_id():
+    """A message names a record with ``RecordRef`` (the edge renders its global
+    id) or by name; ``f"Lead {lead.id}"`` would show clients a database id."""
+    found = set().union(*map(id_formatting_sites, files_of("domain")))
+
+    assert found - RAW_ID_ALLOWED == set()

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from api.settings import MULTIPROC_ENV, Settings, load_settings
 from domain.db import (
     alembic_config,
+    database_lock,
     make_async_engine,
     make_sync_engine,
     upgrade_to_head,
@@ -149,7 +150,7 @@ def users_create(
 
 async def _create_user(email: str, name: str, role: Role, region: Region | None) -> str:
     from domain.db import write_transaction
-    from domain.errors import Refused
+    from domain.errors import Refused, plain_refs
     from domain.services.users import create_user, issue_token
 
     engine = make_async_engine()
@@ -169,7 +170,10 @@ async def _create_user(email: str, name: str, role: Role, region: Region | None)
                 )
             except Refused as refused:
                 raise CliError(
-                    "; ".join(f"{r.code.value}: {r.message}" for r in refused.refusals)
+                    "; ".join(
+                        f"{r.code.value}: {plain_refs(r.message)}"
+                        for r in refused.refusals
+                    )
                 ) from None
         return token
     finally:
@@ -232,6 +236,10 @@ def export_schema() -> None:
     typer.echo(schema.as_str())
 
 
+# The lock the demo load takes (beside the migrations' own).
+DEMO_LOCK = "demo-data"
+
+
 @app.command("demo-data")
 def demo_data(
     scale: Annotated[
@@ -241,14 +249,16 @@ def demo_data(
 ) -> None:
     """Load the deterministic demo data set into an empty database."""
     upgrade_to_head(settings().database_url)
-    users, leads = _counts()
-    if users or leads:
-        raise CliError(
-            f"the database is not empty ({users} users, {leads} leads): demo-data "
-            "loads into an empty database only — point SALESOPS_DATABASE_URL at "
-            "a new one (createdb …, or a new SQLite file)"
-        )
-    summary = _load_demo(scale, seed)
+    with database_lock(settings().database_url, DEMO_LOCK):
+        users, leads = _counts()
+        if users or leads:
+            raise CliError(
+                f"the database is not empty ({users} users, {leads} leads): "
+                "demo-data loads into an empty database only — point "
+                "SALESOPS_DATABASE_URL at a new one (createdb …, or a new SQLite "
+                "file)"
+            )
+        summary = _load_demo(scale, seed)
     err.print(f"[green]Demo data loaded:[/green] {summary}")
 
 
@@ -381,20 +391,23 @@ def _demo(host: str, port: int) -> None:
     """Demo mode: load the demo set into an empty database, sign GraphiQL in."""
     from api.app import DEMO_TOKEN_ENV
 
-    if not _has_demo_admin():
-        users, leads = _counts()
-        if users or leads:
-            log.warning(
-                "Demo data not loaded: the database already has %d users and %d "
-                "leads but no demo data, and the demo set loads into an empty "
-                "database only; serving it as it is (GraphiQL not signed in). "
-                "For the demo, use an empty database.",
-                users,
-                leads,
-            )
-            return
-        log.info("Empty database: loading the demo data set")
-        _load_demo(1.0, 7)
+    # Replicas starting together queue here, as on the migrations' lock: the
+    # first loads, the others find the demo set under the lock and go on.
+    with database_lock(settings().database_url, DEMO_LOCK):
+        if not _has_demo_admin():
+            users, leads = _counts()
+            if users or leads:
+                log.warning(
+                    "Demo data not loaded: the database already has %d users and "
+                    "%d leads but no demo data, and the demo set loads into an "
+                    "empty database only; serving it as it is (GraphiQL not signed "
+                    "in). For the demo, use an empty database.",
+                    users,
+                    leads,
+                )
+                return
+            log.info("Empty database: loading the demo data set")
+            _load_demo(1.0, 7)
     if host in LOOPBACK_HOSTS:
         os.environ[DEMO_TOKEN_ENV] = asyncio.run(_demo_token())
         log.info("Demo mode: GraphiQL is signed in as the demo admin.")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
-from domain.errors import Refusal
+from domain.errors import RecordRef, Refusal
 from domain.lifecycle.machine import StateInfo, StateMachine, TransitionRule, guard
 from domain.rules.permissions import LEAD_ACCEPTORS_FOR_OTHERS, role_names
 from domain.rules.routing import is_active, must_be_active
@@ -519,11 +519,11 @@ def converted_lead_refusals(
     """A converted lead is read-only (D7): its contact carries on."""
     if converted_at is None:
         return []
+    which = f"Lead {RecordRef('Lead', lead_id)}" if lead_id else "The lead"
     return [
         Refusal.on(
             field,
             ErrorCode.READ_ONLY_RECORD,
-            f"Lead {lead_id} was converted and is read-only; change its contact "
-            "instead.",
+            f"{which} was converted and is read-only; change its contact instead.",
         )
     ]

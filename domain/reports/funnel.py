@@ -79,7 +79,7 @@ from domain.enums import (
     SalesQualificationSource,
     SalesSegment,
 )
-from domain.errors import Refusal, Refused
+from domain.errors import RecordRef, Refusal, Refused
 from domain.records import Campaign, FunnelEntry, User
 from domain.rules.funnel import MILESTONES
 from domain.services.milestones import SECONDS_COLUMNS
@@ -239,7 +239,7 @@ async def _refusals(session: AsyncSession, f: FunnelFilter) -> list[Refusal]:
         found.append(
             Refusal(
                 code=ErrorCode.NOT_FOUND,
-                message=f"No User with id {f.owner_id}.",
+                message=f"No such record: {RecordRef('User', f.owner_id)}.",
                 field=("filter", "owner_id"),
             )
         )

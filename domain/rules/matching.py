@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from domain.enums import DuplicateReason, Region, SalesSegment
+from domain.enums import DuplicateReason, ErrorCode, Region, SalesSegment
+from domain.errors import RecordRef, Refusal
 
 DEFAULT_FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {
@@ -422,3 +423,21 @@ def duplicate_score(reasons: Collection[DuplicateReason]) -> int:
 def ordered_reasons(reasons: Collection[DuplicateReason]) -> list[DuplicateReason]:
     """The reasons, strongest first."""
     return [r for r in DuplicateReason if r in reasons]
+
+
+def domain_refusals(
+    domains: Sequence[str], given: Mapping[int, str | None], taken: Mapping[str, int]
+) -> list[Refusal]:
+    """Every domain of the list that is no domain or another account's, each
+    under its index."""
+    found: list[Refusal] = []
+    for index, domain in given.items():
+        where = ("domains", str(index))
+        if domain is None:
+            message = f"{domains[index]!r} is not a domain."
+            found.append(Refusal(ErrorCode.INVALID_INPUT, message, where))
+        elif domain in taken:
+            owner = RecordRef("Account", taken[domain])
+            message = f"The domain {domain!r} belongs to account {owner}."
+            found.append(Refusal(ErrorCode.DUPLICATE_RECORD, message, where, owner))
+    return found

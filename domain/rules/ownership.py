@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.enums import FIELD_SALES_ROLES, ErrorCode
-from domain.errors import Refusal
+from domain.errors import RecordRef, Refusal
 from domain.rules.permissions import Owner as Person
 
 
@@ -70,7 +70,8 @@ def contact_owner_refusals(
         Refusal.on(
             "ownerId",
             ErrorCode.INVALID_INPUT,
-            f"The account is owned by field sales (user {account_owner.id}, "
+            "The account is owned by field sales (user "
+            f"{RecordRef('User', account_owner.id)}, "
             f"{account_owner.role.value}): its contacts are owned by the account "
             "owner. Leave ownerId out or name the account owner.",
         )
@@ -98,7 +99,7 @@ def converted_opportunity_owner(
                 Refusal.on(
                     "ownerId",
                     ErrorCode.INVALID_INPUT,
-                    f"User {assignee.id} ({assignee.role.value}"
+                    f"User {RecordRef('User', assignee.id)} ({assignee.role.value}"
                     f"{'' if assignee.active else ', inactive'}) cannot take the "
                     "opportunity: assign it to an active sales rep (AE, SAL, AM, RD).",
                 )

@@ -75,7 +75,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from domain.enums import FIELD_SALES_ROLES, EngagementKind, Region, Role, SalesSegment
+from domain.enums import (
+    FIELD_SALES_ROLES,
+    EngagementKind,
+    ErrorCode,
+    Region,
+    Role,
+    SalesSegment,
+)
+from domain.errors import RecordRef, Refusal
 from domain.rules.business_days import require_utc
 from domain.rules.notifications import (
     PROFESSIONAL_SERVICES_REQUEST,
@@ -226,6 +234,8 @@ class AccountFacts:
     owner_active: bool = False
     owner_is_sales_admin: bool = False
     is_named: bool = False
+    # How reasons name it (a routing reason is kept with the lead: no ids in it).
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +391,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
     if account is not None and account.is_named and field_sales_owner:
         return RoutingDecision(
             NAMED_ACCOUNT,
-            f"The lead matches named account {account.id}: its owner takes it, "
+            f"The lead matches named account {account.name!r}: its owner takes it, "
             "whatever the request.",
             assignee_user_id=account.owner_id,
         )
@@ -390,7 +400,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
             return RoutingDecision(
                 PROFESSIONAL_SERVICES,
                 "A Professional Services request goes to the owner of account "
-                f"{account.id}.",
+                f"{account.name!r}.",
                 assignee_user_id=account.owner_id,
             )
         pool, why = _contact_us_pool(facts, table)
@@ -420,7 +430,7 @@ def _assign(facts: RoutingFacts, table: RoutingTable) -> RoutingDecision:
     if account is not None and field_sales_owner:
         return RoutingDecision(
             OWNED_ACCOUNT,
-            f"The lead matches account {account.id}, owned by an active "
+            f"The lead matches account {account.name!r}, owned by an active "
             "field-sales user.",
             assignee_user_id=account.owner_id,
         )
@@ -567,3 +577,18 @@ def next_in_rotation(
         if is_available(members[position], now):
             return members[position].user_id, position
     return None
+
+
+def member_refusals(user_ids: Sequence[int], existing: set[int]) -> list[Refusal]:
+    """Every reason a pool's new member list is refused, each under its index."""
+    found: list[Refusal] = []
+    for index, user_id in enumerate(user_ids):
+        where = ("user_ids", str(index))
+        ref = RecordRef("User", user_id)
+        if user_id not in existing:
+            found.append(Refusal(ErrorCode.NOT_FOUND, f"No such record: {ref}.", where))
+        elif user_id in user_ids[:index]:
+            found.append(
+                Refusal(ErrorCode.INVALID_INPUT, f"User {ref} is listed twice.", where)
+            )
+    return found

@@ -107,6 +107,7 @@ class OwnerFacts:
     user_id: int
     role: Role
     active: bool = True
+    name: str = ""
 
 
 MatchedBy = Literal["DOMAIN", "CONTACT"]
@@ -131,6 +132,7 @@ class RenewalFacts:
 
     opportunity_id: int
     owner: OwnerFacts | None
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,9 @@ def why_owner_cannot_take(
     if owner.role is Role.SALES_ADMIN:
         return "is owned by the Sales Admin placeholder"
     if not owner.active:
-        return f"is owned by an inactive user ({owner.user_id})"
+        return "is owned by an inactive user" + (
+            f" ({owner.name})" if owner.name else ""
+        )
     if owner.role not in table.selling_roles:
         return f"is owned by a user with role {owner.role.value}, not a sales rep"
     return None
@@ -221,7 +225,7 @@ def _found(account: AccountFacts, domain: str) -> str:
         else "a contact with this email"
     )
     kind = account.type.value.replace("_", " ").capitalize()
-    return f"{kind} account {account.name} ({account.id}), found by {how},"
+    return f"{kind} account {account.name!r}, found by {how},"
 
 
 def _new_business(facts: TicketFacts, table: HandOffTable) -> HandOffDecision:
@@ -267,13 +271,13 @@ def _renewal(facts: TicketFacts, table: HandOffTable) -> HandOffDecision:
             assert renewal.owner is not None
             return HandOffDecision(
                 HandOffRule.RENEWAL_OWNER,
-                f"{found} has the open renewal opportunity "
-                f"{renewal.opportunity_id}; its owner takes the ticket.",
+                f"{found} has the open renewal opportunity {renewal.name!r}; "
+                "its owner takes the ticket.",
                 assignee_user_id=renewal.owner.user_id,
                 account_id=account.id,
                 opportunity_id=renewal.opportunity_id,
             )
-        situation = f"has the open renewal opportunity {renewal.opportunity_id}, which"
+        situation = f"has the open renewal opportunity {renewal.name!r}, which"
         opportunity_id: int | None = renewal.opportunity_id
     else:
         why_not = why_owner_cannot_take(account.owner, table)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.enums import ErrorCode
-from domain.errors import Refusal
+from domain.errors import Refusal, camel
 from domain.rules.matching import is_valid_email
 
 Check = Callable[[str, Any], list[Refusal]]
@@ -27,7 +27,9 @@ def _blank(value: Any) -> bool:
 def required(field: str, value: Any) -> list[Refusal]:
     """The field must have a non-blank value."""
     if _blank(value):
-        return [Refusal.on(field, ErrorCode.MISSING_FIELD, f"{field} is required.")]
+        return [
+            Refusal.on(field, ErrorCode.MISSING_FIELD, f"{camel(field)} is required.")
+        ]
     return []
 
 
@@ -52,7 +54,9 @@ def non_negative(field: str, value: Any) -> list[Refusal]:
         return []
     if not isinstance(value, int | Decimal) or value < 0:
         return [
-            Refusal.on(field, ErrorCode.INVALID_INPUT, f"{field} must not be negative.")
+            Refusal.on(
+                field, ErrorCode.INVALID_INPUT, f"{camel(field)} must not be negative."
+            )
         ]
     return []
 
@@ -69,7 +73,7 @@ def money(field: str, value: Any) -> list[Refusal]:
             Refusal.on(
                 field,
                 ErrorCode.INVALID_INPUT,
-                f"{field} has more than two decimal places.",
+                f"{camel(field)} has more than two decimal places.",
             )
         )
     return found
@@ -116,7 +120,7 @@ def max_length(limit: int) -> Check:
                 Refusal.on(
                     field,
                     ErrorCode.INVALID_INPUT,
-                    f"{field} is longer than {limit} characters.",
+                    f"{camel(field)} is longer than {limit} characters.",
                 )
             ]
         return []

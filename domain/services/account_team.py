@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, Role
-from domain.errors import Refused, refuse_if
+from domain.errors import RecordRef, Refused, refuse_if
 from domain.records import Account, AccountTeamMember, User
 from domain.rules.permissions import Actor, Operation, may_edit_record
 from domain.services.loading import load
@@ -54,7 +54,8 @@ async def add_team_member(
     if taken is not None:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,
-            f"User {user_id} is already on the team of account {account_id} as "
+            f"User {RecordRef('User', user_id)} is already on the team of account "
+            f"{RecordRef('Account', account_id)} as "
             f"{role.value}.",
             "userId",
         )
@@ -84,7 +85,8 @@ async def remove_team_member(
     if not removed:
         raise Refused.one(
             ErrorCode.NOT_FOUND,
-            f"User {user_id} is not on the team of account {account_id}"
+            f"User {RecordRef('User', user_id)} is not on the team of account "
+            f"{RecordRef('Account', account_id)}"
             + (f" as {role.value}." if role else "."),
             "userId",
         )

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import Refused, refuse_if
 from domain.records import Account, AccountDomain
-from domain.rules.matching import normalize_company_name, web_domain
+from domain.rules.matching import domain_refusals, normalize_company_name, web_domain
 from domain.rules.permissions import (
     Actor,
     Operation,
@@ -62,40 +62,24 @@ def refresh_account_derived(account: Account, regions: RegionTable) -> None:
 async def _set_domains(
     session: AsyncSession, account: Account, domains: Sequence[str]
 ) -> None:
-    given = [d for d in domains if d and d.strip()]
-    refuse_if(
-        [
-            Refusal.on("domains", ErrorCode.INVALID_INPUT, f"{d!r} is not a domain.")
-            for d in given
-            if web_domain(d.lstrip("@")) is None
-        ]
-    )
-    cleaned = sorted({web_domain(d.lstrip("@")) or "" for d in given})
-    if cleaned:
-        taken = (
-            (
-                await session.execute(
-                    select(AccountDomain).where(
-                        AccountDomain.domain.in_(cleaned),  # type: ignore[attr-defined]
-                        col(AccountDomain.account_id) != account.id,
-                    )
+    given = {
+        index: web_domain(d.lstrip("@"))
+        for index, d in enumerate(domains)
+        if d and d.strip()
+    }
+    cleaned = sorted({d for d in given.values() if d})
+    taken = {
+        row.domain: row.account_id
+        for row in (
+            await session.execute(
+                select(AccountDomain).where(
+                    AccountDomain.domain.in_(cleaned),  # type: ignore[attr-defined]
+                    col(AccountDomain.account_id) != account.id,
                 )
             )
-            .scalars()
-            .first()
-        )
-        if taken is not None:
-            raise Refused(
-                [
-                    Refusal(
-                        code=ErrorCode.DUPLICATE_RECORD,
-                        message=f"The domain {taken.domain!r} belongs to account "
-                        f"{taken.account_id}.",
-                        field=("domains",),
-                        record=("Account", taken.account_id),
-                    )
-                ]
-            )
+        ).scalars()
+    }
+    refuse_if(domain_refusals(domains, given, taken))
     await session.execute(
         delete(AccountDomain).where(AccountDomain.account_id == account.id)  # type: ignore[arg-type]
     )

@@ -151,7 +151,7 @@ async def complete_activity(
     if activity.completed_at is not None:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,
-            f"Activity {activity.id} was already completed at "
+            "This activity was already completed at "
             f"{as_utc(activity.completed_at).isoformat()}.",
             "id",
         )

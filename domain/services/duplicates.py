@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode
-from domain.errors import Refusal, Refused
+from domain.errors import RecordRef, Refusal, Refused
 from domain.records import Contact, Lead
 from domain.rules.validation import normalize_email
 from domain.services.locks import lock_key
@@ -89,15 +89,15 @@ async def refuse_duplicate_email(
         return
     existing = await find_person_by_email(session, email, exclude=exclude)
     if existing is not None:
-        kind, record_id = existing
+        ref = RecordRef(*existing)
         raise Refused(
             [
                 Refusal(
                     code=ErrorCode.DUPLICATE_RECORD,
-                    message=f"{kind} {record_id} already has the email {email!r}; "
+                    message=f"{ref.type} {ref} already has the email {email!r}; "
                     "pass allowDuplicate: true to use it anyway.",
                     field=("email",),
-                    record=(kind, record_id),
+                    record=ref,
                 )
             ]
         )

@@ -53,7 +53,7 @@ from sqlmodel import col
 from domain import sqltypes
 from domain.db import number_new_rows
 from domain.enums import EngagementKind, ErrorCode, RecordType
-from domain.errors import Refusal, refuse_if
+from domain.errors import RecordRef, Refusal, refuse_if
 from domain.lifecycle.lead import (
     INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
@@ -318,7 +318,7 @@ def engagement_refusals(
             Refusal.on(
                 "leadId",
                 ErrorCode.NOT_FOUND,
-                f"No Lead with id {engagement.lead_id}.",
+                f"No such record: {RecordRef('Lead', engagement.lead_id)}.",
             )
         )
     else:
@@ -335,7 +335,7 @@ def engagement_refusals(
             Refusal.on(
                 "campaignId",
                 ErrorCode.NOT_FOUND,
-                f"No Campaign with id {engagement.campaign_id}.",
+                f"No such record: {RecordRef('Campaign', engagement.campaign_id)}.",
             )
         )
     return found

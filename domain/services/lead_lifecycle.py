@@ -27,7 +27,7 @@ from domain.enums import (
     Role,
     SalesQualificationSource,
 )
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.lifecycle.lead import (
     INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
@@ -376,7 +376,9 @@ async def _locked_for_move(
         await session.execute(locking_statements(), {"lead_id": lead_id})
     ).one_or_none()
     if row is None:
-        raise Refused.one(ErrorCode.NOT_FOUND, f"No Lead with id {lead_id}.", "id")
+        raise Refused.one(
+            ErrorCode.NOT_FOUND, f"No such record: {RecordRef('Lead', lead_id)}.", "id"
+        )
     lead, has_inbound, has_new, two_way, marked, version, changed_at = row[:7]
     scoring = await scoring_table_at(session, version, changed_at)
     facts = lead_facts_of(
@@ -597,7 +599,7 @@ async def convert_lead(
     if lead.converted_at is not None:
         raise Refused.one(
             ErrorCode.ALREADY_CONVERTED,
-            f"Lead {lead.id} was already converted on {lead.converted_at:%Y-%m-%d}.",
+            f"The lead was already converted on {lead.converted_at:%Y-%m-%d}.",
         )
     request = LeadTransitionRequest(
         to=LeadStatus.QUALIFIED, reason="Converted", via_conversion=True
@@ -678,7 +680,7 @@ async def convert_lead(
             entered_from_at=None,
             at=now,
             actor=actor,
-            reason=f"Created by converting lead {lead.id}",
+            reason="Created by converting its lead",
             event_kind="OPPORTUNITY_CREATED",
         )
 
@@ -731,7 +733,7 @@ def _refuse_unattachable(opportunity: Opportunity, account: Account) -> None:
             Refusal.on(
                 "opportunity_id",
                 ErrorCode.INVALID_INPUT,
-                f"Opportunity {opportunity.id} belongs to another account.",
+                f"Opportunity {RecordRef.to(opportunity)} belongs to another account.",
             )
         )
     if opportunity.stage in CLOSED_STAGES:
@@ -739,7 +741,8 @@ def _refuse_unattachable(opportunity: Opportunity, account: Account) -> None:
             Refusal.on(
                 "opportunity_id",
                 ErrorCode.INVALID_INPUT,
-                f"Opportunity {opportunity.id} is closed; attach to an open one.",
+                f"Opportunity {RecordRef.to(opportunity)} is closed; attach to an "
+                "open one.",
             )
         )
     refuse_if(found)

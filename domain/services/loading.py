@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from domain.enums import ErrorCode
-from domain.errors import Refused
+from domain.errors import RecordRef, Refused
 from domain.records import User
 from domain.rules.validation import Check, validate
 
@@ -39,9 +39,8 @@ async def load(
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
-        raise Refused.one(
-            ErrorCode.NOT_FOUND, f"No {model.__name__} with id {record_id}.", field
-        )
+        ref = RecordRef(model.__name__, record_id)
+        raise Refused.one(ErrorCode.NOT_FOUND, f"No such record: {ref}.", field)
     return row
 
 

@@ -62,7 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from domain.enums import ErrorCode, MergeKind, RecordType
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.records import (
     Account,
     Contact,
@@ -275,21 +275,18 @@ def _guard_refusals(
                 ("duplicate_ids",),
             )
         )
-    for n, rid in enumerate([survivor_id, *duplicate_ids]):
+    for n, record_id in enumerate([survivor_id, *duplicate_ids]):
         field = ("survivor_id",) if n == 0 else ("duplicate_ids", str(n - 1))
-        if rid not in records:
-            found.append(
-                Refusal(
-                    ErrorCode.NOT_FOUND,
-                    f"No {kind.value.lower()} with id {rid}.",
-                    field,
-                )
-            )
-        elif n and kind is MergeKind.LEAD and records[rid].converted_at is not None:
+        ref = RecordRef(MODELS[kind].__name__, record_id)
+        if record_id not in records:
+            found.append(Refusal(ErrorCode.NOT_FOUND, f"No such record: {ref}.", field))
+        elif (
+            n and kind is MergeKind.LEAD and records[record_id].converted_at is not None
+        ):
             found.append(
                 Refusal(
                     ErrorCode.ALREADY_CONVERTED,
-                    f"Lead {rid} was converted: it lives on as a contact, so it is not "
+                    f"Lead {ref} was converted: it lives on as a contact, so it is not "
                     "merged into another lead (merge the contacts).",
                     field,
                 )
@@ -488,7 +485,7 @@ async def _move(
 
 
 def _changed(message: str) -> Refused:
-    return Refused.one(ErrorCode.CHANGED_SINCE_MERGE, message, "mergeId")
+    return Refused.one(ErrorCode.CHANGED_SINCE_MERGE, message, "id")
 
 
 async def undo_merge(
@@ -498,17 +495,17 @@ async def undo_merge(
     refuse_if(refusals(actor, Operation.MERGE_RECORDS))
     # The lock order (domain.services.locks): the rule tables, then the rows.
     await rule_tables(session, lock=True)
-    merge = await load(session, RecordMerge, merge_id, lock=True, field="mergeId")
+    merge = await load(session, RecordMerge, merge_id, lock=True, field="id")
     now = now or utcnow()
     if merge.undone_at is not None:
         raise Refused.one(
-            ErrorCode.ALREADY_UNDONE, f"Merge {merge_id} was undone already.", "mergeId"
+            ErrorCode.ALREADY_UNDONE, "This merge was undone already.", "id"
         )
     if now - as_utc(merge.merged_at) > UNDO_WINDOW:
         raise Refused.one(
             ErrorCode.UNDO_WINDOW_PASSED,
             f"Merges are undone within {UNDO_WINDOW.days} days; this one is older.",
-            "mergeId",
+            "id",
         )
     kind = merge.kind
     model = MODELS[kind]
@@ -523,7 +520,8 @@ async def undo_merge(
     ).scalar_one_or_none()
     if current != merge.survivor_version:
         raise _changed(
-            f"The survivor {kind.value.lower()} {merge.survivor_id} changed since the "
+            f"The survivor {kind.value.lower()} "
+            f"{RecordRef(model.__name__, merge.survivor_id)} changed since the "
             "merge (or is gone): undoing would lose that change."
         )
     for entry in snapshot["moved"]:

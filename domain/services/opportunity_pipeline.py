@@ -41,7 +41,7 @@ from domain.enums import (
     RecordType,
     Role,
 )
-from domain.errors import Refusal, Refused, refuse_if
+from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.lifecycle.machine import TransitionOption
 from domain.lifecycle.opportunity import (
     LOST_DEAL_ALERT,
@@ -304,7 +304,7 @@ async def _check_fields(
                 Refusal.on(
                     name,
                     ErrorCode.NOT_FOUND,
-                    f"No {model.__name__} with id {record_id}.",
+                    f"No such record: {RecordRef(model.__name__, record_id)}.",
                 )
             )
     refuse_if(found)
@@ -413,7 +413,9 @@ async def move_opportunity_stage(
     ).one_or_none()
     if row is None:
         raise Refused.one(
-            ErrorCode.NOT_FOUND, f"No Opportunity with id {opportunity_id}.", "id"
+            ErrorCode.NOT_FOUND,
+            f"No such record: {RecordRef('Opportunity', opportunity_id)}.",
+            "id",
         )
     facts_end = 1 + _FACT_COUNT
     opp, entry_id, stamps = row[0], row[facts_end], tuple(row[facts_end + 1 :])

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.enums import ErrorCode, RecordType, Role
-from domain.errors import Refused, refuse_if
+from domain.errors import RecordRef, Refused, refuse_if
 from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, AccountTeamMember, Lead, User
 from domain.rules.notifications import (
@@ -174,13 +174,13 @@ async def transfer_lead_ownership(
     if to_user_id == lead.owner_id:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,
-            f"User {to_user_id} already owns lead {lead.id}.",
+            f"User {RecordRef.to(to_user)} already owns this lead.",
             "toUserId",
         )
     if not to_user.active:
         raise Refused.one(
             ErrorCode.INVALID_INPUT,
-            f"User {to_user_id} is inactive and gets no new work.",
+            f"User {RecordRef.to(to_user)} is inactive and gets no new work.",
             "toUserId",
         )
     lead.owner_id = to_user_id

@@ -48,6 +48,7 @@ from domain.rules.routing import (
     RoutingFacts,
     RoutingTable,
     account_owner_recipients,
+    member_refusals,
     next_in_rotation,
     route_lead,
 )
@@ -77,10 +78,10 @@ async def set_pool_members(
     pool = await session.get(RoutingPool, pool_key, with_for_update=True)
     if pool is None:
         raise Refused.one(ErrorCode.NOT_FOUND, f"No routing pool {pool_key!r}.", "pool")
-    if len(set(user_ids)) != len(user_ids):
-        raise Refused.one(ErrorCode.INVALID_INPUT, "A user is listed twice.", "userIds")
-    for user_id in user_ids:
-        await load(session, User, user_id, field="userIds")
+    found = await session.scalars(
+        select(col(User.id)).where(col(User.id).in_(user_ids))
+    )
+    refuse_if(member_refusals(user_ids, {u for u in found if u is not None}))
     await session.execute(
         delete(RoutingPoolMember).where(RoutingPoolMember.pool_key == pool_key)  # type: ignore[arg-type]
     )
@@ -222,6 +223,7 @@ class RoutingLookups:
             owner_active=bool(owner and owner.active),
             owner_is_sales_admin=bool(owner and owner.role == Role.SALES_ADMIN),
             is_named=account.is_named,
+            name=account.name,
         )
 
     async def turn(self, pool_key: str, now: datetime) -> int | None:

@@ -84,7 +84,9 @@ async def _owner(session: AsyncSession, user_id: int | None) -> OwnerFacts | Non
     if user_id is None:
         return None
     user = await load(session, User, user_id)
-    return OwnerFacts(user_id=user_id, role=user.role, active=user.active)
+    return OwnerFacts(
+        user_id=user_id, role=user.role, active=user.active, name=user.name
+    )
 
 
 async def account_of_email(
@@ -154,6 +156,7 @@ async def _ticket_facts(
                 renewal_facts = RenewalFacts(
                     opportunity_id=renewal.id,  # type: ignore[arg-type]
                     owner=await _owner(session, renewal.owner_id),
+                    name=renewal.name,
                 )
     return TicketFacts(
         kind=kind,
@@ -255,10 +258,10 @@ async def pass_ticket_to_sales(
         lead, lead_created = await _quote_lead(session, email, actor, table)
         assignee = lead.owner_id
         reason += (
-            f" Lead {lead.id} was created."
+            " A lead was created for this email."
             if lead_created
-            else f" Lead {lead.id} already has this email and is reused"
-            + (f"; its owner ({assignee}) takes the ticket." if assignee else ".")
+            else " The lead with this email is reused"
+            + ("; its owner takes the ticket." if assignee else ".")
         )
     if decision.pool is not None:
         assignee = await take_turn(session, decision.pool, now)
@@ -330,7 +333,7 @@ async def resolve_hand_off(
     if hand_off.resolved_at is not None:
         raise Refused.one(
             ErrorCode.FINAL_STATE,
-            f"Hand-off {hand_off.id} was already resolved at "
+            "This hand-off was already resolved at "
             f"{hand_off.resolved_at.isoformat()}.",
             "id",
         )

@@ -36,7 +36,7 @@ mutation($input: Merge%sInput!) { merge%s(input: $input) {
           survivor { id } actor { id } }
   userErrors { code field message } } }"""
 UNDO = """
-mutation($id: ID!) { undoMerge(input: {mergeId: $id}) {
+mutation($id: ID!) { undoMerge(input: {id: $id}) {
   merge { id undoneAt } userErrors { code field message } } }"""
 
 

@@ -170,7 +170,7 @@ async def test_a_domain_owned_by_another_account_is_refused_naming_it(
     ).ok()["createAccount"]
 
     assert data["account"] is None
-    assert codes(data) == [("DUPLICATE_RECORD", ["domains"])]
+    assert codes(data) == [("DUPLICATE_RECORD", ["domains", "0"])]
     assert data["userErrors"][0]["recordId"] == gid(AccountNode, first.id)
     assert await row_count(sessions, Account) == 1
     assert await row_count(sessions, AccountDomain) == 1
@@ -215,8 +215,52 @@ async def test_a_malformed_domain_is_invalid_input(api, make, sessions):
         )
     ).ok()["createAccount"]
 
-    assert codes(data) == [("INVALID_INPUT", ["domains"])]
+    assert codes(data) == [("INVALID_INPUT", ["domains", "0"])]
     assert await row_count(sessions, Account) == 0
+
+
+async def test_every_bad_domain_of_the_list_is_reported_at_its_index(
+    api, make, sessions
+):
+    ae = await make.user(Role.AE)
+    acme = await an_account(make, ae, domains=("acme.com",))
+    globex = await an_account(make, ae, name="Globex", domains=("globex.com",))
+
+    data = (
+        await api(
+            UPDATE,
+            {
+                "input": {
+                    "id": gid(AccountNode, acme.id),
+                    "domains": ["acme.com", "no domain", "", "GLOBEX.com", "x y"],
+                }
+            },
+            as_user=ae,
+        )
+    ).ok()["updateAccount"]
+
+    assert data["userErrors"] == [
+        {
+            "code": "INVALID_INPUT",
+            "field": ["domains", "1"],
+            "message": "'no domain' is not a domain.",
+            "recordId": None,
+        },
+        {
+            "code": "DUPLICATE_RECORD",
+            "field": ["domains", "3"],
+            "message": "The domain 'globex.com' belongs to account "
+            f"{gid(AccountNode, globex.id)}.",
+            "recordId": gid(AccountNode, globex.id),
+        },
+        {
+            "code": "INVALID_INPUT",
+            "field": ["domains", "4"],
+            "message": "'x y' is not a domain.",
+            "recordId": None,
+        },
+    ]
+    assert await row_count(sessions, AccountDomain) == 2
 
 
 async def test_an_unknown_parent_account_or_owner_is_not_found(api, make, sessions):

@@ -182,6 +182,11 @@ async def test_an_email_already_on_a_lead_is_refused_naming_the_lead(
 
     assert codes(data) == [("DUPLICATE_RECORD", ["email"])]
     assert data["userErrors"][0]["recordId"] == gid(LeadNode, lead.id)
+    # The message names the lead as the client knows it: by its global id.
+    assert data["userErrors"][0]["message"] == (
+        f"Lead {gid(LeadNode, lead.id)} already has the email 'lead@acme.example'; "
+        "pass allowDuplicate: true to use it anyway."
+    )
     assert await row_count(sessions, Contact) == 0
 
 

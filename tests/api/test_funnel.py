@@ -829,7 +829,7 @@ async def test_an_owner_that_does_not_exist_is_refused(api, make):
     assert [(e["code"], e["field"]) for e in missing.errors] == [
         ("NOT_FOUND", ["filter", "ownerId"])
     ]
-    assert "No User with id 999" in missing.errors[0]["message"]
+    assert missing.errors[0]["message"] == f"No such record: {gid('User', 999)}."
     assert [(e["code"], e["field"]) for e in not_a_user.errors] == [
         ("INVALID_INPUT", ["filter", "ownerId"])
     ]

@@ -119,7 +119,7 @@ async def test_nodes_names_the_malformed_id_by_its_position(api, make):
         NODES, {"ids": [b64(f"Lead:{lead.id}"), b64("Lead:x")]}, as_user=user
     )
 
-    assert only_error(result)["field"] == ["ids.1"]
+    assert only_error(result)["field"] == ["ids", "1"]
 
 
 @pytest.mark.parametrize(

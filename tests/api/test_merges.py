@@ -162,8 +162,27 @@ async def test_a_refused_merge_names_every_reason_and_changes_nothing(
         ("INVALID_INPUT", ["duplicateIds"])
     ]
     assert await merge(
-        ops, survivorId=gid("Lead", a), duplicateIds=[gid("Account", account)]
-    ) == [("INVALID_INPUT", ["duplicateIds.0"])]
+        ops,
+        survivorId=gid("Lead", a),
+        duplicateIds=[gid("Account", account), gid("Lead", b), "nope"],
+    ) == [
+        ("INVALID_INPUT", ["duplicateIds", "0"]),
+        ("INVALID_INPUT", ["duplicateIds", "2"]),
+    ]
+    # Every malformed id of every choice, each at its index.
+    assert await merge(
+        ops,
+        survivorId=gid("Lead", a),
+        duplicateIds=[gid("Lead", b)],
+        fieldChoices=[
+            {"field": "title", "fromId": "nope"},
+            {"field": "title", "fromId": gid("Lead", b)},
+            {"field": "phone", "fromId": gid("Account", account)},
+        ],
+    ) == [
+        ("INVALID_INPUT", ["fieldChoices", "0", "fromId"]),
+        ("INVALID_INPUT", ["fieldChoices", "2", "fromId"]),
+    ]
     assert await merge(
         ops,
         survivorId=gid("Lead", a),
@@ -425,7 +444,7 @@ async def test_undo_is_refused_when_the_survivor_changed_since(api, make, sessio
 
     undone = (await api(UNDO, {"id": merge}, as_user=ops)).ok()["undoMerge"]
 
-    assert codes(undone) == [("CHANGED_SINCE_MERGE", ["mergeId"])]
+    assert codes(undone) == [("CHANGED_SINCE_MERGE", ["id"])]
     assert await picture(sessions) == after
 
 
@@ -439,7 +458,7 @@ async def test_undo_is_refused_when_a_moved_record_moved_again(api, make, sessio
 
     undone = (await api(UNDO, {"id": merge}, as_user=ops)).ok()["undoMerge"]
 
-    assert codes(undone) == [("CHANGED_SINCE_MERGE", ["mergeId"])]
+    assert codes(undone) == [("CHANGED_SINCE_MERGE", ["id"])]
     assert "activities" in undone["userErrors"][0]["message"]
     assert await picture(sessions) == after
 
@@ -458,7 +477,7 @@ async def test_undo_happens_once_within_30_days_and_by_a_data_steward(
             update(RecordMerge).values(merged_at=utcnow() - timedelta(days=31))
         )
     late = (await api(UNDO, {"id": merge}, as_user=ops)).ok()["undoMerge"]
-    assert codes(late) == [("UNDO_WINDOW_PASSED", ["mergeId"])]
+    assert codes(late) == [("UNDO_WINDOW_PASSED", ["id"])]
     async with sessions() as s, s.begin():
         await s.execute(
             update(RecordMerge).values(merged_at=utcnow() - timedelta(days=29))
@@ -466,7 +485,7 @@ async def test_undo_happens_once_within_30_days_and_by_a_data_steward(
     first = (await api(UNDO, {"id": merge}, as_user=ops)).ok()["undoMerge"]
     again = (await api(UNDO, {"id": merge}, as_user=ops)).ok()["undoMerge"]
     assert first["userErrors"] == []
-    assert codes(again) == [("ALREADY_UNDONE", ["mergeId"])]
+    assert codes(again) == [("ALREADY_UNDONE", ["id"])]
     assert raw_id(merge) == 1
 
 

@@ -480,7 +480,7 @@ async def test_a_batch_with_any_refused_engagement_records_none_and_lists_every_
         ("NOT_FOUND", ["engagements", "5", "leadId"]),
         ("INVALID_INPUT", ["engagements", "5", "occurredAt"]),
     ]
-    assert data["userErrors"][0]["message"] == "No Lead with id 9999."
+    assert data["userErrors"][0]["message"] == f"No such record: {gid('Lead', 9999)}."
     # Nothing at all was written: not even the valid engagements 0 and 2.
     assert await snapshot(sessions, [good.id, converted.id]) == before
 

@@ -6,16 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
 from api.app import create_app
-from domain.db import head_revision
+from domain.db import head_revision, make_sync_engine
+from domain.records import User
 from tests.api.conftest import spawn_server, wait_ready
 from tests.fresh import fresh_database
+from tools.demo import DEMO_ADMIN_EMAIL
 
 SALESOPS = str(Path(sys.executable).parent / "salesops")
+# The users of one demo data set (scale 1).
+DEMO_USERS = 31
 
 
 def salesops(database_url: str, *args: str) -> subprocess.Popen[str]:
@@ -61,6 +67,49 @@ def test_three_replicas_serving_at_once_on_an_empty_database_all_become_ready(
                 process.terminate()
             for process, _ in servers:
                 process.wait(15)
+
+
+def test_three_demo_replicas_at_once_load_the_demo_set_once(database_url, tmp_path):
+    # Each replica migrates, then takes the demo lock and looks again: the first
+    # loads, the two others find the demo set under the lock and serve it.
+    logs = [tmp_path / f"serve-{n}.log" for n in range(3)]
+    with fresh_database(database_url) as url, ExitStack() as stack:
+        handles = [stack.enter_context(open(log, "w")) for log in logs]
+        servers = [
+            spawn_server(
+                url,
+                args=("--demo",),
+                env={"SALESOPS_LOG_FORMAT": "console"},
+                stderr=handle,
+            )
+            for handle in handles
+        ]
+        try:
+            for process, base in servers:
+                wait_ready(process, base)
+            engine = make_sync_engine(url)
+            try:
+                with engine.connect() as conn:
+                    admins = conn.execute(
+                        select(func.count())
+                        .select_from(User)
+                        .where(User.email == DEMO_ADMIN_EMAIL)  # type: ignore[arg-type]
+                    ).scalar_one()
+                    users = conn.execute(
+                        select(func.count()).select_from(User)
+                    ).scalar_one()
+            finally:
+                engine.dispose()
+        finally:
+            for process, _ in servers:
+                process.terminate()
+            for process, _ in servers:
+                process.wait(15)
+
+    text = [log.read_text() for log in logs]
+    assert sum(t.count("loading the demo data set") for t in text) == 1
+    assert not any("Traceback" in t for t in text), text
+    assert (admins, users) == (1, DEMO_USERS)
 
 
 async def _readyz(url: str) -> httpx.Response:

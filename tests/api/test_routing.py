@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from domain.enums import EngagementKind, Role
-from domain.records import Engagement, Event, Lead
+from domain.records import Engagement, Event, Lead, RoutingPoolMember
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
@@ -43,6 +43,68 @@ async def pool(api, ops, key, users):
     ).ok()["setRoutingPoolMembers"]
     assert data["userErrors"] == []
     return data
+
+
+SET_POOL_ERRORS = """
+mutation($input: SetRoutingPoolMembersInput!) {
+  setRoutingPoolMembers(input: $input) {
+    pool { key } userErrors { code field message }
+  }
+}"""
+
+
+async def test_every_bad_member_of_a_pool_list_is_reported_at_its_index(
+    api, make, sessions
+):
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_EMEA", [bdr])
+    members = [gid("User", bdr.id), "nope", gid("Lead", 1), gid("User", 999)]
+
+    malformed = (
+        await api(
+            SET_POOL_ERRORS,
+            {"input": {"pool": "BDR_EMEA", "userIds": members}},
+            as_user=ops,
+        )
+    ).ok()["setRoutingPoolMembers"]
+    unknown = (
+        await api(
+            SET_POOL_ERRORS,
+            {"input": {"pool": "BDR_EMEA", "userIds": [members[3], members[0]] * 2}},
+            as_user=ops,
+        )
+    ).ok()["setRoutingPoolMembers"]
+
+    assert malformed == {
+        "pool": None,
+        "userErrors": [
+            {
+                "code": "INVALID_INPUT",
+                "field": ["userIds", "1"],
+                "message": "'nope' is not a global id.",
+            },
+            {
+                "code": "INVALID_INPUT",
+                "field": ["userIds", "2"],
+                "message": f"{gid('Lead', 1)!r} is not the id of a User.",
+            },
+        ],
+    }
+    missing = f"No such record: {gid('User', 999)}."
+    twice = f"User {gid('User', bdr.id)} is listed twice."
+    assert [(e["field"], e["code"], e["message"]) for e in unknown["userErrors"]] == [
+        (["userIds", "0"], "NOT_FOUND", missing),
+        (["userIds", "2"], "NOT_FOUND", missing),
+        (["userIds", "3"], "INVALID_INPUT", twice),
+    ]
+    async with sessions() as s:
+        kept = await s.scalars(
+            select(RoutingPoolMember.user_id).where(
+                RoutingPoolMember.pool_key == "BDR_EMEA"
+            )
+        )
+        assert list(kept) == [bdr.id]
 
 
 async def test_contact_us_from_an_smb_goes_round_robin_to_the_customer_advocates(

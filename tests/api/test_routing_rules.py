@@ -151,7 +151,7 @@ async def test_rule_5_a_lead_whose_email_domain_matches_goes_to_the_field_sales_
     assert decision(routed) == ("OWNED_ACCOUNT", None, uid(owner))
     assert routed["account"] == {"id": gid(AccountNode, initech.id)}
     assert routed["routing"]["reason"] == (
-        f"The lead matches account {initech.id}, owned by an active field-sales user."
+        f"The lead matches account {initech.name!r}, owned by an active field-sales user."
     )
 
 

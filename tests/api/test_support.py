@@ -167,7 +167,7 @@ async def test_new_business_from_an_owned_account_goes_to_its_owner_with_an_even
     assert data["userErrors"] == []
     assert hand_off["rule"] == "ACCOUNT_OWNER"
     assert hand_off["reason"] == (
-        f"Prospect account Acme ({account.id}), found by the domain eu.acme.example, is owned "
+        "Prospect account 'Acme', found by the domain eu.acme.example, is owned "
         "by a sales rep, who takes the ticket."
     )
     assert hand_off["assignee"] == {"id": gid("User", ae.id)}
@@ -213,7 +213,7 @@ async def test_a_sales_admin_owned_account_goes_round_robin_to_its_territory(api
     placeholder = await make.user(Role.SALES_ADMIN)
     advocates = [await make.user(Role.CUSTOMER_ADVOCATE) for _ in range(2)]
     await members(make, "CUSTOMER_ADVOCATE_NCSA", advocates)
-    account = await an_account(
+    await an_account(
         make,
         placeholder,
         ["smallco.example"],
@@ -235,7 +235,7 @@ async def test_a_sales_admin_owned_account_goes_round_robin_to_its_territory(api
         ("TERRITORY", "CUSTOMER_ADVOCATE_NCSA")
     }
     assert turns[0]["reason"] == (
-        f"Prospect account SmallCo ({account.id}), found by the domain smallco.example, is "
+        "Prospect account 'SmallCo', found by the domain smallco.example, is "
         "owned by the Sales Admin placeholder: its territory decides, SMB segment in "
         "US_EAST: the region's Customer Advocates."
     )
@@ -346,7 +346,8 @@ async def test_no_account_answers_new_sales_quote_and_creates_a_support_lead(
     }
     assert hand_off["reason"] == (
         "No account matches newco.example: answer with a new sales quote; a lead "
-        f"with lead source Support tracks the request. Lead {lead.id} was created."
+        "with lead source Support tracks the request. A lead was created for this "
+        "email."
     )
     assert (hand_off["assignee"], hand_off["account"], hand_off["pool"]) == (
         None,
@@ -371,8 +372,7 @@ async def test_a_new_sales_quote_reuses_the_lead_that_has_the_email(
     assert hand_off["lead"]["id"] == gid("Lead", lead.id)
     assert hand_off["assignee"] == {"id": gid("User", bdr.id)}
     assert hand_off["reason"].endswith(
-        f"Lead {lead.id} already has this email and is reused; its owner ({bdr.id}) "
-        "takes the ticket."
+        "The lead with this email is reused; its owner takes the ticket."
     )
     assert await row_count(sessions, Lead) == 1
 
@@ -419,7 +419,7 @@ async def test_a_contact_with_the_exact_email_names_the_account(api, make):
         {"id": gid("User", am.id)},
     )
     assert hand_off["reason"].startswith(
-        f"Prospect account Initech ({account.id}), found by a contact with this email, is owned"
+        "Prospect account 'Initech', found by a contact with this email, is owned"
     )
 
 
@@ -456,8 +456,8 @@ async def test_a_renewal_goes_to_the_owner_of_the_upcoming_open_renewal(api, mak
     assert hand_off["opportunity"] == {"id": gid("Opportunity", upcoming.id)}
     assert hand_off["account"] == {"id": gid("Account", account.id)}
     assert hand_off["reason"] == (
-        f"Prospect account Acme ({account.id}), found by the domain acme.example, has the open "
-        f"renewal opportunity {upcoming.id}; its owner takes the ticket."
+        "Prospect account 'Acme', found by the domain acme.example, has the open "
+        f"renewal opportunity {upcoming.name!r}; its owner takes the ticket."
     )
 
 
@@ -487,8 +487,8 @@ async def test_a_renewal_owned_by_the_sales_admin_goes_to_the_smb_territory(api,
     )
     assert hand_off["opportunity"] == {"id": gid("Opportunity", renewal.id)}
     assert hand_off["reason"] == (
-        f"Prospect account BigCo ({account.id}), found by the domain bigco.example, has the "
-        f"open renewal opportunity {renewal.id}, which is owned by the Sales Admin "
+        "Prospect account 'BigCo', found by the domain bigco.example, has the "
+        f"open renewal opportunity {renewal.name!r}, which is owned by the Sales Admin "
         "placeholder: the SMB territory decides, SMB segment in EMEA: the region's "
         "Customer Advocates."
     )
@@ -510,7 +510,7 @@ async def test_a_renewal_without_an_open_renewal_goes_to_the_account_owner(api, 
         None,
     )
     assert hand_off["reason"] == (
-        f"Prospect account Acme ({account.id}), found by the domain acme.example, has no open "
+        "Prospect account 'Acme', found by the domain acme.example, has no open "
         "renewal opportunity; the account owner takes the ticket."
     )
 
@@ -521,7 +521,7 @@ async def test_a_renewal_without_renewal_or_sales_rep_owner_goes_to_the_smb_terr
     support = await make.user(Role.CUSTOMER_SUCCESS)
     advocate = await make.user(Role.CUSTOMER_ADVOCATE)
     await members(make, "CUSTOMER_ADVOCATE_APAC", [advocate])
-    account = await an_account(make, None, ["acme.example"], billing_country="AU")
+    await an_account(make, None, ["acme.example"], billing_country="AU")
 
     hand_off = (await pass_ticket(api, support, "ops@acme.example", "RENEWAL"))[
         "handOff"
@@ -533,7 +533,7 @@ async def test_a_renewal_without_renewal_or_sales_rep_owner_goes_to_the_smb_terr
         {"id": gid("User", advocate.id)},
     )
     assert hand_off["reason"] == (
-        f"Prospect account Acme ({account.id}), found by the domain acme.example, has no open "
+        "Prospect account 'Acme', found by the domain acme.example, has no open "
         "renewal opportunity, and the account has no owner: the SMB territory "
         "decides, SMB segment in APAC: the region's Customer Advocates."
     )
@@ -941,7 +941,7 @@ async def test_the_hand_off_reads_customer_or_prospect_from_the_won_deals(
     data = await pass_ticket(api, support, "kim@acme.example")
 
     assert data["handOff"]["reason"] == (
-        f"Customer account Acme ({account.id}), found by the domain acme.example, is "
+        "Customer account 'Acme', found by the domain acme.example, is "
         "owned by a sales rep, who takes the ticket."
     )
     async with sessions() as s:

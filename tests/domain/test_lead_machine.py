@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.enums import EngagementKind, ErrorCode, LeadStatus, Role
-from domain.errors import Refusal
+from domain.errors import RecordRef, Refusal
 from domain.lifecycle.lead import (
     INQUIRY_ENGAGEMENT_KINDS,
     LEAD_MACHINE,
@@ -521,4 +521,7 @@ def test_a_converted_lead_is_read_only() -> None:
     assert converted_lead_refusals(4, None) == []
     [refusal] = converted_lead_refusals(4, NOW, "leadId")
     assert (refusal.code, refusal.field) == (ErrorCode.READ_ONLY_RECORD, ("leadId",))
-    assert refusal.message.startswith("Lead 4 was converted and is read-only")
+    assert refusal.message == (
+        f"Lead {RecordRef('Lead', 4)} was converted and is read-only; change its "
+        "contact instead."
+    )

@@ -58,7 +58,10 @@ def ticket(kind: SupportTicketKind = NEW, **values: object) -> TicketFacts:
     [
         (None, "has no owner"),
         (ADMIN_PLACEHOLDER, "is owned by the Sales Admin placeholder"),
-        (OwnerFacts(2, Role.AE, active=False), "is owned by an inactive user (2)"),
+        (
+            OwnerFacts(2, Role.AE, active=False, name="Pat Doe"),
+            "is owned by an inactive user (Pat Doe)",
+        ),
         (
             OwnerFacts(2, Role.SALES_OPS),
             "is owned by a user with role SALES_OPS, not a sales rep",
@@ -141,7 +144,7 @@ def test_new_business_decisions_for_each_kind_of_account():
         "BDR_EMEA",
     )
     assert unowned.reason == (
-        "Prospect account Acme (3), found by the domain acme.example, has no owner: its "
+        "Prospect account 'Acme', found by the domain acme.example, has no owner: its "
         "territory decides, MID_MARKET segment in EMEA: the region's BDR pool."
     )
     assert (none.rule, none.new_sales_quote, none.account_id) == (

@@ -77,6 +77,7 @@ def test_users_create_refuses_a_taken_email_and_prints_no_token(
     assert again.returncode == 1
     assert again.stdout == ""
     assert "DUPLICATE_RECORD" in again.stderr
+    assert "\u27e6" not in again.stderr  # record references are rendered
 
 
 def test_export_schema_prints_the_committed_sdl(database_url):

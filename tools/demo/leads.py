@@ -244,6 +244,7 @@ class Leads:
                 owner_active=bool(owner and owner.active),
                 owner_is_sales_admin=bool(owner and owner.role is Role.SALES_ADMIN),
                 is_named=comp.named,
+                name=comp.name,
             )
         return facts
 
