@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     webhook_https_only: bool = Field(
         True, description="Deliver webhooks to `https://` URLs only."
     )
+    export_dir: str = Field(
+        "exports",
+        description="Folder the worker writes export CSVs to and the app serves "
+        "them from (`GET /exports/<id>`); shared by both when they run apart.",
+    )
 
     @field_validator("database_url")
     @classmethod

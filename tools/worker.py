@@ -1,4 +1,10 @@
-"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12).
+"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12)
+and writes the export jobs ``exportRecords`` queues (issue 13 item 5).
+
+Exports: beside the delivery tasks, one task claims the oldest QUEUED export
+job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
+RUNNING job whose worker has been silent for ``export_lease_seconds`` is taken
+over) and writes its CSV into ``export_dir`` (``tools.exports``).
 
 The loop: find the safe watermark (``safe_event_id``), then ``concurrency``
 tasks each claim a subscription (a lease), fan its new events out to pending
@@ -36,6 +42,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,9 +57,11 @@ from domain.rules.webhooks import (
     is_success,
     sign,
 )
+from domain.services import exports as exporting
 from domain.services import webhook_delivery as delivery
 from domain.services.sessions import make_sessions
 from domain.sqltypes import utcnow
+from tools.exports import run_export_job
 
 log = logging.getLogger("salesops.worker")
 
@@ -75,6 +84,8 @@ class WorkerOptions:
     concurrency: int = 4
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
+    export_dir: str = "exports"
+    export_lease_seconds: float = 300.0
 
 
 def default_global_id() -> GlobalId:
@@ -226,8 +237,26 @@ class Worker:
             )
         return True
 
+    async def export_one(self) -> bool:
+        """Claim one export job and write it; False: none is queued."""
+        async with self.sessions() as session:
+            job = await exporting.claim_export(
+                session,
+                worker=self.id,
+                now=utcnow(),
+                lease_seconds=self.options.export_lease_seconds,
+            )
+        if job is None:
+            return False
+        log.info("export job %s (%s) started", job.id, job.kind.value)
+        await run_export_job(
+            self.sessions, job, export_dir=Path(self.options.export_dir), worker=self.id
+        )
+        return True
+
     async def round(self) -> bool:
-        """One round: every task serves subscriptions until none is due."""
+        """One round: every task serves subscriptions until none is due, one
+        more writes export jobs until none is queued."""
         await self.advance_watermark()
 
         async def task() -> bool:
@@ -239,8 +268,17 @@ class Worker:
                 log.exception("webhook delivery round failed; retrying")
             return served
 
+        async def exports() -> bool:
+            served = False
+            try:
+                while not self.stopping.is_set() and await self.export_one():
+                    served = True
+            except Exception:  # a lost connection, a bug: log it, keep serving
+                log.exception("export round failed; retrying")
+            return served
+
         results = await asyncio.gather(
-            *(task() for _ in range(self.options.concurrency))
+            *(task() for _ in range(self.options.concurrency)), exports()
         )
         return any(results)
 
