@@ -26,7 +26,7 @@ from api.relay import global_id
 from domain.enums import ErrorCode, ExportKind
 from domain.errors import Refused
 from domain.records import ExportJob
-from domain.rules.export_columns import header, row
+from domain.rules.export_columns import header, row_writer
 from domain.services import exports as exporting
 from domain.services.exports import DEFAULT_BATCH, ListQuery
 
@@ -57,10 +57,11 @@ async def write_export(
         with open(part, "w", newline="", encoding="utf-8") as handle:  # noqa: ASYNC230
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(header(kind))
+            cells = row_writer(kind, global_id)
             async for rows in exporting.export_batches(
                 kind, query, session=session, batch=batch
             ):
-                writer.writerows(row(values, kind, global_id) for values in rows)
+                writer.writerows(map(cells, rows))
                 written += len(rows)
                 if progress is not None:
                     await progress(written, max(total, written))

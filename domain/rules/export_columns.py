@@ -76,6 +76,7 @@ class Column:
 EXTERNAL_ID = "externalId"
 LIST_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERS = frozenset(FORMULA_STARTS)
 # Digits after a sign: a phone number or a number, never a function call.
 _HARMLESS = re.compile(r"[+-]?[0-9 ().\-/]+")
 
@@ -202,6 +203,8 @@ TYPE_OF: dict[ExportKind, str] = {
 }
 
 GlobalId = Callable[[str, int], str]
+Format = Callable[[Any], str]
+RowWriter = Callable[[Sequence[Any]], list[str]]
 
 
 def header(kind: ExportKind) -> list[str]:
@@ -211,44 +214,49 @@ def header(kind: ExportKind) -> list[str]:
 
 def neutralize(text: str) -> str:
     """A text cell a spreadsheet will not run as a formula (see the docstring)."""
-    if text.startswith(FORMULA_STARTS) and not _HARMLESS.fullmatch(text):
+    if text[:1] in _TRIGGERS and not _HARMLESS.fullmatch(text):
         return "'" + text
     return text
 
 
-def cell(value: Any, column: Column, own_type: str, global_id: GlobalId) -> str:
-    """One cell, as the contract writes it."""
-    if value is None:
-        return ""
+def _formatter(column: Column, own_type: str, global_id: GlobalId) -> Format:
+    """How one column's value becomes its cell (None: an empty cell)."""
     kind = column.cell
     if kind is Cell.TEXT:
-        return neutralize(str(value))
+        return lambda v: "" if v is None else neutralize(str(v))
     if kind is Cell.REF:
-        return global_id(column.ref or own_type, int(value))
+        ref = column.ref or own_type
+        return lambda v: "" if v is None else global_id(ref, int(v))
     if kind is Cell.ENUM:
-        return str(value.value if isinstance(value, Enum) else value)
+        return lambda v: "" if v is None else str(getattr(v, "value", v))
     if kind is Cell.BOOL:
-        return "true" if value else "false"
+        return lambda v: "" if v is None else ("true" if v else "false")
     if kind is Cell.INT:
-        return str(int(value))
+        return lambda v: "" if v is None else str(int(v))
     if kind is Cell.MONEY:
-        return format(Decimal(value), "f")
+        return lambda v: "" if v is None else format(Decimal(v), "f")
     if kind is Cell.DATETIME:
-        moment: datetime = value
-        if moment.tzinfo is None:  # stored as UTC
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
+        return lambda v: "" if v is None else _utc(v).isoformat()
     if kind is Cell.DATE:
-        day: date = value
-        return day.isoformat()
-    items: Sequence[str] = value
-    return neutralize(LIST_SEPARATOR.join(sorted(items)))
+        return lambda v: "" if v is None else date.isoformat(v)
+    return lambda v: "" if v is None else neutralize(LIST_SEPARATOR.join(sorted(v)))
 
 
-def row(values: Sequence[Any], kind: ExportKind, global_id: GlobalId) -> list[str]:
-    """One record's cells, ``values`` in the order of ``COLUMNS[kind]``."""
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
+    if moment.tzinfo is None:  # stored as UTC
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def row_writer(kind: ExportKind, global_id: GlobalId) -> RowWriter:
+    """The cells of one record of ``kind``, from its values in the order of
+    ``COLUMNS[kind]``: one formatter per column, chosen once per export."""
     own = TYPE_OF[kind]
-    return [
-        cell(value, column, own, global_id)
-        for value, column in zip(values, COLUMNS[kind], strict=True)
-    ]
+    formats = [_formatter(column, own, global_id) for column in COLUMNS[kind]]
+
+    def cells(values: Sequence[Any]) -> list[str]:
+        return [f(v) for f, v in zip(formats, values, strict=True)]
+
+    return cells

@@ -107,10 +107,10 @@ async def export_batches(
     base = query.statement().with_only_columns(*_columns(kind)).order_by(model.id)
     last = 0
     while True:
-        rows = [
-            list(r)
-            for r in await session.execute(base.where(model.id > last).limit(batch))
-        ]
+        # Core rows through the connection: no ORM loading for plain columns.
+        connection = await session.connection()
+        found = await connection.execute(base.where(model.id > last).limit(batch))
+        rows = [list(r) for r in found]
         if not rows:
             return
         last = rows[-1][at_id]
