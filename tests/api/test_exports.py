@@ -340,3 +340,37 @@ async def test_a_queued_export_is_written_by_the_worker_and_downloaded_by_its_ow
     )
     assert nobody.status_code == 401
     assert missing.status_code == 404
+
+
+def test_a_filter_input_is_stored_as_the_api_spells_it_and_reads_back_the_same():
+    from datetime import UTC, datetime
+
+    from api.exports import filter_json
+    from api.leads import LeadFilter
+    from domain.enums import LeadStatus, Region
+
+    given = LeadFilter(
+        status=[LeadStatus.MQL, LeadStatus.ACCEPTED],
+        region=[Region.EMEA],
+        created_after=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        score_at_least=50,
+        unowned=False,
+    )
+
+    stored = filter_json(given)
+    query = parse_filter(ExportKind.LEAD, stored)
+
+    assert stored == {
+        "status": ["MQL", "ACCEPTED"],
+        "unowned": False,
+        "region": ["EMEA"],
+        "scoreAtLeast": 50,
+        "createdAfter": "2026-01-02T03:04:05+00:00",
+    }
+    assert (query.status, query.region, query.score_at_least, query.unowned) == (
+        [LeadStatus.MQL, LeadStatus.ACCEPTED],
+        [Region.EMEA],
+        50,
+        False,
+    )
+    assert query.created_after == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
