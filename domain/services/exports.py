@@ -4,10 +4,9 @@ export jobs the worker runs.
 ``export_batches`` reads the SELECT a list query builds (``domain.services.
 listing``: the very filter classes of ``leads``, ``contacts``…, so an export
 holds exactly the records the list shows) with only the columns of the export
-(``domain.rules.export_columns``), ``batch`` rows at a time in id order
-(``WHERE id > last ORDER BY id LIMIT batch``). Memory stays constant whatever
-the row count, on SQLite and PostgreSQL alike, and no cursor is held open
-between batches.
+(``domain.rules.export_columns``), streamed ``batch`` rows at a time in id
+order: memory stays constant whatever the row count, on SQLite and PostgreSQL
+alike.
 
 Jobs: ``start_export`` queues one (``exportRecords``), ``claim_export`` gives the
 oldest QUEUED job — or a RUNNING one whose worker stopped beating — to one
@@ -100,30 +99,33 @@ async def export_batches(
     session: AsyncSession,
     batch: int = DEFAULT_BATCH,
 ) -> AsyncIterator[list[list[Any]]]:
-    """The export's rows (values in ``COLUMNS[kind]`` order), ``batch`` at a time."""
-    model = MODEL_OF[kind]
+    """The export's rows (values in ``COLUMNS[kind]`` order), ``batch`` at a time.
+
+    One SELECT in id order, streamed (``stream_results``/``yield_per``: a
+    server-side cursor on PostgreSQL, a stepped cursor on SQLite), so memory
+    holds one batch whatever the row count, the whole file is one snapshot, and
+    a filter served by another index (``createdBefore``) is one scan, not one
+    per batch as keyset paging would make it.
+    """
     at_id = _id_position(kind)
     lists = [n for n, c in enumerate(COLUMNS[kind]) if c.cell is Cell.LIST]
-    base = query.statement().with_only_columns(*_columns(kind)).order_by(model.id)
-    last = 0
-    while True:
-        # Core rows through the connection: no ORM loading for plain columns.
-        connection = await session.connection()
-        found = await connection.execute(base.where(model.id > last).limit(batch))
-        rows = [list(r) for r in found]
-        if not rows:
-            return
-        last = rows[-1][at_id]
+    statement = (
+        query.statement()
+        .with_only_columns(*_columns(kind))
+        .order_by(MODEL_OF[kind].id)
+        .execution_options(yield_per=batch)
+    )
+    # Core rows through the connection: no ORM loading for plain columns.
+    connection = await session.connection()
+    result = await connection.stream(statement)
+    async for partition in result.partitions(batch):
+        rows = [list(r) for r in partition]
         if lists:
             domains = await _domains(session, [r[at_id] for r in rows])
             for r in rows:
                 for n in lists:
                     r[n] = domains.get(r[at_id], [])
-        # End the read transaction: nothing is held between batches.
-        await session.commit()
         yield rows
-        if len(rows) < batch:
-            return
 
 
 async def start_export(

@@ -190,6 +190,7 @@ async def test_an_export_reads_in_batches_and_loses_no_row_at_their_edges(
 ):
     world = await build_world(make)
     path = tmp_path / "small-batches.csv"
+    accounts = tmp_path / "accounts-one-by-one.csv"
 
     rows = await write_export(
         ExportKind.LEAD,
@@ -198,11 +199,19 @@ async def test_an_export_reads_in_batches_and_loses_no_row_at_their_edges(
         sessions=sessions,
         batch=3,
     )
+    await write_export(
+        ExportKind.ACCOUNT,
+        parse_filter(ExportKind.ACCOUNT, {}),
+        accounts,
+        sessions=sessions,
+        batch=1,
+    )
 
     assert rows == 4
     assert [r["id"] for r in read_csv(path)] == [
         gid("Lead", lead.id) for lead in world.leads
     ]
+    assert [r["domains"] for r in read_csv(accounts)] == ["acme.com;acme.io", ""]
 
 
 async def test_an_sdr_may_not_export_and_no_job_is_queued(api, make, sessions):
