@@ -1,7 +1,7 @@
 """`salesops worker`: delivers the outbox to webhook subscriptions (issue 12)
 and writes the export jobs ``exportRecords`` queues (issue 13 item 5).
 
-Exports: beside the delivery tasks, one task claims the oldest QUEUED export
+Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
 job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
 RUNNING job whose worker has been silent for ``export_lease_seconds`` is taken
 over) and writes its CSV into ``export_dir`` (``tools.exports``).
@@ -40,7 +40,7 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,9 +254,16 @@ class Worker:
         )
         return True
 
+    async def export_step(self) -> bool:
+        """``export_one``, an error logged (and the step counted as idle)."""
+        try:
+            return await self.export_one()
+        except Exception:  # a lost connection, a bug: log it, keep serving
+            log.exception("export job claim failed; retrying")
+            return False
+
     async def round(self) -> bool:
-        """One round: every task serves subscriptions until none is due, one
-        more writes export jobs until none is queued."""
+        """One round: every task serves subscriptions until none is due."""
         await self.advance_watermark()
 
         async def task() -> bool:
@@ -268,24 +275,22 @@ class Worker:
                 log.exception("webhook delivery round failed; retrying")
             return served
 
-        async def exports() -> bool:
-            served = False
-            try:
-                while not self.stopping.is_set() and await self.export_one():
-                    served = True
-            except Exception:  # a lost connection, a bug: log it, keep serving
-                log.exception("export round failed; retrying")
-            return served
-
         results = await asyncio.gather(
-            *(task() for _ in range(self.options.concurrency)), exports()
+            *(task() for _ in range(self.options.concurrency))
         )
         return any(results)
 
     async def run(self) -> None:
-        """Rounds until stopped (or, with ``once``, until nothing is due)."""
+        """Delivery rounds and export jobs side by side, until stopped (or, with
+        ``once``, until neither has anything to do): a long export never holds
+        up a delivery."""
+        await asyncio.gather(self.repeat(self.round), self.repeat(self.export_step))
+
+    async def repeat(self, step: Callable[[], Awaitable[bool]]) -> None:
+        """``step`` until stopped (``once``: until it finds nothing to do),
+        waiting ``poll_interval`` whenever it found nothing."""
         while not self.stopping.is_set():
-            served = await self.round()
+            served = await step()
             if self.options.once and not served:
                 return
             if not served:
