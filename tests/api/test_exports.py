@@ -15,7 +15,7 @@ from api.app import create_app
 from api.exports import parse_filter
 from api.schema import schema
 from api.settings import load_settings
-from domain.enums import ExportKind
+from domain.enums import ExportKind, Role
 from domain.records import ExportJob
 from domain.rules.export_columns import COLUMNS, EXTERNAL_ID, header
 from tests.api.conftest import SALESOPS
@@ -383,3 +383,38 @@ def test_a_filter_input_is_stored_as_the_api_spells_it_and_reads_back_the_same()
         False,
     )
     assert query.created_after == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+async def test_a_job_is_claimed_once_and_a_silent_worker_s_job_is_taken_over(
+    make, sessions
+):
+    from datetime import timedelta
+
+    from domain.enums import ExportJobStatus
+    from domain.rules.permissions import Actor
+    from domain.services.exports import claim_export, start_export
+    from domain.sqltypes import utcnow
+
+    ops = await make.user(Role.SALES_OPS)
+    queued = await make.run(
+        lambda s: start_export(
+            ExportKind.LEAD, session=s, actor=Actor(ops.id, ops.role), filter_of=dict
+        )
+    )
+    now = utcnow()
+
+    async def claim(worker: str, at):
+        async with sessions() as s:
+            return await claim_export(s, worker=worker, now=at, lease_seconds=300)
+
+    first = await claim("a", now)
+    second = await claim("b", now + timedelta(seconds=299))
+    taken_over = await claim("c", now + timedelta(seconds=301))
+
+    assert (first.id, first.status, first.claimed_by) == (
+        queued.id,
+        ExportJobStatus.RUNNING,
+        "a",
+    )
+    assert second is None
+    assert (taken_over.id, taken_over.claimed_by) == (queued.id, "c")
