@@ -4,7 +4,7 @@ jobs ``salesops worker`` runs.
 Both write the same file the same way: the header of the kind's column
 catalogue (``domain.rules.export_columns``: the contract with the import),
 then the rows the list query shows (``domain.services.exports.export_batches``,
-keyset batches: constant memory), each cell as the catalogue writes it. The
+one streamed SELECT: constant memory), each cell as the catalogue writes it. The
 file is written beside its name (``.part``) and renamed when complete, so a
 reader never sees half a file. Same data, same filter: the same bytes.
 """

@@ -1,4 +1,4 @@
-"""Exports (issue 13 item 5): the rows of a list, in keyset batches, and the
+"""Exports (issue 13 item 5): the rows of a list, streamed in batches, and the
 export jobs the worker runs.
 
 ``export_batches`` reads the SELECT a list query builds (``domain.services.
