@@ -38,6 +38,7 @@ from api import http_edge as edge
 from api import observability
 from api.auth import Authenticator, NotAuthenticated
 from api.context import Context
+from api.exports import DOWNLOAD_PATH, download_endpoint
 from api.rate_limit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
@@ -77,15 +78,6 @@ query FirstLook {
   }
 }
 """
-
-
-def _unauthorized(message: str) -> JSONResponse:
-    return edge.error_response(
-        401,
-        "UNAUTHENTICATED",
-        message,
-        headers={"WWW-Authenticate": 'Bearer realm="salesops"'},
-    )
 
 
 def _is_graphiql_page(request: Request) -> bool:
@@ -181,7 +173,7 @@ class AuthenticatedGraphQL:
                 )
             except NotAuthenticated as refused:
                 await session.rollback()
-                await _unauthorized(str(refused))(scope, receive, send)
+                await edge.unauthorized(str(refused))(scope, receive, send)
                 return
             if (wait := self.limiter.retry_after(principal.token_id)) is not None:
                 await session.rollback()
@@ -302,6 +294,10 @@ def create_app(
                 cost_budget=settings.query_cost_budget,
             ),
             methods=["GET", "POST"],
+        ),
+        Route(
+            DOWNLOAD_PATH + "{job}",
+            download_endpoint(Path(settings.export_dir), sessions, authenticator),
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

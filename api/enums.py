@@ -358,3 +358,25 @@ DuplicateScanStatusGQL = _register(
         "FAILED": "Stopped by an error (see error).",
     },
 )
+ExportKindGQL = _register(
+    d.ExportKind,
+    "ExportKind",
+    "Which records an export writes.",
+    {
+        "LEAD": "Leads (filter: LeadFilter).",
+        "CONTACT": "Contacts (filter: ContactFilter).",
+        "ACCOUNT": "Accounts (filter: AccountFilter).",
+        "OPPORTUNITY": "Opportunities (filter: OpportunityFilter).",
+    },
+)
+ExportJobStatusGQL = _register(
+    d.ExportJobStatus,
+    "ExportJobStatus",
+    "Where an export job stands.",
+    {
+        "QUEUED": "Requested, waiting for a worker (`salesops worker`).",
+        "RUNNING": "Being written (see rowCount, totalRows, progress).",
+        "DONE": "Written: download it from downloadUrl.",
+        "FAILED": "Stopped by an error (see error).",
+    },
+)

@@ -72,6 +72,16 @@ def error_response(
     )
 
 
+def unauthorized(message: str) -> JSONResponse:
+    """HTTP 401 for a missing or refused bearer token."""
+    return error_response(
+        401,
+        "UNAUTHENTICATED",
+        message,
+        headers={"WWW-Authenticate": 'Bearer realm="salesops"'},
+    )
+
+
 CORS_HEADERS = ("Authorization", "Content-Type", "X-Request-Id")
 CORS_MAX_AGE = 600
 

@@ -184,6 +184,11 @@ async def resolve_nodes(
 def encode_id(node_cls: type, record_id: int) -> str:
     """The global id of a record."""
     type_name = node_cls.__strawberry_definition__.name  # type: ignore[attr-defined]
+    return global_id(type_name, record_id)
+
+
+def global_id(type_name: str, record_id: int) -> str:
+    """The global id of the record ``record_id`` of the GraphQL type ``type_name``."""
     return str(relay.GlobalID(type_name, str(record_id)))
 
 

@@ -58,6 +58,7 @@ from api.cost import QueryCost
 from api.engagements import EngagementMutations
 from api.errors import camel, client_message
 from api.events import EventQueries
+from api.exports import ExportMutations, ExportQueries
 from api.funnel import FunnelQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
@@ -110,6 +111,7 @@ class Query(
     FunnelQueries,
     WebhookQueries,
     MergeQueries,
+    ExportQueries,
 ):
     """The root of every read."""
 
@@ -147,6 +149,7 @@ class Mutation(
     SupportMutations,
     WebhookMutations,
     MergeMutations,
+    ExportMutations,
 ):
     """The root of every write."""
 

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         "`http://collector:4318`; every GraphQL operation is traced to "
         "`<url>/v1/traces` (needs the `otel` extra). Unset: no tracing.",
     )
+    export_dir: str = Field(
+        "exports",
+        description="Folder the worker writes export CSVs to and the app serves "
+        "them from (`GET /exports/<id>`); shared by both when they run apart.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -402,3 +402,21 @@ class TokenScope(StrEnum):
     READ = "READ"
     WRITE = "WRITE"
     ADMIN = "ADMIN"
+
+
+class ExportKind(StrEnum):
+    """Which records an export writes (issue 13 item 5)."""
+
+    LEAD = "LEAD"
+    CONTACT = "CONTACT"
+    ACCOUNT = "ACCOUNT"
+    OPPORTUNITY = "OPPORTUNITY"
+
+
+class ExportJobStatus(StrEnum):
+    """Where an export job stands."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"

@@ -36,6 +36,8 @@ from domain.enums import (
     DeliveryStatus,
     DuplicateScanStatus,
     EngagementKind,
+    ExportJobStatus,
+    ExportKind,
     HandOffRule,
     LeadStatus,
     MergeKind,
@@ -948,4 +950,33 @@ class DuplicateScan(SQLModel, table=True):
     pairs: list[Any] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
     )
+    error: str | None = _text_field()
+
+
+class ExportJob(SQLModel, table=True):
+    """An export of one kind of record to a CSV file (a job, issue 13 item 5)."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (Index("ix_export_jobs_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ExportKind = _enum_field(ExportKind)
+    # The list query's filter as the API spells it (LeadFilter… in JSON).
+    filter: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    status: ExportJobStatus = _enum_field(
+        ExportJobStatus, default=ExportJobStatus.QUEUED
+    )
+    requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = _now_field()
+    started_at: datetime | None = _time_field()
+    finished_at: datetime | None = _time_field()
+    # The worker running it and its last sign of life (a dead worker's job is
+    # taken over once this is older than the lease).
+    claimed_by: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = _time_field()
+    total_rows: int | None = None
+    row_count: int = Field(default=0)
+    file_name: str | None = Field(default=None, max_length=255)
     error: str | None = _text_field()

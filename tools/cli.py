@@ -1,5 +1,6 @@
 """The ``salesops`` command line (A7): serve, db upgrade|current|history|downgrade,
-users create, export-schema, demo-data, worker (webhook delivery).
+users create, export (CSV), export-schema, demo-data, worker (webhook delivery
+and export jobs).
 
 Expected mistakes (bad settings, a database that is missing, unreachable or
 not empty, an unknown role or region, a port in use) end with one line on
@@ -29,7 +30,7 @@ from domain.db import (
     make_sync_engine,
     upgrade_to_head,
 )
-from domain.enums import Region, Role
+from domain.enums import ExportKind, Region, Role
 from domain.rules.webhooks import DEFAULT_MAX_ATTEMPTS
 from domain.services.sessions import make_sessions
 from tools.cli_errors import CliError, hide_password, run_cli
@@ -224,6 +225,66 @@ async def _scan(kind: str, top: int) -> list[str]:
                 f"{a}\t{b}\t{score}\t{','.join(r.value for r in why)}"
                 for a, b, score, why in scan_result(done, top)
             ]
+    finally:
+        await engine.dispose()
+
+
+@app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(help="The CSV file to write.")],
+    kind: Annotated[str, typer.Option(help="lead, contact, account or opportunity.")],
+    filter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="The list query's filter (LeadFilter…): a JSON object, or "
+            "key=value (status=MQL,ACCEPTED; scoreAtLeast=50); repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Export the leads, contacts, accounts or opportunities the list query
+    shows with this filter to FILE (CSV, UTF-8; columns: README, Export)."""
+    the_kind = ExportKind(_choice("kind", kind, [k.value for k in ExportKind]))
+    if file.exists() and file.is_dir():
+        raise CliError(f"{file} is a folder: name the CSV file to write")
+    if not file.parent.is_dir():
+        raise CliError(f"the folder {file.parent} does not exist: create it first")
+    upgrade_to_head(settings().database_url)
+    rows = asyncio.run(_export(the_kind, filter or [], file))
+    err.print(f"[green]Exported {rows:,} {the_kind.value.lower()} rows to {file}.")
+
+
+async def _export(kind: ExportKind, given: list[str], file: Path) -> int:
+    from api.exports import parse_filter
+    from domain.errors import Refused
+    from tools.exports import filter_from_args, write_export
+
+    try:
+        query = parse_filter(kind, filter_from_args(kind, given))
+    except Refused as refused:
+        raise CliError(
+            "; ".join(
+                f"{r.code.value} {'.'.join(r.field)}: {r.message}"
+                for r in refused.refusals
+            )
+        ) from None
+    engine = make_async_engine()
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task(f"{kind.value.lower()}s", total=None)
+
+            async def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return await write_export(
+                kind, query, file, sessions=make_sessions(engine), progress=progress
+            )
     finally:
         await engine.dispose()
 
@@ -499,7 +560,8 @@ def worker(
         int, typer.Option(help="Subscriptions served at once.", min=1, max=64)
     ] = 4,
 ) -> None:
-    """Deliver the outbox to webhook subscriptions (run one or several)."""
+    """Deliver the outbox to webhook subscriptions and write queued export jobs
+    (run one or several)."""
     from api.observability import configure_logging
     from tools.worker import WorkerOptions, run_worker
 
@@ -518,10 +580,12 @@ def worker(
         lease_seconds=lease_seconds,
         concurrency=concurrency,
         backoff_base=backoff_base,
+        export_dir=config.export_dir,
     )
     engine = {"hide_parameters": True}
     if config.is_postgresql:
-        engine.update(pool_size=concurrency + 1, max_overflow=2)
+        # One more connection for the export task.
+        engine.update(pool_size=concurrency + 2, max_overflow=2)
     asyncio.run(run_worker(config.database_url, options, engine_options=engine))
 
 

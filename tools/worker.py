@@ -1,4 +1,10 @@
-"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12).
+"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12)
+and writes the export jobs ``exportRecords`` queues (issue 13 item 5).
+
+Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
+job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
+RUNNING job whose worker has been silent for ``export_lease_seconds`` is taken
+over) and writes its CSV into ``export_dir`` (``tools.exports``).
 
 The loop: find the safe watermark (``safe_event_id``), then ``concurrency``
 tasks each claim a subscription (a lease), fan its new events out to pending
@@ -34,8 +40,9 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,9 +57,11 @@ from domain.rules.webhooks import (
     is_success,
     sign,
 )
+from domain.services import exports as exporting
 from domain.services import webhook_delivery as delivery
 from domain.services.sessions import make_sessions
 from domain.sqltypes import utcnow
+from tools.exports import run_export_job
 
 log = logging.getLogger("salesops.worker")
 
@@ -75,6 +84,8 @@ class WorkerOptions:
     concurrency: int = 4
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
+    export_dir: str = "exports"
+    export_lease_seconds: float = 300.0
 
 
 def default_global_id() -> GlobalId:
@@ -226,6 +237,31 @@ class Worker:
             )
         return True
 
+    async def export_one(self) -> bool:
+        """Claim one export job and write it; False: none is queued."""
+        async with self.sessions() as session:
+            job = await exporting.claim_export(
+                session,
+                worker=self.id,
+                now=utcnow(),
+                lease_seconds=self.options.export_lease_seconds,
+            )
+        if job is None:
+            return False
+        log.info("export job %s (%s) started", job.id, job.kind.value)
+        await run_export_job(
+            self.sessions, job, export_dir=Path(self.options.export_dir), worker=self.id
+        )
+        return True
+
+    async def export_step(self) -> bool:
+        """``export_one``, an error logged (and the step counted as idle)."""
+        try:
+            return await self.export_one()
+        except Exception:  # a lost connection, a bug: log it, keep serving
+            log.exception("export job claim failed; retrying")
+            return False
+
     async def round(self) -> bool:
         """One round: every task serves subscriptions until none is due."""
         await self.advance_watermark()
@@ -245,9 +281,16 @@ class Worker:
         return any(results)
 
     async def run(self) -> None:
-        """Rounds until stopped (or, with ``once``, until nothing is due)."""
+        """Delivery rounds and export jobs side by side, until stopped (or, with
+        ``once``, until neither has anything to do): a long export never holds
+        up a delivery."""
+        await asyncio.gather(self.repeat(self.round), self.repeat(self.export_step))
+
+    async def repeat(self, step: Callable[[], Awaitable[bool]]) -> None:
+        """``step`` until stopped (``once``: until it finds nothing to do),
+        waiting ``poll_interval`` whenever it found nothing."""
         while not self.stopping.is_set():
-            served = await self.round()
+            served = await step()
             if self.options.once and not served:
                 return
             if not served:

@@ -81,6 +81,10 @@ Decisions where the spec is silent (issue 17 item 2 and the handbook):
   MARKETING_OPS (leads), SALES_ADMIN (other records), SALES_OPS, ADMIN. An
   unowned record is adopted first. Completing one needs the activity to be
   yours (or ops') and the same right on every record it is about.
+- Exports (issue 13 item 5): a file of a whole list is for MARKETING_OPS,
+  SALES_OPS, ADMIN and the managers of the field teams (RD); what it holds is
+  what the list queries show (every record, A6). Its file is downloaded by
+  whoever asked for it, SALES_OPS and ADMIN (``may_read_private``).
 - Merges (D12): merging duplicates of any kind, undoing a merge and scanning
   for duplicates are the data stewards' (MARKETING_OPS, SALES_ADMIN,
   SALES_OPS, ADMIN), whoever owns the records: a merge deletes records, so
@@ -164,6 +168,11 @@ WON_DEAL_CREATORS = OPS_ROLES
 # Who register webhooks and read their delivery log (issue 12): integrations
 # are set up by sales ops.
 WEBHOOK_MANAGERS = OPS_ROLES
+# Who export records to a file (issue 13 item 5): the people who run lists and
+# reports — marketing ops, sales ops, ADMIN — and the regional directors who
+# manage the field teams. A file leaves the system with every record of a kind
+# (reads are open, A6, but a bulk copy is not a read of one record).
+EXPORTERS = frozenset({Role.RD, Role.MARKETING_OPS, *OPS_ROLES})
 
 
 class Relation(StrEnum):
@@ -217,6 +226,7 @@ class Operation(StrEnum):
     RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
     MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
     MERGE_RECORDS = "MERGE_RECORDS"
+    EXPORT_RECORDS = "EXPORT_RECORDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +376,9 @@ PERMISSIONS: dict[Operation, Rule] = {
          "startDuplicateScan"),
         "merging duplicates, undoing a merge, scanning for duplicates (D12)",
         {R.ANY: DATA_STEWARDS}),
+    Operation.EXPORT_RECORDS: Rule(
+        ("exportRecords",), "exporting leads, contacts, accounts or deals to a file",
+        {R.ANY: EXPORTERS}),
 }
 # fmt: on
 
@@ -528,6 +541,7 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (SOURCING_ROLES, "may source deals into others' accounts"),
     (WON_DEAL_CREATORS, "may create a won WEB_DIRECT purchase"),
     (DATA_STEWARDS, "merges duplicates and undoes merges"),
+    (EXPORTERS, "exports records to files"),
 )
 
 
@@ -713,6 +727,11 @@ def may_manage_pools(actor: Actor) -> list[Refusal]:
 def may_reroute(actor: Actor) -> list[Refusal]:
     """Routing is re-run for a lead by MARKETING_OPS, SALES_OPS and ADMIN."""
     return refusals(actor, Operation.ROUTE_LEAD)
+
+
+def may_export(actor: Actor) -> list[Refusal]:
+    """Exports (a whole list to a file): RD, MARKETING_OPS, SALES_OPS, ADMIN."""
+    return refusals(actor, Operation.EXPORT_RECORDS)
 
 
 def may_manage_webhooks(actor: Actor) -> list[Refusal]:

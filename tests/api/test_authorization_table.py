@@ -37,6 +37,7 @@ from domain.records import (
     Contact,
     Engagement,
     Event,
+    ExportJob,
     Lead,
     Opportunity,
     RuleTableHead,
@@ -623,6 +624,15 @@ async def merge_records(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def export_records(w: World, actor: User, rel: Relation) -> Call:
+    return call(
+        "exportRecords",
+        "ExportRecordsInput",
+        kind="LEAD",
+        leadFilter={"search": "Lovelace"},
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.MANAGE_TOKENS: manage_tokens,
@@ -660,6 +670,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.RESOLVE_SUPPORT_HAND_OFF: resolve_hand_off,
     Operation.MANAGE_WEBHOOKS: manage_webhooks,
     Operation.MERGE_RECORDS: merge_records,
+    Operation.EXPORT_RECORDS: export_records,
 }
 
 
@@ -687,6 +698,7 @@ WATCHED = (
     Event,
     RuleTableHead,
     WebhookSubscription,
+    ExportJob,
 )
 
 

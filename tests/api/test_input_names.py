@@ -26,7 +26,16 @@ ACTS_ON_A_RECORD = {
     "replay",
     "undo",
 }
-CREATES = {"create", "record", "log", "pass", "start", "merge", "redeliver"}
+CREATES = {
+    "create",
+    "record",
+    "log",
+    "pass",
+    "start",
+    "merge",
+    "redeliver",
+    "export",
+}
 
 # Mutations outside the rule, and why.
 EXCEPTIONS = {
