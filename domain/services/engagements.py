@@ -121,12 +121,21 @@ async def score_of(
 
 
 def store_score(lead: Lead, result: ScoreResult) -> None:
-    """Keep the score and the facts it rests on on the lead."""
-    lead.person_score = result.total
-    lead.score_title_seniority = result.facts.title_seniority
-    lead.score_title_blank_or_technical = result.facts.title_blank_or_technical
-    lead.score_email_domain = result.facts.email_domain
-    lead.score_careers_penalties = result.facts.careers_penalties
+    """Keep the score and the facts it rests on on the lead.
+
+    Only the values that change are set: setting a record's attribute costs
+    (SQLModel, then SQLAlchemy's change tracking) even when the value is the
+    same, and most engagements change the total alone."""
+    facts = result.facts
+    for name, value in (
+        ("person_score", result.total),
+        ("score_title_seniority", facts.title_seniority),
+        ("score_title_blank_or_technical", facts.title_blank_or_technical),
+        ("score_email_domain", facts.email_domain),
+        ("score_careers_penalties", facts.careers_penalties),
+    ):
+        if getattr(lead, name) != value:
+            setattr(lead, name, value)
 
 
 def keep_score(
