@@ -21,6 +21,10 @@ from domain.lifecycle.lead import AutomaticTrigger, automatic_sources
 from domain.rules.scoring import MQL_THRESHOLD, ScoreLine
 from domain.services import engagements as service
 
+# An engagement as answered: the values the service wrote (first time) or the
+# stored record (a replayed idempotencyKey); both have the same attributes.
+Recorded = service.EngagementRow | rec.Engagement
+
 # The statuses an engagement moves to INQUIRY, from the lead machine: "RAW/NURTURE".
 _ON_ENGAGEMENT = "/".join(
     s.value for s in automatic_sources(AutomaticTrigger.ENGAGEMENT)
@@ -232,7 +236,7 @@ class EngagementMutations:
 
         actor = info.context.actor
 
-        async def recorded(s: AsyncSession) -> tuple[rec.Lead, rec.Engagement]:
+        async def recorded(s: AsyncSession) -> tuple[rec.Lead, Recorded]:
             new = new_engagement(input)
             return await service.record_engagement(
                 new.lead_id,
@@ -246,18 +250,22 @@ class EngagementMutations:
         # The lead as the service left it, beside the engagement it answered
         # with: the payload needs no second read of it. A replayed answer
         # (idempotencyKey) is another engagement object: its lead is read.
-        held: dict[str, tuple[rec.Engagement, rec.Lead]] = {}
+        held: dict[str, tuple[Recorded, rec.Lead]] = {}
 
         async def real() -> tuple[
-            tuple[rec.Lead | None, rec.Engagement] | None, list[UserError]
+            tuple[rec.Lead | None, Recorded] | None, list[UserError]
         ]:
-            async def use_case(s: AsyncSession) -> rec.Engagement:
+            async def use_case(s: AsyncSession) -> Recorded:
                 lead, engagement = await recorded(s)
                 held["done"] = (engagement, lead)
                 return engagement
 
             engagement, errors = await mutate_once(
-                info, "recordEngagement", input, rec.Engagement, use_case
+                info,
+                "recordEngagement",
+                input,
+                rec.Engagement,
+                use_case,  # type: ignore[arg-type]
             )
             if engagement is None:
                 return None, errors
@@ -266,7 +274,7 @@ class EngagementMutations:
             return (lead, engagement), errors
 
         async def breakdown(
-            s: AsyncSession, done: tuple[rec.Lead | None, rec.Engagement]
+            s: AsyncSession, done: tuple[rec.Lead | None, Recorded]
         ) -> list[ScoreLineNode]:
             assert done[0] is not None
             scored = await service.score_of(s, done[0])
@@ -308,7 +316,7 @@ class EngagementMutations:
         # The leads as the service left them, by the engagement objects it
         # answered with: the results need no second read. A replayed answer
         # (idempotencyKey) is other objects: its leads are read, in one query.
-        held: dict[int, tuple[rec.Engagement, rec.Lead]] = {}
+        held: dict[int, tuple[Recorded, rec.Lead]] = {}
 
         async def use_case(s):  # type: ignore[no-untyped-def]
             # Refused before decoding thousands of ids it would not record.
@@ -332,14 +340,14 @@ class EngagementMutations:
 
 async def recorded_engagements(
     info: Info,
-    rows: list[rec.Engagement],
-    held: dict[int, tuple[rec.Engagement, rec.Lead]],
+    rows: list[Recorded],
+    held: dict[int, tuple[Recorded, rec.Lead]],
 ) -> list[RecordedEngagement]:
     """The batch's results: each engagement with its lead, taken from ``held``
     (by engagement object) when the service gave it, else read (one query)."""
     from api.leads import LeadNode
 
-    def given(row: rec.Engagement) -> rec.Lead | None:
+    def given(row: Recorded) -> rec.Lead | None:
         pair = held.get(id(row))
         return pair[1] if pair is not None and pair[0] is row else None
 
