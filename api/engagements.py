@@ -21,6 +21,10 @@ from domain.lifecycle.lead import AutomaticTrigger, automatic_sources
 from domain.rules.scoring import MQL_THRESHOLD, ScoreLine
 from domain.services import engagements as service
 
+# An engagement as answered: the values the service wrote (first time) or the
+# stored record (a replayed idempotencyKey); both have the same attributes.
+Recorded = service.EngagementRow | rec.Engagement
+
 # The statuses an engagement moves to INQUIRY, from the lead machine: "RAW/NURTURE".
 _ON_ENGAGEMENT = "/".join(
     s.value for s in automatic_sources(AutomaticTrigger.ENGAGEMENT)
@@ -188,16 +192,9 @@ class RecordedEngagement:
     """An engagement recorded by recordEngagements."""
 
     engagement: EngagementNode = strawberry.field(description="The engagement.")
-    lead_id: strawberry.Private[int]
-
-    @strawberry.field(
+    lead: LeadRef = strawberry.field(
         description="Its lead as the whole batch left it (score, status, owner)."
     )
-    async def lead(self, info: Info) -> LeadRef:
-        """The lead."""
-        from api.leads import LeadNode
-
-        return await load_node(info, LeadNode, self.lead_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Result of recordEngagements.")
@@ -231,7 +228,7 @@ class EngagementMutations:
 
         actor = info.context.actor
 
-        async def recorded(s: AsyncSession) -> tuple[rec.Lead, rec.Engagement]:
+        async def recorded(s: AsyncSession) -> tuple[rec.Lead, Recorded]:
             new = new_engagement(input)
             return await service.record_engagement(
                 new.lead_id,
@@ -242,19 +239,34 @@ class EngagementMutations:
                 campaign_id=new.campaign_id,
             )
 
+        # The lead as the service left it, beside the engagement it answered
+        # with: the payload needs no second read of it. A replayed answer
+        # (idempotencyKey) is another engagement object: its lead is read.
+        held: dict[str, tuple[Recorded, rec.Lead]] = {}
+
         async def real() -> tuple[
-            tuple[rec.Lead | None, rec.Engagement] | None, list[UserError]
+            tuple[rec.Lead | None, Recorded] | None, list[UserError]
         ]:
-            async def use_case(s: AsyncSession) -> rec.Engagement:
-                return (await recorded(s))[1]
+            async def use_case(s: AsyncSession) -> Recorded:
+                lead, engagement = await recorded(s)
+                held["done"] = (engagement, lead)
+                return engagement
 
             engagement, errors = await mutate_once(
-                info, "recordEngagement", input, rec.Engagement, use_case
+                info,
+                "recordEngagement",
+                input,
+                rec.Engagement,
+                use_case,  # type: ignore[arg-type]
             )
-            return (engagement and (None, engagement)), errors
+            if engagement is None:
+                return None, errors
+            done = held.get("done")
+            lead = done[1] if done is not None and done[0] is engagement else None
+            return (lead, engagement), errors
 
         async def breakdown(
-            s: AsyncSession, done: tuple[rec.Lead | None, rec.Engagement]
+            s: AsyncSession, done: tuple[rec.Lead | None, Recorded]
         ) -> list[ScoreLineNode]:
             assert done[0] is not None
             scored = await service.score_of(s, done[0])
@@ -269,7 +281,8 @@ class EngagementMutations:
             )
         lead, engagement = done
         return RecordEngagementPayload(
-            # A dry run's lead is as it would be; a real one's is read again.
+            # As the service left it (a dry run's: as it would be); a replayed
+            # answer's is read.
             lead=LeadNode.from_row(lead)
             if lead is not None
             else await load_node(info, LeadNode, engagement.lead_id),
@@ -292,12 +305,19 @@ class EngagementMutations:
         """Record a batch of engagements."""
         actor = info.context.actor
 
+        # The leads as the service left them, by the engagement objects it
+        # answered with: the results need no second read. A replayed answer
+        # (idempotencyKey) is other objects: its leads are read, in one query.
+        held: dict[int, tuple[Recorded, rec.Lead]] = {}
+
         async def use_case(s):  # type: ignore[no-untyped-def]
             # Refused before decoding thousands of ids it would not record.
             refuse_if(service.batch_size_refusals(len(input.engagements)))
             recorded = await service.record_engagements(
                 new_engagements(input.engagements), session=s, actor=actor
             )
+            held.clear()
+            held.update((id(e), (e, lead)) for lead, e in recorded)
             return [engagement for _, engagement in recorded]
 
         rows, errors = await mutate_once_many(
@@ -306,12 +326,34 @@ class EngagementMutations:
         if rows is None:
             return RecordEngagementsPayload(results=[], user_errors=errors)
         return RecordEngagementsPayload(
-            results=[
-                RecordedEngagement(
-                    engagement=EngagementNode.from_row(row),
-                    lead_id=row.lead_id,  # type: ignore[arg-type]
-                )
-                for row in rows
-            ],
-            user_errors=[],
+            results=await recorded_engagements(info, rows, held), user_errors=[]
         )
+
+
+async def recorded_engagements(
+    info: Info,
+    rows: list[Recorded],
+    held: dict[int, tuple[Recorded, rec.Lead]],
+) -> list[RecordedEngagement]:
+    """The batch's results: each engagement with its lead, taken from ``held``
+    (by engagement object) when the service gave it, else read (one query)."""
+    from api.leads import LeadNode
+
+    def given(row: Recorded) -> rec.Lead | None:
+        pair = held.get(id(row))
+        return pair[1] if pair is not None and pair[0] is row else None
+
+    missing = sorted({row.lead_id for row in rows if given(row) is None})  # type: ignore[type-var]
+    read = await info.context.records(rec.Lead).load_many(missing) if missing else []
+    leads = {lead.id: lead for lead in read if lead is not None}
+    nodes: dict[int, LeadNode] = {}
+    results = []
+    for row in rows:
+        lead = given(row) or leads[row.lead_id]  # type: ignore[index]
+        node = nodes.get(lead.id)  # type: ignore[arg-type]
+        if node is None:
+            node = nodes[lead.id] = LeadNode.from_row(lead)  # type: ignore[index]
+        results.append(
+            RecordedEngagement(engagement=EngagementNode.from_row(row), lead=node)
+        )
+    return results

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.pool import NullPool
 
 from domain.records import Versioned
@@ -252,11 +253,31 @@ def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
     (a ``before_flush`` hook of every session ``make_sessionmaker`` makes)."""
     now = utcnow()
     for obj in session.dirty:
-        if isinstance(obj, Versioned) and session.is_modified(
-            obj, include_collections=False
-        ):
+        if isinstance(obj, Versioned) and columns_modified(obj):
             obj.version = (obj.version or 0) + 1
             obj.updated_at = now
+
+
+def columns_modified(obj: Any) -> bool:
+    """``Session.is_modified(obj, include_collections=False)``, asking only the
+    attributes set since the object was loaded: an attribute has a change only
+    if SQLAlchemy kept its committed value (``committed_state``), so the other
+    ~60 columns of a lead need not be asked (measured: a tenth of a batch of
+    engagements went to asking them)."""
+    state = inspect(obj)
+    if not state.modified:
+        return False
+    attributes = state.manager
+    for key in state.committed_state:
+        impl = attributes[key].impl
+        if hasattr(impl, "get_collection") or not hasattr(impl, "get_history"):
+            continue
+        added, _, deleted = impl.get_history(
+            state, state.dict, passive=PassiveFlag.NO_CHANGE
+        )
+        if added or deleted:
+            return True
+    return False
 
 
 # --- migrations -------------------------------------------------------------

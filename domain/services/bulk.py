@@ -123,19 +123,30 @@ async def _insert(
         # and on SQLite no lookup of the largest id.
         await session.execute(insert(table), values)
         return
+    ids = await insert_with_ids(session, table, values)
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+
+
+async def insert_with_ids(
+    session: AsyncSession, table: Table, values: list[dict[str, Any]]
+) -> list[int]:
+    """INSERT the rows with one statement; their ids, in the rows' order."""
+    if len(values) == 1:
+        # One row: the driver's lastrowid (SQLite) or RETURNING, nothing more.
+        done = await session.execute(insert(table).values(values[0]))
+        return [done.inserted_primary_key[0]]  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
         # SQLite cannot return a multi-row INSERT's ids in order; the ids SQLite
         # would give are taken under the transaction's write lock instead (see
         # ``number_new_rows``).
         largest = await session.scalar(select(func.max(table.c.id)))
-        ids = list(range((largest or 0) + 1, (largest or 0) + 1 + len(rows)))
+        ids = list(range((largest or 0) + 1, (largest or 0) + 1 + len(values)))
         await session.execute(
             insert(table), [{**v, "id": i} for v, i in zip(values, ids, strict=True)]
         )
-    else:
-        result = await session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), values
-        )
-        ids = list(result.scalars())
-    for row, row_id in zip(rows, ids, strict=True):
-        row.id = row_id
+        return ids
+    result = await session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), values
+    )
+    return list(result.scalars())

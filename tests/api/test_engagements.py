@@ -227,6 +227,49 @@ async def test_a_repeated_engagement_with_the_same_key_is_recorded_once(
     assert await row_count(sessions, Engagement) == 1
 
 
+RECORD_WHOLE_LEAD = """
+mutation($input: RecordEngagementInput!) {
+  recordEngagement(input: $input) {
+    lead { ...Whole }
+    userErrors { code }
+  }
+}
+fragment Whole on Lead {
+  id status personScore version updatedAt statusChangedAt activeUntil
+  owner { id } scoreBreakdown { rule points }
+}"""
+READ_WHOLE_LEAD = """
+query($id: ID!) { lead(id: $id) { ...Whole } }
+fragment Whole on Lead {
+  id status personScore version updatedAt statusChangedAt activeUntil
+  owner { id } scoreBreakdown { rule points }
+}"""
+
+
+async def test_the_payload_lead_is_the_lead_as_committed_first_time_and_on_replay(
+    api, make
+):
+    ops = await make.user(Role.MARKETING_OPS)
+    lead = await make.lead(by=ops)
+    payload = {
+        "leadId": gid("Lead", lead.id),
+        "kind": "GATED_ASSET_DOWNLOAD",
+        "idempotencyKey": "mkto-2",
+    }
+
+    first = (await api(RECORD_WHOLE_LEAD, {"input": payload}, as_user=ops)).ok()
+    read = (await api(READ_WHOLE_LEAD, {"id": gid("Lead", lead.id)}, as_user=ops)).ok()
+    again = (await api(RECORD_WHOLE_LEAD, {"input": payload}, as_user=ops)).ok()
+
+    # The first answer is the lead the service held, never read again; the
+    # replay's is read: both are what a later read sees.
+    assert first["recordEngagement"]["userErrors"] == []
+    assert first["recordEngagement"]["lead"] == read["lead"]
+    assert again["recordEngagement"]["lead"] == read["lead"]
+    assert read["lead"]["status"] == "INQUIRY"
+    assert read["lead"]["version"] == 2
+
+
 async def test_page_visits_and_unsubscribes_score_but_do_not_make_an_inquiry(api, make):
     """D2 round 2: seed 002_91dd8e67a169a832.txt defines "Inquiry | Form
     submission, meeting @ trade show, content offer" — a page visit or an

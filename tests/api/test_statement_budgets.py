@@ -29,8 +29,8 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "transitionLead": (5, 4),
     "moveOpportunityStage": (6, 5),
     "createLead": (5, 5),
-    "recordEngagement": (11, 9),
-    "recordEngagements(3)": (12, 9),
+    "recordEngagement": (9, 8),
+    "recordEngagements(3)": (10, 8),
 }
 
 MOVE_LEAD = """

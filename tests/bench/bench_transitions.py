@@ -41,6 +41,7 @@ from tests.bench.harness import (
     cli,
     fresh_database,
     machine,
+    run_clients,
     served,
     summary,
 )
@@ -123,13 +124,7 @@ async def over_http(
             assert answer["data"]["transitionLead"]["userErrors"] == [], answer
 
     headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, timeout=60, limits=limits
-    ) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
+    elapsed = await run_clients(base, headers, clients, client_loop)
     return summary(latencies, elapsed)
 
 

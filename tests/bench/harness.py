@@ -6,6 +6,7 @@ numbers go into the README together with the machine they came from.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,3 +118,20 @@ def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
     }
+
+
+async def run_clients(
+    base: str,
+    headers: dict[str, str],
+    clients: int,
+    client_loop: Callable[[httpx.AsyncClient], Awaitable[None]],
+) -> float:
+    """``client_loop`` run ``clients`` times at once over one pool of that many
+    connections; the seconds it took."""
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=60, limits=limits
+    ) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        return time.perf_counter() - start
