@@ -59,6 +59,7 @@ from api.engagements import EngagementMutations
 from api.errors import camel
 from api.events import EventQueries
 from api.funnel import FunnelQueries
+from api.imports import ImportMutations, ImportQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
@@ -110,6 +111,7 @@ class Query(
     FunnelQueries,
     WebhookQueries,
     MergeQueries,
+    ImportQueries,
 ):
     """The root of every read."""
 
@@ -147,6 +149,7 @@ class Mutation(
     SupportMutations,
     WebhookMutations,
     MergeMutations,
+    ImportMutations,
 ):
     """The root of every write."""
 

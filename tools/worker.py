@@ -1,4 +1,5 @@
-"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12).
+"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12),
+and runs queued list imports (issue 13: ``import_round``, one job at a time).
 
 The loop: find the safe watermark (``safe_event_id``), then ``concurrency``
 tasks each claim a subscription (a lease), fan its new events out to pending
@@ -244,10 +245,27 @@ class Worker:
         )
         return any(results)
 
+    async def import_round(self) -> bool:
+        """Import the oldest queued list import (issue 13), if any: True if one ran."""
+        from api.imports import decode_reference
+        from domain.services.import_jobs import claim_import_job, run_import_job
+
+        async with self.sessions() as session:
+            job_id = await claim_import_job(session)
+            if job_id is None:
+                return False
+            log.info("import job %s started", job_id)
+            await run_import_job(
+                job_id, session=session, decode=decode_reference, claimed=True
+            )
+            log.info("import job %s finished", job_id)
+        return True
+
     async def run(self) -> None:
         """Rounds until stopped (or, with ``once``, until nothing is due)."""
         while not self.stopping.is_set():
             served = await self.round()
+            served = await self.import_round() or served
             if self.options.once and not served:
                 return
             if not served:

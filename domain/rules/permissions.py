@@ -161,6 +161,9 @@ DATA_STEWARDS = frozenset({Role.MARKETING_OPS, Role.SALES_ADMIN, *OPS_ROLES})
 # Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
 # integrations writing with their tokens, never a field role.
 WON_DEAL_CREATORS = OPS_ROLES
+# Who import lists of leads, contacts and accounts (D12, issue 13): marketing
+# ops (event and purchased lists) and sales ops / admins.
+IMPORTERS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
 # Who register webhooks and read their delivery log (issue 12): integrations
 # are set up by sales ops.
 WEBHOOK_MANAGERS = OPS_ROLES
@@ -217,6 +220,7 @@ class Operation(StrEnum):
     RESOLVE_SUPPORT_HAND_OFF = "RESOLVE_SUPPORT_HAND_OFF"
     MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
     MERGE_RECORDS = "MERGE_RECORDS"
+    IMPORT_RECORDS = "IMPORT_RECORDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +370,10 @@ PERMISSIONS: dict[Operation, Rule] = {
          "startDuplicateScan"),
         "merging duplicates, undoing a merge, scanning for duplicates (D12)",
         {R.ANY: DATA_STEWARDS}),
+    Operation.IMPORT_RECORDS: Rule(
+        ("startImport", "saveImportMapping"),
+        "importing lists of leads, contacts and accounts, saving mappings (D12)",
+        {R.ANY: IMPORTERS}),
 }
 # fmt: on
 

@@ -623,6 +623,16 @@ async def merge_records(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def import_records(w: World, actor: User, rel: Relation) -> Call:
+    return call(
+        "saveImportMapping",
+        "SaveImportMappingInput",
+        name=f"list {n()}",
+        kind="LEAD",
+        fields={"email": "Email"},
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.MANAGE_TOKENS: manage_tokens,
@@ -660,6 +670,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.RESOLVE_SUPPORT_HAND_OFF: resolve_hand_off,
     Operation.MANAGE_WEBHOOKS: manage_webhooks,
     Operation.MERGE_RECORDS: merge_records,
+    Operation.IMPORT_RECORDS: import_records,
 }
 
 
