@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.db import write_transaction
+from domain.db import number_new_rows, write_transaction
 from domain.enums import ErrorCode, ImportKind, ImportOutcome, RecordType
 from domain.errors import Refusal, Refused, refuse_if
 from domain.records import Account, AccountDomain, Campaign, Contact, Lead, User
@@ -41,13 +42,22 @@ from domain.rules.import_mapping import (
     typed_values,
 )
 from domain.rules.matching import normalize_company_name, web_domain
-from domain.rules.permissions import Actor, Operation, refusals
+from domain.rules.permissions import Actor, Operation, may_create, refusals
 from domain.rules.validation import normalize_email
 from domain.services.accounts import account_domains, create_account, update_account
 from domain.services.contacts import create_contact, update_contact
+from domain.services.duplicates import people_by_email
 from domain.services.import_files import ImportFile
-from domain.services.leads import create_lead, update_lead
-from domain.services.loading import load
+from domain.services.leads import (
+    LEAD_RULES,
+    build_lead,
+    create_lead,
+    routes_on_creation,
+    update_lead,
+)
+from domain.services.loading import check_values, load
+from domain.services.rule_tables import rule_tables
+from domain.sqltypes import utcnow
 
 # (global id text, the record type it must name, the input field) -> database id
 Decode = Callable[[str, RecordType, str], int]
@@ -198,10 +208,7 @@ async def import_file(
     if not (options.dry_run or options.atomic):
         for batch in batches:
             async with write_transaction(session):
-                results = [
-                    await _row(number, row, options, session, actor, decode)
-                    for number, row in batch
-                ]
+                results = await _batch(batch, options, session, actor, decode)
             tally.add(results)
             await report(results)
         return tally
@@ -209,10 +216,7 @@ async def import_file(
     try:
         async with write_transaction(session, commit=not options.dry_run):
             for batch in batches:
-                held += [
-                    await _row(number, row, options, session, actor, decode)
-                    for number, row in batch
-                ]
+                held += await _batch(batch, options, session, actor, decode)
             if options.atomic and any(
                 r.outcome is ImportOutcome.REJECTED for r in held
             ):
@@ -241,6 +245,126 @@ def _batches(
 ) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
+
+
+async def _batch(
+    batch: list[tuple[int, dict[str, str | None]]],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> list[RowResult]:
+    """The rows of one batch, in order. New leads that match nothing, name no
+    owner or account and do not reach routing are decided by createLead's own
+    checks and ``build_lead``, then written together (one flush: the session's
+    hooks keep match keys and funnel entries in step); every other row — and
+    any row sharing an email or external id with an earlier row of the batch —
+    goes through ``_row`` after them, so the order of the file is kept."""
+    if options.kind is not ImportKind.LEAD:
+        return [
+            await _row(number, row, options, session, actor, decode)
+            for number, row in batch
+        ]
+    tables = await rule_tables(session, lock=True)
+    prepared = []
+    for number, row in batch:
+        values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
+        prepared.append((number, row, values, found))
+    emails = {e for _, _, v, _ in prepared if (e := normalize_email(v.get("email")))}
+    external = {v["external_id"] for _, _, v, _ in prepared if v.get("external_id")}
+    taken = set(await people_by_email(session, emails))
+    if external:
+        taken |= set(
+            await session.scalars(
+                select(col(Lead.external_id)).where(col(Lead.external_id).in_(external))
+            )
+        )
+    results: list[RowResult | None] = [None] * len(batch)
+    pending: list[tuple[int, Lead]] = []
+    seen: set[str] = set()
+
+    async def write_pending() -> None:
+        await _write_new_leads(
+            pending, prepared, results, options, session, actor, decode
+        )
+        pending.clear()
+
+    for i, (number, row, values, found) in enumerate(prepared):
+        keys = {
+            k
+            for k in (normalize_email(values.get("email")), values.get("external_id"))
+            if k
+        }
+        fast = (
+            not found
+            and not keys & (taken | seen)
+            and not REFERENCES.keys() & values.keys()
+            and "domains" not in values
+            and len(values.get("external_id") or "") <= EXTERNAL_ID_MAX
+        )
+        seen |= keys
+        if fast:
+            data = dict(values)
+            if data.get("external_id") is not None:
+                data["import_source"] = options.source
+            if options.source is not None:
+                data.setdefault("initial_source", options.source)
+            if options.campaign_id is not None:
+                data["campaign_id"] = options.campaign_id
+            try:
+                check_values(data, LEAD_RULES, required_fields=("initial_source",))
+                refuse_if(may_create(actor, Operation.CREATE_LEAD, None))
+            except Refused as refused:
+                results[i] = RowResult(
+                    number, ImportOutcome.REJECTED, refusals=refused.refusals
+                )
+                continue
+            data["email"] = normalize_email(data.get("email"))
+            lead = build_lead(
+                data, actor=actor, tables=tables, account=None, now=utcnow()
+            )
+            if not routes_on_creation(lead, tables):
+                pending.append((i, lead))
+                continue
+        await _write_new_leads(
+            pending, prepared, results, options, session, actor, decode
+        )
+        pending = []
+        results[i] = await _row(number, row, options, session, actor, decode)
+    await _write_new_leads(pending, prepared, results, options, session, actor, decode)
+    return [r for r in results if r is not None]
+
+
+async def _write_new_leads(
+    pending: list[tuple[int, Lead]],
+    prepared: list[Any],
+    results: list[RowResult | None],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> None:
+    """Write the batch's new leads with one flush (in a savepoint); should the
+    database refuse it (a concurrent import of the same external id), each row
+    takes the one-by-one path instead."""
+    if not pending:
+        return
+    try:
+        async with session.begin_nested():
+            session.add_all([lead for _, lead in pending])
+            await number_new_rows(session)
+            await session.flush()
+    except IntegrityError:
+        for i, _ in pending:
+            number, row, _, _ = prepared[i]
+            results[i] = await _row(number, row, options, session, actor, decode)
+        return
+    for i, lead in pending:
+        results[i] = RowResult(
+            prepared[i][0],
+            ImportOutcome.CREATED,
+            ("Lead", lead.id),  # type: ignore[arg-type]
+        )
 
 
 async def _row(
