@@ -26,7 +26,7 @@ from domain.enums import ErrorCode
 from domain.errors import Refusal, Refused
 from domain.records import Contact, Lead
 from domain.rules.validation import normalize_email
-from domain.services.locks import lock_key
+from domain.services.locks import lock_key, lock_keys
 
 EMAIL_LOCKS = "person-email"
 
@@ -109,11 +109,10 @@ def duplicate_email_refusal(email: str | None, existing: tuple[str, int]) -> Ref
 async def people_by_email(
     session: AsyncSession, emails: Iterable[str]
 ) -> dict[str, tuple[str, int]]:
-    """``find_person_by_email`` for many normalized emails at once: each email
-    locked (in sorted order), then one statement per kind."""
+    """``find_person_by_email`` for many normalized emails at once: the emails
+    locked with one statement, then one statement per kind."""
     wanted = sorted(set(emails))
-    for email in wanted:
-        await lock_email(session, email)
+    await lock_keys(session, EMAIL_LOCKS, wanted)
     found: dict[str, tuple[str, int]] = {}
     if not wanted:
         return found
