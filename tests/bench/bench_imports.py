@@ -8,10 +8,10 @@ Each database is made fresh (harness.fresh_database) and migrated; one ADMIN
 imports. The file: ``--rows`` leads (external id, full name split into first and
 last, a company email at one of 500 domains, company, the title "Analyst",
 a country among five regions), written to a temporary CSV; the import reads it
-from disk as the CLI does (``tools.imports.run_import``: every row through
-``create_lead``, savepoint per row, commit per batch). "Analyst" scores +5
-(company email): no lead reaches the routing threshold, so the figure is the
-create path without routing.
+from disk as the CLI does (``tools.imports.run_import``). "Analyst" scores +5
+(company email): no lead reaches the routing threshold, so every row takes the
+batch path (createLead's checks and ``build_lead`` per row, one flush per batch
+of 200, commit per batch).
 
 Raw insert: the same rows' columns (names, email, company, title, country,
 initial source, status, score, segment, timestamps) inserted into ``leads`` by
