@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from api.imports import decode_reference, report_line
-from domain.db import write_transaction
 from domain.enums import ImportKind, Region, Role, SalesSegment
 from domain.records import Account, Contact, Event, ImportJob, Lead
 from domain.rules.import_mapping import parse_mapping
@@ -316,12 +315,6 @@ async def test_a_slice_of_the_lead_scoring_data_imports_with_template_names(
     assert lead.lead_source == "WEB_CHAT"
     _, again = await run(sessions, ops, head, mapping, source="Leads.csv")
     assert again.unchanged == 40
-
-
-async def test_write_transaction_is_what_import_uses(sessions):
-    """(Guard: the import's writes are ordinary write transactions.)"""
-    async with sessions() as session, write_transaction(session, commit=False):
-        assert session.in_transaction()
 
 
 # --- GraphQL: mappings, startImport, the job, multipart over HTTP, the worker ------
