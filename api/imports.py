@@ -23,12 +23,13 @@ from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.context import Info
 from api.enums import ImportJobStatusGQL, ImportKindGQL, ImportOutcomeGQL
-from api.errors import UserError
+from api.errors import UserError, user_errors
 from api.inputs import mutate
 from api.relay import Connection, RecordNode, connection, decode_id, load_node
 from api.users import UserNode
 from domain import records as rec
-from domain.enums import ImportJobStatus, ImportKind, RecordType
+from domain.enums import ErrorCode, ImportJobStatus, ImportKind, RecordType
+from domain.errors import Refusal
 from domain.rules.import_mapping import suggest_mapping
 from domain.rules.permissions import IMPORTERS, role_names
 from domain.services.import_jobs import (
@@ -380,6 +381,20 @@ class ImportMutations:
     ) -> StartImportPayload:
         """Start an import."""
         actor = info.context.actor
+        if not callable(getattr(input.file, "read", None)):
+            return StartImportPayload(
+                job=None,
+                user_errors=user_errors(
+                    [
+                        Refusal.on(
+                            "file",
+                            ErrorCode.INVALID_INPUT,
+                            "Send the file as a multipart upload (GraphQL "
+                            "multipart request spec), not in the JSON variables.",
+                        )
+                    ]
+                ),
+            )
         content = await input.file.read()
         if isinstance(content, str):
             content = content.encode()

@@ -541,3 +541,14 @@ async def test_a_large_file_is_queued_and_imported_by_the_worker(
         "DONE", 2500, 2500, 1.0,
     )  # fmt: skip
     assert await count(sessions, Lead) == 2500
+
+
+async def test_a_file_sent_in_the_json_variables_is_refused_typed(api, make, sessions):
+    ops = await make.user(Role.MARKETING_OPS)
+    input_ = {"file": "Email\na@b.co\n", "kind": "LEAD"}
+    result = (await api(START, {"input": input_}, as_user=ops)).ok()["startImport"]
+    assert result["job"] is None
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("INVALID_INPUT", ["file"])
+    ]
+    assert await count(sessions, ImportJob) == 0
