@@ -137,6 +137,7 @@ class AuthenticatedGraphQL:
         limiter: RateLimiter,
         *,
         max_body: int = edge.DEFAULT_MAX_BODY_BYTES,
+        max_upload: int = edge.DEFAULT_MAX_UPLOAD_BYTES,
         cost_budget: int | None = None,
     ) -> None:
         self.graphql = graphql
@@ -144,6 +145,7 @@ class AuthenticatedGraphQL:
         self.authenticator = authenticator
         self.limiter = limiter
         self.max_body = max_body
+        self.max_upload = max_upload
         self.cost_budget = cost_budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -160,7 +162,9 @@ class AuthenticatedGraphQL:
         )
         try:
             if request.method == "POST":
-                receive = await edge.read_body(request, receive, self.max_body)
+                receive = await edge.read_body(
+                    request, receive, self.max_body, self.max_upload
+                )
             else:
                 edge.check_get(request)
         except edge.Refusal as refusal:
@@ -240,6 +244,9 @@ def create_app(
         served,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
+        # startImport's file (GraphQL multipart request spec); requests are
+        # authenticated by bearer token only, never a cookie (no CSRF).
+        multipart_uploads_enabled=True,
         demo_token=demo_token,
     )
 
@@ -291,6 +298,7 @@ def create_app(
                 authenticator,
                 limiter,
                 max_body=settings.max_body_bytes,
+                max_upload=settings.max_upload_bytes,
                 cost_budget=settings.query_cost_budget,
             ),
             methods=["GET", "POST"],

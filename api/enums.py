@@ -380,3 +380,34 @@ ExportJobStatusGQL = _register(
         "FAILED": "Stopped by an error (see error).",
     },
 )
+ImportKindGQL = _register(
+    d.ImportKind,
+    "ImportKind",
+    "The kinds of record a list import writes (D12).",
+)
+ImportOutcomeGQL = _register(
+    d.ImportOutcome,
+    "ImportOutcome",
+    "What a list import did with one row of its file.",
+    {
+        "CREATED": "A new record (recordId).",
+        "UPDATED": "The record matched by external id, email (leads, contacts) or "
+        "name and domain (accounts) took the row's values.",
+        "UNCHANGED": "The matched record already had the row's values (a re-import).",
+        "SKIPPED_DUPLICATE": "Another record already has this email or domain "
+        "(recordId names it); nothing written.",
+        "REJECTED": "Refused (codes, fields, message); nothing written.",
+    },
+)
+ImportJobStatusGQL = _register(
+    d.ImportJobStatus,
+    "ImportJobStatus",
+    "Where an import job stands.",
+    {
+        "QUEUED": "Waiting for `salesops worker`.",
+        "RUNNING": "Importing (progress, counts and rows grow).",
+        "DONE": "Every row has its outcome in `rows`.",
+        "FAILED": "Stopped (see error); an atomic import with a rejected row wrote "
+        "nothing.",
+    },
+)

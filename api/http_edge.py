@@ -5,7 +5,11 @@
 - Browsers on the origins of ``SALESOPS_CORS_ORIGINS`` may call the API (CORS,
   with credentials and the headers a client sends); the same list gates
   WebSocket upgrades (``origin_allowed``).
-- A POST body must be a JSON object in UTF-8 (``query`` a string,
+- A multipart POST (the GraphQL multipart request spec: ``startImport``'s file
+  upload) may be up to ``SALESOPS_MAX_UPLOAD_BYTES`` (default 20 MiB);
+  strawberry reads its ``operations`` and ``map`` parts. Only a bearer token
+  authenticates (no cookie), so a cross-site form cannot post one as a user.
+- A JSON POST body must be a JSON object in UTF-8 (``query`` a string,
   ``variables`` and ``extensions`` objects or null, ``operationName`` a
   string or null); anything else — ``null``, ``42``, a list, invalid UTF-8,
   malformed or 100,000-deep JSON, ``NaN`` — is a JSON 400, never a plain-text
@@ -35,6 +39,8 @@ from domain.enums import ErrorCode
 
 MAX_BODY_BYTES_ENV = "SALESOPS_MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_MULTIPART = "multipart/form-data"
 MAX_REQUEST_ID = 128
 _REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_REQUEST_ID}}}")
 # The members of a GraphQL-over-HTTP request and the JSON types they may have.
@@ -176,17 +182,26 @@ def check_get(request: Request) -> None:
                 raise _bad(f"The `{name}` parameter must be a JSON object.")
 
 
-async def read_body(request: Request, receive: Receive, limit: int) -> Receive:
+async def read_body(
+    request: Request,
+    receive: Receive,
+    limit: int,
+    upload_limit: int = DEFAULT_MAX_UPLOAD_BYTES,
+) -> Receive:
     """Read and check a POST body; a ``receive`` that replays it to the app."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    multipart = content_type.lower() == _MULTIPART
+    if multipart:
+        limit = upload_limit
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type.lower() not in _JSON_TYPES:
+    if not multipart and content_type.lower() not in _JSON_TYPES:
         raise Refusal(
             415,
             ErrorCode.INVALID_INPUT.value,
-            "Send the GraphQL request as JSON (Content-Type: application/json).",
+            "Send the GraphQL request as JSON (Content-Type: application/json), "
+            "or a file upload as multipart/form-data.",
         )
     chunks: list[bytes] = []
     size = 0
@@ -202,7 +217,8 @@ async def read_body(request: Request, receive: Receive, limit: int) -> Receive:
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    check_request(parse_json(body, "request body"), "request body")
+    if not multipart:
+        check_request(parse_json(body, "request body"), "request body")
     replayed = False
 
     async def replay() -> Message:

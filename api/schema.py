@@ -60,6 +60,7 @@ from api.errors import camel, client_message
 from api.events import EventQueries
 from api.exports import ExportMutations, ExportQueries
 from api.funnel import FunnelQueries
+from api.imports import ImportMutations, ImportQueries
 from api.input_limits import InputLimits, literal_path
 from api.leads import LeadLifecycleMutations, LeadMutations, LeadQueries
 from api.machines import MachineQueries
@@ -112,6 +113,7 @@ class Query(
     WebhookQueries,
     MergeQueries,
     ExportQueries,
+    ImportQueries,
 ):
     """The root of every read."""
 
@@ -150,6 +152,7 @@ class Mutation(
     WebhookMutations,
     MergeMutations,
     ExportMutations,
+    ImportMutations,
 ):
     """The root of every write."""
 

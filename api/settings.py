@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from api.cost import QUERY_COST_BUDGET
-from api.http_edge import DEFAULT_MAX_BODY_BYTES
+from api.http_edge import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
 ENV_PREFIX = "SALESOPS_"
 # prometheus-client's multiprocess directory (``serve`` sets it up); named here
@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         DEFAULT_MAX_BODY_BYTES,
         ge=1,
         description="Largest request body (HTTP 413 above).",
+    )
+    max_upload_bytes: int = Field(
+        DEFAULT_MAX_UPLOAD_BYTES,
+        ge=1,
+        description="Largest multipart request (a startImport file upload; HTTP "
+        "413 above).",
     )
     query_cost_budget: int = Field(
         QUERY_COST_BUDGET,

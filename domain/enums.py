@@ -420,3 +420,30 @@ class ExportJobStatus(StrEnum):
     RUNNING = "RUNNING"
     DONE = "DONE"
     FAILED = "FAILED"
+
+
+class ImportKind(StrEnum):
+    """The kinds of record a list import writes (D12, issue 13 item 1)."""
+
+    LEAD = "LEAD"
+    CONTACT = "CONTACT"
+    ACCOUNT = "ACCOUNT"
+
+
+class ImportOutcome(StrEnum):
+    """What a list import did with one row of the file."""
+
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+    SKIPPED_DUPLICATE = "SKIPPED_DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+class ImportJobStatus(StrEnum):
+    """Where an import job stands."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
     false,
@@ -39,6 +40,9 @@ from domain.enums import (
     ExportJobStatus,
     ExportKind,
     HandOffRule,
+    ImportJobStatus,
+    ImportKind,
+    ImportOutcome,
     LeadStatus,
     MergeKind,
     OpportunityStage,
@@ -140,7 +144,10 @@ class Account(Versioned, table=True):
     """An organization: prospect, customer, partner… (D1)."""
 
     __tablename__ = "accounts"
-    __table_args__ = (Index("ix_accounts_segment_region", "sales_segment", "region"),)
+    __table_args__ = (
+        Index("ix_accounts_segment_region", "sales_segment", "region"),
+        Index("ix_accounts_external_id", "external_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=255)
@@ -167,6 +174,10 @@ class Account(Versioned, table=True):
     is_named: bool = Field(default=False)
     # When a won NEW_BUSINESS deal made it a CUSTOMER (D1, D10 round 2).
     customer_since: datetime | None = _time_field()
+    # Set by a list import (D12): the record's id in the file's system, and the
+    # import source that set it; a re-import matches on it (unique per kind).
+    external_id: str | None = Field(default=None, max_length=255)
+    import_source: str | None = Field(default=None, max_length=120)
 
 
 class AccountDomain(SQLModel, table=True):
@@ -200,6 +211,7 @@ class Contact(Versioned, table=True):
         Index("ix_contacts_match_name_domain", "match_name", "match_domain"),
         Index("ix_contacts_match_name_account", "match_name", "account_id"),
         Index("ix_contacts_match_phone", "match_phone"),
+        Index("ix_contacts_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -222,6 +234,10 @@ class Contact(Versioned, table=True):
     match_name: str | None = Field(default=None, max_length=255)
     match_domain: str | None = Field(default=None, max_length=255)
     match_phone: str | None = Field(default=None, max_length=40)
+    # Set by a list import (D12): the record's id in the file's system, and the
+    # import source that set it; a re-import matches on it (unique per kind).
+    external_id: str | None = Field(default=None, max_length=255)
+    import_source: str | None = Field(default=None, max_length=120)
 
 
 class Lead(Versioned, table=True):
@@ -237,6 +253,7 @@ class Lead(Versioned, table=True):
         Index("ix_leads_match_name_domain", "match_name", "match_domain"),
         Index("ix_leads_match_name_company", "match_name", "match_company"),
         Index("ix_leads_match_phone", "match_phone"),
+        Index("ix_leads_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -306,6 +323,10 @@ class Lead(Versioned, table=True):
     match_domain: str | None = Field(default=None, max_length=255)
     match_company: str | None = Field(default=None, max_length=255)
     match_phone: str | None = Field(default=None, max_length=40)
+    # Set by a list import (D12): the record's id in the file's system, and the
+    # import source that set it; a re-import matches on it (unique per kind).
+    external_id: str | None = Field(default=None, max_length=255)
+    import_source: str | None = Field(default=None, max_length=120)
 
 
 class RoutingPool(Versioned, table=True):
@@ -980,3 +1001,79 @@ class ExportJob(SQLModel, table=True):
     row_count: int = Field(default=0)
     file_name: str | None = Field(default=None, max_length=255)
     error: str | None = _text_field()
+
+
+class ImportMapping(SQLModel, table=True):
+    """A column mapping saved by name (``domain.rules.import_mapping``)."""
+
+    __tablename__ = "import_mappings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    kind: ImportKind = _enum_field(ImportKind)
+    fields: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    saved_by_id: int | None = Field(default=None, foreign_key="users.id")
+    saved_at: datetime = _now_field()
+
+
+class ImportJob(SQLModel, table=True):
+    """One list import (a job): the file, its options, progress and counts."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ImportKind = _enum_field(ImportKind)
+    status: ImportJobStatus = _enum_field(ImportJobStatus)
+    file_name: str = Field(max_length=255)
+    # The file itself, kept until the job is done (a worker in another process
+    # reads it from here).
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    mapping: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    source: str | None = Field(default=None, max_length=120)
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
+    dry_run: bool = Field(default=False)
+    atomic: bool = Field(default=False)
+    requested_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = _now_field()
+    started_at: datetime | None = _time_field()
+    finished_at: datetime | None = _time_field()
+    total_rows: int | None = None
+    rows_done: int = Field(default=0)
+    created: int = Field(default=0)
+    updated: int = Field(default=0)
+    unchanged: int = Field(default=0)
+    skipped: int = Field(default=0)
+    rejected: int = Field(default=0)
+    # Columns of the file no field reads (reported, then ignored).
+    unmapped: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    error: str | None = _text_field()
+
+
+class ImportRow(SQLModel, table=True):
+    """One line of an import's row report."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (Index("ix_import_rows_job_row", "job_id", "row_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="import_jobs.id")
+    row_number: int
+    outcome: ImportOutcome = _enum_field(ImportOutcome)
+    record_type: RecordType | None = _enum_field(
+        RecordType, default=None, nullable=True
+    )
+    record_id: int | None = None
+    codes: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    fields: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    message: str | None = _text_field()

@@ -289,6 +289,92 @@ async def _export(kind: ExportKind, given: list[str], file: Path) -> int:
         await engine.dispose()
 
 
+@app.command("import")
+def import_list(
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file.")],
+    kind: Annotated[str, typer.Option(help="lead, contact or account.")],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="A mapping JSON file or a saved mapping's name (default: the "
+            "mapping suggested from the header)."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="The list's source: initial source of the records it "
+            "creates (unless a row maps one)."
+        ),
+    ] = None,
+    campaign: Annotated[
+        str | None, typer.Option(help="The list's campaign (a Campaign global id).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
+    ] = False,
+    atomic: Annotated[
+        bool,
+        typer.Option(
+            "--atomic", help="All rows or none: one rejected row writes nothing."
+        ),
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the row report (CSV) here.")
+    ] = None,
+    as_email: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="The importing user's email (default: the first active ADMIN)."
+        ),
+    ] = None,
+) -> None:
+    """Import leads, contacts or accounts from a list (D12): one line per row in
+    the report, a summary line at the end."""
+    from domain.enums import ImportKind
+    from tools.imports import ImportRequest
+
+    the_kind = _choice("kind", kind.upper(), ["LEAD", "CONTACT", "ACCOUNT"])
+    if not file.is_file():
+        raise CliError(f"no file {file}")
+    request = ImportRequest(
+        path=file,
+        kind=ImportKind(the_kind),
+        mapping=mapping,
+        source=source,
+        campaign=campaign,
+        dry_run=dry_run,
+        atomic=atomic,
+        report=report,
+        as_email=as_email,
+    )
+    upgrade_to_head(settings().database_url)
+    typer.echo(asyncio.run(_import(request)))
+
+
+async def _import(request: object) -> str:
+    from domain.services.import_files import count_rows
+    from tools.imports import ImportRequest, run_import, summary
+
+    assert isinstance(request, ImportRequest)
+    engine = make_async_engine()
+    try:
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task(
+                f"importing {request.path.name}", total=count_rows(request.path)
+            )
+            async with make_sessions(engine)() as session:
+                tally, unmapped = await run_import(
+                    request,
+                    session,
+                    progress=lambda n: bar.advance(task, n),
+                    say=lambda line: err.print(line),
+                )
+        return summary(tally, request, unmapped)
+    finally:
+        await engine.dispose()
+
+
 @app.command("export-schema")
 def export_schema() -> None:
     """Print the GraphQL SDL (equal to schema.graphql)."""
@@ -323,18 +409,24 @@ def demo_data(
     err.print(f"[green]Demo data loaded:[/green] {summary}")
 
 
+def progress_bar(*, transient: bool = False) -> Progress:
+    """A progress bar on stderr: description, bar, done/total, time."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=transient,
+    )
+
+
 def _load_demo(scale: float, seed: int) -> object:
     from tools.demo import generate
 
     engine = make_sync_engine()
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
+        with progress_bar() as bar:
             tasks: dict[str, int] = {}
 
             def progress(phase: str, done: int, total: int) -> None:
@@ -560,8 +652,8 @@ def worker(
         int, typer.Option(help="Subscriptions served at once.", min=1, max=64)
     ] = 4,
 ) -> None:
-    """Deliver the outbox to webhook subscriptions and write queued export jobs
-    (run one or several)."""
+    """Deliver the outbox to webhook subscriptions, write queued export jobs and
+    run queued list imports (run one or several)."""
     from api.observability import configure_logging
     from tools.worker import WorkerOptions, run_worker
 

@@ -1,5 +1,6 @@
-"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12)
-and writes the export jobs ``exportRecords`` queues (issue 13 item 5).
+"""`salesops worker`: delivers the outbox to webhook subscriptions (issue 12),
+writes the export jobs ``exportRecords`` queues (issue 13 item 5) and runs
+queued list imports (issue 13 item 1: ``import_round``, one job at a time).
 
 Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
 job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
@@ -280,11 +281,31 @@ class Worker:
         )
         return any(results)
 
+    async def import_round(self) -> bool:
+        """Import the oldest queued list import (issue 13), if any: True if one ran."""
+        from api.imports import decode_reference
+        from domain.services.import_jobs import claim_import_job, run_import_job
+
+        async with self.sessions() as session:
+            job_id = await claim_import_job(session)
+            if job_id is None:
+                return False
+            log.info("import job %s started", job_id)
+            await run_import_job(
+                job_id, session=session, decode=decode_reference, claimed=True
+            )
+            log.info("import job %s finished", job_id)
+        return True
+
     async def run(self) -> None:
-        """Delivery rounds and export jobs side by side, until stopped (or, with
-        ``once``, until neither has anything to do): a long export never holds
-        up a delivery."""
-        await asyncio.gather(self.repeat(self.round), self.repeat(self.export_step))
+        """Delivery rounds, export jobs and list imports side by side, until
+        stopped (or, with ``once``, until none has anything to do): a long
+        export or import never holds up a delivery."""
+        await asyncio.gather(
+            self.repeat(self.round),
+            self.repeat(self.export_step),
+            self.repeat(self.import_round),
+        )
 
     async def repeat(self, step: Callable[[], Awaitable[bool]]) -> None:
         """``step`` until stopped (``once``: until it finds nothing to do),

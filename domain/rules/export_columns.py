@@ -28,8 +28,9 @@ text instead of running it — unless it is only digits, spaces and ``( ) . / -`
 after its sign (a phone number such as ``+49 30 1234567``, a negative number):
 such a cell can call no function and reach no other program, so it is
 written as it is and round-trips unchanged. Cells this module formats from
-numbers, dates, enums and ids are never prefixed. An import that wants the
-original text of a prefixed cell back strips the one leading ``'``.
+numbers, dates, enums and ids are never prefixed. A text that itself starts
+with ``'`` gets one more, so that the import (``restore``) can take exactly one
+off and every text comes back as it was.
 
 Pure: no I/O. The tests hold the first part equal to the live schema's
 create inputs and the read-only names to the GraphQL types' fields.
@@ -214,8 +215,16 @@ def header(kind: ExportKind) -> list[str]:
 
 def neutralize(text: str) -> str:
     """A text cell a spreadsheet will not run as a formula (see the docstring)."""
-    if text[:1] in _TRIGGERS and not _HARMLESS.fullmatch(text):
+    if text[:1] == "'" or (text[:1] in _TRIGGERS and not _HARMLESS.fullmatch(text)):
         return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The text ``neutralize`` was given: one leading ``'`` it added is taken
+    off (what an import of an exported file does)."""
+    if text[:1] == "'" and neutralize(text[1:]) == text:
+        return text[1:]
     return text
 
 

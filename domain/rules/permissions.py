@@ -165,6 +165,9 @@ DATA_STEWARDS = frozenset({Role.MARKETING_OPS, Role.SALES_ADMIN, *OPS_ROLES})
 # Who may create a WEB_DIRECT purchase already won (D3 rule 1): ops and the
 # integrations writing with their tokens, never a field role.
 WON_DEAL_CREATORS = OPS_ROLES
+# Who import lists of leads, contacts and accounts (D12, issue 13): marketing
+# ops (event and purchased lists) and sales ops / admins.
+IMPORTERS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
 # Who register webhooks and read their delivery log (issue 12): integrations
 # are set up by sales ops.
 WEBHOOK_MANAGERS = OPS_ROLES
@@ -227,6 +230,7 @@ class Operation(StrEnum):
     MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
     MERGE_RECORDS = "MERGE_RECORDS"
     EXPORT_RECORDS = "EXPORT_RECORDS"
+    IMPORT_RECORDS = "IMPORT_RECORDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +383,10 @@ PERMISSIONS: dict[Operation, Rule] = {
     Operation.EXPORT_RECORDS: Rule(
         ("exportRecords",), "exporting leads, contacts, accounts or deals to a file",
         {R.ANY: EXPORTERS}),
+    Operation.IMPORT_RECORDS: Rule(
+        ("startImport", "saveImportMapping"),
+        "importing lists of leads, contacts and accounts, saving mappings (D12)",
+        {R.ANY: IMPORTERS}),
 }
 # fmt: on
 

@@ -16,7 +16,9 @@ lock's place among the others is ``domain.services.locks``'s order.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,7 +26,7 @@ from domain.enums import ErrorCode
 from domain.errors import RecordRef, Refusal, Refused
 from domain.records import Contact, Lead
 from domain.rules.validation import normalize_email
-from domain.services.locks import lock_key
+from domain.services.locks import lock_key, lock_keys
 
 EMAIL_LOCKS = "person-email"
 
@@ -89,15 +91,39 @@ async def refuse_duplicate_email(
         return
     existing = await find_person_by_email(session, email, exclude=exclude)
     if existing is not None:
-        ref = RecordRef(*existing)
-        raise Refused(
-            [
-                Refusal(
-                    code=ErrorCode.DUPLICATE_RECORD,
-                    message=f"{ref.type} {ref} already has the email {email!r}; "
-                    "pass allowDuplicate: true to use it anyway.",
-                    field=("email",),
-                    record=ref,
-                )
-            ]
+        raise Refused([duplicate_email_refusal(email, existing)])
+
+
+def duplicate_email_refusal(email: str | None, existing: tuple[str, int]) -> Refusal:
+    """DUPLICATE_RECORD naming the lead or contact that has the email (D12)."""
+    ref = RecordRef(*existing)
+    return Refusal(
+        code=ErrorCode.DUPLICATE_RECORD,
+        message=f"{ref.type} {ref} already has the email {email!r}; "
+        "pass allowDuplicate: true to use it anyway.",
+        field=("email",),
+        record=ref,
+    )
+
+
+async def people_by_email(
+    session: AsyncSession, emails: Iterable[str]
+) -> dict[str, tuple[str, int]]:
+    """``find_person_by_email`` for many normalized emails at once: the emails
+    locked with one statement, then one statement per kind."""
+    wanted = sorted(set(emails))
+    await lock_keys(session, EMAIL_LOCKS, wanted)
+    found: dict[str, tuple[str, int]] = {}
+    if not wanted:
+        return found
+    for model, kind in ((Contact, "Contact"), (Lead, "Lead")):
+        rows = await session.execute(
+            select(col(model.email), func.min(col(model.id)))
+            .where(col(model.email).in_(wanted))
+            .group_by(col(model.email))
         )
+        # A lead wins over a contact, as in find_person_by_email.
+        for found_email, record_id in rows:
+            if found_email is not None and record_id is not None:
+                found[found_email] = (kind, record_id)
+    return found

@@ -51,7 +51,7 @@ from domain.services.loading import (
 from domain.services.outbox import address, emit
 from domain.services.ownership import assigned_event, owner_of, record_owner_change
 from domain.services.routing import Routed, assign, record_routing, routing_table
-from domain.services.rule_tables import rule_tables
+from domain.services.rule_tables import RuleTables, rule_tables
 from domain.sqltypes import utcnow
 
 LEAD_RULES: dict[str, list[Check]] = {
@@ -94,16 +94,7 @@ async def create_lead(
         session, Account, data.get("account_id"), field="accountId"
     )
     now = now or utcnow()
-    lead = Lead(
-        **data,
-        created_by_id=actor.id,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
-    )
-    refresh_lead_derived(lead, tables.regions, account)
-    # The demographic part of the score counts from the start (D6).
-    store_score(lead, score(lead.title, lead.email, (), tables.scoring))
+    lead = build_lead(data, actor=actor, tables=tables, account=account, now=now)
     # Routed before it is first written (its creation is one change); the
     # routing events follow once it has an id.
     routed = await _assign_on_score(
@@ -131,6 +122,39 @@ async def create_lead(
         await record_routing(session, lead, routed, actor=actor)
         await session.flush()
     return lead
+
+
+def build_lead(
+    data: Mapping[str, Any],
+    *,
+    actor: Actor,
+    tables: RuleTables,
+    account: Account | None,
+    now: datetime,
+) -> Lead:
+    """The new lead as createLead writes it (``data`` checked, email normalized):
+    derived segment and region (D5), the demographic score (D6)."""
+    lead = Lead(
+        **data,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    refresh_lead_derived(lead, tables.regions, account)
+    # The demographic part of the score counts from the start (D6).
+    store_score(lead, score(lead.title, lead.email, (), tables.scoring))
+    return lead
+
+
+def routes_on_creation(lead: Lead, tables: RuleTables) -> bool:
+    """Would a new lead's first score send it to routing (D6, D8)?"""
+    return score_check_routes(
+        owned=lead.owner_id is not None,
+        score_before=None,
+        score_after=lead.person_score,
+        table=routing_table(tables.scoring),
+    )
 
 
 async def _assign_on_score(

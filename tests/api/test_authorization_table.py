@@ -633,6 +633,16 @@ async def export_records(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def import_records(w: World, actor: User, rel: Relation) -> Call:
+    return call(
+        "saveImportMapping",
+        "SaveImportMappingInput",
+        name=f"list {n()}",
+        kind="LEAD",
+        fields={"email": "Email"},
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.MANAGE_TOKENS: manage_tokens,
@@ -671,6 +681,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_WEBHOOKS: manage_webhooks,
     Operation.MERGE_RECORDS: merge_records,
     Operation.EXPORT_RECORDS: export_records,
+    Operation.IMPORT_RECORDS: import_records,
 }
 
 

@@ -75,6 +75,10 @@ schemathesis.graphql.scalar("Decimal", HOSTILE_DECIMALS.map(nodes.String))
 schemathesis.graphql.scalar(
     "JSON", st.sampled_from(["{}", "null", "[1]"]).map(nodes.String)
 )
+# An upload in a JSON request is not a file (startImport refuses it typed).
+schemathesis.graphql.scalar(
+    "Upload", st.sampled_from(["", "a,b\n1,2\n"]).map(nodes.String)
+)
 SCHEMA = schemathesis.graphql.from_path(
     Path(__file__).resolve().parents[2] / "schema.graphql"
 )

@@ -89,6 +89,13 @@ EXEMPT = {
     "undoMerge": "merge",
     # A scan job only reads: a repeat scans again and finds the same pairs.
     "startDuplicateScan": "read-only job",
+    # An export job only reads: a repeat writes the same rows to another file.
+    "exportRecords": "read-only job",
+    # A list import is idempotent by itself: a repeated file matches its rows by
+    # external id or email and finds them UNCHANGED (tests/api/test_imports.py).
+    "startImport": "idempotent by external ids",
+    # A mapping is saved under its name: a repeat saves the same mapping again.
+    "saveImportMapping": "update",
 }
 
 

@@ -35,6 +35,8 @@ CREATES = {
     "merge",
     "redeliver",
     "export",
+    # saveImportMapping: creates a mapping, or replaces the one of that name.
+    "save",
 }
 
 # Mutations outside the rule, and why.

@@ -1,0 +1,616 @@
+"""List import of leads, contacts and accounts (D12, issue 13 item 1).
+
+One enforcement path: a row becomes the values a client would send, and goes
+through the same use case as the API (``create_lead`` / ``update_lead``,
+``create_contact``…), with the same validation, duplicate-email rule, initial
+source rule (D4), derived segment and region (D5), scoring (D6) and routing
+(D8). Nothing is written any other way.
+
+A row is matched by its external id, else by email (leads, contacts) or by
+name and domain (accounts), then: CREATED, UPDATED (only the fields whose
+value differs; a blank cell never erases), UNCHANGED (a re-import of the same
+file), SKIPPED_DUPLICATE (the email belongs to another record: it is named),
+or REJECTED (every refusal: codes and fields). Each row runs in a savepoint: a
+rejected row leaves no trace. Rows commit in batches; ``atomic`` writes the
+whole file or nothing; ``dry_run`` runs everything in a transaction rolled
+back at the end, so it reports exactly what a real run would (except the ids
+of records it would create, which do not exist: left empty).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from domain.db import number_new_rows, write_transaction
+from domain.enums import ErrorCode, ImportKind, ImportOutcome, RecordType
+from domain.errors import RecordRef, Refusal, Refused, refuse_if
+from domain.records import Account, AccountDomain, Campaign, Contact, Lead, User
+from domain.rules.import_mapping import (
+    EXTERNAL_ID,
+    ColumnMapping,
+    camel,
+    header_refusals,
+    mapped_texts,
+    typed_values,
+)
+from domain.rules.matching import normalize_company_name, web_domain
+from domain.rules.permissions import Actor, Operation, may_create, refusals
+from domain.rules.validation import normalize_email
+from domain.services.accounts import account_domains, create_account, update_account
+from domain.services.contacts import create_contact, update_contact
+from domain.services.duplicates import people_by_email
+from domain.services.import_files import ImportFile
+from domain.services.leads import (
+    LEAD_RULES,
+    build_lead,
+    create_lead,
+    routes_on_creation,
+    update_lead,
+)
+from domain.services.loading import check_values, load
+from domain.services.rule_tables import rule_tables
+from domain.sqltypes import utcnow
+
+# (global id text, the record type it must name, the input field) -> database id
+Decode = Callable[[str, RecordType, str], int]
+Report = Callable[[list["RowResult"]], Awaitable[None]]
+
+BATCH_SIZE = 200
+EXTERNAL_ID_MAX = 255
+
+MODELS: dict[ImportKind, Any] = {
+    ImportKind.LEAD: Lead,
+    ImportKind.CONTACT: Contact,
+    ImportKind.ACCOUNT: Account,
+}
+TYPE_NAMES = {
+    ImportKind.LEAD: "Lead",
+    ImportKind.CONTACT: "Contact",
+    ImportKind.ACCOUNT: "Account",
+}
+# Reference fields -> the record type their value names.
+REFERENCES: dict[str, RecordType] = {
+    "owner_id": RecordType.USER,
+    "account_id": RecordType.ACCOUNT,
+    "campaign_id": RecordType.CAMPAIGN,
+    "parent_account_id": RecordType.ACCOUNT,
+}
+REFERENCE_MODELS: dict[RecordType, Any] = {
+    RecordType.USER: User,
+    RecordType.ACCOUNT: Account,
+    RecordType.CAMPAIGN: Campaign,
+}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to import a file (given once for the whole file)."""
+
+    kind: ImportKind
+    mapping: ColumnMapping
+    # The list's source: the initial source of the records it creates, unless
+    # a row maps its own (D4).
+    source: str | None = None
+    # The list's campaign: the first-touch campaign of the leads it creates.
+    campaign_id: int | None = None
+    dry_run: bool = False
+    atomic: bool = False
+    batch_size: int = BATCH_SIZE
+
+
+@dataclass
+class RowResult:
+    """What happened to one row (a line of the row report)."""
+
+    row_number: int
+    outcome: ImportOutcome
+    # The record created, updated, or the duplicate it names.
+    record: RecordRef | None = None
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        """The refusals' codes, in order."""
+        return [r.code.value for r in self.refusals]
+
+    @property
+    def fields(self) -> list[str]:
+        """The refusals' fields (camelCase paths), in order, once each."""
+        seen: dict[str, None] = {}
+        for r in self.refusals:
+            if r.field:
+                seen[".".join(camel(f) for f in r.field)] = None
+        return list(seen)
+
+    @property
+    def message(self) -> str | None:
+        """The refusals' messages, joined."""
+        return " ".join(r.message for r in self.refusals) or None
+
+
+@dataclass
+class Tally:
+    """Counts of an import so far."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+
+    def add(self, results: list[RowResult]) -> None:
+        """Count these rows."""
+        for r in results:
+            self.rows += 1
+            name = counter_of(r.outcome)
+            setattr(self, name, getattr(self, name) + 1)
+
+
+COUNTERS = {
+    ImportOutcome.CREATED: "created",
+    ImportOutcome.UPDATED: "updated",
+    ImportOutcome.UNCHANGED: "unchanged",
+    ImportOutcome.SKIPPED_DUPLICATE: "skipped",
+    ImportOutcome.REJECTED: "rejected",
+}
+
+
+def counter_of(outcome: ImportOutcome) -> str:
+    """The count (``Tally`` field, ``ImportJob`` column) an outcome adds to."""
+    return COUNTERS[outcome]
+
+
+class _AtomicRejectedError(Exception):
+    """An atomic import with a rejected row: roll the whole file back."""
+
+
+def import_refusals(actor: Actor) -> list[Refusal]:
+    """May this user import lists (``IMPORT_RECORDS``)?"""
+    return refusals(actor, Operation.IMPORT_RECORDS)
+
+
+async def check_import(
+    file: ImportFile, options: ImportOptions, *, session: AsyncSession, actor: Actor
+) -> None:
+    """Refuse the whole file before any row: permission, the mapping's columns
+    missing from the header, an unknown campaign."""
+    refuse_if(import_refusals(actor))
+    refuse_if(header_refusals(options.mapping, file.header))
+    if options.campaign_id is not None:
+        await load(session, Campaign, options.campaign_id, field="campaignId")
+
+
+async def import_file(
+    file: ImportFile,
+    options: ImportOptions,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+    report: Report,
+) -> Tally:
+    """Import every row of ``file``; ``report`` gets the row results batch by
+    batch (after each commit; after the whole file for a dry or atomic run).
+    Raises ``Refused`` when the whole file is refused (``check_import``)."""
+    async with write_transaction(session, commit=False):
+        await check_import(file, options, session=session, actor=actor)
+    tally = Tally()
+    batches = _batches(file.rows, options.batch_size)
+    if not (options.dry_run or options.atomic):
+        for batch in batches:
+            async with write_transaction(session):
+                results = await _batch(batch, options, session, actor, decode)
+            tally.add(results)
+            await report(results)
+        return tally
+    held: list[RowResult] = []
+    try:
+        async with write_transaction(session, commit=not options.dry_run):
+            for batch in batches:
+                held += await _batch(batch, options, session, actor, decode)
+            if options.atomic and any(
+                r.outcome is ImportOutcome.REJECTED for r in held
+            ):
+                raise _AtomicRejectedError
+    except _AtomicRejectedError:
+        pass
+    written = not options.dry_run and not any(
+        r.outcome is ImportOutcome.REJECTED for r in held
+    )
+    if not written:
+        # Records it would create do not exist: no id to name, neither for the
+        # row that would create one nor for a later row it would duplicate.
+        provisional = {r.record for r in held if r.outcome is ImportOutcome.CREATED}
+        for r in held:
+            if r.record in provisional:
+                r.record = None
+    for start in range(0, len(held), options.batch_size):
+        results = held[start : start + options.batch_size]
+        tally.add(results)
+        await report(results)
+    return tally
+
+
+def _batches(
+    rows: Iterator[tuple[int, dict[str, str | None]]], size: int
+) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+async def _batch(
+    batch: list[tuple[int, dict[str, str | None]]],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> list[RowResult]:
+    """The rows of one batch, in order. New leads that match nothing, name no
+    owner or account and do not reach routing are decided by createLead's own
+    checks and ``build_lead``, then written together (one flush: the session's
+    hooks keep match keys and funnel entries in step); every other row — and
+    any row sharing an email or external id with an earlier row of the batch —
+    goes through ``_row`` after them, so the order of the file is kept."""
+    if options.kind is not ImportKind.LEAD:
+        return [
+            await _row(number, row, options, session, actor, decode)
+            for number, row in batch
+        ]
+    tables = await rule_tables(session, lock=True)
+    prepared = []
+    for number, row in batch:
+        values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
+        prepared.append((number, row, values, found))
+    emails = {e for _, _, v, _ in prepared if (e := normalize_email(v.get("email")))}
+    external = {v["external_id"] for _, _, v, _ in prepared if v.get("external_id")}
+    taken = set(await people_by_email(session, emails))
+    if external:
+        taken |= set(
+            await session.scalars(
+                select(col(Lead.external_id)).where(col(Lead.external_id).in_(external))
+            )
+        )
+    results: list[RowResult | None] = [None] * len(batch)
+    pending: list[tuple[int, Lead]] = []
+    seen: set[str] = set()
+
+    async def write_pending() -> None:
+        await _write_new_leads(
+            pending, prepared, results, options, session, actor, decode
+        )
+        pending.clear()
+
+    for i, (number, row, values, found) in enumerate(prepared):
+        keys = {
+            k
+            for k in (normalize_email(values.get("email")), values.get("external_id"))
+            if k
+        }
+        fast = (
+            not found
+            and not keys & (taken | seen)
+            and not REFERENCES.keys() & values.keys()
+            and "domains" not in values
+            and len(values.get("external_id") or "") <= EXTERNAL_ID_MAX
+        )
+        seen |= keys
+        if fast:
+            data = dict(values)
+            if data.get("external_id") is not None:
+                data["import_source"] = options.source
+            if options.source is not None:
+                data.setdefault("initial_source", options.source)
+            if options.campaign_id is not None:
+                data["campaign_id"] = options.campaign_id
+            try:
+                check_values(data, LEAD_RULES, required_fields=("initial_source",))
+                refuse_if(may_create(actor, Operation.CREATE_LEAD, None))
+            except Refused as refused:
+                results[i] = RowResult(
+                    number, ImportOutcome.REJECTED, refusals=refused.refusals
+                )
+                continue
+            data["email"] = normalize_email(data.get("email"))
+            lead = build_lead(
+                data, actor=actor, tables=tables, account=None, now=utcnow()
+            )
+            if not routes_on_creation(lead, tables):
+                pending.append((i, lead))
+                continue
+        await _write_new_leads(
+            pending, prepared, results, options, session, actor, decode
+        )
+        pending = []
+        results[i] = await _row(number, row, options, session, actor, decode)
+    await _write_new_leads(pending, prepared, results, options, session, actor, decode)
+    return [r for r in results if r is not None]
+
+
+async def _write_new_leads(
+    pending: list[tuple[int, Lead]],
+    prepared: list[Any],
+    results: list[RowResult | None],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> None:
+    """Write the batch's new leads with one flush (in a savepoint); should the
+    database refuse it (a concurrent import of the same external id), each row
+    takes the one-by-one path instead."""
+    if not pending:
+        return
+    try:
+        async with session.begin_nested():
+            session.add_all([lead for _, lead in pending])
+            await number_new_rows(session)
+            await session.flush()
+    except IntegrityError:
+        for i, _ in pending:
+            number, row, _, _ = prepared[i]
+            results[i] = await _row(number, row, options, session, actor, decode)
+        return
+    for i, lead in pending:
+        results[i] = RowResult(
+            prepared[i][0],
+            ImportOutcome.CREATED,
+            RecordRef("Lead", lead.id),  # type: ignore[arg-type]
+        )
+
+
+async def _row(
+    number: int,
+    row: Mapping[str, str | None],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> RowResult:
+    """Decide and write one row (in a savepoint: refused, it leaves nothing)."""
+    kind = options.kind
+    values, found = typed_values(kind, mapped_texts(options.mapping, row))
+    external_id = values.pop("external_id", None)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        found.append(
+            Refusal.on(
+                EXTERNAL_ID,
+                ErrorCode.INVALID_INPUT,
+                f"externalId is longer than {EXTERNAL_ID_MAX} characters.",
+            )
+        )
+    found += await _resolve_references(session, values, decode)
+    if found:
+        return RowResult(number, ImportOutcome.REJECTED, refusals=found)
+    domains = values.pop("domains", None)
+    target, duplicate = await _match(session, kind, values, domains, external_id)
+    if duplicate is not None:
+        return RowResult(
+            number,
+            ImportOutcome.SKIPPED_DUPLICATE,
+            record=duplicate,
+            refusals=[_duplicate_refusal(duplicate, external_id)],
+        )
+    if external_id is not None:
+        values["external_id"] = external_id
+        values["import_source"] = options.source
+    try:
+        async with session.begin_nested():
+            if target is None:
+                record = await _create(kind, values, domains, options, session, actor)
+                outcome = ImportOutcome.CREATED
+            else:
+                changes = _changes(target, values)
+                if await same_domains(session, target.id, domains):
+                    domains = None
+                if not changes and domains is None:
+                    return RowResult(
+                        number,
+                        ImportOutcome.UNCHANGED,
+                        RecordRef(TYPE_NAMES[kind], target.id),
+                    )
+                record = await _update(kind, target, changes, domains, session, actor)
+                outcome = ImportOutcome.UPDATED
+    except Refused as refused:
+        pointed = next(
+            (
+                r.record
+                for r in refused.refusals
+                if r.code is ErrorCode.DUPLICATE_RECORD and r.record is not None
+            ),
+            None,
+        )
+        if pointed is not None:
+            return RowResult(
+                number,
+                ImportOutcome.SKIPPED_DUPLICATE,
+                record=pointed,
+                refusals=refused.refusals,
+            )
+        return RowResult(number, ImportOutcome.REJECTED, refusals=refused.refusals)
+    return RowResult(number, outcome, RecordRef(TYPE_NAMES[kind], record.id))
+
+
+def _duplicate_refusal(record: RecordRef, external_id: str | None) -> Refusal:
+    return Refusal(
+        ErrorCode.DUPLICATE_RECORD,
+        f"A {record.type.lower()} already has this email"
+        + (" under another external id (recordId)." if external_id else "."),
+        ("email",),
+        record,
+    )
+
+
+async def _resolve_references(
+    session: AsyncSession, values: dict[str, Any], decode: Decode
+) -> list[Refusal]:
+    """Global ids (or a user's email for ownerId, an account's external id for
+    accountId/parentAccountId) -> database ids, in place."""
+    found: list[Refusal] = []
+    for name, record_type in REFERENCES.items():
+        text = values.get(name)
+        if not isinstance(text, str):
+            continue
+        field_name = camel(name)
+        resolved: int | None = None
+        if record_type is RecordType.USER and "@" in text:
+            resolved = await session.scalar(
+                select(col(User.id)).where(col(User.email) == normalize_email(text))
+            )
+        elif record_type is RecordType.ACCOUNT:
+            resolved = await session.scalar(
+                select(col(Account.id)).where(col(Account.external_id) == text)
+            )
+        if resolved is None:
+            try:
+                resolved = decode(text, record_type, field_name)
+            except Refused as refused:
+                found += refused.refusals
+                continue
+            exists = await session.scalar(
+                select(col(REFERENCE_MODELS[record_type].id)).where(
+                    col(REFERENCE_MODELS[record_type].id) == resolved
+                )
+            )
+            if exists is None:
+                found.append(
+                    Refusal.on(
+                        field_name,
+                        ErrorCode.NOT_FOUND,
+                        f"{field_name}: no {record_type.value.lower()} {text!r}.",
+                    )
+                )
+                continue
+        values[name] = resolved
+    return found
+
+
+async def _match(
+    session: AsyncSession,
+    kind: ImportKind,
+    values: Mapping[str, Any],
+    domains: list[str] | None,
+    external_id: str | None,
+) -> tuple[Any | None, RecordRef | None]:
+    """(the record this row updates, or the duplicate it must skip)."""
+    model = MODELS[kind]
+    if external_id is not None:
+        found = await session.scalar(
+            select(model).where(col(model.external_id) == external_id)
+        )
+        if found is not None:
+            return found, None
+    if kind is ImportKind.ACCOUNT:
+        return await _match_account(session, values, domains), None
+    email = normalize_email(values.get("email"))
+    if email is None:
+        return None, None
+    found = await session.scalar(
+        select(model).where(col(model.email) == email).order_by(col(model.id)).limit(1)
+    )
+    if found is None:
+        return None, None
+    if external_id is not None and found.external_id not in (None, external_id):
+        return None, RecordRef(TYPE_NAMES[kind], found.id)
+    return found, None
+
+
+async def _match_account(
+    session: AsyncSession, values: Mapping[str, Any], domains: list[str] | None
+) -> Account | None:
+    """The account of the same normalized name that has one of the row's domains
+    (or any domain, when the row gives none)."""
+    name = values.get("name")
+    if not name:
+        return None
+    candidates = list(
+        await session.scalars(
+            select(Account)
+            .where(col(Account.normalized_name) == normalize_company_name(name))
+            .order_by(col(Account.id))
+        )
+    )
+    if not candidates or not domains:
+        return candidates[0] if candidates else None
+    wanted = {web_domain(d.lstrip("@")) for d in domains} - {None}
+    owned = set(
+        await session.scalars(
+            select(col(AccountDomain.account_id)).where(
+                col(AccountDomain.domain).in_(wanted),
+                col(AccountDomain.account_id).in_([a.id for a in candidates]),
+            )
+        )
+    )
+    return next((a for a in candidates if a.id in owned), None)
+
+
+async def _create(
+    kind: ImportKind,
+    values: dict[str, Any],
+    domains: list[str] | None,
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+) -> Any:
+    data = dict(values)
+    if options.source is not None:
+        data.setdefault("initial_source", options.source)
+    if kind is ImportKind.LEAD:
+        if options.campaign_id is not None:
+            data.setdefault("campaign_id", options.campaign_id)
+        return await create_lead(data, session=session, actor=actor)
+    if kind is ImportKind.CONTACT:
+        return await create_contact(data, session=session, actor=actor)
+    data.pop("initial_source", None)
+    return await create_account(
+        data, session=session, actor=actor, domains=domains or ()
+    )
+
+
+def _changes(target: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The row's values that differ from the record's (campaign: first touch,
+    never changed by an update)."""
+    changes = {
+        k: v
+        for k, v in values.items()
+        if k != "campaign_id" and getattr(target, k) != v
+    }
+    if "email" in changes and normalize_email(changes["email"]) == target.email:
+        del changes["email"]
+    return changes
+
+
+async def _update(
+    kind: ImportKind,
+    target: Any,
+    changes: dict[str, Any],
+    domains: list[str] | None,
+    session: AsyncSession,
+    actor: Actor,
+) -> Any:
+    if kind is ImportKind.LEAD:
+        return await update_lead(target.id, changes, session=session, actor=actor)
+    if kind is ImportKind.CONTACT:
+        return await update_contact(target.id, changes, session=session, actor=actor)
+    return await update_account(
+        target.id, changes, session=session, actor=actor, domains=domains
+    )
+
+
+async def same_domains(
+    session: AsyncSession, account_id: int, domains: list[str] | None
+) -> bool:
+    """True when the row gives no domains or exactly the account's."""
+    if domains is None:
+        return True
+    have = (await account_domains(session, [account_id])).get(account_id, [])
+    wanted = {web_domain(d.lstrip("@")) or d for d in domains}
+    return set(have) == wanted
