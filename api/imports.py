@@ -22,7 +22,7 @@ from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.context import Info
 from api.enums import ImportJobStatusGQL, ImportKindGQL, ImportOutcomeGQL
-from api.errors import UserError, client_message, user_errors
+from api.errors import UserError, client_message
 from api.inputs import mutate
 from api.relay import (
     Connection,
@@ -35,7 +35,7 @@ from api.relay import (
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, ImportJobStatus, ImportKind, RecordType
-from domain.errors import RecordRef, Refusal
+from domain.errors import RecordRef, Refusal, Refused
 from domain.rules.import_mapping import suggest_mapping
 from domain.rules.permissions import IMPORTERS, role_names
 from domain.services.import_jobs import (
@@ -397,10 +397,10 @@ class ImportMutations:
     ) -> StartImportPayload:
         """Start an import."""
         actor = info.context.actor
-        if not callable(getattr(input.file, "read", None)):
-            return StartImportPayload(
-                job=None,
-                user_errors=user_errors(
+
+        async def use_case(s: Any) -> rec.ImportJob:
+            if not callable(getattr(input.file, "read", None)):
+                raise Refused(
                     [
                         Refusal.on(
                             "file",
@@ -409,14 +409,11 @@ class ImportMutations:
                             "multipart request spec), not in the JSON variables.",
                         )
                     ]
-                ),
-            )
-        content = await input.file.read()
-        if isinstance(content, str):
-            content = content.encode()
-        name = getattr(input.file, "filename", None) or "upload"
-
-        async def use_case(s: Any) -> rec.ImportJob:
+                )
+            content = await input.file.read()
+            if isinstance(content, str):
+                content = content.encode()
+            name = getattr(input.file, "filename", None) or "upload"
             campaign_id = (
                 decode_id(input.campaign_id, CampaignNode, "campaignId")
                 if input.campaign_id is not None
@@ -440,7 +437,7 @@ class ImportMutations:
             return StartImportPayload(job=None, user_errors=errors)
         job_id = row.id
         assert job_id is not None
-        if len(content) <= INLINE_MAX_BYTES:
+        if len(row.content or b"") <= INLINE_MAX_BYTES:
             async with info.context.lock:
                 await run_import_job(
                     job_id, session=info.context.session, decode=decode_reference

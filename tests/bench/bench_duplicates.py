@@ -36,10 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from api.context import Context, Viewer
 from api.schema import schema
 from domain.db import (
-    is_sqlite,
     make_async_engine,
     make_sync_engine,
-    upgrade_to_head,
     write_transaction,
 )
 from domain.enums import MergeKind, Role
@@ -51,7 +49,7 @@ from domain.services.possible_duplicates import (
 from domain.services.sessions import make_sessions
 from domain.services.users import create_user
 from tests.api.ids import gid
-from tests.bench.harness import machine
+from tests.bench.harness import fill_leads, machine
 
 QUERY = """query($id: ID!) { lead(id: $id) {
   possibleDuplicates(first: 10) { recordId reason score } } }"""
@@ -94,27 +92,7 @@ def _select(sqlite: bool) -> str:
 
 def fill(url: str, leads: int) -> float:
     """Migrate and fill; the seconds it took."""
-    sqlite = is_sqlite(url)
-    started = time.perf_counter()
-    engine = make_sync_engine(url)
-    with engine.begin() as conn:
-        if not sqlite:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade_to_head(url)
-    engine = make_sync_engine(url)
-    with engine.begin() as conn:
-        ids = (
-            f"WITH RECURSIVE ids(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ids "
-            f"WHERE n < {leads}) "
-            if sqlite
-            else f"WITH ids(n) AS (SELECT generate_series(1, {leads})) "
-        )
-        conn.execute(text(f"INSERT INTO leads ({_COLUMNS}) {ids} {_select(sqlite)}"))
-        conn.execute(text("ANALYZE"))
-    engine.dispose()
-    return time.perf_counter() - started
+    return fill_leads(url, leads, _COLUMNS, _select)
 
 
 async def measure(url: str, leads: int, samples: int, scan: bool) -> dict[str, Any]:

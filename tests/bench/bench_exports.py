@@ -35,10 +35,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import text
 
-from domain.db import is_sqlite, make_sync_engine, upgrade_to_head
-from tests.bench.harness import machine
+from domain.db import is_sqlite
+from tests.bench.harness import fill_leads, machine
 
 COLUMNS = """first_name, last_name, email, company, title, phone, city, country,
     initial_source, lead_source, status, status_changed_at, person_score,
@@ -64,27 +63,7 @@ def _select(sqlite: bool) -> str:
 
 def fill(url: str, leads: int) -> float:
     """Migrate and fill; the seconds it took."""
-    sqlite = is_sqlite(url)
-    started = time.perf_counter()
-    engine = make_sync_engine(url)
-    with engine.begin() as conn:
-        if not sqlite:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade_to_head(url)
-    engine = make_sync_engine(url)
-    with engine.begin() as conn:
-        ids = (
-            f"WITH RECURSIVE ids(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ids "
-            f"WHERE n < {leads}) "
-            if sqlite
-            else f"WITH ids(n) AS (SELECT generate_series(1, {leads})) "
-        )
-        conn.execute(text(f"INSERT INTO leads ({COLUMNS}) {ids} {_select(sqlite)}"))
-        conn.execute(text("ANALYZE"))
-    engine.dispose()
-    return time.perf_counter() - started
+    return fill_leads(url, leads, COLUMNS, _select)
 
 
 def _peak_mib() -> float:

@@ -135,3 +135,34 @@ async def run_clients(
         start = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         return time.perf_counter() - start
+
+
+def fill_leads(
+    url: str, leads: int, columns: str, select: Callable[[bool], str]
+) -> float:
+    """Migrate an emptied database and insert ``leads`` synthetic leads by one
+    INSERT … SELECT over a generated series (``select(sqlite)`` reads ``ids.n``);
+    the seconds it took."""
+    from domain.db import is_sqlite, make_sync_engine, upgrade_to_head
+
+    sqlite = is_sqlite(url)
+    started = time.perf_counter()
+    engine = make_sync_engine(url)
+    with engine.begin() as conn:
+        if not sqlite:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = make_sync_engine(url)
+    with engine.begin() as conn:
+        ids = (
+            f"WITH RECURSIVE ids(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ids "
+            f"WHERE n < {leads}) "
+            if sqlite
+            else f"WITH ids(n) AS (SELECT generate_series(1, {leads})) "
+        )
+        conn.execute(text(f"INSERT INTO leads ({columns}) {ids} {select(sqlite)}"))
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - started

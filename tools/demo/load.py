@@ -158,6 +158,11 @@ class Sink:
             return
         if table is LEADS or table is CONTACTS:  # the duplicate match keys (D12)
             fill_match_keys(rows, contact=table is CONTACTS)
+        # Columns the demo has no value for (an import's external id) are NULL.
+        missing = [c.name for c in table.columns if c.name not in rows[0]]
+        for row in rows if missing else ():
+            for name in missing:
+                row.setdefault(name, None)
         plan = self._plans.get(table.name)
         if plan is None:
             plan = self._plans[table.name] = _InsertPlan(table, self.conn.dialect)
