@@ -9,6 +9,8 @@ status, progress, counts and row report (``rows``) are readable.
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -440,7 +442,10 @@ class ImportMutations:
         if len(row.content or b"") <= INLINE_MAX_BYTES:
             async with info.context.lock:
                 await run_import_job(
-                    job_id, session=info.context.session, decode=decode_reference
+                    job_id,
+                    session=info.context.session,
+                    decode=decode_reference,
+                    worker=f"api:{socket.gethostname()}:{os.getpid()}",
                 )
         done = await info.context.read(
             lambda s: s.get(rec.ImportJob, job_id, populate_existing=True)

@@ -1042,6 +1042,9 @@ class ImportJob(SQLModel, table=True):
     created_at: datetime = _now_field()
     started_at: datetime | None = _time_field()
     finished_at: datetime | None = _time_field()
+    # The worker running it and its last sign of life (``domain.services.jobs``).
+    claimed_by: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = _time_field()
     total_rows: int | None = None
     rows_done: int = Field(default=0)
     created: int = Field(default=0)

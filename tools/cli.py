@@ -270,13 +270,7 @@ async def _export(kind: ExportKind, given: list[str], file: Path) -> int:
         ) from None
     engine = make_async_engine()
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(f"{kind.value.lower()}s", total=None)
 
             async def progress(done: int, total: int) -> None:

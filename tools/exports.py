@@ -5,8 +5,8 @@ Both write the same file the same way: the header of the kind's column
 catalogue (``domain.rules.export_columns``: the contract with the import),
 then the rows the list query shows (``domain.services.exports.export_batches``,
 one streamed SELECT: constant memory), each cell as the catalogue writes it. The
-file is written beside its name (``.part``) and renamed when complete, so a
-reader never sees half a file. Same data, same filter: the same bytes.
+file is written beside its name (``<name>.<random>.part``) and renamed when
+complete, so a reader never sees half a file. Same data, same filter: the same bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import csv
 import json
 import logging
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from domain.records import ExportJob
 from domain.rules.export_columns import header, row_writer
 from domain.services import exports as exporting
 from domain.services.exports import DEFAULT_BATCH, ListQuery
+from domain.services.jobs import JobTakenOverError
 
 log = logging.getLogger("salesops.exports")
 
@@ -45,7 +47,24 @@ async def write_export(
     batch: int = DEFAULT_BATCH,
 ) -> int:
     """Write the export to ``path``; the number of rows written."""
-    part = path.with_name(path.name + ".part")
+    # A file of its own per writer: a worker whose job was taken over never
+    # writes into its successor's file.
+    part = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        return await _write_part(kind, query, part, path, sessions, progress, batch)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+async def _write_part(
+    kind: ExportKind,
+    query: ListQuery,
+    part: Path,
+    path: Path,
+    sessions: async_sessionmaker[AsyncSession],
+    progress: Progress | None,
+    batch: int,
+) -> int:
     written = 0
     async with sessions() as session:
         total = await exporting.count_rows(kind, query, session=session)
@@ -149,6 +168,9 @@ async def run_export_job(
         rows = await write_export(
             job.kind, query, export_dir / name, sessions=sessions, progress=progress
         )
+    except JobTakenOverError:
+        log.warning("export job %s was taken over by another worker; stopped", job_id)
+        return
     except Exception as exc:  # a bad stored filter, a full disk, a lost database
         error = (
             "; ".join(r.message for r in exc.refusals)

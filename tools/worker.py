@@ -4,8 +4,9 @@ queued list imports (issue 13 item 1: ``import_round``, one job at a time).
 
 Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
 job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
-RUNNING job whose worker has been silent for ``export_lease_seconds`` is taken
-over) and writes its CSV into ``export_dir`` (``tools.exports``).
+RUNNING job whose worker has been silent for ``job_lease_seconds`` is taken
+over: ``domain.services.jobs``) and writes its CSV into ``export_dir``
+(``tools.exports``).
 
 The loop: find the safe watermark (``safe_event_id``), then ``concurrency``
 tasks each claim a subscription (a lease), fan its new events out to pending
@@ -86,7 +87,9 @@ class WorkerOptions:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     export_dir: str = "exports"
-    export_lease_seconds: float = 300.0
+    # An export or import job whose worker has been silent this long (it beats
+    # after every batch) is taken over by another worker.
+    job_lease_seconds: float = 300.0
 
 
 def default_global_id() -> GlobalId:
@@ -245,7 +248,7 @@ class Worker:
                 session,
                 worker=self.id,
                 now=utcnow(),
-                lease_seconds=self.options.export_lease_seconds,
+                lease_seconds=self.options.job_lease_seconds,
             )
         if job is None:
             return False
@@ -282,17 +285,27 @@ class Worker:
         return any(results)
 
     async def import_round(self) -> bool:
-        """Import the oldest queued list import (issue 13), if any: True if one ran."""
+        """Import the oldest queued list import (issue 13) — or resume one whose
+        worker died — if any: True if one ran."""
         from api.imports import decode_reference
         from domain.services.import_jobs import claim_import_job, run_import_job
 
         async with self.sessions() as session:
-            job_id = await claim_import_job(session)
+            job_id = await claim_import_job(
+                session,
+                worker=self.id,
+                now=utcnow(),
+                lease_seconds=self.options.job_lease_seconds,
+            )
             if job_id is None:
                 return False
             log.info("import job %s started", job_id)
             await run_import_job(
-                job_id, session=session, decode=decode_reference, claimed=True
+                job_id,
+                session=session,
+                decode=decode_reference,
+                worker=self.id,
+                claimed=True,
             )
             log.info("import job %s finished", job_id)
         return True

@@ -11,17 +11,19 @@ alike.
 Jobs: ``start_export`` queues one (``exportRecords``), ``claim_export`` gives the
 oldest QUEUED job — or a RUNNING one whose worker stopped beating — to one
 worker (``FOR UPDATE SKIP LOCKED``), ``record_progress`` / ``finish_export`` /
-``fail_export`` write where it stands, each in its own short transaction.
+``fail_export`` write where it stands, each in its own short transaction, and
+raise ``JobTakenOverError`` when another worker has taken the job over
+(``domain.services.jobs``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, null, or_, select, update
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,6 +33,7 @@ from domain.errors import refuse_if
 from domain.records import Account, AccountDomain, Contact, ExportJob, Lead, Opportunity
 from domain.rules.export_columns import COLUMNS, Cell
 from domain.rules.permissions import Actor, may_export
+from domain.services.jobs import JobTakenOverError, claim_job, heartbeat
 from domain.sqltypes import utcnow
 
 MODEL_OF: dict[ExportKind, Any] = {
@@ -148,42 +151,31 @@ async def claim_export(
     session: AsyncSession, *, worker: str, now: datetime, lease_seconds: float
 ) -> ExportJob | None:
     """The oldest QUEUED job (or a RUNNING one silent past the lease), now this
-    worker's; None when there is none."""
-    stale = now - timedelta(seconds=lease_seconds)
+    worker's and started afresh; None when there is none."""
     async with write_transaction(session):
-        job = (
-            await session.execute(
-                select(ExportJob)
-                .where(
-                    or_(
-                        col(ExportJob.status) == ExportJobStatus.QUEUED,
-                        (col(ExportJob.status) == ExportJobStatus.RUNNING)
-                        & (col(ExportJob.heartbeat_at) < stale),
-                    )
-                )
-                .order_by(col(ExportJob.id))
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalar_one_or_none()
-        if job is None:
-            return None
-        job.status = ExportJobStatus.RUNNING
-        job.claimed_by = worker
-        job.started_at = now
-        job.heartbeat_at = now
-        job.row_count = 0
-        job.error = None
+        job = await claim_job(
+            session,
+            ExportJob,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            queued=ExportJobStatus.QUEUED,
+            running=ExportJobStatus.RUNNING,
+        )
+        if job is not None:
+            job.started_at = now
+            job.row_count = 0
+            job.error = None
     return job
 
 
 async def _set(session: AsyncSession, job_id: int, worker: str, **values: Any) -> None:
+    """Write on the job while ``worker`` holds it; ``JobTakenOverError`` if it no
+    longer does (another worker took the job over: this one stops)."""
     async with write_transaction(session):
-        await session.execute(
-            update(ExportJob)
-            .where(col(ExportJob.id) == job_id, col(ExportJob.claimed_by) == worker)
-            .values(heartbeat_at=utcnow(), **values)
-        )
+        held = await heartbeat(session, ExportJob, job_id, worker=worker, **values)
+    if not held:
+        raise JobTakenOverError(job_id)
 
 
 async def record_progress(

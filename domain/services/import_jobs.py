@@ -4,16 +4,20 @@
 file's header against the mapping, the campaign) and queues the job with the
 file's bytes; ``run_import_job`` imports it (``domain.services.imports``),
 writing the row report and the counts batch by batch, so ``progress`` grows
-while it runs. ``claim_import_job`` hands the oldest queued job to one worker
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's writer runs alone).
+while it runs. ``claim_import_job`` hands the oldest queued job — or one whose
+worker died — to one worker (``domain.services.jobs``: a lease with a
+heartbeat, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's writer runs
+alone).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -39,6 +43,7 @@ from domain.services.imports import (
     import_file,
     import_refusals,
 )
+from domain.services.jobs import JobTakenOverError, claim_job, heartbeat, take
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
@@ -186,39 +191,46 @@ async def start_import(
     return job
 
 
-async def claim_import_job(session: AsyncSession) -> int | None:
-    """The oldest queued job, now RUNNING and this caller's (None: none queued)."""
+async def claim_import_job(
+    session: AsyncSession, *, worker: str, now: datetime, lease_seconds: float
+) -> int | None:
+    """The oldest queued job — or a RUNNING one whose worker has been silent
+    past the lease — now ``worker``'s (None: none)."""
     async with write_transaction(session):
-        job_id = await session.scalar(
-            select(col(ImportJob.id))
-            .where(col(ImportJob.status) == ImportJobStatus.QUEUED)
-            .order_by(col(ImportJob.id))
-            .limit(1)
-            .with_for_update(skip_locked=True)
+        job = await claim_job(
+            session,
+            ImportJob,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            queued=ImportJobStatus.QUEUED,
+            running=ImportJobStatus.RUNNING,
         )
-        if job_id is not None:
-            await _set(
-                session,
-                job_id,
-                status=ImportJobStatus.RUNNING,
-                started_at=utcnow(),
-            )
-    return job_id
+        return None if job is None else job.id
 
 
 async def run_import_job(
-    job_id: int, *, session: AsyncSession, decode: Decode, claimed: bool = False
+    job_id: int,
+    *,
+    session: AsyncSession,
+    decode: Decode,
+    worker: str,
+    claimed: bool = False,
 ) -> None:
-    """Import a job's file (claim it first unless ``claimed``): DONE, or FAILED
-    with the reason (an atomic import with a rejected row writes nothing)."""
+    """Import a job's file as ``worker`` (claim it first unless ``claimed``):
+    DONE, or FAILED with the reason (an atomic import with a rejected row
+    writes nothing).
+
+    Each batch's rows, its row report and the job's counts commit together, so
+    a job taken over from a dead worker resumes after the rows it reported —
+    none is imported twice, none is lost. A worker whose job was taken over
+    stops at its next batch (``JobTakenOverError``: that batch rolls back)."""
     if not claimed:
         async with write_transaction(session):
             job = await load(session, ImportJob, job_id, lock=True)
             if job.status is not ImportJobStatus.QUEUED:
                 return
-            await _set(
-                session, job_id, status=ImportJobStatus.RUNNING, started_at=utcnow()
-            )
+            take(job, worker=worker, now=utcnow(), running=ImportJobStatus.RUNNING)
     async with write_transaction(session):
         job = await load(session, ImportJob, job_id)
         user = await load(session, User, job.requested_by_id)
@@ -235,38 +247,30 @@ async def run_import_job(
     )
 
     async def report(results: list[RowResult]) -> None:
-        async with write_transaction(session):
-            await session.execute(
-                ImportRow.__table__.insert(),  # type: ignore[attr-defined]
-                [_report_row(job_id, r) for r in results],
-            )
-            counts = {
-                "rows_done": col(ImportJob.rows_done) + len(results),
-                **{
-                    name: col(getattr(ImportJob, name))
-                    + sum(1 for r in results if counter_of(r.outcome) == name)
-                    for name in (
-                        "created",
-                        "updated",
-                        "unchanged",
-                        "skipped",
-                        "rejected",
-                    )
-                },
-            }
-            await session.execute(
-                update(ImportJob).where(col(ImportJob.id) == job_id).values(**counts)
-            )
+        await session.execute(
+            ImportRow.__table__.insert(),  # type: ignore[attr-defined]
+            [_report_row(job_id, r) for r in results],
+        )
+        counts = {
+            "rows_done": col(ImportJob.rows_done) + len(results),
+            **{
+                name: col(getattr(ImportJob, name))
+                + sum(1 for r in results if counter_of(r.outcome) == name)
+                for name in ("created", "updated", "unchanged", "skipped", "rejected")
+            },
+        }
+        if not await heartbeat(session, ImportJob, job_id, worker=worker, **counts):
+            raise JobTakenOverError(job_id)
 
+    opened = open_import_file(job.content, job.file_name)
+    # Resuming a job taken over: the rows already reported are done.
+    file = replace(opened, rows=itertools.islice(opened.rows, job.rows_done, None))
     try:
         tally = await import_file(
-            open_import_file(job.content, job.file_name),
-            options,
-            session=session,
-            actor=actor,
-            decode=decode,
-            report=report,
+            file, options, session=session, actor=actor, decode=decode, report=report
         )
+    except JobTakenOverError:
+        return
     except Exception as exc:  # the job reports its failure on its row
         message = (
             " ".join(r.message for r in exc.refusals)
@@ -274,9 +278,11 @@ async def run_import_job(
             else f"{type(exc).__name__}: {exc}"
         )
         async with write_transaction(session):
-            await _set(
+            await heartbeat(
                 session,
+                ImportJob,
                 job_id,
+                worker=worker,
                 status=ImportJobStatus.FAILED,
                 error=message,
                 finished_at=utcnow(),
@@ -284,9 +290,11 @@ async def run_import_job(
         return
     failed = job.atomic and tally.rejected and not job.dry_run
     async with write_transaction(session):
-        await _set(
+        await heartbeat(
             session,
+            ImportJob,
             job_id,
+            worker=worker,
             status=ImportJobStatus.FAILED if failed else ImportJobStatus.DONE,
             error=f"Atomic import: {tally.rejected} rows rejected, nothing was written."
             if failed
@@ -307,9 +315,3 @@ def _report_row(job_id: int, r: RowResult) -> dict[str, Any]:
         "fields": r.fields,
         "message": r.message,
     }
-
-
-async def _set(session: AsyncSession, job_id: int, **values: Any) -> None:
-    await session.execute(
-        update(ImportJob).where(col(ImportJob.id) == job_id).values(**values)
-    )

@@ -199,7 +199,9 @@ async def import_file(
     report: Report,
 ) -> Tally:
     """Import every row of ``file``; ``report`` gets the row results batch by
-    batch (after each commit; after the whole file for a dry or atomic run).
+    batch, inside the transaction that writes them (so what it records commits
+    with the rows; for a dry or atomic run, after the whole file, each batch in
+    a transaction of its own).
     Raises ``Refused`` when the whole file is refused (``check_import``)."""
     async with write_transaction(session, commit=False):
         await check_import(file, options, session=session, actor=actor)
@@ -209,8 +211,8 @@ async def import_file(
         for batch in batches:
             async with write_transaction(session):
                 results = await _batch(batch, options, session, actor, decode)
+                await report(results)
             tally.add(results)
-            await report(results)
         return tally
     held: list[RowResult] = []
     try:
@@ -235,8 +237,9 @@ async def import_file(
                 r.record = None
     for start in range(0, len(held), options.batch_size):
         results = held[start : start + options.batch_size]
+        async with write_transaction(session):
+            await report(results)
         tally.add(results)
-        await report(results)
     return tally
 
 

@@ -4,11 +4,13 @@ job over GraphQL and HTTP multipart; the worker."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from api.imports import decode_reference, report_line
@@ -541,6 +543,80 @@ async def test_a_large_file_is_queued_and_imported_by_the_worker(
         "DONE", 2500, 2500, 1.0,
     )  # fmt: skip
     assert await count(sessions, Lead) == 2500
+
+
+class _Crash(BaseException):
+    """The worker's process dies (not an error its job would record)."""
+
+
+async def test_a_dead_worker_s_import_is_taken_over_and_resumes_after_its_rows(
+    api, make, sessions
+):
+    from datetime import timedelta
+
+    from domain.records import ImportRow
+    from domain.services.import_jobs import claim_import_job, run_import_job
+    from domain.sqltypes import utcnow
+
+    ops = await make.user(Role.MARKETING_OPS)
+    sdr = await make.user(Role.SDR)
+    rows = "".join(
+        f"X{n},Person {n},p{n}@a-purchased-list-company.example,{gid('User', sdr.id)}\n"
+        for n in range(1200)
+    )
+    big = "Id,Name,Email,Owner\n" + rows
+    assert len(big) > 64 * 1024
+    mapping = {"externalId": "Id", "firstName": {"split": "Name", "part": "first"},
+               "lastName": {"split": "Name", "part": "last"}, "email": "Email",
+               "ownerId": "Owner"}  # fmt: skip
+    input_ = {"file": upload(big), "kind": "LEAD", "mapping": mapping,
+              "source": "Purchased list"}  # fmt: skip
+    job = (await api(START, {"input": input_}, as_user=ops)).ok()["startImport"]["job"]
+    job_id = int(base64.b64decode(job["id"]).decode().split(":")[1])
+    decoded = 0
+
+    def dies_in_the_second_batch(text: str, *args: Any) -> int:
+        nonlocal decoded
+        decoded += 1
+        if decoded > 250:
+            raise _Crash
+        return decode_reference(text, *args)
+
+    async def claim(worker: str, at: Any) -> int | None:
+        async with sessions() as s:
+            return await claim_import_job(s, worker=worker, now=at, lease_seconds=300)
+
+    async def run_as(worker: str, decode: Any = decode_reference) -> None:
+        async with sessions() as s:
+            await run_import_job(
+                job_id, session=s, decode=decode, worker=worker, claimed=True
+            )
+
+    async def state() -> tuple[Any, ...]:
+        found = await one(sessions, ImportJob, id=job_id)
+        return (found.status.value, found.claimed_by, found.rows_done,
+                found.created, await count(sessions, Lead),
+                await count(sessions, ImportRow))  # fmt: skip
+
+    assert await claim("a", utcnow()) == job_id
+    with pytest.raises(_Crash):
+        await run_as("a", dies_in_the_second_batch)
+    # The first batch, its row report and counts committed together.
+    assert await state() == ("RUNNING", "a", 200, 200, 200, 200)
+    assert await claim("b", utcnow() + timedelta(seconds=250)) is None
+    assert await claim("b", utcnow() + timedelta(seconds=301)) == job_id
+    # "a" comes back: its next batch finds the job taken over and rolls back.
+    await run_as("a")
+    assert await state() == ("RUNNING", "b", 200, 200, 200, 200)
+    await run_as("b")
+    assert await state() == ("DONE", "b", 1200, 1200, 1200, 1200)
+    async with sessions() as s:
+        numbers = list(
+            await s.scalars(
+                select(ImportRow.row_number).where(ImportRow.job_id == job_id)
+            )
+        )
+    assert sorted(numbers) == list(range(2, 1202))
 
 
 async def test_a_file_sent_in_the_json_variables_is_refused_typed(api, make, sessions):
