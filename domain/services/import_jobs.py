@@ -49,6 +49,9 @@ RECORD_TYPES = {
     "Lead": RecordType.LEAD,
     "Contact": RecordType.CONTACT,
     "Account": RecordType.ACCOUNT,
+    "User": RecordType.USER,
+    "Opportunity": RecordType.OPPORTUNITY,
+    "Activity": RecordType.ACTIVITY,
 }
 
 
@@ -131,6 +134,7 @@ class ImportRequest:
     campaign_id: int | None = None
     dry_run: bool = False
     atomic: bool = False
+    historical: bool = False
 
 
 async def start_import(
@@ -165,6 +169,8 @@ async def start_import(
         campaign_id=request.campaign_id,
         dry_run=request.dry_run,
         atomic=request.atomic,
+        historical=request.historical,
+        file_name=request.file_name,
     )
     await check_import(file, options, session=session, actor=actor)
     job = ImportJob(
@@ -177,6 +183,7 @@ async def start_import(
         campaign_id=request.campaign_id,
         dry_run=request.dry_run,
         atomic=request.atomic,
+        historical=request.historical,
         requested_by_id=actor.id,
         total_rows=total,
         unmapped=unmapped_columns(mapping, file.header),
@@ -232,6 +239,8 @@ async def run_import_job(
         campaign_id=job.campaign_id,
         dry_run=job.dry_run,
         atomic=job.atomic,
+        historical=job.historical,
+        file_name=job.file_name,
     )
 
     async def report(results: list[RowResult]) -> None:
