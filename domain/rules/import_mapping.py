@@ -445,7 +445,10 @@ def parse_mapping(
     fields_doc = doc.get("fields", doc) if isinstance(doc, dict) else None
     if not isinstance(fields_doc, dict):
         return None, [_refusal(("mapping",), "A mapping is a JSON object.")]
-    if isinstance(doc, dict) and "kind" in doc and doc["kind"] != kind.value:
+    # ``kind`` is the document's only beside ``fields`` (an activity has a
+    # field named kind).
+    wrapped = isinstance(doc, dict) and "fields" in doc
+    if wrapped and "kind" in doc and doc["kind"] != kind.value:
         return None, [
             _refusal(("mapping", "kind"), f"This mapping is for {doc['kind']}.")
         ]

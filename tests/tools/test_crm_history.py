@@ -185,6 +185,15 @@ async def test_the_crm_history_imports_and_the_reports_match_the_csvs(
         crm_maps / "opportunities.json", tmp_path / "deals.csv", historical=True,
     )  # fmt: skip
 
+    # Re-imported, the history changes nothing (external ids).
+    again = await load(
+        sessions, ops.email, tmp_path / "pipeline.csv", ImportKind.OPPORTUNITY,
+        crm_maps / "opportunities.json", tmp_path / "again.csv", historical=True,
+    )  # fmt: skip
+    assert Counter(line[1] for line in again) == Counter(
+        "UNCHANGED" if line[1] == "CREATED" else line[1] for line in history
+    )
+
     # --- then: every row has its outcome, messy rows said so -------------------
     def expected_row(d: dict[str, str]) -> tuple[str, str]:
         codes = (["MISSING_FIELD"] if not d["account"] else []) + (
