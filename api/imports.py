@@ -314,7 +314,7 @@ class StartImportInput:
     )
     historical: bool = strawberry.field(
         default=False,
-        description="Migrate a CRM's history (opportunities, activities): deals "
+        description="Migrate a CRM's history (opportunities): deals "
         "already past 0-Pending Acceptance, won or lost, with the days they were "
         "sales-accepted and closed; the entry requirements of the stages they "
         "passed are not checked again, and the ledger records the import. By "

@@ -335,7 +335,7 @@ def import_list(
         bool,
         typer.Option(
             "--historical",
-            help="A CRM's history (opportunity, activity): deals past 0-Pending "
+            help="A CRM's history (opportunity): deals past 0-Pending "
             "Acceptance, won or lost, with their days; SALES_OPS or ADMIN only.",
         ),
     ] = False,

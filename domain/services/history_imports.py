@@ -168,6 +168,14 @@ async def _opportunity_row(
         else None
     )
     if found is not None:
+        known = found.sales_accepted_date
+        if accepted_on is not None and (known is None or known.date() != accepted_on):
+            raise Refused.one(
+                ErrorCode.INVALID_INPUT,
+                "salesAcceptedDate: this deal was imported with another past; an "
+                "import never rewrites it (move it with moveOpportunityStage).",
+                "sales_accepted_date",
+            )
         return await _matched_opportunity(
             found, values, number, options, session=session, actor=actor
         )

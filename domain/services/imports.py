@@ -113,7 +113,7 @@ BY_EXTERNAL_ID = frozenset(
     {RecordType.ACCOUNT, RecordType.LEAD, RecordType.CONTACT, RecordType.OPPORTUNITY}
 )
 # The kinds a historical import writes (issue 13 item 2).
-HISTORICAL_KINDS = frozenset({ImportKind.OPPORTUNITY, ImportKind.ACTIVITY})
+HISTORICAL_KINDS = frozenset({ImportKind.OPPORTUNITY})
 
 
 @dataclass(frozen=True)
@@ -212,14 +212,14 @@ def import_refusals(actor: Actor) -> list[Refusal]:
 
 def historical_refusals(options: ImportOptions, actor: Actor) -> list[Refusal]:
     """A historical import: SALES_OPS/ADMIN (``IMPORT_HISTORY``), of opportunities
-    or activities; a field only history may set needs the flag."""
+    only; a field only history may set needs the flag."""
     if options.historical:
         if options.kind not in HISTORICAL_KINDS:
             return [
                 Refusal.on(
                     "historical",
                     ErrorCode.INVALID_INPUT,
-                    "historical is for opportunity and activity imports.",
+                    "historical is for opportunity imports (activities need no flag).",
                 )
             ]
         return refusals(actor, Operation.IMPORT_HISTORY)

@@ -166,6 +166,14 @@ async def test_a_later_stage_on_reimport_goes_through_the_machine(make, sessions
     assert (deal.stage, deal.incremental_acv, deal.version) == (
         OpportunityStage.DISCOVERY, 0, 2,
     )  # fmt: skip
+    rewritten = deals_csv("D1,Open,A1,rep@example.com,Engaging,2017-02-09,,,MG")
+    results, _ = await run(
+        sessions, ops, rewritten, DEALS, kind=ImportKind.OPPORTUNITY, source=None,
+        historical=True,
+    )  # fmt: skip
+    assert [(r.outcome.value, r.codes, r.fields) for r in results] == [
+        ("REJECTED", ["INVALID_INPUT"], ["salesAcceptedDate"])
+    ]
 
 
 async def test_without_the_flag_a_deal_is_created_as_create_opportunity_would(
