@@ -129,6 +129,10 @@ _ERROR = {
     "it would lose that change (the message says what).",
     "UNDO_WINDOW_PASSED": "The merge is older than the undo window (30 days).",
     "ALREADY_UNDONE": "The merge was undone already.",
+    "VALUE_CORRECTED": "A warning of an imported row: the mapping's corrections "
+    "replaced a cell's value (the message names both).",
+    "UNKNOWN_COUNTRY": "A warning of an imported row: its country is not "
+    "recognized, so its region is UNKNOWN (D5).",
 }
 
 

@@ -18,6 +18,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.accounts import AccountNode
+from api.activities import ActivityNode
 from api.campaigns import CampaignNode
 from api.contacts import ContactNode
 from api.context import Info, refused
@@ -50,6 +51,7 @@ NODE_OF: dict[RecordType, type[RecordNode]] = {
     RecordType.USER: UserNode,
     RecordType.CAMPAIGN: CampaignNode,
     RecordType.SUPPORT_HAND_OFF: SupportHandOffNode,
+    RecordType.ACTIVITY: ActivityNode,
 }
 RECORD_TYPE_OF = {
     node.__strawberry_definition__.name: kind  # type: ignore[attr-defined]

@@ -22,10 +22,13 @@ from strawberry.scalars import JSON
 
 from api.accounts import AccountNode
 from api.campaigns import CampaignNode
+from api.contacts import ContactNode
 from api.context import Info
 from api.enums import ImportJobStatusGQL, ImportKindGQL, ImportOutcomeGQL
 from api.errors import UserError, client_message
 from api.inputs import mutate
+from api.leads import LeadNode
+from api.opportunities import OpportunityNode
 from api.relay import (
     Connection,
     RecordNode,
@@ -39,7 +42,7 @@ from domain import records as rec
 from domain.enums import ErrorCode, ImportJobStatus, ImportKind, RecordType
 from domain.errors import RecordRef, Refusal, Refused
 from domain.rules.import_mapping import suggest_mapping
-from domain.rules.permissions import IMPORTERS, role_names
+from domain.rules.permissions import HISTORY_IMPORTERS, IMPORTERS, role_names
 from domain.services.import_jobs import (
     INLINE_MAX_BYTES,
     ImportRequest,
@@ -53,6 +56,9 @@ REFERENCE_NODES: dict[RecordType, type] = {
     RecordType.USER: UserNode,
     RecordType.ACCOUNT: AccountNode,
     RecordType.CAMPAIGN: CampaignNode,
+    RecordType.LEAD: LeadNode,
+    RecordType.CONTACT: ContactNode,
+    RecordType.OPPORTUNITY: OpportunityNode,
 }
 
 
@@ -140,10 +146,11 @@ class ImportRowNode(RecordNode):
     )
     outcome: ImportOutcomeGQL = strawberry.field(description="What happened to it.")
     codes: list[str] = strawberry.field(
-        description="ErrorCode of each refusal (REJECTED, SKIPPED_DUPLICATE)."
+        description="ErrorCode of each refusal (REJECTED, SKIPPED_DUPLICATE), then "
+        "of each warning of the row (VALUE_CORRECTED, UNKNOWN_COUNTRY)."
     )
     fields: list[str] = strawberry.field(
-        description="The fields the refusals are about (camelCase)."
+        description="The fields the refusals and warnings are about (camelCase)."
     )
     message: strawberry.Private[str | None]
     record_type: strawberry.Private[Any]
@@ -171,6 +178,9 @@ RECORD_NAMES = {
     RecordType.LEAD: "Lead",
     RecordType.CONTACT: "Contact",
     RecordType.ACCOUNT: "Account",
+    RecordType.USER: "User",
+    RecordType.OPPORTUNITY: "Opportunity",
+    RecordType.ACTIVITY: "Activity",
 }
 
 
@@ -189,6 +199,9 @@ class ImportJobNode(RecordNode):
     file_name: str = strawberry.field(description="The uploaded file's name.")
     dry_run: bool = strawberry.field(description="A rehearsal: nothing is written.")
     atomic: bool = strawberry.field(description="All rows or none.")
+    historical: bool = strawberry.field(
+        description="A history import: closed deals and past stages (issue 13)."
+    )
     created_at: datetime = strawberry.field(description="When it was requested.")
     started_at: datetime | None = strawberry.field(description="When it started.")
     finished_at: datetime | None = strawberry.field(description="When it ended.")
@@ -301,6 +314,14 @@ class StartImportInput:
     atomic: bool = strawberry.field(
         default=False, description="All rows or none: one rejected row writes nothing."
     )
+    historical: bool = strawberry.field(
+        default=False,
+        description="Migrate a CRM's history (opportunities): deals "
+        "already past 0-Pending Acceptance, won or lost, with the days they were "
+        "sales-accepted and closed; the entry requirements of the stages they "
+        "passed are not checked again, and the ledger records the import. By "
+        f"{role_names(HISTORY_IMPORTERS)}.",
+    )
 
 
 @strawberry.type(description="Result of startImport.")
@@ -387,9 +408,10 @@ class ImportMutations:
         )
 
     @strawberry.mutation(
-        description="Import leads, contacts or accounts from a CSV or XLSX file "
-        "(D12): every row goes through the same rules as createLead/updateLead "
-        "(and the contact and account mutations) and gets an outcome in the job's "
+        description="Import leads, contacts, accounts, users, opportunities or "
+        "activities from a CSV or XLSX file (D12, issue 13): every row goes through "
+        "the same rules as createLead/updateLead (and the contact, account, user, "
+        "opportunity and activity mutations) and gets an outcome in the job's "
         f"row report. Files up to {INLINE_MAX_BYTES // 1024} KiB are imported "
         "before the answer; larger ones are QUEUED for `salesops worker`. "
         f"By {_WHO}."
@@ -431,6 +453,7 @@ class ImportMutations:
                 campaign_id=campaign_id,
                 dry_run=input.dry_run,
                 atomic=input.atomic,
+                historical=input.historical,
             )
             return await start_import(request, session=s, actor=actor)
 

@@ -286,6 +286,7 @@ class RecordType(StrEnum):
     USER = "USER"
     CAMPAIGN = "CAMPAIGN"
     SUPPORT_HAND_OFF = "SUPPORT_HAND_OFF"
+    ACTIVITY = "ACTIVITY"
 
 
 class SupportTicketKind(StrEnum):
@@ -368,6 +369,9 @@ class ErrorCode(StrEnum):
     CHANGED_SINCE_MERGE = "CHANGED_SINCE_MERGE"
     UNDO_WINDOW_PASSED = "UNDO_WINDOW_PASSED"
     ALREADY_UNDONE = "ALREADY_UNDONE"
+    # Warnings of an imported row (written, but worth a look; issue 13 item 2).
+    VALUE_CORRECTED = "VALUE_CORRECTED"
+    UNKNOWN_COUNTRY = "UNKNOWN_COUNTRY"
 
 
 class MergeKind(StrEnum):
@@ -423,11 +427,14 @@ class ExportJobStatus(StrEnum):
 
 
 class ImportKind(StrEnum):
-    """The kinds of record a list import writes (D12, issue 13 item 1)."""
+    """The kinds of record a list import writes (D12, issue 13 items 1 and 2)."""
 
     LEAD = "LEAD"
     CONTACT = "CONTACT"
     ACCOUNT = "ACCOUNT"
+    USER = "USER"
+    OPPORTUNITY = "OPPORTUNITY"
+    ACTIVITY = "ACTIVITY"
 
 
 class ImportOutcome(StrEnum):

@@ -440,6 +440,7 @@ class Opportunity(Versioned, table=True):
         Index("ix_opportunities_sales_qualified_date", "sales_qualified_date"),
         Index("ix_opportunities_stage_closed_at", "stage", "closed_at"),
         Index("ix_opportunities_lead_id", "lead_id", unique=True),
+        Index("ix_opportunities_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -504,6 +505,9 @@ class Opportunity(Versioned, table=True):
         OpportunityStage, default=None, nullable=True
     )
     closed_at: datetime | None = _time_field()
+    # Its id in the system a history import took it from (issue 13 item 2).
+    external_id: str | None = Field(default=None, max_length=255)
+    import_source: str | None = Field(default=None, max_length=120)
 
 
 _SECONDS = (
@@ -696,6 +700,7 @@ class Activity(Versioned, table=True):
     """A Task or an Event logged against a lead/contact/account/opportunity (D1)."""
 
     __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_external_id", "external_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: ActivityKind = _enum_field(ActivityKind)
@@ -716,6 +721,9 @@ class Activity(Versioned, table=True):
     opportunity_id: int | None = Field(
         default=None, foreign_key="opportunities.id", index=True
     )
+    # Its id in the system a history import took it from (issue 13 item 2).
+    external_id: str | None = Field(default=None, max_length=255)
+    import_source: str | None = Field(default=None, max_length=120)
 
 
 class Engagement(SQLModel, table=True):
@@ -1038,6 +1046,10 @@ class ImportJob(SQLModel, table=True):
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
     dry_run: bool = Field(default=False)
     atomic: bool = Field(default=False)
+    # A history import (issue 13 item 2): closed deals and past stages.
+    historical: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     requested_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = _now_field()
     started_at: datetime | None = _time_field()

@@ -286,7 +286,10 @@ async def _export(kind: ExportKind, given: list[str], file: Path) -> int:
 @app.command("import")
 def import_list(
     file: Annotated[Path, typer.Argument(help="A CSV or XLSX file.")],
-    kind: Annotated[str, typer.Option(help="lead, contact or account.")],
+    kind: Annotated[
+        str,
+        typer.Option(help="lead, contact, account, user, opportunity or activity."),
+    ],
     mapping: Annotated[
         str | None,
         typer.Option(
@@ -322,13 +325,22 @@ def import_list(
             "--as", help="The importing user's email (default: the first active ADMIN)."
         ),
     ] = None,
+    historical: Annotated[
+        bool,
+        typer.Option(
+            "--historical",
+            help="A CRM's history (opportunity): deals past 0-Pending "
+            "Acceptance, won or lost, with their days; SALES_OPS or ADMIN only.",
+        ),
+    ] = False,
 ) -> None:
-    """Import leads, contacts or accounts from a list (D12): one line per row in
-    the report, a summary line at the end."""
+    """Import leads, contacts, accounts, users, opportunities or activities from
+    a file (D12, issue 13): one line per row in the report, a summary line at
+    the end."""
     from domain.enums import ImportKind
     from tools.imports import ImportRequest
 
-    the_kind = _choice("kind", kind.upper(), ["LEAD", "CONTACT", "ACCOUNT"])
+    the_kind = _choice("kind", kind.upper(), [k.value for k in ImportKind])
     if not file.is_file():
         raise CliError(f"no file {file}")
     request = ImportRequest(
@@ -341,6 +353,7 @@ def import_list(
         atomic=atomic,
         report=report,
         as_email=as_email,
+        historical=historical,
     )
     upgrade_to_head(settings().database_url)
     typer.echo(asyncio.run(_import(request)))

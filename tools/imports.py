@@ -54,6 +54,7 @@ class ImportRequest:
     atomic: bool = False
     report: Path | None = None
     as_email: str | None = None
+    historical: bool = False
 
 
 @contextmanager
@@ -157,6 +158,8 @@ async def run_import(
         campaign_id=campaign_id,
         dry_run=request.dry_run,
         atomic=request.atomic,
+        historical=request.historical,
+        file_name=request.path.name,
     )
     with report_writer(request.report) as write:
 

@@ -15,10 +15,19 @@ A field's spec (JSON)::
     "leadSource": {"column": "Lead Origin", "map": {"Olark Chat": "WEB_CHAT"}}
     "initialSource": {"constant": "Trade show"}
     "lastName": {"template": "Lead {Lead Number}"}
+    "email": {"template": "{sales_agent}@crm.example", "slug": true}
+    "annualRevenue": {"column": "revenue", "multiply": "1000000"}
+    "industry": {"column": "sector", "corrections": {"technolgy": "technology"}}
 
 ``trim`` (default true) strips the cells; ``map`` replaces a whole value
 (exact, then case-insensitive); a blank result is "no value": a blank cell
-never erases what a record has.
+never erases what a record has. ``slug`` writes a template's cells in lower
+case with every run of other characters than letters and digits as one dot
+("Anna Snelling" -> "anna.snelling"). ``multiply`` scales a number (revenue
+given in millions). ``corrections`` replaces a whole value like ``map`` but is
+a repair of the source's data, not a translation: every row it repairs says so
+in the row report (a ``VALUE_CORRECTED`` warning naming both values), so
+nothing is fixed silently (issue 13 item 2).
 """
 
 from __future__ import annotations
@@ -27,12 +36,27 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
-from domain.enums import AccountType, ErrorCode, ImportKind
+from domain.enums import (
+    AccountType,
+    ActivityChannel,
+    ActivityDirection,
+    ActivityKind,
+    ErrorCode,
+    ImportKind,
+    OpportunityStage,
+    OpportunityType,
+    Region,
+    Role,
+    SalesQualificationSource,
+)
 from domain.errors import Refusal
 from domain.rules.export_columns import restore
+from domain.rules.segmentation import normalize_country
 
 # Field types: how a cell's text becomes a value.
 TEXT, INT, BOOL, DECIMAL, REF, DOMAINS, ACCOUNT_TYPE = (
@@ -45,7 +69,28 @@ TEXT, INT, BOOL, DECIMAL, REF, DOMAINS, ACCOUNT_TYPE = (
     "account_type",
 )
 
+DATE, DATETIME = "date", "datetime"
+# Enum fields: the type name is the enum's; a cell is a member's name (any case,
+# spaces and dashes read as underscores).
+ENUMS: dict[str, type[Enum]] = {
+    "stage": OpportunityStage,
+    "opportunity_type": OpportunityType,
+    "sales_qualification_source": SalesQualificationSource,
+    "role": Role,
+    "region": Region,
+    "activity_kind": ActivityKind,
+    "activity_channel": ActivityChannel,
+    "activity_direction": ActivityDirection,
+}
+
 EXTERNAL_ID = "externalId"
+# Fields only a history import may set (issue 13 item 2): the moment a deal was
+# sales-accepted ("engaged") before the import.
+HISTORICAL_FIELDS: dict[ImportKind, frozenset[str]] = {
+    ImportKind.OPPORTUNITY: frozenset({"salesAcceptedDate"}),
+}
+# Country fields: a value no country table knows is a warning (region UNKNOWN, D5).
+COUNTRY_FIELDS = frozenset({"country", "billingCountry", "mailingCountry"})
 
 # camelCase field -> type, in the create input's order (see the module doc).
 CATALOGUES: dict[ImportKind, dict[str, str]] = {
@@ -106,6 +151,49 @@ CATALOGUES: dict[ImportKind, dict[str, str]] = {
         "isNamed": BOOL,
         EXTERNAL_ID: TEXT,
     },
+    # createUser's input (a user is matched by email: no external id).
+    ImportKind.USER: {
+        "name": TEXT,
+        "email": TEXT,
+        "role": "role",
+        "region": "region",
+    },
+    # createOpportunity's input, the stage fields of a history import, and
+    # salesAcceptedDate (HISTORICAL_FIELDS).
+    ImportKind.OPPORTUNITY: {
+        "name": TEXT,
+        "accountId": REF,
+        "ownerId": REF,
+        "type": "opportunity_type",
+        "closeDate": DATE,
+        "incrementalAcv": DECIMAL,
+        "currency": TEXT,
+        "salesQualificationSource": "sales_qualification_source",
+        "edition": TEXT,
+        "initialSource": TEXT,
+        "stage": "stage",
+        "campaignId": REF,
+        "salesAcceptedDate": DATE,
+        EXTERNAL_ID: TEXT,
+    },
+    # logActivity's input.
+    ImportKind.ACTIVITY: {
+        "kind": "activity_kind",
+        "channel": "activity_channel",
+        "direction": "activity_direction",
+        "subject": TEXT,
+        "dueAt": DATETIME,
+        "completedAt": DATETIME,
+        "disposition": TEXT,
+        "outcome": TEXT,
+        "ownerId": REF,
+        "sourceSystem": TEXT,
+        "leadId": REF,
+        "contactId": REF,
+        "accountId": REF,
+        "opportunityId": REF,
+        EXTERNAL_ID: TEXT,
+    },
 }
 
 # Header words of common lists (D12's "Address 1", "Zip/Postal Code"…) that
@@ -155,6 +243,17 @@ ALIASES: dict[ImportKind, dict[str, str]] = {
         "owner": "ownerId",
         "id": EXTERNAL_ID,
     },
+    ImportKind.USER: {"fullname": "name", "emailaddress": "email"},
+    ImportKind.OPPORTUNITY: {
+        "opportunityname": "name",
+        "account": "accountId",
+        "owner": "ownerId",
+        "amount": "incrementalAcv",
+        "iacv": "incrementalAcv",
+        "dealstage": "stage",
+        "id": EXTERNAL_ID,
+    },
+    ImportKind.ACTIVITY: {"owner": "ownerId", "id": EXTERNAL_ID},
 }
 
 FUZZY_CUTOFF = 0.8
@@ -179,6 +278,9 @@ class FieldSpec:
     template: str | None = None
     trim: bool = True
     value_map: Mapping[str, str] = field(default_factory=dict)
+    slug: bool = False
+    multiply: str | None = None
+    corrections: Mapping[str, str] = field(default_factory=dict)
 
     def columns(self) -> list[str]:
         """The file columns this field reads."""
@@ -199,6 +301,7 @@ class FieldSpec:
             and self.trim
             and not self.value_map
             and self.constant is None
+            and not (self.slug or self.multiply or self.corrections)
         ):
             return self.column
         doc: dict[str, Any] = {}
@@ -218,6 +321,12 @@ class FieldSpec:
             doc["trim"] = False
         if self.value_map:
             doc["map"] = dict(self.value_map)
+        if self.slug:
+            doc["slug"] = True
+        if self.multiply is not None:
+            doc["multiply"] = self.multiply
+        if self.corrections:
+            doc["corrections"] = dict(self.corrections)
         return doc
 
 
@@ -259,7 +368,8 @@ def _spec(name: str, doc: Any) -> tuple[FieldSpec | None, list[Refusal]]:
         k for k in ("column", "combine", "split", "constant", "template") if k in doc
     ]
     known = {"column", "combine", "separator", "split", "part", "constant"}
-    unknown = set(doc) - known - {"template", "trim", "map"}
+    extras = {"template", "trim", "map", "slug", "multiply", "corrections"}
+    unknown = set(doc) - known - extras
     if unknown:
         return None, [_refusal(path, f"{name}: unknown keys {sorted(unknown)}.")]
     if len(sources) != 1:
@@ -270,6 +380,8 @@ def _spec(name: str, doc: Any) -> tuple[FieldSpec | None, list[Refusal]]:
             )
         ]
     value_map = doc.get("map", {})
+    corrections = doc.get("corrections", {})
+    multiply = doc.get("multiply")
     combine = doc.get("combine", [])
     part = doc.get("part", "first")
     if (
@@ -283,12 +395,17 @@ def _spec(name: str, doc: Any) -> tuple[FieldSpec | None, list[Refusal]]:
             for k in ("column", "split", "constant", "template", "separator")
         )
         or not isinstance(doc.get("trim", True), bool)
+        or not isinstance(doc.get("slug", False), bool)
+        or not isinstance(corrections, dict)
+        or not all(isinstance(v, str) for v in [*corrections, *corrections.values()])
+        or not (multiply is None or _is_number(multiply))
     ):
         return None, [
             _refusal(
                 path,
-                f"{name}: map is an object of texts, combine a list of columns, "
-                "part 'first' or 'last', trim true or false.",
+                f"{name}: map and corrections are objects of texts, combine a list "
+                "of columns, part 'first' or 'last', trim and slug true or false, "
+                "multiply a number.",
             )
         ]
     return (
@@ -302,9 +419,22 @@ def _spec(name: str, doc: Any) -> tuple[FieldSpec | None, list[Refusal]]:
             template=doc.get("template"),
             trim=doc.get("trim", True),
             value_map=value_map,
+            slug=doc.get("slug", False),
+            multiply=None if multiply is None else str(multiply),
+            corrections=corrections,
         ),
         [],
     )
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    try:
+        Decimal(str(value))
+    except InvalidOperation:
+        return False
+    return True
 
 
 def parse_mapping(
@@ -315,7 +445,10 @@ def parse_mapping(
     fields_doc = doc.get("fields", doc) if isinstance(doc, dict) else None
     if not isinstance(fields_doc, dict):
         return None, [_refusal(("mapping",), "A mapping is a JSON object.")]
-    if isinstance(doc, dict) and "kind" in doc and doc["kind"] != kind.value:
+    # ``kind`` is the document's only beside ``fields`` (an activity has a
+    # field named kind).
+    wrapped = isinstance(doc, dict) and "fields" in doc
+    if wrapped and "kind" in doc and doc["kind"] != kind.value:
         return None, [
             _refusal(("mapping", "kind"), f"This mapping is for {doc['kind']}.")
         ]
@@ -380,28 +513,92 @@ def _text(value: str | None, trim: bool) -> str:
     return value.strip() if trim else value
 
 
+def slugged(text: str) -> str:
+    """ "Anna Snelling" -> "anna.snelling" (letters and digits kept, lower case)."""
+    return ".".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _raw_value(spec: FieldSpec, row: Mapping[str, str | None]) -> str:
+    """The field's text before any map, correction or scaling."""
+    if spec.constant is not None:
+        return spec.constant
+    if spec.template is not None:
+
+        def cell(m: re.Match[str]) -> str:
+            text = _text(row.get(m.group(1)), spec.trim)
+            return slugged(text) if spec.slug else text
+
+        return _PLACEHOLDER.sub(cell, spec.template)
+    if spec.combine:
+        parts = [_text(row.get(c), spec.trim) for c in spec.combine]
+        return spec.separator.join(p for p in parts if p)
+    if spec.split is not None:
+        first, last = split_full_name(_text(row.get(spec.split), True))
+        return (first if spec.part == "first" else last) or ""
+    return _text(row.get(spec.column or ""), spec.trim)
+
+
+def _replaced(value: str, table: Mapping[str, str]) -> str | None:
+    """The table's replacement of a whole value (exact, then any case)."""
+    if value in table:
+        return table[value]
+    folded = {k.casefold(): v for k, v in table.items()}
+    return folded.get(value.casefold())
+
+
+def original_value(spec: FieldSpec, row: Mapping[str, str | None]) -> str | None:
+    """The field's text as the file has it (no map, correction or scaling)."""
+    value = _raw_value(spec, row)
+    return value if value.strip() else None
+
+
+def row_warnings(
+    mapping: ColumnMapping, row: Mapping[str, str | None]
+) -> list[Refusal]:
+    """What the row report says of a row besides its outcome: each value the
+    mapping's ``corrections`` repaired (VALUE_CORRECTED, naming both values),
+    each country no table knows (UNKNOWN_COUNTRY: region UNKNOWN, D5)."""
+    found: list[Refusal] = []
+    for name, spec in mapping.fields.items():
+        raw = _raw_value(spec, row)
+        if spec.corrections and raw.strip():
+            fixed = _replaced(raw, spec.corrections)
+            if fixed is not None and fixed != raw:
+                found.append(
+                    Refusal.on(
+                        name,
+                        ErrorCode.VALUE_CORRECTED,
+                        f"{name}: {raw!r} was corrected to {fixed!r} "
+                        "(the mapping's corrections).",
+                    )
+                )
+        if name in COUNTRY_FIELDS:
+            value = field_value(spec, row)
+            if value is not None and normalize_country(value) is None:
+                found.append(
+                    Refusal.on(
+                        name,
+                        ErrorCode.UNKNOWN_COUNTRY,
+                        f"{name}: {value!r} is no country we know: region UNKNOWN.",
+                    )
+                )
+    return found
+
+
 def field_value(spec: FieldSpec, row: Mapping[str, str | None]) -> str | None:
     """One field's text from one row (None: no value)."""
-    if spec.constant is not None:
-        value = spec.constant
-    elif spec.template is not None:
-        value = _PLACEHOLDER.sub(
-            lambda m: _text(row.get(m.group(1)), spec.trim), spec.template
-        )
-    elif spec.combine:
-        parts = [_text(row.get(c), spec.trim) for c in spec.combine]
-        value = spec.separator.join(p for p in parts if p)
-    elif spec.split is not None:
-        first, last = split_full_name(_text(row.get(spec.split), True))
-        value = (first if spec.part == "first" else last) or ""
-    else:
-        value = _text(row.get(spec.column or ""), spec.trim)
+    value = _raw_value(spec, row)
+    if spec.corrections:
+        value = _replaced(value, spec.corrections) or value
     if spec.value_map:
-        if value in spec.value_map:
-            value = spec.value_map[value]
+        value = _replaced(value, spec.value_map) or value
+    if spec.multiply is not None and value.strip():
+        try:
+            number = Decimal(value.replace(",", "").strip()) * Decimal(spec.multiply)
+        except InvalidOperation:
+            pass  # the field's type refuses the text as it is
         else:
-            folded = {k.casefold(): v for k, v in spec.value_map.items()}
-            value = folded.get(value.casefold(), value)
+            value = format(number.normalize(), "f")
     return value if value.strip() else None
 
 
@@ -458,6 +655,25 @@ def _convert(name: str, kind_of: str, text: str) -> tuple[Any, Refusal | None]:
         return bad("true or false")
     if kind_of == DOMAINS:
         return [d for d in re.split(r"[;,\s]+", text) if d], None
+    if kind_of in ENUMS:
+        enum = ENUMS[kind_of]
+        key = re.sub(r"[\s-]+", "_", text.strip()).upper()
+        if key not in enum.__members__:
+            return bad(f"one of {', '.join(enum.__members__)}")
+        return enum[key], None
+    if kind_of == DATE:
+        try:
+            return date.fromisoformat(text.strip()[:10]), None
+        except ValueError:
+            return bad("a date (YYYY-MM-DD)")
+    if kind_of == DATETIME:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return bad("a moment (ISO 8601, e.g. 2017-03-01T09:00:00+00:00)")
+        if moment.tzinfo is None:  # a day or a local moment: read as UTC
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC), None
     if kind_of == ACCOUNT_TYPE:
         key = re.sub(r"[\s-]+", "_", text.strip()).upper()
         if key not in AccountType.__members__:

@@ -168,6 +168,9 @@ WON_DEAL_CREATORS = OPS_ROLES
 # Who import lists of leads, contacts and accounts (D12, issue 13): marketing
 # ops (event and purchased lists) and sales ops / admins.
 IMPORTERS = frozenset({Role.MARKETING_OPS, *OPS_ROLES})
+# Who import a CRM's history — closed deals, past stages (issue 13 item 2):
+# sales ops and ADMIN only, with the import's explicit ``historical`` flag.
+HISTORY_IMPORTERS = OPS_ROLES
 # Who register webhooks and read their delivery log (issue 12): integrations
 # are set up by sales ops.
 WEBHOOK_MANAGERS = OPS_ROLES
@@ -231,6 +234,7 @@ class Operation(StrEnum):
     MERGE_RECORDS = "MERGE_RECORDS"
     EXPORT_RECORDS = "EXPORT_RECORDS"
     IMPORT_RECORDS = "IMPORT_RECORDS"
+    IMPORT_HISTORY = "IMPORT_HISTORY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +391,11 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("startImport", "saveImportMapping"),
         "importing lists of leads, contacts and accounts, saving mappings (D12)",
         {R.ANY: IMPORTERS}),
+    Operation.IMPORT_HISTORY: Rule(
+        ("startImport",),
+        "a historical import: closed deals and past stages, entry requirements "
+        "of the stages passed before it not checked again (issue 13 item 2)",
+        {R.ANY: HISTORY_IMPORTERS}),
 }
 # fmt: on
 

@@ -54,6 +54,9 @@ RECORD_TYPES = {
     "Lead": RecordType.LEAD,
     "Contact": RecordType.CONTACT,
     "Account": RecordType.ACCOUNT,
+    "User": RecordType.USER,
+    "Opportunity": RecordType.OPPORTUNITY,
+    "Activity": RecordType.ACTIVITY,
 }
 
 
@@ -136,6 +139,7 @@ class ImportRequest:
     campaign_id: int | None = None
     dry_run: bool = False
     atomic: bool = False
+    historical: bool = False
 
 
 async def start_import(
@@ -170,6 +174,8 @@ async def start_import(
         campaign_id=request.campaign_id,
         dry_run=request.dry_run,
         atomic=request.atomic,
+        historical=request.historical,
+        file_name=request.file_name,
     )
     await check_import(file, options, session=session, actor=actor)
     job = ImportJob(
@@ -182,6 +188,7 @@ async def start_import(
         campaign_id=request.campaign_id,
         dry_run=request.dry_run,
         atomic=request.atomic,
+        historical=request.historical,
         requested_by_id=actor.id,
         total_rows=total,
         unmapped=unmapped_columns(mapping, file.header),
@@ -244,6 +251,8 @@ async def run_import_job(
         campaign_id=job.campaign_id,
         dry_run=job.dry_run,
         atomic=job.atomic,
+        historical=job.historical,
+        file_name=job.file_name,
     )
 
     async def report(results: list[RowResult]) -> None:

@@ -32,13 +32,23 @@ from sqlmodel import col
 from domain.db import number_new_rows, write_transaction
 from domain.enums import ErrorCode, ImportKind, ImportOutcome, RecordType
 from domain.errors import RecordRef, Refusal, Refused, refuse_if
-from domain.records import Account, AccountDomain, Campaign, Contact, Lead, User
+from domain.records import (
+    Account,
+    AccountDomain,
+    Campaign,
+    Contact,
+    Lead,
+    Opportunity,
+    User,
+)
 from domain.rules.import_mapping import (
     EXTERNAL_ID,
+    HISTORICAL_FIELDS,
     ColumnMapping,
     camel,
     header_refusals,
     mapped_texts,
+    row_warnings,
     typed_values,
 )
 from domain.rules.matching import normalize_company_name, web_domain
@@ -47,6 +57,7 @@ from domain.rules.validation import normalize_email
 from domain.services.accounts import account_domains, create_account, update_account
 from domain.services.contacts import create_contact, update_contact
 from domain.services.duplicates import people_by_email
+from domain.services.history_imports import HISTORY_KINDS, history_row
 from domain.services.import_files import ImportFile
 from domain.services.leads import (
     LEAD_RULES,
@@ -75,6 +86,9 @@ TYPE_NAMES = {
     ImportKind.LEAD: "Lead",
     ImportKind.CONTACT: "Contact",
     ImportKind.ACCOUNT: "Account",
+    ImportKind.USER: "User",
+    ImportKind.OPPORTUNITY: "Opportunity",
+    ImportKind.ACTIVITY: "Activity",
 }
 # Reference fields -> the record type their value names.
 REFERENCES: dict[str, RecordType] = {
@@ -82,12 +96,24 @@ REFERENCES: dict[str, RecordType] = {
     "account_id": RecordType.ACCOUNT,
     "campaign_id": RecordType.CAMPAIGN,
     "parent_account_id": RecordType.ACCOUNT,
+    "lead_id": RecordType.LEAD,
+    "contact_id": RecordType.CONTACT,
+    "opportunity_id": RecordType.OPPORTUNITY,
 }
 REFERENCE_MODELS: dict[RecordType, Any] = {
     RecordType.USER: User,
     RecordType.ACCOUNT: Account,
     RecordType.CAMPAIGN: Campaign,
+    RecordType.LEAD: Lead,
+    RecordType.CONTACT: Contact,
+    RecordType.OPPORTUNITY: Opportunity,
 }
+# Records a reference may also name by their external id.
+BY_EXTERNAL_ID = frozenset(
+    {RecordType.ACCOUNT, RecordType.LEAD, RecordType.CONTACT, RecordType.OPPORTUNITY}
+)
+# The kinds a historical import writes (issue 13 item 2).
+HISTORICAL_KINDS = frozenset({ImportKind.OPPORTUNITY})
 
 
 @dataclass(frozen=True)
@@ -104,6 +130,10 @@ class ImportOptions:
     dry_run: bool = False
     atomic: bool = False
     batch_size: int = BATCH_SIZE
+    # A history import (SALES_OPS/ADMIN): closed deals and past stages.
+    historical: bool = False
+    # The file's name, for the ledger's audit of a historical import.
+    file_name: str | None = None
 
 
 @dataclass
@@ -115,25 +145,27 @@ class RowResult:
     # The record created, updated, or the duplicate it names.
     record: RecordRef | None = None
     refusals: list[Refusal] = field(default_factory=list)
+    # What the report says of the row besides (VALUE_CORRECTED, UNKNOWN_COUNTRY).
+    warnings: list[Refusal] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
-        """The refusals' codes, in order."""
-        return [r.code.value for r in self.refusals]
+        """The refusals' codes, then the warnings', in order."""
+        return [r.code.value for r in (*self.refusals, *self.warnings)]
 
     @property
     def fields(self) -> list[str]:
-        """The refusals' fields (camelCase paths), in order, once each."""
+        """The refusals' and warnings' fields (camelCase paths), once each."""
         seen: dict[str, None] = {}
-        for r in self.refusals:
+        for r in (*self.refusals, *self.warnings):
             if r.field:
                 seen[".".join(camel(f) for f in r.field)] = None
         return list(seen)
 
     @property
     def message(self) -> str | None:
-        """The refusals' messages, joined."""
-        return " ".join(r.message for r in self.refusals) or None
+        """The refusals' and warnings' messages, joined."""
+        return " ".join(r.message for r in (*self.refusals, *self.warnings)) or None
 
 
 @dataclass
@@ -178,12 +210,37 @@ def import_refusals(actor: Actor) -> list[Refusal]:
     return refusals(actor, Operation.IMPORT_RECORDS)
 
 
+def historical_refusals(options: ImportOptions, actor: Actor) -> list[Refusal]:
+    """A historical import: SALES_OPS/ADMIN (``IMPORT_HISTORY``), of opportunities
+    only; a field only history may set needs the flag."""
+    if options.historical:
+        if options.kind not in HISTORICAL_KINDS:
+            return [
+                Refusal.on(
+                    "historical",
+                    ErrorCode.INVALID_INPUT,
+                    "historical is for opportunity imports (activities need no flag).",
+                )
+            ]
+        return refusals(actor, Operation.IMPORT_HISTORY)
+    return [
+        Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"{name} is set only by a historical import (historical).",
+            ("mapping", name),
+        )
+        for name in sorted(HISTORICAL_FIELDS.get(options.kind, frozenset()))
+        if name in options.mapping.fields
+    ]
+
+
 async def check_import(
     file: ImportFile, options: ImportOptions, *, session: AsyncSession, actor: Actor
 ) -> None:
     """Refuse the whole file before any row: permission, the mapping's columns
     missing from the header, an unknown campaign."""
     refuse_if(import_refusals(actor))
+    refuse_if(historical_refusals(options, actor))
     refuse_if(header_refusals(options.mapping, file.header))
     if options.campaign_id is not None:
         await load(session, Campaign, options.campaign_id, field="campaignId")
@@ -211,6 +268,7 @@ async def import_file(
         for batch in batches:
             async with write_transaction(session):
                 results = await _batch(batch, options, session, actor, decode)
+                _warn(batch, results, options)
                 await report(results)
             tally.add(results)
         return tally
@@ -218,7 +276,9 @@ async def import_file(
     try:
         async with write_transaction(session, commit=not options.dry_run):
             for batch in batches:
-                held += await _batch(batch, options, session, actor, decode)
+                results = await _batch(batch, options, session, actor, decode)
+                _warn(batch, results, options)
+                held += results
             if options.atomic and any(
                 r.outcome is ImportOutcome.REJECTED for r in held
             ):
@@ -243,6 +303,17 @@ async def import_file(
     return tally
 
 
+def _warn(
+    batch: list[tuple[int, dict[str, str | None]]],
+    results: list[RowResult],
+    options: ImportOptions,
+) -> None:
+    """Each row's warnings (``row_warnings``) on its result."""
+    warned = {number: row_warnings(options.mapping, row) for number, row in batch}
+    for r in results:
+        r.warnings = warned.get(r.row_number, [])
+
+
 def _batches(
     rows: Iterator[tuple[int, dict[str, str | None]]], size: int
 ) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
@@ -263,6 +334,11 @@ async def _batch(
     hooks keep match keys and funnel entries in step); every other row — and
     any row sharing an email or external id with an earlier row of the batch —
     goes through ``_row`` after them, so the order of the file is kept."""
+    if options.kind in HISTORY_KINDS:
+        return [
+            await _history_row(number, row, options, session, actor, decode)
+            for number, row in batch
+        ]
     if options.kind is not ImportKind.LEAD:
         return [
             await _row(number, row, options, session, actor, decode)
@@ -442,6 +518,40 @@ async def _row(
     return RowResult(number, outcome, RecordRef(TYPE_NAMES[kind], record.id))
 
 
+async def _history_row(
+    number: int,
+    row: Mapping[str, str | None],
+    options: ImportOptions,
+    session: AsyncSession,
+    actor: Actor,
+    decode: Decode,
+) -> RowResult:
+    """A user, opportunity or activity row (``history_imports``), in a savepoint."""
+    values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
+    external_id = values.pop("external_id", None)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        found.append(
+            Refusal.on(
+                EXTERNAL_ID,
+                ErrorCode.INVALID_INPUT,
+                f"externalId is longer than {EXTERNAL_ID_MAX} characters.",
+            )
+        )
+    found += await _resolve_references(session, values, decode)
+    if found:
+        return RowResult(number, ImportOutcome.REJECTED, refusals=found)
+    try:
+        async with session.begin_nested():
+            outcome, record_id, said = await history_row(
+                number, row, values, external_id, options, session=session, actor=actor
+            )
+    except Refused as refused:
+        return RowResult(number, ImportOutcome.REJECTED, refusals=refused.refusals)
+    kind_name = TYPE_NAMES[options.kind]
+    record = RecordRef(kind_name, record_id) if record_id is not None else None
+    return RowResult(number, outcome, record, refusals=said)
+
+
 def _duplicate_refusal(record: RecordRef, external_id: str | None) -> Refusal:
     return Refusal(
         ErrorCode.DUPLICATE_RECORD,
@@ -468,9 +578,10 @@ async def _resolve_references(
             resolved = await session.scalar(
                 select(col(User.id)).where(col(User.email) == normalize_email(text))
             )
-        elif record_type is RecordType.ACCOUNT:
+        elif record_type in BY_EXTERNAL_ID:
+            model = REFERENCE_MODELS[record_type]
             resolved = await session.scalar(
-                select(col(Account.id)).where(col(Account.external_id) == text)
+                select(col(model.id)).where(col(model.external_id) == text)
             )
         if resolved is None:
             try:

@@ -643,6 +643,20 @@ async def import_records(w: World, actor: User, rel: Relation) -> Call:
     )
 
 
+async def import_history(w: World, actor: User, rel: Relation) -> Call:
+    from tests.api.test_imports import upload
+
+    return call(
+        "startImport",
+        "StartImportInput",
+        file=upload("Id,Name\n", "deals.csv"),
+        kind="OPPORTUNITY",
+        mapping={"externalId": "Id", "name": "Name"},
+        historical=True,
+        dryRun=True,
+    )
+
+
 SCENARIOS: dict[Operation, Scenario] = {
     Operation.MANAGE_USERS: manage_users,
     Operation.MANAGE_TOKENS: manage_tokens,
@@ -682,6 +696,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.MERGE_RECORDS: merge_records,
     Operation.EXPORT_RECORDS: export_records,
     Operation.IMPORT_RECORDS: import_records,
+    Operation.IMPORT_HISTORY: import_history,
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.enums import AccountType, ErrorCode, ImportKind
+from domain.enums import AccountType, ErrorCode, ImportKind, OpportunityStage
 from domain.rules.export_columns import neutralize, restore
 from domain.rules.import_mapping import (
     ColumnMapping,
@@ -16,6 +17,7 @@ from domain.rules.import_mapping import (
     header_refusals,
     mapped_texts,
     parse_mapping,
+    row_warnings,
     split_full_name,
     suggest_mapping,
     typed_values,
@@ -198,3 +200,70 @@ def test_the_catalogue_names_map_exactly_without_transforms():
 @given(st.text())
 def test_an_import_reads_back_every_text_an_export_guarded(text):
     assert restore(neutralize(text)) == text
+
+
+# --- issue 13 item 2: slug, multiply, corrections, warnings, the new kinds --------
+
+
+def test_slug_multiply_and_corrections_shape_a_value():
+    m = mapping(
+        ImportKind.ACCOUNT,
+        {
+            "name": {"template": "{A}.{B}", "slug": True},
+            "annualRevenue": {"column": "Revenue", "multiply": "1000000"},
+            "industry": {
+                "column": "Sector",
+                "corrections": {"technolgy": "technology"},
+            },
+        },
+    )
+    row = {"A": "Mei-Mei", "B": "Johns", "Revenue": "1,100.04", "Sector": "Technolgy"}
+    assert mapped_texts(m, row) == {
+        "name": "mei.mei.johns",
+        "annualRevenue": "1100040000",
+        "industry": "technology",
+    }
+    assert mapping(ImportKind.ACCOUNT, m.to_json()).to_json() == m.to_json()
+
+
+def test_a_repaired_value_and_an_unknown_country_are_warnings():
+    m = mapping(
+        ImportKind.ACCOUNT,
+        {
+            "industry": {
+                "column": "Sector",
+                "corrections": {"technolgy": "technology"},
+            },
+            "billingCountry": "Country",
+        },
+    )
+    warned = row_warnings(m, {"Sector": "technolgy", "Country": "Atlantis"})
+    assert [(w.code, w.field) for w in warned] == [
+        (ErrorCode.VALUE_CORRECTED, ("industry",)),
+        (ErrorCode.UNKNOWN_COUNTRY, ("billingCountry",)),
+    ]
+    assert row_warnings(m, {"Sector": "technology", "Country": "Kenya"}) == []
+
+
+def test_stages_dates_and_roles_are_typed_or_refused():
+    values, refused = typed_values(
+        ImportKind.OPPORTUNITY,
+        {"stage": "closed won", "closeDate": "2017-03-01", "salesAcceptedDate": "x"},
+    )
+    assert values == {
+        "stage": OpportunityStage.CLOSED_WON,
+        "close_date": date(2017, 3, 1),
+    }
+    assert [(r.code, r.field) for r in refused] == [
+        (ErrorCode.INVALID_INPUT, ("salesAcceptedDate",))
+    ]
+    _, refused = typed_values(ImportKind.USER, {"role": "Wizard"})
+    assert [r.field for r in refused] == [("role",)]
+
+
+def test_an_activity_mapping_may_have_a_kind_field():
+    m = mapping(ImportKind.ACTIVITY, {"kind": {"constant": "TASK"}, "subject": "S"})
+    assert mapped_texts(m, {"S": "Call back"}) == {
+        "kind": "TASK",
+        "subject": "Call back",
+    }

@@ -61,7 +61,7 @@ async def test_import_mistakes_are_one_line_on_stderr(database_url, make, tmp_pa
     await make.user(Role.ADMIN)  # the default importer
     listing, mapping, _ = files(tmp_path, "Email\na@b.co\n")
     cases = {
-        ("--kind", "opportunity"): "unknown kind 'OPPORTUNITY'",
+        ("--kind", "deal"): "unknown kind 'DEAL'",
         ("--kind", "lead", "--mapping", mapping): "import refused: externalId: the "
         "file has no column 'Id'.",
         ("--kind", "lead", "--mapping", "nope"): "no mapping file or saved mapping "

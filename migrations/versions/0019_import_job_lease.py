@@ -1,7 +1,7 @@
 """import jobs: the worker running one and its heartbeat (taken over when it dies)
 
-Revision ID: 0018_import_job_lease
-Revises: 0017_list_imports
+Revision ID: 0019_import_job_lease
+Revises: 0018_history_imports
 Create Date: 2026-12-03 17:00:00.000000
 
 Like export jobs (0016): ``claimed_by`` and ``heartbeat_at``, so that a RUNNING
@@ -16,8 +16,8 @@ from alembic import op
 
 import domain.sqltypes
 
-revision: str = "0018_import_job_lease"
-down_revision: str | None = "0017_list_imports"
+revision: str = "0019_import_job_lease"
+down_revision: str | None = "0018_history_imports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
