@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from domain.enums import AccountType, ErrorCode, ImportKind
@@ -417,6 +418,7 @@ def mapped_texts(
     return found
 
 
+@cache
 def snake(name: str) -> str:
     """camelCase -> snake_case (the domain's field names)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
