@@ -421,7 +421,7 @@ async def _write_new_leads(
     fill_match_keys(rows, contact=False)
     try:
         async with session.begin_nested():
-            ids = await insert_with_ids(session, LEADS, same_columns(rows))
+            ids = await insert_with_ids(session, LEADS, same_columns(rows), drawn=True)
             # Null columns left out (``same_columns`` puts back what some row has).
             entries = [
                 {k: v for k, v in entry.items() if v is not None}
