@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, union
+from sqlalchemy import insert, select, text, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -317,6 +317,13 @@ async def _lead_batch(
     then the batch's emails (one statement) — the one-by-one rows later take
     only locks the batch already holds, or routing pools after them."""
     tables = await rule_tables(session, lock=True)
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch's lookups are the same statements batch after batch, which
+        # psycopg prepares after five: a generic plan made while the table was
+        # small (a first import into an empty database) kept scanning it whole
+        # for each batch (measured: 2 s a batch at 23,000 leads). Planned with
+        # the batch's values, they probe the indexes.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     prepared = []
     for number, row in batch:
         values, found = typed_values(options.kind, mapped_texts(options.mapping, row))

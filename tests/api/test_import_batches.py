@@ -106,7 +106,7 @@ async def test_a_batch_sends_the_same_statements_for_20_rows_as_for_200(
 ):
     """Statements per batch, not per row: an import of one batch of 200 new leads
     sends what one of 20 sends. The budget of such an import — SQLite 11,
-    PostgreSQL 10: the file's checks (SQLite: its BEGIN IMMEDIATE), then the
+    PostgreSQL 11: the file's checks (SQLite: its BEGIN IMMEDIATE), then the
     batch: SQLite's BEGIN IMMEDIATE, the rule tables' heads, the leads named by
     an email or external id, the emails' locks (PostgreSQL), the contacts and
     the leads having those emails, a savepoint, the new ids (SQLite: the largest
@@ -125,7 +125,7 @@ async def test_a_batch_sends_the_same_statements_for_20_rows_as_for_200(
         sent.append(statements.sent)
     small, large = sent
     assert len(small) == len(large), "\n".join(["20 rows:", *small, "200:", *large])
-    budget = 11 if engine.dialect.name == "sqlite" else 10
+    budget = 11
     assert len(large) <= budget, "\n".join(large)
 
 
