@@ -68,6 +68,8 @@ Decode = Callable[[str, RecordType, str], int]
 Report = Callable[[list["RowResult"]], Awaitable[None]]
 
 BATCH_SIZE = 200
+# Rows created before an import first refreshes the statistics (``_analyze``).
+ANALYZE_FROM = 1_000
 EXTERNAL_ID_MAX = 255
 
 MODELS: dict[ImportKind, Any] = {
@@ -210,11 +212,15 @@ async def import_file(
     tally = Tally()
     batches = _batches(file.rows, options.batch_size)
     if not (options.dry_run or options.atomic):
+        analyzed = 0
         for batch in batches:
             async with write_transaction(session):
                 results = await _batch(batch, options, session, actor, decode)
             tally.add(results)
             await report(results)
+            if tally.created >= max(ANALYZE_FROM, 2 * analyzed):
+                await _analyze(session, options.kind)
+                analyzed = tally.created
         return tally
     held: list[RowResult] = []
     try:
@@ -242,6 +248,26 @@ async def import_file(
         tally.add(results)
         await report(results)
     return tally
+
+
+async def _analyze(session: AsyncSession, kind: ImportKind) -> None:
+    """PostgreSQL: refresh the planner's statistics of the tables an import fills
+    (``ANALYZE``, as after any bulk load), in a transaction of its own.
+
+    A plan made while a table was small stays cached: the foreign-key check of
+    each new funnel entry (``lead_id``) kept scanning ``leads`` whole on a
+    server whose autovacuum had not analyzed it yet (measured: 4 ms an entry at
+    30,000 leads, 0.02 ms once analyzed). Done when the rows the import created
+    reach ``ANALYZE_FROM``, then each time they double: about ten times for
+    100,000 rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tables = [MODELS[kind].__table__.name]
+    if kind is ImportKind.LEAD:
+        tables.append(ENTRIES.name)
+    async with write_transaction(session):
+        for name in tables:
+            await session.execute(text(f"ANALYZE {name}"))
 
 
 def _batches(
@@ -289,7 +315,7 @@ async def _rows_one_by_one(
 @dataclass
 class _NewLead:
     """A row decided to create a lead by the batch path: its place in the batch,
-    its file line, and every column of the lead (``new_lead_values``)."""
+    its file line and row, and the lead's columns (``new_lead_values``)."""
 
     index: int
     number: int

@@ -14,6 +14,7 @@ from domain.db import write_transaction
 from domain.enums import ImportOutcome, Role
 from domain.records import FunnelEntry, Lead
 from domain.rules.permissions import Actor
+from domain.services import imports
 from domain.services.leads import create_lead
 from tests.api.test_imports import run
 from tests.api.test_statement_budgets import Statements
@@ -197,3 +198,21 @@ async def test_a_refused_row_in_a_batch_leaves_nothing_and_the_rest_is_written(
         entries = list((await session.execute(select(FunnelEntry))).scalars())
     assert sorted(lead.external_id for lead in leads) == ["X0", "X1"]
     assert sorted(e.lead_id for e in entries) == sorted(lead.id for lead in leads)
+
+
+async def test_an_import_refreshes_the_statistics_as_it_grows(
+    sessions, make, engine, monkeypatch
+):
+    """PostgreSQL: ANALYZE of the leads and funnel entries once the created rows
+    reach ``ANALYZE_FROM``, then each time they double (here from 4: after the
+    batches ending at rows 4 and 8, not 6); SQLite: never."""
+    monkeypatch.setattr(imports, "ANALYZE_FROM", 4)
+    ops = await make.user(Role.MARKETING_OPS)
+    with Statements(engine) as statements:
+        _, tally = await run(sessions, ops, lead_rows(10), MAPPING, batch_size=2)
+    assert tally.created == 10
+    analyzed = [s for s in statements.sent if s.startswith("ANALYZE")]
+    if engine.dialect.name == "postgresql":
+        assert analyzed == ["ANALYZE leads", "ANALYZE funnel_entries"] * 2
+    else:
+        assert analyzed == []
