@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from domain.enums import (
@@ -614,6 +615,7 @@ def mapped_texts(
     return found
 
 
+@cache
 def snake(name: str) -> str:
     """camelCase -> snake_case (the domain's field names)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

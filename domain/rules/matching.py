@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -141,6 +142,13 @@ _JOINING = re.compile("[.'`\u2019]")
 _SEPARATING = re.compile(r"[^\w]+|_")
 
 
+# Pure functions of one text, asked several times per record (the validation,
+# the score, the match keys) and of values that repeat down a list (names,
+# companies): remembered (measured: a list import's rules at half the cost).
+_TEXTS = 8192
+
+
+@lru_cache(maxsize=_TEXTS)
 def _email_parts(email: str | None) -> tuple[str, str] | None:
     """(local part, lowercased domain) of a valid email, else None."""
     if email is None:
@@ -199,10 +207,18 @@ def web_domain(website: str | None) -> str | None:
 
 def _name_words(name: str) -> list[str]:
     """Casefolded, accent-free words of a name, punctuation removed."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return list(_name_word_tuple(name))
+
+
+@lru_cache(maxsize=_TEXTS)
+def _name_word_tuple(name: str) -> tuple[str, ...]:
+    plain = name.casefold()
+    if not plain.isascii():
+        # (ASCII has nothing to decompose: the same words, without the walk.)
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = _JOINING.sub("", plain.replace("&", " and "))
-    return [word for word in _SEPARATING.split(plain) if word]
+    return tuple(word for word in _SEPARATING.split(plain) if word)
 
 
 def normalize_company_name(
@@ -359,6 +375,7 @@ def domain_key(
     return domain
 
 
+@lru_cache(maxsize=_TEXTS)
 def company_key(company: str | None) -> str | None:
     """The normalized company name; None when there is none."""
     return normalize_company_name(company)[:255] or None

@@ -55,6 +55,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 from domain.enums import EngagementKind, ErrorCode
@@ -527,11 +528,28 @@ def _first_phrase(words: tuple[str, ...], phrases: Iterable[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _title_phrases(
+    title: str | None,
+    seniority_words: tuple[str, ...],
+    technical_words: tuple[str, ...],
+) -> tuple[str | None, str | None]:
+    """(the title's first seniority phrase, its first technical phrase); titles
+    repeat down a list, so each is read once (measured: half a list import's
+    scoring)."""
+    words = _title_words(title or "")
+    return (
+        _first_phrase(words, seniority_words),
+        _first_phrase(words, technical_words),
+    )
+
+
 def _title_lines(title: str | None, table: ScoringTable) -> list[ScoreLine]:
     """Title rules: seniority and blank/numeric/technical may both apply."""
-    words = _title_words(title or "")
+    senior, technical = _title_phrases(
+        title, table.seniority_words, table.technical_words
+    )
     lines: list[ScoreLine] = []
-    senior = _first_phrase(words, table.seniority_words)
     if senior is not None:
         lines.append(
             ScoreLine(
@@ -541,7 +559,6 @@ def _title_lines(title: str | None, table: ScoringTable) -> list[ScoreLine]:
                 f"Title contains {_word_list([senior])}",
             )
         )
-    technical = _first_phrase(words, table.technical_words)
     if not any(c.isalpha() for c in title or ""):
         lines.append(
             ScoreLine(

@@ -53,7 +53,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 import pycountry
@@ -416,6 +416,7 @@ def _subdivision_index(country: str) -> Mapping[str, str]:
     return MappingProxyType(_index([pairs, names]))
 
 
+@lru_cache(maxsize=4096)
 def normalize_country(country: str | None) -> str | None:
     """ISO 3166-1 alpha-2 code of a country name or code (see the module
     docstring); None when blank or not recognized."""
@@ -429,6 +430,7 @@ def normalize_country(country: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def normalize_state(state: str | None, country: str | None = None) -> str | None:
     """The ISO 3166-2 code (after the dash) of a state or province of ``country``
     (an alpha-2 code), by code or name; else the state uppercased; None when

@@ -136,20 +136,25 @@ async def score_of(
     return score(lead.title, lead.email, facts, table)
 
 
+def score_columns(result: ScoreResult) -> dict[str, Any]:
+    """The lead's columns that keep a score and the facts it rests on."""
+    facts = result.facts
+    return {
+        "person_score": result.total,
+        "score_title_seniority": facts.title_seniority,
+        "score_title_blank_or_technical": facts.title_blank_or_technical,
+        "score_email_domain": facts.email_domain,
+        "score_careers_penalties": facts.careers_penalties,
+    }
+
+
 def store_score(lead: Lead, result: ScoreResult) -> None:
     """Keep the score and the facts it rests on on the lead.
 
     Only the values that change are set: setting a record's attribute costs
     (SQLModel, then SQLAlchemy's change tracking) even when the value is the
     same, and most engagements change the total alone."""
-    facts = result.facts
-    for name, value in (
-        ("person_score", result.total),
-        ("score_title_seniority", facts.title_seniority),
-        ("score_title_blank_or_technical", facts.title_blank_or_technical),
-        ("score_email_domain", facts.email_domain),
-        ("score_careers_penalties", facts.careers_penalties),
-    ):
+    for name, value in score_columns(result).items():
         if getattr(lead, name) != value:
             setattr(lead, name, value)
 

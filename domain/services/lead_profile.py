@@ -6,31 +6,47 @@ it matches) and the lead use cases share one rule without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from domain.enums import Region, SalesSegment
 from domain.records import Account, Lead
 from domain.rules.matching import lead_segment_and_region
 from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
+
+# The lead's columns its segment and region are derived from.
+PROFILE = ("number_of_employees", "country", "state", "is_public_sector")
+
+
+def lead_derived(
+    values: Mapping[str, Any], regions: RegionTable, account: Account | None = None
+) -> tuple[SalesSegment, Region | None]:
+    """A lead's (segment, region) from its profile's values (region by the region
+    table), the linked account's first (D5)."""
+    own = (
+        sales_segment_for(values.get("number_of_employees")),
+        region_for(
+            values.get("country"),
+            values.get("state"),
+            is_public_sector=bool(values.get("is_public_sector")),
+            table=regions,
+        ),
+    )
+    return lead_segment_and_region(
+        own, (account.sales_segment, account.region) if account else None
+    )
 
 
 def refresh_lead_derived(
     lead: Lead, regions: RegionTable, account: Account | None = None
 ) -> None:
-    """Segment and region from the lead's profile (region by the region table),
-    the linked account's first (D5)."""
-    own = (
-        sales_segment_for(lead.number_of_employees),
-        region_for(
-            lead.country,
-            lead.state,
-            is_public_sector=lead.is_public_sector,
-            table=regions,
-        ),
-    )
-    lead.sales_segment, lead.region = lead_segment_and_region(
-        own, (account.sales_segment, account.region) if account else None
+    """Segment and region from the lead's profile (``lead_derived``)."""
+    lead.sales_segment, lead.region = lead_derived(
+        {name: getattr(lead, name) for name in PROFILE}, regions, account
     )
 
 

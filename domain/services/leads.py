@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +27,7 @@ from domain.rules.permissions import (
     may_create,
     may_update_lead,
 )
-from domain.rules.routing import score_check_routes
+from domain.rules.routing import RoutingTable, score_check_routes
 from domain.rules.scoring import ScoringTable, score
 from domain.rules.validation import (
     Check,
@@ -38,8 +40,12 @@ from domain.rules.validation import (
     valid_email,
 )
 from domain.services.duplicates import refuse_duplicate_email
-from domain.services.engagements import rescore, store_score
-from domain.services.lead_profile import linked_account, refresh_lead_derived
+from domain.services.engagements import rescore, score_columns
+from domain.services.lead_profile import (
+    lead_derived,
+    linked_account,
+    refresh_lead_derived,
+)
 from domain.services.loading import (
     apply,
     check_values,
@@ -124,6 +130,48 @@ async def create_lead(
     return lead
 
 
+@cache
+def _lead_defaults() -> Mapping[str, Any]:
+    """The columns of a new lead whose default is a value (not null, not the
+    moments: those are the creation's), as the record declares them."""
+    return MappingProxyType(
+        {
+            name: default
+            for name, info in Lead.model_fields.items()
+            if info.default_factory is None
+            and (default := info.get_default()) is not None
+        }
+    )
+
+
+def new_lead_values(
+    data: Mapping[str, Any],
+    *,
+    actor: Actor,
+    tables: RuleTables,
+    account: Account | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The new lead's columns as createLead writes them (``data`` checked, email
+    normalized): the record's defaults, derived segment and region (D5), the
+    demographic score (D6); a column not named is null (its id and match keys
+    are the writer's)."""
+    values = {
+        **_lead_defaults(),
+        **data,
+        "created_by_id": actor.id,
+        "created_at": now,
+        "updated_at": now,
+        "status_changed_at": now,
+    }
+    values["sales_segment"], values["region"] = lead_derived(
+        values, tables.regions, account
+    )
+    demographic = score(values.get("title"), values.get("email"), (), tables.scoring)
+    values.update(score_columns(demographic))
+    return values
+
+
 def build_lead(
     data: Mapping[str, Any],
     *,
@@ -132,28 +180,21 @@ def build_lead(
     account: Account | None,
     now: datetime,
 ) -> Lead:
-    """The new lead as createLead writes it (``data`` checked, email normalized):
-    derived segment and region (D5), the demographic score (D6)."""
-    lead = Lead(
-        **data,
-        created_by_id=actor.id,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
+    """The new lead as createLead writes it (``new_lead_values``)."""
+    return Lead(
+        **new_lead_values(data, actor=actor, tables=tables, account=account, now=now)
     )
-    refresh_lead_derived(lead, tables.regions, account)
-    # The demographic part of the score counts from the start (D6).
-    store_score(lead, score(lead.title, lead.email, (), tables.scoring))
-    return lead
 
 
-def routes_on_creation(lead: Lead, tables: RuleTables) -> bool:
-    """Would a new lead's first score send it to routing (D6, D8)?"""
+def new_lead_routes(
+    owner_id: int | None, person_score: int, table: RoutingTable
+) -> bool:
+    """Would a new lead (its owner, first score) go to routing (D6, D8)?"""
     return score_check_routes(
-        owned=lead.owner_id is not None,
+        owned=owner_id is not None,
         score_before=None,
-        score_after=lead.person_score,
-        table=routing_table(tables.scoring),
+        score_after=person_score,
+        table=table,
     )
 
 

@@ -45,7 +45,7 @@ that opportunity is counted in its own entry.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -183,6 +183,32 @@ def _lead_entry(session: Session, lead: Lead) -> Stamps:
     return stamps
 
 
+# The lead's columns its new entry is made from.
+NEW_ENTRY_SOURCES = (
+    "id",
+    "created_at",
+    "status",
+    "status_changed_at",
+    *LEAD_DIMENSIONS,
+)
+
+
+def new_lead_entry(lead: Mapping[str, Any]) -> dict[str, Any]:
+    """The funnel entry of a lead just written (its columns by name: its id,
+    moments and status at least; a dimension not named is null): RAW at its
+    creation, and the milestone its status reaches at its status moment."""
+    stamps = reach(
+        lead_stamps(lead["created_at"]),
+        milestone_of_status(lead["status"]),
+        lead["status_changed_at"],
+    )
+    return {
+        "lead_id": lead["id"],
+        **stamp_values(stamps),
+        **{name: lead.get(name) for name in LEAD_DIMENSIONS},
+    }
+
+
 def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
     """The entries of new (or changed) leads, in a bounded number of statements
     however many leads a flush wrote (a batch of engagements moves hundreds).
@@ -215,6 +241,10 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lead in leads:
+        if new:
+            sources = {name: getattr(lead, name) for name in NEW_ENTRY_SOURCES}
+            inserts.append(new_lead_entry(sources))
+            continue
         before = stored.get(lead.id)
         stamps = before if before is not None else lead_stamps(lead.created_at)
         if new or _changed(lead, "status"):
