@@ -3,6 +3,12 @@
 A use case that writes thousands of them (a batch of engagements) calls
 ``write_in_bulk``: from then on ``add_row`` holds rows in memory, and
 ``flush_bulk`` writes each table with one statement.
+
+A move (a lead's or an opportunity's) writes a handful of rows in different
+tables; on PostgreSQL it also holds its UPDATEs (``write_held``), and
+``flush_bulk`` sends them and the held rows as one statement of data-modifying
+CTEs: one round trip instead of four (each costs ~0.3 ms of the API's CPU
+through SQLAlchemy and psycopg, and a wake-up of the database's backend).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Executable, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import SQLModel
 
 from domain.db import number_new_rows
@@ -43,6 +50,7 @@ class _Bulk:
     later: list[tuple[Any, Callable[[], Sequence[SQLModel]]]] = field(
         default_factory=list
     )
+    writes: list[UpdateBase] = field(default_factory=list)
 
 
 def write_in_bulk(session: AsyncSession) -> None:
@@ -90,9 +98,37 @@ def write_after_bulk(
     return True
 
 
+def holds_writes(session: AsyncSession) -> bool:
+    """Whether ``write_held`` holds statements in this transaction: a bulk use
+    case on PostgreSQL (SQLite has no data-modifying CTEs, and its statements
+    cost no round trip)."""
+    return _bulk(session) is not None and session.get_bind().dialect.name == (
+        "postgresql"
+    )
+
+
+async def write_held(session: AsyncSession, statement: UpdateBase) -> None:
+    """Execute an INSERT / UPDATE / DELETE now, or hold it for ``flush_bulk``
+    when ``holds_writes``: it then runs in the same statement as the held rows
+    and the other held writes.
+
+    Parts of one statement see one snapshot and none sees another's changes:
+    hold only writes that no later query of the use case reads back before
+    ``flush_bulk``, each on rows no other held write touches (PostgreSQL
+    forbids changing one row twice in one statement). Its bound values must
+    be anonymous (``.values(column=value)``, ``table.c.id == 7``), not named
+    ``bindparam`` s, which two parts could share."""
+    bulk = _bulk(session)
+    if bulk is None or not holds_writes(session):
+        await session.execute(statement)
+        return
+    bulk.writes.append(statement)
+
+
 async def flush_bulk(session: AsyncSession) -> None:
     """Write what ``write_in_bulk`` held (the rows of a table with one statement,
-    in the order they came), flush the session, then the rows that waited."""
+    in the order they came, and the held writes), flush the session, then the
+    rows that waited."""
     bulk = _bulk(session)
     session.info.pop(_BULK, None)
     if bulk is not None:
@@ -103,14 +139,46 @@ async def flush_bulk(session: AsyncSession) -> None:
             tables.setdefault((row.table, tuple(row.values)), []).append(row)
         # Only the rows others wait for need their ids back.
         wanted = {id(row) for row, _ in bulk.later}
+        together: list[UpdateBase] = list(bulk.writes)
         for (table, _), rows in tables.items():
-            await _insert(session, table, rows, any(id(r) in wanted for r in rows))
+            ids_wanted = any(id(r) in wanted for r in rows)
+            if together and not ids_wanted:
+                values = [_with_defaults(table, r.values) for r in rows]
+                together.append(insert(table).values(values))
+            else:
+                await _insert(session, table, rows, ids_wanted)
+        if together:
+            await session.execute(_as_one(together))
     await number_new_rows(session)
     await session.flush()
     if bulk is not None and bulk.later:
         for _, make_rows in bulk.later:
             session.add_all(make_rows())
         await session.flush()
+
+
+def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The row with the columns' Python-side defaults it leaves out (an INSERT
+    in a CTE has no execution of its own to compute them)."""
+    missing = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in values or default is None or default.is_sequence:
+            continue
+        if default.is_callable:
+            missing[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        elif default.is_scalar:
+            missing[column.key] = default.arg  # type: ignore[attr-defined]
+    return {**values, **missing} if missing else values
+
+
+def _as_one(statements: list[UpdateBase]) -> Executable:
+    """The statements as one: the last one with the others as its CTEs
+    (PostgreSQL runs each part once, whether or not the statement reads it)."""
+    *first, last = statements
+    if not first:
+        return last
+    return last.add_cte(*(part.cte(f"held_{n}") for n, part in enumerate(first)))
 
 
 async def _insert(

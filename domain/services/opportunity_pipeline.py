@@ -71,7 +71,7 @@ from domain.rules.notifications import (
 )
 from domain.rules.permissions import Actor, Operation, Standing, refusals_for
 from domain.rules.validation import validate
-from domain.services.bulk import flush_bulk, write_in_bulk
+from domain.services.bulk import flush_bulk, write_held, write_in_bulk
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
@@ -405,7 +405,8 @@ async def move_opportunity_stage(
     opportunity's UPDATE, the ledger row, the event, and the funnel entry's
     UPDATE when a milestone is reached; a contact or opportunity given in
     ``fields`` is looked up (one each), an alert reads its recipients. SQLite
-    adds its ``BEGIN IMMEDIATE``.
+    adds its ``BEGIN IMMEDIATE``. On PostgreSQL the four writes go as one
+    statement (``bulk.write_held``): 2, when no alert's event needs its id.
     """
     now = now or utcnow()
     row = (
@@ -466,7 +467,7 @@ async def move_opportunity_stage(
             now,
         )
         if stamping is not None:
-            await session.execute(stamping)
+            await write_held(session, stamping)
     # Won new business makes a customer; an early reopen reverts it (D1).
     await follow_the_deal(
         session,

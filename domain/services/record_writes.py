@@ -9,7 +9,8 @@ flush writes them again (nor bumps the version twice).
 
 A record written this way passes by the flush hooks: the caller keeps what
 they would have kept (the funnel entry, ``domain.services.milestones``) in the
-same transaction, as bulk writes do.
+same transaction, as bulk writes do. In a bulk use case on PostgreSQL the
+UPDATE is held and sent with the held rows (``bulk.write_held``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.records import Versioned
+from domain.services.bulk import holds_writes, write_held
 
 
 async def write_record(
@@ -38,8 +40,15 @@ async def write_record(
 
     The caller holds the row's lock (the version it read is the row's)."""
     changes = {**values, "version": record.version + 1, "updated_at": now}
-    statement = _update(type(record).__table__, tuple(changes))  # type: ignore[attr-defined]
-    await session.execute(statement, {**changes, "record_id": record.id})  # type: ignore[attr-defined]
+    table: Table = type(record).__table__  # type: ignore[attr-defined]
+    if holds_writes(session):
+        # Sent with the use case's other writes as one statement: its values
+        # bound anonymously, as ``write_held`` needs.
+        held = update(table).where(table.c.id == record.id).values(changes)  # type: ignore[attr-defined]
+        await write_held(session, held)
+    else:
+        statement = _update(table, tuple(changes))
+        await session.execute(statement, {**changes, "record_id": record.id})  # type: ignore[attr-defined]
     for name, value in changes.items():
         set_committed_value(record, name, value)
 
