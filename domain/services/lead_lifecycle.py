@@ -71,7 +71,7 @@ from domain.rules.permissions import (
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
-from domain.services.bulk import flush_bulk, write_held, write_in_bulk
+from domain.services.bulk import flush_bulk, update_row, write_in_bulk
 from domain.services.duplicates import lock_email
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
@@ -79,7 +79,7 @@ from domain.services.loading import check_version, load, require_user
 from domain.services.milestones import (
     ENTRIES,
     follow_leads,
-    reached_update,
+    reached_changes,
     stamp_columns,
 )
 from domain.services.outbox import emit
@@ -321,7 +321,7 @@ async def transition_lead(
     (``locking_statements``), the lead's UPDATE, the ledger row, the event,
     and the funnel entry's UPDATE only when a milestone is reached; a refusal
     costs the first one only. SQLite adds its ``BEGIN IMMEDIATE``. On
-    PostgreSQL the four writes go as one statement (``bulk.write_held``): 2.
+    PostgreSQL the four writes go as one statement (``bulk.update_row``): 2.
     """
     now = now or utcnow()
     lead, facts, stamps = await _locked_for_move(session, lead_id, actor, now)
@@ -330,7 +330,7 @@ async def transition_lead(
     # The row is locked and the changed columns are known: one Core UPDATE
     # (``record_writes``), the ledger row and the event by one INSERT each
     # (``bulk``), the funnel entry from the stamps read with the lock; on
-    # PostgreSQL the four go as one statement (``bulk.write_held``).
+    # PostgreSQL the four go as one statement (``bulk.update_row``).
     write_in_bulk(session)
     _record_move(session, lead, request, actor, now)
     await write_record(
@@ -404,14 +404,11 @@ async def _locked_for_move(
 async def _stamp_entry(session: AsyncSession, lead: Lead, stamps: Stamps) -> None:
     """The funnel entry after a move written past the flush hook: the columns
     the milestone reached changes, nothing when it reaches none."""
-    stamping = reached_update(
-        ENTRIES.c.lead_id == lead.id,
-        stamps,
-        milestone_of_status(lead.status),
-        lead.status_changed_at,
+    changes = reached_changes(
+        stamps, milestone_of_status(lead.status), lead.status_changed_at
     )
-    if stamping is not None:
-        await write_held(session, stamping)
+    if changes:
+        await update_row(session, ENTRIES, "lead_id", lead.id, changes)
 
 
 async def advance_automatically(
