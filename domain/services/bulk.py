@@ -3,16 +3,26 @@
 A use case that writes thousands of them (a batch of engagements) calls
 ``write_in_bulk``: from then on ``add_row`` holds rows in memory, and
 ``flush_bulk`` writes each table with one statement.
+
+A move (a lead's or an opportunity's) writes a handful of rows in different
+tables; on PostgreSQL it also holds its row UPDATEs (``update_row``), and
+``flush_bulk`` sends them and the held rows as one statement of data-modifying
+CTEs: one round trip instead of four (each costs ~0.3 ms of the API's CPU
+through SQLAlchemy and psycopg, and a wake-up of the database's backend). The
+statements are built once per shape (tables and columns) with named
+parameters: building one with its values bound costs ~0.3 ms (measured).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import SQLModel
 
 from domain.db import number_new_rows
@@ -43,6 +53,17 @@ class _Bulk:
     later: list[tuple[Any, Callable[[], Sequence[SQLModel]]]] = field(
         default_factory=list
     )
+    updates: list[_RowUpdate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _RowUpdate:
+    """A held UPDATE of the rows of ``table`` whose ``key`` column is ``match``."""
+
+    table: Table
+    key: str
+    match: Any
+    values: dict[str, Any]
 
 
 def write_in_bulk(session: AsyncSession) -> None:
@@ -90,9 +111,107 @@ def write_after_bulk(
     return True
 
 
+def holds_writes(session: AsyncSession) -> bool:
+    """Whether ``update_row`` holds its UPDATE in this transaction: a bulk use
+    case on PostgreSQL (SQLite has no data-modifying CTEs, and its statements
+    cost no round trip)."""
+    return _bulk(session) is not None and session.get_bind().dialect.name == (
+        "postgresql"
+    )
+
+
+async def update_row(
+    session: AsyncSession, table: Table, key: str, match: Any, values: dict[str, Any]
+) -> None:
+    """UPDATE ``values`` in the rows of ``table`` whose ``key`` column is
+    ``match`` (one cached statement per table, key and columns), now, or held
+    for ``flush_bulk`` when ``holds_writes``: it then runs in the same
+    statement as the held rows and the other held updates.
+
+    Parts of one statement see one snapshot and none sees another's changes:
+    hold only updates that no later query of the use case reads back before
+    ``flush_bulk``, each on rows no other held update touches (PostgreSQL
+    forbids changing one row twice in one statement)."""
+    bulk = _bulk(session)
+    if bulk is not None and holds_writes(session):
+        bulk.updates.append(_RowUpdate(table, key, match, values))
+        return
+    statement = _update(table, key, tuple(values), "")
+    await session.execute(statement, {**values, _KEY: match})
+
+
+_KEY = "key_"
+
+
+@lru_cache(maxsize=512)
+def _update(table: Table, key: str, columns: tuple[str, ...], prefix: str) -> Any:
+    """The UPDATE of these columns of the rows matching ``key``, its parameters
+    named ``prefix`` + column (and ``prefix`` + ``key_``), built once."""
+    return (
+        update(table)
+        .where(table.c[key] == bindparam(prefix + _KEY, type_=table.c[key].type))
+        .values(
+            {
+                name: bindparam(prefix + name, type_=table.c[name].type)
+                for name in columns
+            }
+        )
+    )
+
+
+@lru_cache(maxsize=512)
+def _insert_one(table: Table, columns: tuple[str, ...], prefix: str) -> Any:
+    """The INSERT of one row of these columns, parameters named ``prefix`` +
+    column, built once."""
+    return insert(table).values(
+        {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+    )
+
+
+Shape = tuple[Table, str | None, tuple[str, ...]]
+
+
+@lru_cache(maxsize=512)
+def _together(shapes: tuple[Shape, ...]) -> Executable:
+    """Held updates and rows of these shapes (table, key or None for an
+    INSERT, columns) as one statement: the last with the others as its CTEs
+    (PostgreSQL runs each part once, whether or not the statement reads it);
+    part n's parameters are prefixed ``hn_``. Built once per shape."""
+    parts: list[UpdateBase] = [
+        _update(table, key, columns, f"h{n}_")
+        if key is not None
+        else _insert_one(table, columns, f"h{n}_")
+        for n, (table, key, columns) in enumerate(shapes)
+    ]
+    *first, last = parts
+    if not first:
+        return last
+    return last.add_cte(*(part.cte(f"held_{n}") for n, part in enumerate(first)))
+
+
+async def _write_together(
+    session: AsyncSession, updates: list[_RowUpdate], rows: list[HeldRow]
+) -> None:
+    """The held updates and rows with one statement (``_together``)."""
+    shapes: list[Shape] = []
+    parameters: dict[str, Any] = {}
+    for update_ in updates:
+        prefix = f"h{len(shapes)}_"
+        shapes.append((update_.table, update_.key, tuple(update_.values)))
+        parameters[prefix + _KEY] = update_.match
+        parameters.update({prefix + k: v for k, v in update_.values.items()})
+    for row in rows:
+        prefix = f"h{len(shapes)}_"
+        values = _with_defaults(row.table, row.values)
+        shapes.append((row.table, None, tuple(values)))
+        parameters.update({prefix + k: v for k, v in values.items()})
+    await session.execute(_together(tuple(shapes)), parameters)
+
+
 async def flush_bulk(session: AsyncSession) -> None:
     """Write what ``write_in_bulk`` held (the rows of a table with one statement,
-    in the order they came), flush the session, then the rows that waited."""
+    in the order they came, and the held writes), flush the session, then the
+    rows that waited."""
     bulk = _bulk(session)
     session.info.pop(_BULK, None)
     if bulk is not None:
@@ -103,14 +222,39 @@ async def flush_bulk(session: AsyncSession) -> None:
             tables.setdefault((row.table, tuple(row.values)), []).append(row)
         # Only the rows others wait for need their ids back.
         wanted = {id(row) for row, _ in bulk.later}
+        # With held updates (PostgreSQL), the rows that need no ids go with
+        # them, one INSERT part per row (SQLAlchemy compiles a multi-row VALUES
+        # anew at every execution).
+        together: list[HeldRow] = []
         for (table, _), rows in tables.items():
-            await _insert(session, table, rows, any(id(r) in wanted for r in rows))
+            ids_wanted = any(id(r) in wanted for r in rows)
+            if bulk.updates and not ids_wanted:
+                together += rows
+            else:
+                await _insert(session, table, rows, ids_wanted)
+        if bulk.updates:
+            await _write_together(session, bulk.updates, together)
     await number_new_rows(session)
     await session.flush()
     if bulk is not None and bulk.later:
         for _, make_rows in bulk.later:
             session.add_all(make_rows())
         await session.flush()
+
+
+def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The row with the columns' Python-side defaults it leaves out (an INSERT
+    in a CTE has no execution of its own to compute them)."""
+    missing = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in values or default is None or default.is_sequence:
+            continue
+        if default.is_callable:
+            missing[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        elif default.is_scalar:
+            missing[column.key] = default.arg  # type: ignore[attr-defined]
+    return {**values, **missing} if missing else values
 
 
 async def _insert(

@@ -71,7 +71,7 @@ from domain.rules.permissions import (
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
-from domain.services.bulk import flush_bulk, write_in_bulk
+from domain.services.bulk import flush_bulk, update_row, write_in_bulk
 from domain.services.duplicates import lock_email
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
@@ -79,7 +79,7 @@ from domain.services.loading import check_version, load, require_user
 from domain.services.milestones import (
     ENTRIES,
     follow_leads,
-    reached_update,
+    reached_changes,
     stamp_columns,
 )
 from domain.services.outbox import emit
@@ -320,7 +320,8 @@ async def transition_lead(
     the row lock that also reads the guards' facts and the funnel entry
     (``locking_statements``), the lead's UPDATE, the ledger row, the event,
     and the funnel entry's UPDATE only when a milestone is reached; a refusal
-    costs the first one only. SQLite adds its ``BEGIN IMMEDIATE``.
+    costs the first one only. SQLite adds its ``BEGIN IMMEDIATE``. On
+    PostgreSQL the four writes go as one statement (``bulk.update_row``): 2.
     """
     now = now or utcnow()
     lead, facts, stamps = await _locked_for_move(session, lead_id, actor, now)
@@ -328,14 +329,19 @@ async def transition_lead(
     refuse_if(lead_move_refusals(lead, facts, actor, request, fire=True))
     # The row is locked and the changed columns are known: one Core UPDATE
     # (``record_writes``), the ledger row and the event by one INSERT each
-    # (``bulk``), the funnel entry from the stamps read with the lock.
+    # (``bulk``), the funnel entry from the stamps read with the lock; on
+    # PostgreSQL the four go as one statement (``bulk.update_row``).
     write_in_bulk(session)
     _record_move(session, lead, request, actor, now)
     await write_record(
         session, lead, {"status": request.to, "status_changed_at": now}, now=now
     )
+    if stamps is not None:
+        await _stamp_entry(session, lead, stamps)
     await flush_bulk(session)
-    await _follow_entry(session, lead, stamps)
+    if stamps is None:
+        # No entry (a lead from before funnel entries): the hook's way makes one.
+        await session.run_sync(follow_leads, [lead], new=True)
     return lead
 
 
@@ -395,23 +401,14 @@ async def _locked_for_move(
     return lead, facts, tuple(stamps) if entry_lead_id is not None else None
 
 
-async def _follow_entry(
-    session: AsyncSession, lead: Lead, stamps: Stamps | None
-) -> None:
+async def _stamp_entry(session: AsyncSession, lead: Lead, stamps: Stamps) -> None:
     """The funnel entry after a move written past the flush hook: the columns
     the milestone reached changes, nothing when it reaches none."""
-    if stamps is None:
-        # No entry (a lead from before funnel entries): the hook's way makes one.
-        await session.run_sync(follow_leads, [lead], new=True)
-        return
-    stamping = reached_update(
-        ENTRIES.c.lead_id == lead.id,
-        stamps,
-        milestone_of_status(lead.status),
-        lead.status_changed_at,
+    changes = reached_changes(
+        stamps, milestone_of_status(lead.status), lead.status_changed_at
     )
-    if stamping is not None:
-        await session.execute(stamping)
+    if changes:
+        await update_row(session, ENTRIES, "lead_id", lead.id, changes)
 
 
 async def advance_automatically(

@@ -122,13 +122,21 @@ def stamp_columns() -> list[Any]:
     return [ENTRIES.c[name] for name in STAMP_COLUMNS]
 
 
+def reached_changes(
+    stamps: Stamps, milestone: FunnelMilestone | None, at: datetime
+) -> dict[str, Any]:
+    """The entry columns that change when stored ``stamps`` reach ``milestone``
+    at ``at`` (``reach``); empty when nothing does."""
+    return stamp_changes(stamps, reach(stamps, milestone, at))
+
+
 def reached_update(
     key: Any, stamps: Stamps, milestone: FunnelMilestone | None, at: datetime
 ) -> Update | None:
     """The UPDATE of the entry ``key`` (``ENTRIES.c.lead_id == 7``) whose stored
     ``stamps`` reach ``milestone`` at ``at`` (``reach``), setting only the
     columns that change; None when nothing does."""
-    changed = stamp_changes(stamps, reach(stamps, milestone, at))
+    changed = reached_changes(stamps, milestone, at)
     return update(ENTRIES).where(key).values(**changed) if changed else None
 
 

@@ -71,11 +71,11 @@ from domain.rules.notifications import (
 )
 from domain.rules.permissions import Actor, Operation, Standing, refusals_for
 from domain.rules.validation import validate
-from domain.services.bulk import flush_bulk, write_in_bulk
+from domain.services.bulk import flush_bulk, update_row, write_in_bulk
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
-from domain.services.milestones import ENTRIES, reached_update, stamp_columns
+from domain.services.milestones import ENTRIES, reached_changes, stamp_columns
 from domain.services.opportunities import (
     CONTACT_FIELDS,
     OPPORTUNITY_FIELDS,
@@ -405,7 +405,8 @@ async def move_opportunity_stage(
     opportunity's UPDATE, the ledger row, the event, and the funnel entry's
     UPDATE when a milestone is reached; a contact or opportunity given in
     ``fields`` is looked up (one each), an alert reads its recipients. SQLite
-    adds its ``BEGIN IMMEDIATE``.
+    adds its ``BEGIN IMMEDIATE``. On PostgreSQL the four writes go as one
+    statement (``bulk.update_row``): 2, when no alert's event needs its id.
     """
     now = now or utcnow()
     row = (
@@ -459,14 +460,9 @@ async def move_opportunity_stage(
         now=now,
     )
     if entry_id is not None:
-        stamping = reached_update(
-            ENTRIES.c.opportunity_id == opp.id,
-            stamps,
-            milestone_of_stage(request.to),
-            now,
-        )
-        if stamping is not None:
-            await session.execute(stamping)
+        changes = reached_changes(stamps, milestone_of_stage(request.to), now)
+        if changes:
+            await update_row(session, ENTRIES, "opportunity_id", opp.id, changes)
     # Won new business makes a customer; an early reopen reverts it (D1).
     await follow_the_deal(
         session,

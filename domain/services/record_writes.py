@@ -9,21 +9,21 @@ flush writes them again (nor bumps the version twice).
 
 A record written this way passes by the flush hooks: the caller keeps what
 they would have kept (the funnel entry, ``domain.services.milestones``) in the
-same transaction, as bulk writes do.
+same transaction, as bulk writes do. In a bulk use case on PostgreSQL the
+UPDATE is held and sent with the held rows (``bulk.update_row``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.records import Versioned
+from domain.services.bulk import update_row
 
 
 async def write_record(
@@ -34,22 +34,13 @@ async def write_record(
     now: datetime,
 ) -> None:
     """UPDATE the record's row: ``values``, ``version + 1`` and ``updated_at``
-    (as ``domain.db.bump_versions`` does for a flushed change), one statement.
+    (as ``domain.db.bump_versions`` does for a flushed change), one statement
+    (``bulk.update_row``: held for ``flush_bulk`` in a bulk use case on
+    PostgreSQL).
 
     The caller holds the row's lock (the version it read is the row's)."""
     changes = {**values, "version": record.version + 1, "updated_at": now}
-    statement = _update(type(record).__table__, tuple(changes))  # type: ignore[attr-defined]
-    await session.execute(statement, {**changes, "record_id": record.id})  # type: ignore[attr-defined]
+    table = type(record).__table__  # type: ignore[attr-defined]
+    await update_row(session, table, "id", record.id, changes)  # type: ignore[attr-defined]
     for name, value in changes.items():
         set_committed_value(record, name, value)
-
-
-@lru_cache(maxsize=256)
-def _update(table: Table, columns: tuple[str, ...]) -> Update:
-    """The UPDATE of these columns of one row, built once per set of columns
-    (its cache key too: building it cost as much as running it)."""
-    return (
-        update(table)
-        .where(table.c.id == bindparam("record_id"))
-        .values({name: bindparam(name) for name in columns})
-    )

@@ -11,7 +11,9 @@ ACCEPTED milestone, so the funnel entry is written) through `transitionLead`,
 then does the same writes by hand on other fresh leads with 16 threads
 (psycopg / sqlite3 through SQLAlchemy Core text): lock the row, update the lead,
 insert the history row and the event row, update the funnel entry, commit. It
-prints both rates, the API's p50 / p99 and the ratio API / raw. The ceiling is
+prints both rates, the API's p50 / p99, the server's CPU per move (its
+processes' user + system time over the run: the figure a loaded machine
+disturbs least) and the ratio API / raw. The ceiling is
 measured right after each API run, so both share the machine's load of the
 moment (the machine is shared: say its `uptime` with the figures).
 """
@@ -43,6 +45,7 @@ from tests.bench.harness import (
     machine,
     run_clients,
     served,
+    server_cpu_seconds,
     summary,
 )
 
@@ -187,9 +190,10 @@ def main() -> None:
     print(f"machine: {machine()}; load at start: {os.getloadavg()[0]:.2f}")
     print(
         f"| database | clients | API moves/s | API p50 ms | API p99 ms | "
+        f"server CPU ms/move | "
         f"raw SQL moves/s ({RAW_THREADS} threads) | raw p50 / p99 ms | API / raw |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         url = fresh_database(kind)
         cli(url, "db", "upgrade")
@@ -205,11 +209,13 @@ def main() -> None:
                 next_id += args.moves
                 sql_ids = make_leads(url, args.moves, next_id)
                 next_id += args.moves
+                cpu = server_cpu_seconds(base)
                 api = asyncio.run(over_http(base, token, api_ids, clients))
+                cpu = (server_cpu_seconds(base) - cpu) / len(api_ids) * 1000
                 raw = raw_sql(url, sql_ids, RAW_THREADS)
                 print(
                     f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
                     f"{raw['per_second']:.0f} | {raw['p50_ms']:.1f} / "
                     f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} |",
                     flush=True,

@@ -71,6 +71,28 @@ def admin_token(database_url: str) -> str:
     return out.strip().splitlines()[-1]
 
 
+# The process of each ``served`` base URL (its workers are its children).
+SERVED: dict[str, int] = {}
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU seconds (user + system) the server at ``base`` and its workers have
+    used so far (Linux ``/proc``): the API's own cost, whatever the load of the
+    machine does to its wall-clock rate."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids, total = [SERVED[base]], 0.0
+    for pid in pids:
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                children = Path(f"/proc/{pid}/task/{task}/children").read_text()
+                pids += [int(child) for child in children.split()]
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except FileNotFoundError:
+            continue  # a process that ended meanwhile
+    return total
+
+
 @contextmanager
 def served(database_url: str, workers: int = 1) -> Iterator[str]:
     """`salesops serve` on a free loopback port; yields the base URL."""
@@ -91,6 +113,7 @@ def served(database_url: str, workers: int = 1) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVED[base] = process.pid
     try:
         for _ in range(300):
             try:
