@@ -57,6 +57,7 @@ from api.context import OperationReport
 from api.settings import MULTIPROC_ENV
 from domain.records import TransitionRecord
 from domain.reports.outbox import OutboxLag
+from domain.services.bulk import INSERTED_ROWS
 
 ACCESS = logging.getLogger("salesops.access")
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "cookie")
@@ -378,6 +379,14 @@ def watch_transitions(sessions: async_sessionmaker[AsyncSession]) -> None:
 
     @event.listens_for(session_class, "do_orm_execute")
     def _bulk(state: ORMExecuteState) -> None:
+        together = state.local_execution_options.get(INSERTED_ROWS)
+        if together:
+            _pending(state.session).extend(
+                _transition_labels(values)
+                for table, values in together
+                if table is TransitionRecord.__table__
+            )
+            return
         statement = state.statement
         table = getattr(statement, "table", None)
         if not state.is_insert or table is not TransitionRecord.__table__:

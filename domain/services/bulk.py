@@ -30,6 +30,11 @@ from domain.db import number_new_rows
 R = TypeVar("R", bound=SQLModel)
 
 _BULK = "salesops.bulk"
+# The execution option naming the rows a statement of CTEs inserts, (table,
+# values) each: an INSERT's own table and parameters say it for a plain one,
+# not for a statement whose last part is another table's (observers, such as
+# the transitions metric, read it).
+INSERTED_ROWS = "salesops_inserted_rows"
 
 
 @dataclass(eq=False)
@@ -200,12 +205,18 @@ async def _write_together(
         shapes.append((update_.table, update_.key, tuple(update_.values)))
         parameters[prefix + _KEY] = update_.match
         parameters.update({prefix + k: v for k, v in update_.values.items()})
+    inserted: list[tuple[Table, dict[str, Any]]] = []
     for row in rows:
         prefix = f"h{len(shapes)}_"
         values = _with_defaults(row.table, row.values)
         shapes.append((row.table, None, tuple(values)))
         parameters.update({prefix + k: v for k, v in values.items()})
-    await session.execute(_together(tuple(shapes)), parameters)
+        inserted.append((row.table, values))
+    await session.execute(
+        _together(tuple(shapes)),
+        parameters,
+        execution_options={INSERTED_ROWS: inserted},
+    )
 
 
 async def flush_bulk(session: AsyncSession) -> None:

@@ -30,7 +30,7 @@ class JobTakenOverError(Exception):
     another worker claimed it): stop without writing its outcome."""
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(f"job {job_id} was taken over by another worker")
+        super().__init__("the job was taken over by another worker")
         self.job_id = job_id
 
 
