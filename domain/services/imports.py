@@ -577,17 +577,7 @@ async def _row(
 ) -> RowResult:
     """Decide and write one row (in a savepoint: refused, it leaves nothing)."""
     kind = options.kind
-    values, found = typed_values(kind, mapped_texts(options.mapping, row))
-    external_id = values.pop("external_id", None)
-    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
-        found.append(
-            Refusal.on(
-                EXTERNAL_ID,
-                ErrorCode.INVALID_INPUT,
-                f"externalId is longer than {EXTERNAL_ID_MAX} characters.",
-            )
-        )
-    found += await _resolve_references(session, values, decode)
+    values, external_id, found = await _typed_row(row, options, session, decode)
     if found:
         return RowResult(number, ImportOutcome.REJECTED, refusals=found)
     domains = values.pop("domains", None)
@@ -648,17 +638,7 @@ async def _history_row(
     decode: Decode,
 ) -> RowResult:
     """A user, opportunity or activity row (``history_imports``), in a savepoint."""
-    values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
-    external_id = values.pop("external_id", None)
-    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
-        found.append(
-            Refusal.on(
-                EXTERNAL_ID,
-                ErrorCode.INVALID_INPUT,
-                f"externalId is longer than {EXTERNAL_ID_MAX} characters.",
-            )
-        )
-    found += await _resolve_references(session, values, decode)
+    values, external_id, found = await _typed_row(row, options, session, decode)
     if found:
         return RowResult(number, ImportOutcome.REJECTED, refusals=found)
     try:
@@ -671,6 +651,28 @@ async def _history_row(
     kind_name = TYPE_NAMES[options.kind]
     record = RecordRef(kind_name, record_id) if record_id is not None else None
     return RowResult(number, outcome, record, refusals=said)
+
+
+async def _typed_row(
+    row: Mapping[str, str | None],
+    options: ImportOptions,
+    session: AsyncSession,
+    decode: Decode,
+) -> tuple[dict[str, Any], str | None, list[Refusal]]:
+    """A row's typed values (references resolved, in place), its external id,
+    and every refusal found so far (a row of any kind)."""
+    values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
+    external_id = values.pop("external_id", None)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        found.append(
+            Refusal.on(
+                EXTERNAL_ID,
+                ErrorCode.INVALID_INPUT,
+                f"externalId is longer than {EXTERNAL_ID_MAX} characters.",
+            )
+        )
+    found += await _resolve_references(session, values, decode)
+    return values, external_id, found
 
 
 def _duplicate_refusal(record: RecordRef, external_id: str | None) -> Refusal:
