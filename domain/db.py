@@ -204,6 +204,18 @@ def make_sessionmaker(
     )
 
 
+def sibling_session(session: AsyncSession) -> AsyncSession:
+    """A new session made as ``session`` was (its engine, its factory's hooks and
+    settings), for work that runs beside it on a connection of its own; the
+    caller closes it."""
+    return AsyncSession(
+        bind=session.bind,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=type(session.sync_session),
+    )
+
+
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )

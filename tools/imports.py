@@ -163,7 +163,7 @@ async def run_import(
     )
     with report_writer(request.report) as write:
 
-        async def report(results: list[RowResult]) -> None:
+        async def report(results: list[RowResult], _: AsyncSession) -> None:
             write(results)
             progress(len(results))
 

@@ -255,8 +255,8 @@ async def run_import_job(
         file_name=job.file_name,
     )
 
-    async def report(results: list[RowResult]) -> None:
-        await session.execute(
+    async def report(results: list[RowResult], batch_session: AsyncSession) -> None:
+        await batch_session.execute(
             ImportRow.__table__.insert(),  # type: ignore[attr-defined]
             [_report_row(job_id, r) for r in results],
         )
@@ -268,7 +268,9 @@ async def run_import_job(
                 for name in ("created", "updated", "unchanged", "skipped", "rejected")
             },
         }
-        if not await heartbeat(session, ImportJob, job_id, worker=worker, **counts):
+        if not await heartbeat(
+            batch_session, ImportJob, job_id, worker=worker, **counts
+        ):
             raise JobTakenOverError(job_id)
 
     opened = open_import_file(job.content, job.file_name)

@@ -19,9 +19,11 @@ of records it would create, which do not exist: left empty).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import insert, select, text, union
@@ -29,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.db import write_transaction
+from domain.db import sibling_session, write_transaction
 from domain.enums import ErrorCode, ImportKind, ImportOutcome, RecordType
 from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.records import (
@@ -76,9 +78,18 @@ from domain.sqltypes import utcnow
 
 # (global id text, the record type it must name, the input field) -> database id
 Decode = Callable[[str, RecordType, str], int]
-Report = Callable[[list["RowResult"]], Awaitable[None]]
+# Called with a batch's results inside the transaction that writes them, on its
+# session (``import_file``).
+Report = Callable[[list["RowResult"], AsyncSession], Awaitable[None]]
 
+# Rows per batch (one transaction each). SQLite: a batch holds the database's
+# write lock while it runs, so a small one keeps API writers waiting ~40 ms at
+# most. PostgreSQL: a batch locks only its own rows and emails, and batches
+# run two at a time (``_Pipeline``); larger ones halve the per-batch statements
+# (measured with the pipeline at 20,000 rows: 3,107 rows/s at 200, 3,617 at
+# 1,000).
 BATCH_SIZE = 200
+POSTGRESQL_BATCH_SIZE = 1_000
 # Rows created before an import first refreshes the statistics (``_analyze``).
 ANALYZE_FROM = 1_000
 EXTERNAL_ID_MAX = 255
@@ -135,7 +146,8 @@ class ImportOptions:
     campaign_id: int | None = None
     dry_run: bool = False
     atomic: bool = False
-    batch_size: int = BATCH_SIZE
+    # Default: ``BATCH_SIZE``, on PostgreSQL ``POSTGRESQL_BATCH_SIZE``.
+    batch_size: int | None = None
     # A history import (SALES_OPS/ADMIN): closed deals and past stages.
     historical: bool = False
     # The file's name, for the ledger's audit of a historical import.
@@ -268,25 +280,21 @@ async def import_file(
     Raises ``Refused`` when the whole file is refused (``check_import``)."""
     async with write_transaction(session, commit=False):
         await check_import(file, options, session=session, actor=actor)
-    tally = Tally()
+    if options.batch_size is None:
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        options = replace(
+            options, batch_size=POSTGRESQL_BATCH_SIZE if postgresql else BATCH_SIZE
+        )
+    assert options.batch_size is not None
     batches = _batches(file.rows, options.batch_size)
     if not (options.dry_run or options.atomic):
-        analyzed = 0
-        for batch in batches:
-            async with write_transaction(session):
-                results = await _batch(batch, options, session, actor, decode)
-                _warn(batch, results, options)
-                await report(results)
-            tally.add(results)
-            if tally.created >= max(ANALYZE_FROM, 2 * analyzed):
-                await _analyze(session, options.kind)
-                analyzed = tally.created
-        return tally
+        return await _Pipeline(options, session, actor, decode, report).run(batches)
+    tally = Tally()
     held: list[RowResult] = []
     try:
         async with write_transaction(session, commit=not options.dry_run):
             for batch in batches:
-                results = await _batch(batch, options, session, actor, decode)
+                results = await _batch(batch, options, session, actor, decode, _Turn())
                 _warn(batch, results, options)
                 held += results
             if options.atomic and any(
@@ -308,7 +316,7 @@ async def import_file(
     for start in range(0, len(held), options.batch_size):
         results = held[start : start + options.batch_size]
         async with write_transaction(session):
-            await report(results)
+            await report(results, session)
         tally.add(results)
     return tally
 
@@ -353,11 +361,178 @@ def _batches(
         yield batch
 
 
+class _ConflictError(Exception):
+    """A batch's new leads were refused by the database after the batch said it
+    takes no more locks: the pipeline runs it again alone."""
+
+
+@dataclass(eq=False)
+class _Turn:
+    """A batch's place in a pipeline of batches (``_Pipeline``); a turn with no
+    batch before it runs alone (a dry or atomic run, SQLite, a batch run again).
+    """
+
+    before: _Turn | None = None
+    # The batch's emails and external ids, once it has read its rows.
+    keys: set[str] = field(default_factory=set)
+    # The batch's run, its transaction included (set by the pipeline).
+    task: asyncio.Task[list[RowResult]] | None = None
+    _decided: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def alone(self) -> bool:
+        """No batch runs beside this one."""
+        return self.before is None
+
+    async def begin(self, keys: set[str] | None) -> None:
+        """Wait until the batch may lock and read: once the batch before it has
+        decided every row, or, when the two share an email or external id (or
+        ``keys`` is None: a batch that decides and writes row by row), once
+        that batch has committed."""
+        self.keys = keys or set()
+        before = self.before
+        if before is None:
+            return
+        await before._decided.wait()
+        if keys is None or keys & before.keys:
+            await before.committed()
+
+    def decided(self) -> None:
+        """The batch has decided every row: it takes no more locks."""
+        self._decided.set()
+
+    async def committed(self) -> None:
+        """Wait until the batch has committed (its error, if it failed)."""
+        assert self.task is not None
+        await asyncio.shield(self.task)
+
+
+class _Pipeline:
+    """A real (neither dry nor atomic) import: each batch in a transaction of its
+    own, its row report inside it, batch after batch in the file's order.
+
+    On PostgreSQL two batches are in flight, each on a connection of its own: while
+    the server writes one batch's rows and commits them, the next batch reads and
+    types its rows, locks and decides them — the client's work overlaps the server's
+    (measured at 100,000 leads on a quiet 2-core machine: 2,483 rows/s one batch at
+    a time, 3,414 so). The order of the file is kept: a batch locks and reads only
+    once the batch before it has decided all its rows (and only once it has
+    committed when the two share an email or external id), it takes no lock after
+    saying so, and it reports and commits only after the batch before it committed.
+    So every conflict — an email, an external id, a record both name, a routing
+    pool's turn — is decided as one batch after the other decides it (and as a dry
+    run does), and the rows done grow in order (a job taken over resumes after
+    them). A batch whose new leads the database refuses after it said it takes no
+    more locks (a concurrent writer of the same external id) is run again alone,
+    with the batches after it (``_ConflictError``). SQLite writes one transaction at
+    a time: one batch at a time there.
+    """
+
+    def __init__(
+        self,
+        options: ImportOptions,
+        session: AsyncSession,
+        actor: Actor,
+        decode: Decode,
+        report: Report,
+    ) -> None:
+        self.options, self.actor, self.decode, self.report = (
+            options,
+            actor,
+            decode,
+            report,
+        )
+        self.session = session
+        self.depth = 2 if session.get_bind().dialect.name == "postgresql" else 1
+        self.free = [session]
+        self.tally = Tally()
+        self.analyzed = 0
+
+    async def run(self, batches: Iterator[list[Row]]) -> Tally:
+        """Import every batch; the counts."""
+        flight: deque[tuple[list[Row], _Turn, AsyncSession]] = deque()
+        extra: list[AsyncSession] = []
+        try:
+            for batch in batches:
+                if len(flight) == self.depth:
+                    await self._finish(flight)
+                if not self.free:
+                    extra.append(sibling_session(self.session))
+                    self.free.append(extra[-1])
+                session = self.free.pop()
+                turn = _Turn(before=flight[-1][1] if flight else None)
+                turn.task = asyncio.create_task(self._commit(batch, turn, session))
+                flight.append((batch, turn, session))
+            while flight:
+                await self._finish(flight)
+        finally:
+            for _, turn, _session in flight:
+                assert turn.task is not None
+                turn.task.cancel()
+            await asyncio.gather(
+                *(t.task for _, t, _s in flight if t.task), return_exceptions=True
+            )
+            for session in extra:
+                await session.close()
+        return self.tally
+
+    async def _commit(
+        self, batch: list[Row], turn: _Turn, session: AsyncSession
+    ) -> list[RowResult]:
+        """One batch in its transaction, its report inside it."""
+        try:
+            async with write_transaction(session):
+                results = await _batch(
+                    batch, self.options, session, self.actor, self.decode, turn
+                )
+                turn.decided()
+                _warn(batch, results, self.options)
+                if turn.before is not None:
+                    await turn.before.committed()
+                await self.report(results, session)
+            return results
+        finally:
+            turn.decided()  # a failed batch releases the one after it
+
+    async def _finish(
+        self, flight: deque[tuple[list[Row], _Turn, AsyncSession]]
+    ) -> None:
+        """Wait for the oldest batch in flight and count it."""
+        batch, turn, session = flight.popleft()
+        assert turn.task is not None
+        try:
+            results = await turn.task
+        except _ConflictError:
+            # Every later batch waits for this one's commit: it rolled back too.
+            later = [flight.popleft() for _ in range(len(flight))]
+            await asyncio.gather(
+                *(t.task for _, t, _s in later if t.task), return_exceptions=True
+            )
+            self.free += [s for _, _t, s in later]
+            for again in [batch, *(b for b, _t, _s in later)]:
+                alone = _Turn()
+                alone.task = asyncio.create_task(self._commit(again, alone, session))
+                self.tally.add(await alone.task)
+                await self._analyze(session)
+            self.free.append(session)
+            return
+        self.tally.add(results)
+        await self._analyze(session)
+        self.free.append(session)
+
+    async def _analyze(self, session: AsyncSession) -> None:
+        """``_analyze`` when the rows created reach ``ANALYZE_FROM``, then each
+        time they double."""
+        if self.tally.created >= max(ANALYZE_FROM, 2 * self.analyzed):
+            await _analyze(session, self.options.kind)
+            self.analyzed = self.tally.created
+
+
 Row = tuple[int, dict[str, str | None]]
 # A kind's batch: its rows' results in order (every row decided by the kind's
 # own use cases; a kind without a batch path takes ``_rows_one_by_one``).
 BatchPath = Callable[
-    [list[Row], ImportOptions, AsyncSession, Actor, Decode],
+    [list[Row], ImportOptions, AsyncSession, Actor, Decode, "_Turn"],
     Awaitable[list[RowResult]],
 ]
 
@@ -368,10 +543,11 @@ async def _batch(
     session: AsyncSession,
     actor: Actor,
     decode: Decode,
+    turn: _Turn,
 ) -> list[RowResult]:
     """The rows of one batch, in order, by the kind's batch path."""
     path = BATCH_PATHS.get(options.kind, _rows_one_by_one)
-    return await path(batch, options, session, actor, decode)
+    return await path(batch, options, session, actor, decode, turn)
 
 
 async def _rows_one_by_one(
@@ -380,8 +556,10 @@ async def _rows_one_by_one(
     session: AsyncSession,
     actor: Actor,
     decode: Decode,
+    turn: _Turn,
 ) -> list[RowResult]:
-    """Every row through ``_row``, in order."""
+    """Every row through ``_row``, in order (after the batch before committed)."""
+    await turn.begin(None)
     return [
         await _row(number, row, options, session, actor, decode)
         for number, row in batch
@@ -405,6 +583,7 @@ async def _lead_batch(
     session: AsyncSession,
     actor: Actor,
     decode: Decode,
+    turn: _Turn,
 ) -> list[RowResult]:
     """A batch of lead rows, in order. New leads that match nothing, name no
     owner or account and do not reach routing are decided by createLead's own
@@ -417,7 +596,19 @@ async def _lead_batch(
     Locks, in ``domain.services.locks``'s order: the rule tables, the existing
     leads the batch's external ids and emails name (one statement, id order),
     then the batch's emails (one statement) — the one-by-one rows later take
-    only locks the batch already holds, or routing pools after them."""
+    only locks the batch already holds, or routing pools after them.
+
+    In a pipeline (``_Pipeline``) the rows are read and typed first, then the
+    batch waits for its turn (``_Turn.begin``) before it locks anything, and
+    says when it has decided every row (``_Turn.decided``) before it writes
+    its new leads, which then may not fall back row by row (``_ConflictError``)."""
+    prepared = []
+    for number, row in batch:
+        values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
+        prepared.append((number, row, values, found))
+    emails = {e for _, _, v, _ in prepared if (e := normalize_email(v.get("email")))}
+    external = {v["external_id"] for _, _, v, _ in prepared if v.get("external_id")}
+    await turn.begin(emails | external)
     tables = await rule_tables(session, lock=True)
     if session.get_bind().dialect.name == "postgresql":
         # The batch's lookups are the same statements batch after batch, which
@@ -426,12 +617,6 @@ async def _lead_batch(
         # for each batch (measured: 2 s a batch at 23,000 leads). Planned with
         # the batch's values, they probe the indexes.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    prepared = []
-    for number, row in batch:
-        values, found = typed_values(options.kind, mapped_texts(options.mapping, row))
-        prepared.append((number, row, values, found))
-    emails = {e for _, _, v, _ in prepared if (e := normalize_email(v.get("email")))}
-    external = {v["external_id"] for _, _, v, _ in prepared if v.get("external_id")}
     taken = await _lock_named_leads(session, emails, external)
     taken |= set(await people_by_email(session, emails))
     creatable = may_create(actor, Operation.CREATE_LEAD, None)
@@ -480,7 +665,10 @@ async def _lead_batch(
         await _write_new_leads(pending, results, options, session, actor, decode)
         pending = []
         results[i] = await _row(number, row, options, session, actor, decode)
-    await _write_new_leads(pending, results, options, session, actor, decode)
+    turn.decided()
+    await _write_new_leads(
+        pending, results, options, session, actor, decode, fallback=turn.alone
+    )
     return [r for r in results if r is not None]
 
 
@@ -490,8 +678,11 @@ async def _history_rows(
     session: AsyncSession,
     actor: Actor,
     decode: Decode,
+    turn: _Turn,
 ) -> list[RowResult]:
-    """Every user, opportunity or activity row through ``_history_row``, in order."""
+    """Every user, opportunity or activity row through ``_history_row``, in order
+    (after the batch before committed)."""
+    await turn.begin(None)
     return [
         await _history_row(number, row, options, session, actor, decode)
         for number, row in batch
@@ -536,11 +727,15 @@ async def _write_new_leads(
     session: AsyncSession,
     actor: Actor,
     decode: Decode,
+    *,
+    fallback: bool = True,
 ) -> None:
     """Write the batch's new leads, their match keys and funnel entries with one
     INSERT per table (in a savepoint), as createLead's flush would write them;
     should the database refuse it (a concurrent import of the same external
-    id), each row takes the one-by-one path instead."""
+    id), each row takes the one-by-one path instead — or, without
+    ``fallback``, ``_ConflictError`` is raised (the batch has said it takes no more
+    locks)."""
     if not pending:
         return
     rows = [new.values for new in pending]
@@ -555,7 +750,9 @@ async def _write_new_leads(
                 for entry in (new_lead_entry({**row, "id": i}),)
             ]
             await session.execute(insert(ENTRIES), same_columns(entries))
-    except IntegrityError:
+    except IntegrityError as error:
+        if not fallback:
+            raise _ConflictError from error
         for new in pending:
             results[new.index] = await _row(
                 new.number, new.row, options, session, actor, decode

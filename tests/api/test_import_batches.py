@@ -5,10 +5,11 @@ writes, a constant number of statements per batch, locks in the order of
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from domain.db import write_transaction
 from domain.enums import ImportOutcome, Role
@@ -216,3 +217,127 @@ async def test_an_import_refreshes_the_statistics_as_it_grows(
         assert analyzed == ["ANALYZE leads", "ANALYZE funnel_entries"] * 2
     else:
         assert analyzed == []
+
+
+async def test_batches_in_flight_decide_shared_emails_and_ids_in_file_order(
+    sessions, make, engine
+):
+    """Batches of two rows (on PostgreSQL two batches run at once, each on its
+    own connection): a row sharing an email or external id with a row of the
+    batch before it is decided after that batch committed — as the dry run,
+    one batch after the other, decides it, with no write refused on the way —
+    and every report line comes in file order. (Each batch waits 0.2 s before
+    it commits: the next one has read and decided by then.)"""
+    ops = await make.user(Role.MARKETING_OPS)
+    data = (
+        HEADER
+        + "A1,Ann Lee,ann@co.example,Analyst,Co,USA,5\n"
+        + "B1,Bo Ng,bo@co.example,Analyst,Co,USA,5\n"
+        + "A1,Ann Lee,ann.lee@co.example,Director,Co,USA,5\n"  # batch 2: A1 again
+        + "C1,Cy Ro,cy@co.example,Analyst,Co,USA,5\n"
+        + "D1,Di Bo,BO@co.example,Analyst,Co,USA,5\n"  # batch 3: B1's email
+        + "E1,Ed Ek,ed@co.example,Analyst,Co,USA,5\n"
+        + "F1,Fa Fe,fa@co.example,Analyst,Co,USA,5\n"  # batch 4: nothing shared
+        + "C1,Cy Ro,cy@co.example,Manager,Co,USA,5\n"
+    )
+    dry, dry_tally = await run(sessions, ops, data, MAPPING, batch_size=2, dry_run=True)
+    with Statements(engine) as statements:
+        real, tally = await run(
+            sessions, ops, data, MAPPING, batch_size=2, slow_commits=0.2
+        )
+    refused = [s for s in statements.sent if s.startswith("ROLLBACK TO SAVEPOINT")]
+    assert not refused
+    assert [r.row_number for r in real] == list(range(2, 10))
+    assert (
+        [r.outcome for r in real]
+        == [r.outcome for r in dry]
+        == [
+            ImportOutcome.CREATED,
+            ImportOutcome.CREATED,
+            ImportOutcome.UPDATED,
+            ImportOutcome.CREATED,
+            ImportOutcome.SKIPPED_DUPLICATE,
+            ImportOutcome.CREATED,
+            ImportOutcome.CREATED,
+            ImportOutcome.UPDATED,
+        ]
+    )
+    assert tally == dry_tally
+    assert real[2].record == real[0].record and real[4].record == real[1].record
+    async with sessions() as session:
+        leads = {
+            lead.external_id: lead.title
+            for lead in (await session.execute(select(Lead))).scalars()
+        }
+    assert leads == {
+        "A1": "Director",
+        "B1": "Analyst",
+        "C1": "Manager",
+        "E1": "Analyst",
+        "F1": "Analyst",
+    }
+
+
+async def test_a_batch_meeting_a_concurrent_writer_of_its_ids_runs_again_alone(
+    sessions, make, engine
+):
+    """PostgreSQL: a batch that has said it takes no more locks (the next batch
+    may hold some) does not fall back row by row when the database refuses its
+    new leads — here another transaction writes a lead with the external id of
+    a row of batch 2 and commits only once batch 2 waits on it. Batch 2 and
+    the batch after it roll back and run again alone: the row updates the other
+    writer's lead, every other row is created once, the report is whole."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one batch at a time: nothing runs beside it")
+    ops = await make.user(Role.MARKETING_OPS)
+    with Statements(engine) as statements:
+        async with sessions() as outside, outside.begin():
+            await create_lead(
+                {
+                    "first_name": "Other",
+                    "last_name": "Writer",
+                    "email": "other@writer.example",
+                    "initial_source": "Webcast",
+                    "external_id": "X3",
+                },
+                session=outside,
+                actor=Actor(ops.id, ops.role),
+            )
+            await outside.flush()
+            importing = asyncio.create_task(
+                run(sessions, ops, lead_rows(6), MAPPING, batch_size=2)
+            )
+            await _until_a_lock_is_awaited(sessions)
+        results, tally = await importing
+    assert [r.outcome for r in results] == [
+        ImportOutcome.CREATED,
+        ImportOutcome.CREATED,
+        ImportOutcome.CREATED,
+        ImportOutcome.UPDATED,
+        ImportOutcome.CREATED,
+        ImportOutcome.CREATED,
+    ]
+    assert (tally.rows, tally.created, tally.updated) == (6, 5, 1)
+    assert any(s.startswith("ROLLBACK TO SAVEPOINT") for s in statements.sent)
+    async with sessions() as session:
+        leads = {
+            lead.external_id: lead.email
+            for lead in (await session.execute(select(Lead))).scalars()
+        }
+        entries = await session.scalar(select(func.count()).select_from(FunnelEntry))
+    assert sorted(leads) == ["X0", "X1", "X2", "X3", "X4", "X5"]
+    assert leads["X3"] == "p3@co3.example"
+    assert entries == 6
+
+
+async def _until_a_lock_is_awaited(sessions: Any) -> None:
+    """Return once some transaction waits on a lock (PostgreSQL), at most 60 s."""
+    for _ in range(600):
+        async with sessions() as session:
+            waiting = await session.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no transaction ever waited on the other writer's lead")

@@ -4,6 +4,7 @@ job over GraphQL and HTTP multipart; the worker."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -56,15 +57,18 @@ async def run(
     *,
     kind: ImportKind = ImportKind.LEAD,
     source: str | None = "Trade show",
+    slow_commits: float = 0,
     **options: Any,
 ) -> tuple[list[RowResult], Tally]:
-    """Import ``data`` (CSV text or bytes) as ``by``: the row results and counts."""
+    """Import ``data`` (CSV text or bytes) as ``by``: the row results and counts
+    (``slow_commits``: seconds each batch waits before it commits)."""
     parsed, refused = parse_mapping(kind, mapping or LEAD_MAPPING)
     assert parsed is not None, refused
     results: list[RowResult] = []
 
-    async def report(batch: list[RowResult]) -> None:
+    async def report(batch: list[RowResult], _: Any) -> None:
         results.extend(batch)
+        await asyncio.sleep(slow_commits)
 
     raw = data.encode() if isinstance(data, str) else data
     async with sessions() as session:
@@ -550,9 +554,14 @@ class _Crash(BaseException):
 
 
 async def test_a_dead_worker_s_import_is_taken_over_and_resumes_after_its_rows(
-    api, make, sessions
+    api, make, sessions, monkeypatch
 ):
     from datetime import timedelta
+
+    from domain.services import imports
+
+    # Batches of 200 rows on both databases.
+    monkeypatch.setattr(imports, "POSTGRESQL_BATCH_SIZE", imports.BATCH_SIZE)
 
     from domain.records import ImportRow
     from domain.services.import_jobs import claim_import_job, run_import_job
