@@ -30,8 +30,11 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Engine,
+    any_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -202,6 +205,17 @@ def make_sessionmaker(
         autoflush=False,
         sync_session_class=session_class,
     )
+
+
+def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:values)``, one array
+    parameter however many values: the statement is compiled and parsed once,
+    where an ``IN`` list renders (and psycopg parses) a parameter per value on
+    every execution (measured: a third of a list import's client CPU at 1,000
+    emails a batch)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def sibling_session(session: AsyncSession) -> AsyncSession:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from domain.db import among
 from domain.enums import ErrorCode
 from domain.errors import RecordRef, Refusal, Refused
 from domain.records import Contact, Lead
@@ -119,7 +120,7 @@ async def people_by_email(
     for model, kind in ((Contact, "Contact"), (Lead, "Lead")):
         rows = await session.execute(
             select(col(model.email), func.min(col(model.id)))
-            .where(col(model.email).in_(wanted))
+            .where(among(session, col(model.email), wanted))
             .group_by(col(model.email))
         )
         # A lead wins over a contact, as in find_person_by_email.

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, column, func, select, values
+from sqlalchemy import ARRAY, BigInteger, bindparam, column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -63,5 +63,9 @@ async def lock_keys(session: AsyncSession, namespace: str, keys: Iterable[str]) 
     ids = sorted({key_lock_id(namespace, key) for key in keys})
     if not ids:
         return
-    listed = values(column("k", BigInteger), name="lock_ids").data([(i,) for i in ids])
-    await session.execute(select(func.pg_advisory_xact_lock(listed.c.k)))
+    # One array parameter (not a VALUES row per key: compiled and parsed anew
+    # for every count), unnested in order.
+    listed = func.unnest(bindparam("ids", ids, type_=ARRAY(BigInteger))).alias("k")
+    await session.execute(
+        select(func.pg_advisory_xact_lock(column("k", BigInteger))).select_from(listed)
+    )
