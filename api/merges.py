@@ -10,6 +10,8 @@ share one payload (``MergePayload``). The rules live in
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -467,14 +469,16 @@ class MergeMutations:
         return MergePayload(merge=row and MergeNode.from_row(row), user_errors=errors)
 
     @strawberry.mutation(
-        description="Scan every lead or contact for likely duplicates (a job): the "
-        "scan is QUEUED, then run; read it with `duplicateScan` (and "
-        f"`possibleDuplicates`). By {_WHO}."
+        description="Scan every lead or contact for likely duplicates (a job): "
+        f"with up to {finding.INLINE_MAX_RECORDS:,} records of the kind the scan "
+        "runs before the answer (DONE); a larger one is QUEUED for `salesops "
+        "worker`. Follow it with `duplicateScan` (and `possibleDuplicates`). "
+        f"By {_WHO}."
     )
     async def start_duplicate_scan(
         self, info: Info, input: StartDuplicateScanInput
     ) -> StartDuplicateScanPayload:
-        """Start (and run) a scan."""
+        """Start a scan (and run it, when small)."""
         actor = info.context.actor
         kind = MergeKind(input.kind)
         row, errors = await mutate(
@@ -485,8 +489,13 @@ class MergeMutations:
             return StartDuplicateScanPayload(scan=None, user_errors=errors)
         scan_id = row.id
         assert scan_id is not None
-        async with info.context.lock:
-            await finding.run_duplicate_scan(scan_id, session=info.context.session)
+        if await info.context.read(lambda s: finding.scan_runs_inline(s, kind)):
+            async with info.context.lock:
+                await finding.run_duplicate_scan(
+                    scan_id,
+                    session=info.context.session,
+                    worker=f"api:{socket.gethostname()}:{os.getpid()}",
+                )
         done = await info.context.read(
             lambda s: s.get(rec.DuplicateScan, scan_id, populate_existing=True)
         )

@@ -974,6 +974,9 @@ class DuplicateScan(SQLModel, table=True):
     created_at: datetime = _now_field()
     started_at: datetime | None = _time_field()
     finished_at: datetime | None = _time_field()
+    # The worker running it and its last sign of life (``domain.services.jobs``).
+    claimed_by: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = _time_field()
     pair_count: int = Field(default=0)
     # [[id, other id, score, [reasons…]], …], best first.
     pairs: list[Any] = Field(

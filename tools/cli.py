@@ -214,7 +214,9 @@ async def _scan(kind: str, top: int) -> list[str]:
                 )
                 scan_id = scan.id
             assert scan_id is not None
-            await run_duplicate_scan(scan_id, session=session)
+            await run_duplicate_scan(
+                scan_id, session=session, worker=f"cli:{os.getpid()}"
+            )
             done = await session.get(DuplicateScan, scan_id, populate_existing=True)
             assert done is not None
             pairs = "pair" if done.pair_count == 1 else "pairs"

@@ -1,6 +1,7 @@
 """`salesops worker`: delivers the outbox to webhook subscriptions (issue 12),
-writes the export jobs ``exportRecords`` queues (issue 13 item 5) and runs
-queued list imports (issue 13 item 1: ``import_round``, one job at a time).
+writes the export jobs ``exportRecords`` queues (issue 13 item 5), runs
+queued list imports (issue 13 item 1: ``import_round``, one job at a time) and
+queued duplicate scans (issue 13 item 3: ``scan_round``).
 
 Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
 job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
@@ -310,14 +311,39 @@ class Worker:
             log.info("import job %s finished", job_id)
         return True
 
+    async def scan_round(self) -> bool:
+        """Run the oldest queued duplicate scan (issue 13 item 3) — or one whose
+        worker died — if any: True if one ran."""
+        from domain.services.possible_duplicates import (
+            claim_duplicate_scan,
+            run_duplicate_scan,
+        )
+
+        async with self.sessions() as session:
+            scan_id = await claim_duplicate_scan(
+                session,
+                worker=self.id,
+                now=utcnow(),
+                lease_seconds=self.options.job_lease_seconds,
+            )
+            if scan_id is None:
+                return False
+            log.info("duplicate scan %s started", scan_id)
+            await run_duplicate_scan(
+                scan_id, session=session, worker=self.id, claimed=True
+            )
+            log.info("duplicate scan %s finished", scan_id)
+        return True
+
     async def run(self) -> None:
-        """Delivery rounds, export jobs and list imports side by side, until
-        stopped (or, with ``once``, until none has anything to do): a long
-        export or import never holds up a delivery."""
+        """Delivery rounds, export jobs, list imports and duplicate scans side by
+        side, until stopped (or, with ``once``, until none has anything to do):
+        a long export, import or scan never holds up a delivery."""
         await asyncio.gather(
             self.repeat(self.round),
             self.repeat(self.export_step),
             self.repeat(self.import_round),
+            self.repeat(self.scan_round),
         )
 
     async def repeat(self, step: Callable[[], Awaitable[bool]]) -> None:

@@ -43,7 +43,7 @@ from domain.services.imports import (
     import_file,
     import_refusals,
 )
-from domain.services.jobs import JobTakenOverError, claim_job, heartbeat, take
+from domain.services.jobs import JobTakenOverError, claim_job_id, heartbeat, take
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
@@ -203,17 +203,15 @@ async def claim_import_job(
 ) -> int | None:
     """The oldest queued job — or a RUNNING one whose worker has been silent
     past the lease — now ``worker``'s (None: none)."""
-    async with write_transaction(session):
-        job = await claim_job(
-            session,
-            ImportJob,
-            worker=worker,
-            now=now,
-            lease_seconds=lease_seconds,
-            queued=ImportJobStatus.QUEUED,
-            running=ImportJobStatus.RUNNING,
-        )
-        return None if job is None else job.id
+    return await claim_job_id(
+        session,
+        ImportJob,
+        worker=worker,
+        now=now,
+        lease_seconds=lease_seconds,
+        queued=ImportJobStatus.QUEUED,
+        running=ImportJobStatus.RUNNING,
+    )
 
 
 async def run_import_job(

@@ -1,4 +1,5 @@
-"""Background jobs (exports, list imports): who runs one, and whether it still does.
+"""Background jobs (exports, list imports, duplicate scans): who runs one, and
+whether it still does.
 
 A job row has ``status`` (QUEUED, RUNNING, then DONE or FAILED), ``claimed_by``
 (the worker running it) and ``heartbeat_at`` (that worker's last sign of
@@ -20,6 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from domain.db import write_transaction
 from domain.sqltypes import utcnow
 
 Job = TypeVar("Job")
@@ -71,6 +73,30 @@ async def claim_job(
         return None
     take(job, worker=worker, now=now, running=running)
     return job
+
+
+async def claim_job_id(
+    session: AsyncSession,
+    model: type[Job],
+    *,
+    worker: str,
+    now: datetime,
+    lease_seconds: float,
+    queued: StrEnum,
+    running: StrEnum,
+) -> int | None:
+    """``claim_job`` in a write transaction of its own: the claimed job's id."""
+    async with write_transaction(session):
+        job = await claim_job(
+            session,
+            model,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            queued=queued,
+            running=running,
+        )
+        return None if job is None else job.id  # type: ignore[attr-defined]
 
 
 def take(job: Any, *, worker: str, now: datetime, running: StrEnum) -> None:

@@ -7,9 +7,13 @@ capped, so the cost does not grow with the table (the benchmark measures it at
 score (``domain.rules.matching.duplicate_score``).
 
 Over a whole table (``run_duplicate_scan``): a job. ``start_duplicate_scan``
-writes its row (QUEUED); running it marks it RUNNING, self-joins the table on
-each reason's keys (pairs ``a.id < b.id``) and stores the pairs, best first,
-with their count (DONE; FAILED with the error if it breaks).
+writes its row (QUEUED); a worker claims it (``claim_duplicate_scan``, the
+claim every job shares: ``domain.services.jobs``) — or the request that
+started it runs it at once when the table is small (``scan_runs_inline``) —
+marks it RUNNING, self-joins the table on each reason's keys (pairs ``a.id <
+b.id``) and stores the pairs, best first, with their count (DONE; FAILED with
+the error if it breaks). A scan whose worker died is claimed again after the
+lease; the silent worker, should it come back, writes nothing.
 
 Decisions where the spec is silent: a contact's "company" is its account; a
 lead is compared with leads and a contact with contacts (merges are of one
@@ -22,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, select, union_all, update
+from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,11 +39,15 @@ from domain.errors import Refused
 from domain.records import Contact, DuplicateScan, Lead
 from domain.rules.matching import duplicate_score, ordered_reasons
 from domain.rules.permissions import Actor, Operation, refusals
+from domain.services.jobs import JobTakenOverError, claim_job_id, heartbeat, take
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
 KEY_CAP = 200
 SCAN_PAIR_CAP = 10_000
+# A scan of up to this many leads or contacts runs inside the request that
+# starts it (``scan_runs_inline``); a larger one is QUEUED for the worker.
+INLINE_MAX_RECORDS = 20_000
 
 MODELS: dict[MergeKind, type[Lead] | type[Contact]] = {
     MergeKind.LEAD: Lead,
@@ -161,15 +170,45 @@ async def scan_pairs(
     return pairs
 
 
-async def run_duplicate_scan(scan_id: int, *, session: AsyncSession) -> None:
-    """Run a queued scan: RUNNING, then DONE with its pairs (or FAILED)."""
+async def scan_runs_inline(session: AsyncSession, kind: MergeKind) -> bool:
+    """Whether a scan of ``kind`` is small enough to run inside the request that
+    starts it (``INLINE_MAX_RECORDS``); a larger one is left QUEUED for
+    ``salesops worker``."""
+    model: Any = model_of(kind)
+    count = await session.scalar(select(func.count()).select_from(model))
+    return int(count or 0) <= INLINE_MAX_RECORDS
+
+
+async def claim_duplicate_scan(
+    session: AsyncSession, *, worker: str, now: datetime, lease_seconds: float
+) -> int | None:
+    """The oldest queued scan — or a RUNNING one whose worker has been silent
+    past the lease — now ``worker``'s (None: none)."""
+    return await claim_job_id(
+        session,
+        DuplicateScan,
+        worker=worker,
+        now=now,
+        lease_seconds=lease_seconds,
+        queued=DuplicateScanStatus.QUEUED,
+        running=DuplicateScanStatus.RUNNING,
+    )
+
+
+async def run_duplicate_scan(
+    scan_id: int, *, session: AsyncSession, worker: str, claimed: bool = False
+) -> None:
+    """Run a scan as ``worker`` (claim it first unless ``claimed``): DONE with its
+    pairs, or FAILED with the reason. A worker whose scan was taken over (it was
+    silent past the lease) writes nothing."""
+    if not claimed:
+        async with write_transaction(session):
+            scan = await load(session, DuplicateScan, scan_id, lock=True)
+            if scan.status is not DuplicateScanStatus.QUEUED:
+                return
+            take(scan, worker=worker, now=utcnow(), running=DuplicateScanStatus.RUNNING)
     async with write_transaction(session):
-        scan = await load(session, DuplicateScan, scan_id, lock=True)
-        if scan.status is not DuplicateScanStatus.QUEUED:
-            return
-        scan.status = DuplicateScanStatus.RUNNING
-        scan.started_at = utcnow()
-        kind = scan.kind
+        kind = (await load(session, DuplicateScan, scan_id)).kind
     try:
         async with write_transaction(session):
             pairs = await scan_pairs(session, kind)
@@ -179,27 +218,31 @@ async def run_duplicate_scan(scan_id: int, *, session: AsyncSession) -> None:
                     for (a, b), r in pairs.items()
                 ),
             )[:SCAN_PAIR_CAP]
-            values: dict[str, Any] = {
-                "status": DuplicateScanStatus.DONE,
-                "pair_count": len(pairs),
-                "pairs": [[a, b, -score, why] for score, a, b, why in best],
-            }
-            await _finish(session, scan_id, values)
+            done = await heartbeat(
+                session,
+                DuplicateScan,
+                scan_id,
+                worker=worker,
+                status=DuplicateScanStatus.DONE,
+                pair_count=len(pairs),
+                pairs=[[a, b, -score, why] for score, a, b, why in best],
+                finished_at=utcnow(),
+            )
+            if not done:
+                raise JobTakenOverError(scan_id)
+    except JobTakenOverError:
+        return
     except Exception as exc:  # the job reports its failure on its row
         async with write_transaction(session):
-            await _finish(
+            await heartbeat(
                 session,
+                DuplicateScan,
                 scan_id,
-                {"status": DuplicateScanStatus.FAILED, "error": str(exc)},
+                worker=worker,
+                status=DuplicateScanStatus.FAILED,
+                error=str(exc),
+                finished_at=utcnow(),
             )
-
-
-async def _finish(session: AsyncSession, scan_id: int, values: dict[str, Any]) -> None:
-    await session.execute(
-        update(DuplicateScan)
-        .where(DuplicateScan.id == scan_id)  # type: ignore[arg-type]
-        .values(finished_at=utcnow(), **values)
-    )
 
 
 async def latest_scan(session: AsyncSession, kind: MergeKind) -> DuplicateScan | None:

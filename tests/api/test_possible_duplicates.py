@@ -3,6 +3,7 @@ indexed match keys, and a full scan as a job."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from domain.enums import Role
 from domain.records import Contact, Lead
 from domain.rules.permissions import Actor
+from domain.services import possible_duplicates as finding
 from domain.services.accounts import create_account
 from domain.services.contacts import create_contact
 from domain.services.leads import create_lead
@@ -286,3 +288,86 @@ async def test_a_scan_pairs_leads_by_name_and_company(api, make):
             "score": 70,
         }
     ]
+
+
+SCAN_JOB = """query($id: ID!) { duplicateScan(id: $id) {
+  status pairCount error pairs { firstId secondId reason } } }"""
+
+
+async def test_a_scan_of_a_large_table_is_queued_and_run_by_the_worker(
+    api, make, database_url, monkeypatch
+):
+    """Over ``INLINE_MAX_RECORDS`` records (here 2) the request answers QUEUED;
+    `salesops worker --once` (a real process) claims the scan and runs it."""
+    from tests.api.conftest import run_worker_once
+
+    monkeypatch.setattr(finding, "INLINE_MAX_RECORDS", 2)
+    ops = await make.user(Role.MARKETING_OPS)
+    a = await lead(make, ops, last_name="A", email="pat@acme.example")
+    b = await lead(make, ops, last_name="B", email="PAT@acme.example")
+    await lead(make, ops, email="alone@z.example")
+
+    started = (await api(SCAN, {"kind": "LEAD"}, as_user=ops)).ok()
+    scan = started["startDuplicateScan"]["scan"]
+    assert (scan["status"], scan["startedAt"], scan["pairs"]) == ("QUEUED", None, [])
+
+    run_worker_once(database_url)
+
+    done = (await api(SCAN_JOB, {"id": scan["id"]}, as_user=ops)).ok()
+    assert done["duplicateScan"] == {
+        "status": "DONE",
+        "pairCount": 1,
+        "error": None,
+        "pairs": [
+            {
+                "firstId": gid("Lead", a.id),
+                "secondId": gid("Lead", b.id),
+                "reason": "SAME_EMAIL",
+            }
+        ],
+    }
+
+
+async def test_a_scan_whose_worker_went_silent_is_taken_over(
+    api, make, sessions, monkeypatch
+):
+    """A RUNNING scan whose worker has been silent past the lease is claimed by
+    another; the first, should it come back, writes nothing."""
+    from datetime import timedelta
+
+    from domain.records import DuplicateScan
+    from domain.sqltypes import utcnow
+
+    monkeypatch.setattr(finding, "INLINE_MAX_RECORDS", 0)
+    ops = await make.user(Role.MARKETING_OPS)
+    await lead(make, ops, last_name="A", email="pat@acme.example")
+    await lead(make, ops, last_name="B", email="PAT@acme.example")
+    started = (await api(SCAN, {"kind": "LEAD"}, as_user=ops)).ok()
+    scan_id = int(
+        base64.b64decode(started["startDuplicateScan"]["scan"]["id"])
+        .decode()
+        .split(":")[1]
+    )
+
+    async def claim(worker: str, at: Any) -> int | None:
+        async with sessions() as s:
+            return await finding.claim_duplicate_scan(
+                s, worker=worker, now=at, lease_seconds=300
+            )
+
+    async def state() -> tuple[Any, ...]:
+        async with sessions() as s:
+            row = await s.get(DuplicateScan, scan_id)
+            assert row is not None
+            return row.status.value, row.claimed_by, row.pair_count
+
+    assert await claim("a", utcnow()) == scan_id
+    assert await state() == ("RUNNING", "a", 0)
+    assert await claim("b", utcnow() + timedelta(seconds=250)) is None
+    assert await claim("b", utcnow() + timedelta(seconds=301)) == scan_id
+    async with sessions() as s:
+        await finding.run_duplicate_scan(scan_id, session=s, worker="a", claimed=True)
+    assert await state() == ("RUNNING", "b", 0)
+    async with sessions() as s:
+        await finding.run_duplicate_scan(scan_id, session=s, worker="b", claimed=True)
+    assert await state() == ("DONE", "b", 1)

@@ -134,7 +134,7 @@ async def measure(url: str, leads: int, samples: int, scan: bool) -> dict[str, A
                 )
                 job_id = job.id
             started = time.perf_counter()
-            await run_duplicate_scan(job_id, session=s)  # type: ignore[arg-type]
+            await run_duplicate_scan(job_id, session=s, worker="bench")  # type: ignore[arg-type]
             out["scan_s"] = time.perf_counter() - started
             out["scan_pairs"] = (
                 await s.execute(text("SELECT pair_count, status FROM duplicate_scans"))
