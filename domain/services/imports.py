@@ -467,9 +467,10 @@ class _Pipeline:
             while flight:
                 await self._finish(flight)
         finally:
-            for _, turn, _session in flight:
-                assert turn.task is not None
-                turn.task.cancel()
+            # Batches still in flight end by themselves, never cut off in the
+            # middle of a statement: one after a failed batch rolls back when
+            # it reaches that batch's commit; one after a batch that committed
+            # commits with its report.
             await asyncio.gather(
                 *(t.task for _, t, _s in flight if t.task), return_exceptions=True
             )
