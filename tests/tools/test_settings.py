@@ -29,7 +29,7 @@ def test_the_readme_table_is_generated_from_the_settings_class():
 
 @pytest.mark.parametrize(
     ("workers", "each", "total"),
-    [(1, (10, 20), 30), (2, (10, 20), 60), (4, (10, 10), 80), (8, (5, 5), 80)],
+    [(1, (30, 0), 30), (2, (30, 0), 60), (4, (20, 0), 80), (8, (10, 0), 80)],
 )
 def test_default_pools_of_every_worker_fit_postgresql_s_100_connections(
     workers, each, total
