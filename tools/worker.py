@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -285,14 +286,16 @@ class Worker:
         )
         return any(results)
 
-    async def import_round(self) -> bool:
-        """Import the oldest queued list import (issue 13) — or resume one whose
-        worker died — if any: True if one ran."""
-        from api.imports import decode_reference
-        from domain.services.import_jobs import claim_import_job, run_import_job
-
+    async def _claimed_round(
+        self,
+        what: str,
+        claim: Callable[..., Awaitable[int | None]],
+        run: Callable[..., Awaitable[None]],
+    ) -> bool:
+        """Claim the oldest queued job of a kind (or one whose worker died) with
+        ``claim`` and run it with ``run``: True if one ran."""
         async with self.sessions() as session:
-            job_id = await claim_import_job(
+            job_id = await claim(
                 session,
                 worker=self.id,
                 now=utcnow(),
@@ -300,16 +303,22 @@ class Worker:
             )
             if job_id is None:
                 return False
-            log.info("import job %s started", job_id)
-            await run_import_job(
-                job_id,
-                session=session,
-                decode=decode_reference,
-                worker=self.id,
-                claimed=True,
-            )
-            log.info("import job %s finished", job_id)
+            log.info("%s %s started", what, job_id)
+            await run(job_id, session=session, worker=self.id, claimed=True)
+            log.info("%s %s finished", what, job_id)
         return True
+
+    async def import_round(self) -> bool:
+        """Import the oldest queued list import (issue 13) — or resume one whose
+        worker died — if any: True if one ran."""
+        from api.imports import decode_reference
+        from domain.services.import_jobs import claim_import_job, run_import_job
+
+        return await self._claimed_round(
+            "import job",
+            claim_import_job,
+            functools.partial(run_import_job, decode=decode_reference),
+        )
 
     async def scan_round(self) -> bool:
         """Run the oldest queued duplicate scan (issue 13 item 3) — or one whose
@@ -319,21 +328,9 @@ class Worker:
             run_duplicate_scan,
         )
 
-        async with self.sessions() as session:
-            scan_id = await claim_duplicate_scan(
-                session,
-                worker=self.id,
-                now=utcnow(),
-                lease_seconds=self.options.job_lease_seconds,
-            )
-            if scan_id is None:
-                return False
-            log.info("duplicate scan %s started", scan_id)
-            await run_duplicate_scan(
-                scan_id, session=session, worker=self.id, claimed=True
-            )
-            log.info("duplicate scan %s finished", scan_id)
-        return True
+        return await self._claimed_round(
+            "duplicate scan", claim_duplicate_scan, run_duplicate_scan
+        )
 
     async def run(self) -> None:
         """Delivery rounds, export jobs, list imports and duplicate scans side by

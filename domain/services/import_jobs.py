@@ -43,7 +43,12 @@ from domain.services.imports import (
     import_file,
     import_refusals,
 )
-from domain.services.jobs import JobTakenOverError, claim_job_id, heartbeat, take
+from domain.services.jobs import (
+    JobTakenOverError,
+    claim_job_id,
+    heartbeat,
+    take_queued,
+)
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
@@ -230,12 +235,15 @@ async def run_import_job(
     a job taken over from a dead worker resumes after the rows it reported —
     none is imported twice, none is lost. A worker whose job was taken over
     stops at its next batch (``JobTakenOverError``: that batch rolls back)."""
-    if not claimed:
-        async with write_transaction(session):
-            job = await load(session, ImportJob, job_id, lock=True)
-            if job.status is not ImportJobStatus.QUEUED:
-                return
-            take(job, worker=worker, now=utcnow(), running=ImportJobStatus.RUNNING)
+    if not claimed and not await take_queued(
+        session,
+        ImportJob,
+        job_id,
+        worker=worker,
+        queued=ImportJobStatus.QUEUED,
+        running=ImportJobStatus.RUNNING,
+    ):
+        return
     async with write_transaction(session):
         job = await load(session, ImportJob, job_id)
         user = await load(session, User, job.requested_by_id)

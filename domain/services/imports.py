@@ -437,13 +437,11 @@ class _Pipeline:
         decode: Decode,
         report: Report,
     ) -> None:
-        self.options, self.actor, self.decode, self.report = (
-            options,
-            actor,
-            decode,
-            report,
-        )
+        self.options = options
         self.session = session
+        self.actor = actor
+        self.decode = decode
+        self.report = report
         self.depth = 2 if session.get_bind().dialect.name == "postgresql" else 1
         self.free = [session]
         self.tally = Tally()

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.db import write_transaction
+from domain.services.loading import load
 from domain.sqltypes import utcnow
 
 Job = TypeVar("Job")
@@ -97,6 +98,26 @@ async def claim_job_id(
             running=running,
         )
         return None if job is None else job.id  # type: ignore[attr-defined]
+
+
+async def take_queued(
+    session: AsyncSession,
+    model: type[Job],
+    job_id: int,
+    *,
+    worker: str,
+    queued: StrEnum,
+    running: StrEnum,
+) -> bool:
+    """Take one named job for ``worker`` (its own write transaction) if it is
+    still QUEUED — as a request that runs a small job at once does; False:
+    someone already took it."""
+    async with write_transaction(session):
+        job = await load(session, model, job_id, lock=True)  # type: ignore[type-var]
+        if job.status is not queued:  # type: ignore[attr-defined]
+            return False
+        take(job, worker=worker, now=utcnow(), running=running)
+        return True
 
 
 def take(job: Any, *, worker: str, now: datetime, running: StrEnum) -> None:

@@ -39,7 +39,12 @@ from domain.errors import Refused
 from domain.records import Contact, DuplicateScan, Lead
 from domain.rules.matching import duplicate_score, ordered_reasons
 from domain.rules.permissions import Actor, Operation, refusals
-from domain.services.jobs import JobTakenOverError, claim_job_id, heartbeat, take
+from domain.services.jobs import (
+    JobTakenOverError,
+    claim_job_id,
+    heartbeat,
+    take_queued,
+)
 from domain.services.loading import load
 from domain.sqltypes import utcnow
 
@@ -201,12 +206,15 @@ async def run_duplicate_scan(
     """Run a scan as ``worker`` (claim it first unless ``claimed``): DONE with its
     pairs, or FAILED with the reason. A worker whose scan was taken over (it was
     silent past the lease) writes nothing."""
-    if not claimed:
-        async with write_transaction(session):
-            scan = await load(session, DuplicateScan, scan_id, lock=True)
-            if scan.status is not DuplicateScanStatus.QUEUED:
-                return
-            take(scan, worker=worker, now=utcnow(), running=DuplicateScanStatus.RUNNING)
+    if not claimed and not await take_queued(
+        session,
+        DuplicateScan,
+        scan_id,
+        worker=worker,
+        queued=DuplicateScanStatus.QUEUED,
+        running=DuplicateScanStatus.RUNNING,
+    ):
+        return
     async with write_transaction(session):
         kind = (await load(session, DuplicateScan, scan_id)).kind
     try:
