@@ -3,6 +3,7 @@ the same writes measured in the same run (issue 15).
 
     BENCH_PG_DB=so_bench .venv/bin/python tests/bench/bench_transitions.py \\
         [--db sqlite|postgresql|both] [--moves 2000] [--clients 8 16] [--workers 2]
+        [--client httpx|wrk]
 
 For each database it serves the API (`salesops serve --workers 2`) and, for
 each number of concurrent clients, accepts fresh INQUIRY leads (INQUIRY →
@@ -47,6 +48,7 @@ from tests.bench.harness import (
     served,
     server_cpu_seconds,
     summary,
+    wrk_posts,
 )
 
 MOVE = """mutation($input: TransitionLeadInput!) {
@@ -131,6 +133,24 @@ async def over_http(
     return summary(latencies, elapsed)
 
 
+def over_wrk(
+    base: str, token: str, ids: list[int], clients: int, seconds: int
+) -> dict[str, float]:
+    """``over_http`` with wrk as the clients (a load generator in C), for
+    ``seconds``: the leads it reached are accepted, the others stay."""
+    bodies = [
+        {
+            "query": MOVE,
+            "variables": {"input": {"id": gid("Lead", lead_id), "to": "ACCEPTED"}},
+        }
+        for lead_id in ids
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    return wrk_posts(
+        base, headers, bodies, clients, expect='"userErrors":[]', seconds=seconds
+    )
+
+
 def raw_sql(url: str, ids: list[int], threads: int) -> dict[str, float]:
     """The same writes by hand: lock, update, history row, event row, funnel
     entry, commit."""
@@ -186,8 +206,19 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "wrk"],
+        default="httpx",
+        help="the API's clients: httpx in this process, or wrk (apt-get install "
+        "wrk) for --seconds, over at most --moves leads",
+    )
+    parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
-    print(f"machine: {machine()}; load at start: {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {machine()}; clients: {args.client}; "
+        f"load at start: {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"| database | clients | API moves/s | API p50 ms | API p99 ms | "
         f"server CPU ms/move | "
@@ -210,8 +241,12 @@ def main() -> None:
                 sql_ids = make_leads(url, args.moves, next_id)
                 next_id += args.moves
                 cpu = server_cpu_seconds(base)
-                api = asyncio.run(over_http(base, token, api_ids, clients))
-                cpu = (server_cpu_seconds(base) - cpu) / len(api_ids) * 1000
+                if args.client == "wrk":
+                    api = over_wrk(base, token, api_ids, clients, args.seconds)
+                else:
+                    api = asyncio.run(over_http(base, token, api_ids, clients))
+                moved = api.get("count", len(api_ids))
+                cpu = (server_cpu_seconds(base) - cpu) / moved * 1000
                 raw = raw_sql(url, sql_ids, RAW_THREADS)
                 print(
                     f"| {kind} | {clients} | {api['per_second']:.0f} | "

@@ -7,8 +7,10 @@ numbers go into the README together with the machine they came from.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -18,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -189,3 +192,111 @@ def fill_leads(
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
+
+
+# The load generator in C (Debian's ``wrk``): a request costs it a few
+# microseconds, where an httpx client in Python costs about as much CPU as the
+# server's own work, on the same two cores. wrk runs for a fixed time (it
+# cannot stop after a number of requests): each of its threads sends its share
+# of the bodies (every Tth) in order and checks each answer for ``expect``;
+# the figures count the answers that came back within the time. A thread
+# that runs out of bodies makes the run fail (give more).
+_WRK_SCRIPT = r"""
+local bodies = dofile(BODIES)
+local threads, count = {}, 0
+function setup(thread)
+  thread:set("index", count)
+  count = count + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  step = THREADS
+  nxt = index + 1
+  ok, failed, ran_out = 0, 0, 0
+end
+function request()
+  if nxt <= #bodies then
+    local body = bodies[nxt]
+    nxt = nxt + step
+    return wrk.format("POST", "/graphql", HEADERS, body)
+  end
+  ran_out = 1
+  return wrk.format("GET", "/healthz")
+end
+function response(status, headers, body)
+  if string.find(body, '"data"', 1, true) then
+    if status == 200 and string.find(body, EXPECT, 1, true) then
+      ok = ok + 1
+    else
+      failed = failed + 1
+      if failed == 1 then io.stderr:write(body .. "\n") end
+    end
+  end
+end
+function done(summary, latency, requests)
+  local good, bad, out = 0, 0, 0
+  for _, t in ipairs(threads) do
+    good = good + t:get("ok")
+    bad = bad + t:get("failed")
+    out = out + t:get("ran_out")
+  end
+  io.write(string.format(
+    'WRK {"ok": %d, "failed": %d, "ran_out": %d, "seconds": %f, '
+    .. '"p50_ms": %f, "p99_ms": %f}\n',
+    good, bad, out, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def _lua_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def wrk_posts(
+    base: str,
+    headers: dict[str, str],
+    bodies: list[dict[str, Any]],
+    clients: int,
+    expect: str,
+    seconds: int = 10,
+    threads: int = 2,
+) -> dict[str, float]:
+    """POST the bodies in order to ``base``/graphql for ``seconds`` with
+    ``clients`` connections through wrk; each answer must contain ``expect``.
+    Throughput and latency like ``summary``, and ``count``: the answers."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    threads = min(threads, clients)
+    all_headers = {"Content-Type": "application/json", **headers}
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder, "bodies.lua")
+        data.write_text(
+            "return {\n"
+            + ",\n".join(_lua_string(json.dumps(body)) for body in bodies)
+            + "\n}\n"
+        )
+        script = Path(folder, "run.lua")
+        lua_headers = ", ".join(
+            f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in all_headers.items()
+        )
+        script.write_text(
+            f"BODIES = {_lua_string(str(data))}\nTHREADS = {threads}\n"
+            f"EXPECT = {_lua_string(expect)}\nHEADERS = {{{lua_headers}}}\n"
+            + _WRK_SCRIPT
+        )
+        command = ["wrk", "-t", str(threads), "-c", str(clients)]
+        command += ["-d", f"{seconds}s", "--timeout", "30s", "-s", str(script), base]
+        out = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=seconds + 60
+        )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+    result = json.loads(line[4:])
+    if result["failed"] or result["ran_out"]:
+        raise SystemExit(f"wrk: {result} ({len(bodies)} bodies); {out.stderr[:2000]}")
+    return {
+        "per_second": result["ok"] / result["seconds"],
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
+        "count": result["ok"],
+    }
