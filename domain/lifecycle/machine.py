@@ -217,7 +217,7 @@ class StateMachine(Generic[S, F, R]):
                     "trigger": _trigger_name(rule.dest),
                     "source": [s.value for s in rule.sources],
                     "dest": rule.dest.value,
-                    "conditions": [self._condition(rule)],
+                    "conditions": [self._verdict],
                 }
                 for rule in self.rules
             ],
@@ -228,17 +228,12 @@ class StateMachine(Generic[S, F, R]):
         self._binding = _Binding(None, None)
         self._machine.add_model(self._binding, initial=initial.value)
 
-    def _condition(self, rule: TransitionRule[S, F, R]) -> Callable[[Any], bool]:
-        # transitions stops at the first failing condition and only says False,
-        # so the one condition runs every guard and leaves the reasons behind
-        def all_guards_pass(event: Any) -> bool:
-            binding = cast(_Binding, event.model)
-            binding.refusals = self._run_guards(
-                rule, cast(F, binding.facts), cast(R, binding.request)
-            )
-            return not binding.refusals
-
-        return all_guards_pass
+    @staticmethod
+    def _verdict(event: Any) -> bool:
+        # The one condition of every row: the verdict ``apply`` reached by
+        # running the row's guards once, just before firing (transitions only
+        # hears True or False; the reasons stay with the caller).
+        return not cast(_Binding, event.model).refusals
 
     @staticmethod
     def _run_guards(
@@ -334,10 +329,18 @@ class StateMachine(Generic[S, F, R]):
         return cast(R, dataclasses.replace(cast(Any, request), to=to))
 
     def apply(self, current: S, to: S, facts: F, request: R) -> list[Refusal]:
-        """Fire the transition on a bound wrapper; the refusals, empty when moved."""
+        """Run the row's guards once and, when they allow it, fire the
+        transition on a bound wrapper; the refusals, empty when moved. A refused
+        move is not fired: the machine, whose condition is this same verdict,
+        would stay where it is (measured: firing costs more than the guards, and
+        automation asks far more often than it moves)."""
         self._same_target(to, request)
-        if (current, to) not in self._rule_for:
+        rule = self._rule_for.get((current, to))
+        if rule is None:
             return [self._unreachable(current, to)]
+        refusals = self._run_guards(rule, facts, request)
+        if refusals:
+            return refusals
         with self._lock:
             # One binding, added once, serves every call in turn (under the
             # lock): ``add_model`` binds every trigger and state of the table to
@@ -352,10 +355,10 @@ class StateMachine(Generic[S, F, R]):
             finally:
                 # the binding keeps no facts between calls
                 binding.facts = binding.request = None
-            refusals, state = binding.refusals, binding.state
-        if moved != (not refusals) or (moved and self._by_value[state] != to):
+            state = binding.state
+        if not moved or self._by_value[state] != to:
             raise RuntimeError(f"{self.name}: machine and guards disagree")
-        return refusals
+        return []
 
     def mermaid(self) -> str:
         """A Mermaid ``stateDiagram-v2`` generated from the table."""

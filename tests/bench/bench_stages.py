@@ -1,16 +1,19 @@
 """moveOpportunityStage throughput and latency over HTTP, next to a raw-SQL baseline.
 
-    .venv/bin/python tests/bench/bench_stages.py [--db sqlite|postgresql|both]
-        [--moves 1000]
+    BENCH_PG_DB=so_bench .venv/bin/python tests/bench/bench_stages.py \\
+        [--db sqlite|postgresql|both] [--moves 1000] [--clients 1 16]
+        [--workers 2] [--client httpx|wrk] [--seconds 10]
 
-For each database and for 1 and 8 concurrent clients, it accepts fresh
+For each database and number of concurrent clients, it accepts fresh
 PENDING_ACCEPTANCE opportunities (to DISCOVERY, the SAO) through
 `moveOpportunityStage`, supplying the SAO fields (business problem and
-primary contact) in the same call, on a served API (one uvicorn process);
-then does the same writes by hand in raw SQL on other fresh opportunities
-(lock the row, set the fields, stage and sales-accepted date, insert the
-history row and the event row, commit) with as many threads, and prints both
-rates and their ratio.
+primary contact) in the same call, on a served API (`salesops serve
+--workers 2`); then does the same writes by hand in raw SQL on other fresh
+opportunities (lock the row, set the fields, stage and sales-accepted date,
+insert the history row and the event row, commit) with 16 threads, and
+prints both rates, the server's CPU per move and the ratio. With `--client
+wrk` the clients are wrk (a load generator in C, `apt-get install wrk`) for
+`--seconds`, over at most `--moves` opportunities.
 """
 
 from __future__ import annotations
@@ -39,8 +42,12 @@ from tests.bench.harness import (
     fresh_database,
     machine,
     served,
+    server_cpu_seconds,
     summary,
+    wrk_posts,
 )
+
+RAW_THREADS = 16
 
 MOVE = """mutation($input: MoveOpportunityStageInput!) {
   moveOpportunityStage(input: $input) { opportunity { version } userErrors { code } } }"""
@@ -120,29 +127,34 @@ def make_opportunities(url: str, account_id: int, count: int, start: int) -> lis
     return [start + n for n in range(count)]
 
 
+def move_body(opportunity_id: int, contact_id: int) -> dict[str, object]:
+    """The request accepting one opportunity, SAO fields supplied."""
+    fields = {
+        "businessProblem": PROBLEM,
+        "primaryContactId": gid("Contact", contact_id),
+    }
+    return {
+        "query": MOVE,
+        "variables": {
+            "input": {
+                "id": gid("Opportunity", opportunity_id),
+                "to": "DISCOVERY",
+                "fields": fields,
+            }
+        },
+    }
+
+
 async def over_http(
     base: str, token: str, ids: list[int], contact_id: int, clients: int
 ) -> dict[str, float]:
     """Accept each opportunity once through the API, SAO fields supplied."""
     latencies: list[float] = []
     queue = iter(ids)
-    fields = {
-        "businessProblem": PROBLEM,
-        "primaryContactId": gid("Contact", contact_id),
-    }
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         for opportunity_id in queue:
-            body = {
-                "query": MOVE,
-                "variables": {
-                    "input": {
-                        "id": gid("Opportunity", opportunity_id),
-                        "to": "DISCOVERY",
-                        "fields": fields,
-                    }
-                },
-            }
+            body = move_body(opportunity_id, contact_id)
             start = time.perf_counter()
             answer = (await client.post("/graphql", json=body)).json()
             latencies.append(time.perf_counter() - start)
@@ -219,30 +231,52 @@ def main() -> None:
         "--db", choices=["sqlite", "postgresql", "both"], default="both"
     )
     parser.add_argument("--moves", type=int, default=1000)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
+    parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; clients: {args.client}")
     print(
-        "| database | clients | API moves/s | API p50 ms | API p99 ms | raw SQL moves/s | API / raw |"
+        "| database | clients | API moves/s | API p50 ms | API p99 ms | "
+        f"server CPU ms/move | raw SQL moves/s ({RAW_THREADS} threads) | API / raw |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         url = fresh_database(kind)
         cli(url, "db", "upgrade")
         token = admin_token(url)
         account_id, contact_id = make_account(url)
         next_id = 1
-        with served(url) as base:
-            for clients in (1, 8):
+        with served(url, workers=args.workers) as base:
+            warm = make_opportunities(url, account_id, 40, next_id)
+            next_id += 40
+            asyncio.run(over_http(base, token, warm, contact_id, 4))
+            for clients in args.clients:
                 api_ids = make_opportunities(url, account_id, args.moves, next_id)
                 next_id += args.moves
                 sql_ids = make_opportunities(url, account_id, args.moves, next_id)
                 next_id += args.moves
-                api = asyncio.run(over_http(base, token, api_ids, contact_id, clients))
-                raw = raw_sql(url, sql_ids, contact_id, clients)
+                cpu = server_cpu_seconds(base)
+                if args.client == "wrk":
+                    bodies = [move_body(i, contact_id) for i in api_ids]
+                    headers = {"Authorization": f"Bearer {token}"}
+                    api = wrk_posts(
+                        base, headers, bodies, clients, '"userErrors":[]', args.seconds
+                    )
+                else:
+                    api = asyncio.run(
+                        over_http(base, token, api_ids, contact_id, clients)
+                    )
+                moved = api.get("count", len(api_ids))
+                cpu = (server_cpu_seconds(base) - cpu) / moved * 1000
+                raw = raw_sql(url, sql_ids, contact_id, RAW_THREADS)
                 print(
-                    f"| {kind} | {clients} | {api['per_second']:.0f} | {api['p50_ms']:.1f} | "
-                    f"{api['p99_ms']:.1f} | {raw['per_second']:.0f} | "
-                    f"{api['per_second'] / raw['per_second']:.2f} |"
+                    f"| {kind} | {clients} | {api['per_second']:.0f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
+                    f"{raw['per_second']:.0f} | "
+                    f"{api['per_second'] / raw['per_second']:.2f} |",
+                    flush=True,
                 )
 
 

@@ -126,6 +126,32 @@ def test_apply_moves_when_every_guard_passes_and_keeps_nothing_of_the_call() -> 
     assert (binding.facts, binding.request) == (None, None)
 
 
+def test_apply_runs_each_guard_once_and_fires_only_an_allowed_move(monkeypatch) -> None:
+    calls: list[str] = []
+
+    @guard(codes=(ErrorCode.MISSING_FIELD,), description="Counted key check.")
+    def counted_key(facts: DoorFacts, request: DoorRequest) -> list[Refusal]:
+        """has_key, counted."""
+        calls.append("key")
+        return has_key(facts, request)
+
+    door = make_door(
+        [TransitionRule((Door.CLOSED,), Door.LOCKED, (counted_key, is_shut), "Lock.")]
+    )
+    fired: list[str] = []
+    event = door._machine.events["go_LOCKED"]
+    real = event._trigger
+    monkeypatch.setattr(
+        event, "_trigger", lambda *a, **k: fired.append("go") or real(*a, **k)
+    )
+    request = DoorRequest(Door.LOCKED)
+    refused = door.apply(Door.CLOSED, Door.LOCKED, DoorFacts(False, True), request)
+    assert [r.code for r in refused] == [ErrorCode.MISSING_FIELD]
+    assert (calls, fired) == (["key"], [])
+    assert door.apply(Door.CLOSED, Door.LOCKED, DoorFacts(True, True), request) == []
+    assert (calls, fired) == (["key", "key"], ["go"])
+
+
 def test_reachable_follows_the_declared_state_order_and_skips_self() -> None:
     door = make_door()
     assert door.reachable(Door.OPEN) == [Door.CLOSED, Door.GONE]
