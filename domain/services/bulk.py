@@ -234,13 +234,16 @@ async def flush_bulk(session: AsyncSession) -> None:
             tables.setdefault((row.table, tuple(row.values)), []).append(row)
         # Only the rows others wait for need their ids back.
         wanted = {id(row) for row, _ in bulk.later}
-        # With held updates (PostgreSQL), the rows that need no ids go with
-        # them, one INSERT part per row (SQLAlchemy compiles a multi-row VALUES
-        # anew at every execution).
+        # With held updates (PostgreSQL), a table's lone row that needs no id
+        # goes with them, as one INSERT part (SQLAlchemy compiles a multi-row
+        # VALUES anew at every execution). Two rows of one table never do: the
+        # parts of one statement run in no promised order, so their ids could
+        # contradict the order the rows came in (seen: the main part runs
+        # before its CTEs).
         together: list[HeldRow] = []
         for (table, _), rows in tables.items():
             ids_wanted = any(id(r) in wanted for r in rows)
-            if bulk.updates and not ids_wanted:
+            if bulk.updates and not ids_wanted and len(rows) == 1:
                 together += rows
             else:
                 await _insert(session, table, rows, ids_wanted)

@@ -29,7 +29,10 @@ the same order — but in one transaction, all or nothing:
 - everything the walk decided is written at the end: the events and ledger
   rows with one INSERT per table, in the order they happened
   (``write_in_bulk``), the leads and pools by one flush. A changed lead's
-  ``version`` grows by one per batch, as for any other committed change.
+  ``version`` grows by one per batch, as for any other committed change. A
+  batch of one engagement writes its lead past the flush
+  (``record_writes.write_changed_lead``): on PostgreSQL the lead's UPDATE, its
+  funnel entry's and the held lone rows go as one statement.
 
 A batch happens at one instant: its moves, routing decisions and SLAs are
 dated with the batch's ``now``, as one-by-one calls are each dated with theirs.
@@ -81,6 +84,7 @@ from domain.services.lead_lifecycle import (
 )
 from domain.services.milestones import ENTRIES, remember_stamps, stamp_columns
 from domain.services.outbox import emit
+from domain.services.record_writes import write_changed_lead
 from domain.services.routing import RoutingLookups, route, routing_table
 from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow
@@ -227,6 +231,13 @@ async def record_engagement(
     The lead machine's automatic moves follow: on the score (MQL at the
     threshold; a RAW lead is recorded passing INQUIRY), then on the engagement
     (RAW or NURTURE → INQUIRY). A batch of one (``record_engagements``).
+
+    Statement budget (``tests/api/test_statement_budgets.py``): 9 on SQLite
+    (its ``BEGIN IMMEDIATE`` included), 6 on PostgreSQL — the rule tables'
+    heads, the lead's lock with its funnel stamps, its stored engagements, the
+    engagement's INSERT, its events (a rescore and a move: two rows, one
+    INSERT), then the lead's and the funnel entry's UPDATEs with the ledger
+    row as one statement (routing adds its own writes).
     """
     [recorded] = await _record(
         [NewEngagement(lead_id, kind, occurred_at, campaign_id)],
@@ -328,6 +339,12 @@ async def _record(
     write_in_bulk(session)
     for row in rows:
         await walk.apply(row)
+    if len(rows) == 1:
+        # One engagement (``recordEngagement``): on PostgreSQL the lead's UPDATE
+        # and its funnel entry's go with the held rows, one statement. A batch
+        # leaves them to the flush: one UPDATE per set of changed columns for
+        # all its leads beats one statement part per lead.
+        await write_changed_lead(session, leads[rows[0].lead_id], now=now)  # type: ignore[index]
     await flush_bulk(session)
     return [(leads[row.lead_id], row) for row in rows]
 

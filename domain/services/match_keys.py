@@ -66,11 +66,11 @@ def key_records(session: Session, _context: Any, _instances: Any) -> None:
         if isinstance(record, Lead | Contact):
             _key(record)
     for record in session.dirty:
-        if isinstance(record, Lead | Contact) and _sources_set(record):
+        if isinstance(record, Lead | Contact) and sources_set(record):
             _key(record)
 
 
-def _sources_set(record: Lead | Contact) -> bool:
+def sources_set(record: Lead | Contact) -> bool:
     """Whether a source column of the record was set since it was loaded (its
     previous value is kept in the state's ``committed_state``)."""
     return not inspect(record).committed_state.keys().isdisjoint(SOURCES)

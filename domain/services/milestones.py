@@ -217,6 +217,22 @@ def new_lead_entry(lead: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def entry_changes(lead: Lead, before: Stamps) -> tuple[Stamps, dict[str, Any]]:
+    """A changed lead's funnel entry, whose stamps were ``before``: its stamps
+    now (the milestone a changed status reaches) and the entry columns that
+    change (stamps and the dimensions set since the lead was loaded). Asks the
+    lead's attribute history: call it before its changes are committed."""
+    stamps = before
+    if _changed(lead, "status"):
+        stamps = reach(before, milestone_of_status(lead.status), lead.status_changed_at)
+    changed = stamp_changes(before, stamps) | {
+        name: value
+        for name, value in _lead_dimensions(lead).items()
+        if _changed(lead, name)
+    }
+    return stamps, changed
+
+
 def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
     """The entries of new (or changed) leads, in a bounded number of statements
     however many leads a flush wrote (a batch of engagements moves hundreds).
@@ -232,7 +248,7 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
         return
     # A lead this flush inserted has no entry yet: nothing to read; nor for a
     # lead whose stamps were read with its row's lock (``remember_stamps``).
-    known = _known_stamps(session)
+    known = known_stamps(session)
     stored: dict[int | None, Stamps] = {
         lead.id: known[lead.id] for lead in leads if lead.id in known
     }
@@ -254,22 +270,14 @@ def follow_leads(session: Session, leads: list[Lead], *, new: bool) -> None:
             inserts.append(new_lead_entry(sources))
             continue
         before = stored.get(lead.id)
-        stamps = before if before is not None else lead_stamps(lead.created_at)
-        if new or _changed(lead, "status"):
-            stamps = reach(
-                stamps, milestone_of_status(lead.status), lead.status_changed_at
-            )
-        values = {**stamp_values(stamps), **_lead_dimensions(lead)}
         if before is None:
+            stamps, _ = entry_changes(lead, lead_stamps(lead.created_at))
+            values = {**stamp_values(stamps), **_lead_dimensions(lead)}
             inserts.append({"lead_id": lead.id, **values})
             continue
+        stamps, changed = entry_changes(lead, before)
         if lead.id in known:
             known[lead.id] = stamps
-        changed = stamp_changes(before, stamps) | {
-            name: value
-            for name, value in _lead_dimensions(lead).items()
-            if _changed(lead, name)
-        }
         if changed:
             updates.setdefault(tuple(changed), []).append(
                 {"entry_lead_id": lead.id, **changed}
@@ -299,8 +307,9 @@ def remember_stamps(session: Session, stamps: dict[int, Stamps]) -> None:
     memo[1].update(stamps)
 
 
-def _known_stamps(session: Session) -> dict[int, Stamps]:
-    """``remember_stamps``'s stamps of the current transaction (empty: none)."""
+def known_stamps(session: Session) -> dict[int, Stamps]:
+    """``remember_stamps``'s stamps of the current transaction (empty: none);
+    whoever writes an entry past the flush hook keeps them up to date."""
     memo = session.info.get(_STAMPS)
     if memo is None or memo[0] is not session.get_transaction():
         return {}
@@ -310,7 +319,7 @@ def _known_stamps(session: Session) -> dict[int, Stamps]:
 def _new_opportunity(session: Session, opp: Opportunity) -> None:
     reached = milestone_of_stage(opp.stage)
     # The lead's entry is stamped below, past ``follow_leads``.
-    _known_stamps(session).pop(opp.lead_id, None)  # type: ignore[arg-type]
+    known_stamps(session).pop(opp.lead_id, None)  # type: ignore[arg-type]
     if opp.lead_id is None:
         stamps = opportunity_stamps(opp.created_at, opp.stage)
         session.execute(

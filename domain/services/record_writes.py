@@ -22,8 +22,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from domain.records import Versioned
-from domain.services.bulk import update_row
+from domain.db import changed_columns
+from domain.records import Lead, Versioned
+from domain.services.bulk import holds_writes, update_row
+from domain.services.match_keys import sources_set
+from domain.services.milestones import ENTRIES, entry_changes, known_stamps
 
 
 async def write_record(
@@ -44,3 +47,31 @@ async def write_record(
     await update_row(session, table, "id", record.id, changes)  # type: ignore[attr-defined]
     for name, value in changes.items():
         set_committed_value(record, name, value)
+
+
+async def write_changed_lead(
+    session: AsyncSession, lead: Lead, *, now: datetime
+) -> bool:
+    """A lead changed through its attributes (an engagement's rescore, moves and
+    routing) written like ``write_record`` instead of by the flush and its
+    funnel hook: on PostgreSQL, in a bulk use case, its UPDATE and its funnel
+    entry's are held and go with the held rows as one statement.
+
+    Only for a lead whose entry stamps were read with its lock
+    (``milestones.remember_stamps``) and none of whose match-key sources was
+    set (the flush keys those); False when it does nothing, and the flush
+    writes the lead as before."""
+    sync = session.sync_session
+    known = known_stamps(sync)
+    before = known.get(lead.id)  # type: ignore[arg-type]
+    if not holds_writes(session) or before is None or sources_set(lead):
+        return False
+    changes = changed_columns(lead)
+    if changes:
+        # The entry from the attributes' history, before they are committed.
+        stamps, entry = entry_changes(lead, before)
+        await write_record(session, lead, changes, now=now)
+        if entry:
+            await update_row(session, ENTRIES, "lead_id", lead.id, entry)
+        known[lead.id] = stamps  # type: ignore[index]
+    return True

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from domain.enums import EngagementKind, Role
-from domain.records import Engagement, Event, Lead, RoutingPoolMember
+from domain.records import Engagement, Event, FunnelEntry, Lead, RoutingPoolMember
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
 from domain.sqltypes import utcnow
@@ -204,7 +204,9 @@ async def test_a_lead_of_a_named_account_goes_to_the_owner_and_alerts(
     assert {"LEAD_ROUTED", "STRATEGIC_ACCOUNT_INBOUND"} <= kinds
 
 
-async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(api, make):
+async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(
+    api, make, sessions
+):
     ops = await make.user(Role.SALES_OPS)
     bdr = await make.user(Role.BDR)
     await pool(api, ops, "BDR_APAC", [bdr])
@@ -231,6 +233,19 @@ async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(api, make):
 
     assert data["routing"]["rule"] == "SCORE_AT_LEAST_50"
     assert data["owner"]["id"] == gid("User", bdr.id)
+    # The lead's row and its funnel entry were written together (on PostgreSQL
+    # one statement, past the flush): one version more, the entry's owner moved.
+    async with sessions() as session:
+        stored = await session.get(Lead, lead.id)
+        entry = (
+            await session.execute(
+                select(FunnelEntry.owner_id, FunnelEntry.inquiry_at).where(
+                    FunnelEntry.lead_id == lead.id
+                )
+            )
+        ).one()
+    assert (stored.owner_id, stored.version) == (bdr.id, lead.version + 1)
+    assert entry == (bdr.id, stored.status_changed_at)
 
 
 async def test_an_empty_pool_leaves_the_lead_unowned_and_says_so(api, make):

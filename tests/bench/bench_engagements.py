@@ -4,7 +4,8 @@ single path (`recordEngagement`) as a second, smaller figure.
 
     DATABASE_URL=... .venv/bin/python tests/bench/bench_engagements.py
         [--engagements 100000] [--leads 20000] [--batch 500] [--clients 4]
-        [--single 5000] [--single-clients 8] [--workers 1] [--wipe]
+        [--single 5000] [--single-clients 8] [--single-client httpx|wrk]
+        [--workers 1] [--wipe]
 
 DATABASE_URL names the database (a SQLite file or PostgreSQL); without it a
 fresh SQLite file in a temporary directory is used. The database is emptied
@@ -31,16 +32,21 @@ to date, routed when its score crosses 50, with the ledger and events.
   `--single-clients` concurrent clients (`--single 0` skips it).
 - Raw insert: the batch's rows (lead, kind, times) inserted into `engagements`
   by hand, bulk, 10,000 rows per statement batch and transaction, nothing else.
+- The single path's per-request ceiling: one transaction per engagement by
+  hand with 16 threads (lock the lead, insert the engagement, update its
+  score, insert the event), printed with the server's CPU per engagement.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +64,15 @@ from domain.rules.routing import DEFAULT_BDR_POOLS
 from domain.rules.scoring import score
 from domain.rules.segmentation import region_for, sales_segment_for
 from tests.api.ids import gid
-from tests.bench.harness import admin_token, cli, machine, served, summary
+from tests.bench.harness import (
+    admin_token,
+    cli,
+    machine,
+    served,
+    server_cpu_seconds,
+    summary,
+    wrk_posts,
+)
 
 RECORD = """mutation($input: RecordEngagementInput!) {
   recordEngagement(input: $input) { lead { version } userErrors { code } } }"""
@@ -83,6 +97,7 @@ PLACES = (("US", "NY"), ("US", "CA"), ("DE", None), ("JP", None), ("BR", None))
 BDRS_PER_POOL = 3
 TITLE = "Analyst"
 RAW_BATCH = 10_000
+RAW_THREADS = 16
 
 
 def prepare_database(url: str, wipe: bool) -> None:
@@ -335,6 +350,70 @@ def raw_insert(url: str, work: list[tuple[int, EngagementKind]]) -> float:
     return len(rows) / elapsed
 
 
+def raw_single(url: str, work: list[tuple[int, EngagementKind]]) -> dict[str, float]:
+    """The per-request ceiling of ``recordEngagement``: each engagement in its
+    own transaction by hand, ``RAW_THREADS`` threads — lock the lead, insert the
+    engagement, update the lead's score, insert the score event, commit (what
+    every engagement writes at least; the API also moves, routes, and keeps
+    the funnel entry when the score or the kind says so)."""
+    engine = make_sync_engine(url, pool_size=RAW_THREADS + 2)
+    is_pg = engine.dialect.name == "postgresql"
+    lock = "SELECT person_score, version FROM leads WHERE id = :id" + (
+        " FOR UPDATE" if is_pg else ""
+    )
+    statements = [
+        "INSERT INTO engagements (lead_id, kind, occurred_at, created_at) "
+        "VALUES (:id, :kind, :now, :now)",
+        "UPDATE leads SET person_score = person_score + 15, updated_at = :now, "
+        "version = version + 1 WHERE id = :id",
+        "INSERT INTO events (kind, record_type, record_id, payload, occurred_at) "
+        "VALUES ('LEAD_SCORE_CHANGED', 'LEAD', :id, :payload, :now)",
+    ]
+    payload = json.dumps({"before": 5, "after": 20})
+    latencies: list[float] = []
+
+    def one(item: tuple[int, EngagementKind]) -> None:
+        lead_id, kind = item
+        start = time.perf_counter()
+        now = datetime.now(UTC)
+        values = {
+            "now": now if is_pg else now.replace(tzinfo=None),
+            "id": lead_id,
+            "kind": kind.value,
+            "payload": payload,
+        }
+        with engine.connect() as conn:
+            conn = conn.execution_options(salesops_sqlite_immediate=True)
+            with conn.begin():
+                conn.execute(text(lock), values).one()
+                for statement in statements:
+                    conn.execute(text(statement), values)
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(RAW_THREADS) as pool:
+        list(pool.map(one, work))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return summary(latencies, elapsed)
+
+
+def over_wrk(
+    base: str, token: str, work: list[tuple[int, EngagementKind]], clients: int
+) -> dict[str, float]:
+    """``over_http`` with wrk as the clients (a load generator in C) for 10 s:
+    the engagements in order, as many as the time allows."""
+    bodies = [
+        {
+            "query": RECORD,
+            "variables": {"input": {"leadId": gid("Lead", i), "kind": kind.value}},
+        }
+        for i, kind in work
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    return wrk_posts(base, headers, bodies, clients, '"userErrors":[]', seconds=10)
+
+
 def main() -> None:
     """Run and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -344,6 +423,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--single", type=int, default=5_000)
     parser.add_argument("--single-clients", type=int, default=8)
+    parser.add_argument(
+        "--single-client",
+        choices=["httpx", "wrk"],
+        default="httpx",
+        help="the single path's clients: httpx, or wrk (apt-get install wrk) for "
+        "10 s over at most --single engagements",
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--wipe", action="store_true", help="Empty a database that has tables."
@@ -363,11 +449,17 @@ def main() -> None:
     with served(url, workers=args.workers) as base:
         staffed = staff_pools(base, token)
         batched = asyncio.run(in_batches(base, token, work, args.batch, args.clients))
-        single = (
-            asyncio.run(over_http(base, token, single_work, args.single_clients))
-            if args.single
-            else None
-        )
+        single = None
+        if args.single:
+            cpu = server_cpu_seconds(base)
+            if args.single_client == "wrk":
+                single = over_wrk(base, token, single_work, args.single_clients)
+            else:
+                single = asyncio.run(
+                    over_http(base, token, single_work, args.single_clients)
+                )
+            single.setdefault("count", len(single_work))
+            single["cpu_ms"] = (server_cpu_seconds(base) - cpu) / single["count"] * 1000
     done = outcome(url, lead_ids)
     assert done["engagements"] == args.engagements, done
     raw = raw_insert(url, work)
@@ -396,13 +488,23 @@ def main() -> None:
     )
     if single is not None:
         checked = outcome(url, single_ids)
-        assert checked["engagements"] == args.single, checked
+        assert checked["engagements"] == single["count"], checked
         print(
-            f"| {kind} | recordEngagement, 1 per call | "
-            f"{args.single:,} / {single_leads:,} | {args.single_clients} | "
+            f"| {kind} | recordEngagement, 1 per call "
+            f"({args.single_client}) | "
+            f"{single['count']:,.0f} / {single_leads:,} | {args.single_clients} | "
             f"{single['per_second']:,.0f} | "
             f"{single['p50_ms']:.1f} / {single['p99_ms']:.1f} | "
             f"{raw:,.0f} | {single['per_second'] / raw:.4f} |"
+        )
+        ceiling = raw_single(url, batch(lead_ids, len(single_work)))
+        print(
+            f"\nrecordEngagement: {single['per_second']:,.0f}/s, "
+            f"{single['cpu_ms']:.1f} ms server CPU each; its per-request ceiling "
+            f"(one transaction per engagement by hand, {RAW_THREADS} threads: lock, "
+            f"insert, update the score, event) {ceiling['per_second']:,.0f}/s, "
+            f"p50 / p99 {ceiling['p50_ms']:.1f} / {ceiling['p99_ms']:.1f} ms; "
+            f"ratio {single['per_second'] / ceiling['per_second']:.2f}"
         )
 
 
