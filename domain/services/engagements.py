@@ -48,9 +48,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -387,13 +388,11 @@ def engagement_refusals(
     return found
 
 
-async def _lock_leads(
-    session: AsyncSession, lead_ids: Collection[int]
-) -> tuple[dict[int, Lead], set[int]]:
-    """The leads, their rows locked until commit in id order, and which of them
-    have a completed two-way activity (one statement). Their funnel stamps,
-    read with them, spare the flush hook its read (``remember_stamps``)."""
-    rows = await session.execute(
+@cache
+def _locking_statement() -> Any:
+    """``_lock_leads``'s statement (the ids bound as ``ids``), built once:
+    building it and its cache key cost more than running it (measured)."""
+    return (
         select(
             Lead,
             exists(two_way_activities().where(col(Activity.lead_id) == Lead.id)),
@@ -401,10 +400,19 @@ async def _lock_leads(
             *stamp_columns(),
         )
         .outerjoin(ENTRIES, ENTRIES.c.lead_id == Lead.id)
-        .where(Lead.id.in_(sorted(lead_ids)))  # type: ignore[union-attr]
+        .where(Lead.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
         .order_by(Lead.id)  # type: ignore[arg-type]
         .with_for_update(of=Lead.__table__)  # type: ignore[attr-defined]
     )
+
+
+async def _lock_leads(
+    session: AsyncSession, lead_ids: Collection[int]
+) -> tuple[dict[int, Lead], set[int]]:
+    """The leads, their rows locked until commit in id order, and which of them
+    have a completed two-way activity (one statement). Their funnel stamps,
+    read with them, spare the flush hook its read (``remember_stamps``)."""
+    rows = await session.execute(_locking_statement(), {"ids": sorted(lead_ids)})
     leads: dict[int, Lead] = {}
     two_way: set[int] = set()
     stamps: dict[int, Stamps] = {}
@@ -448,20 +456,25 @@ class _Stored:
             self.newest_created_at = created_at
 
 
+@cache
+def _stored_statement() -> Any:
+    """``_stored_engagements``'s statement (the leads' ids bound as ``ids``),
+    built once."""
+    return select(
+        col(Engagement.lead_id),
+        col(Engagement.id),
+        col(Engagement.kind),
+        col(Engagement.occurred_at),
+        col(Engagement.created_at),
+    ).where(col(Engagement.lead_id).in_(bindparam("ids", expanding=True)))
+
+
 async def _stored_engagements(
     session: AsyncSession, leads: Mapping[int, Lead]
 ) -> dict[int, _Stored]:
     """Each lead's stored engagements (one statement for all of them)."""
     stored = {lead_id: _Stored() for lead_id in leads}
-    rows = await session.execute(
-        select(
-            col(Engagement.lead_id),
-            col(Engagement.id),
-            col(Engagement.kind),
-            col(Engagement.occurred_at),
-            col(Engagement.created_at),
-        ).where(col(Engagement.lead_id).in_(sorted(leads)))
-    )
+    rows = await session.execute(_stored_statement(), {"ids": sorted(leads)})
     for lead_id, engagement_id, kind, occurred_at, created_at in rows:
         stored[lead_id].add(  # type: ignore[index]
             EngagementFact(engagement_id, kind, occurred_at), created_at

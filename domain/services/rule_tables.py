@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -121,19 +122,27 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
     )
 
 
-async def _heads(
-    session: AsyncSession, lock: str | None
-) -> dict[str, tuple[int, datetime]]:
+@cache
+def _heads_statement(lock: str | None) -> Any:
+    """The heads' SELECT (``lock``: none, "share" or "update"), built once:
+    building it and its cache key cost more than running it (measured)."""
     stmt = select(
         col(RuleTableHead.name),
         col(RuleTableHead.version),
         col(RuleTableHead.changed_at),
     ).order_by(RuleTableHead.name)
     if lock == "share":
-        stmt = stmt.with_for_update(read=True, key_share=True)
-    elif lock == "update":
-        stmt = stmt.with_for_update()
-    return {name: (version, at) for name, version, at in await session.execute(stmt)}
+        return stmt.with_for_update(read=True, key_share=True)
+    if lock == "update":
+        return stmt.with_for_update()
+    return stmt
+
+
+async def _heads(
+    session: AsyncSession, lock: str | None
+) -> dict[str, tuple[int, datetime]]:
+    rows = await session.execute(_heads_statement(lock))
+    return {name: (version, at) for name, version, at in rows}
 
 
 async def _cached(

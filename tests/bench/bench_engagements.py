@@ -59,10 +59,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from domain.db import is_sqlite, make_sync_engine
 from domain.enums import EngagementKind, LeadStatus
-from domain.records import Engagement, Lead
+from domain.records import Engagement, FunnelEntry, Lead
 from domain.rules.routing import DEFAULT_BDR_POOLS
 from domain.rules.scoring import score
 from domain.rules.segmentation import region_for, sales_segment_for
+from domain.services.milestones import new_lead_entry
 from tests.api.ids import gid
 from tests.bench.harness import (
     admin_token,
@@ -161,7 +162,7 @@ def staff_pools(base: str, token: str) -> dict[str, list[str]]:
 
 def make_leads(url: str, count: int, first: int = 1) -> list[int]:
     """Bulk-insert ``count`` RAW, unowned leads spread over the five regions, with
-    ids from ``first``."""
+    ids from ``first``, and their funnel entries."""
     engine = make_sync_engine(url)
     now = datetime.now(UTC)
     rows = []
@@ -190,9 +191,15 @@ def make_leads(url: str, count: int, first: int = 1) -> list[int]:
                 "is_public_sector": False,
             }
         )
+    # Each with its RAW funnel entry, as every lead the API makes has one.
+    entries = [new_lead_entry(row) for row in rows]
     with engine.begin() as conn:
         for start in range(0, len(rows), RAW_BATCH):
             conn.execute(insert(Lead.__table__), rows[start : start + RAW_BATCH])  # type: ignore[attr-defined]
+            conn.execute(
+                insert(FunnelEntry.__table__),  # type: ignore[attr-defined]
+                entries[start : start + RAW_BATCH],
+            )
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text("SELECT setval('leads_id_seq', (SELECT max(id) FROM leads))")
@@ -488,7 +495,10 @@ def main() -> None:
     )
     if single is not None:
         checked = outcome(url, single_ids)
-        assert checked["engagements"] == single["count"], checked
+        # wrk leaves up to one request per connection unanswered at its end,
+        # which the server still records
+        stored, answered = checked["engagements"], single["count"]
+        assert answered <= stored <= answered + args.single_clients, checked
         print(
             f"| {kind} | recordEngagement, 1 per call "
             f"({args.single_client}) | "
