@@ -110,3 +110,35 @@ async def test_each_request_logs_one_json_line_and_no_secret(observed, make):
         "hunter2-secret-42",
     ):
         assert secret not in everything
+
+
+async def test_a_status_change_logs_the_request_and_not_the_machines_chatter(
+    observed, make
+):
+    # transitions logs two INFO lines per state change; the ledger and the
+    # events already say what moved, so the log keeps the access line alone.
+    admin = await make.user(Role.ADMIN)
+    token = await make.token(admin)
+    lead = await make.lead()
+    async with httpx.AsyncClient(base_url=observed.base, timeout=30) as client:
+        answer = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($input: RecordEngagementInput!) {"
+                " recordEngagement(input: $input) { lead { status } } }",
+                "variables": {
+                    "input": {
+                        "leadId": gid("Lead", lead.id),
+                        "kind": "NEWSLETTER_OPT_IN",
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {token}", "X-Request-Id": "log-moved"},
+        )
+    assert answer.json()["data"]["recordEngagement"]["lead"]["status"] == "INQUIRY"
+    await asyncio.sleep(1)
+    lines = observed.log_lines()
+
+    assert len(_access_lines(lines, "log-moved")) == 1
+    loggers = {json.loads(line).get("logger", "") for line in lines}
+    assert not {name for name in loggers if name.startswith("transitions")}
