@@ -10,7 +10,8 @@ PENDING_ACCEPTANCE opportunities (to DISCOVERY, the SAO) through
 primary contact) in the same call, on a served API (`salesops serve
 --workers 2`); then does the same writes by hand in raw SQL on other fresh
 opportunities (lock the row, set the fields, stage and sales-accepted date,
-insert the history row and the event row, commit) with 16 threads, and
+insert the history row and the event row, stamp the funnel entry's SAO,
+commit) with 16 threads, and
 prints both rates, the server's CPU per move and the ratio. With `--client
 wrk` the clients are wrk (a load generator in C, `apt-get install wrk`) for
 `--seconds`, over at most `--moves` opportunities.
@@ -34,7 +35,10 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from domain.db import make_sync_engine
-from domain.records import Account, Contact, Opportunity
+from domain.enums import OpportunityStage
+from domain.records import Account, Contact, FunnelEntry, Opportunity
+from domain.rules.funnel import opportunity_stamps
+from domain.services.milestones import stamp_values
 from tests.api.ids import gid
 from tests.bench.harness import (
     admin_token,
@@ -86,7 +90,8 @@ def make_account(url: str) -> tuple[int, int]:
 
 
 def make_opportunities(url: str, account_id: int, count: int, start: int) -> list[int]:
-    """Insert ``count`` PENDING_ACCEPTANCE opportunities (no SAO fields yet)."""
+    """Insert ``count`` PENDING_ACCEPTANCE opportunities (no SAO fields yet) and
+    their funnel entries."""
     engine = make_sync_engine(url)
     now = datetime.now(UTC)
     rows = [
@@ -114,8 +119,16 @@ def make_opportunities(url: str, account_id: int, count: int, start: int) -> lis
         }
         for n in range(count)
     ]
+    # Each with its funnel entry, as the API makes one for a deal created
+    # without a lead (PENDING_ACCEPTANCE at its creation).
+    stamps = stamp_values(opportunity_stamps(now, OpportunityStage.PENDING_ACCEPTANCE))
+    entries = [
+        {"opportunity_id": row["id"], "sales_segment": "UNKNOWN", **stamps}
+        for row in rows
+    ]
     with engine.begin() as conn:
         conn.execute(insert(Opportunity.__table__), rows)
+        conn.execute(insert(FunnelEntry.__table__), entries)
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text(
@@ -171,7 +184,8 @@ async def over_http(
 def raw_sql(
     url: str, ids: list[int], contact_id: int, clients: int
 ) -> dict[str, float]:
-    """The same writes by hand: lock, update, history row, event row, commit."""
+    """The same writes by hand: lock, update, history row, event row, the
+    funnel entry's SAO stamp, commit."""
     engine = make_sync_engine(url, pool_size=clients + 2)
     is_pg = engine.dialect.name == "postgresql"
     latencies: list[float] = []
@@ -213,6 +227,13 @@ def raw_sql(
                         "'OPPORTUNITY', :id, :payload, :now)"
                     ),
                     {**values, "payload": json.dumps({"to_state": "DISCOVERY"})},
+                )
+                conn.execute(
+                    text(
+                        "UPDATE funnel_entries SET sao_at = :now, seconds_to_sao = 0 "
+                        "WHERE opportunity_id = :id"
+                    ),
+                    values,
                 )
         latencies.append(time.perf_counter() - start)
 
