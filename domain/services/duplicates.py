@@ -17,8 +17,10 @@ lock's place among the others is ``domain.services.locks``'s order.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -37,6 +39,31 @@ async def lock_email(session: AsyncSession, email: str) -> None:
     await lock_key(session, EMAIL_LOCKS, email)
 
 
+_KINDS = ((Lead, "Lead"), (Contact, "Contact"))
+
+
+@cache
+def _person_by_email(excluded_kind: str | None) -> Any:
+    """``find_person_by_email``'s statement (``email`` and, for the kind
+    ``excluded_kind``, the ``excluded`` id bound), built once per kind."""
+    return select(
+        *(
+            select(col(model.id))
+            .where(
+                col(model.email) == bindparam("email"),
+                *(
+                    [col(model.id) != bindparam("excluded")]
+                    if excluded_kind == kind
+                    else []
+                ),
+            )
+            .limit(1)
+            .scalar_subquery()
+            for model, kind in _KINDS
+        )
+    )
+
+
 async def find_person_by_email(
     session: AsyncSession,
     email: str | None,
@@ -50,30 +77,16 @@ async def find_person_by_email(
     if email is None:
         return None
     await lock_email(session, email)
-    kinds = ((Lead, "Lead"), (Contact, "Contact"))
     # One round trip for both (after the lock: a statement's snapshot is taken
     # when it starts). Emails are stored normalized: the index on email serves.
+    excluded_kind, excluded_id = exclude if exclude is not None else (None, None)
     found = (
         await session.execute(
-            select(
-                *(
-                    select(col(model.id))
-                    .where(
-                        col(model.email) == email,
-                        *(
-                            [col(model.id) != exclude[1]]
-                            if exclude is not None and exclude[0] == kind
-                            else []
-                        ),
-                    )
-                    .limit(1)
-                    .scalar_subquery()
-                    for model, kind in kinds
-                )
-            )
+            _person_by_email(excluded_kind),
+            {"email": email, "excluded": excluded_id},
         )
     ).one()
-    for (_, kind), record_id in zip(kinds, found, strict=True):
+    for (_, kind), record_id in zip(_KINDS, found, strict=True):
         if record_id is not None:
             return kind, record_id
     return None

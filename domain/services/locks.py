@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, bindparam, column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,9 +53,13 @@ async def lock_key(session: AsyncSession, namespace: str, key: str) -> None:
     write transaction already runs alone."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    await session.execute(
-        select(func.pg_advisory_xact_lock(key_lock_id(namespace, key)))
-    )
+    await session.execute(_key_lock(), {"id": key_lock_id(namespace, key)})
+
+
+@cache
+def _key_lock() -> Any:
+    """``lock_key``'s statement (the lock id bound as ``id``), built once."""
+    return select(func.pg_advisory_xact_lock(bindparam("id", type_=BigInteger)))
 
 
 async def lock_keys(session: AsyncSession, namespace: str, keys: Iterable[str]) -> None:

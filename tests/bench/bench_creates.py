@@ -1,0 +1,190 @@
+"""createLead throughput and latency over HTTP, next to the raw-SQL ceiling of the
+same writes measured in the same run (issue 15 item 1).
+
+    BENCH_PG_DB=so_bench .venv/bin/python tests/bench/bench_creates.py \\
+        [--db sqlite|postgresql|both] [--creates 8000] [--clients 16]
+        [--workers 2] [--client httpx|wrk] [--seconds 10]
+
+For each database it serves the API (`salesops serve --workers 2`) and creates
+leads with distinct emails through `createLead` with concurrent clients (with
+`--client wrk`, wrk — a load generator in C, `apt-get install wrk` — for
+`--seconds`, over at most `--creates` leads); then does the same writes by
+hand with 16 threads: take the email's key lock (PostgreSQL), look for a lead
+or contact with that email, insert the lead, insert its RAW funnel entry,
+commit. It prints both rates, the API's p50 / p99, the server's CPU per
+create and the ratio API / raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from domain.db import make_sync_engine
+from domain.services.locks import key_lock_id
+from tests.bench.harness import (
+    admin_token,
+    cli,
+    fresh_database,
+    machine,
+    run_clients,
+    served,
+    server_cpu_seconds,
+    summary,
+    wrk_posts,
+)
+
+CREATE = """mutation($input: CreateLeadInput!) {
+  createLead(input: $input) { lead { id } userErrors { code } } }"""
+RAW_THREADS = 16
+
+
+def create_body(n: int, run: str) -> dict[str, Any]:
+    """The request creating lead ``n`` of a run (its own email)."""
+    return {
+        "query": CREATE,
+        "variables": {
+            "input": {
+                "lastName": f"Bench {n}",
+                "email": f"api{n}@{run}.bench.example",
+                "company": "Bench Inc",
+                "initialSource": "Web Direct",
+            }
+        },
+    }
+
+
+async def over_http(
+    base: str, token: str, count: int, clients: int, run: str
+) -> dict[str, float]:
+    """Create ``count`` leads through the API with concurrent clients."""
+    latencies: list[float] = []
+    numbers = iter(range(count))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for n in numbers:
+            start = time.perf_counter()
+            answer = (await client.post("/graphql", json=create_body(n, run))).json()
+            latencies.append(time.perf_counter() - start)
+            assert answer["data"]["createLead"]["userErrors"] == [], answer
+
+    headers = {"Authorization": f"Bearer {token}"}
+    elapsed = await run_clients(base, headers, clients, client_loop)
+    return summary(latencies, elapsed)
+
+
+def raw_sql(url: str, count: int, run: str) -> dict[str, float]:
+    """The same writes by hand: key lock, duplicate look-up, lead, entry."""
+    engine = make_sync_engine(url, pool_size=RAW_THREADS + 2)
+    is_pg = engine.dialect.name == "postgresql"
+    latencies: list[float] = []
+    look = (
+        "SELECT (SELECT id FROM leads WHERE email = :email LIMIT 1), "
+        "(SELECT id FROM contacts WHERE email = :email LIMIT 1)"
+    )
+    insert_lead = (
+        "INSERT INTO leads (version, created_at, updated_at, last_name, email, "
+        "company, initial_source, status, status_changed_at, sales_segment, "
+        "person_score, is_public_sector) VALUES (1, :now, :now, :name, :email, "
+        "'Bench Inc', 'Web Direct', 'RAW', :now, 'UNKNOWN', 0, false) RETURNING id"
+    )
+    insert_entry = (
+        "INSERT INTO funnel_entries (lead_id, raw_at, sales_segment, "
+        "initial_source) VALUES (:id, :now, 'UNKNOWN', 'Web Direct')"
+    )
+
+    def create(n: int) -> None:
+        start = time.perf_counter()
+        now = datetime.now(UTC)
+        email = f"raw{n}@{run}.bench.example"
+        values: dict[str, Any] = {
+            "now": now if is_pg else now.replace(tzinfo=None),
+            "email": email,
+            "name": f"Raw {n}",
+        }
+        with engine.connect() as conn:
+            conn = conn.execution_options(salesops_sqlite_immediate=True)
+            with conn.begin():
+                if is_pg:
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": key_lock_id("email", email)},
+                    )
+                conn.execute(text(look), values).one()
+                values["id"] = conn.execute(text(insert_lead), values).scalar_one()
+                conn.execute(text(insert_entry), values)
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(RAW_THREADS) as pool:
+        list(pool.map(create, range(count)))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return summary(latencies, elapsed)
+
+
+def main() -> None:
+    """Run and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+    )
+    parser.add_argument("--creates", type=int, default=8000)
+    parser.add_argument("--clients", type=int, nargs="+", default=[16])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    print(f"machine: {machine()}; clients: {args.client}")
+    print(
+        "| database | clients | API creates/s | API p50 ms | API p99 ms | "
+        f"server CPU ms/create | raw SQL creates/s ({RAW_THREADS} threads) | "
+        "API / raw |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+        url = fresh_database(kind)
+        cli(url, "db", "upgrade")
+        token = admin_token(url)
+        with served(url, workers=args.workers) as base:
+            # Warm both workers (rule tables, compiled statements), not timed.
+            asyncio.run(over_http(base, token, 40, 4, "warm"))
+            for run, clients in enumerate(args.clients):
+                cpu = server_cpu_seconds(base)
+                if args.client == "wrk":
+                    bodies = [create_body(n, f"r{run}") for n in range(args.creates)]
+                    headers = {"Authorization": f"Bearer {token}"}
+                    api = wrk_posts(
+                        base, headers, bodies, clients, '"userErrors":[]', args.seconds
+                    )
+                else:
+                    api = asyncio.run(
+                        over_http(base, token, args.creates, clients, f"r{run}")
+                    )
+                made = api.get("count", args.creates)
+                cpu = (server_cpu_seconds(base) - cpu) / made * 1000
+                raw = raw_sql(url, args.creates, f"r{run}")
+                print(
+                    f"| {kind} | {clients} | {api['per_second']:.0f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
+                    f"{raw['per_second']:.0f} | "
+                    f"{api['per_second'] / raw['per_second']:.2f} |",
+                    flush=True,
+                )
+    print(f"load at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
