@@ -356,17 +356,6 @@ def changed_columns(obj: Any, *, first_only: bool = False) -> dict[str, Any]:
             if first_only:
                 break
     return changed
-    attributes = state.manager
-    for key in state.committed_state:
-        impl = attributes[key].impl
-        if hasattr(impl, "get_collection") or not hasattr(impl, "get_history"):
-            continue
-        added, _, deleted = impl.get_history(
-            state, state.dict, passive=PassiveFlag.NO_CHANGE
-        )
-        if added or deleted:
-            return True
-    return False
 
 
 # --- migrations -------------------------------------------------------------

@@ -49,6 +49,9 @@ async def write_record(
         set_committed_value(record, name, value)
 
 
+_LEAD_COLUMNS = frozenset(Lead.__table__.c.keys())  # type: ignore[attr-defined]
+
+
 async def write_changed_lead(
     session: AsyncSession, lead: Lead, *, now: datetime
 ) -> bool:
@@ -67,6 +70,8 @@ async def write_changed_lead(
     if not holds_writes(session) or before is None or sources_set(lead):
         return False
     changes = changed_columns(lead)
+    if not changes.keys() <= _LEAD_COLUMNS:
+        return False  # a relationship set: the flush knows how to write it
     if changes:
         # The entry from the attributes' history, before they are committed.
         stamps, entry = entry_changes(lead, before)

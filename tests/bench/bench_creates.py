@@ -22,8 +22,6 @@ import asyncio
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +30,14 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from domain.db import make_sync_engine
 from domain.services.locks import key_lock_id
 from tests.bench.harness import (
     admin_token,
     cli,
     fresh_database,
     machine,
+    moment,
+    raw_transactions,
     run_clients,
     served,
     server_cpu_seconds,
@@ -87,9 +86,6 @@ async def over_http(
 
 def raw_sql(url: str, count: int, run: str) -> dict[str, float]:
     """The same writes by hand: key lock, duplicate look-up, lead, entry."""
-    engine = make_sync_engine(url, pool_size=RAW_THREADS + 2)
-    is_pg = engine.dialect.name == "postgresql"
-    latencies: list[float] = []
     look = (
         "SELECT (SELECT id FROM leads WHERE email = :email LIMIT 1), "
         "(SELECT id FROM contacts WHERE email = :email LIMIT 1)"
@@ -105,34 +101,23 @@ def raw_sql(url: str, count: int, run: str) -> dict[str, float]:
         "initial_source) VALUES (:id, :now, 'UNKNOWN', 'Web Direct')"
     )
 
-    def create(n: int) -> None:
-        start = time.perf_counter()
-        now = datetime.now(UTC)
+    def create(conn: Any, n: int, is_pg: bool) -> None:
         email = f"raw{n}@{run}.bench.example"
         values: dict[str, Any] = {
-            "now": now if is_pg else now.replace(tzinfo=None),
+            "now": moment(is_pg),
             "email": email,
             "name": f"Raw {n}",
         }
-        with engine.connect() as conn:
-            conn = conn.execution_options(salesops_sqlite_immediate=True)
-            with conn.begin():
-                if is_pg:
-                    conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"),
-                        {"k": key_lock_id("email", email)},
-                    )
-                conn.execute(text(look), values).one()
-                values["id"] = conn.execute(text(insert_lead), values).scalar_one()
-                conn.execute(text(insert_entry), values)
-        latencies.append(time.perf_counter() - start)
+        if is_pg:
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"),
+                {"k": key_lock_id("email", email)},
+            )
+        conn.execute(text(look), values).one()
+        values["id"] = conn.execute(text(insert_lead), values).scalar_one()
+        conn.execute(text(insert_entry), values)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(RAW_THREADS) as pool:
-        list(pool.map(create, range(count)))
-    elapsed = time.perf_counter() - start
-    engine.dispose()
-    return summary(latencies, elapsed)
+    return raw_transactions(url, list(range(count)), create, RAW_THREADS)
 
 
 def main() -> None:

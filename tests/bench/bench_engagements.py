@@ -46,7 +46,6 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +68,8 @@ from tests.bench.harness import (
     admin_token,
     cli,
     machine,
+    moment,
+    raw_transactions,
     served,
     server_cpu_seconds,
     summary,
@@ -363,11 +364,6 @@ def raw_single(url: str, work: list[tuple[int, EngagementKind]]) -> dict[str, fl
     engagement, update the lead's score, insert the score event, commit (what
     every engagement writes at least; the API also moves, routes, and keeps
     the funnel entry when the score or the kind says so)."""
-    engine = make_sync_engine(url, pool_size=RAW_THREADS + 2)
-    is_pg = engine.dialect.name == "postgresql"
-    lock = "SELECT person_score, version FROM leads WHERE id = :id" + (
-        " FOR UPDATE" if is_pg else ""
-    )
     statements = [
         "INSERT INTO engagements (lead_id, kind, occurred_at, created_at) "
         "VALUES (:id, :kind, :now, :now)",
@@ -377,32 +373,21 @@ def raw_single(url: str, work: list[tuple[int, EngagementKind]]) -> dict[str, fl
         "VALUES ('LEAD_SCORE_CHANGED', 'LEAD', :id, :payload, :now)",
     ]
     payload = json.dumps({"before": 5, "after": 20})
-    latencies: list[float] = []
 
-    def one(item: tuple[int, EngagementKind]) -> None:
+    def one(conn: Any, item: tuple[int, EngagementKind], is_pg: bool) -> None:
         lead_id, kind = item
-        start = time.perf_counter()
-        now = datetime.now(UTC)
         values = {
-            "now": now if is_pg else now.replace(tzinfo=None),
+            "now": moment(is_pg),
             "id": lead_id,
             "kind": kind.value,
             "payload": payload,
         }
-        with engine.connect() as conn:
-            conn = conn.execution_options(salesops_sqlite_immediate=True)
-            with conn.begin():
-                conn.execute(text(lock), values).one()
-                for statement in statements:
-                    conn.execute(text(statement), values)
-        latencies.append(time.perf_counter() - start)
+        lock = "SELECT person_score, version FROM leads WHERE id = :id"
+        conn.execute(text(lock + (" FOR UPDATE" if is_pg else "")), values).one()
+        for statement in statements:
+            conn.execute(text(statement), values)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(RAW_THREADS) as pool:
-        list(pool.map(one, work))
-    elapsed = time.perf_counter() - start
-    engine.dispose()
-    return summary(latencies, elapsed)
+    return raw_transactions(url, work, one, RAW_THREADS)
 
 
 def over_wrk(

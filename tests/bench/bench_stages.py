@@ -24,10 +24,10 @@ import asyncio
 import json
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert, text
@@ -45,6 +45,8 @@ from tests.bench.harness import (
     cli,
     fresh_database,
     machine,
+    moment,
+    raw_transactions,
     served,
     server_cpu_seconds,
     summary,
@@ -186,63 +188,37 @@ def raw_sql(
 ) -> dict[str, float]:
     """The same writes by hand: lock, update, history row, event row, the
     funnel entry's SAO stamp, commit."""
-    engine = make_sync_engine(url, pool_size=clients + 2)
-    is_pg = engine.dialect.name == "postgresql"
-    latencies: list[float] = []
-    lock = "SELECT stage, stage_changed_at, version FROM opportunities WHERE id = :id"
-    if is_pg:
-        lock += " FOR UPDATE"
+    payload = json.dumps({"to_state": "DISCOVERY"})
+    statements = [
+        "UPDATE opportunities SET stage = 'DISCOVERY', stage_changed_at = :now, "
+        "sales_accepted_date = :now, business_problem = :problem, "
+        "primary_contact_id = :contact, updated_at = :now, version = version + 1 "
+        "WHERE id = :id",
+        "INSERT INTO transition_records (record_type, record_id, from_state, "
+        "to_state, at, override, seconds_in_from) VALUES ('OPPORTUNITY', :id, "
+        "'PENDING_ACCEPTANCE', 'DISCOVERY', :now, false, 0)",
+        "INSERT INTO events (kind, record_type, record_id, payload, occurred_at) "
+        "VALUES ('OPPORTUNITY_STAGE_CHANGED', 'OPPORTUNITY', :id, :payload, :now)",
+        "UPDATE funnel_entries SET sao_at = :now, seconds_to_sao = 0 "
+        "WHERE opportunity_id = :id",
+    ]
 
-    def move(opportunity_id: int) -> None:
-        start = time.perf_counter()
-        now = datetime.now(UTC)
-        stamp = now if is_pg else now.replace(tzinfo=None)
-        values = {"now": stamp, "id": opportunity_id}
-        with engine.connect() as conn:
-            conn = conn.execution_options(salesops_sqlite_immediate=True)
-            with conn.begin():
-                conn.execute(text(lock), {"id": opportunity_id}).one()
-                conn.execute(
-                    text(
-                        "UPDATE opportunities SET stage = 'DISCOVERY', "
-                        "stage_changed_at = :now, sales_accepted_date = :now, "
-                        "business_problem = :problem, primary_contact_id = :contact, "
-                        "updated_at = :now, version = version + 1 WHERE id = :id"
-                    ),
-                    {**values, "problem": PROBLEM, "contact": contact_id},
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO transition_records (record_type, record_id, "
-                        "from_state, to_state, at, override, seconds_in_from) "
-                        "VALUES ('OPPORTUNITY', :id, 'PENDING_ACCEPTANCE', "
-                        "'DISCOVERY', :now, false, 0)"
-                    ),
-                    values,
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO events (kind, record_type, record_id, payload, "
-                        "occurred_at) VALUES ('OPPORTUNITY_STAGE_CHANGED', "
-                        "'OPPORTUNITY', :id, :payload, :now)"
-                    ),
-                    {**values, "payload": json.dumps({"to_state": "DISCOVERY"})},
-                )
-                conn.execute(
-                    text(
-                        "UPDATE funnel_entries SET sao_at = :now, seconds_to_sao = 0 "
-                        "WHERE opportunity_id = :id"
-                    ),
-                    values,
-                )
-        latencies.append(time.perf_counter() - start)
+    def move(conn: Any, opportunity_id: int, is_pg: bool) -> None:
+        values = {
+            "now": moment(is_pg),
+            "id": opportunity_id,
+            "problem": PROBLEM,
+            "contact": contact_id,
+            "payload": payload,
+        }
+        lock = (
+            "SELECT stage, stage_changed_at, version FROM opportunities WHERE id = :id"
+        )
+        conn.execute(text(lock + (" FOR UPDATE" if is_pg else "")), values).one()
+        for statement in statements:
+            conn.execute(text(statement), values)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(move, ids))
-    elapsed = time.perf_counter() - start
-    engine.dispose()
-    return summary(latencies, elapsed)
+    return raw_transactions(url, ids, move, clients)
 
 
 def main() -> None:

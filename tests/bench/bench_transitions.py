@@ -27,9 +27,9 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert, text
@@ -44,6 +44,8 @@ from tests.bench.harness import (
     cli,
     fresh_database,
     machine,
+    moment,
+    raw_transactions,
     run_clients,
     served,
     server_cpu_seconds,
@@ -154,12 +156,6 @@ def over_wrk(
 def raw_sql(url: str, ids: list[int], threads: int) -> dict[str, float]:
     """The same writes by hand: lock, update, history row, event row, funnel
     entry, commit."""
-    engine = make_sync_engine(url, pool_size=threads + 2)
-    is_pg = engine.dialect.name == "postgresql"
-    latencies: list[float] = []
-    lock = "SELECT status, status_changed_at, version FROM leads WHERE id = :id" + (
-        " FOR UPDATE" if is_pg else ""
-    )
     statements = [
         "UPDATE leads SET status = 'ACCEPTED', status_changed_at = :now, "
         "updated_at = :now, version = version + 1 WHERE id = :id",
@@ -173,28 +169,14 @@ def raw_sql(url: str, ids: list[int], threads: int) -> dict[str, float]:
     ]
     payload = json.dumps({"from_state": "INQUIRY", "to_state": "ACCEPTED"})
 
-    def move(lead_id: int) -> None:
-        start = time.perf_counter()
-        now = datetime.now(UTC)
-        values = {
-            "now": now if is_pg else now.replace(tzinfo=None),
-            "id": lead_id,
-            "payload": payload,
-        }
-        with engine.connect() as conn:
-            conn = conn.execution_options(salesops_sqlite_immediate=True)
-            with conn.begin():
-                conn.execute(text(lock), values).one()
-                for statement in statements:
-                    conn.execute(text(statement), values)
-        latencies.append(time.perf_counter() - start)
+    def move(conn: Any, lead_id: int, is_pg: bool) -> None:
+        values = {"now": moment(is_pg), "id": lead_id, "payload": payload}
+        lock = "SELECT status, status_changed_at, version FROM leads WHERE id = :id"
+        conn.execute(text(lock + (" FOR UPDATE" if is_pg else "")), values).one()
+        for statement in statements:
+            conn.execute(text(statement), values)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(move, ids))
-    elapsed = time.perf_counter() - start
-    engine.dispose()
-    return summary(latencies, elapsed)
+    return raw_transactions(url, ids, move, threads)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +301,42 @@ def wrk_posts(
         "p99_ms": result["p99_ms"],
         "count": result["ok"],
     }
+
+
+def raw_transactions(
+    url: str,
+    items: list[Any],
+    write: Callable[[Any, Any, bool], None],
+    threads: int = 16,
+) -> dict[str, float]:
+    """A raw-SQL ceiling: ``write(conn, item, is_pg)`` for every item, each in its
+    own transaction (SQLite: ``BEGIN IMMEDIATE``), from ``threads`` threads;
+    throughput and latency like ``summary``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from domain.db import make_sync_engine
+
+    engine = make_sync_engine(url, pool_size=threads + 2)
+    is_pg = engine.dialect.name == "postgresql"
+    latencies: list[float] = []
+
+    def one(item: Any) -> None:
+        start = time.perf_counter()
+        with engine.connect() as conn:
+            conn = conn.execution_options(salesops_sqlite_immediate=True)
+            with conn.begin():
+                write(conn, item, is_pg)
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, items))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return summary(latencies, elapsed)
+
+
+def moment(is_pg: bool) -> datetime:
+    """Now, as a raw statement binds it (SQLite stores naive UTC)."""
+    now = datetime.now(UTC)
+    return now if is_pg else now.replace(tzinfo=None)
