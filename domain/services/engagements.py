@@ -83,6 +83,7 @@ from domain.services.lead_lifecycle import (
     lead_facts_of,
     two_way_activities,
 )
+from domain.services.locks import locked_rows, versions_seen
 from domain.services.milestones import ENTRIES, remember_stamps, stamp_columns
 from domain.services.outbox import emit
 from domain.services.record_writes import write_changed_lead
@@ -398,6 +399,7 @@ def _locking_statement() -> Any:
             exists(two_way_activities().where(col(Activity.lead_id) == Lead.id)),
             ENTRIES.c.id,
             *stamp_columns(),
+            *versions_seen(Lead),
         )
         .outerjoin(ENTRIES, ENTRIES.c.lead_id == Lead.id)
         .where(Lead.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
@@ -412,11 +414,11 @@ async def _lock_leads(
     """The leads, their rows locked until commit in id order, and which of them
     have a completed two-way activity (one statement). Their funnel stamps,
     read with them, spare the flush hook its read (``remember_stamps``)."""
-    rows = await session.execute(_locking_statement(), {"ids": sorted(lead_ids)})
+    rows = await locked_rows(session, _locking_statement(), {"ids": sorted(lead_ids)})
     leads: dict[int, Lead] = {}
     two_way: set[int] = set()
     stamps: dict[int, Stamps] = {}
-    for lead, has_two_way, entry_id, *stamped in rows:
+    for lead, has_two_way, entry_id, *stamped, _, _ in rows:
         leads[lead.id] = lead
         if has_two_way:
             two_way.add(lead.id)

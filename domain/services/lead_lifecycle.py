@@ -76,6 +76,7 @@ from domain.services.duplicates import lock_email
 from domain.services.lead_profile import linked_account
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load, require_user
+from domain.services.locks import locked_rows, versions_seen
 from domain.services.milestones import (
     ENTRIES,
     follow_leads,
@@ -351,7 +352,9 @@ def locking_statements() -> Select[Any]:
     ``lead_id``): the lead's row, locked until commit (PostgreSQL ``FOR UPDATE
     OF leads``; SQLite's write transaction holds the database), with what the
     guards ask (``_fact_columns``), the BAD_DATA mark's payload (only for a
-    lead in BAD_DATA), the scoring table's head and the funnel entry's stamps.
+    lead in BAD_DATA), the scoring table's head and the funnel entry's stamps,
+    and ``locks.versions_seen`` (run by ``locks.locked_rows``: once more after
+    waiting behind another writer of the lead).
 
     Built once per process: building it and its cache key cost more than
     running it (measured ~1 ms a move)."""
@@ -366,6 +369,7 @@ def locking_statements() -> Select[Any]:
             changed_at,
             ENTRIES.c.lead_id,
             *stamp_columns(),
+            *versions_seen(Lead),
         )
         .outerjoin(ENTRIES, ENTRIES.c.lead_id == Lead.id)
         .where(col(Lead.id) == bindparam("lead_id"))
@@ -378,9 +382,8 @@ async def _locked_for_move(
 ) -> tuple[Lead, LeadFacts, Stamps | None]:
     """The lead (locked), the guards' facts and its funnel stamps (None: no
     entry yet), from ``locking_statements``; NOT_FOUND when there is no lead."""
-    row = (
-        await session.execute(locking_statements(), {"lead_id": lead_id})
-    ).one_or_none()
+    rows = await locked_rows(session, locking_statements(), {"lead_id": lead_id})
+    row = rows[0] if rows else None
     if row is None:
         raise Refused.one(
             ErrorCode.NOT_FOUND, f"No such record: {RecordRef('Lead', lead_id)}.", "id"
@@ -397,7 +400,7 @@ async def _locked_for_move(
         has_completed_two_way_activity=bool(two_way),
         contact_data_changed_since_bad_data=_changed_since_marked(lead, marked),
     )
-    entry_lead_id, *stamps = row[7:]
+    entry_lead_id, *stamps = row[7:-2]
     return lead, facts, tuple(stamps) if entry_lead_id is not None else None
 
 

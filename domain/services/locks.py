@@ -28,17 +28,27 @@ Key locks (1, 4) are PostgreSQL transaction-scoped advisory locks
 (``pg_advisory_xact_lock``) on a stable 64-bit hash of a namespace and the
 key: released at commit or rollback, so a waiter proceeds once the holder's
 rows are visible (or gone). A hash collision only makes two keys queue.
+
+A statement that locks a row and reads what goes with it (a move's facts and
+funnel stamps) must know when it waited: PostgreSQL then returns the row's
+newest version (the writer it waited for committed), but every other part of
+the statement — joins, subqueries — still reads the snapshot taken before the
+wait, so they can miss that writer's rows (measured). ``versions_seen`` adds
+the row's version twice, as locked and as the snapshot saw it, and
+``locked_rows`` runs the statement once more, under the lock now held, when
+they differ: one more round trip, only after a wait behind a writer.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, bindparam, column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 
 def key_lock_id(namespace: str, key: str) -> int:
@@ -75,3 +85,26 @@ async def lock_keys(session: AsyncSession, namespace: str, keys: Iterable[str]) 
     await session.execute(
         select(func.pg_advisory_xact_lock(column("k", BigInteger))).select_from(listed)
     )
+
+
+def versions_seen(model: Any) -> list[Any]:
+    """The columns a locking statement of ``model`` ends with: the locked row's
+    ``version``, then the version the statement's snapshot saw (a correlated
+    subquery on the same row: it reads the snapshot, not the locked version)."""
+    seen = aliased(model)
+    return [
+        model.version,
+        select(seen.version).where(seen.id == model.id).scalar_subquery(),
+    ]
+
+
+async def locked_rows(
+    session: AsyncSession, statement: Any, parameters: dict[str, Any]
+) -> Sequence[Any]:
+    """The rows of a statement that locks rows ``FOR UPDATE`` and ends with
+    ``versions_seen``; run again when it waited behind a writer of any of them
+    (see the module docstring), so everything it read is as fresh as its lock."""
+    rows = (await session.execute(statement, parameters)).all()
+    if any(row[-2] != row[-1] for row in rows):
+        rows = (await session.execute(statement, parameters)).all()
+    return rows

@@ -75,6 +75,7 @@ from domain.services.bulk import flush_bulk, update_row, write_in_bulk
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import check_version, load
+from domain.services.locks import locked_rows, versions_seen
 from domain.services.milestones import ENTRIES, reached_changes, stamp_columns
 from domain.services.opportunities import (
     CONTACT_FIELDS,
@@ -214,10 +215,17 @@ def locking_statements() -> Select[Any]:
     """The one statement a stage move starts with (the id bound as
     ``opportunity_id``): the opportunity's row, locked until commit
     (PostgreSQL ``FOR UPDATE OF opportunities``; SQLite's write transaction
-    holds the database), with what the guards ask (``_fact_columns``) and its
-    funnel entry's stamps. Built once per process (as the lead's)."""
+    holds the database), with what the guards ask (``_fact_columns``), its
+    funnel entry's stamps and ``locks.versions_seen`` (run by
+    ``locks.locked_rows``). Built once per process (as the lead's)."""
     return (
-        select(Opportunity, *_fact_columns(), ENTRIES.c.id, *stamp_columns())
+        select(
+            Opportunity,
+            *_fact_columns(),
+            ENTRIES.c.id,
+            *stamp_columns(),
+            *versions_seen(Opportunity),
+        )
         .join(Account, col(Account.id) == Opportunity.account_id)
         .outerjoin(ENTRIES, ENTRIES.c.opportunity_id == Opportunity.id)
         .where(col(Opportunity.id) == bindparam("opportunity_id"))
@@ -409,9 +417,10 @@ async def move_opportunity_stage(
     statement (``bulk.update_row``): 2, when no alert's event needs its id.
     """
     now = now or utcnow()
-    row = (
-        await session.execute(locking_statements(), {"opportunity_id": opportunity_id})
-    ).one_or_none()
+    rows = await locked_rows(
+        session, locking_statements(), {"opportunity_id": opportunity_id}
+    )
+    row = rows[0] if rows else None
     if row is None:
         raise Refused.one(
             ErrorCode.NOT_FOUND,
@@ -419,7 +428,7 @@ async def move_opportunity_stage(
             "id",
         )
     facts_end = 1 + _FACT_COUNT
-    opp, entry_id, stamps = row[0], row[facts_end], tuple(row[facts_end + 1 :])
+    opp, entry_id, stamps = row[0], row[facts_end], tuple(row[facts_end + 1 : -2])
     check_version(opp, expected_version)
     await _check_fields(session, opp, fields)
     facts = _facts_of(opp, actor, now, fields, *row[1:facts_end])
