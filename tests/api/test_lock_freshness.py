@@ -80,6 +80,11 @@ async def _second_while_first_holds(
         return (await second).json()
 
 
+async def _entry(sessions, where) -> FunnelEntry:
+    async with sessions() as session:
+        return (await session.execute(select(FunnelEntry).where(where))).scalar_one()
+
+
 async def test_a_move_queued_behind_another_keeps_the_funnel_stamps_it_wrote(
     api, make, sessions, engine, server
 ):
@@ -126,12 +131,7 @@ async def test_a_move_queued_behind_another_keeps_the_funnel_stamps_it_wrote(
 
     moved = answer["data"]["transitionLead"]
     assert moved["userErrors"] == [] and moved["lead"]["status"] == "QUALIFYING"
-    async with sessions() as session:
-        entry = (
-            await session.execute(
-                select(FunnelEntry).where(FunnelEntry.lead_id == lead.id)
-            )
-        ).scalar_one()
+    entry = await _entry(sessions, FunnelEntry.lead_id == lead.id)
     # The first move's stamp stands; the second reached QUALIFYING after it.
     assert entry.accepted_at == accepted_at
     assert entry.qualifying_at > accepted_at
@@ -170,11 +170,6 @@ async def test_a_stage_move_queued_behind_another_keeps_its_stamps(
 
     moved = answer["data"]["moveOpportunityStage"]
     assert moved["userErrors"] == [] and moved["opportunity"]["stage"] == "SCOPING"
-    async with sessions() as session:
-        entry = (
-            await session.execute(
-                select(FunnelEntry).where(FunnelEntry.opportunity_id == deal.id)
-            )
-        ).scalar_one()
+    entry = await _entry(sessions, FunnelEntry.opportunity_id == deal.id)
     assert entry.sao_at == accepted_at
     assert entry.sqo_at > accepted_at
