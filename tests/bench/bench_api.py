@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_api.py [--db sqlite|postgresql|both]
         [--scale 50] [--pages 200] [--creates 2000] [--clients 8]
-        [--page-clients 16] [--workers 1]
+        [--page-clients 16] [--page-client httpx|wrk] [--workers 1]
 
 For each database it loads `salesops demo-data --scale N` into a fresh
 database, serves it (one uvicorn process) and measures over real HTTP the
@@ -34,6 +34,7 @@ from tests.bench.harness import (
     run_clients,
     served,
     summary,
+    wrk_posts,
 )
 
 PAGE = """query($after: String) {
@@ -71,10 +72,15 @@ async def pages(base: str, headers: dict[str, str], count: int) -> dict[str, flo
 
 
 async def pages_at_once(
-    base: str, headers: dict[str, str], count: int, clients: int
+    base: str,
+    headers: dict[str, str],
+    count: int,
+    clients: int,
+    load_generator: str = "httpx",
 ) -> dict[str, float]:
     """The same pages (their cursors found first, not timed) fetched by
-    ``clients`` concurrent clients."""
+    ``clients`` concurrent clients: httpx in this process, or wrk (a load
+    generator in C) for 10 s, going over the pages again as often as it can."""
     cursors: list[str | None] = [None]
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         while len(cursors) < count:
@@ -82,6 +88,10 @@ async def pages_at_once(
             if not info["hasNextPage"]:
                 break
             cursors.append(info["endCursor"])
+    if load_generator == "wrk":
+        bodies = [{"query": PAGE, "variables": {"after": c}} for c in cursors]
+        # reads: the walk repeated, more than 10 s can take
+        return wrk_posts(base, headers, bodies * 40, clients, '"nodes":[{')
     latencies: list[float] = []
     queue = iter(cursors)
 
@@ -140,6 +150,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--page-clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--page-client",
+        choices=["httpx", "wrk"],
+        default="httpx",
+        help="the concurrent page clients: httpx, or wrk (apt-get install wrk)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}; load at start: {os.getloadavg()[0]:.2f}")
     print(
@@ -157,7 +173,9 @@ def main() -> None:
         with served(url, workers=args.workers) as base:
             page = asyncio.run(pages(base, headers, args.pages))
             many = asyncio.run(
-                pages_at_once(base, headers, args.pages, args.page_clients)
+                pages_at_once(
+                    base, headers, args.pages, args.page_clients, args.page_client
+                )
             )
             made = asyncio.run(creates(base, headers, args.creates, args.clients))
         print(
