@@ -18,14 +18,11 @@ create and the ratio API / raw.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -38,11 +35,8 @@ from tests.bench.harness import (
     machine,
     moment,
     raw_transactions,
-    run_clients,
     served,
-    server_cpu_seconds,
-    summary,
-    wrk_posts,
+    timed_posts,
 )
 
 CREATE = """mutation($input: CreateLeadInput!) {
@@ -63,25 +57,6 @@ def create_body(n: int, run: str) -> dict[str, Any]:
             }
         },
     }
-
-
-async def over_http(
-    base: str, token: str, count: int, clients: int, run: str
-) -> dict[str, float]:
-    """Create ``count`` leads through the API with concurrent clients."""
-    latencies: list[float] = []
-    numbers = iter(range(count))
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        for n in numbers:
-            start = time.perf_counter()
-            answer = (await client.post("/graphql", json=create_body(n, run))).json()
-            latencies.append(time.perf_counter() - start)
-            assert answer["data"]["createLead"]["userErrors"] == [], answer
-
-    headers = {"Authorization": f"Bearer {token}"}
-    elapsed = await run_clients(base, headers, clients, client_loop)
-    return summary(latencies, elapsed)
 
 
 def raw_sql(url: str, count: int, run: str) -> dict[str, float]:
@@ -145,25 +120,17 @@ def main() -> None:
         token = admin_token(url)
         with served(url, workers=args.workers) as base:
             # Warm both workers (rule tables, compiled statements), not timed.
-            asyncio.run(over_http(base, token, 40, 4, "warm"))
+            warm = [create_body(n, "warm") for n in range(40)]
+            timed_posts(base, token, warm, 4, "httpx")
             for run, clients in enumerate(args.clients):
-                cpu = server_cpu_seconds(base)
-                if args.client == "wrk":
-                    bodies = [create_body(n, f"r{run}") for n in range(args.creates)]
-                    headers = {"Authorization": f"Bearer {token}"}
-                    api = wrk_posts(
-                        base, headers, bodies, clients, '"userErrors":[]', args.seconds
-                    )
-                else:
-                    api = asyncio.run(
-                        over_http(base, token, args.creates, clients, f"r{run}")
-                    )
-                made = api.get("count", args.creates)
-                cpu = (server_cpu_seconds(base) - cpu) / made * 1000
+                bodies = [create_body(n, f"r{run}") for n in range(args.creates)]
+                api = timed_posts(
+                    base, token, bodies, clients, args.client, args.seconds
+                )
                 raw = raw_sql(url, args.creates, f"r{run}")
                 print(
                     f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
                     f"{raw['per_second']:.0f} | "
                     f"{api['per_second'] / raw['per_second']:.2f} |",
                     flush=True,

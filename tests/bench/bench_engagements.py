@@ -71,9 +71,8 @@ from tests.bench.harness import (
     moment,
     raw_transactions,
     served,
-    server_cpu_seconds,
     summary,
-    wrk_posts,
+    timed_posts,
 )
 
 RECORD = """mutation($input: RecordEngagementInput!) {
@@ -261,34 +260,12 @@ async def in_batches(
     return figures
 
 
-async def over_http(
-    base: str, token: str, work: list[tuple[int, EngagementKind]], clients: int
-) -> dict[str, float]:
-    """Record every engagement through `recordEngagement` with concurrent clients."""
-    latencies: list[float] = []
-    queue = iter(work)
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        for lead_id, kind in queue:
-            body = {
-                "query": RECORD,
-                "variables": {
-                    "input": {"leadId": gid("Lead", lead_id), "kind": kind.value}
-                },
-            }
-            start = time.perf_counter()
-            answer = (await client.post("/graphql", json=body)).json()
-            latencies.append(time.perf_counter() - start)
-            assert answer["data"]["recordEngagement"]["userErrors"] == [], answer
-
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    figures = summary(latencies, elapsed)
-    figures["seconds"] = elapsed
-    return figures
+def record_body(lead_id: int, kind: EngagementKind) -> dict[str, Any]:
+    """The request recording one engagement."""
+    return {
+        "query": RECORD,
+        "variables": {"input": {"leadId": gid("Lead", lead_id), "kind": kind.value}},
+    }
 
 
 def outcome(url: str, lead_ids: list[int]) -> dict[str, int]:
@@ -390,22 +367,6 @@ def raw_single(url: str, work: list[tuple[int, EngagementKind]]) -> dict[str, fl
     return raw_transactions(url, work, one, RAW_THREADS)
 
 
-def over_wrk(
-    base: str, token: str, work: list[tuple[int, EngagementKind]], clients: int
-) -> dict[str, float]:
-    """``over_http`` with wrk as the clients (a load generator in C) for 10 s:
-    the engagements in order, as many as the time allows."""
-    bodies = [
-        {
-            "query": RECORD,
-            "variables": {"input": {"leadId": gid("Lead", i), "kind": kind.value}},
-        }
-        for i, kind in work
-    ]
-    headers = {"Authorization": f"Bearer {token}"}
-    return wrk_posts(base, headers, bodies, clients, '"userErrors":[]', seconds=10)
-
-
 def main() -> None:
     """Run and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -443,15 +404,10 @@ def main() -> None:
         batched = asyncio.run(in_batches(base, token, work, args.batch, args.clients))
         single = None
         if args.single:
-            cpu = server_cpu_seconds(base)
-            if args.single_client == "wrk":
-                single = over_wrk(base, token, single_work, args.single_clients)
-            else:
-                single = asyncio.run(
-                    over_http(base, token, single_work, args.single_clients)
-                )
-            single.setdefault("count", len(single_work))
-            single["cpu_ms"] = (server_cpu_seconds(base) - cpu) / single["count"] * 1000
+            bodies = [record_body(i, kind) for i, kind in single_work]
+            single = timed_posts(
+                base, token, bodies, args.single_clients, args.single_client
+            )
     done = outcome(url, lead_ids)
     assert done["engagements"] == args.engagements, done
     raw = raw_insert(url, work)

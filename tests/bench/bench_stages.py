@@ -20,16 +20,13 @@ wrk` the clients are wrk (a load generator in C, `apt-get install wrk`) for
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -48,9 +45,7 @@ from tests.bench.harness import (
     moment,
     raw_transactions,
     served,
-    server_cpu_seconds,
-    summary,
-    wrk_posts,
+    timed_posts,
 )
 
 RAW_THREADS = 16
@@ -160,29 +155,6 @@ def move_body(opportunity_id: int, contact_id: int) -> dict[str, object]:
     }
 
 
-async def over_http(
-    base: str, token: str, ids: list[int], contact_id: int, clients: int
-) -> dict[str, float]:
-    """Accept each opportunity once through the API, SAO fields supplied."""
-    latencies: list[float] = []
-    queue = iter(ids)
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        for opportunity_id in queue:
-            body = move_body(opportunity_id, contact_id)
-            start = time.perf_counter()
-            answer = (await client.post("/graphql", json=body)).json()
-            latencies.append(time.perf_counter() - start)
-            assert answer["data"]["moveOpportunityStage"]["userErrors"] == [], answer
-
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    return summary(latencies, elapsed)
-
-
 def raw_sql(
     url: str, ids: list[int], contact_id: int, clients: int
 ) -> dict[str, float]:
@@ -248,29 +220,21 @@ def main() -> None:
         with served(url, workers=args.workers) as base:
             warm = make_opportunities(url, account_id, 40, next_id)
             next_id += 40
-            asyncio.run(over_http(base, token, warm, contact_id, 4))
+            warm_bodies = [move_body(i, contact_id) for i in warm]
+            timed_posts(base, token, warm_bodies, 4, "httpx")
             for clients in args.clients:
                 api_ids = make_opportunities(url, account_id, args.moves, next_id)
                 next_id += args.moves
                 sql_ids = make_opportunities(url, account_id, args.moves, next_id)
                 next_id += args.moves
-                cpu = server_cpu_seconds(base)
-                if args.client == "wrk":
-                    bodies = [move_body(i, contact_id) for i in api_ids]
-                    headers = {"Authorization": f"Bearer {token}"}
-                    api = wrk_posts(
-                        base, headers, bodies, clients, '"userErrors":[]', args.seconds
-                    )
-                else:
-                    api = asyncio.run(
-                        over_http(base, token, api_ids, contact_id, clients)
-                    )
-                moved = api.get("count", len(api_ids))
-                cpu = (server_cpu_seconds(base) - cpu) / moved * 1000
+                bodies = [move_body(i, contact_id) for i in api_ids]
+                api = timed_posts(
+                    base, token, bodies, clients, args.client, args.seconds
+                )
                 raw = raw_sql(url, sql_ids, contact_id, RAW_THREADS)
                 print(
                     f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
                     f"{raw['per_second']:.0f} | "
                     f"{api['per_second'] / raw['per_second']:.2f} |",
                     flush=True,

@@ -22,16 +22,13 @@ moment (the machine is shared: say its `uptime` with the figures).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -46,11 +43,8 @@ from tests.bench.harness import (
     machine,
     moment,
     raw_transactions,
-    run_clients,
     served,
-    server_cpu_seconds,
-    summary,
-    wrk_posts,
+    timed_posts,
 )
 
 MOVE = """mutation($input: TransitionLeadInput!) {
@@ -112,45 +106,12 @@ def make_leads(url: str, count: int, start: int) -> list[int]:
     return ids
 
 
-async def over_http(
-    base: str, token: str, ids: list[int], clients: int
-) -> dict[str, float]:
-    """Accept each lead once through the API with concurrent clients."""
-    latencies: list[float] = []
-    queue = iter(ids)
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        for lead_id in queue:
-            body = {
-                "query": MOVE,
-                "variables": {"input": {"id": gid("Lead", lead_id), "to": "ACCEPTED"}},
-            }
-            start = time.perf_counter()
-            answer = (await client.post("/graphql", json=body)).json()
-            latencies.append(time.perf_counter() - start)
-            assert answer["data"]["transitionLead"]["userErrors"] == [], answer
-
-    headers = {"Authorization": f"Bearer {token}"}
-    elapsed = await run_clients(base, headers, clients, client_loop)
-    return summary(latencies, elapsed)
-
-
-def over_wrk(
-    base: str, token: str, ids: list[int], clients: int, seconds: int
-) -> dict[str, float]:
-    """``over_http`` with wrk as the clients (a load generator in C), for
-    ``seconds``: the leads it reached are accepted, the others stay."""
-    bodies = [
-        {
-            "query": MOVE,
-            "variables": {"input": {"id": gid("Lead", lead_id), "to": "ACCEPTED"}},
-        }
-        for lead_id in ids
-    ]
-    headers = {"Authorization": f"Bearer {token}"}
-    return wrk_posts(
-        base, headers, bodies, clients, expect='"userErrors":[]', seconds=seconds
-    )
+def move_body(lead_id: int) -> dict[str, Any]:
+    """The request accepting one lead."""
+    return {
+        "query": MOVE,
+        "variables": {"input": {"id": gid("Lead", lead_id), "to": "ACCEPTED"}},
+    }
 
 
 def raw_sql(url: str, ids: list[int], threads: int) -> dict[str, float]:
@@ -216,23 +177,20 @@ def main() -> None:
             # Warm both workers (rule tables, compiled statements), not timed.
             warm = make_leads(url, 40, next_id)
             next_id += 40
-            asyncio.run(over_http(base, token, warm, 4))
+            timed_posts(base, token, [move_body(i) for i in warm], 4, "httpx")
             for clients in args.clients:
                 api_ids = make_leads(url, args.moves, next_id)
                 next_id += args.moves
                 sql_ids = make_leads(url, args.moves, next_id)
                 next_id += args.moves
-                cpu = server_cpu_seconds(base)
-                if args.client == "wrk":
-                    api = over_wrk(base, token, api_ids, clients, args.seconds)
-                else:
-                    api = asyncio.run(over_http(base, token, api_ids, clients))
-                moved = api.get("count", len(api_ids))
-                cpu = (server_cpu_seconds(base) - cpu) / moved * 1000
+                bodies = [move_body(i) for i in api_ids]
+                api = timed_posts(
+                    base, token, bodies, clients, args.client, args.seconds
+                )
                 raw = raw_sql(url, sql_ids, RAW_THREADS)
                 print(
                     f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {cpu:.1f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
                     f"{raw['per_second']:.0f} | {raw['p50_ms']:.1f} / "
                     f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} |",
                     flush=True,

@@ -340,3 +340,48 @@ def moment(is_pg: bool) -> datetime:
     """Now, as a raw statement binds it (SQLite stores naive UTC)."""
     now = datetime.now(UTC)
     return now if is_pg else now.replace(tzinfo=None)
+
+
+async def httpx_posts(
+    base: str,
+    headers: dict[str, str],
+    bodies: list[dict[str, Any]],
+    clients: int,
+    expect: str,
+) -> dict[str, float]:
+    """POST every body once to ``base``/graphql from ``clients`` concurrent httpx
+    clients, in order; each answer must contain ``expect``. ``summary``'s
+    figures and ``count``."""
+    latencies: list[float] = []
+    queue = iter(bodies)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for body in queue:
+            start = time.perf_counter()
+            answer = await client.post("/graphql", json=body)
+            latencies.append(time.perf_counter() - start)
+            assert expect in answer.text, answer.text
+
+    elapsed = await run_clients(base, headers, clients, client_loop)
+    return {**summary(latencies, elapsed), "count": len(bodies)}
+
+
+def timed_posts(
+    base: str,
+    token: str,
+    bodies: list[dict[str, Any]],
+    clients: int,
+    load_generator: str,
+    seconds: int = 10,
+    expect: str = '"userErrors":[]',
+) -> dict[str, float]:
+    """The bodies sent as ``token``'s by httpx (each once) or wrk (in order, for
+    ``seconds``), with the server's CPU per answered request (``cpu_ms``)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    cpu = server_cpu_seconds(base)
+    if load_generator == "wrk":
+        figures = wrk_posts(base, headers, bodies, clients, expect, seconds)
+    else:
+        figures = asyncio.run(httpx_posts(base, headers, bodies, clients, expect))
+    figures["cpu_ms"] = (server_cpu_seconds(base) - cpu) / figures["count"] * 1000
+    return figures
