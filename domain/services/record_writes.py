@@ -49,12 +49,9 @@ async def write_record(
         set_committed_value(record, name, value)
 
 
-_LEAD_COLUMNS = frozenset(Lead.__table__.c.keys())  # type: ignore[attr-defined]
-
-
 async def write_changed_lead(
     session: AsyncSession, lead: Lead, *, now: datetime
-) -> bool:
+) -> None:
     """A lead changed through its attributes (an engagement's rescore, moves and
     routing) written like ``write_record`` instead of by the flush and its
     funnel hook: on PostgreSQL, in a bulk use case, its UPDATE and its funnel
@@ -62,21 +59,18 @@ async def write_changed_lead(
 
     Only for a lead whose entry stamps were read with its lock
     (``milestones.remember_stamps``) and none of whose match-key sources was
-    set (the flush keys those); False when it does nothing, and the flush
-    writes the lead as before."""
+    set (the flush keys those); any other lead is left to the flush."""
     sync = session.sync_session
     known = known_stamps(sync)
     before = known.get(lead.id)  # type: ignore[arg-type]
     if not holds_writes(session) or before is None or sources_set(lead):
-        return False
+        return
     changes = changed_columns(lead)
-    if not changes.keys() <= _LEAD_COLUMNS:
-        return False  # a relationship set: the flush knows how to write it
-    if changes:
-        # The entry from the attributes' history, before they are committed.
-        stamps, entry = entry_changes(lead, before)
-        await write_record(session, lead, changes, now=now)
-        if entry:
-            await update_row(session, ENTRIES, "lead_id", lead.id, entry)
-        known[lead.id] = stamps  # type: ignore[index]
-    return True
+    if not changes:
+        return
+    # The entry from the attributes' history, before they are committed.
+    stamps, entry = entry_changes(lead, before)
+    await write_record(session, lead, changes, now=now)
+    if entry:
+        await update_row(session, ENTRIES, "lead_id", lead.id, entry)
+    known[lead.id] = stamps  # type: ignore[index]
