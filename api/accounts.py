@@ -31,6 +31,7 @@ from api.relay import (
     decode_id,
     load_node,
     ordering,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 
 ContactRef = Annotated["ContactNode", strawberry.lazy("api.contacts")]
 OpportunityRef = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
+# The class itself, for its own to-one fields (its name is not bound yet there).
+AccountSelf = Annotated["AccountNode", strawberry.lazy("api.accounts")]
 
 
 async def _domains_by_account(
@@ -109,15 +112,17 @@ class AccountNode(RecordNode):
     owner_id: strawberry.Private[int | None]
     parent_account_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who owns the account.")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="Who owns the account.",
+    )
 
-    @strawberry.field(description="The parent in the account hierarchy, if any.")
-    async def parent_account(self, info: Info) -> AccountNode | None:
-        """The parent account."""
-        return await load_node(info, AccountNode, self.parent_account_id)
+    parent_account = to_one(
+        AccountSelf,
+        "parent_account_id",
+        description="The parent in the account hierarchy, if any.",
+    )
 
     @strawberry.field(
         description="Web and email domains that identify the account, bare and "
@@ -200,10 +205,11 @@ class AccountTeamMemberNode:
     )
     user_id: strawberry.Private[int]
 
-    @strawberry.field(description="The team member.")
-    async def user(self, info: Info) -> UserNode | None:
-        """The user."""
-        return await load_node(info, UserNode, self.user_id)
+    user = to_one(
+        UserNode,
+        "user_id",
+        description="The team member.",
+    )
 
 
 @strawberry.enum(description="Fields accounts can be sorted by.")

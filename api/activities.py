@@ -21,8 +21,8 @@ from api.relay import (
     RecordNode,
     connection,
     decode_id,
-    load_node,
     ordering,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -67,30 +67,35 @@ class ActivityNode(RecordNode):
     account_id: strawberry.Private[int | None]
     opportunity_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who did (or is to do) it.")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="Who did (or is to do) it.",
+    )
 
-    @strawberry.field(description="The lead it is about, if any.")
-    async def lead(self, info: Info) -> LeadNode | None:
-        """The lead."""
-        return await load_node(info, LeadNode, self.lead_id)
+    lead = to_one(
+        LeadNode,
+        "lead_id",
+        description="The lead it is about, if any.",
+    )
 
-    @strawberry.field(description="The contact it is about, if any.")
-    async def contact(self, info: Info) -> ContactNode | None:
-        """The contact."""
-        return await load_node(info, ContactNode, self.contact_id)
+    contact = to_one(
+        ContactNode,
+        "contact_id",
+        description="The contact it is about, if any.",
+    )
 
-    @strawberry.field(description="The account it is about, if any.")
-    async def account(self, info: Info) -> AccountNode | None:
-        """The account."""
-        return await load_node(info, AccountNode, self.account_id)
+    account = to_one(
+        AccountNode,
+        "account_id",
+        description="The account it is about, if any.",
+    )
 
-    @strawberry.field(description="The opportunity it is about, if any.")
-    async def opportunity(self, info: Info) -> OpportunityNode | None:
-        """The opportunity."""
-        return await load_node(info, OpportunityNode, self.opportunity_id)
+    opportunity = to_one(
+        OpportunityNode,
+        "opportunity_id",
+        description="The opportunity it is about, if any.",
+    )
 
 
 @strawberry.enum(description="Fields activities can be sorted by.")

@@ -31,6 +31,7 @@ from api.relay import (
     decode_id,
     load_node,
     ordering,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -75,10 +76,11 @@ class ContactNode(RecordNode):
     account_id: strawberry.Private[int]
     owner_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The account the person works at.")
-    async def account(self, info: Info) -> AccountNode | None:
-        """The account (null only if it is not visible)."""
-        return await load_node(info, AccountNode, self.account_id)
+    account = to_one(
+        AccountNode,
+        "account_id",
+        description="The account the person works at.",
+    )
 
     @strawberry.field(
         description="Contacts that are likely the same person (D12), best first: "
@@ -96,10 +98,11 @@ class ContactNode(RecordNode):
 
         return await duplicates_of(info, MergeKind.CONTACT, self.id, first)
 
-    @strawberry.field(description="Who owns the contact.")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="Who owns the contact.",
+    )
 
 
 @strawberry.enum(description="Fields contacts can be sorted by.")

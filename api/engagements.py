@@ -14,7 +14,7 @@ from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import EngagementKindGQL
 from api.errors import UserError, each_item
 from api.inputs import idempotency_field, mutate_once, mutate_once_many
-from api.relay import RecordNode, decode_id, load_node
+from api.relay import RecordNode, decode_id, load_node, to_one
 from domain import records as rec
 from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.lead import AutomaticTrigger, automatic_sources
@@ -52,19 +52,17 @@ class EngagementNode(RecordNode):
     lead_id: strawberry.Private[int | None]
     campaign_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The lead it belongs to.")
-    async def lead(self, info: Info) -> LeadRef | None:
-        """The lead."""
-        from api.leads import LeadNode
+    lead = to_one(
+        LeadRef,
+        "lead_id",
+        description="The lead it belongs to.",
+    )
 
-        return await load_node(info, LeadNode, self.lead_id)
-
-    @strawberry.field(description="The campaign it came from, if any.")
-    async def campaign(self, info: Info) -> CampaignRef | None:
-        """The campaign."""
-        from api.campaigns import CampaignNode
-
-        return await load_node(info, CampaignNode, self.campaign_id)
+    campaign = to_one(
+        CampaignRef,
+        "campaign_id",
+        description="The campaign it came from, if any.",
+    )
 
 
 @strawberry.type(
@@ -83,10 +81,11 @@ class ScoreLineNode:
     description: str = strawberry.field(description="The rule in words.")
     engagement_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The engagement the points came from.")
-    async def engagement(self, info: Info) -> EngagementNode | None:
-        """The engagement, if any."""
-        return await load_node(info, EngagementNode, self.engagement_id)
+    engagement = to_one(
+        EngagementNode,
+        "engagement_id",
+        description="The engagement the points came from.",
+    )
 
     @classmethod
     def from_line(cls, line: ScoreLine) -> ScoreLineNode:

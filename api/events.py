@@ -34,6 +34,7 @@ from api.relay import (
     encode_id,
     load_node,
     ordering,
+    to_one,
 )
 from api.support import SupportHandOffNode
 from api.users import UserNode
@@ -75,10 +76,11 @@ class EventRecipientNode:
     )
     user_id: strawberry.Private[int]
 
-    @strawberry.field(description="The addressee.")
-    async def user(self, info: Info) -> UserNode | None:
-        """The user."""
-        return await load_node(info, UserNode, self.user_id)
+    user = to_one(
+        UserNode,
+        "user_id",
+        description="The addressee.",
+    )
 
 
 @strawberry.type(
@@ -141,10 +143,11 @@ class EventNode(RecordNode):
         """The record."""
         return await load_node(info, NODE_OF[self.record_type], self.record_id)
 
-    @strawberry.field(description="Who caused it (null: the system).")
-    async def actor(self, info: Info) -> UserNode | None:
-        """The acting user."""
-        return await load_node(info, UserNode, self.actor_id)
+    actor = to_one(
+        UserNode,
+        "actor_id",
+        description="Who caused it (null: the system).",
+    )
 
     @strawberry.field(
         description="The users it is addressed to (empty for plain records of a "

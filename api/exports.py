@@ -40,7 +40,7 @@ from api.errors import UserError
 from api.inputs import mutate
 from api.leads import LeadFilter, lead_query
 from api.opportunities import OpportunityFilter, opportunity_query
-from api.relay import RecordNode, decode_id, encode_id, load_node
+from api.relay import RecordNode, decode_id, encode_id, load_node, to_one
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode, ExportJobStatus, ExportKind, TokenScope
@@ -174,10 +174,11 @@ class ExportJobNode(RecordNode):
             return None
         return DOWNLOAD_PATH + encode_id(ExportJobNode, int(self.id))
 
-    @strawberry.field(description="Who asked for it.")
-    async def requested_by(self, info: Info) -> UserNode | None:
-        """The requesting user."""
-        return await load_node(info, UserNode, self.requested_by_id)
+    requested_by = to_one(
+        UserNode,
+        "requested_by_id",
+        description="Who asked for it.",
+    )
 
 
 @strawberry.input(description="exportRecords input.")

@@ -36,6 +36,7 @@ from api.relay import (
     decode_id,
     global_id,
     load_node,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -233,10 +234,11 @@ class ImportJobNode(RecordNode):
             return 1.0 if self.status is ImportJobStatus.DONE else 0.0
         return min(1.0, self.rows_done / self.total_rows)
 
-    @strawberry.field(description="Who started it.")
-    async def requested_by(self, info: Info) -> UserNode | None:
-        """The importing user."""
-        return await load_node(info, UserNode, self.requested_by_id)
+    requested_by = to_one(
+        UserNode,
+        "requested_by_id",
+        description="Who started it.",
+    )
 
     @strawberry.field(description="The row report, in file order.")
     async def rows(

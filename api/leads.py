@@ -36,6 +36,7 @@ from api.relay import (
     decode_id,
     load_node,
     ordering,
+    to_one,
 )
 from api.routing import RoutingDecision
 from api.users import UserNode
@@ -212,10 +213,11 @@ class LeadNode(RecordNode):
         """The lead's ledger."""
         return await history_of(info, RecordType.LEAD, self.id)
 
-    @strawberry.field(description="Who works the lead (null: unowned, in nurture).")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="Who works the lead (null: unowned, in nurture).",
+    )
 
     @strawberry.field(
         description="Leads that are likely the same person (D12), best first: same "
@@ -233,37 +235,36 @@ class LeadNode(RecordNode):
 
         return await duplicates_of(info, MergeKind.LEAD, self.id, first)
 
-    @strawberry.field(
+    campaign = to_one(
+        CampaignNode,
+        "campaign_id",
         description="First-touch campaign: given at creation, else the campaign of "
-        "the first engagement that names one (D11 attribution)."
+        "the first engagement that names one (D11 attribution).",
     )
-    async def campaign(self, info: Info) -> CampaignNode | None:
-        """The first-touch campaign."""
-        return await load_node(info, CampaignNode, self.campaign_id)
 
-    @strawberry.field(description="The account the lead was matched to, if any.")
-    async def account(self, info: Info) -> AccountNode | None:
-        """The matched account."""
-        return await load_node(info, AccountNode, self.account_id)
+    account = to_one(
+        AccountNode,
+        "account_id",
+        description="The account the lead was matched to, if any.",
+    )
 
-    @strawberry.field(description="The account this lead became (after conversion).")
-    async def converted_account(self, info: Info) -> AccountNode | None:
-        """Conversion result: account."""
-        return await load_node(info, AccountNode, self.converted_account_id)
+    converted_account = to_one(
+        AccountNode,
+        "converted_account_id",
+        description="The account this lead became (after conversion).",
+    )
 
-    @strawberry.field(description="The contact this lead became (after conversion).")
-    async def converted_contact(self, info: Info) -> ContactRef | None:
-        """Conversion result: contact."""
-        from api.contacts import ContactNode
+    converted_contact = to_one(
+        ContactRef,
+        "converted_contact_id",
+        description="The contact this lead became (after conversion).",
+    )
 
-        return await load_node(info, ContactNode, self.converted_contact_id)
-
-    @strawberry.field(description="The opportunity created from this lead, if any.")
-    async def converted_opportunity(self, info: Info) -> OpportunityRef | None:
-        """Conversion result: opportunity."""
-        from api.opportunities import OpportunityNode
-
-        return await load_node(info, OpportunityNode, self.converted_opportunity_id)
+    converted_opportunity = to_one(
+        OpportunityRef,
+        "converted_opportunity_id",
+        description="The opportunity created from this lead, if any.",
+    )
 
 
 @strawberry.enum(description="Fields leads can be sorted by.")

@@ -11,7 +11,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.relay import load_node
+from api.relay import to_one
 from api.users import UserNode
 from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE
@@ -45,10 +45,11 @@ class TransitionRecordNode:
     )
     actor_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who made the change (null for automation).")
-    async def actor(self, info: Info) -> UserNode | None:
-        """The acting user."""
-        return await load_node(info, UserNode, self.actor_id)
+    actor = to_one(
+        UserNode,
+        "actor_id",
+        description="Who made the change (null for automation).",
+    )
 
     @classmethod
     def from_row(cls, row: TransitionRecord) -> TransitionRecordNode:

@@ -33,6 +33,7 @@ from api.relay import (
     decode_ids,
     encode_id,
     load_node,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -196,10 +197,11 @@ class DuplicateScanNode(RecordNode):
         )
         return _pairs(row, first)
 
-    @strawberry.field(description="Who requested it.")
-    async def requested_by(self, info: Info) -> UserNode | None:
-        """The requesting user."""
-        return await load_node(info, UserNode, self.requested_by_id)
+    requested_by = to_one(
+        UserNode,
+        "requested_by_id",
+        description="Who requested it.",
+    )
 
 
 @strawberry.type(name="Merge", description="One merge of duplicates (D12).")
@@ -253,10 +255,11 @@ class MergeNode(RecordNode):
         """merged_at + 30 days."""
         return self.merged_at + merging.UNDO_WINDOW
 
-    @strawberry.field(description="Who merged.")
-    async def actor(self, info: Info) -> UserNode | None:
-        """The merging user."""
-        return await load_node(info, UserNode, self.actor_id)
+    actor = to_one(
+        UserNode,
+        "actor_id",
+        description="Who merged.",
+    )
 
 
 @strawberry.input(description="Take one field's value from one record of the merge.")

@@ -49,6 +49,7 @@ from api.relay import (
     decode_id,
     load_node,
     ordering,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -63,6 +64,9 @@ from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
 from domain.services import opportunities as service
 from domain.services import opportunity_pipeline as pipeline
 from domain.services.listing import OpportunityQuery
+
+# The class itself, for its own to-one fields (its name is not bound yet there).
+OpportunitySelf = Annotated["OpportunityNode", strawberry.lazy("api.opportunities")]
 
 
 @strawberry.type(description="A pipeline stage reachable from the current one.")
@@ -230,51 +234,55 @@ class OpportunityNode(RecordNode):
         """The opportunity's ledger."""
         return await history_of(info, RecordType.OPPORTUNITY, self.id)
 
-    @strawberry.field(description="The account of the deal.")
-    async def account(self, info: Info) -> AccountNode | None:
-        """The account."""
-        return await load_node(info, AccountNode, self.account_id)
+    account = to_one(
+        AccountNode,
+        "account_id",
+        description="The account of the deal.",
+    )
 
-    @strawberry.field(description="Who works the deal.")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="Who works the deal.",
+    )
 
-    @strawberry.field(
+    campaign = to_one(
+        CampaignNode,
+        "campaign_id",
         description="Primary campaign: the converted lead's first-touch campaign, "
-        "or the one given at creation (D11 attribution)."
+        "or the one given at creation (D11 attribution).",
     )
-    async def campaign(self, info: Info) -> CampaignNode | None:
-        """The primary campaign."""
-        return await load_node(info, CampaignNode, self.campaign_id)
 
-    @strawberry.field(description="The main person on the customer side.")
-    async def primary_contact(self, info: Info) -> ContactNode | None:
-        """The primary contact."""
-        return await load_node(info, ContactNode, self.primary_contact_id)
+    primary_contact = to_one(
+        ContactNode,
+        "primary_contact_id",
+        description="The main person on the customer side.",
+    )
 
-    @strawberry.field(description="Bill-to contact (needed for 5-Negotiating).")
-    async def bill_to_contact(self, info: Info) -> ContactNode | None:
-        """The bill-to contact."""
-        return await load_node(info, ContactNode, self.bill_to_contact_id)
+    bill_to_contact = to_one(
+        ContactNode,
+        "bill_to_contact_id",
+        description="Bill-to contact (needed for 5-Negotiating).",
+    )
 
-    @strawberry.field(description="Sold-to contact (needed for 5-Negotiating).")
-    async def sold_to_contact(self, info: Info) -> ContactNode | None:
-        """The sold-to contact."""
-        return await load_node(info, ContactNode, self.sold_to_contact_id)
+    sold_to_contact = to_one(
+        ContactNode,
+        "sold_to_contact_id",
+        description="Sold-to contact (needed for 5-Negotiating).",
+    )
 
-    @strawberry.field(
+    merged_into = to_one(
+        OpportunitySelf,
+        "merged_into_id",
         description="The opportunity this one was merged into (closed lost, reason "
-        "MERGED_INTO_ANOTHER_OPPORTUNITY)."
+        "MERGED_INTO_ANOTHER_OPPORTUNITY).",
     )
-    async def merged_into(self, info: Info) -> OpportunityNode | None:
-        """The surviving opportunity."""
-        return await load_node(info, OpportunityNode, self.merged_into_id)
 
-    @strawberry.field(description="The opportunity this one duplicates (10-Duplicate).")
-    async def duplicate_of(self, info: Info) -> OpportunityNode | None:
-        """The original opportunity."""
-        return await load_node(info, OpportunityNode, self.duplicate_of_id)
+    duplicate_of = to_one(
+        OpportunitySelf,
+        "duplicate_of_id",
+        description="The opportunity this one duplicates (10-Duplicate).",
+    )
 
 
 @strawberry.enum(description="Fields opportunities can be sorted by.")

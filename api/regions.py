@@ -11,7 +11,7 @@ from api.context import Info
 from api.enums import RegionGQL
 from api.errors import UserError
 from api.inputs import mutate
-from api.relay import load_node
+from api.relay import to_one
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
 from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
@@ -65,10 +65,11 @@ class RegionTableNode:
     )
     changed_by_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who made this version (null: seeded).")
-    async def changed_by(self, info: Info) -> UserNode | None:
-        """The user who changed the table."""
-        return await load_node(info, UserNode, self.changed_by_id)
+    changed_by = to_one(
+        UserNode,
+        "changed_by_id",
+        description="Who made this version (null: seeded).",
+    )
 
     @classmethod
     def from_stored(cls, stored: service.StoredRegionTable) -> RegionTableNode:

@@ -15,12 +15,23 @@ import base64
 import binascii
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    ForwardRef,
+    Generic,
+    Optional,
+    Self,
+    TypeVar,
+    get_args,
+    get_origin,
+)
 
 import strawberry
 from graphql import GraphQLError
@@ -28,6 +39,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Select
 from sqlalchemy.types import TypeDecorator
 from strawberry import relay
+from strawberry.types.nodes import SelectedField
+from strawberry.utils.str_converters import to_camel_case
 
 from api.context import Info
 from api.errors import NODE_OF_MODEL, each_item
@@ -102,6 +115,109 @@ async def load_node(info: Info, node_cls: type[N], record_id: int | None) -> N |
         return None
     row = await info.context.records(node_cls.model).load(record_id)  # type: ignore[attr-defined]
     return node_cls.from_row(row) if row is not None else None  # type: ignore[attr-defined]
+
+
+def related_node(
+    info: Info, node_cls: type[N], record_id: int | None
+) -> N | Awaitable[N | None] | None:
+    """``load_node`` without the await when the record is already loaded.
+
+    graphql-core completes an awaitable field through a task of its own; a
+    page of 100 leads with owner and account made 200 of them, a quarter of
+    the page's CPU (measured). A value is answered at once when the request's
+    DataLoader holds it (a list page prefetches its rows' relations, see
+    ``prefetch_to_one``); otherwise the awaitable, which the DataLoader
+    batches with its siblings as before."""
+    if record_id is None:
+        return None
+    loaded = info.context.records(node_cls.model).cache_map.get(record_id)  # type: ignore[attr-defined]
+    if loaded is None or not loaded.done() or loaded.cancelled() or loaded.exception():
+        return load_node(info, node_cls, record_id)
+    row = loaded.result()
+    return node_cls.from_row(row) if row is not None else None  # type: ignore[attr-defined]
+
+
+# A to-one relation field's metadata key: (the attribute holding the related
+# id, the target).
+FOREIGN_KEY = "salesops.foreign_key"
+
+
+def to_one(target: Any, foreign_key: str, *, description: str) -> Any:
+    """A field answering the record whose id is in ``foreign_key`` (or null).
+
+    ``target`` is the node class, or a lazy reference to it
+    (``Annotated["ContactNode", strawberry.lazy("api.contacts")]``) where
+    importing it would be circular. The field resolves through the request's
+    DataLoader (``related_node``); list pages prefetch it for their rows when
+    it is selected (``prefetch_to_one``)."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        return related_node(info, node_class(target), getattr(root, foreign_key))
+
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        graphql_type=Optional[target],  # noqa: UP045 (a lazy reference has no |)
+        metadata={FOREIGN_KEY: (foreign_key, target)},
+    )
+
+
+@cache
+def node_class(target: Any) -> type:
+    """The class a ``to_one`` target names (a lazy reference resolved once)."""
+    if get_origin(target) is not Annotated:
+        return target  # type: ignore[no-any-return]
+    name, reference = get_args(target)[:2]
+    if not isinstance(name, ForwardRef):
+        name = ForwardRef(name)
+    return reference.resolve_forward_ref(name).resolve_type()  # type: ignore[no-any-return]
+
+
+@cache
+def _to_one_fields(node_cls: type) -> dict[str, tuple[str, Any]]:
+    """A node class's to-one fields: GraphQL name -> (foreign key, target)."""
+    return {
+        to_camel_case(f.graphql_name or f.python_name): f.metadata[FOREIGN_KEY]
+        for f in node_cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if FOREIGN_KEY in (f.metadata or {})
+    }
+
+
+def _selected_node_fields(info: Info) -> set[str]:
+    """The fields a connection's selection asks of its nodes (through
+    ``nodes`` or ``edges { node }``, fragments included)."""
+    names: set[str] = set()
+
+    def collect(selections: list[Any], path: tuple[str, ...]) -> None:
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                collect(selection.selections, path)
+            elif not path:
+                names.add(selection.name)
+            elif selection.name == path[0]:
+                collect(selection.selections, path[1:])
+
+    for field in info.selected_fields:
+        collect(field.selections, ("nodes",))
+        collect(field.selections, ("edges", "node"))
+    return names
+
+
+async def prefetch_to_one(info: Info, node_cls: type, rows: list[Any]) -> None:
+    """Load, one statement per record type, the related records a page's
+    selection asks for, so its ``to_one`` fields answer without awaiting
+    (the statements the DataLoader would have made, made first)."""
+    relations = _to_one_fields(node_cls)
+    if not relations or not rows:
+        return
+    wanted: dict[type, set[int]] = {}
+    for name in _selected_node_fields(info) & relations.keys():
+        foreign_key, target = relations[name]
+        ids = wanted.setdefault(node_class(target).model, set())  # type: ignore[attr-defined]
+        ids.update(v for row in rows if (v := getattr(row, foreign_key)) is not None)
+    for model, ids in wanted.items():
+        if ids:
+            await info.context.records(model).load_many(sorted(ids))
 
 
 # Record ids are INTEGER columns: a larger number is no record's id, and a
@@ -448,6 +564,7 @@ async def connection(
             window=window,
         )
     )
+    await prefetch_to_one(info, node_cls, page.rows)
     sort_attr = order.column.key
     nodes = [node_cls.from_row(row) for row in page.rows]  # type: ignore[attr-defined]
     edges = [

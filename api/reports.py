@@ -24,7 +24,7 @@ from api.enums import (
     SalesQualificationSourceGQL,
     SalesSegmentGQL,
 )
-from api.relay import decode_id, encode_id, load_node
+from api.relay import decode_id, encode_id, to_one
 from api.users import UserNode
 from domain.enums import STAGE_LABELS
 from domain.reports import capacity, pipeline, sales_accepted, velocity
@@ -176,10 +176,11 @@ class PipelineGroup:
     )
     owner_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The owner, when grouped by OWNER.")
-    async def owner(self, info: Info) -> UserNode | None:
-        """The group's owner."""
-        return await load_node(info, UserNode, self.owner_id)
+    owner = to_one(
+        UserNode,
+        "owner_id",
+        description="The owner, when grouped by OWNER.",
+    )
 
 
 @strawberry.type(

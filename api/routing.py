@@ -14,7 +14,7 @@ from api.context import Info
 from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.errors import UserError
 from api.inputs import idempotency_field, mutate, mutate_once
-from api.relay import decode_id, decode_ids, load_node
+from api.relay import decode_id, decode_ids, to_one
 from api.users import UserNode
 from domain.records import Lead, RoutingPool, RoutingPoolMember
 from domain.rules.permissions import POOL_MANAGERS, role_list
@@ -44,12 +44,11 @@ class RoutingDecision:
     at: datetime = strawberry.field(description="When it was decided.")
     assignee_id: strawberry.Private[int | None]
 
-    @strawberry.field(
-        description="Who got the lead (null: nobody available / nurture)."
+    assignee = to_one(
+        UserNode,
+        "assignee_id",
+        description="Who got the lead (null: nobody available / nurture).",
     )
-    async def assignee(self, info: Info) -> UserNode | None:
-        """The assignee."""
-        return await load_node(info, UserNode, self.assignee_id)
 
 
 @strawberry.type(

@@ -12,7 +12,7 @@ from api.context import Info, refused
 from api.enums import EngagementKindGQL
 from api.errors import UserError
 from api.inputs import mutate
-from api.relay import load_node
+from api.relay import to_one
 from api.users import UserNode
 from domain.enums import EngagementKind, ErrorCode
 from domain.lifecycle.lead import MQL_SOURCES
@@ -86,10 +86,11 @@ class ScoringTableNode:
     )
     changed_by_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who made this version (null: seeded).")
-    async def changed_by(self, info: Info) -> UserNode | None:
-        """The user who changed the table."""
-        return await load_node(info, UserNode, self.changed_by_id)
+    changed_by = to_one(
+        UserNode,
+        "changed_by_id",
+        description="Who made this version (null: seeded).",
+    )
 
     @classmethod
     def from_stored(cls, stored: service.StoredScoringTable) -> ScoringTableNode:

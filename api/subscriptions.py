@@ -39,7 +39,7 @@ from api.enums import LeadStatusGQL, OpportunityStageGQL
 from api.events import EventNode
 from api.leads import LeadNode
 from api.opportunities import OpportunityNode
-from api.relay import decode_id, load_node
+from api.relay import decode_id, to_one
 from domain.enums import LeadStatus, OpportunityStage
 from domain.rules.event_filters import TransitionFilter, is_assignment
 from domain.rules.permissions import private_reader
@@ -239,10 +239,11 @@ class LeadStatusChange:
     to: LeadStatusGQL = strawberry.field(description="The status it entered.")  # type: ignore[valid-type]
     lead_id: strawberry.Private[int]
 
-    @strawberry.field(description="The lead, as it is now.")
-    async def lead(self, info: Info) -> LeadNode | None:
-        """The lead."""
-        return await load_node(info, LeadNode, self.lead_id)
+    lead = to_one(
+        LeadNode,
+        "lead_id",
+        description="The lead, as it is now.",
+    )
 
 
 @strawberry.type(description="An opportunity moved from one stage to another (live).")
@@ -258,10 +259,11 @@ class OpportunityStageChange:
     to: OpportunityStageGQL = strawberry.field(description="The stage it entered.")  # type: ignore[valid-type]
     opportunity_id: strawberry.Private[int]
 
-    @strawberry.field(description="The opportunity, as it is now.")
-    async def opportunity(self, info: Info) -> OpportunityNode | None:
-        """The opportunity."""
-        return await load_node(info, OpportunityNode, self.opportunity_id)
+    opportunity = to_one(
+        OpportunityNode,
+        "opportunity_id",
+        description="The opportunity, as it is now.",
+    )
 
 
 def _ids(values: list[strawberry.ID] | None, node: type, name: str) -> list[int]:

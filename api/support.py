@@ -26,6 +26,7 @@ from api.relay import (
     connection,
     decode_id,
     load_node,
+    to_one,
 )
 from api.users import UserNode
 from domain import records as rec
@@ -128,47 +129,43 @@ class SupportHandOffNode(RecordNode):
         """The age in days."""
         return self.age_seconds() // SECONDS_PER_DAY
 
-    @strawberry.field(
+    assignee = to_one(
+        UserNode,
+        "assignee_id",
         description="Who takes the ticket (null: nobody available in the territory, "
-        "or a new sales quote whose lead is unowned)."
+        "or a new sales quote whose lead is unowned).",
     )
-    async def assignee(self, info: Info) -> UserNode | None:
-        """The assignee."""
-        return await load_node(info, UserNode, self.assignee_id)
 
-    @strawberry.field(description="The requester's account, when one was found.")
-    async def account(self, info: Info) -> AccountRef | None:
-        """The account."""
-        from api.accounts import AccountNode
+    account = to_one(
+        AccountRef,
+        "account_id",
+        description="The requester's account, when one was found.",
+    )
 
-        return await load_node(info, AccountNode, self.account_id)
+    opportunity = to_one(
+        OpportunityRef,
+        "opportunity_id",
+        description="The open renewal opportunity (RENEWAL tickets).",
+    )
 
-    @strawberry.field(description="The open renewal opportunity (RENEWAL tickets).")
-    async def opportunity(self, info: Info) -> OpportunityRef | None:
-        """The renewal opportunity."""
-        from api.opportunities import OpportunityNode
-
-        return await load_node(info, OpportunityNode, self.opportunity_id)
-
-    @strawberry.field(
+    lead = to_one(
+        LeadRef,
+        "lead_id",
         description="The lead of a new sales quote (created, or reused when it "
-        "already had this email)."
+        "already had this email).",
     )
-    async def lead(self, info: Info) -> LeadRef | None:
-        """The lead."""
-        from api.leads import LeadNode
 
-        return await load_node(info, LeadNode, self.lead_id)
+    passed_by = to_one(
+        UserNode,
+        "passed_by_id",
+        description="Who passed the ticket to sales.",
+    )
 
-    @strawberry.field(description="Who passed the ticket to sales.")
-    async def passed_by(self, info: Info) -> UserNode | None:
-        """The user who passed it."""
-        return await load_node(info, UserNode, self.passed_by_id)
-
-    @strawberry.field(description="Who resolved it.")
-    async def resolved_by(self, info: Info) -> UserNode | None:
-        """The user who resolved it."""
-        return await load_node(info, UserNode, self.resolved_by_id)
+    resolved_by = to_one(
+        UserNode,
+        "resolved_by_id",
+        description="Who resolved it.",
+    )
 
 
 HAND_OFF_ORDER = Ordering(

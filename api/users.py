@@ -27,8 +27,8 @@ from api.relay import (
     RecordNode,
     connection,
     decode_id,
-    load_node,
     ordering,
+    to_one,
 )
 from domain import records as rec
 from domain.enums import TokenScope
@@ -243,10 +243,11 @@ class ApiTokenNode(RecordNode):
             key=list(TokenScope).index,
         )
 
-    @strawberry.field(description="Whose token it is.")
-    async def user(self, info: Info) -> UserNode | None:
-        """The token's user."""
-        return await load_node(info, UserNode, self.user_id)
+    user = to_one(
+        UserNode,
+        "user_id",
+        description="Whose token it is.",
+    )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

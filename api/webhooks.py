@@ -17,7 +17,7 @@ from api.enums import DeliveryStatusGQL, RecordTypeGQL, WebhookStatusGQL
 from api.errors import UserError, client_message
 from api.events import EventNode
 from api.inputs import given, mutate, provided
-from api.relay import Connection, RecordNode, connection, decode_id, load_node
+from api.relay import Connection, RecordNode, connection, decode_id, to_one
 from api.users import UserNode
 from domain import records as rec
 from domain.enums import ErrorCode
@@ -92,10 +92,11 @@ class WebhookSubscriptionNode(RecordNode):
             return [None for _ in node_ids]
         return await super().resolve_nodes(info=info, node_ids=node_ids)
 
-    @strawberry.field(description="Who registered it.")
-    async def created_by(self, info: Info) -> UserNode | None:
-        """The registering user."""
-        return await load_node(info, UserNode, self.created_by_id)
+    created_by = to_one(
+        UserNode,
+        "created_by_id",
+        description="Who registered it.",
+    )
 
 
 @strawberry.type(
@@ -146,15 +147,17 @@ class WebhookDeliveryNode(RecordNode):
             return [None for _ in node_ids]
         return await super().resolve_nodes(info=info, node_ids=node_ids)
 
-    @strawberry.field(description="The subscription (null if it was deleted).")
-    async def subscription(self, info: Info) -> WebhookSubscriptionNode | None:
-        """Its subscription."""
-        return await load_node(info, WebhookSubscriptionNode, self.subscription_id)
+    subscription = to_one(
+        WebhookSubscriptionNode,
+        "subscription_id",
+        description="The subscription (null if it was deleted).",
+    )
 
-    @strawberry.field(description="The event delivered.")
-    async def event(self, info: Info) -> EventNode | None:
-        """Its event."""
-        return await load_node(info, EventNode, self.event_id)
+    event = to_one(
+        EventNode,
+        "event_id",
+        description="The event delivered.",
+    )
 
     @strawberry.field(name="log", description="Every attempt, first first.")
     async def attempt_log(self, info: Info) -> list[WebhookAttemptNode]:

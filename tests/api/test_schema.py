@@ -10,6 +10,7 @@ from api.schema import schema
 from domain.enums import Role
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
+from tests.api.ids import gid
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,6 +101,65 @@ async def test_a_page_of_200_leads_costs_as_many_statements_as_a_page_of_10(
         two_hundred["leads"]["nodes"][7]["account"]["owner"]["name"] == owners[2].name
     )
     assert small.count == large.count
+
+
+RELATED = """
+fragment Placed on Lead { account { id name } convertedAccount { id } }
+query($first: Int!) {
+  leads(first: $first) {
+    nodes { lastName owner { name } }
+    edges { node { ...Placed } }
+  }
+}"""
+
+
+async def test_a_page_answers_its_rows_relations_from_one_prefetch_per_type(
+    api, make, count_statements, monkeypatch
+):
+    """owner/account of a page's rows are loaded before the rows are
+    answered (one statement per record type, through ``nodes``, ``edges``
+    and fragments alike), so no row awaits its own relation."""
+    from api import relay
+
+    ops = await make.user(Role.SALES_OPS)
+    owners = [await make.user(Role.BDR) for _ in range(3)]
+    account = await make.run(
+        lambda s: create_account(
+            {"name": "Acme", "owner_id": owners[0].id},
+            session=s,
+            actor=Actor(ops.id, ops.role),
+        )
+    )
+    for n in range(30):
+        await make.lead(
+            by=ops,
+            owner_id=owners[n % 3].id,
+            account_id=account.id if n % 2 else None,
+            last_name=f"L{n}",
+        )
+    awaited: list[int | None] = []
+    load_node = relay.load_node
+
+    def counted(info, node_cls, record_id):  # type: ignore[no-untyped-def]
+        awaited.append(record_id)
+        return load_node(info, node_cls, record_id)
+
+    monkeypatch.setattr(relay, "load_node", counted)
+
+    with count_statements() as bare:
+        (await api("{ leads(first: 30) { nodes { id } } }", as_user=ops)).ok()
+    with count_statements() as related:
+        page = (await api(RELATED, {"first": 30}, as_user=ops)).ok()["leads"]
+
+    assert awaited == []
+    assert related.count == bare.count + 2  # users, accounts
+    for node, edge in zip(page["nodes"], page["edges"], strict=True):
+        n = int(node["lastName"][1:])
+        assert node["owner"]["name"] == owners[n % 3].name
+        assert edge["node"]["account"] == (
+            {"id": gid("Account", account.id), "name": "Acme"} if n % 2 else None
+        )
+        assert edge["node"]["convertedAccount"] is None
 
 
 def test_status_stage_and_role_descriptions_come_from_the_domain():
