@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from domain.enums import (
     STAGE_LABELS,
@@ -68,6 +69,7 @@ from domain.rules.permissions import (
     role_list,
     role_names,
 )
+from domain.rules.stage_requirements import HANDBOOK_REQUIREMENTS, StageRequirements
 
 Stage = OpportunityStage
 
@@ -171,6 +173,9 @@ class OpportunityFacts:
     duplicate_of_id: int | None = None
     # thresholds are data (D intro): the service passes the configured values
     large_deal_iacv: Decimal = LARGE_DEAL_IACV
+    # the stage entry requirements in force (the service passes the version
+    # its transaction reads; the handbook's is the seeded one)
+    stage_requirements: StageRequirements = HANDBOOK_REQUIREMENTS
     reopen_window_days: int = REOPEN_WINDOW_DAYS
 
 
@@ -249,209 +254,100 @@ def sales_owner_decides(
 
 
 # ---- entry requirements, one guard per stage (D3 rules 2, 3, 5) ------------
+# The requirements are data (``domain.rules.stage_requirements``): each stage's
+# guard evaluates the table in force that the facts carry (the seeded version
+# is the handbook's). The guards keep their names; their descriptions say what
+# the seeded version asks.
 
 
-@guard(
-    codes=(ErrorCode.MISSING_FIELD,),
-    description="Opportunity criteria: a contact and the business problem are "
-    "recorded.",
+@cache
+def _fact_attribute(name: str) -> str:
+    """The ``OpportunityFacts`` attribute of a catalogue field (camel to snake)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def requirement_value(facts: OpportunityFacts, name: str) -> object:
+    """The value of catalogue field ``name`` for these facts."""
+    if name == "contact":
+        if facts.primary_contact_id is not None:
+            return facts.primary_contact_id
+        return True if facts.has_contact_roles else None
+    if name == "largeDeal":
+        return is_large_deal(facts)
+    return getattr(facts, _fact_attribute(name))
+
+
+def _entry_guard(stage: Stage, name: str, seeded: str) -> OpportunityGuard:
+    """The guard of entering ``stage``: the table in force's requirements."""
+
+    def check(facts: OpportunityFacts, request: StageMoveRequest) -> list[Refusal]:
+        return facts.stage_requirements.refusals(
+            stage, lambda field: requirement_value(facts, field), facts.large_deal_iacv
+        )
+
+    check.__name__ = name
+    return guard(
+        codes=(ErrorCode.MISSING_FIELD, ErrorCode.REQUIREMENT_NOT_MET),
+        description=f"The entry requirements of {STAGE_LABELS[stage]} in the "
+        f"stage-requirements table in force (seeded: {seeded})",
+    )(check)
+
+
+opportunity_criteria_met = _entry_guard(
+    Stage.PENDING_ACCEPTANCE,
+    "opportunity_criteria_met",
+    "opportunity criteria, a contact and the business problem are recorded).",
 )
-def opportunity_criteria_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering PENDING_ACCEPTANCE needs a contact and the business problem."""
-    refusals: list[Refusal] = []
-    if facts.primary_contact_id is None and not facts.has_contact_roles:
-        refusals.append(_missing("primaryContactId", "Record a contact."))
-    if _blank(facts.business_problem):
-        refusals.append(_missing("businessProblem", "Record the business problem."))
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.MISSING_FIELD,),
-    description="SAO criteria: the right person (primary contact) and the "
-    "business problem are recorded.",
+sao_criteria_confirmed = _entry_guard(
+    Stage.DISCOVERY,
+    "sao_criteria_confirmed",
+    "SAO criteria, the right person (primary contact) and the business problem "
+    "are recorded).",
 )
-def sao_criteria_confirmed(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering DISCOVERY (sales acceptance) needs the SAO criteria."""
-    refusals: list[Refusal] = []
-    if facts.primary_contact_id is None:
-        refusals.append(
-            _missing(
-                "primaryContactId",
-                "Sales acceptance needs the right person: record the primary contact.",
-            )
-        )
-    if _blank(facts.business_problem):
-        refusals.append(
-            _missing(
-                "businessProblem",
-                "Sales acceptance needs the business problem to be recorded.",
-            )
-        )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
-    description="Technical requirements confirmed; when a POC ran, its notes and "
-    "success criteria are recorded.",
+scoping_requirements_met = _entry_guard(
+    Stage.SCOPING, "scoping_requirements_met", "none)."
 )
-def proposal_requirements_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering PROPOSAL needs confirmed technical requirements (and POC notes)."""
-    refusals: list[Refusal] = []
-    if not facts.technical_requirements_confirmed:
-        refusals.append(
-            _unmet(
-                "technicalRequirementsConfirmed",
-                "Confirm the technical requirements before the proposal.",
-            )
-        )
-    if facts.poc_ran:
-        if _blank(facts.poc_notes):
-            refusals.append(_missing("pocNotes", "A POC ran: record its notes."))
-        if _blank(facts.poc_success_criteria):
-            refusals.append(
-                _missing(
-                    "pocSuccessCriteria", "A POC ran: record its success criteria."
-                )
-            )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.MISSING_FIELD,),
-    description="Bill-to contact, sold-to contact, whether a PO will be issued "
-    "and the purchasing (close) plan are recorded.",
+technical_evaluation_requirements_met = _entry_guard(
+    Stage.TECHNICAL_EVALUATION, "technical_evaluation_requirements_met", "none)."
 )
-def negotiation_requirements_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering NEGOTIATING needs the purchasing details."""
-    refusals: list[Refusal] = []
-    if facts.bill_to_contact_id is None:
-        refusals.append(_missing("billToContactId", "Record the bill-to contact."))
-    if facts.sold_to_contact_id is None:
-        refusals.append(_missing("soldToContactId", "Record the sold-to contact."))
-    if facts.po_will_be_issued is None:
-        refusals.append(
-            _missing("poWillBeIssued", "Record whether a PO will be issued.")
-        )
-    if _blank(facts.purchasing_plan):
-        refusals.append(
-            _missing("purchasingPlan", "Record the purchasing (close) plan.")
-        )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
-    description="Business terms agreed; the referenceable-customer answer is recorded.",
+proposal_requirements_met = _entry_guard(
+    Stage.PROPOSAL,
+    "proposal_requirements_met",
+    "technical requirements confirmed; when a POC ran, its notes and success "
+    "criteria are recorded).",
 )
-def signature_requirements_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering AWAITING_SIGNATURE needs agreed terms and the reference answer."""
-    refusals: list[Refusal] = []
-    if not facts.business_terms_agreed:
-        refusals.append(
-            _unmet("businessTermsAgreed", "The business terms are not agreed yet.")
-        )
-    if facts.referenceable_customer is None:
-        refusals.append(
-            _missing(
-                "referenceableCustomer",
-                "Record whether the customer is referenceable (yes, no, later).",
-            )
-        )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.REQUIREMENT_NOT_MET, ErrorCode.MISSING_FIELD),
-    description="Signed order form; PO received when one will be issued; "
-    "restricted-party screening CLEARED; finance approval; closed-won details "
-    f"for a named/Large account or IACV ≥ {LARGE_DEAL_IACV:,} USD.",
+negotiation_requirements_met = _entry_guard(
+    Stage.NEGOTIATING,
+    "negotiation_requirements_met",
+    "bill-to contact, sold-to contact, whether a PO will be issued and the "
+    "purchasing (close) plan are recorded).",
 )
-def closed_won_requirements_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering CLOSED_WON needs the signed paperwork and approvals."""
-    refusals: list[Refusal] = []
-    if not facts.signed_order_form_received:
-        refusals.append(
-            _unmet("signedOrderFormReceived", "The signed order form is missing.")
-        )
-    if facts.po_will_be_issued and not facts.po_received:
-        refusals.append(
-            _unmet("poReceived", "A PO will be issued and has not been received.")
-        )
-    if facts.restricted_party_screening != RestrictedPartyScreening.CLEARED:
-        refusals.append(
-            _unmet(
-                "restrictedPartyScreening",
-                "Restricted-party screening is "
-                f"{facts.restricted_party_screening.value}, not CLEARED.",
-            )
-        )
-    if not facts.finance_approved:
-        refusals.append(_unmet("financeApproved", "Finance has not approved."))
-    if is_large_deal(facts) and _blank(facts.closed_won_details):
-        refusals.append(
-            _missing(
-                "closedWonDetails",
-                "Named or Large accounts and deals of IACV "
-                f"{facts.large_deal_iacv} USD or more need closed-won details.",
-            )
-        )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.MISSING_FIELD,),
-    description="At least one closed-lost reason and a detail text; the merged-"
-    "into opportunity when merged into another one.",
+signature_requirements_met = _entry_guard(
+    Stage.AWAITING_SIGNATURE,
+    "signature_requirements_met",
+    "business terms agreed; the referenceable-customer answer is recorded).",
 )
-def closed_lost_requirements_met(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering CLOSED_LOST needs reasons, a detail and, if merged, the target."""
-    refusals: list[Refusal] = []
-    if not facts.closed_lost_reasons:
-        refusals.append(
-            _missing("closedLostReasons", "Give at least one closed-lost reason.")
-        )
-    if _blank(facts.closed_lost_detail):
-        refusals.append(
-            _missing("closedLostDetail", "Describe why the opportunity was lost.")
-        )
-    merged = ClosedLostReason.MERGED_INTO_ANOTHER_OPPORTUNITY
-    if merged in facts.closed_lost_reasons and facts.merged_into_id is None:
-        refusals.append(
-            _missing(
-                "mergedIntoId",
-                "Merged into another opportunity: name that opportunity.",
-            )
-        )
-    return refusals
-
-
-@guard(
-    codes=(ErrorCode.MISSING_FIELD,),
-    description="The opportunity this one duplicates is given.",
+closed_won_requirements_met = _entry_guard(
+    Stage.CLOSED_WON,
+    "closed_won_requirements_met",
+    "signed order form; PO received when one will be issued; restricted-party "
+    "screening CLEARED; finance approval; closed-won details for a named/Large "
+    f"account or IACV ≥ {LARGE_DEAL_IACV:,} USD).",
 )
-def duplicate_of_given(
-    facts: OpportunityFacts, request: StageMoveRequest
-) -> list[Refusal]:
-    """Entering DUPLICATE needs the duplicate-of opportunity."""
-    if facts.duplicate_of_id is not None:
-        return []
-    return [_missing("duplicateOfId", "Name the opportunity this one duplicates.")]
+closed_lost_requirements_met = _entry_guard(
+    Stage.CLOSED_LOST,
+    "closed_lost_requirements_met",
+    "at least one closed-lost reason and a detail text; the merged-into "
+    "opportunity when merged into another one).",
+)
+unqualified_requirements_met = _entry_guard(
+    Stage.UNQUALIFIED, "unqualified_requirements_met", "none)."
+)
+duplicate_of_given = _entry_guard(
+    Stage.DUPLICATE,
+    "duplicate_of_given",
+    "the opportunity this one duplicates is given).",
+)
 
 
 @guard(codes=(ErrorCode.REASON_REQUIRED,), description="A reason is given.")
@@ -586,14 +482,14 @@ ENTRY_REQUIREMENTS: dict[Stage, tuple[OpportunityGuard, ...]] = {
     Stage.PRE_OPPORTUNITY: (),
     Stage.PENDING_ACCEPTANCE: (opportunity_criteria_met,),
     Stage.DISCOVERY: (sao_criteria_confirmed,),
-    Stage.SCOPING: (),
-    Stage.TECHNICAL_EVALUATION: (),
+    Stage.SCOPING: (scoping_requirements_met,),
+    Stage.TECHNICAL_EVALUATION: (technical_evaluation_requirements_met,),
     Stage.PROPOSAL: (proposal_requirements_met,),
     Stage.NEGOTIATING: (negotiation_requirements_met,),
     Stage.AWAITING_SIGNATURE: (signature_requirements_met,),
     Stage.CLOSED_WON: (closed_won_requirements_met,),
     Stage.CLOSED_LOST: (closed_lost_requirements_met,),
-    Stage.UNQUALIFIED: (reason_given,),
+    Stage.UNQUALIFIED: (reason_given, unqualified_requirements_met),
     Stage.DUPLICATE: (duplicate_of_given,),
 }
 
