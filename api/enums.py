@@ -164,7 +164,7 @@ _HAND_OFF_RULE = {
 }
 
 
-def _register(
+def register_enum(
     enum: type[Enum], name: str, description: str, values: dict[str, str] | None = None
 ) -> Any:
     """Register a domain enum with strawberry and describe each value."""
@@ -175,67 +175,67 @@ def _register(
     return gql
 
 
-LeadStatusGQL = _register(
+LeadStatusGQL = register_enum(
     d.LeadStatus, "LeadStatus", "Lead lifecycle status (D2).", _LEAD_STATUS
 )
-OpportunityStageGQL = _register(
+OpportunityStageGQL = register_enum(
     d.OpportunityStage, "OpportunityStage", "Opportunity pipeline stage (D3).", _STAGE
 )
-SalesSegmentGQL = _register(
+SalesSegmentGQL = register_enum(
     d.SalesSegment, "SalesSegment", "Company size band (D5).", _SEGMENT
 )
-RegionGQL = _register(d.Region, "Region", "Sales region (D5).", _REGION)
-RoleGQL = _register(d.Role, "Role", "Role of a go-to-market team member.", _ROLE)
-AccountTypeGQL = _register(
+RegionGQL = register_enum(d.Region, "Region", "Sales region (D5).", _REGION)
+RoleGQL = register_enum(d.Role, "Role", "Role of a go-to-market team member.", _ROLE)
+AccountTypeGQL = register_enum(
     d.AccountType, "AccountType", "Relationship with an organization."
 )
-OpportunityTypeGQL = _register(
+OpportunityTypeGQL = register_enum(
     d.OpportunityType, "OpportunityType", "Kind of deal: new business, add-on, renewal."
 )
-SalesQualificationSourceGQL = _register(
+SalesQualificationSourceGQL = register_enum(
     d.SalesQualificationSource,
     "SalesQualificationSource",
     "Who generated the opportunity.",
 )
-ClosedLostReasonGQL = _register(
+ClosedLostReasonGQL = register_enum(
     d.ClosedLostReason, "ClosedLostReason", "Why an opportunity was lost."
 )
-ReferenceableCustomerGQL = _register(
+ReferenceableCustomerGQL = register_enum(
     d.ReferenceableCustomer,
     "ReferenceableCustomer",
     "Whether the customer agrees to be a reference.",
 )
-RestrictedPartyScreeningGQL = _register(
+RestrictedPartyScreeningGQL = register_enum(
     d.RestrictedPartyScreening,
     "RestrictedPartyScreening",
     "Result of the restricted-party screening (CLEARED is needed to close won).",
 )
-EngagementKindGQL = _register(
+EngagementKindGQL = register_enum(
     d.EngagementKind, "EngagementKind", "A marketing touch that feeds the score (D6)."
 )
-ActivityKindGQL = _register(
+ActivityKindGQL = register_enum(
     d.ActivityKind, "ActivityKind", "Task (to do) or Event (happened)."
 )
-ActivityChannelGQL = _register(
+ActivityChannelGQL = register_enum(
     d.ActivityChannel, "ActivityChannel", "How an activity happened."
 )
-ActivityDirectionGQL = _register(
+ActivityDirectionGQL = register_enum(
     d.ActivityDirection,
     "ActivityDirection",
     "OUTBOUND: we reached out; INBOUND: the person reached us (an email reply).",
 )
-CampaignChannelGQL = _register(
+CampaignChannelGQL = register_enum(
     d.CampaignChannel, "CampaignChannel", "Marketing channel of a campaign (D11)."
 )
-RecordTypeGQL = _register(
+RecordTypeGQL = register_enum(
     d.RecordType,
     "RecordType",
     "The kind of record a transition or event is about.",
 )
-ErrorCodeGQL = _register(
+ErrorCodeGQL = register_enum(
     d.ErrorCode, "ErrorCode", "Stable codes of every refusal in the API (D9).", _ERROR
 )
-SupportTicketKindGQL = _register(
+SupportTicketKindGQL = register_enum(
     d.SupportTicketKind,
     "SupportTicketKind",
     "What a support ticket passed to sales asks for (D13).",
@@ -244,13 +244,13 @@ SupportTicketKindGQL = _register(
         "RENEWAL": "A current customer wants a renewal quote.",
     },
 )
-EscalationReasonGQL = _register(
+EscalationReasonGQL = register_enum(
     d.EscalationReason,
     "EscalationReason",
     "Why a support ticket is escalated to sales (D13).",
     _ESCALATION,
 )
-HandOffRuleGQL = _register(
+HandOffRuleGQL = register_enum(
     d.HandOffRule,
     "HandOffRule",
     "Which rule of the support hand-off decided who gets the ticket (D13).",
@@ -282,25 +282,25 @@ _FUNNEL_SOURCE = {
     "DIRECT": "Opportunities created without a lead: they enter the funnel at "
     "PENDING_ACCEPTANCE and reach no lead milestone.",
 }
-FunnelSourceGQL = _register(
+FunnelSourceGQL = register_enum(
     d.FunnelSource,
     "FunnelSource",
     "Which funnel records count, by where they came from (D11).",
     _FUNNEL_SOURCE,
 )
-FunnelMilestoneNameGQL = _register(
+FunnelMilestoneNameGQL = register_enum(
     d.FunnelMilestone,
     "FunnelMilestoneName",
     "A milestone of the customer-lifecycle funnel, in funnel order (D11).",
     _MILESTONE,
 )
-FunnelDimensionGQL = _register(
+FunnelDimensionGQL = register_enum(
     d.FunnelDimension,
     "FunnelDimension",
     "What the funnel can be filtered and grouped by (D11).",
     _DIMENSION,
 )
-TokenScopeGQL = _register(
+TokenScopeGQL = register_enum(
     d.TokenScope,
     "TokenScope",
     "What an API token may be used for; a token carries any of them.",
@@ -311,7 +311,7 @@ TokenScopeGQL = _register(
         "(the role must allow them too).",
     },
 )
-WebhookStatusGQL = _register(
+WebhookStatusGQL = register_enum(
     d.WebhookStatus,
     "WebhookStatus",
     "Whether a webhook subscription is delivered to.",
@@ -322,7 +322,7 @@ WebhookStatusGQL = _register(
         "after the newest event.",
     },
 )
-DeliveryStatusGQL = _register(
+DeliveryStatusGQL = register_enum(
     d.DeliveryStatus,
     "DeliveryStatus",
     "Where one event stands for one webhook subscription.",
@@ -333,12 +333,12 @@ DeliveryStatusGQL = _register(
         "(redeliverEvent sends it again).",
     },
 )
-MergeKindGQL = _register(
+MergeKindGQL = register_enum(
     d.MergeKind,
     "MergeKind",
     "The kinds of record that merge and have duplicates (D12).",
 )
-DuplicateReasonGQL = _register(
+DuplicateReasonGQL = register_enum(
     d.DuplicateReason,
     "DuplicateReason",
     "Why two records look like one person (D12), strongest first.",
@@ -351,7 +351,7 @@ DuplicateReasonGQL = _register(
         "SAME_PHONE": "The same phone number (its last ten digits).",
     },
 )
-DuplicateScanStatusGQL = _register(
+DuplicateScanStatusGQL = register_enum(
     d.DuplicateScanStatus,
     "DuplicateScanStatus",
     "Where a full duplicate scan stands.",
@@ -362,7 +362,7 @@ DuplicateScanStatusGQL = _register(
         "FAILED": "Stopped by an error (see error).",
     },
 )
-ExportKindGQL = _register(
+ExportKindGQL = register_enum(
     d.ExportKind,
     "ExportKind",
     "Which records an export writes.",
@@ -373,7 +373,7 @@ ExportKindGQL = _register(
         "OPPORTUNITY": "Opportunities (filter: OpportunityFilter).",
     },
 )
-ExportJobStatusGQL = _register(
+ExportJobStatusGQL = register_enum(
     d.ExportJobStatus,
     "ExportJobStatus",
     "Where an export job stands.",
@@ -384,12 +384,12 @@ ExportJobStatusGQL = _register(
         "FAILED": "Stopped by an error (see error).",
     },
 )
-ImportKindGQL = _register(
+ImportKindGQL = register_enum(
     d.ImportKind,
     "ImportKind",
     "The kinds of record a list import writes (D12).",
 )
-ImportOutcomeGQL = _register(
+ImportOutcomeGQL = register_enum(
     d.ImportOutcome,
     "ImportOutcome",
     "What a list import did with one row of its file.",
@@ -403,7 +403,7 @@ ImportOutcomeGQL = _register(
         "REJECTED": "Refused (codes, fields, message); nothing written.",
     },
 )
-ImportJobStatusGQL = _register(
+ImportJobStatusGQL = register_enum(
     d.ImportJobStatus,
     "ImportJobStatus",
     "Where an import job stands.",

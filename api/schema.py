@@ -78,6 +78,7 @@ from api.reports import ReportQueries
 from api.routing import RoutingMutations, RoutingQueries
 from api.scalars import BoundedDate, BoundedDateTime, BoundedDecimal
 from api.scoring import ScoringMutations, ScoringQueries
+from api.stage_requirements import StageRequirementMutations, StageRequirementQueries
 from api.subscriptions import Subscription
 from api.support import SupportMutations, SupportQueries
 from api.users import ApiTokenQueries, UserMutations, UserQueries
@@ -109,6 +110,7 @@ class Query(
     EventQueries,
     ScoringQueries,
     RegionQueries,
+    StageRequirementQueries,
     FunnelQueries,
     WebhookQueries,
     MergeQueries,
@@ -140,6 +142,7 @@ class Mutation(
     RoutingMutations,
     ScoringMutations,
     RegionMutations,
+    StageRequirementMutations,
     AccountMutations,
     AccountTeamMutations,
     ContactMutations,

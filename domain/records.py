@@ -352,7 +352,8 @@ class RoutingPoolMember(SQLModel, table=True):
 
 
 class RuleTableHead(SQLModel, table=True):
-    """The current version of an editable rule table (``SCORING``, ``REGIONS``).
+    """The current version of an editable rule table (``SCORING``, ``REGIONS``,
+    ``STAGE_REQUIREMENTS``).
 
     Writers that score or derive regions hold this row ``FOR KEY SHARE`` and an
     edit holds it ``FOR UPDATE``, so an edit and its bulk recompute never
@@ -426,6 +427,20 @@ class RegionTableRow(SQLModel, table=True):
     country: str = Field(primary_key=True, max_length=2)
     state: str = Field(primary_key=True, max_length=3)
     region: Region = _enum_field(Region)
+
+
+class StageRequirementsVersion(SQLModel, table=True):
+    """One version of the stage entry requirements (D3 rule 5 as data): the
+    table as a document (``domain.rules.stage_requirements.to_document``), who
+    changed it, when, why."""
+
+    __tablename__ = "stage_requirements_versions"
+
+    version: int = _version_key()
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    changed_at: datetime = _now_field()
+    note: str | None = _text_field()
 
 
 class Opportunity(Versioned, table=True):

@@ -156,7 +156,7 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessions(engine)
 
 
-# Versioned rule tables seeded by the migrations (D5, D6): emptied with the rest
+# Versioned rule tables seeded by the migrations (D5, D6, D3 rule 5): emptied with the rest
 # and their seeded rows put back, so that edits of one test never leak.
 RULE_TABLES = (
     "rule_table_heads",
@@ -165,6 +165,7 @@ RULE_TABLES = (
     "scoring_free_mail_domains",
     "region_table_versions",
     "region_table_rows",
+    "stage_requirements_versions",
 )
 
 

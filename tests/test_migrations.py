@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,7 +144,26 @@ def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
         (1, True, True, "acme.com", 0),
         (2, False, True, "gmail.com", 2),
     ]
-    assert [tuple(row) for row in heads] == [("REGIONS", 1), ("SCORING", 1)]
+    assert [tuple(row) for row in heads] == [
+        ("REGIONS", 1),
+        ("SCORING", 1),
+        ("STAGE_REQUIREMENTS", 1),
+    ]
+
+
+def test_the_seeded_stage_requirements_are_the_handbooks(fresh_database):
+    from domain.rules.stage_requirements import HANDBOOK_REQUIREMENTS, from_document
+
+    command.upgrade(alembic_config(fresh_database), "head")
+    engine = make_sync_engine(fresh_database)
+    with engine.connect() as conn:
+        [(document,)] = conn.execute(
+            text("SELECT document FROM stage_requirements_versions WHERE version = 1")
+        ).all()
+    engine.dispose()
+    if isinstance(document, str):  # SQLite gives the JSON text back
+        document = json.loads(document)
+    assert from_document(document, version=1) == HANDBOOK_REQUIREMENTS
 
 
 def test_no_migration_imports_a_live_rule_or_record():

@@ -242,7 +242,8 @@ class StageRequirements:
         self, stage: Stage, value_of: Callable[[str], Any], large_deal_iacv: Decimal
     ) -> list[Refusal]:
         """Every requirement of entering ``stage`` that the facts (read by
-        ``value_of(field name)``) fail, in the table's order."""
+        ``value_of(field name)``) fail, in the table's order; each message ends
+        naming the table's version."""
         refusals = []
         for requirement in self.of(stage):
             if requirement.when is not None and not self._holds(
@@ -261,7 +262,8 @@ class StageRequirements:
                     else ErrorCode.REQUIREMENT_NOT_MET,
                     requirement.message.format(
                         value=_shown(value), largeDealIacv=large_deal_iacv
-                    ),
+                    )
+                    + f" (stage requirements v{self.version})",
                 )
             )
         return refusals

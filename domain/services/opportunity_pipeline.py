@@ -86,6 +86,11 @@ from domain.services.outbox import emit
 from domain.services.ownership import standing
 from domain.services.recipients import managing_people, notify, person
 from domain.services.record_writes import write_record
+from domain.services.rule_tables import (
+    STAGE_REQUIREMENTS,
+    head_columns,
+    stage_requirements_at,
+)
 from domain.sqltypes import utcnow
 
 STAGE_EVENT = "OPPORTUNITY_STAGE_CHANGED"
@@ -151,6 +156,9 @@ def _fact_columns() -> list[Any]:
         Account.owner_id,
         exists(roles),
         owner_role,
+        # the stage requirements in force: their head, the table from the
+        # process's cache (no statement of its own)
+        *head_columns(STAGE_REQUIREMENTS),
     ]
 
 
@@ -175,10 +183,11 @@ async def opportunity_facts(
             .where(col(Opportunity.id) == opp.id)
         )
     ).one()
-    return _facts_of(opp, actor, now, fields, *row)
+    return await _facts_of(session, opp, actor, now, fields, *row)
 
 
-def _facts_of(
+async def _facts_of(
+    session: AsyncSession,
     opp: Opportunity,
     actor: Actor | None,
     now: datetime,
@@ -188,6 +197,8 @@ def _facts_of(
     account_owner_id: Any,
     has_roles: Any,
     owner: Any,
+    requirements_version: int,
+    requirements_changed_at: datetime,
 ) -> OpportunityFacts:
     """The guards' facts from the opportunity, the given ``fields`` and what
     ``_fact_columns`` read."""
@@ -206,6 +217,9 @@ def _facts_of(
         account_segment=segment,
         has_contact_roles=bool(has_roles),
         closed_lost_reasons=tuple(ClosedLostReason(r) for r in reasons),
+        stage_requirements=await stage_requirements_at(
+            session, requirements_version, requirements_changed_at
+        ),
         **values,
     )
 
@@ -431,7 +445,7 @@ async def move_opportunity_stage(
     opp, entry_id, stamps = row[0], row[facts_end], tuple(row[facts_end + 1 : -2])
     check_version(opp, expected_version)
     await _check_fields(session, opp, fields)
-    facts = _facts_of(opp, actor, now, fields, *row[1:facts_end])
+    facts = await _facts_of(session, opp, actor, now, fields, *row[1:facts_end])
     refuse_if(move_refusals(opp, facts, actor, request, fire=True))
 
     write_in_bulk(session)

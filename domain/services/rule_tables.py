@@ -1,7 +1,8 @@
-"""The current scoring (D6) and region (D5) tables, read cheaply and consistently.
+"""The current scoring (D6), region (D5) and stage requirements (D3 rule 5)
+tables, read cheaply and consistently.
 
-Both tables are versioned data in the database; ``rule_table_heads`` names the
-current version of each. Reading them costs one small statement (the two head
+They are versioned data in the database; ``rule_table_heads`` names the
+current version of each. Reading them costs one small statement (the head
 rows); the tables themselves are cached per process by (version, changed_at),
 so a version is loaded from the database once per process, and a process
 notices another one's edit on its next read.
@@ -46,12 +47,15 @@ from domain.records import (
     ScoringFreeMailDomain,
     ScoringTablePoints,
     ScoringTableVersion,
+    StageRequirementsVersion,
 )
 from domain.rules.scoring import DEFAULT_SCORING_TABLE, RULE_IDS, ScoringTable
 from domain.rules.segmentation import RegionRow, RegionTable, region_table_of
+from domain.rules.stage_requirements import StageRequirements, from_document
 
 SCORING = "SCORING"
 REGIONS = "REGIONS"
+STAGE_REQUIREMENTS = "STAGE_REQUIREMENTS"
 # Versions kept per process and table; older ones are dropped first.
 CACHE_SIZE = 8
 _MEMO = "salesops.rule_tables"
@@ -60,15 +64,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RuleTables:
-    """The scoring and region tables a use case works with."""
+    """The rule tables a use case works with."""
 
     scoring: ScoringTable
     regions: RegionTable
+    stage_requirements: StageRequirements
 
 
 # Per table: (version, changed_at) -> table; changed_at tells apart two
 # databases (or a test database reset) that reuse a version number.
-_caches: dict[str, dict[tuple[int, datetime], Any]] = {SCORING: {}, REGIONS: {}}
+_caches: dict[str, dict[tuple[int, datetime], Any]] = {
+    SCORING: {},
+    REGIONS: {},
+    STAGE_REQUIREMENTS: {},
+}
 
 
 async def load_scoring_table(session: AsyncSession, version: int) -> ScoringTable:
@@ -120,6 +129,16 @@ async def load_region_table(session: AsyncSession, version: int) -> RegionTable:
         (RegionRow(country, state or None, region) for country, state, region in rows),
         version=version,
     )
+
+
+async def load_stage_requirements(
+    session: AsyncSession, version: int
+) -> StageRequirements:
+    """One stored version of the stage requirements (no cache)."""
+    row = await session.get(StageRequirementsVersion, version)
+    if row is None:
+        raise LookupError(f"no stage requirements version {version}")
+    return from_document(row.document, version)
 
 
 @cache
@@ -177,19 +196,41 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
     tables = RuleTables(
         scoring=await _cached(session, SCORING, heads[SCORING], load_scoring_table),
         regions=await _cached(session, REGIONS, heads[REGIONS], load_region_table),
+        stage_requirements=await _cached(
+            session,
+            STAGE_REQUIREMENTS,
+            heads[STAGE_REQUIREMENTS],
+            load_stage_requirements,
+        ),
     )
     session.info[_MEMO] = (_transaction(session), lock, tables)
     return tables
 
 
-def scoring_head_columns() -> tuple[Any, Any]:
-    """The scoring table's head (version, changed_at) as two scalar subqueries,
-    for a use case that reads it in the statement that locks its record (no
-    lock on the head: for reads that only check, as the MQL guard)."""
+def head_columns(name: str) -> tuple[Any, Any]:
+    """A table's head (version, changed_at) as two scalar subqueries, for a use
+    case that reads it in the statement that locks its record (no lock on the
+    head: for reads that only check, as the MQL guard and the stage guards;
+    the table itself comes from the process's cache: ``table_at``)."""
     head = RuleTableHead.__table__.c  # type: ignore[attr-defined]
     return tuple(  # type: ignore[return-value]
-        select(column).where(head.name == SCORING).scalar_subquery()
+        select(column).where(head.name == name).scalar_subquery()
         for column in (head.version, head.changed_at)
+    )
+
+
+def scoring_head_columns() -> tuple[Any, Any]:
+    """The scoring table's ``head_columns``."""
+    return head_columns(SCORING)
+
+
+async def stage_requirements_at(
+    session: AsyncSession, version: int, changed_at: datetime
+) -> StageRequirements:
+    """The stage requirements of the head read by ``head_columns`` (loaded once
+    per process, as ``rule_tables`` loads them)."""
+    return await _cached(
+        session, STAGE_REQUIREMENTS, (version, changed_at), load_stage_requirements
     )
 
 

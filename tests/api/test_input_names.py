@@ -50,6 +50,7 @@ EXCEPTIONS = {
     # One table per kind, edited by version (`expectedVersion`), no id.
     "updateScoringTable": "a singleton table, edited by version",
     "updateRegionTable": "a singleton table, edited by version",
+    "updateStageRequirements": "a singleton table, edited by version",
 }
 
 # Input fields holding an id whose name is a role rather than the record type

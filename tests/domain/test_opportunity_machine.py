@@ -482,7 +482,7 @@ def test_closing_won_needs_a_cleared_restricted_party_screening() -> None:
         facts.stage, Stage.CLOSED_WON, facts, StageMoveRequest(to=Stage.CLOSED_WON)
     )
     assert [r.message for r in refusals] == [
-        "Restricted-party screening is PENDING, not CLEARED."
+        "Restricted-party screening is PENDING, not CLEARED. (stage requirements v1)"
     ]
 
 

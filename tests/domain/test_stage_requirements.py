@@ -72,7 +72,7 @@ def test_an_added_requirement_is_obeyed_by_the_machine_with_its_message() -> Non
         (
             ErrorCode.MISSING_FIELD,
             ("edition",),
-            "Record the edition before the proposal.",
+            "Record the edition before the proposal. (stage requirements v1)",
         )
     ]
     # the seeded table does not ask it; the condition limits it to IACV >= 10,000
@@ -133,7 +133,7 @@ def test_named_conditions_may_name_each_other() -> None:
         (
             ErrorCode.MISSING_FIELD,
             ("businessProblem",),
-            "Big or renewal deals need the business problem:  .",
+            "Big or renewal deals need the business problem:  . (stage requirements v1)",
         )
     ]
 
