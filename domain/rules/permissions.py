@@ -322,8 +322,9 @@ PERMISSIONS: dict[Operation, Rule] = {
     Operation.SET_ROUTING_POOLS: Rule(
         ("setRoutingPoolMembers",), "the routing pools", {R.ANY: POOL_MANAGERS}),
     Operation.EDIT_RULE_TABLES: Rule(
-        ("updateScoringTable", "updateRegionTable"),
-        "the scoring and region tables", {R.ANY: RULE_TABLE_EDITORS}),
+        ("updateScoringTable", "updateRegionTable", "updateStageRequirements"),
+        "the scoring, region and stage-requirements tables",
+        {R.ANY: RULE_TABLE_EDITORS}),
     Operation.CREATE_ACCOUNT: Rule(
         ("createAccount",), "an account, by the owner it names", _CREATE),
     Operation.UPDATE_ACCOUNT: Rule(("updateAccount",), "an account", _ACCOUNT),

@@ -71,6 +71,7 @@ EXEMPT = {
     "setRoutingPoolMembers": "admin edit",
     "updateScoringTable": "admin edit",
     "updateRegionTable": "admin edit",
+    "updateStageRequirements": "admin edit",
     # The answer is a secret shown once and stored only hashed: a first answer
     # cannot be returned again, so a repeat must ask for a new token.
     "createApiToken": "secret shown once",

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from domain.enums import OpportunityStage, Role
 from domain.rules.stage_requirements import HANDBOOK_REQUIREMENTS, to_document
 from tests.api.ids import gid
-from tests.api.test_opportunity_pipeline import OPTIONS, a_deal, move, put, stored
+from tests.api.test_opportunity_pipeline import MOVE, OPTIONS, a_deal, move, put, stored
 
 Stage = OpportunityStage
 TABLE = """
@@ -190,3 +191,61 @@ async def test_an_edit_on_an_old_version_is_stale(api, make):
     assert (await update(api, ops, **handbook_input()))["userErrors"] == []
     stale = await update(api, ops, **handbook_input())
     assert [e["code"] for e in stale["userErrors"]] == ["STALE_VERSION"]
+
+
+async def test_a_process_obeys_another_ones_edit_at_its_next_move(two_servers, make):
+    """Each served process caches the table by version and reads the head with
+    the opportunity's lock: an edit made through one process binds the next
+    move through the other."""
+    ops = await make.user(Role.SALES_OPS)
+    ae = await make.user(Role.AE)
+    deal = await a_deal(make, ae)
+    await put(
+        make,
+        deal.id,
+        stage=Stage.TECHNICAL_EVALUATION,
+        technical_requirements_confirmed=True,
+        edition=None,
+    )
+    tokens = {ops.id: await make.token(ops), ae.id: await make.token(ae)}
+
+    async def post(base: str, user: Any, query: str, variables: dict) -> dict:
+        async with httpx.AsyncClient(
+            base_url=base,
+            headers={"Authorization": f"Bearer {tokens[user.id]}"},
+            timeout=60,
+        ) as client:
+            answer = await client.post(
+                "/graphql", json={"query": query, "variables": variables}
+            )
+        return answer.json()["data"]  # type: ignore[no-any-return]
+
+    one, two = two_servers
+    ids = {"ids": [gid("Opportunity", deal.id)], "reason": None, "override": False}
+    warm = await post(two, ae, OPTIONS, ids)
+    [proposal] = [
+        o for o in warm["nodes"][0]["availableTransitions"] if o["to"] == "PROPOSAL"
+    ]
+    assert proposal["allowed"] is True  # version 1, now in two's cache
+
+    edited = await post(
+        one,
+        ops,
+        UPDATE,
+        {"input": {"expectedVersion": 1, **with_proposal_edition(handbook_input())}},
+    )
+    assert edited["updateStageRequirements"]["userErrors"] == []
+
+    moved = await post(
+        two,
+        ae,
+        MOVE,
+        {"input": {"id": gid("Opportunity", deal.id), "to": "PROPOSAL"}},
+    )
+    assert moved["moveOpportunityStage"]["userErrors"] == [
+        {
+            "code": "MISSING_FIELD",
+            "field": ["edition"],
+            "message": "Record the edition before the proposal. (stage requirements v2)",
+        }
+    ]
