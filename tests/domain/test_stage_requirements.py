@@ -180,3 +180,22 @@ def test_invalid_tables_are_refused_naming_the_entry() -> None:
     }
     cycle = [r.message for r in validate(bad) if r.field == ("conditions", "a")]
     assert cycle == ["Conditions name each other in a cycle: a -> b -> a."]
+
+
+def test_every_catalogue_field_reads_a_fact_of_the_right_kind() -> None:
+    from domain.lifecycle.opportunity import requirement_value
+    from domain.rules.stage_requirements import FIELDS, FieldKind
+
+    facts = make_facts(edition="premium", closed_lost_reasons=())
+    expected = {
+        FieldKind.BOOLEAN: bool,
+        FieldKind.TEXT: str,
+        FieldKind.MONEY: Decimal,
+        FieldKind.CHOICES: tuple,
+    }
+    for name, field in FIELDS.items():
+        value = requirement_value(facts, name)
+        if field.kind in expected and value is not None:
+            assert isinstance(value, expected[field.kind]), name
+        if field.kind is FieldKind.CHOICE and value is not None:
+            assert str(getattr(value, "value", value)) in field.choices, name
