@@ -28,6 +28,7 @@ READ, WRITE, ADMIN = TokenScope.READ, TokenScope.WRITE, TokenScope.ADMIN
         ("mutation", ["revokeApiToken"], {ADMIN}),
         ("mutation", ["updateScoringTable"], {ADMIN}),
         ("mutation", ["updateRegionTable"], {ADMIN}),
+        ("mutation", ["updateStageRequirements"], {ADMIN}),
         ("mutation", ["setRoutingPoolMembers"], {ADMIN}),
         ("mutation", ["createLead", "createUser"], {WRITE, ADMIN}),
         ("mutation", ["__typename"], set()),
@@ -46,6 +47,7 @@ def test_the_admin_mutations_are_users_tokens_pools_and_rule_tables():
         "setRoutingPoolMembers",
         "updateScoringTable",
         "updateRegionTable",
+        "updateStageRequirements",
     } == ADMIN_MUTATIONS
 
 
