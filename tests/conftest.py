@@ -350,20 +350,35 @@ def make(sessions: async_sessionmaker[AsyncSession], empty_database: None) -> Bu
 
 
 class StatementCounter:
-    """Counts SQL statements sent by the engine while active."""
+    """Counts SQL statements sent by the engine while active, a ``COPY`` sent
+    on its driver connection (``domain.services.bulk.copy_rows``) included:
+    it passes by SQLAlchemy's events, but it is a statement all the same."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine.sync_engine
         self.count = 0
+        self._copy: Any = None
 
     def _on_execute(self, *_: Any) -> None:
         self.count += 1
 
     def __enter__(self) -> StatementCounter:
+        import psycopg
+
         event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        self._copy = psycopg.AsyncCursor.copy
+
+        def counted_copy(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return self._copy(cursor, *args, **kwargs)
+
+        psycopg.AsyncCursor.copy = counted_copy  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *_: Any) -> None:
+        import psycopg
+
+        psycopg.AsyncCursor.copy = self._copy  # type: ignore[method-assign]
         event.remove(self.engine, "before_cursor_execute", self._on_execute)
 
 
