@@ -31,6 +31,10 @@ mutation($input: UpdateStageRequirementsInput!) {
     userErrors { code field message }
   }
 }"""
+UPDATE_DEAL = """
+mutation($input: UpdateOpportunityInput!) {
+  updateOpportunity(input: $input) { userErrors { code field message } }
+}"""
 
 
 def handbook_input() -> dict[str, Any]:
@@ -122,12 +126,21 @@ async def test_an_added_requirement_binds_the_next_move_and_the_options_alike(
     }
     after = await options(api, deal, ae)
     assert after["PROPOSAL"] == [{"code": "MISSING_FIELD", "field": ["edition"]}]
+    rehearsed = await move(api, deal, Stage.PROPOSAL, as_user=ae, dryRun=True)
+    assert rehearsed["userErrors"] == [refusal]
     refused = await move(api, deal, Stage.PROPOSAL, as_user=ae)
     assert refused["userErrors"] == [refusal]
     assert (await stored(sessions, deal.id)).stage == Stage.TECHNICAL_EVALUATION
 
     # recorded on the deal (updateOpportunity), the move goes through
-    await put(make, deal.id, edition="premium")
+    recorded = (
+        await api(
+            UPDATE_DEAL,
+            {"input": {"id": gid("Opportunity", deal.id), "edition": "premium"}},
+            as_user=ae,
+        )
+    ).ok()["updateOpportunity"]
+    assert recorded["userErrors"] == []
     moved = await move(api, deal, Stage.PROPOSAL, as_user=ae)
     assert moved["userErrors"] == []
     # the history keeps every version; the old one still reads as it was
