@@ -68,6 +68,7 @@ from domain.rules.permissions import (
     may_edit_lead,
     refusals_for,
 )
+from domain.rules.scoring import ScoringTable
 from domain.rules.segmentation import RegionTable
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
@@ -88,9 +89,10 @@ from domain.services.ownership import owner_of, standing
 from domain.services.recipients import account_team, notify, person
 from domain.services.record_writes import write_record
 from domain.services.rule_tables import (
+    SCORING,
+    head_columns,
     rule_tables,
-    scoring_head_columns,
-    scoring_table_at,
+    table_at,
 )
 from domain.sqltypes import utcnow
 
@@ -358,7 +360,7 @@ def locking_statements() -> Select[Any]:
 
     Built once per process: building it and its cache key cost more than
     running it (measured ~1 ms a move)."""
-    version, changed_at = scoring_head_columns()
+    version, changed_at = head_columns(SCORING)
     marked = _last_status_payload(Lead.id).scalar_subquery()
     return (
         select(
@@ -389,7 +391,7 @@ async def _locked_for_move(
             ErrorCode.NOT_FOUND, f"No such record: {RecordRef('Lead', lead_id)}.", "id"
         )
     lead, has_inbound, has_new, two_way, marked, version, changed_at = row[:7]
-    scoring = await scoring_table_at(session, version, changed_at)
+    scoring: ScoringTable = await table_at(session, SCORING, version, changed_at)
     facts = lead_facts_of(
         lead,
         actor,

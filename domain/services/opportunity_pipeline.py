@@ -89,7 +89,7 @@ from domain.services.record_writes import write_record
 from domain.services.rule_tables import (
     STAGE_REQUIREMENTS,
     head_columns,
-    stage_requirements_at,
+    table_at,
 )
 from domain.sqltypes import utcnow
 
@@ -217,8 +217,8 @@ async def _facts_of(
         account_segment=segment,
         has_contact_roles=bool(has_roles),
         closed_lost_reasons=tuple(ClosedLostReason(r) for r in reasons),
-        stage_requirements=await stage_requirements_at(
-            session, requirements_version, requirements_changed_at
+        stage_requirements=await table_at(
+            session, STAGE_REQUIREMENTS, requirements_version, requirements_changed_at
         ),
         **values,
     )

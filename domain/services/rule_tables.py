@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +59,6 @@ STAGE_REQUIREMENTS = "STAGE_REQUIREMENTS"
 # Versions kept per process and table; older ones are dropped first.
 CACHE_SIZE = 8
 _MEMO = "salesops.rule_tables"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +140,14 @@ async def load_stage_requirements(
     return from_document(row.document, version)
 
 
+# How each table is loaded from its version (``table_at`` caches the result).
+_LOADERS: dict[str, Callable[[AsyncSession, int], Awaitable[Any]]] = {
+    SCORING: load_scoring_table,
+    REGIONS: load_region_table,
+    STAGE_REQUIREMENTS: load_stage_requirements,
+}
+
+
 @cache
 def _heads_statement(lock: str | None) -> Any:
     """The heads' SELECT (``lock``: none, "share" or "update"), built once:
@@ -164,17 +171,16 @@ async def _heads(
     return {name: (version, at) for name, version, at in rows}
 
 
-async def _cached(
-    session: AsyncSession,
-    name: str,
-    key: tuple[int, datetime],
-    load: Callable[[AsyncSession, int], Awaitable[T]],
-) -> T:
-    """The table of the head ``key``, loaded once per process."""
+async def table_at(
+    session: AsyncSession, name: str, version: int, changed_at: datetime
+) -> Any:
+    """Table ``name`` of the head (version, changed_at) — as read by
+    ``_heads`` or ``head_columns`` — loaded once per process."""
     cache = _caches[name]
-    table: T | None = cache.get(key)
+    key = (version, changed_at)
+    table = cache.get(key)
     if table is None:
-        table = await load(session, key[0])
+        table = await _LOADERS[name](session, version)
         if len(cache) >= CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = table
@@ -194,13 +200,10 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
             return tables
     heads = await _heads(session, lock)
     tables = RuleTables(
-        scoring=await _cached(session, SCORING, heads[SCORING], load_scoring_table),
-        regions=await _cached(session, REGIONS, heads[REGIONS], load_region_table),
-        stage_requirements=await _cached(
-            session,
-            STAGE_REQUIREMENTS,
-            heads[STAGE_REQUIREMENTS],
-            load_stage_requirements,
+        scoring=await table_at(session, SCORING, *heads[SCORING]),
+        regions=await table_at(session, REGIONS, *heads[REGIONS]),
+        stage_requirements=await table_at(
+            session, STAGE_REQUIREMENTS, *heads[STAGE_REQUIREMENTS]
         ),
     )
     session.info[_MEMO] = (_transaction(session), lock, tables)
@@ -219,29 +222,6 @@ def head_columns(name: str) -> tuple[Any, Any]:
     )
 
 
-def scoring_head_columns() -> tuple[Any, Any]:
-    """The scoring table's ``head_columns``."""
-    return head_columns(SCORING)
-
-
-async def stage_requirements_at(
-    session: AsyncSession, version: int, changed_at: datetime
-) -> StageRequirements:
-    """The stage requirements of the head read by ``head_columns`` (loaded once
-    per process, as ``rule_tables`` loads them)."""
-    return await _cached(
-        session, STAGE_REQUIREMENTS, (version, changed_at), load_stage_requirements
-    )
-
-
-async def scoring_table_at(
-    session: AsyncSession, version: int, changed_at: datetime
-) -> ScoringTable:
-    """The scoring table of the head read by ``scoring_head_columns`` (loaded
-    once per process, as ``rule_tables`` loads it)."""
-    return await _cached(session, SCORING, (version, changed_at), load_scoring_table)
-
-
 async def rule_tables(session: AsyncSession, *, lock: bool = False) -> RuleTables:
     """The current tables; ``lock`` when the use case writes scores or regions
     from them (call it before locking any lead or account row)."""
@@ -249,7 +229,7 @@ async def rule_tables(session: AsyncSession, *, lock: bool = False) -> RuleTable
 
 
 async def lock_for_edit(session: AsyncSession) -> RuleTables:
-    """The current tables, with both heads locked for an edit until commit."""
+    """The current tables, with every head locked for an edit until commit."""
     return await _read(session, "update")
 
 
