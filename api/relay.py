@@ -177,7 +177,7 @@ def node_class(target: Any) -> type:
 def _to_one_fields(node_cls: type) -> dict[str, tuple[str, Any]]:
     """A node class's to-one fields: GraphQL name -> (foreign key, target)."""
     return {
-        to_camel_case(f.graphql_name or f.python_name): f.metadata[FOREIGN_KEY]
+        (f.graphql_name or to_camel_case(f.python_name)): f.metadata[FOREIGN_KEY]
         for f in node_cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
         if FOREIGN_KEY in (f.metadata or {})
     }
