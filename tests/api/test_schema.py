@@ -66,22 +66,23 @@ query($first: Int!) {
 }"""
 
 
+async def an_account(make, by, owner, name: str):  # type: ignore[no-untyped-def]
+    """An account named ``name`` owned by ``owner``, created by ``by``."""
+    return await make.run(
+        lambda s: create_account(
+            {"name": name, "owner_id": owner.id},
+            session=s,
+            actor=Actor(by.id, by.role),
+        )
+    )
+
+
 async def test_a_page_of_200_leads_costs_as_many_statements_as_a_page_of_10(
     api, make, count_statements
 ):
     ops = await make.user(Role.SALES_OPS)  # creates for others (issue 17)
     owners = [await make.user(Role.BDR) for _ in range(5)]
-    accounts = []
-    for n in range(5):
-        accounts.append(
-            await make.run(
-                lambda s, n=n: create_account(
-                    {"name": f"Acme {n}", "owner_id": owners[n].id},
-                    session=s,
-                    actor=Actor(ops.id, ops.role),
-                )
-            )
-        )
+    accounts = [await an_account(make, ops, owners[n], f"Acme {n}") for n in range(5)]
     for n in range(200):
         await make.lead(
             by=ops,
@@ -123,13 +124,7 @@ async def test_a_page_answers_its_rows_relations_from_one_prefetch_per_type(
 
     ops = await make.user(Role.SALES_OPS)
     owners = [await make.user(Role.BDR) for _ in range(3)]
-    account = await make.run(
-        lambda s: create_account(
-            {"name": "Acme", "owner_id": owners[0].id},
-            session=s,
-            actor=Actor(ops.id, ops.role),
-        )
-    )
+    account = await an_account(make, ops, owners[0], "Acme")
     for n in range(30):
         await make.lead(
             by=ops,

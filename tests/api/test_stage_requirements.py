@@ -69,6 +69,20 @@ def with_proposal_edition(table: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+async def before_the_proposal(make: Any, owner: Any) -> Any:
+    """A deal of ``owner`` in TECHNICAL_EVALUATION that the seeded table lets
+    into PROPOSAL, with no edition recorded."""
+    deal = await a_deal(make, owner)
+    await put(
+        make,
+        deal.id,
+        stage=Stage.TECHNICAL_EVALUATION,
+        technical_requirements_confirmed=True,
+        edition=None,
+    )
+    return deal
+
+
 async def update(api: Any, user: Any, **fields: Any) -> dict[str, Any]:
     fields.setdefault("expectedVersion", 1)
     return (await api(UPDATE, {"input": fields}, as_user=user)).ok()[
@@ -99,14 +113,7 @@ async def test_an_added_requirement_binds_the_next_move_and_the_options_alike(
 ):
     ops = await make.user(Role.SALES_OPS)
     ae = await make.user(Role.AE)
-    deal = await a_deal(make, ae)
-    await put(
-        make,
-        deal.id,
-        stage=Stage.TECHNICAL_EVALUATION,
-        technical_requirements_confirmed=True,
-        edition=None,
-    )
+    deal = await before_the_proposal(make, ae)
     before = await options(api, deal, ae)
     assert before["PROPOSAL"] == []
 
@@ -212,14 +219,7 @@ async def test_a_process_obeys_another_ones_edit_at_its_next_move(two_servers, m
     move through the other."""
     ops = await make.user(Role.SALES_OPS)
     ae = await make.user(Role.AE)
-    deal = await a_deal(make, ae)
-    await put(
-        make,
-        deal.id,
-        stage=Stage.TECHNICAL_EVALUATION,
-        technical_requirements_confirmed=True,
-        edition=None,
-    )
+    deal = await before_the_proposal(make, ae)
     tokens = {ops.id: await make.token(ops), ae.id: await make.token(ae)}
 
     async def post(base: str, user: Any, query: str, variables: dict) -> dict:
