@@ -17,8 +17,6 @@ create and the ratio API / raw.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from domain.services.locks import key_lock_id
 from tests.bench.harness import (
-    admin_token,
-    cli,
-    fresh_database,
-    machine,
+    ceiling_table,
     moment,
     raw_transactions,
-    served,
-    timed_posts,
 )
 
 CREATE = """mutation($input: CreateLeadInput!) {
@@ -97,45 +90,20 @@ def raw_sql(url: str, count: int, run: str) -> dict[str, float]:
 
 def main() -> None:
     """Run and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+
+    def work(url: str, label: str, count: int) -> tuple[list[dict[str, Any]], Any]:
+        bodies = [create_body(n, label) for n in range(count)]
+        return bodies, lambda: raw_sql(url, count, label)
+
+    ceiling_table(
+        __doc__.splitlines()[0],
+        "create",
+        count_flag="--creates",
+        count=8000,
+        clients=[16],
+        raw_threads=RAW_THREADS,
+        prepare=lambda url: work,
     )
-    parser.add_argument("--creates", type=int, default=8000)
-    parser.add_argument("--clients", type=int, nargs="+", default=[16])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    print(f"machine: {machine()}; clients: {args.client}")
-    print(
-        "| database | clients | API creates/s | API p50 ms | API p99 ms | "
-        f"server CPU ms/create | raw SQL creates/s ({RAW_THREADS} threads) | "
-        "API / raw |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        url = fresh_database(kind)
-        cli(url, "db", "upgrade")
-        token = admin_token(url)
-        with served(url, workers=args.workers) as base:
-            # Warm both workers (rule tables, compiled statements), not timed.
-            warm = [create_body(n, "warm") for n in range(40)]
-            timed_posts(base, token, warm, 4, "httpx")
-            for run, clients in enumerate(args.clients):
-                bodies = [create_body(n, f"r{run}") for n in range(args.creates)]
-                api = timed_posts(
-                    base, token, bodies, clients, args.client, args.seconds
-                )
-                raw = raw_sql(url, args.creates, f"r{run}")
-                print(
-                    f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
-                    f"{raw['per_second']:.0f} | "
-                    f"{api['per_second'] / raw['per_second']:.2f} |",
-                    flush=True,
-                )
-    print(f"load at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ wrk` the clients are wrk (a load generator in C, `apt-get install wrk`) for
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from datetime import UTC, datetime
@@ -38,14 +37,10 @@ from domain.rules.funnel import opportunity_stamps
 from domain.services.milestones import stamp_values
 from tests.api.ids import gid
 from tests.bench.harness import (
-    admin_token,
-    cli,
-    fresh_database,
-    machine,
+    Work,
+    ceiling_table,
     moment,
     raw_transactions,
-    served,
-    timed_posts,
 )
 
 RAW_THREADS = 16
@@ -195,50 +190,32 @@ def raw_sql(
 
 def main() -> None:
     """Run and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--db", choices=["sqlite", "postgresql", "both"], default="both"
-    )
-    parser.add_argument("--moves", type=int, default=1000)
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 16])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--client", choices=["httpx", "wrk"], default="httpx")
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    print(f"machine: {machine()}; clients: {args.client}")
-    print(
-        "| database | clients | API moves/s | API p50 ms | API p99 ms | "
-        f"server CPU ms/move | raw SQL moves/s ({RAW_THREADS} threads) | API / raw |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        url = fresh_database(kind)
-        cli(url, "db", "upgrade")
-        token = admin_token(url)
+
+    def prepare(url: str) -> Work:
         account_id, contact_id = make_account(url)
-        next_id = 1
-        with served(url, workers=args.workers) as base:
-            warm = make_opportunities(url, account_id, 40, next_id)
-            next_id += 40
-            warm_bodies = [move_body(i, contact_id) for i in warm]
-            timed_posts(base, token, warm_bodies, 4, "httpx")
-            for clients in args.clients:
-                api_ids = make_opportunities(url, account_id, args.moves, next_id)
-                next_id += args.moves
-                sql_ids = make_opportunities(url, account_id, args.moves, next_id)
-                next_id += args.moves
-                bodies = [move_body(i, contact_id) for i in api_ids]
-                api = timed_posts(
-                    base, token, bodies, clients, args.client, args.seconds
-                )
-                raw = raw_sql(url, sql_ids, contact_id, RAW_THREADS)
-                print(
-                    f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
-                    f"{raw['per_second']:.0f} | "
-                    f"{api['per_second'] / raw['per_second']:.2f} |",
-                    flush=True,
-                )
+        next_id = iter(range(1, 10**9, 10**6))  # a block of deal ids a run
+
+        def work(url: str, label: str, count: int) -> tuple[list[dict[str, Any]], Any]:
+            start = next(next_id)
+            ids = make_opportunities(url, account_id, count, start)
+            return [move_body(i, contact_id) for i in ids], lambda: raw_sql(
+                url,
+                make_opportunities(url, account_id, count, start + count),
+                contact_id,
+                RAW_THREADS,
+            )
+
+        return work
+
+    ceiling_table(
+        __doc__.splitlines()[0],
+        "move",
+        count_flag="--moves",
+        count=1000,
+        clients=[1, 16],
+        raw_threads=RAW_THREADS,
+        prepare=prepare,
+    )
 
 
 if __name__ == "__main__":

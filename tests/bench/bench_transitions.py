@@ -21,9 +21,7 @@ moment (the machine is shared: say its `uptime` with the figures).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,14 +35,10 @@ from domain.db import make_sync_engine
 from domain.records import FunnelEntry, Lead
 from tests.api.ids import gid
 from tests.bench.harness import (
-    admin_token,
-    cli,
-    fresh_database,
-    machine,
+    Work,
+    ceiling_table,
     moment,
     raw_transactions,
-    served,
-    timed_posts,
 )
 
 MOVE = """mutation($input: TransitionLeadInput!) {
@@ -142,60 +136,28 @@ def raw_sql(url: str, ids: list[int], threads: int) -> dict[str, float]:
 
 def main() -> None:
     """Run and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+
+    def prepare(url: str) -> Work:
+        next_id = iter(range(1, 10**9, 10**6))  # a block of lead ids a run
+
+        def work(url: str, label: str, count: int) -> tuple[list[dict[str, Any]], Any]:
+            start = next(next_id)
+            bodies = [move_body(i) for i in make_leads(url, count, start)]
+            return bodies, lambda: raw_sql(
+                url, make_leads(url, count, start + count), RAW_THREADS
+            )
+
+        return work
+
+    ceiling_table(
+        __doc__.splitlines()[0],
+        "move",
+        count_flag="--moves",
+        count=2000,
+        clients=[8, 16],
+        raw_threads=RAW_THREADS,
+        prepare=prepare,
     )
-    parser.add_argument("--moves", type=int, default=2000)
-    parser.add_argument("--clients", type=int, nargs="+", default=[8, 16])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--client",
-        choices=["httpx", "wrk"],
-        default="httpx",
-        help="the API's clients: httpx in this process, or wrk (apt-get install "
-        "wrk) for --seconds, over at most --moves leads",
-    )
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    print(
-        f"machine: {machine()}; clients: {args.client}; "
-        f"load at start: {os.getloadavg()[0]:.2f}"
-    )
-    print(
-        f"| database | clients | API moves/s | API p50 ms | API p99 ms | "
-        f"server CPU ms/move | "
-        f"raw SQL moves/s ({RAW_THREADS} threads) | raw p50 / p99 ms | API / raw |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        url = fresh_database(kind)
-        cli(url, "db", "upgrade")
-        token = admin_token(url)
-        next_id = 1
-        with served(url, workers=args.workers) as base:
-            # Warm both workers (rule tables, compiled statements), not timed.
-            warm = make_leads(url, 40, next_id)
-            next_id += 40
-            timed_posts(base, token, [move_body(i) for i in warm], 4, "httpx")
-            for clients in args.clients:
-                api_ids = make_leads(url, args.moves, next_id)
-                next_id += args.moves
-                sql_ids = make_leads(url, args.moves, next_id)
-                next_id += args.moves
-                bodies = [move_body(i) for i in api_ids]
-                api = timed_posts(
-                    base, token, bodies, clients, args.client, args.seconds
-                )
-                raw = raw_sql(url, sql_ids, RAW_THREADS)
-                print(
-                    f"| {kind} | {clients} | {api['per_second']:.0f} | "
-                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
-                    f"{raw['per_second']:.0f} | {raw['p50_ms']:.1f} / "
-                    f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} |",
-                    flush=True,
-                )
-    print(f"load at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

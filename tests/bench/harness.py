@@ -6,6 +6,7 @@ numbers go into the README together with the machine they came from.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -385,3 +386,84 @@ def timed_posts(
         figures = asyncio.run(httpx_posts(base, headers, bodies, clients, expect))
     figures["cpu_ms"] = (server_cpu_seconds(base) - cpu) / figures["count"] * 1000
     return figures
+
+
+# What a ceiling benchmark does with a database: (the API's request bodies, a
+# callable doing the same writes by hand and giving their ``summary``) for a
+# run of ``count`` records labelled ``label``.
+Work = Callable[
+    [str, str, int], tuple[list[dict[str, Any]], Callable[[], dict[str, float]]]
+]
+
+
+def ceiling_table(
+    description: str,
+    unit: str,
+    *,
+    count_flag: str,
+    count: int,
+    clients: list[int],
+    raw_threads: int,
+    prepare: Callable[[str], Work],
+) -> None:
+    """The main of a benchmark that sets an API write next to its raw-SQL
+    ceiling in the same run: its command line (``--db``, the count,
+    ``--clients``, ``--workers``, ``--client``, ``--seconds``), and for each
+    database a fresh, migrated one, ``prepare(url)`` (what the runs need in
+    it: its ``Work``), the API served and warmed, then a table row per
+    ``--clients`` value: the API through ``timed_posts``, then the raw writes.
+    ``count_flag`` names the count of a run (``--moves``, ``--creates``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgresql", "both"], default="both"
+    )
+    parser.add_argument(
+        count_flag,
+        dest="count",
+        type=int,
+        default=count,
+        help=f"{unit}s a run (at most, with wrk)",
+    )
+    parser.add_argument("--clients", type=int, nargs="+", default=clients)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "wrk"],
+        default="httpx",
+        help="the API's clients: httpx in this process, or wrk (apt-get install "
+        "wrk) for --seconds",
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    print(
+        f"machine: {machine()}; clients: {args.client}; "
+        f"load at start: {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"| database | clients | API {unit}s/s | API p50 ms | API p99 ms | "
+        f"server CPU ms/{unit} | raw SQL {unit}s/s ({raw_threads} threads) | "
+        "raw p50 / p99 ms | API / raw |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+        url = fresh_database(kind)
+        cli(url, "db", "upgrade")
+        token = admin_token(url)
+        work = prepare(url)
+        with served(url, workers=args.workers) as base:
+            # Warm both workers (rule tables, compiled statements), not timed.
+            timed_posts(base, token, work(url, "warm", 40)[0], 4, "httpx")
+            for run, clients_now in enumerate(args.clients):
+                bodies, by_hand = work(url, f"r{run}", args.count)
+                api = timed_posts(
+                    base, token, bodies, clients_now, args.client, args.seconds
+                )
+                raw = by_hand()
+                print(
+                    f"| {kind} | {clients_now} | {api['per_second']:.0f} | "
+                    f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
+                    f"{raw['per_second']:.0f} | {raw['p50_ms']:.1f} / "
+                    f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} |",
+                    flush=True,
+                )
+    print(f"load at end: {os.getloadavg()[0]:.2f}")
