@@ -106,6 +106,8 @@ _ERROR = {
     "NO_INBOUND_ENGAGEMENT": "No hand-raise (form, content offer, event, trial, "
     "Contact Us) is recorded: page visits and unsubscribes do not count.",
     "NO_NEW_ENGAGEMENT": "No new hand-raise since the lead entered nurture.",
+    "NOT_TIMED_OUT": "The lead's timeout (timeoutAt) has not passed; only the "
+    "scheduler returns a lead to the routing pool.",
     "NO_TWO_WAY_ACTIVITY": "No completed two-way activity is logged.",
     "CONVERSION_REQUIRED": "QUALIFIED is reached only by converting the lead.",
     "CONTACT_DATA_UNCHANGED": "Email or phone must be corrected first.",

@@ -129,6 +129,16 @@ class LeadNode(RecordNode):
         "chat, or an email we sent, completed after slaStartedAt. Later than "
         "slaDueAt means the SLA was met late (breached)."
     )
+    sla_escalated_at: datetime | None = strawberry.field(
+        description="When a breached follow-up SLA was escalated to the owner's "
+        "manager (the LEAD_SLA_BREACHED event; null: not escalated)."
+    )
+    timeout_at: datetime | None = strawberry.field(
+        description="When this ACCEPTED lead times out unless a completed activity "
+        "is logged on it first: it then goes back to the routing pool (or to "
+        "NURTURE, as the timeouts table says) with the reason TIMEOUT. Each "
+        "completed activity restarts the clock; null in any other status."
+    )
     converted_at: datetime | None = strawberry.field(
         description="When it was converted."
     )
@@ -335,6 +345,11 @@ class LeadFilter:
         description="true: leads whose follow-up SLA was met on time; false: leads "
         "with an SLA not met (yet, or late). Leads without an SLA match neither.",
     )
+    timeout_before: datetime | None = strawberry.field(
+        default=None,
+        description="ACCEPTED leads whose timeoutAt falls before this time (e.g. "
+        "the end of the week: the leads about to go back to the pool).",
+    )
 
 
 def lead_query(f: LeadFilter | None) -> LeadQuery:
@@ -353,6 +368,7 @@ def lead_query(f: LeadFilter | None) -> LeadQuery:
         search=f.search,
         sla_breached=f.sla_breached,
         sla_met=f.sla_met,
+        timeout_before=f.timeout_before,
     )
 
 

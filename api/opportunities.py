@@ -94,6 +94,11 @@ class OpportunityNode(RecordNode):
     stage_changed_at: datetime = strawberry.field(
         description="When the stage last changed."
     )
+    stale_since: datetime | None = strawberry.field(
+        description="Stale since then: no completed activity for the timeouts "
+        "table's days in this stage (set by the scheduler; null: not stale). A "
+        "stage move or a completed activity on the opportunity clears it."
+    )
     close_date: date | None = strawberry.field(description="Expected close date.")
     currency: str = strawberry.field(description="ISO 4217 currency of the amounts.")
     incremental_acv: Decimal = strawberry.field(
@@ -327,6 +332,11 @@ class OpportunityFilter:
     sales_qualified: bool | None = strawberry.field(
         default=None, description="Sales qualified (SQO) or not."
     )
+    stale: bool | None = strawberry.field(
+        default=None,
+        description="true: only opportunities flagged stale (staleSince set); "
+        "false: only those not flagged.",
+    )
     search: str | None = strawberry.field(
         default=None, description="Substring of the name."
     )
@@ -349,6 +359,7 @@ def opportunity_query(f: OpportunityFilter | None) -> OpportunityQuery:
         else None,
         type=f.type or (),
         sales_qualified=f.sales_qualified,
+        stale=f.stale,
         search=f.search,
         created_after=f.created_after,
         created_before=f.created_before,

@@ -81,6 +81,7 @@ from api.scoring import ScoringMutations, ScoringQueries
 from api.stage_requirements import StageRequirementMutations, StageRequirementQueries
 from api.subscriptions import Subscription
 from api.support import SupportMutations, SupportQueries
+from api.timeouts import TimeoutMutations, TimeoutQueries
 from api.users import ApiTokenQueries, UserMutations, UserQueries
 from api.webhooks import WebhookMutations, WebhookQueries
 from domain.enums import ErrorCode
@@ -111,6 +112,7 @@ class Query(
     ScoringQueries,
     RegionQueries,
     StageRequirementQueries,
+    TimeoutQueries,
     FunnelQueries,
     WebhookQueries,
     MergeQueries,
@@ -143,6 +145,7 @@ class Mutation(
     ScoringMutations,
     RegionMutations,
     StageRequirementMutations,
+    TimeoutMutations,
     AccountMutations,
     AccountTeamMutations,
     ContactMutations,

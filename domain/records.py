@@ -254,6 +254,9 @@ class Lead(Versioned, table=True):
         Index("ix_leads_match_name_company", "match_name", "match_company"),
         Index("ix_leads_match_phone", "match_phone"),
         Index("ix_leads_external_id", "external_id", unique=True),
+        # The scheduler's scans (issue 14 item 4): timeouts and SLA breaches due.
+        Index("ix_leads_timeout_at", "timeout_at"),
+        Index("ix_leads_sla_due_at", "sla_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -287,6 +290,11 @@ class Lead(Versioned, table=True):
     sla_started_at: datetime | None = _time_field()
     sla_due_at: datetime | None = _time_field()
     sla_met_at: datetime | None = _time_field()
+    # When a breached SLA was escalated (``domain.rules.timeouts``; once).
+    sla_escalated_at: datetime | None = _time_field()
+    # When an ACCEPTED lead times out unless a completed activity is logged
+    # (``domain.rules.timeouts.lead_timeout_at``); null in any other status.
+    timeout_at: datetime | None = _time_field()
     converted_at: datetime | None = _time_field()
     converted_account_id: int | None = Field(default=None, foreign_key="accounts.id")
     converted_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
@@ -443,6 +451,19 @@ class StageRequirementsVersion(SQLModel, table=True):
     note: str | None = _text_field()
 
 
+class TimeoutsVersion(SQLModel, table=True):
+    """One version of the timeouts table (issue 14 item 4) as a document
+    (``domain.rules.timeouts.to_document``), who changed it, when, why."""
+
+    __tablename__ = "timeouts_versions"
+
+    version: int = _version_key()
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    changed_at: datetime = _now_field()
+    note: str | None = _text_field()
+
+
 class Opportunity(Versioned, table=True):
     """A potential deal moving through the stages of D3."""
 
@@ -456,6 +477,9 @@ class Opportunity(Versioned, table=True):
         Index("ix_opportunities_stage_closed_at", "stage", "closed_at"),
         Index("ix_opportunities_lead_id", "lead_id", unique=True),
         Index("ix_opportunities_external_id", "external_id", unique=True),
+        # The scheduler's stale scan and the stale filter (issue 14 item 4).
+        Index("ix_opportunities_stage_stage_changed_at", "stage", "stage_changed_at"),
+        Index("ix_opportunities_stale_since", "stale_since"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -469,6 +493,9 @@ class Opportunity(Versioned, table=True):
         OpportunityStage, default=OpportunityStage.PENDING_ACCEPTANCE
     )
     stage_changed_at: datetime = _now_field()
+    # Set by the scheduler when no activity was logged for the stage's stale
+    # days (``domain.rules.timeouts``); a stage move or an activity clears it.
+    stale_since: datetime | None = _time_field()
     close_date: date | None = None
     currency: str = Field(default="USD", max_length=3)
     incremental_acv: Decimal = Field(default=Decimal("0.00"), sa_type=Money)

@@ -166,6 +166,7 @@ RULE_TABLES = (
     "region_table_versions",
     "region_table_rows",
     "stage_requirements_versions",
+    "timeouts_versions",
 )
 
 

@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import column, inspect, table, text
+from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -71,18 +71,35 @@ def test_downgrading_to_base_removes_every_table(fresh_database):
     assert tables == set()
 
 
+def insert_old_leads(conn, at: datetime, rows: list[dict]) -> None:
+    """Leads as any schema version had them: each row's own values over the
+    columns every version requires (RAW, score 0, UNKNOWN segment, all times
+    ``at``); every row names the same columns."""
+    base = {
+        "version": 1,
+        "initial_source": "Web Direct",
+        "status": "RAW",
+        "person_score": 0,
+        "is_public_sector": False,
+        "sales_segment": "UNKNOWN",
+        "created_at": at,
+        "updated_at": at,
+        "status_changed_at": at,
+    }
+    full = [{**base, **row} for row in rows]
+    times = {"created_at", "updated_at", "status_changed_at"}
+    leads = table(
+        "leads",
+        *(column(n, UTCDateTime() if n in times else None) for n in full[0]),
+    )
+    conn.execute(leads.insert(), full)
+
+
 def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
     command.upgrade(alembic_config(fresh_database), "0002")
     engine = make_sync_engine(fresh_database)
     now = datetime(2024, 3, 4, 12, tzinfo=UTC)
     at = UTCDateTime()
-    leads = table(
-        "leads",
-        *(column(n) for n in ("id", "version", "title", "email", "initial_source")),
-        *(column(n) for n in ("status", "person_score", "is_public_sector")),
-        column("sales_segment"),
-        *(column(n, at) for n in ("created_at", "updated_at", "status_changed_at")),
-    )
     engagements = table(
         "engagements",
         column("id"),
@@ -93,25 +110,10 @@ def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
     )
     profiles = [(1, "Senior Developer", "a@acme.com"), (2, None, "b@gmail.com")]
     with engine.begin() as conn:
-        conn.execute(
-            leads.insert(),
-            [
-                {
-                    "id": i,
-                    "version": 1,
-                    "title": title,
-                    "email": email,
-                    "initial_source": "Web Direct",
-                    "status": "RAW",
-                    "person_score": 0,
-                    "is_public_sector": False,
-                    "sales_segment": "UNKNOWN",
-                    "created_at": now,
-                    "updated_at": now,
-                    "status_changed_at": now,
-                }
-                for i, title, email in profiles
-            ],
+        insert_old_leads(
+            conn,
+            now,
+            [{"id": i, "title": t, "email": e} for i, t, e in profiles],
         )
         conn.execute(
             engagements.insert(),
@@ -148,6 +150,7 @@ def test_upgrading_gives_existing_leads_their_score_facts(fresh_database):
         ("REGIONS", 1),
         ("SCORING", 1),
         ("STAGE_REQUIREMENTS", 1),
+        ("TIMEOUTS", 1),
     ]
 
 
@@ -164,6 +167,51 @@ def test_the_seeded_stage_requirements_are_the_handbooks(fresh_database):
     if isinstance(document, str):  # SQLite gives the JSON text back
         document = json.loads(document)
     assert from_document(document, version=1) == HANDBOOK_REQUIREMENTS
+
+
+def test_upgrading_gives_accepted_leads_a_full_timeout_from_then_on(fresh_database):
+    command.upgrade(alembic_config(fresh_database), "0021_stage_requirements")
+    engine = make_sync_engine(fresh_database)
+    then = datetime(2024, 3, 4, 12, tzinfo=UTC)
+    at = UTCDateTime()
+    with engine.begin() as conn:
+        insert_old_leads(
+            conn,
+            then,
+            [
+                {"id": i, "status": status}
+                for i, status in ((1, "ACCEPTED"), (2, "MQL"))
+            ],
+        )
+    before = datetime.now(UTC)
+    command.upgrade(alembic_config(fresh_database), "head")
+    with engine.connect() as conn:
+        stamped = dict(
+            conn.execute(
+                select(column("id"), column("timeout_at", at))
+                .select_from(table("leads"))
+                .order_by(column("id"))
+            ).all()
+        )
+    engine.dispose()
+    # Five weekdays after the upgrade: at least a week, at most nine days.
+    assert stamped[2] is None
+    assert timedelta(days=7) <= stamped[1] - before < timedelta(days=9)
+
+
+def test_the_seeded_timeouts_are_the_documented_ones(fresh_database):
+    from domain.rules.timeouts import SEEDED_TIMEOUTS, from_document
+
+    command.upgrade(alembic_config(fresh_database), "head")
+    engine = make_sync_engine(fresh_database)
+    with engine.connect() as conn:
+        [(document,)] = conn.execute(
+            text("SELECT document FROM timeouts_versions WHERE version = 1")
+        ).all()
+    engine.dispose()
+    if isinstance(document, str):  # SQLite gives the JSON text back
+        document = json.loads(document)
+    assert from_document(document, version=1) == SEEDED_TIMEOUTS
 
 
 def test_no_migration_imports_a_live_rule_or_record():
@@ -302,39 +350,23 @@ def test_upgrading_keys_existing_people_as_the_live_rules_do(fresh_database):
     command.upgrade(alembic_config(fresh_database), "0013_idempotency")
     engine = make_sync_engine(fresh_database)
     now = datetime(2025, 5, 6, 12, tzinfo=UTC)
-    at = UTCDateTime()
     people = [
         ("Jöse", "O'Neil", "Jose.ONeil+x@GoogleMail.com", "The Acme Co.", "0044 20 1"),
         (None, "Lee", "sam@acme.io", "ACME, Inc.", "+1 (415) 555-0100"),
         ("Ann", None, "broken", None, None),
     ]
-    leads = table(
-        "leads",
-        *(column(n) for n in ("id", "version", "first_name", "last_name", "email")),
-        *(column(n) for n in ("company", "phone", "initial_source", "status")),
-        *(column(n) for n in ("person_score", "is_public_sector", "sales_segment")),
-        *(column(n, at) for n in ("created_at", "updated_at", "status_changed_at")),
-    )
     with engine.begin() as conn:
-        conn.execute(
-            leads.insert(),
+        insert_old_leads(
+            conn,
+            now,
             [
                 {
                     "id": i,
-                    "version": 1,
                     "first_name": first,
                     "last_name": last,
                     "email": email,
                     "company": company,
                     "phone": phone,
-                    "initial_source": "Web Direct",
-                    "status": "RAW",
-                    "person_score": 0,
-                    "is_public_sector": False,
-                    "sales_segment": "UNKNOWN",
-                    "created_at": now,
-                    "updated_at": now,
-                    "status_changed_at": now,
                 }
                 for i, (first, last, email, company, phone) in enumerate(people, 1)
             ],

@@ -1,6 +1,6 @@
 """The ``salesops`` command line (A7): serve, db upgrade|current|history|downgrade,
-users create, export (CSV), export-schema, demo-data, worker (webhook delivery
-and export jobs).
+users create, export (CSV), export-schema, demo-data, worker (webhook delivery,
+jobs and timeouts), tick (the timeouts once, for cron).
 
 Expected mistakes (bad settings, a database that is missing, unreachable or
 not empty, an unknown role or region, a port in use) end with one line on
@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,7 @@ from domain.db import (
 from domain.enums import ExportKind, Region, Role
 from domain.rules.webhooks import DEFAULT_MAX_ATTEMPTS
 from domain.services.sessions import make_sessions
+from domain.services.timeouts import TickReport, TimeoutKind
 from tools.cli_errors import CliError, hide_password, run_cli
 
 app = typer.Typer(
@@ -660,9 +662,17 @@ def worker(
     concurrency: Annotated[
         int, typer.Option(help="Subscriptions served at once.", min=1, max=64)
     ] = 4,
+    tick_interval: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between two applications of the timeouts (salesops tick).",
+            min=0.01,
+        ),
+    ] = 60.0,
 ) -> None:
-    """Deliver the outbox to webhook subscriptions, write queued export jobs and
-    run queued list imports (run one or several)."""
+    """Deliver the outbox to webhook subscriptions, write queued export jobs,
+    run queued list imports and duplicate scans, and apply the timeouts every
+    --tick-interval seconds (run one or several)."""
     from api.observability import configure_logging
     from tools.worker import WorkerOptions, run_worker
 
@@ -682,12 +692,84 @@ def worker(
         concurrency=concurrency,
         backoff_base=backoff_base,
         export_dir=config.export_dir,
+        tick_interval=tick_interval,
     )
     engine = {"hide_parameters": True}
     if config.is_postgresql:
         # One more connection for the export task.
         engine.update(pool_size=concurrency + 2, max_overflow=2)
     asyncio.run(run_worker(config.database_url, options, engine_options=engine))
+
+
+@app.command("tick")
+def tick(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what the tick would do; write nothing."),
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="With --dry-run: rehearse at this moment (ISO 8601 with a time "
+            "zone, e.g. 2026-12-10T09:00Z) instead of now."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(help="At most this many timeouts of each kind.", min=1)
+    ] = 500,
+) -> None:
+    """Apply the timeouts that fell due (issue 14: accepted leads nobody works,
+    breached SLAs, stale opportunities) once — for cron; `salesops worker`
+    does the same every --tick-interval seconds. Safe beside workers."""
+    from domain.services.timeouts import TICK_LIMIT
+    from domain.sqltypes import utcnow
+
+    if at is not None and not dry_run:
+        raise CliError("--at only rehearses: give --dry-run too")
+    if limit > TICK_LIMIT:
+        raise CliError(f"--limit is at most {TICK_LIMIT}")
+    now = utcnow()
+    if at is not None:
+        try:
+            now = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise CliError(f"--at {at!r} is not an ISO 8601 time") from None
+        if now.tzinfo is None:
+            raise CliError(f"--at {at!r} has no time zone: add Z or +00:00")
+    upgrade_to_head(settings().database_url)
+    for line in asyncio.run(_tick(now, limit, dry_run)):
+        typer.echo(line)
+
+
+async def _tick(now: datetime, limit: int, dry_run: bool) -> list[str]:
+    from domain.services.timeouts import tick as run_tick
+
+    engine = make_async_engine()
+    try:
+        async with make_sessions(engine)() as session:
+            report = await run_tick(session, now=now, limit=limit, dry_run=dry_run)
+    finally:
+        await engine.dispose()
+    return _report_lines(report, dry_run=dry_run)
+
+
+def _report_lines(report: TickReport, *, dry_run: bool) -> list[str]:
+    """A tick's report for a person: one line per timeout, then the counts."""
+    verb = "would apply" if dry_run else "applied"
+    lines = [
+        f"{a.kind.value} {a.record_type.value.lower()} {a.record_id}: due "
+        f"{a.due_at:%Y-%m-%d %H:%M} UTC"
+        + (f", {a.from_state} -> {a.to_state}" if a.from_state != a.to_state else "")
+        + (
+            f", owner {a.previous_owner_id} -> {a.owner_id}"
+            if a.previous_owner_id != a.owner_id
+            else ""
+        )
+        for a in report.applied
+    ]
+    counts = ", ".join(f"{report.count(k)} {k.value}" for k in TimeoutKind)
+    lines.append(f"tick at {report.now:%Y-%m-%d %H:%M:%S} UTC {verb}: {counts}")
+    return lines
 
 
 def main() -> None:

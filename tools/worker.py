@@ -1,7 +1,9 @@
 """`salesops worker`: delivers the outbox to webhook subscriptions (issue 12),
 writes the export jobs ``exportRecords`` queues (issue 13 item 5), runs
-queued list imports (issue 13 item 1: ``import_round``, one job at a time) and
-queued duplicate scans (issue 13 item 3: ``scan_round``).
+queued list imports (issue 13 item 1: ``import_round``, one job at a time),
+queued duplicate scans (issue 13 item 3: ``scan_round``) and applies the
+timeouts every ``tick_interval`` seconds (issue 14 item 4: ``tick_step``,
+``domain.services.timeouts``; several workers may tick at once).
 
 Exports: beside the delivery rounds, one task of its own claims the oldest QUEUED export
 job (``FOR UPDATE SKIP LOCKED``: several workers never take the same one; a
@@ -62,6 +64,7 @@ from domain.rules.webhooks import (
     sign,
 )
 from domain.services import exports as exporting
+from domain.services import timeouts
 from domain.services import webhook_delivery as delivery
 from domain.services.sessions import make_sessions
 from domain.sqltypes import utcnow
@@ -92,6 +95,8 @@ class WorkerOptions:
     # An export or import job whose worker has been silent this long (it beats
     # after every batch) is taken over by another worker.
     job_lease_seconds: float = 300.0
+    # Seconds between two ticks of the timeouts scheduler.
+    tick_interval: float = 60.0
 
 
 def default_global_id() -> GlobalId:
@@ -188,6 +193,7 @@ class Worker:
         )
         self.watermark = 0
         self.stopping = asyncio.Event()
+        self.last_tick: float | None = None
 
     async def advance_watermark(self) -> int:
         """The newest safe event id (kept when writers did not settle)."""
@@ -332,15 +338,46 @@ class Worker:
             "duplicate scan", claim_duplicate_scan, run_duplicate_scan
         )
 
+    async def tick_step(self) -> bool:
+        """Apply the timeouts due, once every ``tick_interval`` seconds: True
+        when a tick ran and filled its limit (more may be due at once)."""
+        started = time.monotonic()
+        if (
+            self.last_tick is not None
+            and started - self.last_tick < self.options.tick_interval
+        ):
+            return False
+        self.last_tick = started
+        try:
+            async with self.sessions() as session:
+                report = await timeouts.tick(session, now=utcnow())
+        except Exception:  # a lost connection, a bug: log it, keep serving
+            log.exception("timeouts tick failed; retrying at the next one")
+            return False
+        if report.applied:
+            log.info(
+                "timeouts tick applied %d",
+                len(report.applied),
+                extra={k.value.lower(): report.count(k) for k in timeouts.TimeoutKind},
+            )
+        full = any(
+            report.count(kind) >= timeouts.TICK_LIMIT for kind in timeouts.TimeoutKind
+        )
+        if full:
+            self.last_tick = None  # the rest is due now: tick again at once
+        return full
+
     async def run(self) -> None:
-        """Delivery rounds, export jobs, list imports and duplicate scans side by
-        side, until stopped (or, with ``once``, until none has anything to do):
-        a long export, import or scan never holds up a delivery."""
+        """Delivery rounds, export jobs, list imports, duplicate scans and the
+        timeouts' ticks side by side, until stopped (or, with ``once``, until
+        none has anything to do; the timeouts tick once): a long export,
+        import or scan never holds up a delivery."""
         await asyncio.gather(
             self.repeat(self.round),
             self.repeat(self.export_step),
             self.repeat(self.import_round),
             self.repeat(self.scan_round),
+            self.repeat(self.tick_step),
         )
 
     async def repeat(self, step: Callable[[], Awaitable[bool]]) -> None:

@@ -60,6 +60,8 @@ class AutomaticTrigger(StrEnum):
     ENGAGEMENT = "ENGAGEMENT"
     # The lead's score was recomputed.
     SCORE = "SCORE"
+    # The scheduler found the lead's timeout passed (``domain.rules.timeouts``).
+    TIMEOUT = "TIMEOUT"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +81,8 @@ class LeadFacts:
     has_engagement_since_status_change: bool = False
     has_completed_two_way_activity: bool = False
     contact_data_changed_since_bad_data: bool = False
+    # An ACCEPTED lead's timeout (``Lead.timeout_at``) has passed.
+    timed_out: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -314,6 +318,25 @@ def contact_data_corrected(
     ]
 
 
+@guard(
+    codes=(ErrorCode.NOT_TIMED_OUT,),
+    description="The scheduler found the lead's timeout passed: no completed "
+    "activity for the timeouts table's business days since it was accepted.",
+)
+def timeout_passed(facts: LeadFacts, request: LeadTransitionRequest) -> list[Refusal]:
+    """ACCEPTED→MQL/INQUIRY (back to the pool) happens by the clock only."""
+    if facts.timed_out and request.automatic:
+        return []
+    return [
+        Refusal.on(
+            "timeoutAt",
+            ErrorCode.NOT_TIMED_OUT,
+            "An accepted lead goes back to the routing pool by itself, when its "
+            "timeout passes without a completed activity (timeoutAt).",
+        )
+    ]
+
+
 STATUS_LABELS: dict[LeadStatus, str] = {
     LeadStatus.RAW: "Raw",
     LeadStatus.INQUIRY: "Inquiry",
@@ -388,6 +411,25 @@ LEAD_RULES: list[LeadRule] = [
         (two_way_activity_logged,),
         "A two-way conversation has started.",
     ),
+    # Back to the routing pool when nobody works the lead (issue 14 item 4):
+    # to MQL while the score still makes it one, else to INQUIRY; the
+    # scheduler then routes it again. First row first.
+    LeadRule(
+        (LeadStatus.ACCEPTED,),
+        LeadStatus.MQL,
+        (timeout_passed, score_reaches_threshold),
+        "Not worked in time: back to the routing pool as an MQL (automatic, "
+        "timeouts table).",
+        automatic=AutomaticTrigger.TIMEOUT,
+    ),
+    LeadRule(
+        (LeadStatus.ACCEPTED,),
+        LeadStatus.INQUIRY,
+        (timeout_passed,),
+        "Not worked in time, below the MQL threshold: back to the routing pool "
+        "as an Inquiry (automatic, timeouts table).",
+        automatic=AutomaticTrigger.TIMEOUT,
+    ),
     LeadRule(
         (LeadStatus.ACCEPTED, LeadStatus.QUALIFYING),
         LeadStatus.QUALIFIED,
@@ -456,7 +498,7 @@ def _recorded_path(current: LeadStatus, to: LeadStatus) -> list[LeadStatus]:
 
 def path_for_automatic_mql(current: LeadStatus) -> list[LeadStatus]:
     """Statuses to record when scoring makes the lead an MQL (RAW passes INQUIRY)."""
-    if LeadStatus.MQL not in LEAD_MACHINE.reachable(current):
+    if not LEAD_MACHINE.automatic_rules(current, AutomaticTrigger.SCORE):
         return []
     return _recorded_path(current, LeadStatus.MQL)
 
@@ -479,7 +521,11 @@ class AutomaticStep:
 
 
 def automatic_steps(
-    current: LeadStatus, trigger: AutomaticTrigger, facts: LeadFacts, reason: str
+    current: LeadStatus,
+    trigger: AutomaticTrigger,
+    facts: LeadFacts,
+    reason: str,
+    note: str | None = None,
 ) -> list[AutomaticStep]:
     """The moves ``trigger`` makes by itself from ``current``: the first automatic
     row whose every step the guards allow, as the steps to apply in order (RAW →
@@ -492,7 +538,9 @@ def automatic_steps(
         steps: list[AutomaticStep] = []
         at = current
         for to in path:
-            request = LeadTransitionRequest(to=to, reason=reason, automatic=True)
+            request = LeadTransitionRequest(
+                to=to, reason=reason, note=note, automatic=True
+            )
             step = AutomaticStep(replace(base, status=at), request)
             # Fired, not only checked: the steps returned are already decided by
             # the machine, and whoever applies them runs no guard again.

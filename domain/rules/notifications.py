@@ -34,7 +34,10 @@ Round 2 (D10; every event names its recipients):
 - ``TICKET_PASSED_TO_SALES`` goes to the rep it was passed to and, when the
   ticket is escalated, to that rep's manager ("Copy the manager").
 - ``LOST_DEAL_ALERT`` goes to the opportunity owner and the owner's manager
-  (the handbook's #lost-deals channel is read by sales management);
+  (the handbook's #lost-deals channel is read by sales management), and so
+  does ``LEAD_SLA_BREACHED`` about a lead (``owner_and_manager``);
+  ``OPPORTUNITY_STALE`` goes to the owner only (``owner_only``), and
+  ``LEAD_TIMED_OUT`` to the owner it left and the one it went to;
   ``UNQUALIFIED_OPPORTUNITY_FEEDBACK`` to the team lead of the sourcing
   BDR/SDR (SALES_OPS, as above), the owner (the AE holds the feedback
   session) and the sourcing rep ("A notification will be sent to BDR or SDR
@@ -218,10 +221,13 @@ def hand_off_recipients(
     return _once(_as(ASSIGNEE, [assignee]) + _as(MANAGER, managers))
 
 
-def lost_deal_recipients(
+def owner_and_manager(
     owner: Person | None, people: Sequence[Person]
 ) -> list[Recipient]:
-    """A lost-deal alert: the opportunity owner and their manager."""
+    """An alert about a record going wrong — a lost deal, a breached follow-up
+    SLA (issue 14 item 4: "escalated to the pool's manager"; a pool's BDR/SDR
+    has no team lead role, so SALES_OPS stands in) — tells the record's owner
+    and their manager; an unowned record, SALES_OPS."""
     if owner is None:
         ops = sorted(people, key=lambda p: p.user_id)
         return _once(_as(MANAGER, [p for p in ops if p.role is Role.SALES_OPS]))
@@ -238,3 +244,16 @@ def unqualified_feedback_recipients(
     return _once(
         _as(TEAM_LEAD, leads) + _as(OWNER, [owner]) + _as(SOURCING_REP, [sourcing_rep])
     )
+
+
+def owner_only(owner: Person | None) -> list[Recipient]:
+    """A nudge about the owner's own record (a stale deal): the owner."""
+    return _as(OWNER, [owner])
+
+
+def timed_out_recipients(
+    previous_owner: Person | None, new_owner: Person | None
+) -> list[Recipient]:
+    """A lead that timed out: the owner who let it (PREVIOUS_OWNER) and the one
+    routing gave it to (NEW_OWNER), each once."""
+    return _once(_as(PREVIOUS_OWNER, [previous_owner]) + _as(NEW_OWNER, [new_owner]))

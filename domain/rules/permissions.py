@@ -322,8 +322,9 @@ PERMISSIONS: dict[Operation, Rule] = {
     Operation.SET_ROUTING_POOLS: Rule(
         ("setRoutingPoolMembers",), "the routing pools", {R.ANY: POOL_MANAGERS}),
     Operation.EDIT_RULE_TABLES: Rule(
-        ("updateScoringTable", "updateRegionTable", "updateStageRequirements"),
-        "the scoring, region and stage-requirements tables",
+        ("updateScoringTable", "updateRegionTable", "updateStageRequirements",
+         "updateTimeouts"),
+        "the scoring, region, stage-requirements and timeouts tables",
         {R.ANY: RULE_TABLE_EDITORS}),
     Operation.CREATE_ACCOUNT: Rule(
         ("createAccount",), "an account, by the owner it names", _CREATE),
@@ -552,7 +553,10 @@ PERMISSION_WORDS: tuple[tuple[frozenset[Role], str], ...] = (
     (STAGE_OVERRIDE_ROLES, "may override stage rules"),
     (REROUTERS, "may re-run routing"),
     (POOL_MANAGERS, "sets the routing pools"),
-    (RULE_TABLE_EDITORS, "edits the scoring and region tables"),
+    (
+        RULE_TABLE_EDITORS,
+        "edits the rule tables (scoring, regions, stage requirements, timeouts)",
+    ),
     (HAND_OFF_RESOLVERS, "may resolve any support hand-off"),
     (USER_ADMINS, "manages users and everyone's API tokens"),
     (CREATORS_FOR_OTHERS, "may create records owned by others"),
@@ -734,6 +738,15 @@ def may_edit_rule_tables(actor: Actor, table: str) -> list[Refusal]:
         actor,
         Operation.EDIT_RULE_TABLES,
         message=f"Only {role_names(RULE_TABLE_EDITORS)} may change {table}.",
+    )
+
+
+def may_preview_timeouts(actor: Actor) -> list[Refusal]:
+    """What the scheduler would do is previewed by those who edit its table."""
+    return refusals(
+        actor,
+        Operation.EDIT_RULE_TABLES,
+        message=f"Only {role_names(RULE_TABLE_EDITORS)} may preview the timeouts.",
     )
 
 

@@ -70,7 +70,7 @@ Decisions where the handbook is silent or ambiguous:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -564,18 +564,29 @@ def is_available(member: MemberFacts, now: datetime) -> bool:
 
 
 def next_in_rotation(
-    members: Sequence[MemberFacts], last_position: int | None, now: datetime
+    members: Sequence[MemberFacts],
+    last_position: int | None,
+    now: datetime,
+    passed_over: Collection[int] = (),
 ) -> tuple[int, int] | None:
-    """(user id, new position) of the next available member after the last turn."""
+    """(user id, new position) of the next available member after the last turn.
+
+    ``passed_over``: members to skip while another one is available (a lead
+    that timed out is not handed back to the rep who let it, issue 14 item
+    4); when nobody else is, the rotation goes on as usual."""
     require_utc(now, "now")
     count = len(members)
     if count == 0:
         return None
     start = 0 if last_position is None else (last_position + 1) % count
-    for step in range(count):
-        position = (start + step) % count
-        if is_available(members[position], now):
-            return members[position].user_id, position
+    for skipping in (frozenset(passed_over), frozenset()):
+        for step in range(count):
+            position = (start + step) % count
+            member = members[position]
+            if member.user_id not in skipping and is_available(member, now):
+                return member.user_id, position
+        if not skipping:
+            break
     return None
 
 

@@ -2,7 +2,9 @@
 
 A completed follow-up on a lead (``domain.rules.sla``) — logged completed, or
 completed later with ``complete_activity`` — meets the lead's follow-up SLA
-(D8) in the same transaction.
+(D8) in the same transaction. Any completed activity restarts the timeout
+clock of an ACCEPTED lead and clears an opportunity's stale flag
+(``domain.rules.timeouts``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from domain.enums import ErrorCode
+from domain.enums import ErrorCode, LeadStatus
 from domain.errors import Refusal, Refused, refuse_if
 from domain.lifecycle.lead import converted_lead_refusals
 from domain.records import Account, Activity, Contact, Lead, Opportunity
@@ -26,6 +28,7 @@ from domain.rules.permissions import (
     refusals_for,
 )
 from domain.rules.sla import sla_met_at_after
+from domain.rules.timeouts import lead_timeout_at
 from domain.rules.validation import Check, max_length, required
 from domain.services.loading import (
     apply,
@@ -36,6 +39,7 @@ from domain.services.loading import (
     require_user,
 )
 from domain.services.ownership import standing
+from domain.services.rule_tables import rule_tables
 from domain.sqltypes import as_utc, utcnow
 
 ACTIVITY_RULES: dict[str, list[Check]] = {
@@ -71,11 +75,22 @@ async def _may_work_on(
         refuse_if(refusals_for(actor, operation, on))
 
 
-async def note_follow_up(
+async def note_completed_activity(
     session: AsyncSession, activity: Activity, now: datetime
 ) -> None:
-    """Meet the lead's follow-up SLA when the activity is a follow-up in time (D8)."""
-    if activity.lead_id is None or activity.completed_at is None:
+    """What a completed activity does to its lead and opportunity: meet the
+    lead's follow-up SLA when it is a follow-up in time (D8), restart an
+    ACCEPTED lead's timeout, clear the opportunity's stale flag. An activity
+    completed in the future has not happened yet: it does neither of the last
+    two."""
+    if activity.completed_at is None:
+        return
+    done = as_utc(activity.completed_at)
+    if activity.opportunity_id is not None and done <= now:
+        opportunity = await load(session, Opportunity, activity.opportunity_id)
+        if opportunity.stale_since is not None:
+            opportunity.stale_since = None
+    if activity.lead_id is None:
         return
     lead = await load(session, Lead, activity.lead_id, lock=True)
     if converted_lead_refusals(lead.id, lead.converted_at):
@@ -85,11 +100,18 @@ async def note_follow_up(
         met_at=lead.sla_met_at,
         channel=activity.channel,
         direction=activity.direction,
-        completed_at=as_utc(activity.completed_at),
+        completed_at=done,
         now=now,
     )
     if met_at != lead.sla_met_at:
         lead.sla_met_at = met_at
+    if lead.status is LeadStatus.ACCEPTED and done <= now:
+        timeouts = (await rule_tables(session)).timeouts
+        restarted = lead_timeout_at(timeouts, lead.status_changed_at, done)
+        if lead.timeout_at is None or (
+            restarted is not None and restarted > as_utc(lead.timeout_at)
+        ):
+            lead.timeout_at = restarted
 
 
 async def log_activity(
@@ -123,7 +145,7 @@ async def log_activity(
     activity = Activity(**data)
     session.add(activity)
     await session.flush()
-    await note_follow_up(session, activity, now or utcnow())
+    await note_completed_activity(session, activity, now or utcnow())
     await session.flush()
     return activity
 
@@ -160,6 +182,6 @@ async def complete_activity(
     data["completed_at"] = data.get("completed_at") or now
     apply(activity, data)
     await session.flush()
-    await note_follow_up(session, activity, now)
+    await note_completed_activity(session, activity, now)
     await session.flush()
     return activity

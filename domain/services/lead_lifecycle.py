@@ -70,6 +70,7 @@ from domain.rules.permissions import (
 )
 from domain.rules.scoring import ScoringTable
 from domain.rules.segmentation import RegionTable
+from domain.rules.timeouts import Timeouts, timeout_on_entering
 from domain.services.account_matching import matched_account
 from domain.services.accounts import refresh_account_derived
 from domain.services.bulk import flush_bulk, update_row, write_in_bulk
@@ -90,11 +91,12 @@ from domain.services.recipients import account_team, notify, person
 from domain.services.record_writes import write_record
 from domain.services.rule_tables import (
     SCORING,
+    TIMEOUTS,
     head_columns,
     rule_tables,
     table_at,
 )
-from domain.sqltypes import utcnow
+from domain.sqltypes import as_utc, utcnow
 
 TWO_WAY_CHANNELS = (
     ActivityChannel.CALL,
@@ -188,6 +190,7 @@ def lead_facts_of(
         has_engagement_since_status_change=has_engagement_since_status_change,
         has_completed_two_way_activity=has_completed_two_way_activity,
         contact_data_changed_since_bad_data=contact_data_changed_since_bad_data,
+        timed_out=lead.timeout_at is not None and as_utc(lead.timeout_at) <= now,
     )
 
 
@@ -264,17 +267,22 @@ async def available_transitions(
     return options
 
 
-def _move(
+def move_lead(
     session: AsyncSession,
     lead: Lead,
     request: LeadTransitionRequest,
     actor: Actor | None,
     now: datetime,
 ) -> None:
-    """Apply an allowed move: ledger row, event, new status."""
+    """Apply an allowed move: ledger row, event, new status. No move made
+    this way enters ACCEPTED (only ``transition_lead`` does, and starts the
+    lead's timeout): the status it leaves takes its timeout along."""
+    if request.to is LeadStatus.ACCEPTED:
+        raise ValueError("a lead is accepted through transition_lead only")
     _record_move(session, lead, request, actor, now)
     lead.status = request.to
     lead.status_changed_at = now
+    lead.timeout_at = None
 
 
 def _record_move(
@@ -327,7 +335,7 @@ async def transition_lead(
     PostgreSQL the four writes go as one statement (``bulk.update_row``): 2.
     """
     now = now or utcnow()
-    lead, facts, stamps = await _locked_for_move(session, lead_id, actor, now)
+    lead, facts, timeouts, stamps = await _locked_for_move(session, lead_id, actor, now)
     check_version(lead, expected_version)
     refuse_if(lead_move_refusals(lead, facts, actor, request, fire=True))
     # The row is locked and the changed columns are known: one Core UPDATE
@@ -337,7 +345,14 @@ async def transition_lead(
     write_in_bulk(session)
     _record_move(session, lead, request, actor, now)
     await write_record(
-        session, lead, {"status": request.to, "status_changed_at": now}, now=now
+        session,
+        lead,
+        {
+            "status": request.to,
+            "status_changed_at": now,
+            "timeout_at": timeout_on_entering(timeouts, request.to, now),
+        },
+        now=now,
     )
     if stamps is not None:
         await _stamp_entry(session, lead, stamps)
@@ -354,7 +369,8 @@ def locking_statements() -> Select[Any]:
     ``lead_id``): the lead's row, locked until commit (PostgreSQL ``FOR UPDATE
     OF leads``; SQLite's write transaction holds the database), with what the
     guards ask (``_fact_columns``), the BAD_DATA mark's payload (only for a
-    lead in BAD_DATA), the scoring table's head and the funnel entry's stamps,
+    lead in BAD_DATA), the scoring and timeouts tables' heads and the funnel
+    entry's stamps,
     and ``locks.versions_seen`` (run by ``locks.locked_rows``: once more after
     waiting behind another writer of the lead).
 
@@ -369,6 +385,7 @@ def locking_statements() -> Select[Any]:
             case((col(Lead.status) == LeadStatus.BAD_DATA, marked)),
             version,
             changed_at,
+            *head_columns(TIMEOUTS),
             ENTRIES.c.lead_id,
             *stamp_columns(),
             *versions_seen(Lead),
@@ -381,9 +398,10 @@ def locking_statements() -> Select[Any]:
 
 async def _locked_for_move(
     session: AsyncSession, lead_id: int, actor: Actor | None, now: datetime
-) -> tuple[Lead, LeadFacts, Stamps | None]:
-    """The lead (locked), the guards' facts and its funnel stamps (None: no
-    entry yet), from ``locking_statements``; NOT_FOUND when there is no lead."""
+) -> tuple[Lead, LeadFacts, Timeouts, Stamps | None]:
+    """The lead (locked), the guards' facts, the timeouts table in force and
+    its funnel stamps (None: no entry yet), from ``locking_statements``;
+    NOT_FOUND when there is no lead."""
     rows = await locked_rows(session, locking_statements(), {"lead_id": lead_id})
     row = rows[0] if rows else None
     if row is None:
@@ -392,6 +410,7 @@ async def _locked_for_move(
         )
     lead, has_inbound, has_new, two_way, marked, version, changed_at = row[:7]
     scoring: ScoringTable = await table_at(session, SCORING, version, changed_at)
+    timeouts: Timeouts = await table_at(session, TIMEOUTS, *row[7:9])
     facts = lead_facts_of(
         lead,
         actor,
@@ -402,8 +421,8 @@ async def _locked_for_move(
         has_completed_two_way_activity=bool(two_way),
         contact_data_changed_since_bad_data=_changed_since_marked(lead, marked),
     )
-    entry_lead_id, *stamps = row[7:-2]
-    return lead, facts, tuple(stamps) if entry_lead_id is not None else None
+    entry_lead_id, *stamps = row[9:-2]
+    return lead, facts, timeouts, tuple(stamps) if entry_lead_id is not None else None
 
 
 async def _stamp_entry(session: AsyncSession, lead: Lead, stamps: Stamps) -> None:
@@ -448,14 +467,15 @@ def apply_automatic_moves(
     actor: Actor | None,
     reason: str,
     now: datetime,
+    note: str | None = None,
 ) -> list[LeadStatus]:
     """``advance_automatically`` with the lead's facts already known: the moves
     (ledger rows and events added to the session, not flushed), or none."""
     # The machine decided every step (``automatic_steps`` fires them): the
     # moves are written without running the guards again.
-    steps = automatic_steps(lead.status, trigger, facts, reason)
+    steps = automatic_steps(lead.status, trigger, facts, reason, note)
     for step in steps:
-        _move(session, lead, step.request, actor, now)
+        move_lead(session, lead, step.request, actor, now)
     return [step.request.to for step in steps]
 
 
@@ -693,7 +713,7 @@ async def convert_lead(
             .where(col(model.lead_id) == lead.id)
             .values(contact_id=contact.id)
         )
-    _move(session, lead, request, actor, now)
+    move_lead(session, lead, request, actor, now)
     lead.converted_at = now
     lead.converted_account_id = account.id
     lead.converted_contact_id = contact.id

@@ -70,6 +70,7 @@ class LeadQuery:
     search: str | None = None
     sla_breached: bool | None = None
     sla_met: bool | None = None
+    timeout_before: datetime | None = None
     now: datetime = field(default_factory=utcnow)
 
     def statement(self) -> Select[Any]:
@@ -111,6 +112,8 @@ class LeadQuery:
                 stmt = stmt.where(breached if self.sla_breached else ~breached)
             if self.sla_met is not None:
                 stmt = stmt.where(on_time if self.sla_met else ~on_time)
+        if self.timeout_before is not None:
+            stmt = stmt.where(col(Lead.timeout_at) < self.timeout_before)
         return stmt
 
 
@@ -186,6 +189,7 @@ class OpportunityQuery:
     account_id: int | None = None
     type: Sequence[OpportunityType] = ()
     sales_qualified: bool | None = None
+    stale: bool | None = None
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -203,6 +207,9 @@ class OpportunityQuery:
             stmt = stmt.where(Opportunity.type.in_(self.type))  # type: ignore[attr-defined]
         if self.sales_qualified is not None:
             stmt = stmt.where(col(Opportunity.sales_qualified) == self.sales_qualified)
+        if self.stale is not None:
+            flagged = col(Opportunity.stale_since).is_not(None)
+            stmt = stmt.where(flagged if self.stale else ~flagged)
         if self.search:
             stmt = stmt.where(_contains([Opportunity.name], self.search))
         return stmt.where(

@@ -66,7 +66,7 @@ from domain.rules.funnel import milestone_of_stage
 from domain.rules.notifications import (
     SOURCING_ROLES,
     Recipient,
-    lost_deal_recipients,
+    owner_and_manager,
     unqualified_feedback_recipients,
 )
 from domain.rules.permissions import Actor, Operation, Standing, refusals_for
@@ -400,7 +400,7 @@ async def _alert_recipients(
     people = await managing_people(session)
     owner = await person(session, payload["owner_id"])
     if kind == LOST_DEAL_ALERT:
-        return lost_deal_recipients(owner, people)
+        return owner_and_manager(owner, people)
     sourcing_rep = await person(session, payload["sourced_by_id"])
     return unqualified_feedback_recipients(sourcing_rep, owner, people)
 
@@ -479,6 +479,8 @@ async def move_opportunity_stage(
             **stage_effects(facts, request.to, now),
             "stage": request.to,
             "stage_changed_at": now,
+            # A new stage, a new stale clock (``domain.rules.timeouts``).
+            "stale_since": None,
         },
         now=now,
     )

@@ -119,10 +119,13 @@ async def _pool_members(
 
 
 def _next_turn(
-    pool: RoutingPool, members: Sequence[MemberFacts], now: datetime
+    pool: RoutingPool,
+    members: Sequence[MemberFacts],
+    now: datetime,
+    passed_over: Collection[int] = (),
 ) -> int | None:
     """The next available member, the pool's stored rotation moved on to them."""
-    turn = next_in_rotation(members, pool.last_position, now)
+    turn = next_in_rotation(members, pool.last_position, now, passed_over)
     if turn is None:
         return None
     user_id, position = turn
@@ -156,8 +159,16 @@ class RoutingLookups:
     the pools from their first turn to their commit, whichever pools they use.
     """
 
-    def __init__(self, session: AsyncSession, leads: Iterable[Lead] = ()) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        leads: Iterable[Lead] = (),
+        *,
+        passed_over: Collection[int] = (),
+    ) -> None:
         self._session = session
+        # Pool members a turn skips while another is available.
+        self._passed_over = frozenset(passed_over)
         self._waiting: dict[int, Lead] = {lead.id: lead for lead in leads}  # type: ignore[misc]
         self._accounts: dict[int, Account | None] = {}
         self._owners: dict[int, User] = {}
@@ -241,7 +252,7 @@ class RoutingLookups:
         pool = self._pools.get(pool_key)
         if pool is None:
             return None
-        return _next_turn(pool, self._members[pool_key], now)
+        return _next_turn(pool, self._members[pool_key], now, self._passed_over)
 
     async def team(self, account: Account) -> tuple[Person | None, list[Person]]:
         """The account's owner and team members (``account_team``), read once."""

@@ -1,5 +1,5 @@
-"""The current scoring (D6), region (D5) and stage requirements (D3 rule 5)
-tables, read cheaply and consistently.
+"""The current scoring (D6), region (D5), stage requirements (D3 rule 5) and
+timeouts (issue 14 item 4) tables, read cheaply and consistently.
 
 They are versioned data in the database; ``rule_table_heads`` names the
 current version of each. Reading them costs one small statement (the head
@@ -48,14 +48,18 @@ from domain.records import (
     ScoringTablePoints,
     ScoringTableVersion,
     StageRequirementsVersion,
+    TimeoutsVersion,
 )
+from domain.rules import timeouts as timeout_rules
 from domain.rules.scoring import DEFAULT_SCORING_TABLE, RULE_IDS, ScoringTable
 from domain.rules.segmentation import RegionRow, RegionTable, region_table_of
 from domain.rules.stage_requirements import StageRequirements, from_document
+from domain.rules.timeouts import Timeouts
 
 SCORING = "SCORING"
 REGIONS = "REGIONS"
 STAGE_REQUIREMENTS = "STAGE_REQUIREMENTS"
+TIMEOUTS = "TIMEOUTS"
 # Versions kept per process and table; older ones are dropped first.
 CACHE_SIZE = 8
 _MEMO = "salesops.rule_tables"
@@ -68,6 +72,7 @@ class RuleTables:
     scoring: ScoringTable
     regions: RegionTable
     stage_requirements: StageRequirements
+    timeouts: Timeouts
 
 
 # Per table: (version, changed_at) -> table; changed_at tells apart two
@@ -76,6 +81,7 @@ _caches: dict[str, dict[tuple[int, datetime], Any]] = {
     SCORING: {},
     REGIONS: {},
     STAGE_REQUIREMENTS: {},
+    TIMEOUTS: {},
 }
 
 
@@ -140,11 +146,20 @@ async def load_stage_requirements(
     return from_document(row.document, version)
 
 
+async def load_timeouts(session: AsyncSession, version: int) -> Timeouts:
+    """One stored version of the timeouts table (no cache)."""
+    row = await session.get(TimeoutsVersion, version)
+    if row is None:
+        raise LookupError(f"no timeouts version {version}")
+    return timeout_rules.from_document(row.document, version)
+
+
 # How each table is loaded from its version (``table_at`` caches the result).
 _LOADERS: dict[str, Callable[[AsyncSession, int], Awaitable[Any]]] = {
     SCORING: load_scoring_table,
     REGIONS: load_region_table,
     STAGE_REQUIREMENTS: load_stage_requirements,
+    TIMEOUTS: load_timeouts,
 }
 
 
@@ -205,6 +220,7 @@ async def _read(session: AsyncSession, lock: str | None) -> RuleTables:
         stage_requirements=await table_at(
             session, STAGE_REQUIREMENTS, *heads[STAGE_REQUIREMENTS]
         ),
+        timeouts=await table_at(session, TIMEOUTS, *heads[TIMEOUTS]),
     )
     session.info[_MEMO] = (_transaction(session), lock, tables)
     return tables

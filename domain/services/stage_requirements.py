@@ -10,13 +10,11 @@ an edit applies to the next move, never to a stage already entered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import refuse_if
 from domain.records import StageRequirementsVersion
 from domain.rules.permissions import Actor
 from domain.rules.stage_requirements import (
@@ -26,7 +24,11 @@ from domain.rules.stage_requirements import (
     validate,
 )
 from domain.services.rule_tables import STAGE_REQUIREMENTS
-from domain.services.versioned_table import VersionedTable, edit_table, version_rows
+from domain.services.versioned_table import (
+    VersionedTable,
+    edit_document_table,
+    version_rows,
+)
 
 STAGE_REQUIREMENTS_TABLE: VersionedTable[StageRequirements] = VersionedTable(
     head=STAGE_REQUIREMENTS,
@@ -57,27 +59,16 @@ async def update_stage_requirements(
     """Put ``table`` in force as the next version (its own ``version`` is
     ignored), or refuse with every invalid entry."""
 
-    def apply(current: StageRequirements) -> StageRequirements:
-        refuse_if(validate(table))
-        return replace(table, version=current.version + 1)
-
-    async def no_rows(*_: Any) -> None:
-        return None
-
-    async def nothing_derived(*_: Any) -> dict[str, int]:
-        return {}
-
-    row = await edit_table(
+    row = await edit_document_table(
         STAGE_REQUIREMENTS_TABLE,
+        table,
+        validate=validate,
+        to_document=to_document,
         session=session,
         actor=actor,
         expected_version=expected_version,
         note=note,
         now=now,
-        apply=apply,
-        version_values=lambda new: {"document": to_document(new)},
-        write_rows=no_rows,
-        rederive=nothing_derived,
     )
     return StoredStageRequirements(row, from_document(row.document, row.version))
 

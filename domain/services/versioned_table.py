@@ -149,6 +149,49 @@ async def edit_table(
     return row
 
 
+async def edit_document_table(
+    kind: VersionedTable[T],
+    table: T,
+    *,
+    validate: Callable[[T], list[Any]],
+    to_document: Callable[[T], dict[str, Any]],
+    rederive: Callable[[AsyncSession, T, datetime], Awaitable[dict[str, int]]]
+    | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int,
+    note: str | None,
+    now: datetime | None,
+) -> Any:
+    """``edit_table`` for a table stored as one document per version (stage
+    requirements, timeouts): ``table`` as given, validated whole, becomes the
+    next version (its own ``version`` is ignored); no rows of its own;
+    ``rederive`` what it derives, if anything. Its version row."""
+
+    def apply(current: T) -> T:
+        refuse_if(validate(table))
+        return replace(table, version=current.version + 1)  # type: ignore[type-var]
+
+    async def no_rows(*_: Any) -> None:
+        return None
+
+    async def nothing_derived(*_: Any) -> dict[str, int]:
+        return {}
+
+    return await edit_table(
+        kind,
+        session=session,
+        actor=actor,
+        expected_version=expected_version,
+        note=note,
+        now=now,
+        apply=apply,
+        version_values=lambda new: {"document": to_document(new)},
+        write_rows=no_rows,
+        rederive=rederive or nothing_derived,
+    )
+
+
 async def version_rows(
     session: AsyncSession,
     kind: VersionedTable[Any],

@@ -72,6 +72,7 @@ EXEMPT = {
     "updateScoringTable": "admin edit",
     "updateRegionTable": "admin edit",
     "updateStageRequirements": "admin edit",
+    "updateTimeouts": "admin edit",
     # The answer is a secret shown once and stored only hashed: a first answer
     # cannot be returned again, so a repeat must ask for a new token.
     "createApiToken": "secret shown once",

@@ -51,6 +51,7 @@ EXCEPTIONS = {
     "updateScoringTable": "a singleton table, edited by version",
     "updateRegionTable": "a singleton table, edited by version",
     "updateStageRequirements": "a singleton table, edited by version",
+    "updateTimeouts": "a singleton table, edited by version",
 }
 
 # Input fields holding an id whose name is a role rather than the record type

@@ -41,6 +41,7 @@ LEGEND = {
     "pur": ErrorCode.PURCHASE_REFERENCE_REQUIRED,
     "new": ErrorCode.NO_NEW_ENGAGEMENT,
     "cdu": ErrorCode.CONTACT_DATA_UNCHANGED,
+    "tmo": ErrorCode.NOT_TIMED_OUT,
 }
 
 # Every guard passes: what remains is reachability (D2's table).
@@ -49,7 +50,7 @@ HAPPY_GRID = """
 RAW                  inv  ok   ok   inv  inv  inv  ok   ok   ok   ok
 INQUIRY              inv  inv  ok   ok   inv  inv  ok   ok   ok   ok
 MQL                  inv  inv  inv  ok   inv  inv  ok   ok   ok   ok
-ACCEPTED             inv  inv  inv  inv  ok   ok   ok   ok   ok   ok
+ACCEPTED             inv  ok   ok   inv  ok   ok   ok   ok   ok   ok
 QUALIFYING           inv  inv  inv  inv  inv  ok   ok   ok   ok   ok
 QUALIFIED            fin  fin  fin  fin  fin  fin  fin  fin  fin  fin
 UNQUALIFIED          fin  fin  fin  fin  fin  fin  fin  fin  fin  fin
@@ -59,18 +60,18 @@ WEB_PORTAL_PURCHASE  fin  fin  fin  fin  fin  fin  fin  fin  fin  fin
 """
 
 # Every guard fails: each reachable pair lists every one of its codes.
-#                    RAW  INQ  MQL  ACC          QFY  QFD  UNQ  NUR  BAD  WPP
+#                    RAW  INQ  MQL      ACC          QFY  QFD  UNQ  NUR  BAD  WPP
 FAILING_GRID = """
-RAW                  inv  nie  sbt  inv          inv  inv  rsn  rsn  rsn  pur
-INQUIRY              inv  inv  sbt  own+not+act  inv  inv  rsn  rsn  rsn  pur
-MQL                  inv  inv  inv  own+not+act  inv  inv  rsn  rsn  rsn  pur
-ACCEPTED             inv  inv  inv  inv          2wa  cnv  rsn  rsn  rsn  pur
-QUALIFYING           inv  inv  inv  inv          inv  cnv  rsn  rsn  rsn  pur
-QUALIFIED            fin  fin  fin  fin          fin  fin  fin  fin  fin  fin
-UNQUALIFIED          fin  fin  fin  fin          fin  fin  fin  fin  fin  fin
-NURTURE              inv  new  sbt  inv          inv  inv  rsn  inv  rsn  pur
-BAD_DATA             cdu  inv  inv  inv          inv  inv  inv  inv  inv  inv
-WEB_PORTAL_PURCHASE  fin  fin  fin  fin          fin  fin  fin  fin  fin  fin
+RAW                  inv  nie  sbt      inv          inv  inv  rsn  rsn  rsn  pur
+INQUIRY              inv  inv  sbt      own+not+act  inv  inv  rsn  rsn  rsn  pur
+MQL                  inv  inv  inv      own+not+act  inv  inv  rsn  rsn  rsn  pur
+ACCEPTED             inv  tmo  tmo+sbt  inv          2wa  cnv  rsn  rsn  rsn  pur
+QUALIFYING           inv  inv  inv      inv          inv  cnv  rsn  rsn  rsn  pur
+QUALIFIED            fin  fin  fin      fin          fin  fin  fin  fin  fin  fin
+UNQUALIFIED          fin  fin  fin      fin          fin  fin  fin  fin  fin  fin
+NURTURE              inv  new  sbt      inv          inv  inv  rsn  inv  rsn  pur
+BAD_DATA             cdu  inv  inv      inv          inv  inv  inv  inv  inv  inv
+WEB_PORTAL_PURCHASE  fin  fin  fin      fin          fin  fin  fin  fin  fin  fin
 """
 
 
@@ -89,6 +90,7 @@ def make_facts(**overrides: Any) -> LeadFacts:
         "has_engagement_since_status_change": True,
         "has_completed_two_way_activity": True,
         "contact_data_changed_since_bad_data": True,
+        "timed_out": True,
     }
     values.update(overrides)
     return LeadFacts(**values)
@@ -106,6 +108,7 @@ def make_failing_facts(**overrides: Any) -> LeadFacts:
         "has_engagement_since_status_change": False,
         "has_completed_two_way_activity": False,
         "contact_data_changed_since_bad_data": False,
+        "timed_out": False,
     }
     values.update(overrides)
     return make_facts(**values)
@@ -117,6 +120,7 @@ def make_request(to: LeadStatus, **overrides: Any) -> LeadTransitionRequest:
         "reason": "Asked to be contacted next year",
         "purchase_reference": "WEB-1001",
         "via_conversion": True,
+        "automatic": True,
     }
     values.update(overrides)
     return LeadTransitionRequest(to=to, **values)
@@ -412,6 +416,8 @@ def test_automatic_transitions_are_flagged_in_the_table() -> None:
         (LeadStatus.RAW, LeadStatus.MQL),
         (LeadStatus.INQUIRY, LeadStatus.MQL),
         (LeadStatus.NURTURE, LeadStatus.MQL),
+        (LeadStatus.ACCEPTED, LeadStatus.MQL),
+        (LeadStatus.ACCEPTED, LeadStatus.INQUIRY),
     }
 
 
@@ -428,6 +434,8 @@ def test_each_automatic_row_names_the_trigger_that_makes_it() -> None:
         (LeadStatus.RAW, LeadStatus.MQL): AutomaticTrigger.SCORE,
         (LeadStatus.INQUIRY, LeadStatus.MQL): AutomaticTrigger.SCORE,
         (LeadStatus.NURTURE, LeadStatus.MQL): AutomaticTrigger.SCORE,
+        (LeadStatus.ACCEPTED, LeadStatus.MQL): AutomaticTrigger.TIMEOUT,
+        (LeadStatus.ACCEPTED, LeadStatus.INQUIRY): AutomaticTrigger.TIMEOUT,
     }
     assert MQL_SOURCES == (LeadStatus.RAW, LeadStatus.INQUIRY, LeadStatus.NURTURE)
     assert automatic_sources(AutomaticTrigger.ENGAGEMENT) == (
@@ -525,3 +533,35 @@ def test_a_converted_lead_is_read_only() -> None:
         f"Lead {RecordRef('Lead', 4)} was converted and is read-only; change its "
         "contact instead."
     )
+
+
+@pytest.mark.parametrize(
+    ("score", "back_to"), [(95, LeadStatus.MQL), (10, LeadStatus.INQUIRY)]
+)
+def test_a_timed_out_lead_goes_back_to_the_pool_as_mql_or_inquiry(
+    score: int, back_to: LeadStatus
+) -> None:
+    facts = make_facts(status=LeadStatus.ACCEPTED, person_score=score)
+    steps = automatic_steps(
+        LeadStatus.ACCEPTED, AutomaticTrigger.TIMEOUT, facts, "TIMEOUT", "why"
+    )
+    assert [(s.request.to, s.request.reason, s.request.note) for s in steps] == [
+        (back_to, "TIMEOUT", "why")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("timed_out", "automatic"), [(False, True), (True, False), (False, False)]
+)
+def test_only_the_clock_returns_an_accepted_lead_to_the_pool(
+    timed_out: bool, automatic: bool
+) -> None:
+    facts = make_facts(status=LeadStatus.ACCEPTED, timed_out=timed_out)
+    request = make_request(LeadStatus.INQUIRY, automatic=automatic)
+    assert codes(check(LeadStatus.ACCEPTED, facts, request)) == [
+        ErrorCode.NOT_TIMED_OUT
+    ]
+    assert (
+        automatic_steps(LeadStatus.ACCEPTED, AutomaticTrigger.TIMEOUT, facts, "TIMEOUT")
+        == []
+    ) is (not timed_out)

@@ -29,6 +29,7 @@ READ, WRITE, ADMIN = TokenScope.READ, TokenScope.WRITE, TokenScope.ADMIN
         ("mutation", ["updateScoringTable"], {ADMIN}),
         ("mutation", ["updateRegionTable"], {ADMIN}),
         ("mutation", ["updateStageRequirements"], {ADMIN}),
+        ("mutation", ["updateTimeouts"], {ADMIN}),
         ("mutation", ["setRoutingPoolMembers"], {ADMIN}),
         ("mutation", ["createLead", "createUser"], {WRITE, ADMIN}),
         ("mutation", ["__typename"], set()),
@@ -48,6 +49,7 @@ def test_the_admin_mutations_are_users_tokens_pools_and_rule_tables():
         "updateScoringTable",
         "updateRegionTable",
         "updateStageRequirements",
+        "updateTimeouts",
     } == ADMIN_MUTATIONS
 
 

@@ -48,6 +48,7 @@ from domain.rules.scoring import (
 )
 from domain.rules.scoring import score as score_profile
 from domain.rules.segmentation import sales_segment_for
+from domain.rules.timeouts import SEEDED_TIMEOUTS, lead_timeout_at
 from tools.demo.catalog import (
     FIRST_NAMES,
     FREE_MAIL,
@@ -575,6 +576,7 @@ class Leads:
 
         # SLA (D8): Contact Us and Professional Services requests
         sla_start = sla_due = sla_met = None
+        timeout_at = None
         if owner is not None and engagements and engagements[0][0] in _SLA_KINDS:
             routed = created + engagements[0][1]
             sla_start = routed
@@ -635,6 +637,18 @@ class Leads:
             created_by = owner
         else:
             created_by = self.directory.marketing_ops_id
+        if status is L.ACCEPTED:
+            # Its timeout (issue 14 item 4) under the seeded table: from the
+            # acceptance or the last activity completed by now.
+            done = [
+                a[5] for a in activities if a[5] is not None and a[5] <= self.now_ts
+            ]
+            due = lead_timeout_at(
+                SEEDED_TIMEOUTS,
+                utc_of(last_change),
+                utc_of(max(done)) if done else None,
+            )
+            timeout_at = seconds_of(due) if due is not None else None
         row = {
             "id": i + 1,
             "version": 1 + len(transitions),
@@ -667,6 +681,7 @@ class Leads:
             "sla_started_at": sla_start,
             "sla_due_at": sla_due,
             "sla_met_at": sla_met,
+            "timeout_at": timeout_at,
             "converted_at": last_change if status is L.QUALIFIED else None,
             "converted_account_id": conv.account + 1 if conv else None,
             "converted_contact_id": conv.contact_id if conv else None,
