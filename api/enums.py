@@ -126,6 +126,7 @@ _ERROR = {
     "MUST_PASS_PENDING_ACCEPTANCE": "An opportunity must pass 0-Pending Acceptance.",
     "WEB_DIRECT_ONLY": "Only a WEB_DIRECT opportunity may be created Closed Won.",
     "TERMS_NOT_MODIFIABLE": "Standard terms cannot be modified for this deal.",
+    "NOT_IN_PIPELINE": "The stage is not one of the opportunity's pipeline.",
     "REQUIREMENT_NOT_MET": "An entry requirement of the target stage is not met.",
     "CHANGED_SINCE_MERGE": "Something the merge moved or kept changed since: undoing "
     "it would lose that change (the message says what).",
@@ -193,6 +194,18 @@ AccountTypeGQL = register_enum(
 )
 OpportunityTypeGQL = register_enum(
     d.OpportunityType, "OpportunityType", "Kind of deal: new business, add-on, renewal."
+)
+PipelineGQL = register_enum(
+    d.Pipeline,
+    "OpportunityPipeline",
+    "The pipeline an opportunity moves through: its stages and moves "
+    "(stateMachines.opportunityPipelines).",
+    {
+        "NEW_BUSINESS": "Every stage of D3.",
+        "RENEWAL": "0-Pending Acceptance, 1-Discovery, 4-Proposal, 5-Negotiating, "
+        "6-Awaiting Signature, then won, lost or duplicate.",
+        "ADD_ON": "Every stage but 00-Pre Opportunity and 2-Scoping.",
+    },
 )
 SalesQualificationSourceGQL = register_enum(
     d.SalesQualificationSource,

@@ -10,13 +10,14 @@ from typing import Any
 import strawberry
 
 from api.context import Info
+from api.enums import OpportunityStageGQL, PipelineGQL
 from api.errors import UserError, user_errors
 from api.relay import to_one
 from api.users import UserNode
 from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE
 from domain.lifecycle.machine import MachineDescription
-from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE
+from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, PIPELINES, machine_for
 from domain.records import TransitionRecord
 from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
 from domain.services.ledger import histories
@@ -178,12 +179,35 @@ def _machine(d: MachineDescription) -> StateMachine:
     )
 
 
+@strawberry.type(
+    description="A pipeline (issue 14): its stages, in order, and its machine — "
+    "moves derived from its stages by D3's reachability."
+)
+class OpportunityPipelineMachine:
+    """One pipeline's machine."""
+
+    pipeline: PipelineGQL = strawberry.field(description="The pipeline.")  # type: ignore[valid-type]
+    label: str = strawberry.field(description="Its name for people.")
+    description: str = strawberry.field(description="What it is for.")
+    stages: list[OpportunityStageGQL] = strawberry.field(  # type: ignore[valid-type]
+        description="Its stages, in D3's order."
+    )
+    machine: StateMachine = strawberry.field(
+        description="Its states, moves with guard codes, and Mermaid diagram."
+    )
+
+
 @strawberry.type(description="The lead and opportunity state machines.")
 class StateMachines:
     """Both machines."""
 
     lead: StateMachine = strawberry.field(description="Lead lifecycle (D2).")
-    opportunity: StateMachine = strawberry.field(description="Opportunity stages (D3).")
+    opportunity: StateMachine = strawberry.field(
+        description="Opportunity stages (D3): the NEW_BUSINESS pipeline."
+    )
+    opportunity_pipelines: list[OpportunityPipelineMachine] = strawberry.field(
+        description="Every pipeline, NEW_BUSINESS first, each with its machine."
+    )
 
 
 @strawberry.type
@@ -199,4 +223,14 @@ class MachineQueries:
         return StateMachines(
             lead=_machine(LEAD_MACHINE.describe()),
             opportunity=_machine(OPPORTUNITY_MACHINE.describe()),
+            opportunity_pipelines=[
+                OpportunityPipelineMachine(
+                    pipeline=definition.pipeline,
+                    label=definition.label,
+                    description=definition.description,
+                    stages=list(definition.stages),
+                    machine=_machine(machine_for(definition.pipeline).describe()),
+                )
+                for definition in PIPELINES.values()
+            ],
         )

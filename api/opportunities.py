@@ -26,6 +26,7 @@ from api.enums import (
     ClosedLostReasonGQL,
     OpportunityStageGQL,
     OpportunityTypeGQL,
+    PipelineGQL,
     ReferenceableCustomerGQL,
     RestrictedPartyScreeningGQL,
     SalesQualificationSourceGQL,
@@ -89,6 +90,10 @@ class OpportunityNode(RecordNode):
     name: str = strawberry.field(description="Name of the deal.")
     type: OpportunityTypeGQL = strawberry.field(
         description="New business, add-on or renewal."
+    )
+    pipeline: PipelineGQL = strawberry.field(  # type: ignore[valid-type]
+        description="The pipeline it moves through: its stages and moves "
+        "(changeOpportunityPipeline changes it)."
     )
     stage: OpportunityStageGQL = strawberry.field(description="Pipeline stage (D3).")
     stage_changed_at: datetime = strawberry.field(
@@ -332,6 +337,9 @@ class OpportunityFilter:
     sales_qualified: bool | None = strawberry.field(
         default=None, description="Sales qualified (SQO) or not."
     )
+    pipeline: list[PipelineGQL] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="In any of these pipelines."
+    )
     stale: bool | None = strawberry.field(
         default=None,
         description="true: only opportunities flagged stale (staleSince set); "
@@ -359,6 +367,7 @@ def opportunity_query(f: OpportunityFilter | None) -> OpportunityQuery:
         else None,
         type=f.type or (),
         sales_qualified=f.sales_qualified,
+        pipeline=f.pipeline or (),
         stale=f.stale,
         search=f.search,
         created_after=f.created_after,
@@ -465,6 +474,11 @@ class CreateOpportunityInput(OpportunityFields):
     )
     type: OpportunityTypeGQL | None = strawberry.field(
         default=strawberry.UNSET, description="Kind of deal (default NEW_BUSINESS)."
+    )
+    pipeline: PipelineGQL | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="The pipeline it moves through (default NEW_BUSINESS, whatever "
+        "the type); its stage must be a start stage of it.",
     )
     incremental_acv: Decimal | None = strawberry.field(
         default=strawberry.UNSET, description="IACV (not negative; default 0)."
@@ -710,6 +724,34 @@ class MoveOpportunityStagePayload:
     dry_run: DryRun | None = dry_run_outcome()
 
 
+@strawberry.input(
+    description="Move an open opportunity into another pipeline (issue 14): one "
+    "that has its stage, with a reason."
+)
+class ChangeOpportunityPipelineInput:
+    """changeOpportunityPipeline input."""
+
+    idempotency_key: str | None = idempotency_field(
+        "the opportunity (as it is now, moved once)"
+    )
+    dry_run: bool = dry_run_field()
+    id: strawberry.ID = strawberry.field(description="The opportunity.")
+    pipeline: PipelineGQL = strawberry.field(description="The pipeline to move to.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why (required, not blank).")
+    expected_version: int | None = version_guard("opportunity")
+
+
+@strawberry.type(description="Result of changeOpportunityPipeline.")
+class ChangeOpportunityPipelinePayload:
+    """The opportunity in its new pipeline, or every reason why not."""
+
+    opportunity: OpportunityNode | None = strawberry.field(
+        description="The opportunity after the change."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused.")
+    dry_run: DryRun | None = dry_run_outcome()
+
+
 @strawberry.input(description="Ask to modify the standard terms of a deal (D3 rule 9).")
 class RequestTermsModificationInput:
     """requestTermsModification input."""
@@ -806,6 +848,42 @@ class OpportunityPipelineMutations:
             refusals_as=as_move_input,
         )
         return MoveOpportunityStagePayload(
+            opportunity=row and OpportunityNode.from_row(row),
+            user_errors=errors,
+            dry_run=dry_run,
+        )
+
+    @strawberry.mutation(
+        description="Move an open opportunity into another pipeline: refused "
+        "when closed (FINAL_STATE), when the pipeline lacks its stage "
+        "(NOT_IN_PIPELINE) or without a reason; its stage and history stay, the "
+        "moves ahead are the new pipeline's."
+    )
+    async def change_opportunity_pipeline(
+        self, info: Info, input: ChangeOpportunityPipelineInput
+    ) -> ChangeOpportunityPipelinePayload:
+        """Change an opportunity's pipeline."""
+        actor = info.context.actor
+
+        def use_case(s: AsyncSession) -> Awaitable[rec.Opportunity]:
+            return pipeline.change_opportunity_pipeline(
+                decode_id(input.id, OpportunityNode, "id"),
+                input.pipeline,
+                reason=input.reason,
+                session=s,
+                actor=actor,
+                expected_version=input.expected_version,
+            )
+
+        row, errors, dry_run = await rehearsable(
+            info,
+            input.dry_run,
+            use_case,
+            lambda: mutate_once(
+                info, "changeOpportunityPipeline", input, rec.Opportunity, use_case
+            ),
+        )
+        return ChangeOpportunityPipelinePayload(
             opportunity=row and OpportunityNode.from_row(row),
             user_errors=errors,
             dry_run=dry_run,

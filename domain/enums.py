@@ -120,6 +120,15 @@ class OpportunityType(StrEnum):
     RENEWAL = "RENEWAL"
 
 
+class Pipeline(StrEnum):
+    """The pipeline an opportunity moves through (issue 14 item 2): a subset of
+    the stages, in order (``domain.lifecycle.opportunity.PIPELINES``)."""
+
+    NEW_BUSINESS = "NEW_BUSINESS"
+    RENEWAL = "RENEWAL"
+    ADD_ON = "ADD_ON"
+
+
 class SalesQualificationSource(StrEnum):
     """Who generated the opportunity (D1)."""
 
@@ -366,6 +375,7 @@ class ErrorCode(StrEnum):
     WEB_DIRECT_ONLY = "WEB_DIRECT_ONLY"
     TERMS_NOT_MODIFIABLE = "TERMS_NOT_MODIFIABLE"
     REQUIREMENT_NOT_MET = "REQUIREMENT_NOT_MET"
+    NOT_IN_PIPELINE = "NOT_IN_PIPELINE"
     # merges (D12)
     CHANGED_SINCE_MERGE = "CHANGED_SINCE_MERGE"
     UNDO_WINDOW_PASSED = "UNDO_WINDOW_PASSED"

@@ -47,6 +47,7 @@ from domain.enums import (
     MergeKind,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     RecordType,
     ReferenceableCustomer,
     Region,
@@ -480,6 +481,8 @@ class Opportunity(Versioned, table=True):
         # The scheduler's stale scan and the stale filter (issue 14 item 4).
         Index("ix_opportunities_stage_stage_changed_at", "stage", "stage_changed_at"),
         Index("ix_opportunities_stale_since", "stale_since"),
+        # Reports filter and group by pipeline (issue 14 item 2).
+        Index("ix_opportunities_pipeline_stage", "pipeline", "stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -489,6 +492,9 @@ class Opportunity(Versioned, table=True):
     type: OpportunityType = _enum_field(
         OpportunityType, default=OpportunityType.NEW_BUSINESS
     )
+    # The pipeline it moves through (issue 14 item 2); changed only by
+    # changeOpportunityPipeline.
+    pipeline: Pipeline = _enum_field(Pipeline, default=Pipeline.NEW_BUSINESS)
     stage: OpportunityStage = _enum_field(
         OpportunityStage, default=OpportunityStage.PENDING_ACCEPTANCE
     )

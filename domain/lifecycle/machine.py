@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -187,8 +187,13 @@ class StateMachine(Generic[S, F, R]):
         states: Sequence[StateInfo[S]],
         rules: Sequence[TransitionRule[S, F, R]],
         initial: S,
+        catalogue_labels: Mapping[S, str] | None = None,
     ) -> None:
+        """``catalogue_labels``: the labels of states of the same kind this
+        machine does not have (a pipeline's machine is asked about every
+        stage), for its refusals."""
         self.name = name
+        self._catalogue_labels = catalogue_labels
         self.states: list[StateInfo[S]] = list(states)
         self.rules: list[TransitionRule[S, F, R]] = list(rules)
         self.initial = initial
@@ -275,17 +280,26 @@ class StateMachine(Generic[S, F, R]):
         return [s for s in self._info if (current, s) in self._rule_for]
 
     def _unreachable(self, current: S, to: S) -> Refusal:
-        here, there = self.label(current), self.label(to)
+        here = self.label(current)
         possible = [self.label(s) for s in self.reachable(current)]
         if self.is_final(current) and not possible:
             return Refusal.on(
                 "to", ErrorCode.FINAL_STATE, f"{here} is final: it cannot change."
             )
-        if current == to:
+        listed = ", ".join(possible) if possible else "nothing"
+        if to not in self._info:
+            labels = self._catalogue_labels
+            there = labels.get(to, to.value) if labels else to.value
+            message = (
+                f"{there} is not a state of the {self.name} machine; from {here}: "
+                f"{listed}."
+            )
+        elif current == to:
             message = f"Already in {here}."
         else:
-            listed = ", ".join(possible) if possible else "nothing"
-            message = f"Cannot move from {here} to {there}; from {here}: {listed}."
+            message = (
+                f"Cannot move from {here} to {self.label(to)}; from {here}: {listed}."
+            )
         return Refusal.on("to", ErrorCode.INVALID_TRANSITION, message)
 
     @staticmethod

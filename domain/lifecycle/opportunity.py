@@ -48,6 +48,7 @@ from domain.enums import (
     ErrorCode,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     ReferenceableCustomer,
     RestrictedPartyScreening,
     Role,
@@ -133,6 +134,7 @@ class OpportunityFacts:
     stage: Stage
     now: datetime
     type: OpportunityType = OpportunityType.NEW_BUSINESS
+    pipeline: Pipeline = Pipeline.NEW_BUSINESS
     actor_role: Role | None = None
     actor_id: int | None = None
     owner_id: int | None = None
@@ -497,9 +499,96 @@ ENTRY_REQUIREMENTS: dict[Stage, tuple[OpportunityGuard, ...]] = {
 # ---- the table ---------------------------------------------------------------
 
 
-def _reachable(source: Stage, dest: Stage) -> bool:
-    """D3 "Reachability, in short", plus the overrides."""
-    if source == dest:
+@dataclass(frozen=True, slots=True)
+class PipelineDefinition:
+    """A pipeline as data (issue 14 item 2): its stages, a subset of the stage
+    catalogue in D3's order, and what it is for. Its moves are derived from
+    its stages by D3's reachability (``_reachable``) and its requirements are
+    the stage requirements table's for its stages."""
+
+    pipeline: Pipeline
+    label: str
+    stages: tuple[Stage, ...]
+    description: str
+
+    def __post_init__(self) -> None:
+        order = [s for s in Stage if s in self.stages]
+        if list(self.stages) != order:
+            raise ValueError(f"{self.pipeline}: stages out of D3's order")
+        if Stage.PENDING_ACCEPTANCE not in self.stages:
+            raise ValueError(f"{self.pipeline}: every deal passes 0-Pending Acceptance")
+
+    @property
+    def forward(self) -> tuple[Stage, ...]:
+        """The forward order: its open stages, then CLOSED_WON."""
+        return tuple(s for s in PIPELINE if s in self.stages)
+
+    @property
+    def start_stages(self) -> tuple[Stage, ...]:
+        """Where a new deal of this pipeline may start (D3 rule 1)."""
+        return tuple(s for s in START_STAGES if s in self.stages)
+
+
+# The seeded pipelines. Decisions (the handbook names the opportunity types —
+# New Business, Add-On Business, Renewal — but one stage list): a renewal is
+# neither sourced nor scoped: the account manager accepts it, reviews the
+# customer's use (1-Discovery), quotes (4-Proposal), negotiates and closes;
+# there is no "no opportunity" for a subscription that exists, so it is
+# lost (churn), never unqualified; a duplicate renewal is 10-Duplicate (the
+# handbook's example). An add-on is an existing customer buying more: no
+# 00-Pre Opportunity (the customer is known) and no 2-Scoping (the solution
+# in use is the scope), a technical evaluation kept for tier upgrades that
+# run a POC.
+PIPELINES: dict[Pipeline, PipelineDefinition] = {
+    d.pipeline: d
+    for d in (
+        PipelineDefinition(
+            Pipeline.NEW_BUSINESS,
+            "New Business",
+            tuple(Stage),
+            "Every stage of D3: sourced, accepted, qualified, closed.",
+        ),
+        PipelineDefinition(
+            Pipeline.RENEWAL,
+            "Renewal",
+            (
+                Stage.PENDING_ACCEPTANCE,
+                Stage.DISCOVERY,
+                Stage.PROPOSAL,
+                Stage.NEGOTIATING,
+                Stage.AWAITING_SIGNATURE,
+                Stage.CLOSED_WON,
+                Stage.CLOSED_LOST,
+                Stage.DUPLICATE,
+            ),
+            "A subscription up for renewal: accepted, reviewed, quoted, "
+            "negotiated, signed — or lost (churn).",
+        ),
+        PipelineDefinition(
+            Pipeline.ADD_ON,
+            "Add-On Business",
+            (
+                Stage.PENDING_ACCEPTANCE,
+                Stage.DISCOVERY,
+                Stage.TECHNICAL_EVALUATION,
+                Stage.PROPOSAL,
+                Stage.NEGOTIATING,
+                Stage.AWAITING_SIGNATURE,
+                Stage.CLOSED_WON,
+                Stage.CLOSED_LOST,
+                Stage.UNQUALIFIED,
+                Stage.DUPLICATE,
+            ),
+            "An existing customer buying more seats or a higher tier.",
+        ),
+    )
+}
+
+
+def _reachable(source: Stage, dest: Stage, stages: tuple[Stage, ...]) -> bool:
+    """D3 "Reachability, in short", plus the overrides, within a pipeline's
+    stages."""
+    if source == dest or source not in stages or dest not in stages:
         return False
     if source in FINAL_STAGES:
         return True  # SALES_OPS override only (guarded)
@@ -515,8 +604,11 @@ def _reachable(source: Stage, dest: Stage) -> bool:
     return True  # DISCOVERY … AWAITING_SIGNATURE: anywhere (guards decide)
 
 
-def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
-    """Every guard of source→dest, in the order their refusals are listed."""
+def _pair_guards(
+    source: Stage, dest: Stage, forward: tuple[Stage, ...]
+) -> tuple[OpportunityGuard, ...]:
+    """Every guard of source→dest, in the order their refusals are listed;
+    ``forward``: the pipeline's forward order (the stages a move passes over)."""
     if source == Stage.CLOSED_LOST:
         return (reopen_allowed,)
     guards: list[OpportunityGuard] = []
@@ -528,11 +620,12 @@ def _pair_guards(source: Stage, dest: Stage) -> tuple[OpportunityGuard, ...]:
         source == Stage.PRE_OPPORTUNITY and dest == Stage.PENDING_ACCEPTANCE
     ):
         guards.append(not_sales_accepted)
-    if dest in _POSITION:
+    if dest in forward:
         # UNQUALIFIED/DUPLICATE never got past PENDING_ACCEPTANCE: start over
-        start, end = _POSITION.get(source, 0), _POSITION[dest]
+        position = {stage: index for index, stage in enumerate(forward)}
+        start, end = position.get(source, -1), position[dest]
         if end > start:
-            for passed in PIPELINE[start + 1 : end + 1]:
+            for passed in forward[start + 1 : end + 1]:
                 guards.extend(ENTRY_REQUIREMENTS[passed])
         elif dest in ACTIVE_STAGES:
             guards.append(reason_given)  # moving back
@@ -576,15 +669,17 @@ def _pair_description(source: Stage, dest: Stage) -> str:
     return "Move forward: entry requirements of every stage passed over."
 
 
-def _build_rules() -> list[TransitionRule[Stage, OpportunityFacts, StageMoveRequest]]:
-    """Group the reachable pairs into rows: same dest, guards and meaning."""
+def _build_rules(
+    definition: PipelineDefinition,
+) -> list[TransitionRule[Stage, OpportunityFacts, StageMoveRequest]]:
+    """Group a pipeline's reachable pairs into rows: same dest, guards, meaning."""
     rows: dict[tuple[Stage, tuple[OpportunityGuard, ...], str], list[Stage]] = {}
-    for dest in Stage:
-        for source in Stage:
-            if _reachable(source, dest):
+    for dest in definition.stages:
+        for source in definition.stages:
+            if _reachable(source, dest, definition.stages):
                 key = (
                     dest,
-                    _pair_guards(source, dest),
+                    _pair_guards(source, dest, definition.forward),
                     _pair_description(source, dest),
                 )
                 rows.setdefault(key, []).append(source)
@@ -611,11 +706,15 @@ _MEANINGS: dict[Stage, str] = {
     Stage.DUPLICATE: "Duplicate of another opportunity.",
 }
 
-OPPORTUNITY_RULES = _build_rules()
 
-OPPORTUNITY_MACHINE: StateMachine[Stage, OpportunityFacts, StageMoveRequest] = (
-    StateMachine(
-        name="opportunity",
+def _machine(
+    definition: PipelineDefinition,
+) -> StateMachine[Stage, OpportunityFacts, StageMoveRequest]:
+    """A pipeline's machine: its stages and the rows derived from them."""
+    return StateMachine(
+        name="opportunity"
+        if definition.pipeline is Pipeline.NEW_BUSINESS
+        else f"opportunity {definition.pipeline.value}",
         states=[
             StateInfo(
                 state=stage,
@@ -623,21 +722,38 @@ OPPORTUNITY_MACHINE: StateMachine[Stage, OpportunityFacts, StageMoveRequest] = (
                 final=stage in FINAL_STAGES,
                 description=_MEANINGS[stage],
             )
-            for stage in Stage
+            for stage in definition.stages
         ],
-        rules=OPPORTUNITY_RULES,
+        rules=_build_rules(definition),
         initial=Stage.PENDING_ACCEPTANCE,
+        catalogue_labels=STAGE_LABELS,
     )
-)
+
+
+OPPORTUNITY_MACHINES: dict[
+    Pipeline, StateMachine[Stage, OpportunityFacts, StageMoveRequest]
+] = {pipeline: _machine(definition) for pipeline, definition in PIPELINES.items()}
+# The D3 machine: NEW_BUSINESS, every stage.
+OPPORTUNITY_MACHINE = OPPORTUNITY_MACHINES[Pipeline.NEW_BUSINESS]
+OPPORTUNITY_RULES = OPPORTUNITY_MACHINE.rules
+
+
+def machine_for(
+    pipeline: Pipeline,
+) -> StateMachine[Stage, OpportunityFacts, StageMoveRequest]:
+    """The machine of a pipeline."""
+    return OPPORTUNITY_MACHINES[pipeline]
 
 
 # ---- pure helpers for the service ---------------------------------------------
 
 
-def names_who_may_act(current: Stage, to: Stage) -> bool:
+def names_who_may_act(
+    current: Stage, to: Stage, pipeline: Pipeline = Pipeline.NEW_BUSINESS
+) -> bool:
     """Whether the row current→to itself says who may make the move (sales
     acceptance: NOT_SALES_OWNER); the permission to edit is then not asked."""
-    rule = OPPORTUNITY_MACHINE.rule(current, to)
+    rule = machine_for(pipeline).rule(current, to)
     return rule is not None and sales_owner_decides in rule.guards
 
 
@@ -678,9 +794,15 @@ def stage_events(facts: OpportunityFacts, to: Stage) -> list[str]:
 
 
 def creation_refusals(
-    stage: Stage, sales_qualification_source: SalesQualificationSource | None
+    stage: Stage,
+    sales_qualification_source: SalesQualificationSource | None,
+    pipeline: Pipeline = Pipeline.NEW_BUSINESS,
 ) -> list[Refusal]:
-    """Why a new opportunity may not start in ``stage`` (D3 rule 1)."""
+    """Why a new opportunity may not start in ``stage`` (D3 rule 1) in its
+    pipeline."""
+    definition = PIPELINES[pipeline]
+    if stage not in definition.stages:
+        return [not_in_pipeline(stage, pipeline, "stage")]
     if stage in START_STAGES:
         return []
     if stage == Stage.CLOSED_WON:
@@ -701,6 +823,53 @@ def creation_refusals(
             "in 0-Pending Acceptance (or 00-Pre Opportunity).",
         )
     ]
+
+
+def not_in_pipeline(stage: Stage, pipeline: Pipeline, field: str) -> Refusal:
+    """NOT_IN_PIPELINE: the stage is not one of the pipeline's."""
+    definition = PIPELINES[pipeline]
+    return Refusal.on(
+        field,
+        ErrorCode.NOT_IN_PIPELINE,
+        f"{STAGE_LABELS[stage]} is not a stage of the {definition.label} pipeline "
+        f"({', '.join(STAGE_LABELS[s] for s in definition.stages)}).",
+    )
+
+
+def pipeline_change_refusals(
+    stage: Stage, current: Pipeline, to: Pipeline, reason: str | None
+) -> list[Refusal]:
+    """Why an opportunity may not change pipeline: not into the one it is
+    in, not once closed, only into a pipeline that has its stage, with a
+    reason (issue 14 item 2)."""
+    if to is current:
+        return [
+            Refusal.on(
+                "pipeline",
+                ErrorCode.INVALID_TRANSITION,
+                f"Already in the {PIPELINES[to].label} pipeline.",
+            )
+        ]
+    found: list[Refusal] = []
+    if stage in CLOSED_STAGES:
+        found.append(
+            Refusal.on(
+                "pipeline",
+                ErrorCode.FINAL_STATE,
+                f"{STAGE_LABELS[stage]} is closed: its pipeline cannot change.",
+            )
+        )
+    elif stage not in PIPELINES[to].stages:
+        found.append(not_in_pipeline(stage, to, "pipeline"))
+    if _blank(reason):
+        found.append(
+            Refusal.on(
+                "reason",
+                ErrorCode.REASON_REQUIRED,
+                "A reason is required to change an opportunity's pipeline.",
+            )
+        )
+    return found
 
 
 def terms_modification_refusals(

@@ -56,6 +56,7 @@ class PipelineDimension(StrEnum):
     SEGMENT = "SEGMENT"
     REGION = "REGION"
     TYPE = "TYPE"
+    PIPELINE = "PIPELINE"
 
 
 _GROUP_COLUMNS: dict[PipelineDimension, Any] = {
@@ -63,6 +64,7 @@ _GROUP_COLUMNS: dict[PipelineDimension, Any] = {
     PipelineDimension.SEGMENT: col(Acct.sales_segment),
     PipelineDimension.REGION: col(Acct.region),
     PipelineDimension.TYPE: col(Opp.type),
+    PipelineDimension.PIPELINE: col(Opp.pipeline),
 }
 
 

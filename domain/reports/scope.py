@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from domain.enums import (
     OpportunityType,
+    Pipeline,
     Region,
     SalesQualificationSource,
     SalesSegment,
@@ -38,6 +39,7 @@ class OpportunityScope:
     region: Sequence[Region] = ()
     type: Sequence[OpportunityType] = ()
     sales_qualification_source: Sequence[SalesQualificationSource] = ()
+    pipeline: Sequence[Pipeline] = ()
 
     async def check(self, session: AsyncSession) -> None:
         """The named owner must exist (NOT_FOUND on ``ownerId`` otherwise)."""
@@ -47,7 +49,11 @@ class OpportunityScope:
     def is_empty(self) -> bool:
         """Whether no criterion is given (every opportunity is in scope)."""
         return self.owner_id is None and not (
-            self.segment or self.region or self.type or self.sales_qualification_source
+            self.segment
+            or self.region
+            or self.type
+            or self.sales_qualification_source
+            or self.pipeline
         )
 
     @property
@@ -62,6 +68,8 @@ class OpportunityScope:
             found.append(col(Opp.owner_id) == self.owner_id)
         if self.type:
             found.append(col(Opp.type).in_(self.type))
+        if self.pipeline:
+            found.append(col(Opp.pipeline).in_(self.pipeline))
         if self.sales_qualification_source:
             found.append(
                 col(Opp.sales_qualification_source).in_(self.sales_qualification_source)

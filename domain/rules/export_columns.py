@@ -182,6 +182,7 @@ COLUMNS: dict[ExportKind, tuple[Column, ...]] = {
         _c("initialSource", "initial_source"),
         _c("primaryContactId", "primary_contact_id", Cell.REF, "Contact"),
         _c("businessProblem", "business_problem"),
+        _c("pipeline", "pipeline", Cell.ENUM),
         _c("stage", "stage", Cell.ENUM),
         _c("campaignId", "campaign_id", Cell.REF, "Campaign"),
         *_tail(

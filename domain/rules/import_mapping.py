@@ -51,6 +51,7 @@ from domain.enums import (
     ImportKind,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     Region,
     Role,
     SalesQualificationSource,
@@ -76,6 +77,7 @@ DATE, DATETIME = "date", "datetime"
 ENUMS: dict[str, type[Enum]] = {
     "stage": OpportunityStage,
     "opportunity_type": OpportunityType,
+    "pipeline": Pipeline,
     "sales_qualification_source": SalesQualificationSource,
     "role": Role,
     "region": Region,
@@ -172,6 +174,7 @@ CATALOGUES: dict[ImportKind, dict[str, str]] = {
         "salesQualificationSource": "sales_qualification_source",
         "edition": TEXT,
         "initialSource": TEXT,
+        "pipeline": "pipeline",
         "stage": "stage",
         "campaignId": REF,
         "salesAcceptedDate": DATE,

@@ -352,7 +352,7 @@ PERMISSIONS: dict[Operation, Rule] = {
     Operation.UPDATE_OPPORTUNITY: Rule(
         ("updateOpportunity",), "an opportunity's fields", _DEAL),
     Operation.MOVE_OPPORTUNITY_STAGE: Rule(
-        ("moveOpportunityStage",),
+        ("moveOpportunityStage", "changeOpportunityPipeline"),
         "an opportunity's stage (acceptance: its NOT_SALES_OWNER guard)", _DEAL),
     Operation.REQUEST_TERMS_MODIFICATION: Rule(
         ("requestTermsModification",), "a terms request on an opportunity",

@@ -205,6 +205,7 @@ async def _opportunity_row(
             stage=opp.stage,
             now=at,
             type=opp.type,
+            pipeline=opp.pipeline,
             sales_accepted_date=opp.sales_accepted_date,
             sales_qualified=opp.sales_qualified,
             incremental_acv=opp.incremental_acv,

@@ -21,6 +21,7 @@ from domain.enums import (
     LeadStatus,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     RecordType,
     Region,
     Role,
@@ -189,6 +190,7 @@ class OpportunityQuery:
     account_id: int | None = None
     type: Sequence[OpportunityType] = ()
     sales_qualified: bool | None = None
+    pipeline: Sequence[Pipeline] = ()
     stale: bool | None = None
     search: str | None = None
     created_after: datetime | None = None
@@ -207,6 +209,8 @@ class OpportunityQuery:
             stmt = stmt.where(Opportunity.type.in_(self.type))  # type: ignore[attr-defined]
         if self.sales_qualified is not None:
             stmt = stmt.where(col(Opportunity.sales_qualified) == self.sales_qualified)
+        if self.pipeline:
+            stmt = stmt.where(Opportunity.pipeline.in_(self.pipeline))  # type: ignore[attr-defined]
         if self.stale is not None:
             flagged = col(Opportunity.stale_since).is_not(None)
             stmt = stmt.where(flagged if self.stale else ~flagged)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import OpportunityStage, RecordType
+from domain.enums import OpportunityStage, Pipeline, RecordType
 from domain.errors import refuse_if
 from domain.lifecycle.opportunity import creation_refusals
 from domain.records import Account, Campaign, Contact, Opportunity
@@ -91,7 +91,13 @@ async def create_opportunity(
     """
     check_values(values, OPPORTUNITY_RULES, required_fields=("name", "account_id"))
     stage = values.get("stage") or OpportunityStage.PENDING_ACCEPTANCE
-    refuse_if(creation_refusals(stage, values.get("sales_qualification_source")))
+    refuse_if(
+        creation_refusals(
+            stage,
+            values.get("sales_qualification_source"),
+            values.get("pipeline") or Pipeline.NEW_BUSINESS,
+        )
+    )
     if stage == OpportunityStage.CLOSED_WON:
         refuse_if(refusals(actor, Operation.CREATE_WON_OPPORTUNITY))
     await _check_references(session, values)

@@ -38,6 +38,7 @@ from domain.enums import (
     ClosedLostReason,
     ErrorCode,
     OpportunityStage,
+    Pipeline,
     RecordType,
     Role,
 )
@@ -45,11 +46,12 @@ from domain.errors import RecordRef, Refusal, Refused, refuse_if
 from domain.lifecycle.machine import TransitionOption
 from domain.lifecycle.opportunity import (
     LOST_DEAL_ALERT,
-    OPPORTUNITY_MACHINE,
     UNQUALIFIED_OPPORTUNITY_FEEDBACK,
     OpportunityFacts,
     StageMoveRequest,
+    machine_for,
     names_who_may_act,
+    pipeline_change_refusals,
     stage_effects,
     stage_events,
     terms_modification_refusals,
@@ -208,6 +210,7 @@ async def _facts_of(
     return OpportunityFacts(
         stage=opp.stage,
         now=now,
+        pipeline=opp.pipeline,
         actor_role=actor.role if actor else None,
         actor_id=actor.id if actor else None,
         owner_id=opp.owner_id,
@@ -263,13 +266,14 @@ def move_refusals(
     of the guards both refuses and decides the move the use case writes.
     """
     found: list[Refusal] = []
-    if not names_who_may_act(opp.stage, request.to):
+    if not names_who_may_act(opp.stage, request.to, opp.pipeline):
         found += refusals_for(
             actor,
             Operation.MOVE_OPPORTUNITY_STAGE,
             Standing(opp.owner_id, account_owner_id=facts.account_owner_id),
         )
-    decide = OPPORTUNITY_MACHINE.apply if fire else OPPORTUNITY_MACHINE.check
+    machine = machine_for(opp.pipeline)
+    decide = machine.apply if fire else machine.check
     return found + decide(opp.stage, request.to, facts, request)
 
 
@@ -289,7 +293,7 @@ async def available_transitions(
     """
     facts = await opportunity_facts(session, opp, actor, now or utcnow())
     options = []
-    for to in OPPORTUNITY_MACHINE.reachable(opp.stage):
+    for to in machine_for(opp.pipeline).reachable(opp.stage):
         request = StageMoveRequest(to=to, reason=reason, override=override)
         blocked = move_refusals(opp, facts, actor, request)
         options.append(TransitionOption(to=to, allowed=not blocked, blocked_by=blocked))
@@ -337,7 +341,8 @@ def _override_used(facts: OpportunityFacts, request: StageMoveRequest) -> bool:
     if not request.override:
         return False
     plain = replace(request, override=False)
-    return bool(OPPORTUNITY_MACHINE.check(facts.stage, request.to, facts, plain))
+    machine = machine_for(facts.pipeline)
+    return bool(machine.check(facts.stage, request.to, facts, plain))
 
 
 async def _sourcing_rep(session: AsyncSession, opp: Opportunity) -> int | None:
@@ -522,6 +527,46 @@ async def request_terms_modification(
         incremental_acv=str(opp.incremental_acv),
         edition=opp.edition,
         stage=opp.stage.value,
+    )
+    await session.flush()
+    return opp
+
+
+PIPELINE_CHANGED = "OPPORTUNITY_PIPELINE_CHANGED"
+
+
+async def change_opportunity_pipeline(
+    opportunity_id: int,
+    to: Pipeline,
+    *,
+    reason: str | None,
+    session: AsyncSession,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Opportunity:
+    """Move an open opportunity into another pipeline (issue 14 item 2): by
+    whoever may move its stage, into a pipeline that has its stage, with a
+    reason; an OPPORTUNITY_PIPELINE_CHANGED event. Its stage, history and
+    stamps stay: only the moves and requirements ahead change."""
+    opp = await load(session, Opportunity, opportunity_id, lock=True)
+    check_version(opp, expected_version)
+    on = await standing(session, owner_id=opp.owner_id, account_id=opp.account_id)
+    refuse_if(
+        refusals_for(actor, Operation.MOVE_OPPORTUNITY_STAGE, on)
+        + pipeline_change_refusals(opp.stage, opp.pipeline, to, reason)
+    )
+    before = opp.pipeline
+    opp.pipeline = to
+    emit(
+        session,
+        PIPELINE_CHANGED,
+        RecordType.OPPORTUNITY,
+        opportunity_id,
+        actor,
+        from_state=before.value,
+        to_state=to.value,
+        stage=opp.stage.value,
+        reason=(reason or "").strip(),
     )
     await session.flush()
     return opp

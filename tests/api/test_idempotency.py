@@ -47,6 +47,7 @@ IDEMPOTENT = {
     "createContact",
     "createOpportunity",
     "moveOpportunityStage",
+    "changeOpportunityPipeline",
     "requestTermsModification",
     "logActivity",
     "completeActivity",

@@ -15,6 +15,7 @@ ACTS_ON_A_RECORD = {
     "update",
     "revoke",
     "transition",
+    "change",
     "convert",
     "transfer",
     "route",

@@ -23,6 +23,7 @@ from domain.enums import (
     ClosedLostReason,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     RecordType,
     ReferenceableCustomer,
     RestrictedPartyScreening,
@@ -433,6 +434,8 @@ class Opportunities:
                     "account_id": a + 1,
                     "owner_id": owner,
                     "type": opp_type,
+                    # Demo deals walk every D3 stage, whatever their type.
+                    "pipeline": Pipeline.NEW_BUSINESS,
                     "stage": stage,
                     "stage_changed_at": times[-1],
                     "close_date": close_date,
