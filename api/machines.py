@@ -17,9 +17,10 @@ from api.users import UserNode
 from domain.enums import RecordType
 from domain.lifecycle.lead import LEAD_MACHINE
 from domain.lifecycle.machine import MachineDescription
-from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, PIPELINES, machine_for
+from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, machine_for
 from domain.records import TransitionRecord
 from domain.rules.permissions import STAGE_OVERRIDE_ROLES, role_names
+from domain.rules.pipelines import PIPELINES
 from domain.services.ledger import histories
 
 

@@ -8,6 +8,7 @@ next move; refusals of a requirement name the version that made them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
@@ -16,13 +17,13 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
-from api.enums import OpportunityStageGQL, register_enum
+from api.enums import OpportunityStageGQL, PipelineGQL, register_enum
 from api.errors import UserError
 from api.inputs import mutate
 from api.relay import to_one
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
-from domain.enums import ErrorCode
+from domain.enums import ErrorCode, OpportunityStage
 from domain.errors import Refusal, refuse_if
 from domain.rules import stage_requirements as rules
 from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
@@ -125,6 +126,37 @@ class StageRequirementsOfStage:
     )
 
 
+@strawberry.type(description="A pipeline's own requirements for some of its stages.")
+class PipelineStageRequirements:
+    """A pipeline's own requirements."""
+
+    pipeline: PipelineGQL = strawberry.field(description="The pipeline.")  # type: ignore[valid-type]
+    stages: list[StageRequirementsOfStage] = strawberry.field(
+        description="Its stages with their own requirements."
+    )
+
+
+def _stages_of(
+    stages: Mapping[OpportunityStage, tuple[rules.Requirement, ...]],
+) -> list[StageRequirementsOfStage]:
+    return [
+        StageRequirementsOfStage(
+            stage=stage,
+            requirements=[
+                StageRequirement(
+                    field=r.field,
+                    check=r.check,
+                    value=r.value,
+                    when=ConditionTerm.of(r.when) if r.when else None,
+                    message=r.message,
+                )
+                for r in requirements
+            ],
+        )
+        for stage, requirements in stages.items()
+    ]
+
+
 @strawberry.type(
     name="StageRequirements",
     description="A version of the stage entry requirements (D3 rule 5): checked "
@@ -139,6 +171,10 @@ class StageRequirementsNode:
     )
     conditions: list[NamedCondition] = strawberry.field(
         description="The named conditions requirements may use."
+    )
+    pipelines: list[PipelineStageRequirements] = strawberry.field(
+        description="Per pipeline, the stages it requires otherwise: there they "
+        "replace the stage's requirements above (issue 14 item 2)."
     )
     changed_at: datetime = strawberry.field(description="When this version was made.")
     note: str | None = strawberry.field(description="Why it was changed, if given.")
@@ -158,21 +194,10 @@ class StageRequirementsNode:
         table, row = stored.table, stored.version
         return cls(
             version=row.version,
-            stages=[
-                StageRequirementsOfStage(
-                    stage=stage,
-                    requirements=[
-                        StageRequirement(
-                            field=r.field,
-                            check=r.check,
-                            value=r.value,
-                            when=ConditionTerm.of(r.when) if r.when else None,
-                            message=r.message,
-                        )
-                        for r in requirements
-                    ],
-                )
-                for stage, requirements in table.stages.items()
+            stages=_stages_of(table.stages),
+            pipelines=[
+                PipelineStageRequirements(pipeline=p, stages=_stages_of(stages))
+                for p, stages in table.pipelines.items()
             ],
             conditions=[
                 NamedCondition(
@@ -314,6 +339,45 @@ class StageRequirementsOfStageInput:
     )
 
 
+@strawberry.input(description="A pipeline's own requirements for some of its stages.")
+class PipelineStageRequirementsInput:
+    """A pipeline's own requirements."""
+
+    pipeline: PipelineGQL = strawberry.field(description="The pipeline.")  # type: ignore[valid-type]
+    stages: list[StageRequirementsOfStageInput] = strawberry.field(
+        description="Its stages (each one of the pipeline's) with their own "
+        "requirements."
+    )
+
+
+def _twice(path: str, keys: list[str]) -> list[Refusal]:
+    """INVALID_INPUT for each key given more than once."""
+    return [
+        Refusal(ErrorCode.INVALID_INPUT, f"{k} is given twice.", tuple(path.split(".")))
+        for k in dict.fromkeys(x for x in keys if keys.count(x) > 1)
+    ]
+
+
+def _requirements_of(
+    given: list[StageRequirementsOfStageInput],
+) -> Mapping[OpportunityStage, tuple[rules.Requirement, ...]]:
+    return MappingProxyType(
+        {
+            s.stage: tuple(
+                rules.Requirement(
+                    field=r.field,
+                    check=r.check,
+                    message=r.message,
+                    value=r.value,
+                    when=r.when.term() if r.when else None,
+                )
+                for r in s.requirements
+            )
+            for s in given
+        }
+    )
+
+
 @strawberry.input(description="updateStageRequirements input: the whole table.")
 class UpdateStageRequirementsInput:
     """The next version of the table."""
@@ -328,41 +392,35 @@ class UpdateStageRequirementsInput:
     conditions: list[NamedConditionInput] | None = strawberry.field(
         default=None, description="The named conditions."
     )
+    pipelines: list[PipelineStageRequirementsInput] | None = strawberry.field(
+        default=None,
+        description="Per pipeline, its own requirements for some of its stages "
+        "(they replace the stage's requirements there; a pipeline left out has "
+        "none of its own).",
+    )
     note: str | None = strawberry.field(default=None, description="Why.")
 
     def table(self) -> rules.StageRequirements:
-        """The domain table (refused when a stage or condition comes twice)."""
-        stages = [s.stage for s in self.stages]
+        """The domain table (refused when a stage, pipeline or condition comes
+        twice)."""
         names = [c.name for c in self.conditions or ()]
+        pipelines = [p.pipeline for p in self.pipelines or ()]
         refuse_if(
-            [
-                Refusal.on(
-                    "stages", ErrorCode.INVALID_INPUT, f"{s.value} is given twice."
-                )
-                for s in dict.fromkeys(x for x in stages if stages.count(x) > 1)
-            ]
+            _twice("stages", [s.stage.value for s in self.stages])
+            + _twice("conditions", names)
+            + _twice("pipelines", [p.value for p in pipelines])
             + [
-                Refusal.on(
-                    "conditions", ErrorCode.INVALID_INPUT, f"{n!r} is given twice."
+                r
+                for i, p in enumerate(self.pipelines or ())
+                for r in _twice(
+                    f"pipelines.{i}.stages", [s.stage.value for s in p.stages]
                 )
-                for n in dict.fromkeys(x for x in names if names.count(x) > 1)
             ]
         )
         return rules.StageRequirements(
-            stages=MappingProxyType(
-                {
-                    s.stage: tuple(
-                        rules.Requirement(
-                            field=r.field,
-                            check=r.check,
-                            message=r.message,
-                            value=r.value,
-                            when=r.when.term() if r.when else None,
-                        )
-                        for r in s.requirements
-                    )
-                    for s in self.stages
-                }
+            stages=_requirements_of(self.stages),
+            pipelines=MappingProxyType(
+                {p.pipeline: _requirements_of(p.stages) for p in self.pipelines or ()}
             ),
             conditions=MappingProxyType(
                 {
@@ -374,21 +432,37 @@ class UpdateStageRequirementsInput:
 
 
 def input_path(refusal: Refusal, given: UpdateStageRequirementsInput) -> Refusal:
-    """A refusal of the table (its stages and conditions named) pointing into
-    the input instead (their positions in its lists): ``stages.2.requirements.0
-    .field`` for the first requirement of the third stage given."""
+    """A refusal of the table (its stages, pipelines and conditions named)
+    pointing into the input instead (their positions in its lists):
+    ``stages.2.requirements.0.field`` for the first requirement of the third
+    stage given, ``pipelines.0.stages.1.requirements.0`` in a pipeline's."""
     path = refusal.field
-    if len(path) < 2 or path[0] not in ("stages", "conditions"):
+    if len(path) < 2 or path[0] not in ("stages", "conditions", "pipelines"):
         return refusal
+    if path[0] == "pipelines":
+        pipelines = [p.pipeline.value for p in given.pipelines or ()]
+        if path[1] not in pipelines:
+            return refusal
+        index = pipelines.index(path[1])
+        inner = _stage_path(path[2:], (given.pipelines or [])[index].stages)
+        return replace(refusal, field=("pipelines", str(index), "stages", *inner))
     if path[0] == "stages":
-        keys = [s.stage.value for s in given.stages]
-        rest = ("requirements", *path[2:]) if len(path) > 2 else ()
-    else:
-        keys = [c.name for c in given.conditions or ()]
-        rest = path[2:]
+        return replace(refusal, field=("stages", *_stage_path(path[1:], given.stages)))
+    keys = [c.name for c in given.conditions or ()]
     if path[1] not in keys:
         return refusal
-    return replace(refusal, field=(path[0], str(keys.index(path[1])), *rest))
+    return replace(refusal, field=(path[0], str(keys.index(path[1])), *path[2:]))
+
+
+def _stage_path(
+    path: tuple[str, ...], stages: list[StageRequirementsOfStageInput]
+) -> tuple[str, ...]:
+    """(STAGE, i, …) -> (position of STAGE, "requirements", i, …)."""
+    keys = [s.stage.value for s in stages]
+    if not path or path[0] not in keys:
+        return path
+    rest = ("requirements", *path[1:]) if len(path) > 1 else ()
+    return (str(keys.index(path[0])), *rest)
 
 
 @strawberry.type(description="Result of updateStageRequirements.")

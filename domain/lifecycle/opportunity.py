@@ -70,6 +70,7 @@ from domain.rules.permissions import (
     role_list,
     role_names,
 )
+from domain.rules.pipelines import PIPELINES, PipelineDefinition
 from domain.rules.stage_requirements import HANDBOOK_REQUIREMENTS, StageRequirements
 
 Stage = OpportunityStage
@@ -284,7 +285,10 @@ def _entry_guard(stage: Stage, name: str, seeded: str) -> OpportunityGuard:
 
     def check(facts: OpportunityFacts, request: StageMoveRequest) -> list[Refusal]:
         return facts.stage_requirements.refusals(
-            stage, lambda field: requirement_value(facts, field), facts.large_deal_iacv
+            stage,
+            lambda field: requirement_value(facts, field),
+            facts.large_deal_iacv,
+            facts.pipeline,
         )
 
     check.__name__ = name
@@ -497,92 +501,6 @@ ENTRY_REQUIREMENTS: dict[Stage, tuple[OpportunityGuard, ...]] = {
 
 
 # ---- the table ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineDefinition:
-    """A pipeline as data (issue 14 item 2): its stages, a subset of the stage
-    catalogue in D3's order, and what it is for. Its moves are derived from
-    its stages by D3's reachability (``_reachable``) and its requirements are
-    the stage requirements table's for its stages."""
-
-    pipeline: Pipeline
-    label: str
-    stages: tuple[Stage, ...]
-    description: str
-
-    def __post_init__(self) -> None:
-        order = [s for s in Stage if s in self.stages]
-        if list(self.stages) != order:
-            raise ValueError(f"{self.pipeline}: stages out of D3's order")
-        if Stage.PENDING_ACCEPTANCE not in self.stages:
-            raise ValueError(f"{self.pipeline}: every deal passes 0-Pending Acceptance")
-
-    @property
-    def forward(self) -> tuple[Stage, ...]:
-        """The forward order: its open stages, then CLOSED_WON."""
-        return tuple(s for s in PIPELINE if s in self.stages)
-
-    @property
-    def start_stages(self) -> tuple[Stage, ...]:
-        """Where a new deal of this pipeline may start (D3 rule 1)."""
-        return tuple(s for s in START_STAGES if s in self.stages)
-
-
-# The seeded pipelines. Decisions (the handbook names the opportunity types —
-# New Business, Add-On Business, Renewal — but one stage list): a renewal is
-# neither sourced nor scoped: the account manager accepts it, reviews the
-# customer's use (1-Discovery), quotes (4-Proposal), negotiates and closes;
-# there is no "no opportunity" for a subscription that exists, so it is
-# lost (churn), never unqualified; a duplicate renewal is 10-Duplicate (the
-# handbook's example). An add-on is an existing customer buying more: no
-# 00-Pre Opportunity (the customer is known) and no 2-Scoping (the solution
-# in use is the scope), a technical evaluation kept for tier upgrades that
-# run a POC.
-PIPELINES: dict[Pipeline, PipelineDefinition] = {
-    d.pipeline: d
-    for d in (
-        PipelineDefinition(
-            Pipeline.NEW_BUSINESS,
-            "New Business",
-            tuple(Stage),
-            "Every stage of D3: sourced, accepted, qualified, closed.",
-        ),
-        PipelineDefinition(
-            Pipeline.RENEWAL,
-            "Renewal",
-            (
-                Stage.PENDING_ACCEPTANCE,
-                Stage.DISCOVERY,
-                Stage.PROPOSAL,
-                Stage.NEGOTIATING,
-                Stage.AWAITING_SIGNATURE,
-                Stage.CLOSED_WON,
-                Stage.CLOSED_LOST,
-                Stage.DUPLICATE,
-            ),
-            "A subscription up for renewal: accepted, reviewed, quoted, "
-            "negotiated, signed — or lost (churn).",
-        ),
-        PipelineDefinition(
-            Pipeline.ADD_ON,
-            "Add-On Business",
-            (
-                Stage.PENDING_ACCEPTANCE,
-                Stage.DISCOVERY,
-                Stage.TECHNICAL_EVALUATION,
-                Stage.PROPOSAL,
-                Stage.NEGOTIATING,
-                Stage.AWAITING_SIGNATURE,
-                Stage.CLOSED_WON,
-                Stage.CLOSED_LOST,
-                Stage.UNQUALIFIED,
-                Stage.DUPLICATE,
-            ),
-            "An existing customer buying more seats or a higher tier.",
-        ),
-    )
-}
 
 
 def _reachable(source: Stage, dest: Stage, stages: tuple[Stage, ...]) -> bool:
@@ -803,7 +721,7 @@ def creation_refusals(
     definition = PIPELINES[pipeline]
     if stage not in definition.stages:
         return [not_in_pipeline(stage, pipeline, "stage")]
-    if stage in START_STAGES:
+    if stage in definition.start_stages:
         return []
     if stage == Stage.CLOSED_WON:
         if sales_qualification_source == SalesQualificationSource.WEB_DIRECT:

@@ -24,10 +24,13 @@ The vocabulary is small and closed:
 Messages may say ``{value}`` (the field's current value) and
 ``{largeDealIacv}`` (the large-deal threshold setting).
 
-Decisions where the issue is silent: a table lists stages, not pipelines
-(pipelines are a later item); ``PRE_OPPORTUNITY`` takes no requirements, since
-no move enters it (an opportunity starts there; only an override of a final
-stage returns there); a stage missing from the table requires nothing.
+Decisions where the issue is silent: ``PRE_OPPORTUNITY`` takes no
+requirements, since no move enters it (an opportunity starts there; only an
+override of a final stage returns there); a stage missing from the table
+requires nothing. Pipelines (item 2): the table's stages apply in every
+pipeline that has them, unless the table gives a pipeline its own
+requirements for a stage (``pipelines``), which then replace them there —
+e.g. a renewal's PROPOSAL asking for nothing technical.
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ from domain.enums import (
     ErrorCode,
     OpportunityStage,
     OpportunityType,
+    Pipeline,
     ReferenceableCustomer,
     RestrictedPartyScreening,
     SalesSegment,
 )
 from domain.errors import Refusal
+from domain.rules.pipelines import PIPELINES
 
 Stage = OpportunityStage
 
@@ -226,26 +231,42 @@ class Requirement:
 @dataclass(frozen=True, slots=True)
 class StageRequirements:
     """A version of the table: per stage its requirements, in refusal order,
-    and the named conditions they use."""
+    the named conditions they use, and per pipeline the stages it requires
+    otherwise (issue 14 item 2: a pipeline's own requirements for a stage
+    replace the general ones there)."""
 
     stages: Mapping[Stage, tuple[Requirement, ...]]
     conditions: Mapping[str, Condition] = field(
         default_factory=lambda: MappingProxyType({})
     )
     version: int = 1
+    pipelines: Mapping[Pipeline, Mapping[Stage, tuple[Requirement, ...]]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
-    def of(self, stage: Stage) -> tuple[Requirement, ...]:
-        """The requirements of entering ``stage``."""
+    def of(
+        self, stage: Stage, pipeline: Pipeline = Pipeline.NEW_BUSINESS
+    ) -> tuple[Requirement, ...]:
+        """The requirements of entering ``stage`` in ``pipeline``: the
+        pipeline's own for that stage if the table gives them, else the
+        stage's."""
+        own = self.pipelines.get(pipeline, {})
+        if stage in own:
+            return own[stage]
         return self.stages.get(stage, ())
 
     def refusals(
-        self, stage: Stage, value_of: Callable[[str], Any], large_deal_iacv: Decimal
+        self,
+        stage: Stage,
+        value_of: Callable[[str], Any],
+        large_deal_iacv: Decimal,
+        pipeline: Pipeline = Pipeline.NEW_BUSINESS,
     ) -> list[Refusal]:
-        """Every requirement of entering ``stage`` that the facts (read by
-        ``value_of(field name)``) fail, in the table's order; each message ends
-        naming the table's version."""
+        """Every requirement of entering ``stage`` in ``pipeline`` that the
+        facts (read by ``value_of(field name)``) fail, in the table's order;
+        each message ends naming the table's version."""
         refusals = []
-        for requirement in self.of(stage):
+        for requirement in self.of(stage, pipeline):
             if requirement.when is not None and not self._holds(
                 requirement.when, value_of
             ):
@@ -545,8 +566,36 @@ def validate(table: StageRequirements) -> list[Refusal]:
                 "Conditions name each other in a cycle: " + " -> ".join(cycle) + ".",
             )
         )
-    for stage, requirements in table.stages.items():
-        path = ("stages", stage.value)
+    refusals += _stages_refusals(table.stages, ("stages",), table.conditions)
+    for pipeline, stages in table.pipelines.items():
+        path = ("pipelines", pipeline.value)
+        definition = PIPELINES[pipeline]
+        for stage in stages:
+            if stage not in definition.stages:
+                refusals.append(
+                    _invalid(
+                        (*path, stage.value),
+                        f"{stage.value} is not a stage of the {definition.label} "
+                        "pipeline: a requirement there would never be asked.",
+                    )
+                )
+        refusals += _stages_refusals(
+            {s: r for s, r in stages.items() if s in definition.stages},
+            path,
+            table.conditions,
+        )
+    return refusals
+
+
+def _stages_refusals(
+    stages: Mapping[Stage, tuple[Requirement, ...]],
+    prefix: tuple[str, ...],
+    conditions: Mapping[str, Condition],
+) -> list[Refusal]:
+    """Every invalid requirement of these stages, each named under ``prefix``."""
+    refusals: list[Refusal] = []
+    for stage, requirements in stages.items():
+        path = (*prefix, stage.value)
         if stage not in REQUIRABLE_STAGES and requirements:
             refusals.append(
                 _invalid(
@@ -557,9 +606,7 @@ def validate(table: StageRequirements) -> list[Refusal]:
             )
             continue
         for i, requirement in enumerate(requirements):
-            refusals += _requirement_refusals(
-                requirement, (*path, str(i)), table.conditions
-            )
+            refusals += _requirement_refusals(requirement, (*path, str(i)), conditions)
     return refusals
 
 
@@ -633,23 +680,39 @@ def to_document(table: StageRequirements) -> dict[str, Any]:
             {"name": c.name, "anyOf": [_term_document(t) for t in c.any_of]}
             for c in table.conditions.values()
         ],
-        "stages": [
+        "stages": _stages_document(table.stages),
+        **(
             {
-                "stage": stage.value,
-                "requirements": [
-                    {
-                        "field": r.field,
-                        "check": r.check.value,
-                        "value": r.value,
-                        "message": r.message,
-                        "when": _term_document(r.when) if r.when else None,
-                    }
-                    for r in requirements
-                ],
+                "pipelines": [
+                    {"pipeline": pipeline.value, "stages": _stages_document(stages)}
+                    for pipeline, stages in table.pipelines.items()
+                ]
             }
-            for stage, requirements in table.stages.items()
-        ],
+            if table.pipelines
+            else {}
+        ),
     }
+
+
+def _stages_document(
+    stages: Mapping[Stage, tuple[Requirement, ...]],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "stage": stage.value,
+            "requirements": [
+                {
+                    "field": r.field,
+                    "check": r.check.value,
+                    "value": r.value,
+                    "message": r.message,
+                    "when": _term_document(r.when) if r.when else None,
+                }
+                for r in requirements
+            ],
+        }
+        for stage, requirements in stages.items()
+    ]
 
 
 def _term_of(data: Mapping[str, Any]) -> Term:
@@ -662,22 +725,34 @@ def _term_of(data: Mapping[str, Any]) -> Term:
     )
 
 
+def _stages_of(
+    stages: Iterable[Mapping[str, Any]],
+) -> Mapping[Stage, tuple[Requirement, ...]]:
+    return MappingProxyType(
+        {
+            Stage(s["stage"]): tuple(
+                Requirement(
+                    field=r["field"],
+                    check=Check(r["check"]),
+                    message=r["message"],
+                    value=r.get("value"),
+                    when=_term_of(r["when"]) if r.get("when") else None,
+                )
+                for r in s["requirements"]
+            )
+            for s in stages
+        }
+    )
+
+
 def from_document(data: Mapping[str, Any], version: int) -> StageRequirements:
     """A stored table back (``to_document``'s inverse)."""
     return StageRequirements(
-        stages=MappingProxyType(
+        stages=_stages_of(data.get("stages", ())),
+        pipelines=MappingProxyType(
             {
-                Stage(s["stage"]): tuple(
-                    Requirement(
-                        field=r["field"],
-                        check=Check(r["check"]),
-                        message=r["message"],
-                        value=r.get("value"),
-                        when=_term_of(r["when"]) if r.get("when") else None,
-                    )
-                    for r in s["requirements"]
-                )
-                for s in data.get("stages", ())
+                Pipeline(p["pipeline"]): _stages_of(p.get("stages", ()))
+                for p in data.get("pipelines", ())
             }
         ),
         conditions=MappingProxyType(

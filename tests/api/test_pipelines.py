@@ -9,12 +9,9 @@ from typing import Any
 import pytest
 
 from domain.enums import OpportunityStage, Pipeline, Role
-from domain.lifecycle.opportunity import (
-    OPPORTUNITY_MACHINE,
-    PIPELINES,
-    machine_for,
-)
+from domain.lifecycle.opportunity import OPPORTUNITY_MACHINE, machine_for
 from domain.records import Opportunity
+from domain.rules.pipelines import PIPELINES
 from tests.api.ids import gid
 from tests.api.test_opportunity_pipeline import (
     a_deal,
@@ -252,3 +249,111 @@ async def test_the_pipeline_report_filters_and_groups_by_pipeline(api, make, gro
         {"key": "NEW_BUSINESS", "count": 1},
     ]
     assert renewals["count"] == 2
+
+
+# --- a pipeline's own requirements ------------------------------------------------
+
+REQUIREMENTS = """
+mutation($input: UpdateStageRequirementsInput!) {
+  updateStageRequirements(input: $input) {
+    stageRequirements { version pipelines { pipeline stages { stage requirements { field } } } }
+    userErrors { code field message }
+  }
+}"""
+
+
+def with_pipelines(*pipelines: dict[str, Any]) -> dict[str, Any]:
+    """The seeded table as updateStageRequirements takes it, with pipelines."""
+    from tests.api.test_stage_requirements import handbook_input
+
+    return {"expectedVersion": 1, **handbook_input(), "pipelines": list(pipelines)}
+
+
+async def test_a_pipeline_may_require_its_own_for_a_stage(api, make):
+    ops, am = await make.user(Role.SALES_OPS), await make.user(Role.AM)
+    renewal_proposal = {
+        "pipeline": "RENEWAL",
+        "stages": [
+            {
+                "stage": "PROPOSAL",
+                "requirements": [
+                    {
+                        "field": "edition",
+                        "check": "RECORDED",
+                        "message": "Record the edition renewed before quoting.",
+                    }
+                ],
+            }
+        ],
+    }
+    edit = (
+        await api(
+            REQUIREMENTS, {"input": with_pipelines(renewal_proposal)}, as_user=ops
+        )
+    ).ok()["updateStageRequirements"]
+    assert edit["userErrors"] == []
+    assert edit["stageRequirements"]["pipelines"] == [
+        {
+            "pipeline": "RENEWAL",
+            "stages": [{"stage": "PROPOSAL", "requirements": [{"field": "edition"}]}],
+        }
+    ]
+    renewal = await a_deal(make, am, pipeline=Pipeline.RENEWAL)
+    new_business = await a_deal(make, am)
+    for deal in (renewal, new_business):
+        await put(make, deal.id, stage=Stage.DISCOVERY, edition=None)
+
+    quoted = await move(api, renewal, Stage.PROPOSAL, as_user=am)
+    proposed = await move(api, new_business, Stage.PROPOSAL, as_user=am)
+
+    # The renewal asks its own (the edition), not the technical confirmation.
+    assert [(e["code"], e["message"]) for e in quoted["userErrors"]] == [
+        (
+            "MISSING_FIELD",
+            "Record the edition renewed before quoting. (stage requirements v2)",
+        )
+    ]
+    assert "REQUIREMENT_NOT_MET" in [e["code"] for e in proposed["userErrors"]]
+
+
+async def test_a_pipeline_requirement_on_a_stage_it_lacks_is_refused(api, make):
+    ops = await make.user(Role.SALES_OPS)
+    bad = {
+        "pipeline": "RENEWAL",
+        "stages": [
+            {"stage": "PROPOSAL", "requirements": []},
+            {
+                "stage": "SCOPING",
+                "requirements": [
+                    {"field": "edition", "check": "RECORDED", "message": "Edition."}
+                ],
+            },
+        ],
+    }
+    refused = (
+        await api(REQUIREMENTS, {"input": with_pipelines(bad)}, as_user=ops)
+    ).ok()["updateStageRequirements"]
+    twice = (
+        await api(
+            REQUIREMENTS,
+            {
+                "input": with_pipelines(
+                    {"pipeline": "ADD_ON", "stages": []},
+                    {"pipeline": "ADD_ON", "stages": []},
+                )
+            },
+            as_user=ops,
+        )
+    ).ok()["updateStageRequirements"]
+
+    assert refused["stageRequirements"] is None
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("INVALID_INPUT", ["pipelines", "0", "stages", "1"])
+    ]
+    assert (
+        "SCOPING is not a stage of the Renewal pipeline"
+        in (refused["userErrors"][0]["message"])
+    )
+    assert [(e["code"], e["field"]) for e in twice["userErrors"]] == [
+        ("INVALID_INPUT", ["pipelines"])
+    ]
