@@ -6,12 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
+from api.custom_fields import (
+    CustomFieldFilter,
+    CustomFieldValueInput,
+    check_criteria,
+    criteria,
+    custom_fields_field,
+    custom_fields_filter,
+    custom_fields_input,
+)
 from api.enums import AccountTypeGQL, RegionGQL, RoleGQL, SalesSegmentGQL
 from api.errors import UserError
 from api.inputs import (
@@ -35,6 +44,7 @@ from api.relay import (
 )
 from api.users import UserNode
 from domain import records as rec
+from domain.enums import RecordType
 from domain.services import account_team as team
 from domain.services import accounts as service
 from domain.services.listing import AccountQuery, ContactQuery, OpportunityQuery
@@ -66,6 +76,9 @@ class AccountNode(RecordNode):
     """An account."""
 
     model = rec.Account
+
+    custom_fields: strawberry.Private[dict[str, Any] | None]
+    custom_field_values = custom_fields_field(RecordType.ACCOUNT)
 
     name: str = strawberry.field(description="Name of the organization.")
     type: AccountTypeGQL = strawberry.field(description="Relationship with us.")
@@ -237,6 +250,8 @@ ACCOUNT_ORDER = {
 class AccountFilter:
     """Account criteria."""
 
+    custom_fields: list[CustomFieldFilter] | None = custom_fields_filter()
+
     owner_id: strawberry.ID | None = strawberry.field(
         default=None, description="Owned by this user."
     )
@@ -281,6 +296,7 @@ def account_query(f: AccountFilter | None) -> AccountQuery:
         search=f.search,
         created_after=f.created_after,
         created_before=f.created_before,
+        custom=criteria(f.custom_fields),
     )
 
 
@@ -305,6 +321,7 @@ class AccountQueries:
         before: str | None = None,
     ) -> Connection[AccountNode]:
         """A page of accounts."""
+        await check_criteria(info, RecordType.ACCOUNT, filter)
         statement = account_query(filter).statement()
         order = ordering(ACCOUNT_ORDER, order_by)
         return await connection(
@@ -318,6 +335,8 @@ class AccountQueries:
 class AccountFields:
     """Every account field, optional (UNSET: not given) and worded for a change;
     CreateAccountInput redeclares the ones a creation requires or words otherwise."""
+
+    custom_fields: list[CustomFieldValueInput] | None = custom_fields_input()
 
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Name of the organization."

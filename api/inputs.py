@@ -82,6 +82,9 @@ def provided(
             continue
         if f.name in ids and value is not None:
             value = decode_id(value, ids[f.name], camel(f.name))
+        if f.name == "custom_fields" and value is not None:
+            # CustomFieldValueInput entries, as the rules take them.
+            value = [entry.given() for entry in value]
         values[f.name] = value
     return values
 

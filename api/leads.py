@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.context import Info
+from api.custom_fields import (
+    CustomFieldFilter,
+    CustomFieldValueInput,
+    check_criteria,
+    criteria,
+    custom_fields_field,
+    custom_fields_filter,
+    custom_fields_input,
+)
 from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.engagements import ScoreLineNode
 from api.enums import LeadStatusGQL, RegionGQL, SalesSegmentGQL
@@ -77,6 +86,9 @@ class LeadNode(RecordNode):
     """A lead."""
 
     model = rec.Lead
+
+    custom_fields: strawberry.Private[dict[str, Any] | None]
+    custom_field_values = custom_fields_field(RecordType.LEAD)
 
     first_name: str | None = strawberry.field(description="First name.")
     last_name: str | None = strawberry.field(description="Last name.")
@@ -304,6 +316,8 @@ LEAD_ORDER = {
 class LeadFilter:
     """Lead criteria."""
 
+    custom_fields: list[CustomFieldFilter] | None = custom_fields_filter()
+
     status: list[LeadStatusGQL] | None = strawberry.field(
         default=None, description="Any of these statuses."
     )
@@ -369,6 +383,7 @@ def lead_query(f: LeadFilter | None) -> LeadQuery:
         sla_breached=f.sla_breached,
         sla_met=f.sla_met,
         timeout_before=f.timeout_before,
+        custom=criteria(f.custom_fields),
     )
 
 
@@ -393,6 +408,7 @@ class LeadQueries:
         before: str | None = None,
     ) -> Connection[LeadNode]:
         """A page of leads."""
+        await check_criteria(info, RecordType.LEAD, filter)
         statement = lead_query(filter).statement()
         order = ordering(LEAD_ORDER, order_by)
         return await connection(
@@ -406,6 +422,8 @@ class LeadQueries:
 class LeadFields:
     """Every profile field, optional (UNSET: not given) and worded for a change;
     CreateLeadInput redeclares the ones a creation requires or words otherwise."""
+
+    custom_fields: list[CustomFieldValueInput] | None = custom_fields_input()
 
     initial_source: str | None = strawberry.field(
         default=strawberry.UNSET, description="Immutable once set: a change is refused."

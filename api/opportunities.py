@@ -21,6 +21,15 @@ from api.accounts import AccountNode
 from api.campaigns import CampaignNode
 from api.contacts import ContactNode
 from api.context import Info
+from api.custom_fields import (
+    CustomFieldFilter,
+    CustomFieldValueInput,
+    check_criteria,
+    criteria,
+    custom_fields_field,
+    custom_fields_filter,
+    custom_fields_input,
+)
 from api.dry_runs import DryRun, dry_run_field, dry_run_outcome, rehearsable
 from api.enums import (
     ClosedLostReasonGQL,
@@ -86,6 +95,9 @@ class OpportunityNode(RecordNode):
     """An opportunity."""
 
     model = rec.Opportunity
+
+    custom_fields: strawberry.Private[dict[str, Any] | None]
+    custom_field_values = custom_fields_field(RecordType.OPPORTUNITY)
 
     name: str = strawberry.field(description="Name of the deal.")
     type: OpportunityTypeGQL = strawberry.field(
@@ -322,6 +334,8 @@ OPPORTUNITY_ORDER = {
 class OpportunityFilter:
     """Opportunity criteria."""
 
+    custom_fields: list[CustomFieldFilter] | None = custom_fields_filter()
+
     stage: list[OpportunityStageGQL] | None = strawberry.field(
         default=None, description="Any of these stages."
     )
@@ -372,6 +386,7 @@ def opportunity_query(f: OpportunityFilter | None) -> OpportunityQuery:
         search=f.search,
         created_after=f.created_after,
         created_before=f.created_before,
+        custom=criteria(f.custom_fields),
     )
 
 
@@ -400,6 +415,7 @@ class OpportunityQueries:
         before: str | None = None,
     ) -> Connection[OpportunityNode]:
         """A page of opportunities."""
+        await check_criteria(info, RecordType.OPPORTUNITY, filter)
         statement = opportunity_query(filter).statement()
         order = ordering(OPPORTUNITY_ORDER, order_by)
         return await connection(
@@ -415,6 +431,8 @@ class OpportunityFields:
     """The fields both inputs have, optional (UNSET: not given) and worded for a
     change; CreateOpportunityInput redeclares the ones a creation requires or
     words otherwise."""
+
+    custom_fields: list[CustomFieldValueInput] | None = custom_fields_input()
 
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Name of the deal."

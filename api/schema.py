@@ -55,6 +55,11 @@ from api.auth import TokenScopes
 from api.campaigns import CampaignMutations, CampaignQueries
 from api.contacts import ContactMutations, ContactQueries
 from api.cost import QueryCost
+from api.custom_fields import (
+    CUSTOM_VALUE_TYPES,
+    CustomFieldMutations,
+    CustomFieldQueries,
+)
 from api.engagements import EngagementMutations
 from api.errors import camel, client_message
 from api.events import EventQueries
@@ -113,6 +118,7 @@ class Query(
     RegionQueries,
     StageRequirementQueries,
     TimeoutQueries,
+    CustomFieldQueries,
     FunnelQueries,
     WebhookQueries,
     MergeQueries,
@@ -146,6 +152,7 @@ class Mutation(
     RegionMutations,
     StageRequirementMutations,
     TimeoutMutations,
+    CustomFieldMutations,
     AccountMutations,
     AccountTeamMutations,
     ContactMutations,
@@ -358,6 +365,8 @@ def build_schema(outermost: Sequence[Any] = ()) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        # The custom field value types are reached through their interface.
+        types=CUSTOM_VALUE_TYPES,
         config=StrawberryConfig(relay_max_results=PAGE_MAX),
         scalar_overrides={
             Decimal: BoundedDecimal,

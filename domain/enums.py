@@ -120,6 +120,17 @@ class OpportunityType(StrEnum):
     RENEWAL = "RENEWAL"
 
 
+class CustomFieldType(StrEnum):
+    """What a custom field holds (issue 14 item 3; ``domain.rules.custom_fields``)."""
+
+    TEXT = "TEXT"
+    NUMBER = "NUMBER"
+    MONEY = "MONEY"
+    DATE = "DATE"
+    BOOLEAN = "BOOLEAN"
+    CHOICE = "CHOICE"
+
+
 class Pipeline(StrEnum):
     """The pipeline an opportunity moves through (issue 14 item 2): a subset of
     the stages, in order (``domain.lifecycle.opportunity.PIPELINES``)."""

@@ -34,6 +34,7 @@ from domain.enums import (
     ActivityDirection,
     ActivityKind,
     CampaignChannel,
+    CustomFieldType,
     DeliveryStatus,
     DuplicateScanStatus,
     EngagementKind,
@@ -173,6 +174,10 @@ class Account(Versioned, table=True):
     )
     account_source: str | None = Field(default=None, max_length=120)
     is_named: bool = Field(default=False)
+    # Custom field values (issue 14 item 3); null: none.
+    custom_fields: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     # When a won NEW_BUSINESS deal made it a CUSTOMER (D1, D10 round 2).
     customer_since: datetime | None = _time_field()
     # Set by a list import (D12): the record's id in the file's system, and the
@@ -296,6 +301,11 @@ class Lead(Versioned, table=True):
     # When an ACCEPTED lead times out unless a completed activity is logged
     # (``domain.rules.timeouts.lead_timeout_at``); null in any other status.
     timeout_at: datetime | None = _time_field()
+    # Custom field values (issue 14 item 3), key -> stored value
+    # (``domain.rules.custom_fields``); null: none.
+    custom_fields: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     converted_at: datetime | None = _time_field()
     converted_account_id: int | None = Field(default=None, foreign_key="accounts.id")
     converted_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
@@ -452,6 +462,26 @@ class StageRequirementsVersion(SQLModel, table=True):
     note: str | None = _text_field()
 
 
+class CustomFieldDefinition(Versioned, table=True):
+    """A custom field sales ops defined on leads, accounts or opportunities
+    (issue 14 item 3; ``domain.rules.custom_fields``)."""
+
+    __tablename__ = "custom_field_definitions"
+    __table_args__ = (UniqueConstraint("record_type", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: RecordType = _enum_field(RecordType)
+    key: str = Field(max_length=40)
+    label: str = Field(max_length=120)
+    type: CustomFieldType = _enum_field(CustomFieldType)
+    choices: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    description: str | None = _text_field()
+    archived_at: datetime | None = _time_field()
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
 class TimeoutsVersion(SQLModel, table=True):
     """One version of the timeouts table (issue 14 item 4) as a document
     (``domain.rules.timeouts.to_document``), who changed it, when, why."""
@@ -502,6 +532,10 @@ class Opportunity(Versioned, table=True):
     # Set by the scheduler when no activity was logged for the stage's stale
     # days (``domain.rules.timeouts``); a stage move or an activity clears it.
     stale_since: datetime | None = _time_field()
+    # Custom field values (issue 14 item 3); null: none.
+    custom_fields: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     close_date: date | None = None
     currency: str = Field(default="USD", max_length=3)
     incremental_acv: Decimal = Field(default=Decimal("0.00"), sa_type=Money)

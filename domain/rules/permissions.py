@@ -211,6 +211,7 @@ class Operation(StrEnum):
     ROUTE_LEAD = "ROUTE_LEAD"
     SET_ROUTING_POOLS = "SET_ROUTING_POOLS"
     EDIT_RULE_TABLES = "EDIT_RULE_TABLES"
+    DEFINE_CUSTOM_FIELDS = "DEFINE_CUSTOM_FIELDS"
     CREATE_ACCOUNT = "CREATE_ACCOUNT"
     UPDATE_ACCOUNT = "UPDATE_ACCOUNT"
     EDIT_ACCOUNT_TEAM = "EDIT_ACCOUNT_TEAM"
@@ -325,6 +326,10 @@ PERMISSIONS: dict[Operation, Rule] = {
         ("updateScoringTable", "updateRegionTable", "updateStageRequirements",
          "updateTimeouts"),
         "the scoring, region, stage-requirements and timeouts tables",
+        {R.ANY: RULE_TABLE_EDITORS}),
+    Operation.DEFINE_CUSTOM_FIELDS: Rule(
+        ("defineCustomField", "updateCustomField"),
+        "the custom fields of leads, accounts and opportunities",
         {R.ANY: RULE_TABLE_EDITORS}),
     Operation.CREATE_ACCOUNT: Rule(
         ("createAccount",), "an account, by the owner it names", _CREATE),
@@ -747,6 +752,15 @@ def may_preview_timeouts(actor: Actor) -> list[Refusal]:
         actor,
         Operation.EDIT_RULE_TABLES,
         message=f"Only {role_names(RULE_TABLE_EDITORS)} may preview the timeouts.",
+    )
+
+
+def may_define_custom_fields(actor: Actor) -> list[Refusal]:
+    """Custom fields are sales ops' data, like the rule tables: SALES_OPS, ADMIN."""
+    return refusals(
+        actor,
+        Operation.DEFINE_CUSTOM_FIELDS,
+        message=f"Only {role_names(RULE_TABLE_EDITORS)} may define custom fields.",
     )
 
 

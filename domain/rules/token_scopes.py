@@ -23,6 +23,7 @@ ADMIN_OPERATIONS = (
     Operation.MANAGE_TOKENS,
     Operation.SET_ROUTING_POOLS,
     Operation.EDIT_RULE_TABLES,
+    Operation.DEFINE_CUSTOM_FIELDS,
 )
 ADMIN_MUTATIONS = frozenset(
     mutation for op in ADMIN_OPERATIONS for mutation in PERMISSIONS[op].mutations

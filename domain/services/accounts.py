@@ -21,6 +21,7 @@ from domain.rules.permissions import (
 )
 from domain.rules.segmentation import RegionTable, region_for, sales_segment_for
 from domain.rules.validation import Check, max_length, money, non_negative, required
+from domain.services.custom_fields import with_custom_fields
 from domain.services.lead_profile import refresh_linked_leads
 from domain.services.loading import (
     apply,
@@ -126,6 +127,7 @@ async def create_account(
     regions = (await rule_tables(session, lock=True)).regions
     await _check_references(session, values, None)
     refuse_if(may_create(actor, Operation.CREATE_ACCOUNT, values.get("owner_id")))
+    values = await with_custom_fields(session, RecordType.ACCOUNT, values)
     account = Account(**values, normalized_name="")
     refresh_account_derived(account, regions)
     session.add(account)
@@ -162,6 +164,9 @@ async def update_account(
     )
     check_values(values, ACCOUNT_RULES)
     await _check_references(session, values, account.id)
+    values = await with_custom_fields(
+        session, RecordType.ACCOUNT, values, current=account.custom_fields
+    )
     derived = (account.sales_segment, account.region)
     apply(account, values)
     refresh_account_derived(account, regions)

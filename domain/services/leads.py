@@ -39,6 +39,7 @@ from domain.rules.validation import (
     required,
     valid_email,
 )
+from domain.services.custom_fields import with_custom_fields
 from domain.services.duplicates import refuse_duplicate_email
 from domain.services.engagements import rescore, score_columns
 from domain.services.lead_profile import (
@@ -91,7 +92,7 @@ async def create_lead(
     await load_optional(
         session, Campaign, values.get("campaign_id"), field="campaignId"
     )
-    data = dict(values)
+    data = dict(await with_custom_fields(session, RecordType.LEAD, values))
     data["email"] = normalize_email(data.get("email"))
     await refuse_duplicate_email(
         session, data["email"], allow_duplicate=allow_duplicate
@@ -245,7 +246,11 @@ async def update_lead(
     refuse_if(initial_source_change_refusals(lead.initial_source, values))
     check_values(values, LEAD_RULES)
     await require_user(session, values.get("owner_id"), "ownerId")
-    data = dict(values)
+    data = dict(
+        await with_custom_fields(
+            session, RecordType.LEAD, values, current=lead.custom_fields
+        )
+    )
     if "email" in data:
         data["email"] = normalize_email(data["email"])
         if data["email"] != lead.email:

@@ -38,12 +38,21 @@ from domain.records import (
     Opportunity,
     User,
 )
+from domain.services.custom_fields import CustomCriterion, criterion_conditions
 from domain.sqltypes import utcnow
 
 
 def _contains(columns: Sequence[Any], text: str) -> ColumnElement[bool]:
     needle = f"%{text.strip().lower()}%"
     return or_(*(func.lower(c).like(needle) for c in columns))
+
+
+def _custom(model: Any, criteria: Sequence[CustomCriterion]) -> list[Any]:
+    """Custom field criteria (issue 14 item 3) on the model's JSON column."""
+    column = model.__table__.c.custom_fields
+    return [
+        c for criterion in criteria for c in criterion_conditions(column, criterion)
+    ]
 
 
 def _created(model: Any, after: datetime | None, before: datetime | None) -> list[Any]:
@@ -72,6 +81,7 @@ class LeadQuery:
     sla_breached: bool | None = None
     sla_met: bool | None = None
     timeout_before: datetime | None = None
+    custom: Sequence[CustomCriterion] = ()
     now: datetime = field(default_factory=utcnow)
 
     def statement(self) -> Select[Any]:
@@ -115,7 +125,7 @@ class LeadQuery:
                 stmt = stmt.where(on_time if self.sla_met else ~on_time)
         if self.timeout_before is not None:
             stmt = stmt.where(col(Lead.timeout_at) < self.timeout_before)
-        return stmt
+        return stmt.where(*_custom(Lead, self.custom))
 
 
 @dataclass(frozen=True)
@@ -131,10 +141,11 @@ class AccountQuery:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom: Sequence[CustomCriterion] = ()
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
-        stmt = select(Account)
+        stmt = select(Account).where(*_custom(Account, self.custom))
         if self.owner_id is not None:
             stmt = stmt.where(col(Account.owner_id) == self.owner_id)
         if self.type:
@@ -195,10 +206,11 @@ class OpportunityQuery:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom: Sequence[CustomCriterion] = ()
 
     def statement(self) -> Select[Any]:
         """The SELECT for these criteria."""
-        stmt = select(Opportunity)
+        stmt = select(Opportunity).where(*_custom(Opportunity, self.custom))
         if self.stage:
             stmt = stmt.where(Opportunity.stage.in_(self.stage))  # type: ignore[attr-defined]
         if self.owner_id is not None:

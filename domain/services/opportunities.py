@@ -26,6 +26,7 @@ from domain.rules.validation import (
     money,
     required,
 )
+from domain.services.custom_fields import with_custom_fields
 from domain.services.customers import follow_the_deal
 from domain.services.ledger import record_transition
 from domain.services.loading import (
@@ -109,6 +110,7 @@ async def create_opportunity(
         session, Campaign, values.get("campaign_id"), field="campaignId"
     )
     account = await load(session, Account, values["account_id"], field="accountId")
+    values = await with_custom_fields(session, RecordType.OPPORTUNITY, values)
     data = {**values, "stage": stage}
     if data.get("owner_id") is None:
         data["owner_id"] = account.owner_id or actor.id
@@ -174,6 +176,9 @@ async def update_opportunity(
     )
     check_values(values, OPPORTUNITY_RULES)
     await _check_references(session, values)
+    values = await with_custom_fields(
+        session, RecordType.OPPORTUNITY, values, current=opportunity.custom_fields
+    )
     if values.get("account_id", opportunity.account_id) != opportunity.account_id:
         # Moving a deal between accounts: onto one the actor may write.
         await may_place_on(

@@ -377,6 +377,17 @@ async def edit_rule_tables(w: World, actor: User, rel: Relation) -> Call:
     return c
 
 
+async def define_custom_fields(w: World, actor: User, rel: Relation) -> Call:
+    return call(
+        "defineCustomField",
+        "DefineCustomFieldInput",
+        recordType="LEAD",
+        key=f"field{n()}",
+        label="A field",
+        type="TEXT",
+    )
+
+
 async def create_account_(w: World, actor: User, rel: Relation) -> Call:
     owner = w.owner(actor, rel)
     return call(
@@ -673,6 +684,7 @@ SCENARIOS: dict[Operation, Scenario] = {
     Operation.ROUTE_LEAD: route_lead,
     Operation.SET_ROUTING_POOLS: set_routing_pools,
     Operation.EDIT_RULE_TABLES: edit_rule_tables,
+    Operation.DEFINE_CUSTOM_FIELDS: define_custom_fields,
     Operation.CREATE_ACCOUNT: create_account_,
     Operation.UPDATE_ACCOUNT: update_account,
     Operation.EDIT_ACCOUNT_TEAM: edit_account_team,

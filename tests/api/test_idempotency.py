@@ -48,6 +48,8 @@ IDEMPOTENT = {
     "createOpportunity",
     "moveOpportunityStage",
     "changeOpportunityPipeline",
+    "defineCustomField",
+    "updateCustomField",
     "requestTermsModification",
     "logActivity",
     "completeActivity",

@@ -29,6 +29,7 @@ ACTS_ON_A_RECORD = {
 }
 CREATES = {
     "create",
+    "define",
     "record",
     "log",
     "pass",

@@ -50,6 +50,8 @@ def test_the_admin_mutations_are_users_tokens_pools_and_rule_tables():
         "updateRegionTable",
         "updateStageRequirements",
         "updateTimeouts",
+        "defineCustomField",
+        "updateCustomField",
     } == ADMIN_MUTATIONS
 
 
