@@ -385,15 +385,17 @@ async def copy_rows(
     each value goes through its column type's bind processor, the columns the
     rows leave out take their Python-side defaults, as a Core INSERT does.
     A constraint the rows break raises SQLAlchemy's ``IntegrityError``, as the
-    INSERT would. Elsewhere, or for a table with a JSON column (psycopg's
-    binary JSON dumper would encode SQLAlchemy's JSON text again), the INSERT
+    INSERT would. Elsewhere, or for rows holding a JSON value (psycopg's
+    binary JSON dumper would encode SQLAlchemy's JSON text again; a null one,
+    as the custom fields of most new leads, is a plain NULL), the INSERT
     itself."""
     dialect = session.get_bind().dialect
+    json_columns = [c.name for c in table.columns if isinstance(c.type, JSON)]
     if (
         not values
         or dialect.name != "postgresql"
         or dialect.driver != "psycopg"
-        or any(isinstance(c.type, JSON) for c in table.columns)
+        or any(row.get(name) is not None for name in json_columns for row in values)
     ):
         if values:
             await session.execute(insert(table), values)
