@@ -23,11 +23,12 @@ from api.inputs import mutate
 from api.relay import to_one
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
-from domain.enums import ErrorCode, OpportunityStage
+from domain.enums import ErrorCode, OpportunityStage, RecordType
 from domain.errors import Refusal, refuse_if
 from domain.rules import stage_requirements as rules
 from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
 from domain.services import stage_requirements as service
+from domain.services.custom_fields import definition_of, definition_rows
 
 RequirementCheckGQL = register_enum(
     rules.Check,
@@ -258,10 +259,14 @@ class StageRequirementQueries:
         )
 
     @strawberry.field(
-        description="The opportunity fields stage requirements and conditions may name."
+        description="The opportunity fields stage requirements and conditions may "
+        "name, the opportunities' custom fields (`custom.<key>`) included."
     )
-    def requirement_fields(self) -> list[RequirementField]:
+    async def requirement_fields(self, info: Info) -> list[RequirementField]:
         """The catalogue."""
+        rows = await info.context.read(
+            lambda s: definition_rows(s, RecordType.OPPORTUNITY)
+        )
         return [
             RequirementField(
                 name=f.name,
@@ -269,7 +274,7 @@ class StageRequirementQueries:
                 description=f.description,
                 choices=list(f.choices),
             )
-            for f in rules.FIELDS.values()
+            for f in rules.catalogue(definition_of(r) for r in rows).values()
         ]
 
 

@@ -37,10 +37,12 @@ Decisions where D3 is silent:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from types import MappingProxyType
 
 from domain.enums import (
     STAGE_LABELS,
@@ -71,7 +73,11 @@ from domain.rules.permissions import (
     role_names,
 )
 from domain.rules.pipelines import PIPELINES, PipelineDefinition
-from domain.rules.stage_requirements import HANDBOOK_REQUIREMENTS, StageRequirements
+from domain.rules.stage_requirements import (
+    CUSTOM_PREFIX,
+    HANDBOOK_REQUIREMENTS,
+    StageRequirements,
+)
 
 Stage = OpportunityStage
 
@@ -180,6 +186,11 @@ class OpportunityFacts:
     # its transaction reads; the handbook's is the seeded one)
     stage_requirements: StageRequirements = HANDBOOK_REQUIREMENTS
     reopen_window_days: int = REOPEN_WINDOW_DAYS
+    # Its custom field values as stored (issue 14 item 3), for requirements
+    # naming ``custom.<key>``.
+    custom_fields: Mapping[str, object] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +288,8 @@ def requirement_value(facts: OpportunityFacts, name: str) -> object:
         return True if facts.has_contact_roles else None
     if name == "largeDeal":
         return is_large_deal(facts)
+    if name.startswith(CUSTOM_PREFIX):
+        return facts.custom_fields.get(name.removeprefix(CUSTOM_PREFIX))
     return getattr(facts, _fact_attribute(name))
 
 

@@ -44,6 +44,12 @@ MAX_DEFINITIONS = 100
 CUSTOMIZABLE = (RecordType.LEAD, RecordType.ACCOUNT, RecordType.OPPORTUNITY)
 
 
+_YES_NO = {
+    **dict.fromkeys(("true", "yes", "y", "1", "x"), True),
+    **dict.fromkeys(("false", "no", "n", "0"), False),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Definition:
     """A custom field of one record type."""
@@ -156,6 +162,9 @@ def stored_value(definition: Definition, given: Any) -> tuple[Any, str | None]:
             return None, f"A text is at most {MAX_TEXT} characters."
         return (text or None), None
     if kind is CustomFieldType.BOOLEAN:
+        if isinstance(given, str):
+            # A file's cell (an import): the usual spellings of yes and no.
+            given = _YES_NO.get(given.strip().casefold(), given)
         if isinstance(given, bool):
             return given, None
         return None, "Give true or false."

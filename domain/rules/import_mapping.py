@@ -57,6 +57,7 @@ from domain.enums import (
     SalesQualificationSource,
 )
 from domain.errors import Refusal
+from domain.rules.custom_fields import KEY_PATTERN, GivenValue
 from domain.rules.export_columns import restore
 from domain.rules.segmentation import normalize_country
 
@@ -441,6 +442,23 @@ def _is_number(value: Any) -> bool:
     return True
 
 
+# A custom field (issue 14 item 3) is a target named ``custom.<key>`` in the
+# imports of the record types that take custom fields.
+CUSTOM_TARGET = "custom."
+_CUSTOMIZABLE_KINDS = frozenset(
+    {ImportKind.LEAD, ImportKind.ACCOUNT, ImportKind.OPPORTUNITY}
+)
+
+
+def is_custom_target(kind: ImportKind, name: str) -> bool:
+    """Whether ``name`` maps a column to a custom field of ``kind``'s records."""
+    return (
+        kind in _CUSTOMIZABLE_KINDS
+        and name.startswith(CUSTOM_TARGET)
+        and KEY_PATTERN.match(name.removeprefix(CUSTOM_TARGET)) is not None
+    )
+
+
 def parse_mapping(
     kind: ImportKind, doc: Any
 ) -> tuple[ColumnMapping | None, list[Refusal]]:
@@ -460,7 +478,7 @@ def parse_mapping(
     found: list[Refusal] = []
     specs: dict[str, FieldSpec] = {}
     for name, spec_doc in fields_doc.items():
-        if name not in catalogue:
+        if name not in catalogue and not is_custom_target(kind, name):
             found.append(
                 _refusal(
                     ("mapping", name),
@@ -698,6 +716,12 @@ def typed_values(
     values: dict[str, Any] = {}
     found: list[Refusal] = []
     for name, text in texts.items():
+        if name not in catalogue:
+            # ``custom.<key>``: checked against the field's definition, by
+            # type, when the row is written (``custom_fields.merged_values``).
+            given = GivenValue(name.removeprefix(CUSTOM_TARGET), None, text)
+            values.setdefault("custom_fields", []).append(given)
+            continue
         value, refused = _convert(name, catalogue[name], text)
         if refused is not None:
             found.append(refused)

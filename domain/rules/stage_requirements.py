@@ -45,15 +45,18 @@ from typing import Any
 
 from domain.enums import (
     ClosedLostReason,
+    CustomFieldType,
     ErrorCode,
     OpportunityStage,
     OpportunityType,
     Pipeline,
+    RecordType,
     ReferenceableCustomer,
     RestrictedPartyScreening,
     SalesSegment,
 )
 from domain.errors import Refusal
+from domain.rules.custom_fields import Definition
 from domain.rules.pipelines import PIPELINES
 
 Stage = OpportunityStage
@@ -97,6 +100,36 @@ class CatalogueField:
     choices: tuple[str, ...] = ()
     # The input field a refusal points at, when it is not ``name``.
     refusal_field: str | None = None
+
+
+# A custom field of opportunities (issue 14 item 3) is named ``custom.<key>``.
+CUSTOM_PREFIX = "custom."
+_CUSTOM_KINDS = {
+    CustomFieldType.TEXT: FieldKind.TEXT,
+    CustomFieldType.DATE: FieldKind.TEXT,
+    CustomFieldType.NUMBER: FieldKind.MONEY,
+    CustomFieldType.MONEY: FieldKind.MONEY,
+    CustomFieldType.BOOLEAN: FieldKind.BOOLEAN,
+    CustomFieldType.CHOICE: FieldKind.CHOICE,
+}
+
+
+def catalogue(custom: Iterable[Definition] = ()) -> Mapping[str, CatalogueField]:
+    """The fields requirements may name: ``FIELDS`` and the opportunities'
+    custom fields (``custom.<key>``; a NUMBER or MONEY one compares like an
+    amount, a DATE one is recorded or not)."""
+    found = dict(FIELDS)
+    for d in custom:
+        if d.record_type is RecordType.OPPORTUNITY:
+            name = CUSTOM_PREFIX + d.key
+            found[name] = CatalogueField(
+                name,
+                _CUSTOM_KINDS[d.type],
+                f"Custom field: {d.label}.",
+                d.choices,
+                refusal_field=None,
+            )
+    return MappingProxyType(found)
 
 
 def _choices(enum: type[StrEnum]) -> tuple[str, ...]:
@@ -274,10 +307,14 @@ class StageRequirements:
             value = value_of(requirement.field)
             if _passes(requirement, value):
                 continue
-            catalogue = FIELDS[requirement.field]
+            known = FIELDS.get(requirement.field)
+            where = (
+                ((known.refusal_field or known.name),)
+                if known is not None
+                else ("customFields", requirement.field.removeprefix(CUSTOM_PREFIX))
+            )
             refusals.append(
-                Refusal.on(
-                    catalogue.refusal_field or catalogue.name,
+                Refusal(
                     ErrorCode.MISSING_FIELD
                     if requirement.check is Check.RECORDED
                     else ErrorCode.REQUIREMENT_NOT_MET,
@@ -285,6 +322,7 @@ class StageRequirements:
                         value=_shown(value), largeDealIacv=large_deal_iacv
                     )
                     + f" (stage requirements v{self.version})",
+                    where,
                 )
             )
         return refusals
@@ -468,7 +506,10 @@ def _invalid(path: Iterable[str], message: str) -> Refusal:
 
 
 def _term_refusals(
-    term: Term, path: tuple[str, ...], conditions: Mapping[str, Condition]
+    term: Term,
+    path: tuple[str, ...],
+    conditions: Mapping[str, Condition],
+    fields: Mapping[str, CatalogueField],
 ) -> list[Refusal]:
     if term.condition is not None:
         if term.field is not None:
@@ -480,7 +521,7 @@ def _term_refusals(
                 )
             ]
         return []
-    kind = FIELDS.get(term.field or "")
+    kind = fields.get(term.field or "")
     if kind is None:
         return [_invalid((*path, "field"), f"{term.field!r} is no catalogue field.")]
     if term.test is TermTest.TRUE:
@@ -549,15 +590,20 @@ def _cycle(conditions: Mapping[str, Condition]) -> list[str] | None:
     return None
 
 
-def validate(table: StageRequirements) -> list[Refusal]:
-    """Every reason ``table`` cannot be in force, each naming its entry."""
+def validate(
+    table: StageRequirements, fields: Mapping[str, CatalogueField] = FIELDS
+) -> list[Refusal]:
+    """Every reason ``table`` cannot be in force, each naming its entry;
+    ``fields``: what requirements may name (``catalogue``)."""
     refusals: list[Refusal] = []
     for name, condition in table.conditions.items():
         path = ("conditions", name)
         if not condition.any_of:
             refusals.append(_invalid(path, f"Condition {name!r} has no term."))
         for i, term in enumerate(condition.any_of):
-            refusals += _term_refusals(term, (*path, "anyOf", str(i)), table.conditions)
+            refusals += _term_refusals(
+                term, (*path, "anyOf", str(i)), table.conditions, fields
+            )
     cycle = _cycle(table.conditions)
     if cycle:
         refusals.append(
@@ -566,7 +612,7 @@ def validate(table: StageRequirements) -> list[Refusal]:
                 "Conditions name each other in a cycle: " + " -> ".join(cycle) + ".",
             )
         )
-    refusals += _stages_refusals(table.stages, ("stages",), table.conditions)
+    refusals += _stages_refusals(table.stages, ("stages",), table.conditions, fields)
     for pipeline, stages in table.pipelines.items():
         path = ("pipelines", pipeline.value)
         definition = PIPELINES[pipeline]
@@ -583,6 +629,7 @@ def validate(table: StageRequirements) -> list[Refusal]:
             {s: r for s, r in stages.items() if s in definition.stages},
             path,
             table.conditions,
+            fields,
         )
     return refusals
 
@@ -591,6 +638,7 @@ def _stages_refusals(
     stages: Mapping[Stage, tuple[Requirement, ...]],
     prefix: tuple[str, ...],
     conditions: Mapping[str, Condition],
+    fields: Mapping[str, CatalogueField],
 ) -> list[Refusal]:
     """Every invalid requirement of these stages, each named under ``prefix``."""
     refusals: list[Refusal] = []
@@ -606,7 +654,9 @@ def _stages_refusals(
             )
             continue
         for i, requirement in enumerate(requirements):
-            refusals += _requirement_refusals(requirement, (*path, str(i)), conditions)
+            refusals += _requirement_refusals(
+                requirement, (*path, str(i)), conditions, fields
+            )
     return refusals
 
 
@@ -614,9 +664,10 @@ def _requirement_refusals(
     requirement: Requirement,
     path: tuple[str, ...],
     conditions: Mapping[str, Condition],
+    fields: Mapping[str, CatalogueField],
 ) -> list[Refusal]:
     refusals: list[Refusal] = []
-    kind = FIELDS.get(requirement.field)
+    kind = fields.get(requirement.field)
     if kind is None:
         refusals.append(
             _invalid((*path, "field"), f"{requirement.field!r} is no catalogue field.")
@@ -660,7 +711,9 @@ def _requirement_refusals(
                 )
             )
     if requirement.when is not None:
-        refusals += _term_refusals(requirement.when, (*path, "when"), conditions)
+        refusals += _term_refusals(
+            requirement.when, (*path, "when"), conditions, fields
+        )
     return refusals
 
 

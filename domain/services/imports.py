@@ -636,6 +636,8 @@ async def _lead_batch(
             and not keys & (taken | seen)
             and not REFERENCES.keys() & values.keys()
             and "domains" not in values
+            # Custom field values are checked by createLead (``_row``).
+            and "custom_fields" not in values
             and len(values.get("external_id") or "") <= EXTERNAL_ID_MAX
         )
         seen |= keys

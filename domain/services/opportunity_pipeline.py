@@ -211,6 +211,7 @@ async def _facts_of(
         stage=opp.stage,
         now=now,
         pipeline=opp.pipeline,
+        custom_fields=opp.custom_fields or {},
         actor_role=actor.role if actor else None,
         actor_id=actor.id if actor else None,
         owner_id=opp.owner_id,

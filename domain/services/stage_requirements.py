@@ -15,14 +15,17 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.enums import RecordType
 from domain.records import StageRequirementsVersion
 from domain.rules.permissions import Actor
 from domain.rules.stage_requirements import (
     StageRequirements,
+    catalogue,
     from_document,
     to_document,
     validate,
 )
+from domain.services import custom_fields as service_definitions
 from domain.services.rule_tables import STAGE_REQUIREMENTS
 from domain.services.versioned_table import (
     VersionedTable,
@@ -59,10 +62,16 @@ async def update_stage_requirements(
     """Put ``table`` in force as the next version (its own ``version`` is
     ignored), or refuse with every invalid entry."""
 
+    fields = catalogue(
+        service_definitions.definition_of(r)
+        for r in await service_definitions.definition_rows(
+            session, RecordType.OPPORTUNITY
+        )
+    )
     row = await edit_document_table(
         STAGE_REQUIREMENTS_TABLE,
         table,
-        validate=validate,
+        validate=lambda new: validate(new, fields),
         to_document=to_document,
         session=session,
         actor=actor,

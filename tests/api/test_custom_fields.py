@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.enums import Role
+from domain.enums import OpportunityStage, Role
 from domain.records import Lead
 from tests.api.ids import gid
 from tests.api.test_opportunity_pipeline import a_deal
@@ -433,3 +433,150 @@ async def test_two_definitions_of_one_key_at_once_make_one_field(api, make):
         sorted(code for r in results for code, _ in errors(r))
         == ["DUPLICATE_RECORD"] * 3
     )
+
+
+async def test_stage_requirements_may_name_an_opportunitys_custom_fields(api, make):
+    from tests.api.test_opportunity_pipeline import move, put
+    from tests.api.test_pipelines import REQUIREMENTS, with_pipelines
+
+    ops, ae = await make.user(Role.SALES_OPS), await make.user(Role.AE)
+    await define(
+        api,
+        ops,
+        "OPPORTUNITY",
+        key="securityReview",
+        label="Security review",
+        type="BOOLEAN",
+    )
+    await define(api, ops, "OPPORTUNITY", key="seats", label="Seats", type="NUMBER")
+    fields = (await api("{ requirementFields { name kind } }", as_user=ae)).ok()
+    assert {"name": "custom.securityReview", "kind": "BOOLEAN"} in fields[
+        "requirementFields"
+    ]
+    table = with_pipelines()
+    for stage in table["stages"]:
+        if stage["stage"] == "PROPOSAL":
+            stage["requirements"].append(
+                {
+                    "field": "custom.securityReview",
+                    "check": "TRUE",
+                    "message": "Big deals pass the security review first.",
+                    "when": {
+                        "field": "custom.seats",
+                        "test": "AT_LEAST",
+                        "values": ["100"],
+                    },
+                }
+            )
+    edit = (await api(REQUIREMENTS, {"input": table}, as_user=ops)).ok()
+    assert edit["updateStageRequirements"]["userErrors"] == []
+
+    small, big = await a_deal(make, ae), await a_deal(make, ae)
+    for deal, seats in ((small, "20"), (big, "250")):
+        await put(
+            make,
+            deal.id,
+            stage="TECHNICAL_EVALUATION",
+            technical_requirements_confirmed=True,
+        )
+        written = (
+            await api(
+                UPDATE_DEAL,
+                {
+                    "input": {
+                        "id": gid("Opportunity", deal.id),
+                        "customFields": [{"key": "seats", "number": seats}],
+                    }
+                },
+                as_user=ae,
+            )
+        ).ok()["updateOpportunity"]
+        assert written["userErrors"] == []
+
+    assert (await move(api, small, OpportunityStage.PROPOSAL, as_user=ae))[
+        "userErrors"
+    ] == []
+    refused = await move(api, big, OpportunityStage.PROPOSAL, as_user=ae)
+    assert [(e["code"], e["field"], e["message"]) for e in refused["userErrors"]] == [
+        (
+            "REQUIREMENT_NOT_MET",
+            ["customFields", "securityReview"],
+            "Big deals pass the security review first. (stage requirements v2)",
+        )
+    ]
+    await api(
+        UPDATE_DEAL,
+        {
+            "input": {
+                "id": gid("Opportunity", big.id),
+                "customFields": [{"key": "securityReview", "boolean": True}],
+            }
+        },
+        as_user=ae,
+    )
+    assert (await move(api, big, OpportunityStage.PROPOSAL, as_user=ae))[
+        "userErrors"
+    ] == []
+
+
+async def test_a_requirement_on_an_unknown_custom_field_is_refused(api, make):
+    from tests.api.test_pipelines import REQUIREMENTS, with_pipelines
+
+    ops = await make.user(Role.SALES_OPS)
+    table = with_pipelines()
+    table["stages"][0]["requirements"].append(
+        {"field": "custom.nope", "check": "RECORDED", "message": "No."}
+    )
+    refused = (await api(REQUIREMENTS, {"input": table}, as_user=ops)).ok()
+    errors_ = refused["updateStageRequirements"]["userErrors"]
+    assert [(e["code"], e["field"][-1]) for e in errors_] == [
+        ("INVALID_INPUT", "field")
+    ]
+    assert "'custom.nope' is no catalogue field" in errors_[0]["message"]
+
+
+async def test_a_list_import_writes_custom_fields_by_their_key(api, make, sessions):
+    from sqlalchemy import select
+
+    from domain.enums import ImportKind, ImportOutcome
+    from domain.rules.import_mapping import parse_mapping
+    from tests.api.test_imports import run
+
+    ops, mops = await make.user(Role.SALES_OPS), await make.user(Role.MARKETING_OPS)
+    await lead_fields(api, ops)
+    mapping = {
+        "email": "Email",
+        "lastName": "Name",
+        "custom.seats": "Seats",
+        "custom.usesKubernetes": "K8s",
+        "custom.tier": "Plan",
+    }
+    data = (
+        "Email,Name,Seats,K8s,Plan\n"
+        "a@x.example,Ames,250,yes,Premium\n"
+        "b@x.example,Burr,many,no,Free\n"
+        "c@x.example,Cole,,,\n"
+    )
+    results, _ = await run(sessions, mops, data, mapping)
+
+    assert [r.outcome for r in results] == [
+        ImportOutcome.CREATED,
+        ImportOutcome.REJECTED,
+        ImportOutcome.CREATED,
+    ]
+    assert [(r.code, r.message) for r in results[1].refusals] == [
+        ("INVALID_INPUT", "Seats: Give a number.")
+    ]
+    async with sessions() as session:
+        stored = dict(
+            (await session.execute(select(Lead.email, Lead.custom_fields))).all()
+        )
+    assert stored == {
+        "a@x.example": {"seats": "250", "usesKubernetes": True, "tier": "Premium"},
+        "c@x.example": None,
+    }
+    # Users take no custom fields.
+    unknown, refused = parse_mapping(ImportKind.USER, {"custom.seats": "Seats"})
+    assert unknown is None and [r.field for r in refused] == [
+        ("mapping", "custom.seats")
+    ]
