@@ -607,7 +607,10 @@ def _build_rules(
     rows: dict[tuple[Stage, tuple[OpportunityGuard, ...], str], list[Stage]] = {}
     for dest in definition.stages:
         for source in definition.stages:
-            if _reachable(source, dest, definition.stages):
+            allowed = definition.overrides.get(
+                (source, dest), _reachable(source, dest, definition.stages)
+            )
+            if allowed:
                 key = (
                     dest,
                     _pair_guards(source, dest, definition.forward),

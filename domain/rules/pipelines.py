@@ -11,7 +11,9 @@ Business, Renewal — but gives one stage list): a renewal is neither sourced
 nor scoped: the account manager accepts it, reviews the customer's use
 (1-Discovery), quotes (4-Proposal), negotiates and closes; there is no "no
 opportunity" for a subscription that exists, so it is lost (churn), never
-unqualified; a duplicate renewal is 10-Duplicate (the handbook's example). An
+unqualified — and it may be lost from 0-Pending Acceptance (a move D3 does
+not derive: the pipeline's override); a duplicate renewal is 10-Duplicate
+(the handbook's example). An
 add-on is an existing customer buying more: no 00-Pre Opportunity (the
 customer is known) and no 2-Scoping (the solution in use is the scope); a
 technical evaluation stays for tier upgrades that run a POC.
@@ -19,7 +21,9 @@ technical evaluation stays for tier upgrades that run a POC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from domain.enums import OpportunityStage, Pipeline
 
@@ -39,12 +43,20 @@ class PipelineDefinition:
     label: str
     stages: tuple[Stage, ...]
     description: str
+    # Moves the pipeline allows (True) or forbids (False) against what D3's
+    # reachability derives; each keeps the guards D3's rules give the pair.
+    overrides: Mapping[tuple[Stage, Stage], bool] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def __post_init__(self) -> None:
         if list(self.stages) != [s for s in _ORDER if s in self.stages]:
             raise ValueError(f"{self.pipeline}: stages out of D3's order")
         if Stage.PENDING_ACCEPTANCE not in self.stages:
             raise ValueError(f"{self.pipeline}: every deal passes 0-Pending Acceptance")
+        for source, dest in self.overrides:
+            if source == dest or not {source, dest} <= set(self.stages):
+                raise ValueError(f"{self.pipeline}: override {source}->{dest}")
 
     @property
     def forward(self) -> tuple[Stage, ...]:
@@ -81,7 +93,11 @@ PIPELINES: dict[Pipeline, PipelineDefinition] = {
                 Stage.DUPLICATE,
             ),
             "A subscription up for renewal: accepted, reviewed, quoted, "
-            "negotiated, signed — or lost (churn).",
+            "negotiated, signed — or lost (churn), even before it was accepted.",
+            # A customer may say they will not renew before anyone accepted the
+            # renewal: it is lost (churn) from 0-Pending Acceptance, with the
+            # closed-lost requirements, where D3 only unqualifies.
+            MappingProxyType({(Stage.PENDING_ACCEPTANCE, Stage.CLOSED_LOST): True}),
         ),
         PipelineDefinition(
             Pipeline.ADD_ON,

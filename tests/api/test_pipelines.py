@@ -76,15 +76,22 @@ def test_new_business_is_d3_and_every_pipeline_derives_from_the_same_rules():
     assert [s.state for s in OPPORTUNITY_MACHINE.states] == list(Stage)
     renewal = machine_for(Pipeline.RENEWAL)
     # From PENDING_ACCEPTANCE, D3 reaches the accepted stages and DUPLICATE;
-    # a renewal has no SCOPING, TECHNICAL_EVALUATION or UNQUALIFIED.
+    # a renewal has no SCOPING, TECHNICAL_EVALUATION or UNQUALIFIED, and its
+    # override adds CLOSED_LOST (churn before acceptance), which D3 lacks.
     assert renewal.reachable(Stage.PENDING_ACCEPTANCE) == [
         Stage.DISCOVERY,
         Stage.PROPOSAL,
         Stage.NEGOTIATING,
         Stage.AWAITING_SIGNATURE,
         Stage.CLOSED_WON,
+        Stage.CLOSED_LOST,
         Stage.DUPLICATE,
     ]
+    assert Stage.CLOSED_LOST not in OPPORTUNITY_MACHINE.reachable(
+        Stage.PENDING_ACCEPTANCE
+    )
+    [lost] = renewal.rule(Stage.PENDING_ACCEPTANCE, Stage.CLOSED_LOST).guards
+    assert lost.name == "closed_lost_requirements_met"
     # A move passes over the pipeline's own stages only: DISCOVERY -> PROPOSAL
     # in a renewal asks PROPOSAL's requirements, not SCOPING's or the POC's.
     renewal_guards = renewal.rule(Stage.DISCOVERY, Stage.PROPOSAL).guards
@@ -106,6 +113,7 @@ async def test_a_renewal_deal_moves_through_its_own_pipeline(api, make, sessions
         "NEGOTIATING",
         "AWAITING_SIGNATURE",
         "CLOSED_WON",
+        "CLOSED_LOST",
         "DUPLICATE",
     ]
     assert (await move(api, deal, Stage.DISCOVERY, as_user=am))["userErrors"] == []
@@ -357,3 +365,22 @@ async def test_a_pipeline_requirement_on_a_stage_it_lacks_is_refused(api, make):
     assert [(e["code"], e["field"]) for e in twice["userErrors"]] == [
         ("INVALID_INPUT", ["pipelines"])
     ]
+
+
+async def test_a_renewal_may_be_lost_before_it_is_accepted(api, make, sessions):
+    am = await make.user(Role.AM)
+    renewal = await a_deal(make, am, pipeline=Pipeline.RENEWAL)
+    new_business = await a_deal(make, am)
+    fields = {
+        "closedLostReasons": ["NO_BUDGET"],
+        "closedLostDetail": "Moving to another vendor at term end.",
+    }
+
+    churned = await move(api, renewal, Stage.CLOSED_LOST, as_user=am, fields=fields)
+    refused = await move(
+        api, new_business, Stage.CLOSED_LOST, as_user=am, fields=fields
+    )
+
+    assert churned["userErrors"] == []
+    assert churned["opportunity"]["lostFromStage"] == "PENDING_ACCEPTANCE"
+    assert [e["code"] for e in refused["userErrors"]] == ["INVALID_TRANSITION"]
