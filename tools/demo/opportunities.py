@@ -12,6 +12,8 @@ campaign of its contact's initial source 70% of the time.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,8 +33,14 @@ from domain.enums import (
     SalesQualificationSource,
     SalesSegment,
 )
-from domain.lifecycle.opportunity import CLOSED_STAGES, LARGE_SEGMENTS, OUTCOME_STAGES
+from domain.lifecycle.opportunity import (
+    CLOSED_STAGES,
+    LARGE_SEGMENTS,
+    OUTCOME_STAGES,
+    machine_for,
+)
 from domain.rules.funnel import milestone_of_stage, opportunity_stamps, reach
+from domain.rules.pipelines import PIPELINES
 from tools.demo.directory import Directory
 from tools.demo.draw import DAY, Picker, log_uniform, money, utc_of
 from tools.demo.load import (
@@ -434,8 +442,7 @@ class Opportunities:
                     "account_id": a + 1,
                     "owner_id": owner,
                     "type": opp_type,
-                    # Demo deals walk every D3 stage, whatever their type.
-                    "pipeline": Pipeline.NEW_BUSINESS,
+                    "pipeline": fitting_pipeline(opp_type, path),
                     "stage": stage,
                     "stage_changed_at": times[-1],
                     "close_date": close_date,
@@ -620,3 +627,20 @@ class Opportunities:
         ):
             self.sink.insert(table, rows)
             rows.clear()
+
+
+def fitting_pipeline(
+    opp_type: OpportunityType, path: Sequence[OpportunityStage]
+) -> Pipeline:
+    """The pipeline named like the deal's type when every move of its path is
+    one of that pipeline's (a renewal that never went through 2-Scoping),
+    else NEW_BUSINESS, where every D3 path is valid."""
+    named = Pipeline.__members__.get(opp_type.value, Pipeline.NEW_BUSINESS)
+    machine = machine_for(named)
+    if (
+        path
+        and path[0] in PIPELINES[named].start_stages
+        and all(machine.rule(a, b) is not None for a, b in itertools.pairwise(path))
+    ):
+        return named
+    return Pipeline.NEW_BUSINESS
