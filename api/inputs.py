@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from api.context import Info
 from api.errors import UserError, camel, user_errors
 from api.relay import decode_id
+from domain.enums import ErrorCode
 from domain.errors import Refusal
 from domain.records import IdempotencyKey
 from domain.services.idempotency import (
@@ -87,6 +88,15 @@ def provided(
             value = [entry.given() for entry in value]
         values[f.name] = value
     return values
+
+
+def given_twice(path: str, keys: list[str]) -> list[Refusal]:
+    """INVALID_INPUT (at the dotted ``path``) for each key a list input gives
+    more than once, e.g. a stage of a whole-table edit."""
+    return [
+        Refusal(ErrorCode.INVALID_INPUT, f"{k} is given twice.", tuple(path.split(".")))
+        for k in dict.fromkeys(x for x in keys if keys.count(x) > 1)
+    ]
 
 
 def given(value: T | None) -> T | None:

@@ -19,11 +19,11 @@ import strawberry
 from api.context import Info
 from api.enums import OpportunityStageGQL, PipelineGQL, register_enum
 from api.errors import UserError
-from api.inputs import mutate
+from api.inputs import given_twice, mutate
 from api.relay import to_one
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
-from domain.enums import ErrorCode, OpportunityStage, RecordType
+from domain.enums import OpportunityStage, RecordType
 from domain.errors import Refusal, refuse_if
 from domain.rules import stage_requirements as rules
 from domain.rules.permissions import RULE_TABLE_EDITORS, role_list
@@ -355,14 +355,6 @@ class PipelineStageRequirementsInput:
     )
 
 
-def _twice(path: str, keys: list[str]) -> list[Refusal]:
-    """INVALID_INPUT for each key given more than once."""
-    return [
-        Refusal(ErrorCode.INVALID_INPUT, f"{k} is given twice.", tuple(path.split(".")))
-        for k in dict.fromkeys(x for x in keys if keys.count(x) > 1)
-    ]
-
-
 def _requirements_of(
     given: list[StageRequirementsOfStageInput],
 ) -> Mapping[OpportunityStage, tuple[rules.Requirement, ...]]:
@@ -411,13 +403,13 @@ class UpdateStageRequirementsInput:
         names = [c.name for c in self.conditions or ()]
         pipelines = [p.pipeline for p in self.pipelines or ()]
         refuse_if(
-            _twice("stages", [s.stage.value for s in self.stages])
-            + _twice("conditions", names)
-            + _twice("pipelines", [p.value for p in pipelines])
+            given_twice("stages", [s.stage.value for s in self.stages])
+            + given_twice("conditions", names)
+            + given_twice("pipelines", [p.value for p in pipelines])
             + [
                 r
                 for i, p in enumerate(self.pipelines or ())
-                for r in _twice(
+                for r in given_twice(
                     f"pipelines.{i}.stages", [s.stage.value for s in p.stages]
                 )
             ]

@@ -8,7 +8,6 @@ seconds) or as ``salesops tick`` from cron; the rules are
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
@@ -20,7 +19,7 @@ from api.context import Info, refused
 from api.dry_runs import DryRunEvent
 from api.enums import OpportunityStageGQL, RecordTypeGQL, register_enum
 from api.errors import UserError, client_message
-from api.inputs import mutate
+from api.inputs import given_twice, mutate
 from api.relay import encode_id, to_one
 from api.scoring import MAX_HISTORY, table_history, table_version
 from api.users import UserNode
@@ -291,14 +290,11 @@ class UpdateTimeoutsInput:
 
     def table(self) -> rules.Timeouts:
         """Input -> domain table (validated by the service)."""
-        given = Counter(s.stage.value for s in self.stale_after_days)
-        twice = [stage for stage, times in given.items() if times > 1]
-        if twice:
-            raise refused(
-                ErrorCode.INVALID_INPUT,
-                f"{twice[0]} is given twice.",
-                "staleAfterDays",
+        refuse_if(
+            given_twice(
+                "staleAfterDays", [s.stage.value for s in self.stale_after_days]
             )
+        )
         return rules.Timeouts(
             accepted_lead_business_days=self.accepted_lead_business_days,
             accepted_lead_action=self.accepted_lead_action,

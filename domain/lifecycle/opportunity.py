@@ -89,18 +89,9 @@ STARTER_EDITION = "starter"
 LOST_DEAL_ALERT = "LOST_DEAL_ALERT"
 UNQUALIFIED_OPPORTUNITY_FEEDBACK = "UNQUALIFIED_OPPORTUNITY_FEEDBACK"
 
-# the forward order of the pipeline; CLOSED_WON is reached by passing them all
-PIPELINE: tuple[Stage, ...] = (
-    Stage.PRE_OPPORTUNITY,
-    Stage.PENDING_ACCEPTANCE,
-    Stage.DISCOVERY,
-    Stage.SCOPING,
-    Stage.TECHNICAL_EVALUATION,
-    Stage.PROPOSAL,
-    Stage.NEGOTIATING,
-    Stage.AWAITING_SIGNATURE,
-    Stage.CLOSED_WON,
-)
+# D3's forward order (PRE_OPPORTUNITY … AWAITING_SIGNATURE, then CLOSED_WON,
+# reached by passing them all): NEW_BUSINESS's, from the pipelines table.
+PIPELINE: tuple[Stage, ...] = PIPELINES[Pipeline.NEW_BUSINESS].forward
 _POSITION = {stage: index for index, stage in enumerate(PIPELINE)}
 
 # --- the stage vocabulary: each group defined here once, imported everywhere ----
