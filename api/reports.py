@@ -76,6 +76,7 @@ SaoDimensionGQL = _described(
         "OTHER or UNKNOWN.",
         "SALES_QUALIFICATION_SOURCE": "Who generated the opportunity (NONE when "
         "not recorded).",
+        "PIPELINE": "The opportunity's pipeline (NEW_BUSINESS, RENEWAL, ADD_ON).",
     },
 )
 

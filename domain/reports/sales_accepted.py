@@ -77,6 +77,7 @@ class SaoDimension(StrEnum):
 
     INITIAL_SOURCE_TYPE = "INITIAL_SOURCE_TYPE"
     SALES_QUALIFICATION_SOURCE = "SALES_QUALIFICATION_SOURCE"
+    PIPELINE = "PIPELINE"
 
 
 _MONTHS_PER = {ReportPeriod.MONTH: 1, ReportPeriod.QUARTER: 3}
@@ -134,6 +135,8 @@ def _dimension_column(dimension: SaoDimension | None) -> ColumnElement[Any]:
         # As plain text: NONE is not a value of the enum column's type.
         source = type_coerce(col(Opp.sales_qualification_source), String)
         return func.coalesce(source, NONE_KEY)
+    if dimension == SaoDimension.PIPELINE:
+        return type_coerce(col(Opp.pipeline), String)
     return literal_column("''")
 
 

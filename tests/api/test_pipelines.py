@@ -384,3 +384,25 @@ async def test_a_renewal_may_be_lost_before_it_is_accepted(api, make, sessions):
     assert churned["userErrors"] == []
     assert churned["opportunity"]["lostFromStage"] == "PENDING_ACCEPTANCE"
     assert [e["code"] for e in refused["userErrors"]] == ["INVALID_TRANSITION"]
+
+
+async def test_the_sao_report_filters_and_groups_by_pipeline(api, make):
+    from tests.api.test_reports import counts
+
+    am, ops = await make.user(Role.AM), await make.user(Role.SALES_OPS)
+    renewal = await a_deal(make, am, pipeline=Pipeline.RENEWAL)
+    new_business = await a_deal(make, am)
+    for deal in (renewal, new_business):
+        assert (await move(api, deal, Stage.DISCOVERY, as_user=am))["userErrors"] == []
+    sao = """
+    query($groupBy: SaoDimension, $filter: OpportunityReportFilter) {
+      salesAcceptedOpportunities(after: "2026-01-01", before: "2028-01-01",
+          period: QUARTER, groupBy: $groupBy, filter: $filter) {
+        sao groups { key sao sqo sclau } } }"""
+
+    grouped = (await api(sao, {"groupBy": "PIPELINE"}, as_user=ops)).ok()
+    renewals = (await api(sao, {"filter": {"pipeline": ["RENEWAL"]}}, as_user=ops)).ok()
+
+    report = grouped["salesAcceptedOpportunities"]
+    assert counts(report["groups"]) == [("NEW_BUSINESS", 1, 0, 0), ("RENEWAL", 1, 0, 0)]
+    assert renewals["salesAcceptedOpportunities"]["sao"] == 1
