@@ -45,6 +45,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from api import input_building
 from api.accounts import AccountMutations, AccountQueries, AccountTeamMutations
 from api.activities import (
     ActivityCompletionMutations,
@@ -390,6 +391,7 @@ def build_schema(outermost: Sequence[Any] = ()) -> strawberry.Schema:
         ],
     )
     describe_shared_arguments(built._schema)
+    input_building.install(built)
     return built
 
 

@@ -117,10 +117,25 @@ def _install_sqlite_behaviour(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _in_utc(url: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The engine's arguments with PostgreSQL sessions in UTC (unless the URL
+    sets its own ``options``).
+
+    Every time is stored and read as UTC (``sqltypes.UTCDateTime``); with the
+    session's ``TimeZone`` UTC, psycopg hands back ``datetime.UTC`` itself, which
+    ``as_utc`` passes through, where the server's default zone (``Etc/UTC`` here,
+    anything on another server) made it convert every value read (measured: 3 %
+    of the CPU of a batch of engagements, most of it ``astimezone``)."""
+    if is_sqlite(url) or "options" in make_url(url).query:
+        return kwargs
+    connect_args = {"options": "-c TimeZone=UTC", **kwargs.get("connect_args", {})}
+    return {**kwargs, "connect_args": connect_args}
+
+
 def make_sync_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """A synchronous engine for migrations, the CLI and bulk loads."""
     url = url or database_url()
-    engine = create_engine(sync_url(url), **kwargs)
+    engine = create_engine(sync_url(url), **_in_utc(url, kwargs))
     if is_sqlite(url):
         _install_sqlite_behaviour(engine)
     return engine
@@ -139,7 +154,7 @@ def make_async_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
-    engine = create_async_engine(async_url(url), **kwargs)
+    engine = create_async_engine(async_url(url), **_in_utc(url, kwargs))
     if is_sqlite(url):
         _install_sqlite_behaviour(engine.sync_engine)
     elif not kwargs.get("pool_pre_ping"):

@@ -29,7 +29,10 @@ def utcnow() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """A timezone-aware UTC datetime; naive values are taken to be UTC."""
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is UTC:
+        return value
+    if zone is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 

@@ -75,7 +75,7 @@ from domain.rules.scoring import (
     ScoringTable,
     score,
 )
-from domain.services.bulk import flush_bulk, insert_with_ids, write_in_bulk
+from domain.services.bulk import COPY_FROM, flush_bulk, insert_with_ids, write_in_bulk
 from domain.services.lead_lifecycle import (
     advance_automatically,
     apply_automatic_moves,
@@ -96,13 +96,6 @@ ENGAGEMENTS = Engagement.__table__  # type: ignore[attr-defined]
 # Engagements per recordEngagements call: one transaction holds the batch's
 # leads (and, when it routes, the pools) until it commits.
 MAX_BATCH = 1_000
-# From this many engagements a call, PostgreSQL gets their ids drawn from the
-# sequence and the rows by COPY (``insert_with_ids(drawn=True)``: two
-# statements) rather than one INSERT … RETURNING in parameter order, which
-# it plans and runs slower for large batches: 500 a call, 2,391-2,397 against
-# 2,265-2,302 engagements/s (alternating runs). Smaller calls keep the one
-# statement (the budget of a 3-engagement call is a test).
-DRAWN_IDS_FROM = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +336,7 @@ async def _record(
         for e in engagements
     ]
     ids = await insert_with_ids(
-        session, ENGAGEMENTS, values, drawn=len(values) >= DRAWN_IDS_FROM
+        session, ENGAGEMENTS, values, drawn=len(values) >= COPY_FROM
     )
     rows = [EngagementRow(id=i, **v) for i, v in zip(ids, values, strict=True)]
     walk = _Walk(session, actor, now, table, leads, stored, two_way)

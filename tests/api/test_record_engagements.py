@@ -20,7 +20,8 @@ from domain.records import (
 )
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
-from domain.services.engagements import DRAWN_IDS_FROM, MAX_BATCH
+from domain.services.bulk import COPY_FROM
+from domain.services.engagements import MAX_BATCH
 from domain.sqltypes import utcnow
 from tests.api.ids import gid, raw_id
 from tests.conftest import row_count
@@ -704,10 +705,10 @@ async def test_a_batch_costs_the_same_statements_for_ten_leads_or_a_hundred(
         assert {r["lead"]["status"] for r in data["results"]} == {"MQL"}
         return counter.count
 
-    # one INSERT of the engagements below DRAWN_IDS_FROM, ids drawn and a
-    # COPY from there: constant on each side
-    assert DRAWN_IDS_FROM == 100
-    assert await run(10) == await run(40)
+    # one INSERT (or executemany) per table below COPY_FROM rows, ids drawn and
+    # a COPY from there (engagements, events, ledger rows): constant on each side
+    assert COPY_FROM == 100
+    assert await run(5) == await run(12)
     assert await run(50) == await run(120)
 
 

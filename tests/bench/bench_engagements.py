@@ -71,6 +71,7 @@ from tests.bench.harness import (
     moment,
     raw_transactions,
     served,
+    server_cpu_seconds,
     summary,
     timed_posts,
 )
@@ -247,7 +248,15 @@ async def in_batches(
                 },
             }
             start = time.perf_counter()
-            answer = (await client.post("/graphql", json=body)).json()
+            # A connection per call: a kept-alive connection stays with the
+            # worker that accepted it, and four opened at once are accepted by
+            # one worker (measured: one worker at 75 % CPU, the other idle);
+            # a new one is accepted by a worker that is free.
+            answer = (
+                await client.post(
+                    "/graphql", json=body, headers={"Connection": "close"}
+                )
+            ).json()
             latencies.append(time.perf_counter() - start)
             done = answer["data"]["recordEngagements"]
             assert done["userErrors"] == [], answer
@@ -405,7 +414,9 @@ def main() -> None:
     single_work = batch(single_ids, args.single)
     with served(url, workers=args.workers) as base:
         staffed = staff_pools(base, token)
+        cpu = server_cpu_seconds(base)
         batched = asyncio.run(in_batches(base, token, work, args.batch, args.clients))
+        batched["cpu_ms"] = (server_cpu_seconds(base) - cpu) / len(work) * 1000
         single = None
         if args.single:
             bodies = [record_body(i, kind) for i, kind in single_work]
@@ -424,7 +435,8 @@ def main() -> None:
         f"batch path, after the run: {done['routed']:,} leads routed (score crossed "
         f"50), {done['owned']:,} owned by {done['owners']} BDRs "
         f"({done['fewest']:,} to {done['most']:,} each), {done['mql']:,} MQL; "
-        f"{batched['seconds']:.0f} s in all"
+        f"{batched['seconds']:.0f} s in all, {batched['cpu_ms']:.2f} ms server CPU "
+        "per engagement"
     )
     print(
         "| database | path | engagements / leads | clients | engagements/s "
