@@ -541,7 +541,9 @@ def automatic_steps(
             request = LeadTransitionRequest(
                 to=to, reason=reason, note=note, automatic=True
             )
-            step = AutomaticStep(replace(base, status=at), request)
+            step = AutomaticStep(
+                base if base.status is at else replace(base, status=at), request
+            )
             # Fired, not only checked: the steps returned are already decided by
             # the machine, and whoever applies them runs no guard again.
             if LEAD_MACHINE.apply(at, to, step.facts, request):

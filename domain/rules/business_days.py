@@ -28,6 +28,8 @@ NO_HOLIDAYS: frozenset[date] = frozenset()
 
 def require_utc(value: datetime, name: str = "datetime") -> datetime:
     """The same instant in UTC; a naive datetime is a bug and raises ValueError."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got {value!r}")
     return value.astimezone(UTC)
