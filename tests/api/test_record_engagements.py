@@ -308,9 +308,14 @@ async def same_moment(make: Any, ids: list[int], at: datetime) -> None:
     await make.run(set_it)
 
 
+@pytest.mark.parametrize("copy_from", [COPY_FROM, 2], ids=["as-set", "all-by-copy"])
 async def test_a_batch_is_exactly_its_engagements_recorded_one_by_one_in_order(
-    api, make, sessions, monkeypatch
+    api, make, sessions, monkeypatch, copy_from
 ):
+    # "all-by-copy": every table the batch writes goes by COPY on PostgreSQL
+    # (ids drawn first where wanted), events' JSON payloads included.
+    monkeypatch.setattr("domain.services.bulk.COPY_FROM", copy_from)
+    monkeypatch.setattr("domain.services.engagements.COPY_FROM", copy_from)
     w = await world(api, make)
     ops = w["ops"]
     # Every event, alerts to others included: SALES_OPS reads them all (issue
