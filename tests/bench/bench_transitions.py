@@ -31,7 +31,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from domain.db import make_sync_engine
+from domain.db import immediate_writes, make_sync_engine
 from domain.records import FunnelEntry, Lead
 from tests.api.ids import gid
 from tests.bench.harness import (
@@ -52,7 +52,10 @@ def make_leads(url: str, count: int, start: int) -> list[int]:
     engine = make_sync_engine(url)
     now = datetime.now(UTC)
     ids = [start + n for n in range(count)]
-    with engine.begin() as conn:
+    # IMMEDIATE on SQLite: the served API may still finish the load's last
+    # requests (wrk leaves some in flight), and a deferred transaction that
+    # read first could not then write ("database is locked" at once).
+    with engine.connect() as conn, immediate_writes(conn).begin():
         owner = conn.execute(
             text("SELECT id FROM users WHERE email = 'bench@bench.example'")
         ).scalar_one()
