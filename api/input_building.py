@@ -25,17 +25,16 @@ from typing import Any
 
 import strawberry
 from strawberry.relay import GlobalID
-from strawberry.types.arguments import (
-    InputContext,
-    _is_leaf_type,
-    _is_optional_leaf_type,
-)
+from strawberry.scalars import is_scalar
+from strawberry.types.arguments import InputContext
 from strawberry.types.base import (
     StrawberryList,
     StrawberryMaybe,
     StrawberryObjectDefinition,
     StrawberryOptional,
 )
+from strawberry.types.enum import StrawberryEnumDefinition
+from strawberry.types.lazy_type import LazyType
 
 # How a field's value is converted: None takes it as it is.
 Convert = Callable[[Any, InputContext, str], Any] | None
@@ -108,16 +107,11 @@ def _plan(cls: type, context: InputContext) -> _Plan:
 
 def _conversion(field_type: Any, context: InputContext) -> Convert:
     registry = context.scalar_registry
-    if _is_leaf_type(
-        field_type, registry, skip_classes=(GlobalID,)
-    ) or _is_optional_leaf_type(field_type, registry, skip_classes=(GlobalID,)):
+    if _is_leaf(_unwrapped(field_type), registry):
         return None
-    listed = (
-        field_type.of_type if isinstance(field_type, StrawberryOptional) else field_type
-    )
-    if isinstance(listed, StrawberryList) and (
-        _is_leaf_type(listed.of_type, registry, skip_classes=(GlobalID,))
-        or _is_optional_leaf_type(listed.of_type, registry, skip_classes=(GlobalID,))
+    listed = _unwrapped(field_type)
+    if isinstance(listed, StrawberryList) and _is_leaf(
+        _unwrapped(listed.of_type), registry
     ):
         return _copied_list
     if isinstance(listed, StrawberryList) and _builds_itself(listed.of_type):
@@ -137,6 +131,31 @@ def _conversion(field_type: Any, context: InputContext) -> Convert:
         return context.convert(given, field_type, name)
 
     return converted
+
+
+def _unwrapped(field_type: Any) -> Any:
+    """The type a nullable type wraps (the type itself otherwise)."""
+    if isinstance(field_type, StrawberryOptional):
+        return field_type.of_type
+    return field_type
+
+
+def _is_leaf(field_type: Any, registry: Any) -> bool:
+    """Whether graphql-core hands values of this type over as they are to be
+    kept: a scalar (its ``parse_value`` ran) or an enum — not a global id,
+    which strawberry decodes."""
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
+    if field_type is GlobalID:
+        return False
+    return (
+        is_scalar(field_type, registry)
+        or isinstance(field_type, StrawberryEnumDefinition)
+        or isinstance(
+            getattr(field_type, "__strawberry_definition__", None),
+            StrawberryEnumDefinition,
+        )
+    )
 
 
 def _builds_itself(item_type: Any) -> bool:
