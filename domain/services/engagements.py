@@ -339,7 +339,8 @@ async def _record(
         session, ENGAGEMENTS, values, drawn=len(values) >= COPY_FROM
     )
     rows = [EngagementRow(id=i, **v) for i, v in zip(ids, values, strict=True)]
-    walk = _Walk(session, actor, now, table, leads, stored, two_way)
+    one = len(rows) == 1
+    walk = _Walk(session, actor, now, table, leads, stored, two_way, one_engagement=one)
     write_in_bulk(session)
     for row in rows:
         await walk.apply(row)
@@ -499,6 +500,8 @@ class _Walk:
         leads: Mapping[int, Lead],
         stored: dict[int, _Stored],
         two_way: set[int],
+        *,
+        one_engagement: bool,
     ) -> None:
         self.session = session
         self.actor = actor
@@ -507,9 +510,12 @@ class _Walk:
         self.leads = leads
         self.stored = stored
         self.routing = routing_table(table)
-        # Only a lead unowned at the start can be routed (routing is what owns it).
+        # Only a lead unowned at the start can be routed (routing is what owns it);
+        # one engagement routes its lead at most once: one turn, one pool locked.
         self.lookups = RoutingLookups(
-            session, [lead for lead in leads.values() if lead.owner_id is None]
+            session,
+            [lead for lead in leads.values() if lead.owner_id is None],
+            one_turn=one_engagement,
         )
         # The leads with a completed two-way activity (read with their lock).
         self.two_way = two_way

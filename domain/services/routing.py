@@ -142,6 +142,25 @@ async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int 
     return _next_turn(pool, members[pool_key], now)
 
 
+_POOLS_LOCKED = "salesops.pools_locked"
+
+
+def _claim_pool_locks(session: AsyncSession, *, one: bool) -> bool:
+    """Note the pools this transaction is about to lock (every pool, or one
+    turn's pool when ``one``); whether one pool will do. Every pool already
+    locked: one more lock of one is a no-op. One pool locked: any further turn
+    would lock another out of key order, so it raises."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_POOLS_LOCKED)
+    held = held[1] if held is not None and held[0] is transaction else None
+    if held == "one":
+        raise RuntimeError("a one-turn routing transaction took a second turn")
+    if held == "all":
+        return one
+    session.info[_POOLS_LOCKED] = (transaction, "one" if one else "all")
+    return one
+
+
 class RoutingLookups:
     """What routing reads besides the lead, read once for all the leads of a use
     case (a batch of engagements routes many in one transaction).
@@ -157,6 +176,13 @@ class RoutingLookups:
     such transactions could each hold a pool the other waits for (PostgreSQL;
     SQLite runs one writer at a time). Routing transactions therefore queue on
     the pools from their first turn to their commit, whichever pools they use.
+
+    ``one_turn``: the transaction takes at most one turn (a single engagement
+    routes its lead at most once), so it locks only that turn's pool, as
+    ``take_turn`` does — one pool is in key order by itself — and routing into
+    other pools goes on meanwhile (single ``recordEngagement`` requests that
+    route, 16 clients, queued on every pool before). Any later turn in the same
+    transaction raises instead of locking a second pool out of key order.
     """
 
     def __init__(
@@ -165,8 +191,10 @@ class RoutingLookups:
         leads: Iterable[Lead] = (),
         *,
         passed_over: Collection[int] = (),
+        one_turn: bool = False,
     ) -> None:
         self._session = session
+        self._one_turn = one_turn
         # Pool members a turn skips while another is available.
         self._passed_over = frozenset(passed_over)
         self._waiting: dict[int, Lead] = {lead.id: lead for lead in leads}  # type: ignore[misc]
@@ -239,14 +267,14 @@ class RoutingLookups:
 
     async def turn(self, pool_key: str, now: datetime) -> int | None:
         """The pool's next available member, moving its rotation on."""
+        if self._pools is not None and self._one_turn:
+            raise RuntimeError("a one-turn routing transaction took a second turn")
         if self._pools is None:
-            pools = (
-                await self._session.execute(
-                    select(RoutingPool)
-                    .order_by(RoutingPool.key)  # type: ignore[arg-type]
-                    .with_for_update()
-                )
-            ).scalars()
+            one_pool = _claim_pool_locks(self._session, one=self._one_turn)
+            chosen = select(RoutingPool).order_by(RoutingPool.key)  # type: ignore[arg-type]
+            if one_pool:
+                chosen = chosen.where(col(RoutingPool.key) == pool_key)
+            pools = (await self._session.execute(chosen.with_for_update())).scalars()
             self._pools = {pool.key: pool for pool in pools}
             self._members = await _pool_members(self._session, list(self._pools))
         pool = self._pools.get(pool_key)

@@ -7,12 +7,14 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from domain.enums import EngagementKind, Role
 from domain.records import Engagement, Event, FunnelEntry, Lead, RoutingPoolMember
 from domain.rules.permissions import Actor
 from domain.services.accounts import create_account
+from domain.services.routing import RoutingLookups
 from domain.sqltypes import utcnow
 from tests.api.ids import gid
 
@@ -341,3 +343,45 @@ async def test_two_processes_routing_forty_leads_at_once_share_them_evenly(
             .all()
         )
     assert Counter(owners) == {b.id: 10 for b in bdrs}
+
+
+async def test_a_single_engagement_routes_while_another_pool_is_held(api, make, engine):
+    """One engagement takes at most one turn, so it locks only its pool: it
+    routes into APAC while another transaction holds US East's row (it waited
+    for every pool before, and this timed out)."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: no pool row is held")
+    ops = await make.user(Role.SALES_OPS)
+    bdr = await make.user(Role.BDR)
+    await pool(api, ops, "BDR_APAC", [bdr])
+    lead = await make.lead(
+        by=ops,
+        title="Developer",
+        email="h@corp.example",
+        number_of_employees=500,
+        country="JP",
+    )
+    variables = {
+        "input": {"leadId": gid("Lead", lead.id), "kind": "HIGH_INTENT_LIVE_ATTENDED"}
+    }
+
+    async with engine.connect() as holder:
+        await holder.execute(
+            text("SELECT key FROM routing_pools WHERE key = 'BDR_US_EAST' FOR UPDATE")
+        )
+        answer = await asyncio.wait_for(api(RECORD, variables, as_user=ops), 10)
+        await holder.rollback()
+
+    data = answer.ok()["recordEngagement"]["lead"]
+    assert data["owner"]["id"] == gid("User", bdr.id)
+
+
+async def test_a_one_turn_routing_transaction_refuses_a_second_turn(sessions):
+    async with sessions() as session, session.begin():
+        lookups = RoutingLookups(session, one_turn=True)
+        await lookups.turn("BDR_APAC", utcnow())
+        with pytest.raises(RuntimeError, match="second turn"):
+            await lookups.turn("BDR_EMEA", utcnow())
+        # nor may another use case of the same transaction lock more pools
+        with pytest.raises(RuntimeError, match="second turn"):
+            await RoutingLookups(session).turn("BDR_EMEA", utcnow())
