@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -95,27 +96,52 @@ async def set_pool_members(
     return pool
 
 
-async def _pool_members(
-    session: AsyncSession, pool_keys: Collection[str]
-) -> dict[str, list[MemberFacts]]:
-    """The members of these pools, each pool's in rotation order."""
-    rows = await session.execute(
+@cache
+def _locking_pools_statement(one: bool) -> Any:
+    """Lock pools (``one``: the pool bound as ``key``; else every pool, in key
+    order) and read their members in rotation order, in one statement: the
+    pools' rows with each member's facts (a pool without members: one row,
+    no member). Built once."""
+    chosen = (
         select(
-            col(RoutingPoolMember.pool_key),
+            RoutingPool,
             col(User.id),
             col(User.active),
             col(User.out_of_office_until),
         )
-        .join(RoutingPoolMember, col(RoutingPoolMember.user_id) == User.id)
-        .where(RoutingPoolMember.pool_key.in_(pool_keys))  # type: ignore[attr-defined]
-        .order_by(RoutingPoolMember.pool_key, RoutingPoolMember.position)  # type: ignore[arg-type]
-    )
-    members: dict[str, list[MemberFacts]] = {key: [] for key in pool_keys}
-    for key, user_id, active, out_until in rows:
-        members[key].append(
-            MemberFacts(user_id=user_id, active=active, out_of_office_until=out_until)  # type: ignore[arg-type]
+        .outerjoin(
+            RoutingPoolMember, col(RoutingPoolMember.pool_key) == RoutingPool.key
         )
-    return members
+        .outerjoin(User, col(User.id) == RoutingPoolMember.user_id)
+        .order_by(RoutingPool.key, RoutingPoolMember.position)  # type: ignore[arg-type]
+        .with_for_update(of=RoutingPool.__table__)  # type: ignore[attr-defined]
+    )
+    if one:
+        chosen = chosen.where(col(RoutingPool.key) == bindparam("key"))
+    return chosen
+
+
+async def _lock_pools(
+    session: AsyncSession, key: str | None
+) -> tuple[dict[str, RoutingPool], dict[str, list[MemberFacts]]]:
+    """The pools locked until commit (``key``: that one; None: every pool, in
+    key order), and each pool's members in rotation order."""
+    rows = await session.execute(
+        _locking_pools_statement(key is not None),
+        {} if key is None else {"key": key},
+    )
+    pools: dict[str, RoutingPool] = {}
+    members: dict[str, list[MemberFacts]] = {}
+    for pool, user_id, active, out_until in rows:
+        pools[pool.key] = pool
+        listed = members.setdefault(pool.key, [])
+        if user_id is not None:
+            listed.append(
+                MemberFacts(
+                    user_id=user_id, active=active, out_of_office_until=out_until
+                )
+            )
+    return pools, members
 
 
 def _next_turn(
@@ -135,11 +161,10 @@ def _next_turn(
 
 async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int | None:
     """The next available member of the pool, advancing the stored rotation."""
-    pool = await session.get(RoutingPool, pool_key, with_for_update=True)
-    if pool is None:
+    pools, members = await _lock_pools(session, pool_key)
+    if pool_key not in pools:
         return None
-    members = await _pool_members(session, [pool_key])
-    return _next_turn(pool, members[pool_key], now)
+    return _next_turn(pools[pool_key], members[pool_key], now)
 
 
 _POOLS_LOCKED = "salesops.pools_locked"
@@ -271,12 +296,9 @@ class RoutingLookups:
             raise RuntimeError("a one-turn routing transaction took a second turn")
         if self._pools is None:
             one_pool = _claim_pool_locks(self._session, one=self._one_turn)
-            chosen = select(RoutingPool).order_by(RoutingPool.key)  # type: ignore[arg-type]
-            if one_pool:
-                chosen = chosen.where(col(RoutingPool.key) == pool_key)
-            pools = (await self._session.execute(chosen.with_for_update())).scalars()
-            self._pools = {pool.key: pool for pool in pools}
-            self._members = await _pool_members(self._session, list(self._pools))
+            self._pools, self._members = await _lock_pools(
+                self._session, pool_key if one_pool else None
+            )
         pool = self._pools.get(pool_key)
         if pool is None:
             return None
