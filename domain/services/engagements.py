@@ -51,7 +51,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -75,7 +75,13 @@ from domain.rules.scoring import (
     ScoringTable,
     score,
 )
-from domain.services.bulk import COPY_FROM, flush_bulk, insert_with_ids, write_in_bulk
+from domain.services.bulk import (
+    COPY_FROM,
+    add_row,
+    flush_bulk,
+    insert_with_ids,
+    write_in_bulk,
+)
 from domain.services.lead_lifecycle import (
     advance_automatically,
     apply_automatic_moves,
@@ -235,11 +241,13 @@ async def record_engagement(
     (RAW or NURTURE → INQUIRY). A batch of one (``record_engagements``).
 
     Statement budget (``tests/api/test_statement_budgets.py``): 9 on SQLite
-    (its ``BEGIN IMMEDIATE`` included), 6 on PostgreSQL — the rule tables'
-    heads, the lead's lock with its funnel stamps, its stored engagements, the
-    engagement's INSERT, its events (a rescore and a move: two rows, one
-    INSERT), then the lead's and the funnel entry's UPDATEs with the ledger
-    row as one statement (routing adds its own writes).
+    (its ``BEGIN IMMEDIATE`` included), 5 on PostgreSQL — the rule tables'
+    heads, the lead's lock with its funnel stamps and the engagement's id
+    drawn from the sequence, its stored engagements, its events (a rescore and
+    a move: two rows, one INSERT), then the engagement's INSERT, the lead's
+    and the funnel entry's UPDATEs and the ledger row as one statement
+    (routing adds its own: the pool's lock with its members, and the events'
+    recipients).
     """
     [recorded] = await _record(
         [NewEngagement(lead_id, kind, occurred_at, campaign_id)],
@@ -303,7 +311,12 @@ async def _record(
     now = now or utcnow()
     # The tables first, then the leads' rows (see rule_tables on lock order).
     table = (await rule_tables(session, lock=True)).scoring
-    leads, two_way = await _lock_leads(session, {e.lead_id for e in engagements})
+    # One engagement on PostgreSQL: its id is drawn with the lead's lock, and its
+    # row goes with the lead's writes at the end (one statement less).
+    draw = len(engagements) == 1 and session.get_bind().dialect.name == "postgresql"
+    leads, two_way, drawn_id = await _lock_leads(
+        session, {e.lead_id for e in engagements}, draw=draw
+    )
     campaigns = await _existing_campaigns(
         session, {e.campaign_id for e in engagements if e.campaign_id is not None}
     )
@@ -335,13 +348,18 @@ async def _record(
         }
         for e in engagements
     ]
-    ids = await insert_with_ids(
-        session, ENGAGEMENTS, values, drawn=len(values) >= COPY_FROM
-    )
+    if drawn_id is not None:
+        write_in_bulk(session)
+        add_row(session, Engagement, id=drawn_id, **values[0])
+        ids = [drawn_id]
+    else:
+        ids = await insert_with_ids(
+            session, ENGAGEMENTS, values, drawn=len(values) >= COPY_FROM
+        )
+        write_in_bulk(session)
     rows = [EngagementRow(id=i, **v) for i, v in zip(ids, values, strict=True)]
     one = len(rows) == 1
     walk = _Walk(session, actor, now, table, leads, stored, two_way, one_engagement=one)
-    write_in_bulk(session)
     for row in rows:
         await walk.apply(row)
     if len(rows) == 1:
@@ -393,14 +411,22 @@ def engagement_refusals(
 
 
 @cache
-def _locking_statement() -> Any:
+def _locking_statement(draw: bool) -> Any:
     """``_lock_leads``'s statement (the ids bound as ``ids``), built once:
-    building it and its cache key cost more than running it (measured)."""
+    building it and its cache key cost more than running it (measured).
+    ``draw`` (PostgreSQL, one lead): it also draws the new engagement's id from
+    the table's sequence."""
+    drawn = (
+        func.nextval(func.pg_get_serial_sequence(ENGAGEMENTS.name, "id"))
+        if draw
+        else literal(None)
+    )
     return (
         select(
             Lead,
             exists(two_way_activities().where(col(Activity.lead_id) == Lead.id)),
             ENTRIES.c.id,
+            drawn,
             *stamp_columns(),
             *versions_seen(Lead),
         )
@@ -412,23 +438,27 @@ def _locking_statement() -> Any:
 
 
 async def _lock_leads(
-    session: AsyncSession, lead_ids: Collection[int]
-) -> tuple[dict[int, Lead], set[int]]:
-    """The leads, their rows locked until commit in id order, and which of them
-    have a completed two-way activity (one statement). Their funnel stamps,
-    read with them, spare the flush hook its read (``remember_stamps``)."""
-    rows = await locked_rows(session, _locking_statement(), {"ids": sorted(lead_ids)})
+    session: AsyncSession, lead_ids: Collection[int], *, draw: bool = False
+) -> tuple[dict[int, Lead], set[int], int | None]:
+    """The leads, their rows locked until commit in id order, which of them
+    have a completed two-way activity, and (``draw``: one lead, PostgreSQL) an
+    id drawn for its new engagement — one statement. Their funnel stamps, read
+    with them, spare the flush hook its read (``remember_stamps``)."""
+    rows = await locked_rows(
+        session, _locking_statement(draw), {"ids": sorted(lead_ids)}
+    )
     leads: dict[int, Lead] = {}
     two_way: set[int] = set()
     stamps: dict[int, Stamps] = {}
-    for lead, has_two_way, entry_id, *stamped, _, _ in rows:
+    for lead, has_two_way, entry_id, _drawn, *stamped, _, _ in rows:
         leads[lead.id] = lead
         if has_two_way:
             two_way.add(lead.id)
         if entry_id is not None:
             stamps[lead.id] = tuple(stamped)
     remember_stamps(session.sync_session, stamps)
-    return leads, two_way
+    # The drawn id is the statement's fourth column (the one lead's row).
+    return leads, two_way, rows[0][3] if draw and rows else None
 
 
 async def _existing_campaigns(

@@ -29,7 +29,7 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "transitionLead": (5, 2),
     "moveOpportunityStage": (6, 2),
     "createLead": (5, 5),
-    "recordEngagement": (9, 6),
+    "recordEngagement": (9, 5),
     "recordEngagements(3)": (10, 8),
 }
 
