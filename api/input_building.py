@@ -107,9 +107,9 @@ def _plan(cls: type, context: InputContext) -> _Plan:
 
 def _conversion(field_type: Any, context: InputContext) -> Convert:
     registry = context.scalar_registry
-    if _is_leaf(_unwrapped(field_type), registry):
-        return None
     listed = _unwrapped(field_type)
+    if _is_leaf(listed, registry):
+        return None
     if isinstance(listed, StrawberryList) and _is_leaf(
         _unwrapped(listed.of_type), registry
     ):

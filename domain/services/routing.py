@@ -170,20 +170,18 @@ async def take_turn(session: AsyncSession, pool_key: str, now: datetime) -> int 
 _POOLS_LOCKED = "salesops.pools_locked"
 
 
-def _claim_pool_locks(session: AsyncSession, *, one: bool) -> bool:
+def _claim_pool_locks(session: AsyncSession, *, one: bool) -> None:
     """Note the pools this transaction is about to lock (every pool, or one
-    turn's pool when ``one``); whether one pool will do. Every pool already
-    locked: one more lock of one is a no-op. One pool locked: any further turn
-    would lock another out of key order, so it raises."""
+    turn's pool when ``one``). Every pool already locked: locking them or one
+    again is a no-op. One pool locked: any further turn would lock another out
+    of key order, so it raises."""
     transaction = session.sync_session.get_transaction()
     held = session.info.get(_POOLS_LOCKED)
     held = held[1] if held is not None and held[0] is transaction else None
     if held == "one":
         raise RuntimeError("a one-turn routing transaction took a second turn")
-    if held == "all":
-        return one
-    session.info[_POOLS_LOCKED] = (transaction, "one" if one else "all")
-    return one
+    if held is None:
+        session.info[_POOLS_LOCKED] = (transaction, "one" if one else "all")
 
 
 class RoutingLookups:
@@ -292,12 +290,11 @@ class RoutingLookups:
 
     async def turn(self, pool_key: str, now: datetime) -> int | None:
         """The pool's next available member, moving its rotation on."""
-        if self._pools is not None and self._one_turn:
-            raise RuntimeError("a one-turn routing transaction took a second turn")
-        if self._pools is None:
-            one_pool = _claim_pool_locks(self._session, one=self._one_turn)
+        if self._pools is None or self._one_turn:
+            # A one-turn use case's second turn raises here.
+            _claim_pool_locks(self._session, one=self._one_turn)
             self._pools, self._members = await _lock_pools(
-                self._session, pool_key if one_pool else None
+                self._session, pool_key if self._one_turn else None
             )
         pool = self._pools.get(pool_key)
         if pool is None:

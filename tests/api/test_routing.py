@@ -206,9 +206,9 @@ async def test_a_lead_of_a_named_account_goes_to_the_owner_and_alerts(
     assert {"LEAD_ROUTED", "STRATEGIC_ACCOUNT_INBOUND"} <= kinds
 
 
-async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(
-    api, make, sessions
-):
+async def apac_lead(api, make):
+    """A SALES_OPS user, the APAC BDR pool's one member, and an unowned
+    Japanese lead whom a high-intent engagement takes past 50 points."""
     ops = await make.user(Role.SALES_OPS)
     bdr = await make.user(Role.BDR)
     await pool(api, ops, "BDR_APAC", [bdr])
@@ -219,6 +219,13 @@ async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(
         number_of_employees=500,
         country="JP",
     )
+    return ops, bdr, lead
+
+
+async def test_a_score_crossing_fifty_routes_to_the_regions_bdr_pool(
+    api, make, sessions
+):
+    ops, bdr, lead = await apac_lead(api, make)
 
     data = (
         await api(
@@ -351,16 +358,7 @@ async def test_a_single_engagement_routes_while_another_pool_is_held(api, make, 
     for every pool before, and this timed out)."""
     if engine.dialect.name == "sqlite":
         pytest.skip("SQLite runs one writer at a time: no pool row is held")
-    ops = await make.user(Role.SALES_OPS)
-    bdr = await make.user(Role.BDR)
-    await pool(api, ops, "BDR_APAC", [bdr])
-    lead = await make.lead(
-        by=ops,
-        title="Developer",
-        email="h@corp.example",
-        number_of_employees=500,
-        country="JP",
-    )
+    ops, bdr, lead = await apac_lead(api, make)
     variables = {
         "input": {"leadId": gid("Lead", lead.id), "kind": "HIGH_INTENT_LIVE_ATTENDED"}
     }
