@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import SQLModel
 
 from domain.db import number_new_rows
+from domain.records import Event
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -300,6 +301,11 @@ def same_columns(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{name: row.get(name) for name in names} for row in values]
 
 
+EVENTS: Table = Event.__table__  # type: ignore[attr-defined]
+# What an INSERT into the outbox takes, taken by hand.
+_LOCK_EVENTS = text("LOCK TABLE events IN ROW EXCLUSIVE MODE")
+
+
 async def insert_with_ids(
     session: AsyncSession,
     table: Table,
@@ -310,11 +316,12 @@ async def insert_with_ids(
     """INSERT the rows with one statement; their ids, in the rows' order.
 
     ``drawn``: on PostgreSQL, the ids are drawn from the table's sequence first
-    (one more statement), then the rows written by a binary COPY — for
-    large batches (a list import's): an INSERT … RETURNING sorted by parameter
-    order is one statement of every row's parameters cast and ordered, which
-    the server planned and ran 5-10x slower than the plain insert (measured,
-    200 leads: 240-600 ms against 40-60 ms)."""
+    (one more statement; for the outbox two: its write lock first), then the
+    rows written by a binary COPY — for large batches (a list import's): an
+    INSERT … RETURNING sorted by parameter order is one statement of every
+    row's parameters cast and ordered, which the server planned and ran 5-10x
+    slower than the plain insert (measured, 200 leads: 240-600 ms against 40-60
+    ms)."""
     if len(values) == 1:
         # One row: the driver's lastrowid (SQLite) or RETURNING, nothing more.
         done = await session.execute(insert(table).values(values[0]))
@@ -326,6 +333,12 @@ async def insert_with_ids(
         largest = await session.scalar(select(func.max(table.c.id)))
         ids = list(range((largest or 0) + 1, (largest or 0) + 1 + len(values)))
     elif drawn:
+        if table is EVENTS:
+            # The outbox's write lock before its ids: the webhook worker takes
+            # an id drawn by a transaction holding no write lock on ``events``
+            # as committed or never to be (``webhook_delivery.safe_event_id``),
+            # and the COPY takes that lock only when it runs, after the draw.
+            await session.execute(_LOCK_EVENTS)
         sequence = func.pg_get_serial_sequence(table.name, "id")
         ids = sorted(
             await session.scalars(

@@ -26,11 +26,13 @@ be visible while 100 is still being written. Advancing a cursor past 100 then
 would skip it forever. Before reading, the worker takes the newest visible id
 M, then lists the transactions that hold a write lock on ``events`` right now
 (``pg_locks``: an INSERT takes ``RowExclusiveLock`` on the table before it
-draws its id, and keeps it until commit or rollback); any id ≤ M that is not
-visible belongs to one of them. It waits (polling ``pg_locks``, a few
-milliseconds in practice) until every one of them has ended; then every id ≤ M
-is committed or never will be, and M is safe. If they do not end within the
-settle time, nothing past the previous watermark is read this round. Chosen
+draws its id, and keeps it until commit or rollback; a bulk write that draws
+its events' ids before writing them, ``bulk.insert_with_ids``, takes that lock
+first); any id ≤ M that is not visible belongs to one of them. It waits
+(polling ``pg_locks``, a few milliseconds in practice) until every one of them
+has ended; then every id ≤ M is committed or never will be, and M is safe. If
+they do not end within the settle time, nothing past the previous watermark is
+read this round. Chosen
 over ``pg_snapshot_xmin`` (which needs a transaction id stored on every event
 and orders by transaction start, not by id) and over a fixed settle delay
 (which is a guess: a slow transaction outlives any delay). SQLite has one

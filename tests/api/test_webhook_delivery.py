@@ -14,7 +14,9 @@ import pytest
 
 from domain.db import is_sqlite
 from domain.enums import RecordType, Role
+from domain.records import Event
 from domain.rules.permissions import Actor
+from domain.services import bulk
 from domain.services.outbox import address, emit
 from domain.sqltypes import utcnow
 from tests.api.conftest import SALESOPS, run_worker_once, spawn_worker
@@ -316,3 +318,45 @@ async def test_an_event_still_being_written_is_never_skipped(
     assert first.id < later[0]
     assert while_open == []
     assert [r.event_id for r in receiver.of("order")] == [first.id, *later]
+
+
+async def test_events_whose_ids_are_drawn_before_their_rows_are_never_skipped(
+    api, make, database_url, receiver, sessions, monkeypatch
+):
+    # A bulk write on PostgreSQL draws its events' ids from the sequence, then
+    # writes the rows by COPY (``bulk.insert_with_ids``). Between the two, a
+    # later event commits and the worker runs: it must not move past the drawn
+    # ids (it did while the draw took no write lock on ``events``: they were
+    # never delivered).
+    if is_sqlite(database_url):
+        pytest.skip("SQLite has one writer at a time: ids commit in order")
+    ops = await make.user(Role.SALES_OPS)
+    rep = await make.user(Role.AE)
+    await subscribe(api, ops, receiver, "drawn")
+    lead = await make.lead()
+    monkeypatch.setattr(bulk, "COPY_FROM", 2)
+    copy_rows = bulk.copy_rows
+    meanwhile: dict[str, list[int]] = {}
+
+    async def copy_after_the_worker_ran(session: Any, table: Any, rows: Any) -> None:
+        if table is Event.__table__ and not meanwhile:
+            meanwhile["later"] = await happen(make, (STATUS, "LEAD", "RAW", "INQUIRY"))
+            run_worker_once(database_url, *FAST)
+            meanwhile["delivered"] = [r.event_id for r in receiver.of("drawn")]
+        await copy_rows(session, table, rows)
+
+    monkeypatch.setattr(bulk, "copy_rows", copy_after_the_worker_ran)
+    async with sessions() as slow, slow.begin():
+        bulk.write_in_bulk(slow)
+        drawn = []
+        for _ in range(3):
+            row = emit(slow, STATUS, RecordType.LEAD, lead.id, None, to_state="MQL")
+            await address(slow, row, [(rep.id, "OWNER")])
+            drawn.append(row)
+        await bulk.flush_bulk(slow)
+    run_worker_once(database_url, *FAST)
+
+    ids = [row.id for row in drawn]
+    assert ids == sorted(ids) and ids[-1] < meanwhile["later"][0]
+    assert meanwhile["delivered"] == []
+    assert [r.event_id for r in receiver.of("drawn")] == [*ids, *meanwhile["later"]]
