@@ -2,14 +2,16 @@
 domain first, then the company name.
 
 The rule is pure (``domain.rules.matching.match_account``); this module reads
-the candidates it chooses among, for one person or many in three statements.
+the candidates it chooses among, for one person or many in one statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,8 +42,9 @@ async def account_matching(
 async def accounts_matching(
     session: AsyncSession, people: Sequence[tuple[str | None, str | None]]
 ) -> list[Account | None]:
-    """``account_matching`` for many (email, company) pairs at once: three
-    statements whatever their number."""
+    """``account_matching`` for many (email, company) pairs at once: one
+    statement whatever their number (none when no pair has a company domain
+    or a name)."""
     free_mail = (await rule_tables(session)).scoring.free_mail_domains
     wanted: list[tuple[list[str], str]] = []
     for email, company in people:
@@ -54,21 +57,18 @@ async def accounts_matching(
     all_suffixes = sorted({d for suffixes, _ in wanted for d in suffixes})
     all_names = sorted({name for _, name in wanted if name})
     by_domain: dict[str, list[int]] = {}
-    if all_suffixes:
-        for account_id, d in await session.execute(
-            select(col(AccountDomain.account_id), col(AccountDomain.domain)).where(
-                AccountDomain.domain.in_(all_suffixes)  # type: ignore[attr-defined]
-            )
-        ):
-            by_domain.setdefault(d, []).append(account_id)
     by_name: dict[str, list[int]] = {}
-    if all_names:
-        for found_id, normalized in await session.execute(
-            select(col(Account.id), col(Account.normalized_name)).where(
-                Account.normalized_name.in_(all_names)  # type: ignore[attr-defined]
-            )
-        ):
-            by_name.setdefault(normalized, []).append(found_id)  # type: ignore[arg-type]
+    accounts: dict[int, Account] = {}
+    statement = _candidates_statement(bool(all_suffixes), bool(all_names))
+    if statement is not None:
+        given = {"domains": all_suffixes, "names": all_names}
+        rows = await session.execute(statement, {k: v for k, v in given.items() if v})
+        for account, domain, name in rows:
+            accounts[account.id] = account
+            if domain is not None:
+                by_domain.setdefault(domain, []).append(account.id)
+            else:
+                by_name.setdefault(name, []).append(account.id)
     matched: list[int | None] = []
     for (email, company), (suffixes, name) in zip(people, wanted, strict=True):
         candidates: dict[int, AccountCandidate] = {}
@@ -91,15 +91,39 @@ async def accounts_matching(
             email, company, list(candidates.values()), free_mail_domains=free_mail
         )
         matched.append(match.account_id if match else None)
-    ids = sorted({i for i in matched if i is not None})
-    accounts = (
-        {
-            a.id: a
-            for a in (
-                await session.execute(select(Account).where(Account.id.in_(ids)))  # type: ignore[union-attr]
-            ).scalars()
-        }
-        if ids
-        else {}
-    )
     return [accounts[i] if i is not None else None for i in matched]
+
+
+@lru_cache(maxsize=4)
+def _candidates_statement(domains: bool, names: bool) -> Any:
+    """The candidate accounts, whole, each with what it was found by: a domain
+    (``:domains``, the emails' domains and their parent domains) or a
+    normalized name (``:names``); an account found both ways comes twice. One
+    round trip instead of three (domains, names, then the chosen accounts);
+    built once per shape."""
+    parts: list[Any] = []
+    if domains:
+        parts.append(
+            select(
+                col(AccountDomain.account_id).label("account_id"),
+                col(AccountDomain.domain).label("domain"),
+                null().cast(String).label("name"),
+            ).where(col(AccountDomain.domain).in_(bindparam("domains", expanding=True)))
+        )
+    if names:
+        parts.append(
+            select(
+                col(Account.id).label("account_id"),
+                null().cast(String).label("domain"),
+                col(Account.normalized_name).label("name"),
+            ).where(
+                col(Account.normalized_name).in_(bindparam("names", expanding=True))
+            )
+        )
+    if not parts:
+        return None
+    either: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    found = either.subquery("found")
+    return select(Account, found.c.domain, found.c.name).join(
+        found, found.c.account_id == Account.id
+    )

@@ -19,10 +19,11 @@ from sqlalchemy import event
 
 from domain.enums import EngagementKind, LeadStatus, Role
 from domain.lifecycle.lead import LEAD_MACHINE
-from domain.records import Account, Contact
+from domain.records import Account, Contact, Lead
 from domain.rules.permissions import Actor
 from domain.services.opportunities import create_opportunity
 from tests.api.ids import gid
+from tests.api.test_routing import apac_lead
 
 # (SQLite, PostgreSQL)
 BUDGETS: dict[str, tuple[int, int]] = {
@@ -30,6 +31,7 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "moveOpportunityStage": (6, 2),
     "createLead": (5, 5),
     "recordEngagement": (9, 5),
+    "recordEngagement, routed": (12, 7),
     "recordEngagements(3)": (10, 8),
 }
 
@@ -50,6 +52,10 @@ mutation($input: CreateLeadInput!) {
 ENGAGEMENT = """
 mutation($input: RecordEngagementInput!) {
   recordEngagement(input: $input) { engagement { id } userErrors { code } }
+}"""
+ROUTED = """
+mutation($input: RecordEngagementInput!) {
+  recordEngagement(input: $input) { lead { routing { rule } } userErrors { code } }
 }"""
 ENGAGEMENTS = """
 mutation($input: RecordEngagementsInput!) {
@@ -199,6 +205,29 @@ async def test_an_engagement_stays_within_its_statement_budget(api, make, engine
 
     assert data["recordEngagement"]["userErrors"] == []
     within(engine, "recordEngagement", sent)
+
+
+async def test_a_routed_engagement_stays_within_its_statement_budget(
+    api, make, engine, sessions
+):
+    """The engagement takes the lead past 50 points into its region's pool: the
+    candidate accounts (by the email's domains and the company's name) in one
+    statement, the pool locked with its members in one, and (PostgreSQL) its
+    rotation written with the lead's writes."""
+    ops, bdr, lead = await apac_lead(api, make)  # of "Acme": no such account
+    variables = {
+        "input": {"leadId": gid("Lead", lead.id), "kind": "HIGH_INTENT_LIVE_ATTENDED"}
+    }
+
+    data, sent = await counted(api, engine, ROUTED, variables, ops)
+
+    assert data["recordEngagement"] == {
+        "lead": {"routing": {"rule": "SCORE_AT_LEAST_50"}},
+        "userErrors": [],
+    }
+    async with sessions() as session:
+        assert (await session.get(Lead, lead.id)).owner_id == bdr.id
+    within(engine, "recordEngagement, routed", sent)
 
 
 @pytest.mark.parametrize("kind", [EngagementKind.WEBCAST_REGISTRATION])
