@@ -44,7 +44,8 @@ async def write_record(
     The caller holds the row's lock (the version it read is the row's)."""
     changes = {**values, "version": record.version + 1, "updated_at": now}
     table = type(record).__table__  # type: ignore[attr-defined]
-    await update_row(session, table, "id", record.id, changes)  # type: ignore[attr-defined]
+    (key,) = table.primary_key.columns  # ``id``; a routing pool's ``key``
+    await update_row(session, table, key.key, getattr(record, key.key), changes)
     for name, value in changes.items():
         set_committed_value(record, name, value)
 
