@@ -3,7 +3,7 @@ strawberry, resolver, service, database) for one kind of request, repeated
 (issue 15: "profile first").
 
     BENCH_PG_DB=so_bench .venv/bin/python tests/bench/profile_request.py \\
-        [--db sqlite|postgresql] [--op transition|engagement|engagements] \\
+        [--db sqlite|postgresql] [--op transition|engagement|engagements|page] \\
         [--requests 300] [--top 40]
 
 Prints the wall time per request and the top functions by cumulative and by
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from api.app import create_app
 from tests.api.ids import gid
+from tests.bench.bench_api import PAGE
 from tests.bench.bench_engagements import RECORD, RECORD_BATCH
 from tests.bench.bench_engagements import make_leads as make_raw_leads
 from tests.bench.bench_transitions import MOVE, make_leads
@@ -59,6 +60,8 @@ def bodies(url: str, op: str, count: int) -> list[dict[str, Any]]:
             }
             for i in ids
         ]
+    if op == "page":  # the demo data, loaded by main before the token
+        return [{"query": PAGE, "variables": {"after": None}} for _ in range(count)]
     per = 100
     ids = make_raw_leads(url, count * per, count + 21)
     return [
@@ -106,7 +109,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument(
         "--op",
-        choices=["transition", "engagement", "engagements"],
+        choices=["transition", "engagement", "engagements", "page"],
         default="transition",
     )
     parser.add_argument("--requests", type=int, default=300)
@@ -114,7 +117,10 @@ def main() -> None:
     parser.add_argument("--out")
     args = parser.parse_args()
     url = fresh_database(args.db)
-    cli(url, "db", "upgrade")
+    if args.op == "page":
+        cli(url, "demo-data", "--scale", "2")
+    else:
+        cli(url, "db", "upgrade")
     token = admin_token(url)
     work = bodies(url, args.op, args.requests)
     warm = 20 if args.op != "engagements" else 2
