@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import SQLModel
 
 from domain.db import number_new_rows
@@ -183,17 +182,45 @@ def _together(shapes: tuple[Shape, ...]) -> Executable:
     """Held updates and rows of these shapes (table, key or None for an
     INSERT, columns) as one statement: the last with the others as its CTEs
     (PostgreSQL runs each part once, whether or not the statement reads it);
-    part n's parameters are prefixed ``hn_``. Built once per shape."""
-    parts: list[UpdateBase] = [
-        _update(table, key, columns, f"h{n}_")
-        if key is not None
-        else _insert_one(table, columns, f"h{n}_")
-        for n, (table, key, columns) in enumerate(shapes)
-    ]
-    *first, last = parts
-    if not first:
-        return last
-    return last.add_cte(*(part.cte(f"held_{n}") for n, part in enumerate(first)))
+    part n's parameters are prefixed ``hn_``. Built once per shape.
+
+    The parts run in no promised order (seen: the main part before its CTEs),
+    so a table's second row would not be sure to get the larger id. Rows of
+    one table are chained instead: each after the first takes its values
+    ``FROM`` the part of the row before it, which returns its id — PostgreSQL
+    must have inserted that row (and drawn its id) before it can make the
+    next."""
+    inserted = [table for table, key, _ in shapes if key is None]
+    ctes: list[Any] = []
+    before: dict[Table, Any] = {}
+    part: Any = None
+    for n, (table, key, columns) in enumerate(shapes):
+        prefix = f"h{n}_"
+        if key is not None:
+            part = _update(table, key, columns, prefix)
+        elif table in before:
+            part = insert(table).from_select(
+                list(columns),
+                select(
+                    *(bindparam(prefix + c, type_=table.c[c].type) for c in columns)
+                ).select_from(before[table]),
+            )
+        else:
+            part = _insert_one(table, columns, prefix)
+        if n == len(shapes) - 1:
+            break
+        if key is None and inserted.count(table) > 1:
+            part = part.returning(*table.primary_key.columns)
+        cte = part.cte(f"held_{n}")
+        if key is None:
+            before[table] = cte
+        ctes.append(cte)
+    return part.add_cte(*ctes) if ctes else part  # type: ignore[no-any-return]
+
+
+# The most rows of one table that go with the held updates, chained (a move or
+# one engagement writes one to three events; a batch writes its by COPY).
+TOGETHER_ROWS = 8
 
 
 async def _write_together(
@@ -235,16 +262,13 @@ async def flush_bulk(session: AsyncSession) -> None:
             tables.setdefault((row.table, tuple(row.values)), []).append(row)
         # Only the rows others wait for need their ids back.
         wanted = {id(row) for row, _ in bulk.later}
-        # With held updates (PostgreSQL), a table's lone row that needs no id
-        # goes with them, as one INSERT part (SQLAlchemy compiles a multi-row
-        # VALUES anew at every execution). Two rows of one table never do: the
-        # parts of one statement run in no promised order, so their ids could
-        # contradict the order the rows came in (seen: the main part runs
-        # before its CTEs).
+        # With held updates (PostgreSQL), a table's few rows that need no id go
+        # with them, an INSERT part each, chained in their order (``_together``;
+        # SQLAlchemy compiles a multi-row VALUES anew at every execution).
         together: list[HeldRow] = []
         for (table, _), rows in tables.items():
             ids_wanted = any(id(r) in wanted for r in rows)
-            if bulk.updates and not ids_wanted and len(rows) == 1:
+            if bulk.updates and not ids_wanted and len(rows) <= TOGETHER_ROWS:
                 together += rows
             else:
                 await _insert(session, table, rows, ids_wanted)

@@ -32,7 +32,8 @@ the same order — but in one transaction, all or nothing:
   ``version`` grows by one per batch, as for any other committed change. A
   batch of one engagement writes its lead past the flush
   (``record_writes.write_changed_lead``): on PostgreSQL the lead's UPDATE, its
-  funnel entry's and the held lone rows go as one statement.
+  funnel entry's, a routing turn's rotation and the held rows (a few per
+  table, chained in order) go as one statement.
 
 A batch happens at one instant: its moves, routing decisions and SLAs are
 dated with the batch's ``now``, as one-by-one calls are each dated with theirs.

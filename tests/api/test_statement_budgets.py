@@ -30,8 +30,8 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "transitionLead": (5, 2),
     "moveOpportunityStage": (6, 2),
     "createLead": (5, 5),
-    "recordEngagement": (9, 5),
-    "recordEngagement, routed": (12, 7),
+    "recordEngagement": (9, 4),
+    "recordEngagement, routed": (12, 6),
     "recordEngagements(3)": (10, 8),
 }
 
