@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -48,6 +49,23 @@ async def write_record(
     await update_row(session, table, key.key, getattr(record, key.key), changes)
     for name, value in changes.items():
         set_committed_value(record, name, value)
+    _settle(session, record)
+
+
+def _settle(session: AsyncSession, record: Versioned) -> None:
+    """A record whose every change is now written leaves the session's dirty
+    set, so the flush passes it by: attributes set to the value they had
+    (an engagement's ``active_until``) and the written ones keep it marked
+    modified, and a unit of work over such a record costs ~0.2 ms of CPU
+    with the flush hooks for nothing (measured: 6 % of a recordEngagement).
+    Only when no column has a change left and no relationship a pending one;
+    SQLAlchemy's own step after a flush (``InstanceState._commit_all``)."""
+    state = inspect(record)
+    if not state.modified or changed_columns(record):
+        return
+    columns = state.mapper.column_attrs
+    if all(key in columns for key in state.committed_state):
+        state._commit_all(state.dict, session.sync_session.identity_map)
 
 
 async def write_changed_lead(
