@@ -191,6 +191,7 @@ def _together(shapes: tuple[Shape, ...]) -> Executable:
     must have inserted that row (and drawn its id) before it can make the
     next."""
     inserted = [table for table, key, _ in shapes if key is None]
+    repeated = {table for table in inserted if inserted.count(table) > 1}
     ctes: list[Any] = []
     before: dict[Table, Any] = {}
     part: Any = None
@@ -209,7 +210,7 @@ def _together(shapes: tuple[Shape, ...]) -> Executable:
             part = _insert_one(table, columns, prefix)
         if n == len(shapes) - 1:
             break
-        if key is None and inserted.count(table) > 1:
+        if key is None and table in repeated:
             part = part.returning(*table.primary_key.columns)
         cte = part.cte(f"held_{n}")
         if key is None:

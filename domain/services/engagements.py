@@ -366,9 +366,8 @@ async def _record(
     if len(rows) == 1:
         # One engagement (``recordEngagement``): on PostgreSQL the lead's UPDATE,
         # its funnel entry's and a routing turn's rotation go with the held rows,
-        # one statement. A batch
-        # leaves them to the flush: one UPDATE per set of changed columns for
-        # all its leads beats one statement part per lead.
+        # one statement. A batch leaves them to the flush: one UPDATE per set of
+        # changed columns for all its leads beats one statement part per lead.
         await write_changed_lead(session, leads[rows[0].lead_id], now=now)  # type: ignore[index]
         await walk.lookups.write_turns(now)
     await flush_bulk(session)

@@ -32,11 +32,11 @@ first); any id ≤ M that is not visible belongs to one of them. It waits
 (polling ``pg_locks``, a few milliseconds in practice) until every one of them
 has ended; then every id ≤ M is committed or never will be, and M is safe. If
 they do not end within the settle time, nothing past the previous watermark is
-read this round. Chosen
-over ``pg_snapshot_xmin`` (which needs a transaction id stored on every event
-and orders by transaction start, not by id) and over a fixed settle delay
-(which is a guess: a slow transaction outlives any delay). SQLite has one
-writer at a time: ids commit in order, M is always safe.
+read this round. Chosen over ``pg_snapshot_xmin`` (which needs a transaction
+id stored on every event and orders by transaction start, not by id) and over
+a fixed settle delay (which is a guess: a slow transaction outlives any
+delay). SQLite has one writer at a time: ids commit in order, M is always
+safe.
 """
 
 from __future__ import annotations
