@@ -242,13 +242,13 @@ async def record_engagement(
     (RAW or NURTURE → INQUIRY). A batch of one (``record_engagements``).
 
     Statement budget (``tests/api/test_statement_budgets.py``): 9 on SQLite
-    (its ``BEGIN IMMEDIATE`` included), 5 on PostgreSQL — the rule tables'
+    (its ``BEGIN IMMEDIATE`` included), 4 on PostgreSQL — the rule tables'
     heads, the lead's lock with its funnel stamps and the engagement's id
-    drawn from the sequence, its stored engagements, its events (a rescore and
-    a move: two rows, one INSERT), then the engagement's INSERT, the lead's
-    and the funnel entry's UPDATEs and the ledger row as one statement
-    (routing adds its own: the pool's lock with its members, and the events'
-    recipients).
+    drawn from the sequence, its stored engagements, then the engagement's
+    INSERT, its events (chained in order), the ledger row and the lead's and
+    the funnel entry's UPDATEs as one statement. One that routes its lead: 12
+    / 6 — the candidate accounts and the pool's lock with its members more
+    (the rotation goes with the rest).
     """
     [recorded] = await _record(
         [NewEngagement(lead_id, kind, occurred_at, campaign_id)],
@@ -363,7 +363,7 @@ async def _record(
     walk = _Walk(session, actor, now, table, leads, stored, two_way, one_engagement=one)
     for row in rows:
         await walk.apply(row)
-    if len(rows) == 1:
+    if one:
         # One engagement (``recordEngagement``): on PostgreSQL the lead's UPDATE,
         # its funnel entry's and a routing turn's rotation go with the held rows,
         # one statement. A batch leaves them to the flush: one UPDATE per set of
@@ -452,15 +452,16 @@ async def _lock_leads(
     leads: dict[int, Lead] = {}
     two_way: set[int] = set()
     stamps: dict[int, Stamps] = {}
-    for lead, has_two_way, entry_id, _drawn, *stamped, _, _ in rows:
+    drawn_id = None
+    for lead, has_two_way, entry_id, drawn, *stamped, _, _ in rows:
+        drawn_id = drawn
         leads[lead.id] = lead
         if has_two_way:
             two_way.add(lead.id)
         if entry_id is not None:
             stamps[lead.id] = tuple(stamped)
     remember_stamps(session.sync_session, stamps)
-    # The drawn id is the statement's fourth column (the one lead's row).
-    return leads, two_way, rows[0][3] if draw and rows else None
+    return leads, two_way, drawn_id
 
 
 async def _existing_campaigns(
