@@ -482,7 +482,8 @@ def main() -> None:
             f"insert, update the score, event) before / after it "
             f"{before['per_second']:,.0f} / {after['per_second']:,.0f}/s, "
             f"p50 / p99 {after['p50_ms']:.1f} / {after['p99_ms']:.1f} ms; "
-            f"ratio to their mean {single['per_second'] / mean:.2f}"
+            f"ratio to their mean {single['per_second'] / mean:.2f}; connections "
+            f"per worker {single.get('spread', '-')}"
         )
 
 

@@ -251,6 +251,30 @@ end
 """
 
 
+def connection_spread(base: str) -> str:
+    """How the open client connections to ``base`` are spread over the server's
+    processes right now, most first ("12/4"; Linux ``ss``): uvicorn's workers
+    share one listening socket, and whichever is woken first accepts every
+    connection waiting, so keep-alive clients that connect at once may land
+    unevenly — and a worker holding 12 of 16 answers them at its own pace.
+    "?" when ``ss`` is missing."""
+    if shutil.which("ss") is None:
+        return "?"
+    port = base.rsplit(":", 1)[1]
+    listed = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    counts: dict[str, int] = {}
+    for line in listed.splitlines():
+        pid = line.partition("pid=")[2].split(",", 1)[0]
+        if pid:
+            counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "-"
+
+
 def _lua_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -263,10 +287,11 @@ def wrk_posts(
     expect: str,
     seconds: int = 10,
     threads: int = 2,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """POST the bodies in order to ``base``/graphql for ``seconds`` with
     ``clients`` connections through wrk; each answer must contain ``expect``.
-    Throughput and latency like ``summary``, and ``count``: the answers."""
+    Throughput and latency like ``summary``, ``count``: the answers, and
+    ``spread``: the connections per server process a second into the run."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     threads = min(threads, clients)
@@ -289,18 +314,22 @@ def wrk_posts(
         )
         command = ["wrk", "-t", str(threads), "-c", str(clients)]
         command += ["-d", f"{seconds}s", "--timeout", "30s", "-s", str(script), base]
-        out = subprocess.run(
-            command, capture_output=True, text=True, check=True, timeout=seconds + 60
-        )
-    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as running:
+            time.sleep(min(1.0, seconds / 3))
+            spread = connection_spread(base)
+            stdout, _ = running.communicate(timeout=seconds + 60)
+        if running.returncode:
+            raise SystemExit(f"wrk failed ({running.returncode})")
+    line = next(x for x in stdout.splitlines() if x.startswith("WRK "))
     result = json.loads(line[4:])
     if result["failed"] or result["ran_out"]:
-        raise SystemExit(f"wrk: {result} ({len(bodies)} bodies); {out.stderr[:2000]}")
+        raise SystemExit(f"wrk: {result} ({len(bodies)} bodies); see its stderr above")
     return {
         "per_second": result["ok"] / result["seconds"],
         "p50_ms": result["p50_ms"],
         "p99_ms": result["p99_ms"],
         "count": result["ok"],
+        "spread": spread,
     }
 
 
@@ -375,7 +404,7 @@ def timed_posts(
     load_generator: str,
     seconds: int = 10,
     expect: str = '"userErrors":[]',
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """The bodies sent as ``token``'s by httpx (each once) or wrk (in order, for
     ``seconds``), with the server's CPU per answered request (``cpu_ms``)."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -442,9 +471,9 @@ def ceiling_table(
     print(
         f"| database | clients | API {unit}s/s | API p50 ms | API p99 ms | "
         f"server CPU ms/{unit} | raw SQL {unit}s/s ({raw_threads} threads) | "
-        "raw p50 / p99 ms | API / raw |"
+        "raw p50 / p99 ms | API / raw | connections per worker |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         url = fresh_database(kind)
         cli(url, "db", "upgrade")
@@ -463,7 +492,8 @@ def ceiling_table(
                     f"| {kind} | {clients_now} | {api['per_second']:.0f} | "
                     f"{api['p50_ms']:.1f} | {api['p99_ms']:.1f} | {api['cpu_ms']:.1f} | "
                     f"{raw['per_second']:.0f} | {raw['p50_ms']:.1f} / "
-                    f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} |",
+                    f"{raw['p99_ms']:.1f} | {api['per_second'] / raw['per_second']:.2f} | "
+                    f"{api.get('spread', '-')} |",
                     flush=True,
                 )
     print(f"load at end: {os.getloadavg()[0]:.2f}")
