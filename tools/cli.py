@@ -624,18 +624,23 @@ def serve(
         hide_password(config.database_url),
         extra={"url": url, "workers": workers},
     )
-    uvicorn.run(
-        "api.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        # A worker imports the whole schema before it answers the supervisor's
-        # health check: on a busy machine that takes longer than uvicorn's 5 s.
-        timeout_worker_healthcheck=60,
-    )
+    from tools.serving import spread_options
+
+    # Workers accept by least connections, not whoever wakes first.
+    with spread_options(workers) as spread:
+        uvicorn.run(
+            "api.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            # A worker imports the whole schema before it answers the supervisor's
+            # health check: on a busy machine that takes longer than uvicorn's 5 s.
+            timeout_worker_healthcheck=60,
+            **spread,
+        )
 
 
 @app.command("worker")

@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from tests.connections import spread
+
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # BENCH_PG_DB names the benchmark database (dropped and made again each run).
@@ -253,26 +255,9 @@ end
 
 def connection_spread(base: str) -> str:
     """How the open client connections to ``base`` are spread over the server's
-    processes right now, most first ("12/4"; Linux ``ss``): uvicorn's workers
-    share one listening socket, and whichever is woken first accepts every
-    connection waiting, so keep-alive clients that connect at once may land
-    unevenly — and a worker holding 12 of 16 answers them at its own pace.
-    "?" when ``ss`` is missing."""
-    if shutil.which("ss") is None:
-        return "?"
-    port = base.rsplit(":", 1)[1]
-    listed = subprocess.run(
-        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    counts: dict[str, int] = {}
-    for line in listed.splitlines():
-        pid = line.partition("pid=")[2].split(",", 1)[0]
-        if pid:
-            counts[pid] = counts.get(pid, 0) + 1
-    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "-"
+    workers right now, most first ("8/8"; ``tests.connections``)."""
+    port = int(base.rsplit(":", 1)[1])
+    return "/".join(str(n) for n in spread(SERVED[base], port)) or "-"
 
 
 def _lua_string(value: str) -> str:
