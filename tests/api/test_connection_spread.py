@@ -9,7 +9,10 @@ benchmark runs, and this test failed."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -61,14 +64,18 @@ def served(database_url):
         process.wait(15)
 
 
-def test_connections_opened_at_once_spread_evenly_over_the_workers(served):
-    process, port = served
+def _serving(process: subprocess.Popen) -> tuple[list[int], str]:
+    """The two workers once both serve (on the board), and the board."""
     _wait(lambda: len(workers_of(process.pid)) == 2, "two workers started")
     workers = workers_of(process.pid)
     board = _board(workers)
     _wait(lambda: set(live_workers(board)) == set(workers), "both workers serving")
+    return workers, board
 
-    for _ in range(BURSTS):
+
+def _bursts(port: int, workers: list[int], board: str, count: int) -> None:
+    """``count`` bursts, each spread within 2 over the workers."""
+    for _ in range(count):
         conns = _burst(port)
         inodes = established(port)
         spread = sorted(held(pid, inodes) for pid in workers)
@@ -83,3 +90,37 @@ def test_connections_opened_at_once_spread_evenly_over_the_workers(served):
             "the workers' counts at 0",
             30,
         )
+
+
+def test_connections_opened_at_once_spread_evenly_over_the_workers(served):
+    process, port = served
+    workers, board = _serving(process)
+
+    _bursts(port, workers, board, BURSTS)
+
+
+def test_a_killed_worker_holds_up_no_connection_and_its_replacement_takes_its_share(
+    served,
+):
+    process, port = served
+    workers, board = _serving(process)
+    os.kill(workers[0], signal.SIGKILL)
+
+    # Its slot still looks live for up to a second: the survivor lets each
+    # connection wait at most its patience, then serves the whole burst.
+    started = time.monotonic()
+    for conn in _burst(port):
+        conn.close()
+    assert time.monotonic() - started < 10
+
+    # uvicorn starts a replacement; it claims a slot and takes its share.
+    _wait(
+        lambda: (
+            len(workers_of(process.pid)) == 2
+            and workers[0] not in workers_of(process.pid)
+        ),
+        "a replacement worker",
+    )
+    _wait(lambda: not established(port), "the burst's connections closed", 30)
+    workers, board = _serving(process)
+    _bursts(port, workers, board, 2)
