@@ -101,29 +101,22 @@ class SpreadBoard:
 
     def least_other(self) -> int | None:
         """The fewest open connections of another live worker (None: none)."""
-        now, least = time.monotonic(), None
-        for slot in range(self.slots):
-            if slot == self.slot:
-                continue
-            pid, count, written = _SLOT.unpack_from(self._map, slot * _SLOT.size)
-            if (
-                pid
-                and now - written < STALE_SECONDS
-                and (least is None or count < least)
-            ):
-                least = count
-        return least
+        others = (count for slot, _, count in _live(self._map) if slot != self.slot)
+        return min(others, default=None)
+
+
+def _live(board: Any) -> Iterator[tuple[int, int, int]]:
+    """(slot, pid, open connections) of every live worker in a board's bytes."""
+    now = time.monotonic()
+    for slot in range(len(board) // _SLOT.size):
+        pid, count, written = _SLOT.unpack_from(board, slot * _SLOT.size)
+        if pid and now - written < STALE_SECONDS:
+            yield slot, pid, count
 
 
 def live_workers(path: str) -> dict[int, int]:
-    """The board's live workers: pid -> open connections (for operators and
-    tests; the workers read it through ``SpreadBoard``)."""
-    data, now, live = Path(path).read_bytes(), time.monotonic(), {}
-    for offset in range(0, len(data) - _SLOT.size + 1, _SLOT.size):
-        pid, count, written = _SLOT.unpack_from(data, offset)
-        if pid and now - written < STALE_SECONDS:
-            live[pid] = count
-    return live
+    """The live workers on the board at ``path``: pid -> open connections."""
+    return {pid: count for _, pid, count in _live(Path(path).read_bytes())}
 
 
 class SpreadServer:
