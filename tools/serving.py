@@ -25,6 +25,7 @@ one worker (``spread_options``).
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import mmap
@@ -34,7 +35,14 @@ import socket
 import struct
 import tempfile
 import time
-from asyncio import AbstractEventLoop, BaseTransport, Protocol, Task, TimerHandle
+from asyncio import (
+    AbstractEventLoop,
+    AbstractServer,
+    BaseTransport,
+    Protocol,
+    Task,
+    TimerHandle,
+)
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,9 +127,9 @@ def live_workers(path: str) -> dict[int, int]:
     return {pid: count for _, pid, count in _live(Path(path).read_bytes())}
 
 
-class SpreadServer:
-    """The shared listening socket served by least connections; what
-    ``create_server`` answers (uvicorn only closes it)."""
+class SpreadServer(AbstractServer):
+    """The shared listening socket served by least connections: the server
+    ``create_server`` answers (uvicorn closes it and waits for it to close)."""
 
     def __init__(
         self,
@@ -142,7 +150,7 @@ class SpreadServer:
         self._waiting_since: float | None = None
         # The next count refresh, and the next look at the socket after a pause.
         self._timers: dict[str, TimerHandle] = {}
-        self._serving = True
+        self._closed = loop.create_future()
         sock.setblocking(False)
         sock.listen(backlog)
         loop.add_reader(sock.fileno(), self._readable)
@@ -153,22 +161,30 @@ class SpreadServer:
         return (self._sock,)
 
     def is_serving(self) -> bool:
-        return self._serving
+        return not self._closed.done()
 
     def get_loop(self) -> AbstractEventLoop:
         return self._loop
 
     def close(self) -> None:
         """Stop accepting (the open connections are uvicorn's to finish)."""
-        if not self._serving:
+        if not self.is_serving():
             return
-        self._serving = False
         self._loop.remove_reader(self._sock.fileno())
         for timer in self._timers.values():
             timer.cancel()
+        self._closed.set_result(None)
+
+    async def start_serving(self) -> None:
+        """Nothing to do: the server accepts from the moment it is made."""
+
+    async def serve_forever(self) -> None:
+        """Wait until the server is closed."""
+        await asyncio.shield(self._closed)
 
     async def wait_closed(self) -> None:
-        return None
+        """Wait until the server is closed."""
+        await asyncio.shield(self._closed)
 
     def open_connections(self) -> int:
         """The connections this worker holds (those being set up included)."""
@@ -177,7 +193,7 @@ class SpreadServer:
 
     def _refresh(self) -> None:
         """Write the count now and every ``REFRESH_SECONDS``."""
-        if self._serving:
+        if self.is_serving():
             self._board.publish(self.open_connections())
             self._timers["refresh"] = self._loop.call_later(
                 REFRESH_SECONDS, self._refresh
@@ -217,7 +233,7 @@ class SpreadServer:
     def _watch(self) -> None:
         """Watch the socket again; a connection no longer waiting (another
         worker took it) ends the wait."""
-        if not self._serving:
+        if not self.is_serving():
             return
         if not select.select([self._sock], [], [], 0)[0]:
             self._waiting_since = None
